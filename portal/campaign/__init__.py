@@ -1,0 +1,1 @@
+"""The campaign's rules as plain functions: no request, no template in sight."""

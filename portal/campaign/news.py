@@ -1,0 +1,49 @@
+"""Announcements to participants (rule 16: changes are announced promptly)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from portal.campaign.periods import CAMPAIGN_TZ
+from portal.models import Announcement, Campaign, RulesVersion, db
+
+
+def published_announcements(campaign: Campaign, limit: int | None = None) -> list[Announcement]:
+    """The campaign's published announcements, newest first."""
+    query = (
+        sa.select(Announcement)
+        .filter_by(campaign_id=campaign.id)
+        .where(Announcement.published_at.is_not(None))
+        .order_by(Announcement.published_at.desc(), Announcement.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def published_announcement(campaign: Campaign, announcement_id: int) -> Announcement | None:
+    """One published announcement of the campaign, or None."""
+    return db.session.scalar(
+        sa.select(Announcement)
+        .filter_by(campaign_id=campaign.id, id=announcement_id)
+        .where(Announcement.published_at.is_not(None))
+    )
+
+
+def feed_updated(campaign: Campaign, announcements: list[Announcement]) -> datetime:
+    """When the feed last changed: its newest entry, or the campaign's creation."""
+    moments = [a.updated_at for a in announcements] + [campaign.created_at]
+    return max(moments)
+
+
+def recent_rules_change(campaign: Campaign, today: date, days: int) -> RulesVersion | None:
+    """The version published within the last ``days`` days that replaced an earlier one."""
+    since = datetime.combine(today - timedelta(days=days), time.min, tzinfo=CAMPAIGN_TZ)
+    return db.session.scalar(
+        sa.select(RulesVersion)
+        .filter_by(campaign_id=campaign.id, published=True)
+        .where(RulesVersion.number > 1, RulesVersion.published_at >= since)
+        .order_by(RulesVersion.number.desc())
+    )

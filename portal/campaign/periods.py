@@ -1,0 +1,93 @@
+"""Reporting months and the date by which each month's draw is due (rules 1, 5)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from portal.models import Campaign, ReportingPeriod, db
+
+CAMPAIGN_TZ = ZoneInfo("Asia/Almaty")
+
+# Rule 5: the draw of a month is held no later than the 20th of the following month.
+DRAW_DEADLINE_DAY = 20
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today's date in Kazakhstan, where the campaign's deadlines are counted."""
+    return (now or datetime.now(CAMPAIGN_TZ)).astimezone(CAMPAIGN_TZ).date()
+
+
+def draw_deadline(year: int, month: int) -> date:
+    """The last day on which the draw for ``year-month`` may be held."""
+    if month == 12:
+        return date(year + 1, 1, DRAW_DEADLINE_DAY)
+    return date(year, month + 1, DRAW_DEADLINE_DAY)
+
+
+def months_between(starts_on: date, ends_on: date) -> list[tuple[int, int]]:
+    """Every ``(year, month)`` that a campaign running from ``starts_on`` to ``ends_on`` touches."""
+    months = []
+    year, month = starts_on.year, starts_on.month
+    while (year, month) <= (ends_on.year, ends_on.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def parse_period_key(key: str) -> tuple[int, int]:
+    """``"2022-09"`` -> ``(2022, 9)``; ``ValueError`` for anything else."""
+    try:
+        year_text, month_text = key.split("-")
+        if len(year_text) != 4 or len(month_text) != 2:
+            raise ValueError
+        year, month = int(year_text), int(month_text)
+    except ValueError:
+        raise ValueError(f"not a month in the form YYYY-MM: {key!r}") from None
+    if not 1 <= month <= 12:
+        raise ValueError(f"not a month in the form YYYY-MM: {key!r}")
+    return year, month
+
+
+def ensure_periods(campaign: Campaign) -> list[ReportingPeriod]:
+    """Create the campaign's missing reporting months, each with its draw deadline."""
+    have = {(p.year, p.month) for p in campaign.periods}
+    for year, month in months_between(campaign.starts_on, campaign.ends_on):
+        if (year, month) not in have:
+            campaign.periods.append(
+                ReportingPeriod(year=year, month=month, draw_deadline=draw_deadline(year, month))
+            )
+    return campaign.periods
+
+
+def current_campaign(today: date | None = None) -> Campaign | None:
+    """The campaign the public site shows: the latest one that has started, else the next one."""
+    today = today or local_today()
+    started = db.session.scalar(
+        sa.select(Campaign).where(Campaign.starts_on <= today).order_by(Campaign.starts_on.desc())
+    )
+    if started is not None:
+        return started
+    return db.session.scalar(sa.select(Campaign).order_by(Campaign.starts_on))
+
+
+def find_period(campaign: Campaign, key: str) -> ReportingPeriod | None:
+    """The campaign's reporting month ``YYYY-MM``, or None."""
+    try:
+        year, month = parse_period_key(key)
+    except ValueError:
+        return None
+    return db.session.scalar(
+        sa.select(ReportingPeriod).filter_by(campaign_id=campaign.id, year=year, month=month)
+    )
+
+
+def next_draw_period(campaign: Campaign, today: date | None = None) -> ReportingPeriod | None:
+    """The first month whose draw deadline has not yet passed, or None when all have."""
+    today = today or local_today()
+    for period in campaign.periods:
+        if period.draw_deadline >= today:
+            return period
+    return None

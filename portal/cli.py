@@ -1,0 +1,64 @@
+"""``flask --app wsgi <command>``: the portal's commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "translations"
+TEMPLATE = TRANSLATIONS / "messages.pot"
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(translate)
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Load the 2022 Ismet.kz campaign (idempotent)."""
+    from portal.demo import load_campaign
+
+    campaign, done = load_campaign()
+    if done:
+        click.echo(f"Demo campaign {campaign.slug}: added {', '.join(done)}.")
+    else:
+        click.echo(f"Demo campaign {campaign.slug}: already complete, nothing added.")
+
+
+def _pybabel(*args: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], cwd=ROOT)
+    if result.returncode != 0:
+        raise click.ClickException(f"pybabel {args[0]} failed")
+
+
+@click.group()
+def translate() -> None:
+    """The gettext cycle: extract, update, compile."""
+
+
+@translate.command()
+def extract() -> None:
+    """Collect every translatable string into translations/messages.pot."""
+    _pybabel(
+        "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
+        "--no-location", "--sort-output", "-o", str(TEMPLATE), "portal",
+    )
+
+
+@translate.command()
+def update() -> None:
+    """Extract, then merge the new strings into the kk and ru catalogues."""
+    extract.callback()
+    _pybabel("update", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+
+
+@translate.command()
+def compile() -> None:  # noqa: A001 - the command's name
+    """Compile the catalogues to .mo files."""
+    _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")

@@ -1,0 +1,53 @@
+"""Default settings.
+
+Every value here can be overridden, in this order, by ``instance/config.py`` and by
+``PORTAL_<NAME>`` environment variables (values parsed as JSON where they can be,
+e.g. ``PORTAL_MAIL_PORT=2525``). Tests pass their own mapping to ``create_app``.
+"""
+
+from __future__ import annotations
+
+# Languages of the public site, the first one being the default.
+LANGUAGES = ("kk", "ru")
+BABEL_DEFAULT_LOCALE = "kk"
+BABEL_DEFAULT_TIMEZONE = "Asia/Almaty"
+# The campaign's own time zone: dates such as "the 20th of the next month" are
+# calendar dates in Kazakhstan.
+CAMPAIGN_TIMEZONE = "Asia/Almaty"
+
+# Set from the instance folder by create_app when left as None.
+SQLALCHEMY_DATABASE_URI: str | None = None
+SECRET_KEY: str | None = None
+UPLOAD_FOLDER: str | None = None
+
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = None
+
+# Cookie that remembers the visitor's language choice.
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+# Static files get their content hash in the URL, so they can be cached for long.
+SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
+
+# How long the notice of a rules change stays on the rules pages.
+RULES_CHANGE_NOTICE_DAYS = 30
+
+RANDOM_ORG_API_KEY: str | None = None
+RANDOM_ORG_URL = "https://api.random.org/json-rpc/4/invoke"
+RANDOM_ORG_PUBLIC_KEY: str | None = None
+
+MAIL_SERVER = "localhost"
+MAIL_PORT = 25
+MAIL_USE_TLS = False
+MAIL_USERNAME: str | None = None
+MAIL_PASSWORD: str | None = None
+MAIL_DEFAULT_SENDER = "Ismet.kz <no-reply@ismet.kz>"
+MARKETING_MANAGER_EMAIL: str | None = None
+
+EDS_TRUST_ANCHORS: str | None = None
+EDS_OCSP_URL: str | None = None

@@ -1,0 +1,100 @@
+"""The demo: the 2022 Ismet.kz campaign from its official rules.
+
+Loading is idempotent: what exists already (matched by its natural key) is left as
+it is, what is missing is added. Later parts of the demo (synthetic participants,
+draws, winners) hang off the campaign created here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods
+from portal.models import Announcement, Campaign, Prize, RulesVersion, db
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+CAMPAIGN_SLUG = "ismet-2022"
+
+
+def rules_text(number: int, lang: str) -> str:
+    """The text of the demo's rules version ``number`` in ``lang``."""
+    return (RULES_DIR / f"v{number}.{lang}.md").read_text(encoding="utf-8")
+
+
+def load_campaign() -> tuple[Campaign, list[str]]:
+    """Create the 2022 campaign, its months, prize, rules v1 and launch announcement."""
+    done: list[str] = []
+    campaign = db.session.scalar(sa.select(Campaign).filter_by(slug=CAMPAIGN_SLUG))
+    if campaign is None:
+        campaign = Campaign(
+            slug=CAMPAIGN_SLUG,
+            title_kk="«Ismet.kz мобильді қосымша» акциясы",
+            title_ru="Акция «Мобильное приложение Ismet.kz»",
+            organizer_kk="«Қазақтелеком» АҚ филиалы – Корпоративтік бизнес жөніндегі дивизион",
+            organizer_ru="Филиал АО «Казахтелеком» – Дивизион по корпоративному бизнесу",
+            territory_kk="Қазақстан Республикасының барлық аумағы",
+            territory_ru="Вся территория Республики Казахстан",
+            starts_on=date(2022, 9, 1),
+            ends_on=date(2022, 11, 30),
+        )
+        db.session.add(campaign)
+        done.append("campaign")
+    before = len(campaign.periods)
+    ensure_periods(campaign)
+    if len(campaign.periods) != before:
+        done.append(f"{len(campaign.periods) - before} reporting months")
+    if not campaign.prizes:
+        campaign.prizes.append(
+            Prize(
+                supplier="Chocomart",
+                name_kk="Chocomart сертификаты",
+                name_ru="Сертификат Chocomart",
+                nominal_kzt=200_000,
+                vat_included=True,
+                count_per_period=1,
+            )
+        )
+        done.append("prize")
+    db.session.flush()
+
+    version = db.session.scalar(sa.select(RulesVersion).filter_by(campaign_id=campaign.id, number=1))
+    if version is None:
+        published_at = datetime(2022, 9, 1, 0, 0, tzinfo=CAMPAIGN_TZ)
+        version = RulesVersion(
+            campaign=campaign,
+            number=1,
+            body_kk=rules_text(1, "kk"),
+            body_ru=rules_text(1, "ru"),
+            summary_kk="Акция ережелерінің бастапқы редакциясы.",
+            summary_ru="Первоначальная редакция правил акции.",
+            effective_on=date(2022, 9, 1),
+            published=True,
+            published_at=published_at,
+        )
+        db.session.add(version)
+        db.session.add(
+            Announcement(
+                campaign=campaign,
+                kind=Announcement.KIND_NOTICE,
+                rules_version=version,
+                title_kk="«Ismet.kz мобильді қосымша» акциясы басталды",
+                title_ru="Стартовала акция «Мобильное приложение Ismet.kz»",
+                body_kk=(
+                    "2022 жылғы 1 қыркүйектен 30 қарашаға дейін Ismet.kz қосымшасының ШОБ "
+                    "клиенттері арасында ай сайын 200 000 теңгелік Chocomart сертификаты "
+                    "ойнатылады. Қатысу шарттары акция ережелерінде."
+                ),
+                body_ru=(
+                    "С 1 сентября по 30 ноября 2022 года среди клиентов МСБ приложения "
+                    "Ismet.kz ежемесячно разыгрывается сертификат Chocomart на 200 000 тенге. "
+                    "Условия участия изложены в правилах акции."
+                ),
+                published_at=published_at,
+            )
+        )
+        done.append("rules version 1 and its announcement")
+    db.session.commit()
+    return campaign, done

@@ -1,0 +1,104 @@
+"""A promotion campaign, its reporting months and its prizes."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import UTCDateTime, db, utcnow
+from portal.models.mixins import Bilingual
+
+
+class Campaign(Bilingual, db.Model):
+    """A prize campaign: who runs it, when and where."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    title_kk: Mapped[str] = mapped_column(sa.String(300))
+    title_ru: Mapped[str] = mapped_column(sa.String(300))
+    organizer_kk: Mapped[str] = mapped_column(sa.String(300))
+    organizer_ru: Mapped[str] = mapped_column(sa.String(300))
+    territory_kk: Mapped[str] = mapped_column(sa.String(300))
+    territory_ru: Mapped[str] = mapped_column(sa.String(300))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    periods: Mapped[list[ReportingPeriod]] = relationship(
+        back_populates="campaign",
+        order_by="(ReportingPeriod.year, ReportingPeriod.month)",
+        cascade="all, delete-orphan",
+    )
+    prizes: Mapped[list[Prize]] = relationship(
+        back_populates="campaign", order_by="Prize.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (sa.CheckConstraint("starts_on <= ends_on", name="dates_in_order"),)
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.slug}>"
+
+
+class ReportingPeriod(db.Model):
+    """One reporting month of a campaign, with the date its draw is due by."""
+
+    __tablename__ = "reporting_period"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    year: Mapped[int]
+    month: Mapped[int]
+    draw_deadline: Mapped[date]
+
+    campaign: Mapped[Campaign] = relationship(back_populates="periods")
+
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "year", "month"),
+        sa.CheckConstraint("month BETWEEN 1 AND 12", name="month_valid"),
+    )
+
+    @property
+    def key(self) -> str:
+        """The month as ``YYYY-MM``, as it appears in URLs and commands."""
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def starts_on(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def ends_on(self) -> date:
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def __repr__(self) -> str:
+        return f"<ReportingPeriod {self.key}>"
+
+
+class Prize(Bilingual, db.Model):
+    """A prize given in each reporting month of a campaign."""
+
+    __tablename__ = "prize"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    supplier: Mapped[str] = mapped_column(sa.String(200))
+    name_kk: Mapped[str] = mapped_column(sa.String(300))
+    name_ru: Mapped[str] = mapped_column(sa.String(300))
+    nominal_kzt: Mapped[int]
+    vat_included: Mapped[bool] = mapped_column(default=True)
+    count_per_period: Mapped[int] = mapped_column(default=1)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="prizes")
+
+    __table_args__ = (
+        sa.CheckConstraint("nominal_kzt > 0", name="nominal_positive"),
+        sa.CheckConstraint("count_per_period > 0", name="count_positive"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Prize {self.supplier} {self.nominal_kzt}>"

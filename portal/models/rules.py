@@ -1,0 +1,61 @@
+"""Versions of a campaign's rules. A published version is never edited."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from portal.models.base import UTCDateTime, db, utcnow
+from portal.models.campaign import Campaign
+from portal.models.mixins import Bilingual
+
+
+class PublishedRulesAreImmutable(Exception):
+    """Raised when code tries to change or delete a published rules version."""
+
+
+class RulesVersion(Bilingual, db.Model):
+    """One numbered version of the rules, with its text in Kazakh and Russian."""
+
+    __tablename__ = "rules_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    number: Mapped[int]
+    body_kk: Mapped[str] = mapped_column(sa.Text)
+    body_ru: Mapped[str] = mapped_column(sa.Text)
+    summary_kk: Mapped[str] = mapped_column(sa.Text, default="")
+    summary_ru: Mapped[str] = mapped_column(sa.Text, default="")
+    effective_on: Mapped[date]
+    published: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "number"),
+        sa.CheckConstraint("number > 0", name="number_positive"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<RulesVersion {self.number}{'' if self.published else ' draft'}>"
+
+
+def _was_published(version: RulesVersion) -> bool:
+    history = sa.inspect(version).attrs.published.history
+    return True in (history.unchanged or ()) or True in (history.deleted or ())
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_published_rules(session: Session, flush_context, instances) -> None:
+    """Refuse any change to, or deletion of, a version that was already published."""
+    for obj in session.dirty:
+        if isinstance(obj, RulesVersion) and _was_published(obj) and session.is_modified(obj):
+            raise PublishedRulesAreImmutable(f"rules version {obj.number} is published")
+    for obj in session.deleted:
+        if isinstance(obj, RulesVersion) and _was_published(obj):
+            raise PublishedRulesAreImmutable(f"rules version {obj.number} is published")

@@ -1,0 +1,240 @@
+"""Views of the public site: campaign, rules, winners, news."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+import sqlalchemy as sa
+
+from portal.campaign import news as news_rules
+from portal.campaign import rules as rules_domain
+from portal.campaign.periods import current_campaign, find_period, local_today, next_draw_period
+from portal.i18n import preferred_language
+from portal.models import Campaign, db
+from portal.public import bp, site_bp
+from portal.services.pdf import render_pdf
+
+
+@bp.url_value_preprocessor
+def pull_language(endpoint, values):
+    """Take the language out of the URL; an unknown one is a 404."""
+    lang = (values or {}).pop("lang", None)
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(404)
+    g.lang = lang
+
+
+@bp.url_defaults
+def add_language(endpoint, values):
+    """Links within the public site keep the page's language."""
+    if "lang" not in values:
+        values["lang"] = g.get("lang") or preferred_language()
+
+
+@bp.context_processor
+def page_context():
+    return {"campaign": g.get("campaign")}
+
+
+def the_campaign() -> Campaign:
+    """The campaign the public site shows, or a 404 when there is none yet."""
+    campaign = current_campaign()
+    if campaign is None:
+        abort(404)
+    g.campaign = campaign
+    return campaign
+
+
+# --- outside the language prefix ------------------------------------------------
+
+
+@site_bp.get("/")
+def root():
+    """Send the visitor to the site in its language."""
+    response = redirect(url_for("public.index", lang=preferred_language()))
+    response.headers["Vary"] = "Cookie, Accept-Language"
+    return response
+
+
+@site_bp.get("/healthz")
+def healthz():
+    """200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+# --- campaign -------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    """The current campaign: period, prize, how to take part, next draw, latest news."""
+    campaign = the_campaign()
+    today = local_today()
+    return render_template(
+        "public/index.html",
+        today=today,
+        next_period=next_draw_period(campaign, today),
+        rules=rules_domain.version_in_force(campaign, today),
+        news=news_rules.published_announcements(campaign, limit=3),
+    )
+
+
+# --- rules ----------------------------------------------------------------------
+
+
+def _render_version(version, in_force: bool):
+    campaign = g.campaign
+    return render_template(
+        "public/rules.html",
+        version=version,
+        document=rules_domain.parse_rules(version.tr("body")),
+        in_force=in_force,
+        latest=rules_domain.published_versions(campaign)[0],
+        notice=news_rules.recent_rules_change(
+            campaign, local_today(), current_app.config["RULES_CHANGE_NOTICE_DAYS"]
+        ),
+    )
+
+
+@bp.get("/rules")
+def rules():
+    """The rules in force today, with an anchor on every clause."""
+    campaign = the_campaign()
+    version = rules_domain.version_in_force(campaign, local_today())
+    if version is None:
+        abort(404)
+    return _render_version(version, in_force=True)
+
+
+@bp.get("/rules/v<int:number>")
+def rules_version(number: int):
+    """One published version of the rules."""
+    campaign = the_campaign()
+    version = rules_domain.published_version(campaign, number) or abort(404)
+    in_force = rules_domain.version_in_force(campaign, local_today())
+    return _render_version(version, in_force=in_force is not None and in_force.id == version.id)
+
+
+@bp.get("/rules/v<int:number>.pdf")
+def rules_pdf(number: int):
+    """One published version of the rules as a PDF in the page's language."""
+    campaign = the_campaign()
+    version = rules_domain.published_version(campaign, number) or abort(404)
+    html = render_template(
+        "pdf/rules.html",
+        version=version,
+        document=rules_domain.parse_rules(version.tr("body")),
+    )
+    filename = f"ismet-rules-v{number}-{g.lang}.pdf"
+    return Response(
+        render_pdf(html),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@bp.get("/rules/history")
+def rules_history():
+    """Every published version with what changed in it."""
+    campaign = the_campaign()
+    versions = rules_domain.published_versions(campaign)
+    if not versions:
+        abort(404)
+    in_force = rules_domain.version_in_force(campaign, local_today())
+    return render_template("public/rules_history.html", versions=versions, in_force=in_force)
+
+
+def _version_arg(name: str, default: int | None) -> int | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value.removeprefix("v"))
+    except ValueError:
+        abort(404)
+
+
+@bp.get("/rules/diff")
+def rules_diff():
+    """What changed between two published versions, clause by clause."""
+    campaign = the_campaign()
+    versions = rules_domain.published_versions(campaign)
+    if not versions:
+        abort(404)
+    to_number = _version_arg("to", versions[0].number)
+    newer = rules_domain.published_version(campaign, to_number) or abort(404)
+    older_default = max((v.number for v in versions if v.number < newer.number), default=newer.number)
+    older = rules_domain.published_version(campaign, _version_arg("from", older_default)) or abort(404)
+    return render_template(
+        "public/rules_diff.html",
+        versions=versions,
+        older=older,
+        newer=newer,
+        diff=rules_domain.diff_rules(older.tr("body"), newer.tr("body")),
+    )
+
+
+# --- winners --------------------------------------------------------------------
+
+
+@bp.get("/winners")
+def winners():
+    """Every reporting month with its draw and winners."""
+    campaign = the_campaign()
+    return render_template("public/winners.html", periods=campaign.periods, today=local_today())
+
+
+@bp.get("/winners/<period_key>")
+def winners_month(period_key: str):
+    """One reporting month: its draw and its winners, or when the draw is due."""
+    campaign = the_campaign()
+    period = find_period(campaign, period_key) or abort(404)
+    return render_template("public/winners_month.html", period=period, today=local_today())
+
+
+# --- news -----------------------------------------------------------------------
+
+
+@bp.get("/news")
+def news():
+    """Announcements, newest first."""
+    campaign = the_campaign()
+    return render_template(
+        "public/news.html", announcements=news_rules.published_announcements(campaign)
+    )
+
+
+@bp.get("/news/<int:announcement_id>")
+def news_item(announcement_id: int):
+    """One announcement."""
+    campaign = the_campaign()
+    item = news_rules.published_announcement(campaign, announcement_id) or abort(404)
+    return render_template("public/news_item.html", item=item)
+
+
+@bp.get("/news/feed.atom")
+def news_feed():
+    """The announcements as an Atom feed in the page's language."""
+    campaign = the_campaign()
+    announcements = news_rules.published_announcements(campaign, limit=50)
+    body = render_template(
+        "public/feed.atom",
+        announcements=announcements,
+        updated=news_rules.feed_updated(campaign, announcements),
+        feed_title=_("%(campaign)s: announcements", campaign=campaign.tr("title")),
+    )
+    return Response(body, mimetype="application/atom+xml")

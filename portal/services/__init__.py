@@ -1,0 +1,1 @@
+"""Adapters to the world outside the portal: PDF rendering, mail, random.org, storage."""
