@@ -47,7 +47,7 @@ def extract() -> None:
     """Collect every translatable string into translations/messages.pot."""
     _pybabel(
         "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
-        "--no-location", "--sort-output", "-o", str(TEMPLATE), "portal",
+        "--no-location", "--sort-output", "-o", str(TEMPLATE), ".",
     )
 
 

@@ -25,6 +25,8 @@ MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# None: secure everywhere but in debug or tests (set false for plain http on 127.0.0.1).
+SESSION_COOKIE_SECURE: bool | None = None
 WTF_CSRF_TIME_LIMIT = None
 
 # Cookie that remembers the visitor's language choice.
