@@ -31,10 +31,24 @@ def demo_command() -> None:
         click.echo(f"Demo campaign {campaign.slug}: already complete, nothing added.")
 
 
-def _pybabel(*args: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], cwd=ROOT)
+def _pybabel(*args: str, quiet: bool = False) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", *args],
+        cwd=ROOT,
+        capture_output=quiet,
+        text=True,
+    )
     if result.returncode != 0:
-        raise click.ClickException(f"pybabel {args[0]} failed")
+        raise click.ClickException(f"pybabel {args[0]} failed: {result.stderr or ''}")
+
+
+def extract_messages(output: Path, quiet: bool = False) -> None:
+    """Collect every translatable string of the code and templates into ``output``."""
+    _pybabel(
+        "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
+        "--no-location", "--sort-output", "-o", str(output), ".",
+        quiet=quiet,
+    )
 
 
 @click.group()
@@ -45,17 +59,14 @@ def translate() -> None:
 @translate.command()
 def extract() -> None:
     """Collect every translatable string into translations/messages.pot."""
-    _pybabel(
-        "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
-        "--no-location", "--sort-output", "-o", str(TEMPLATE), ".",
-    )
+    extract_messages(TEMPLATE)
 
 
 @translate.command()
 def update() -> None:
     """Extract, then merge the new strings into the kk and ru catalogues."""
     extract.callback()
-    _pybabel("update", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+    _pybabel("update", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--ignore-obsolete")
 
 
 @translate.command()
