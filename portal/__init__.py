@@ -129,13 +129,18 @@ def register_template_helpers(app: Flask) -> None:
             values["v"] = _static_digest(app.static_folder, values["filename"])
 
 
-@lru_cache(maxsize=256)
 def _static_digest(folder: str, filename: str) -> str:
     path = Path(folder, filename)
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        return _file_digest(path, path.stat().st_mtime_ns)
     except OSError:
         return "0"
+
+
+@lru_cache(maxsize=256)
+def _file_digest(path: Path, mtime_ns: int) -> str:
+    """The start of the file's SHA-256, computed again only when the file changes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def register_errorhandlers(app: Flask) -> None:
