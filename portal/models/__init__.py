@@ -1,12 +1,22 @@
 """The portal's models, one module per concept; import them from here."""
 
+from portal.models.audit import AuditEntry
 from portal.models.base import db, utcnow
 from portal.models.campaign import Campaign, Prize, ReportingPeriod
+from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
 from portal.models.rules import RulesVersion
+from portal.models.staff import ROLES, LoginAttempt, StaffUser
 
 __all__ = [
+    "ROLES",
     "Announcement",
+    "AuditEntry",
+    "LoginAttempt",
+    "OutboxMessage",
+    "RateLimitHit",
+    "StaffUser",
+    "Subscriber",
     "Campaign",
     "Prize",
     "ReportingPeriod",
