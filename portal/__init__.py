@@ -89,14 +89,19 @@ def register_extensions(app: Flask) -> None:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(PACKAGE_DIR.parent / "translations"),
     )
+    from portal.auth import login_manager
+
+    login_manager.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.admin import bp as admin_bp
     from portal.public import bp as public_bp
     from portal.public import site_bp
 
     app.register_blueprint(site_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

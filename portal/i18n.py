@@ -7,6 +7,7 @@ from datetime import date, datetime
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from flask import current_app, g, request
+from flask_login import current_user
 
 from portal.models.mixins import current_language
 
@@ -37,6 +38,9 @@ def select_locale() -> str:
     first_segment = request.path.lstrip("/").split("/", 1)[0]
     if first_segment in languages():
         return first_segment
+    language = getattr(current_user, "language", None)
+    if language in languages():
+        return language
     return preferred_language()
 
 

@@ -4,6 +4,7 @@ is set), the app, its test client and CLI runner, and the demo campaign."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import flask_migrate
@@ -110,3 +111,64 @@ def demo(app):
     with app.app_context():
         campaign, _ = load_campaign()
         return campaign.id
+
+
+PASSWORD = "correct horse battery staple"
+CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = CSRF_INPUT.search(html)
+    assert match, f"no CSRF token on the page: {html[:300]!r}"
+    return match.group(1)
+
+
+def make_staff(email: str, role: str, language: str = "ru", active: bool = True) -> int:
+    """Create a staff account with PASSWORD (inside an app context); returns its id."""
+    from portal.models import StaffUser
+
+    account = StaffUser(email=email, role=role, language=language, active=active, name=role.title())
+    account.set_password(PASSWORD)
+    db.session.add(account)
+    db.session.commit()
+    return account.id
+
+
+class AuthActions:
+    """Sign staff in and out through the real form, CSRF token included."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+
+    def create(self, role: str, email: str | None = None, **kwargs) -> str:
+        email = email or f"{role}@ismet.kz"
+        with self.app.app_context():
+            make_staff(email, role, **kwargs)
+        return email
+
+    def login(self, role: str = "admin", email: str | None = None, password: str = PASSWORD, create: bool = True):
+        email = email or f"{role}@ismet.kz"
+        if create:
+            with self.app.app_context():
+                from portal.models import StaffUser
+
+                if db.session.scalar(sa.select(StaffUser).filter_by(email=email)) is None:
+                    make_staff(email, role)
+        page = self.client.get("/admin/login")
+        return self.client.post(
+            "/admin/login",
+            data={"email": email, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))},
+        )
+
+    def logout(self):
+        page = self.client.get("/admin/")
+        return self.client.post("/admin/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+
+    def token(self, url: str = "/admin/") -> str:
+        return csrf_from(self.client.get(url).get_data(as_text=True))
+
+
+@pytest.fixture
+def auth(app, client):
+    return AuthActions(app, client)

@@ -52,8 +52,8 @@ def test_parse_keeps_multi_paragraph_clauses_and_anchor_names():
 
 
 def test_rules_problems_reports_duplicates_and_empty_bodies():
-    assert rules_problems("1. A\n\n1. B") == ["clause 1 appears twice"]
-    assert rules_problems("just prose") == ["no numbered clauses"]
+    assert [str(p) for p in rules_problems("1. A\n\n1. B")] == ["clause 1 appears twice"]
+    assert [str(p) for p in rules_problems("just prose")] == ["no numbered clauses"]
 
 
 BASE = "# Rules\n\n1. Period: September.\n\n2. Territory: Kazakhstan.\n\n3. Prize: one certificate.\n\n---\n\nNote."

@@ -47,3 +47,20 @@ def recent_rules_change(campaign: Campaign, today: date, days: int) -> RulesVers
         .where(RulesVersion.number > 1, RulesVersion.published_at >= since)
         .order_by(RulesVersion.number.desc())
     )
+
+
+def announce_rules_change(version: RulesVersion, titles: dict[str, str], now: datetime) -> Announcement:
+    """The announcement of a newly published version: its summary, in both languages."""
+    announcement = Announcement(
+        campaign_id=version.campaign_id,
+        kind=Announcement.KIND_RULES_CHANGE,
+        rules_version=version,
+        title_kk=titles["kk"],
+        title_ru=titles["ru"],
+        body_kk=version.summary_kk,
+        body_ru=version.summary_ru,
+        published_at=now,
+    )
+    db.session.add(announcement)
+    db.session.flush()
+    return announcement

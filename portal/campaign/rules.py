@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from difflib import SequenceMatcher
 
 import sqlalchemy as sa
@@ -85,16 +85,27 @@ def parse_rules(body: str) -> RulesDocument:
     )
 
 
-def rules_problems(body: str) -> list[str]:
-    """What makes a body unusable as rules (English; the editor translates), or []."""
+@dataclass(frozen=True)
+class RulesProblem:
+    """Why a body cannot be rules: ``no-clauses`` or ``duplicate`` (of clause ``number``)."""
+
+    kind: str
+    number: str = ""
+
+    def __str__(self) -> str:
+        return "no numbered clauses" if self.kind == "no-clauses" else f"clause {self.number} appears twice"
+
+
+def rules_problems(body: str) -> list[RulesProblem]:
+    """What makes a body unusable as rules, or []."""
     document = parse_rules(body)
     problems = []
     if not document.clauses:
-        problems.append("no numbered clauses")
+        problems.append(RulesProblem("no-clauses"))
     seen: set[str] = set()
     for clause in document.clauses:
         if clause.number in seen:
-            problems.append(f"clause {clause.number} appears twice")
+            problems.append(RulesProblem("duplicate", clause.number))
         seen.add(clause.number)
     return problems
 
@@ -274,3 +285,65 @@ def version_in_force(campaign: Campaign, on: date) -> RulesVersion | None:
         .where(RulesVersion.effective_on <= on)
         .order_by(RulesVersion.effective_on.desc(), RulesVersion.number.desc())
     )
+
+
+# --- drafting and publishing (rule 16) ------------------------------------------------
+
+
+class RulesChangeRefused(ValueError):
+    """A draft that cannot be published as it stands; ``code`` says why."""
+
+    def __init__(self, code: str, lang: str = ""):
+        super().__init__(f"{code} {lang}".strip())
+        self.code, self.lang = code, lang
+
+
+def next_version_number(campaign: Campaign) -> int:
+    """The number the next version of the campaign's rules gets."""
+    highest = db.session.scalar(
+        sa.select(sa.func.max(RulesVersion.number)).filter_by(campaign_id=campaign.id)
+    )
+    return (highest or 0) + 1
+
+
+def open_draft(campaign: Campaign) -> RulesVersion | None:
+    """The campaign's unpublished draft, if one is being written."""
+    return db.session.scalar(
+        sa.select(RulesVersion).filter_by(campaign_id=campaign.id, published=False)
+    )
+
+
+def start_draft(campaign: Campaign, today: date) -> RulesVersion:
+    """A new draft copied from the version in force (or the latest), or the open draft."""
+    draft = open_draft(campaign)
+    if draft is not None:
+        return draft
+    base = version_in_force(campaign, today) or next(iter(published_versions(campaign)), None)
+    draft = RulesVersion(
+        campaign=campaign,
+        number=next_version_number(campaign),
+        body_kk=base.body_kk if base else "",
+        body_ru=base.body_ru if base else "",
+        summary_kk="",
+        summary_ru="",
+        effective_on=today,
+    )
+    db.session.add(draft)
+    db.session.flush()
+    return draft
+
+
+def publish(version: RulesVersion, now: datetime, today: date) -> None:
+    """Publish a draft: from now on it is immutable, and public from its effective date."""
+    if version.published:
+        raise RulesChangeRefused("published")
+    for lang in ("kk", "ru"):
+        if rules_problems(version.tr("body", lang)):
+            raise RulesChangeRefused("text", lang)
+        if not version.tr("summary", lang).strip():
+            raise RulesChangeRefused("summary", lang)
+    if version.effective_on < today:
+        raise RulesChangeRefused("date")
+    version.published = True
+    version.published_at = now
+    db.session.flush()

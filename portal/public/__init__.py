@@ -6,3 +6,4 @@ bp = Blueprint("public", __name__, url_prefix="/<lang>")
 site_bp = Blueprint("site", __name__)
 
 from portal.public import routes  # noqa: E402,F401
+from portal.public import subscriptions  # noqa: E402,F401

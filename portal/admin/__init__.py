@@ -1,0 +1,7 @@
+"""The staff area under /admin: sign-in, dashboard, accounts, rules, announcements, audit."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from portal.admin import routes, rules_routes  # noqa: E402,F401

@@ -1,0 +1,119 @@
+"""Forms of the staff area."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    SelectChoice,
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from portal.models.staff import MIN_PASSWORD_LENGTH, ROLES
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+LANGUAGE_CHOICES = [SelectChoice("kk", "Қазақша"), SelectChoice("ru", "Русский")]
+
+
+def role_names() -> dict[str, str]:
+    """Each role's name in the current language."""
+    return {
+        "admin": _("Administrator"),
+        "marketing": _("Marketing manager"),
+        "commission": _("Commission member"),
+        "auditor": _("Auditor"),
+    }
+
+
+def role_choices() -> list[SelectChoice]:
+    names = role_names()
+    return [SelectChoice(role, names[role]) for role in ROLES]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Sign in"))
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    submit = SubmitField(_l("Change"))
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Regexp(EMAIL_PATTERN, message=_l("Enter a valid e-mail address.")), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=role_choices)
+    language = SelectField(_l("Interface language"), choices=LANGUAGE_CHOICES)
+    password = PasswordField(_l("Password"), validators=[Optional()])
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+    def validate_password(self, field):
+        if field.data and len(field.data) < MIN_PASSWORD_LENGTH:
+            raise ValidationError(_("At least %(num)d characters.", num=MIN_PASSWORD_LENGTH))
+
+
+def describe_rules_problem(problem) -> str:
+    """A problem of a rules text, in the staff member's language."""
+    if problem.kind == "no-clauses":
+        return _("The text has no numbered clauses (a clause starts with its number, e.g. \"5.\").")
+    return _("Clause %(number)s appears twice.", number=problem.number)
+
+
+def rules_text(form, field) -> None:
+    """Validator: the text parses as rules."""
+    from portal.campaign.rules import rules_problems
+
+    problems = rules_problems(field.data or "")
+    if problems:
+        raise ValidationError(" ".join(describe_rules_problem(p) for p in problems))
+
+
+class RulesDraftForm(FlaskForm):
+    body_kk = TextAreaField(_l("Rules in Kazakh (Markdown)"), validators=[DataRequired(), rules_text])
+    body_ru = TextAreaField(_l("Rules in Russian (Markdown)"), validators=[DataRequired(), rules_text])
+    summary_kk = TextAreaField(_l("What changed, in Kazakh"), validators=[DataRequired(), Length(max=5000)])
+    summary_ru = TextAreaField(_l("What changed, in Russian"), validators=[DataRequired(), Length(max=5000)])
+    effective_on = DateField(_l("Effective from"), validators=[DataRequired()])
+    submit = SubmitField(_l("Save draft"))
+
+    def validate_effective_on(self, field):
+        from portal.campaign.periods import local_today
+
+        if field.data and field.data < local_today():
+            raise ValidationError(_("The date cannot be in the past."))
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only carries the CSRF token."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class AnnouncementForm(FlaskForm):
+    title_kk = StringField(_l("Title in Kazakh"), validators=[DataRequired(), Length(max=300)])
+    title_ru = StringField(_l("Title in Russian"), validators=[DataRequired(), Length(max=300)])
+    body_kk = TextAreaField(_l("Text in Kazakh (Markdown)"), validators=[DataRequired()])
+    body_ru = TextAreaField(_l("Text in Russian (Markdown)"), validators=[DataRequired()])
+    submit = SubmitField(_l("Save draft"))
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    actor = StringField(_l("Who"), validators=[Optional(), Length(max=254)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

@@ -1,0 +1,255 @@
+"""Rules versions and announcements (rule 16): drafts, live preview, publication, mail."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from portal import audit
+from portal.admin import bp
+from portal.admin.forms import AnnouncementForm, ConfirmForm, RulesDraftForm, describe_rules_problem
+from portal.auth import EVERY_ROLE, MARKETING, roles_required
+from portal.campaign import news as news_domain
+from portal.campaign import rules as rules_domain
+from portal.campaign.periods import current_campaign, local_today
+from portal.models import Announcement, Campaign, OutboxMessage, RulesVersion, db, utcnow
+
+
+def the_campaign() -> Campaign:
+    campaign = current_campaign()
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def the_version(campaign: Campaign, number: int) -> RulesVersion:
+    return db.session.scalar(sa.select(RulesVersion).filter_by(campaign_id=campaign.id, number=number)) or abort(404)
+
+
+def queue_mail_for(announcement: Announcement) -> int:
+    """Queue the announcement to every confirmed subscriber (see the subscriptions module)."""
+    from portal.public.subscriptions import queue_announcement
+
+    return queue_announcement(announcement)
+
+
+# --- rules ---------------------------------------------------------------------------
+
+
+@bp.get("/rules")
+@roles_required(*EVERY_ROLE)
+def rules_versions():
+    """Every version of the rules, the draft first."""
+    campaign = the_campaign()
+    versions = db.session.scalars(
+        sa.select(RulesVersion).filter_by(campaign_id=campaign.id).order_by(RulesVersion.number.desc())
+    ).all()
+    in_force = rules_domain.version_in_force(campaign, local_today())
+    return render_template("admin/rules_list.html", versions=versions, in_force=in_force, form=ConfirmForm())
+
+
+@bp.post("/rules/new")
+@roles_required(*MARKETING)
+def rules_new():
+    """Start a draft from the version in force (or open the draft being written)."""
+    campaign = the_campaign()
+    existing = rules_domain.open_draft(campaign)
+    draft = rules_domain.start_draft(campaign, local_today())
+    if existing is None:
+        audit.record("rules.draft_start", draft, {"number": draft.number})
+    db.session.commit()
+    return redirect(url_for("admin.rules_edit", number=draft.number))
+
+
+@bp.get("/rules/<int:number>")
+@roles_required(*EVERY_ROLE)
+def rules_show(number: int):
+    """One version, with what it changes against the one before it."""
+    campaign = the_campaign()
+    version = the_version(campaign, number)
+    previous = db.session.scalar(
+        sa.select(RulesVersion).filter_by(campaign_id=campaign.id, published=True)
+        .where(RulesVersion.number < number).order_by(RulesVersion.number.desc())
+    )
+    diffs = {
+        lang: rules_domain.diff_rules(previous.tr("body", lang), version.tr("body", lang)) if previous else None
+        for lang in ("kk", "ru")
+    }
+    return render_template("admin/rules_show.html", version=version, previous=previous, diffs=diffs, form=ConfirmForm())
+
+
+@bp.get("/rules/<int:number>/edit")
+@bp.post("/rules/<int:number>/edit")
+@roles_required(*MARKETING)
+def rules_edit(number: int):
+    """Edit a draft: both languages side by side, with a live preview."""
+    campaign = the_campaign()
+    version = the_version(campaign, number)
+    if version.published:
+        flash(_("A published version cannot be changed. Start a new version instead."), "error")
+        return redirect(url_for("admin.rules_show", number=number))
+    form = RulesDraftForm(obj=version)
+    if form.validate_on_submit():
+        form.populate_obj(version)
+        audit.record("rules.draft_save", version, {"number": version.number, "effective_on": version.effective_on})
+        db.session.commit()
+        flash(_("Draft of version %(number)s saved.", number=version.number), "success")
+        return redirect(url_for("admin.rules_edit", number=number))
+    return render_template("admin/rules_edit.html", form=form, version=version, confirm=ConfirmForm())
+
+
+@bp.post("/rules/preview")
+@roles_required(*MARKETING)
+def rules_preview():
+    """The rendered rules for the editor's live preview (sanitized like the public page)."""
+    body = (request.get_json(silent=True) or {}).get("body", "")
+    if not isinstance(body, str) or len(body) > 200_000:
+        abort(400)
+    document = rules_domain.parse_rules(body)
+    return jsonify(
+        html=render_template("admin/_rules_preview.html", document=document),
+        problems=[describe_rules_problem(p) for p in rules_domain.rules_problems(body)],
+    )
+
+
+@bp.post("/rules/<int:number>/publish")
+@roles_required(*MARKETING)
+def rules_publish(number: int):
+    """Publish a draft, announce it on the news page and feed, and queue the e-mails."""
+    campaign = the_campaign()
+    version = the_version(campaign, number)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    now = utcnow()
+    try:
+        rules_domain.publish(version, now, local_today())
+    except rules_domain.RulesChangeRefused as refused:
+        db.session.rollback()
+        reasons = {
+            "published": _("it is published already."),
+            "text": _("its text in %(language)s has no valid clauses.", language=refused.lang),
+            "summary": _("the summary of changes in %(language)s is empty.", language=refused.lang),
+            "date": _("its effective date is in the past."),
+        }
+        flash(_("The version cannot be published: %(reason)s", reason=reasons[refused.code]), "error")
+        return redirect(url_for("admin.rules_edit", number=number))
+    titles = {}
+    for lang in ("kk", "ru"):
+        with force_locale(lang):
+            titles[lang] = _("The rules have changed: version %(number)s", number=version.number)
+    announcement = news_domain.announce_rules_change(version, titles, now)
+    queued = queue_mail_for(announcement)
+    audit.record("rules.publish", version, {"number": version.number, "effective_on": version.effective_on})
+    audit.record("announcement.publish", announcement, {"kind": announcement.kind, "mails_queued": queued})
+    db.session.commit()
+    flash(_("Version %(number)s is published and announced; %(num)d e-mails queued.", number=version.number, num=queued), "success")
+    return redirect(url_for("admin.rules_show", number=number))
+
+
+@bp.post("/rules/<int:number>/discard")
+@roles_required(*MARKETING)
+def rules_discard(number: int):
+    """Throw away a draft (a published version cannot be)."""
+    campaign = the_campaign()
+    version = the_version(campaign, number)
+    if version.published or not ConfirmForm().validate_on_submit():
+        abort(400)
+    audit.record("rules.draft_discard", version, {"number": version.number})
+    db.session.delete(version)
+    db.session.commit()
+    flash(_("Draft of version %(number)s discarded.", number=number), "success")
+    return redirect(url_for("admin.rules_versions"))
+
+
+# --- announcements -----------------------------------------------------------------
+
+
+@bp.get("/news")
+@roles_required(*EVERY_ROLE)
+def announcements():
+    """Every announcement, drafts included."""
+    campaign = the_campaign()
+    items = db.session.scalars(
+        sa.select(Announcement).filter_by(campaign_id=campaign.id).order_by(Announcement.id.desc())
+    ).all()
+    return render_template("admin/news_list.html", items=items, form=ConfirmForm())
+
+
+@bp.get("/news/new")
+@bp.post("/news/new")
+@roles_required(*MARKETING)
+def announcement_new():
+    """Write an announcement by hand (saved as a draft)."""
+    campaign = the_campaign()
+    form = AnnouncementForm()
+    if form.validate_on_submit():
+        item = Announcement(campaign_id=campaign.id, kind=Announcement.KIND_NOTICE)
+        form.populate_obj(item)
+        db.session.add(item)
+        db.session.flush()
+        audit.record("announcement.draft_save", item, {"title_ru": item.title_ru})
+        db.session.commit()
+        flash(_("Draft saved."), "success")
+        return redirect(url_for("admin.announcement_edit", item_id=item.id))
+    return render_template("admin/news_form.html", form=form, item=None, confirm=ConfirmForm())
+
+
+@bp.get("/news/<int:item_id>")
+@bp.post("/news/<int:item_id>")
+@roles_required(*MARKETING)
+def announcement_edit(item_id: int):
+    """Edit a draft announcement."""
+    item = db.session.get(Announcement, item_id) or abort(404)
+    if item.published_at is not None:
+        flash(_("A published announcement cannot be changed."), "error")
+        return redirect(url_for("admin.announcements"))
+    form = AnnouncementForm(obj=item)
+    if form.validate_on_submit():
+        form.populate_obj(item)
+        audit.record("announcement.draft_save", item, {"title_ru": item.title_ru})
+        db.session.commit()
+        flash(_("Draft saved."), "success")
+        return redirect(url_for("admin.announcement_edit", item_id=item.id))
+    return render_template("admin/news_form.html", form=form, item=item, confirm=ConfirmForm())
+
+
+@bp.post("/news/<int:item_id>/publish")
+@roles_required(*MARKETING)
+def announcement_publish(item_id: int):
+    """Publish a draft announcement and queue it to the subscribers."""
+    item = db.session.get(Announcement, item_id) or abort(404)
+    if item.published_at is not None or not ConfirmForm().validate_on_submit():
+        abort(400)
+    item.published_at = utcnow()
+    queued = queue_mail_for(item)
+    audit.record("announcement.publish", item, {"kind": item.kind, "mails_queued": queued})
+    db.session.commit()
+    flash(_("Announcement published; %(num)d e-mails queued.", num=queued), "success")
+    return redirect(url_for("admin.announcements"))
+
+
+# --- outgoing mail -------------------------------------------------------------------
+
+
+@bp.get("/mail")
+@roles_required(*EVERY_ROLE)
+def mail_outbox():
+    """The outbox: how many messages wait, were sent or failed, and the latest ones."""
+    counts = dict(db.session.execute(sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)).all())
+    latest = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(50)).all()
+    return render_template("admin/mail.html", counts=counts, latest=latest, form=ConfirmForm())
+
+
+@bp.post("/mail/send")
+@roles_required(*MARKETING)
+def mail_send():
+    """Send what is due now, as `flask mail send` does from cron."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    from portal.services.mail import send_pending
+
+    report = send_pending()
+    flash(_("Sent %(sent)s, to retry %(retry)s, failed %(failed)s.", sent=report.sent, retry=report.retry, failed=report.failed), "success")
+    return redirect(url_for("admin.mail_outbox"))

@@ -1,0 +1,62 @@
+"""Forms of the public site."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, RadioField, SelectChoice, SubmitField
+from wtforms.validators import ValidationError
+
+from portal.i18n import LANGUAGE_NAMES
+
+MAX_EMAIL_LENGTH = 254
+MAX_LOCAL_PART_LENGTH = 64
+
+# A deliberately strict, ASCII-only address: dot-atom local part, then a host name of
+# letters, digits and inner hyphens with an alphabetic (or punycode) top-level domain.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TLD = r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+EMAIL_RE = re.compile(rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>(?:{_LABEL}\.)+{_TLD})")
+
+LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
+
+
+def is_valid_email(address: str) -> bool:
+    """Whether ``address`` is a plain, well-formed e-mail address (no display name, no IP)."""
+    if len(address) > MAX_EMAIL_LENGTH:
+        return False
+    match = EMAIL_RE.fullmatch(address)
+    return match is not None and len(match.group("local")) <= MAX_LOCAL_PART_LENGTH
+
+
+def normalize_email(address: str) -> str:
+    """The address without surrounding white space and with its domain in lower case."""
+    local, _at, domain = address.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _strip(value: str | None) -> str | None:
+    """Drop the white space a paste often brings along."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class SubscribeForm(FlaskForm):
+    """An address and the language it wants the announcements in."""
+
+    email = EmailField(_l("E-mail address"), filters=[_strip])
+    # Without a choice in the request, the page's language given by the view stays.
+    language = RadioField(_l("Language of the e-mails"), choices=LANGUAGE_CHOICES)
+    submit = SubmitField(_l("Subscribe"))
+
+    def validate_email(self, field: EmailField) -> None:
+        """A strict check of the address, with a message in the page's language."""
+        if not field.data:
+            raise ValidationError(_("Enter your e-mail address."))
+        if not is_valid_email(field.data):
+            raise ValidationError(
+                _("Enter a valid e-mail address, such as %(example)s.", example="name@example.kz")
+            )
