@@ -24,11 +24,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal import audit
 from portal.admin import bp
-from portal.admin.forms import AuditFilterForm, LanguageForm, LoginForm, UserForm
+from portal.admin.forms import AuditFilterForm, ConfirmForm, LanguageForm, LoginForm, UserForm
 from portal.auth import ADMIN, EVERY_ROLE, authenticate, is_safe_next, locked_until, normalise_email, roles_required
 from portal.campaign.periods import CAMPAIGN_TZ, current_campaign, local_today
 from portal.campaign.staff import dashboard_months
-from portal.models import AuditEntry, StaffUser, db
+from portal.models import AuditEntry, OutboxMessage, StaffUser, db
 
 AUDIT_PAGE_SIZE = 100
 
@@ -113,7 +113,13 @@ def dashboard():
     campaign = current_campaign()
     today = local_today()
     months = dashboard_months(campaign, today) if campaign else []
-    return render_template("admin/dashboard.html", campaign=campaign, months=months, today=today)
+    waiting = db.session.scalar(
+        sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxMessage.PENDING)
+    )
+    return render_template(
+        "admin/dashboard.html", campaign=campaign, months=months, today=today,
+        mail_waiting=waiting, form=ConfirmForm(),
+    )
 
 
 # --- staff accounts ---------------------------------------------------------------
