@@ -49,6 +49,7 @@ MAIL_USE_TLS = False
 MAIL_USERNAME: str | None = None
 MAIL_PASSWORD: str | None = None
 MAIL_DEFAULT_SENDER = "Ismet.kz <no-reply@ismet.kz>"
+MAIL_TIMEOUT = 30  # seconds, for connecting to and talking with the SMTP server
 MARKETING_MANAGER_EMAIL: str | None = None
 
 EDS_TRUST_ANCHORS: str | None = None

@@ -22,7 +22,10 @@ from portal.services import mail
 from portal.services.mail import MAX_ATTEMPTS, backoff, enqueue, send_pending
 
 SUBJECT = "Ұтыс нәтижелері: қазан 2022 / Итоги розыгрыша за октябрь"
-BODY = "Құрметті клиент! Сіз жеңімпаз атандыңыз.\nУважаемый клиент, вы стали победителем: 200 000 ₸.\n"
+BODY = (
+    "Құрметті клиент! Сіз жеңімпаз атандыңыз.\n"
+    "Уважаемый клиент, вы стали победителем: 200 000 ₸.\n"
+)
 UNSUBSCRIBE = "https://promo.ismet.kz/kk/unsubscribe/abc123"
 
 
@@ -124,7 +127,7 @@ def rows() -> dict[str, OutboxMessage]:
 
 
 def test_a_queued_message_is_delivered_in_utf8_with_its_headers(ctx, smtpd):
-    """From, To, a UTF-8 subject and body, Date, Message-ID and the one-click unsubscribe headers arrive."""
+    """From, To, UTF-8 subject and body, Date, Message-ID and one-click unsubscribe arrive."""
     queue("client@example.kz", list_unsubscribe=UNSUBSCRIBE)
 
     report = send_pending()
@@ -156,7 +159,9 @@ def test_a_queued_message_is_delivered_in_utf8_with_its_headers(ctx, smtpd):
 
 def test_a_message_without_unsubscribe_link_has_no_list_headers(ctx, smtpd):
     """Without an unsubscribe link there are no List-* headers; the language is declared."""
-    queue("client@example.kz", kind="signing", language="ru", subject="Подписание", body_text="Текст")
+    queue(
+        "client@example.kz", kind="signing", language="ru", subject="Подписание", body_text="Текст"
+    )
 
     send_pending()
 
@@ -169,10 +174,11 @@ def test_a_message_without_unsubscribe_link_has_no_list_headers(ctx, smtpd):
 
 def test_the_same_dedupe_key_is_queued_once(ctx, smtpd):
     """A second enqueue with the same key adds nothing, in the same transaction or later."""
-    first = enqueue("winner", "client@example.kz", "kk", SUBJECT, BODY, "winner:2022-10:7")
-    again_in_transaction = enqueue("winner", "client@example.kz", "kk", SUBJECT, BODY, "winner:2022-10:7")
+    key = "winner:2022-10:7"
+    first = enqueue("winner", "client@example.kz", "kk", SUBJECT, BODY, key)
+    again_in_transaction = enqueue("winner", "client@example.kz", "kk", SUBJECT, BODY, key)
     db.session.commit()
-    again_later = enqueue("winner", "client@example.kz", "ru", "Другая тема", BODY, "winner:2022-10:7")
+    again_later = enqueue("winner", "client@example.kz", "ru", "Другая тема", BODY, key)
     db.session.commit()
 
     assert first is not None
@@ -381,7 +387,9 @@ def test_flask_mail_send_prints_the_counts_and_records_the_runs(app, runner, smt
     smtpd.refuse["nobody@example.kz"] = "550 no such user"
     smtpd.refuse["busy@example.kz"] = "451 try again later"
     with app.app_context():
-        queue("a@example.kz", "b@example.kz", "c@example.kz", "nobody@example.kz", "busy@example.kz")
+        queue(
+            "a@example.kz", "b@example.kz", "c@example.kz", "nobody@example.kz", "busy@example.kz"
+        )
     _add_mail_cli(app)
 
     result = runner.invoke(args=["mail", "send", "--batch", "2"])

@@ -18,8 +18,8 @@ HOSTILE = (
 )
 
 
-def draft_form(auth, number: int, **overrides) -> dict:
-    token = auth.token(f"/admin/rules/{number}/edit")
+def draft_form(auth, number: int, token_page: str | None = None, **overrides) -> dict:
+    token = auth.token(token_page or f"/admin/rules/{number}/edit")
     form = {
         "body_kk": "1. Бірінші тармақ.\n\n2. Екінші тармақ, жаңа.",
         "body_ru": "1. Первый пункт.\n\n2. Второй пункт, новый.",
@@ -75,7 +75,7 @@ def test_marketing_drafts_publishes_and_announces_version_2(app, client, auth, d
     assert "Изменен пункт 2." in diff
 
     # a published version is never edited again
-    response = client.post("/admin/rules/2/edit", data=draft_form(auth, 2, body_ru="1. Другое."))
+    response = client.post("/admin/rules/2/edit", data=draft_form(auth, 2, token_page="/admin/rules/2", body_ru="1. Другое."))
     assert response.status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(RulesVersion.body_ru).filter_by(number=2)) == "1. Первый пункт.\n\n2. Второй пункт, новый."

@@ -14,6 +14,7 @@ from portal.auth import EVERY_ROLE, MARKETING, roles_required
 from portal.campaign import news as news_domain
 from portal.campaign import rules as rules_domain
 from portal.campaign.periods import current_campaign, local_today
+from portal.i18n import LANGUAGE_NAMES
 from portal.models import Announcement, Campaign, OutboxMessage, RulesVersion, db, utcnow
 
 
@@ -129,8 +130,8 @@ def rules_publish(number: int):
         db.session.rollback()
         reasons = {
             "published": _("it is published already."),
-            "text": _("its text in %(language)s has no valid clauses.", language=refused.lang),
-            "summary": _("the summary of changes in %(language)s is empty.", language=refused.lang),
+            "text": _("its text in %(language)s has no valid clauses.", language=LANGUAGE_NAMES.get(refused.lang, "")),
+            "summary": _("the summary of changes in %(language)s is empty.", language=LANGUAGE_NAMES.get(refused.lang, "")),
             "date": _("its effective date is in the past."),
         }
         flash(_("The version cannot be published: %(reason)s", reason=reasons[refused.code]), "error")

@@ -191,7 +191,9 @@ class _Connection:
             if smtp is not None:
                 smtp.close()
             self.down = _describe(error)
-            log.warning("mail server %s:%s unavailable: %s", self.host, self.port, type(error).__name__)
+            log.warning(
+                "mail server %s:%s unavailable: %s", self.host, self.port, type(error).__name__
+            )
             raise _ServerDown(self.down) from error
         self.smtp = smtp
         return smtp
@@ -240,7 +242,10 @@ def send_pending(batch_size: int = 50, now: datetime | None = None) -> SendRepor
     report = SendReport()
     due_ids = db.session.scalars(
         sa.select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxMessage.PENDING, OutboxMessage.next_attempt_at <= clock())
+        .where(
+            OutboxMessage.status == OutboxMessage.PENDING,
+            OutboxMessage.next_attempt_at <= clock(),
+        )
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
         .limit(batch_size)
     ).all()
