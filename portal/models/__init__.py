@@ -5,11 +5,16 @@ from portal.models.base import db, utcnow
 from portal.models.campaign import Campaign, Prize, ReportingPeriod
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
+from portal.models.participants import Activity, EligibilityRun, ImportBatch, Participant
 from portal.models.rules import RulesVersion
 from portal.models.staff import ROLES, LoginAttempt, StaffUser
 
 __all__ = [
     "ROLES",
+    "Activity",
+    "EligibilityRun",
+    "ImportBatch",
+    "Participant",
     "Announcement",
     "AuditEntry",
     "LoginAttempt",

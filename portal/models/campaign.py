@@ -27,6 +27,9 @@ class Campaign(Bilingual, db.Model):
     territory_ru: Mapped[str] = mapped_column(sa.String(300))
     starts_on: Mapped[date]
     ends_on: Mapped[date]
+    # Rule 4.2's thresholds; a new rules version may change them.
+    min_receipts: Mapped[int] = mapped_column(default=5, server_default="5")
+    min_paid_months: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     periods: Mapped[list[ReportingPeriod]] = relationship(

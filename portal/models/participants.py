@@ -1,0 +1,111 @@
+"""Participants (SME clients), their monthly activity, and the imports it came from."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import UTCDateTime, db, utcnow
+from portal.models.campaign import ReportingPeriod
+
+
+class Participant(db.Model):
+    """A client of the campaign, identified by its personal account number (rule 3)."""
+
+    __tablename__ = "participant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
+    account_number: Mapped[str] = mapped_column(sa.String(32))
+    bin_iin: Mapped[str] = mapped_column(sa.String(12), index=True)
+    legal_form: Mapped[str] = mapped_column(sa.String(8))
+    company_name: Mapped[str] = mapped_column(sa.String(300))
+    director_name: Mapped[str] = mapped_column(sa.String(300), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    city: Mapped[str] = mapped_column(sa.String(100), default="")
+
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "account_number"),)
+
+    @property
+    def account_masked(self) -> str:
+        """The account number as public pages may show it: only the last 4 characters."""
+        return mask_account(self.account_number)
+
+
+def mask_account(account_number: str) -> str:
+    """``"1234567890"`` -> ``"••••••7890"``."""
+    visible = account_number[-4:]
+    return "•" * max(len(account_number) - 4, 2) + visible
+
+
+class ImportBatch(db.Model):
+    """One imported file for one reporting month."""
+
+    __tablename__ = "import_batch"
+
+    PENDING, RUNNING, DONE, FAILED, REPLACED = "pending", "running", "done", "failed", "replaced"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    rows: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(sa.String(10), default=PENDING)
+    progress: Mapped[int] = mapped_column(default=0)
+    problems_total: Mapped[int] = mapped_column(default=0)
+    problems: Mapped[str] = mapped_column(sa.Text, default="[]")
+    imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    imported_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    period: Mapped[ReportingPeriod] = relationship()
+
+
+class Activity(db.Model):
+    """A participant's figures for one reporting month, and its eligibility for the draw.
+
+    The five conditions are stored as computed, with the thresholds of the
+    eligibility run that computed them; the figures they came from stay beside them,
+    so each decision can be explained ("3 of 5 receipts").
+    """
+
+    __tablename__ = "activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"))
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id"), index=True)
+    legal_form: Mapped[str] = mapped_column(sa.String(8))
+    app_authorized_on: Mapped[date | None]
+    ekassa_connected_on: Mapped[date | None]
+    paid_months: Mapped[int]
+    receipts_in_period: Mapped[int]
+    ok_app: Mapped[bool | None]
+    ok_ekassa: Mapped[bool | None]
+    ok_paid: Mapped[bool | None]
+    ok_receipts: Mapped[bool | None]
+    ok_legal_form: Mapped[bool | None]
+    eligible: Mapped[bool | None] = mapped_column(index=True)
+
+    participant: Mapped[Participant] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("period_id", "participant_id"),)
+
+
+class EligibilityRun(db.Model):
+    """One computation of a month's eligibility, with the thresholds it applied."""
+
+    __tablename__ = "eligibility_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"), index=True)
+    min_receipts: Mapped[int]
+    min_paid_months: Mapped[int]
+    participants: Mapped[int]
+    eligible: Mapped[int]
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    computed_by: Mapped[str] = mapped_column(sa.String(254), default="")
