@@ -1,0 +1,150 @@
+"""Who may take part in a month's draw (rules 3, 4.1 and 4.2).
+
+A participant is eligible for a reporting month when all five conditions hold:
+
+- ``app``: authorised in the Ismet.kz app by the month's end (4.1);
+- ``ekassa``: e-kassa connected at the fiscal data operator within the campaign and
+  by the month's end (4.2);
+- ``paid``: at least ``min_paid_months`` months of the service paid (4.2);
+- ``receipts``: at least ``min_receipts`` receipts through the app in the month (4.2);
+- ``legal_form``: an individual entrepreneur or a limited liability partnership (3).
+
+Each condition is written here twice, side by side: as a SQL expression, which
+computes a month of a million participants in one statement, and as Python, which
+explains one participant's decision. ``tests/test_eligibility.py`` checks on
+generated data that both always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from portal.models import Activity, Campaign, EligibilityRun, ReportingPeriod, db, utcnow
+
+LEGAL_FORMS = ("IE", "LLP")
+CONDITIONS = ("app", "ekassa", "paid", "receipts", "legal_form")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What the campaign asks, and the month being judged."""
+
+    campaign_starts_on: date
+    campaign_ends_on: date
+    month_ends_on: date
+    min_receipts: int
+    min_paid_months: int
+
+    @classmethod
+    def of(cls, campaign: Campaign, period: ReportingPeriod) -> Thresholds:
+        return cls(campaign.starts_on, campaign.ends_on, period.ends_on, campaign.min_receipts, campaign.min_paid_months)
+
+    @property
+    def ekassa_deadline(self) -> date:
+        return min(self.campaign_ends_on, self.month_ends_on)
+
+
+# --- the conditions, as SQL --------------------------------------------------------
+
+
+def sql_conditions(t: Thresholds) -> dict[str, sa.ColumnElement[bool]]:
+    """Each condition as a boolean SQL expression over the ``activity`` table."""
+    a = Activity.__table__.c
+    return {
+        "app": sa.and_(a.app_authorized_on.is_not(None), a.app_authorized_on <= t.month_ends_on),
+        "ekassa": sa.and_(
+            a.ekassa_connected_on.is_not(None),
+            a.ekassa_connected_on >= t.campaign_starts_on,
+            a.ekassa_connected_on <= t.ekassa_deadline,
+        ),
+        "paid": a.paid_months >= t.min_paid_months,
+        "receipts": a.receipts_in_period >= t.min_receipts,
+        "legal_form": a.legal_form.in_(LEGAL_FORMS),
+    }
+
+
+# --- the conditions, as Python, with their evidence --------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One condition for one participant: whether it holds, and the facts behind it."""
+
+    condition: str
+    ok: bool
+    reason: str  # a code the pages translate
+    values: dict
+
+
+def explain(activity: Activity, t: Thresholds) -> list[Check]:
+    """The five conditions for one participant and month, with their evidence."""
+    checks = []
+    app = activity.app_authorized_on
+    if app is None:
+        checks.append(Check("app", False, "app-never", {}))
+    else:
+        checks.append(Check("app", app <= t.month_ends_on, "app-on" if app <= t.month_ends_on else "app-late", {"date": app, "deadline": t.month_ends_on}))
+    kassa = activity.ekassa_connected_on
+    if kassa is None:
+        checks.append(Check("ekassa", False, "ekassa-never", {}))
+    elif kassa < t.campaign_starts_on:
+        checks.append(Check("ekassa", False, "ekassa-before", {"date": kassa, "start": t.campaign_starts_on}))
+    elif kassa > t.ekassa_deadline:
+        checks.append(Check("ekassa", False, "ekassa-late", {"date": kassa, "deadline": t.ekassa_deadline}))
+    else:
+        checks.append(Check("ekassa", True, "ekassa-on", {"date": kassa}))
+    checks.append(Check("paid", activity.paid_months >= t.min_paid_months, "paid", {"count": activity.paid_months, "needed": t.min_paid_months}))
+    checks.append(Check("receipts", activity.receipts_in_period >= t.min_receipts, "receipts", {"count": activity.receipts_in_period, "needed": t.min_receipts}))
+    checks.append(Check("legal_form", activity.legal_form in LEGAL_FORMS, "legal-form", {"form": activity.legal_form}))
+    return checks
+
+
+# --- computing a month ---------------------------------------------------------------
+
+
+def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
+    """Store the five conditions and the result for every participant of the month (one statement)."""
+    campaign = period.campaign
+    thresholds = Thresholds.of(campaign, period)
+    conditions = sql_conditions(thresholds)
+    values = {f"ok_{name}": sa.case((expr, True), else_=False) for name, expr in conditions.items()}
+    values["eligible"] = sa.case((sa.and_(*conditions.values()), True), else_=False)
+    db.session.execute(sa.update(Activity).where(Activity.period_id == period.id).values(**values))
+    total, eligible = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(Activity.eligible.is_(True))).where(Activity.period_id == period.id)
+    ).one()
+    run = EligibilityRun(
+        period_id=period.id,
+        min_receipts=thresholds.min_receipts,
+        min_paid_months=thresholds.min_paid_months,
+        participants=total,
+        eligible=eligible,
+        computed_at=utcnow(),
+        computed_by=computed_by,
+    )
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def latest_run(period: ReportingPeriod) -> EligibilityRun | None:
+    """The month's most recent eligibility computation, or None."""
+    return db.session.scalar(
+        sa.select(EligibilityRun).filter_by(period_id=period.id).order_by(EligibilityRun.id.desc())
+    )
+
+
+def funnel(period: ReportingPeriod) -> dict[str, int]:
+    """How many of the month's participants pass each condition, and all of them."""
+    a = Activity
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            *(sa.func.count().filter(getattr(a, f"ok_{name}").is_(True)) for name in CONDITIONS),
+            sa.func.count().filter(a.eligible.is_(True)),
+        ).where(a.period_id == period.id)
+    ).one()
+    return dict(zip(("participants", *CONDITIONS, "eligible"), row, strict=True))

@@ -1,0 +1,94 @@
+"""Reading the monthly activity files: CSV (UTF-8, with or without BOM) or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime
+
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class UnreadableFile(ValueError):
+    """The file is neither UTF-8 CSV nor XLSX; ``code`` says which way it failed."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def read_table(data: bytes, filename: str = "") -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header and an iterator of ``(row number, {column: text})``; row 2 is the first data row."""
+    if data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx"):
+        return _read_xlsx(data)
+    return _read_csv(data)
+
+
+def _read_csv(data: bytes):
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnreadableFile("not-utf8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        raise UnreadableFile("empty") from None
+    except csv.Error:
+        raise UnreadableFile("bad-csv") from None
+
+    def rows():
+        try:
+            for number, values in enumerate(reader, start=2):
+                if not any(v.strip() for v in values):
+                    continue
+                yield number, dict(zip(header, (v.strip() for v in values), strict=False)) | (
+                    {"__extra__": "1"} if len(values) > len(header) else {}
+                )
+        except csv.Error:
+            raise UnreadableFile("bad-csv") from None
+
+    return header, rows()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx(data: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+        raise UnreadableFile("bad-xlsx") from None
+    sheet = workbook.worksheets[0]
+    rows_iter = sheet.iter_rows(values_only=True)
+    try:
+        header = [_cell(v) for v in next(rows_iter)]
+    except StopIteration:
+        workbook.close()
+        raise UnreadableFile("empty") from None
+    while header and not header[-1]:
+        header.pop()
+
+    def rows():
+        try:
+            for number, values in enumerate(rows_iter, start=2):
+                cells = [_cell(v) for v in values]
+                if not any(cells):
+                    continue
+                yield number, dict(zip(header, cells, strict=False))
+        finally:
+            workbook.close()
+
+    return header, rows()

@@ -1,0 +1,193 @@
+"""A month of activity data: checked row by row, stored all or nothing; eligibility with evidence."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from portal.campaign import eligibility
+from portal.campaign.identity import with_control_digit
+from portal.campaign.imports import COLUMNS, AlreadyImported, import_month
+from portal.campaign.periods import find_period
+from portal.models import Activity, Campaign, ImportBatch, Participant, db
+
+TODAY = date(2022, 10, 5)
+
+
+def bin_iin(n: int) -> str:
+    while True:
+        number = with_control_digit(f"{n:011d}")
+        if number:
+            return number
+        n += 1
+
+
+def row(n: int, **overrides) -> dict[str, str]:
+    values = {
+        "account_number": f"ACC{n:07d}",
+        "bin_iin": bin_iin(800000000 + n * 13),
+        "legal_form": "IE" if n % 2 else "LLP",
+        "company_name": f"Company {n}",
+        "director_name": f"Director {n}",
+        "email": f"client{n}@example.kz",
+        "phone": "+77010000000",
+        "city": "Almaty",
+        "app_authorized_on": "2022-08-01",
+        "ekassa_connected_on": "2022-09-02",
+        "paid_months": "1",
+        "receipts_in_period": "5",
+    }
+    values.update(overrides)
+    return values
+
+
+def csv_bytes(rows: list[dict[str, str]], bom: bool = False, columns=COLUMNS) -> bytes:
+    out = io.StringIO()
+    out.write(",".join(columns) + "\n")
+    for r in rows:
+        out.write(",".join(r.get(c, "") for c in columns) + "\n")
+    return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8")
+
+
+@pytest.fixture
+def september(ctx, demo):
+    return find_period(db.session.get(Campaign, demo), "2022-09")
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_a_clean_file_is_stored_and_eligibility_explained(september):
+    rows = [
+        row(1),
+        row(2, receipts_in_period="3"),
+        row(3, ekassa_connected_on="2022-08-14"),
+        row(4, app_authorized_on=""),
+        row(5, paid_months="0"),
+        row(6, app_authorized_on="2022-10-01"),
+    ]
+    batch, report = import_month(september, "sep.csv", csv_bytes(rows, bom=True), today=TODAY)
+    db.session.commit()
+    assert report.ok and batch.status == "done" and batch.rows == 6
+    assert count(Participant) == 6 and count(Activity) == 6
+    run = eligibility.compute(september)
+    db.session.commit()
+    assert (run.participants, run.eligible) == (6, 1)
+    funnel = eligibility.funnel(september)
+    assert funnel == {"participants": 6, "app": 4, "ekassa": 5, "paid": 5, "receipts": 5, "legal_form": 6, "eligible": 1}
+    thresholds = eligibility.Thresholds.of(september.campaign, september)
+    by_account = {a.participant.account_number: a for a in db.session.scalars(sa.select(Activity))}
+    checks = {c.condition: c for c in eligibility.explain(by_account["ACC0000002"], thresholds)}
+    assert not checks["receipts"].ok and checks["receipts"].values == {"count": 3, "needed": 5}
+    checks = {c.condition: c for c in eligibility.explain(by_account["ACC0000003"], thresholds)}
+    assert checks["ekassa"].reason == "ekassa-before" and checks["ekassa"].values["date"] == date(2022, 8, 14)
+    checks = {c.condition: c for c in eligibility.explain(by_account["ACC0000006"], thresholds)}
+    assert checks["app"].reason == "app-late"
+
+
+def test_sql_and_python_conditions_always_agree(september):
+    import random
+
+    rng = random.Random(7)
+    dates = ["", "2022-07-31", "2022-08-31", "2022-09-01", "2022-09-15", "2022-09-30", "2022-10-01", "2022-10-04"]
+    rows = [
+        row(n, app_authorized_on=rng.choice(dates), ekassa_connected_on=rng.choice(dates),
+            paid_months=str(rng.randint(0, 3)), receipts_in_period=str(rng.randint(0, 9)))
+        for n in range(1, 401)
+    ]
+    import_month(september, "sep.csv", csv_bytes(rows), today=TODAY)
+    eligibility.compute(september)
+    thresholds = eligibility.Thresholds.of(september.campaign, september)
+    for activity in db.session.scalars(sa.select(Activity)):
+        checks = eligibility.explain(activity, thresholds)
+        stored = [activity.ok_app, activity.ok_ekassa, activity.ok_paid, activity.ok_receipts, activity.ok_legal_form]
+        assert [c.ok for c in checks] == stored
+        assert activity.eligible == all(stored)
+
+
+def test_one_bad_row_and_nothing_is_stored(september):
+    rows = [row(1), row(2, bin_iin="123456789012"), row(3, legal_form="JSC"), row(4, app_authorized_on="2022-02-30"),
+            row(5, ekassa_connected_on="2023-01-01"), row(6, paid_months="-1"), row(7, receipts_in_period="2.5"),
+            row(1, company_name=""), row(8, app_authorized_on="01.09.2022")]
+    batch, report = import_month(september, "bad.csv", csv_bytes(rows), today=TODAY)
+    db.session.commit()
+    assert batch.status == "failed" and not report.ok
+    found = {(p.row, p.column, p.code) for p in report.problems}
+    assert found == {
+        (3, "bin_iin", "bin-iin-invalid"),
+        (4, "legal_form", "legal-form"),
+        (5, "app_authorized_on", "date-invalid"),
+        (6, "ekassa_connected_on", "date-future"),
+        (7, "paid_months", "count-negative"),
+        (8, "receipts_in_period", "count-format"),
+        (9, "company_name", "required"),
+        (9, "account_number", "duplicate-account"),
+        (10, "app_authorized_on", "date-format"),
+    }
+    assert count(Participant) == 0 and count(Activity) == 0
+    assert json.loads(batch.problems)[0]["row"] == 3 and batch.problems_total == 9
+
+
+def test_missing_columns_and_unreadable_files(september):
+    columns = [c for c in COLUMNS if c != "bin_iin"]
+    _, report = import_month(september, "x.csv", csv_bytes([row(1)], columns=columns), today=TODAY)
+    assert [(p.row, p.column, p.code) for p in report.problems] == [(0, "bin_iin", "missing-column")]
+    _, report = import_month(september, "x.csv", "account_number\n".encode("cp1251") + "Компания".encode("cp1251"), today=TODAY)
+    assert report.problems[0].code == "not-utf8"
+    _, report = import_month(september, "x.xlsx", b"PK\x03\x04 not really a workbook", today=TODAY)
+    assert report.problems[0].code == "bad-xlsx"
+    _, report = import_month(september, "x.csv", csv_bytes([]), today=TODAY)
+    assert report.problems[0].code == "no-rows"
+    assert count(Activity) == 0
+
+
+def test_problems_are_capped_at_1000_with_the_total(september):
+    rows = [row(n, legal_form="JSC") for n in range(1, 1201)]
+    _, report = import_month(september, "x.csv", csv_bytes(rows), today=TODAY)
+    assert len(report.problems) == 1000 and report.total == 1200
+
+
+def test_an_account_keeps_its_bin_iin_across_months(september):
+    import_month(september, "sep.csv", csv_bytes([row(1)]), today=TODAY)
+    db.session.commit()
+    october = find_period(september.campaign, "2022-10")
+    _, report = import_month(october, "oct.csv", csv_bytes([row(1, bin_iin=bin_iin(5))]), today=date(2022, 11, 3))
+    assert [(p.row, p.code) for p in report.problems] == [(2, "bin-iin-changed")]
+
+
+def test_reimport_replaces_the_month_only_when_confirmed(september):
+    first, _ = import_month(september, "sep.csv", csv_bytes([row(1), row(2)]), today=TODAY)
+    db.session.commit()
+    with pytest.raises(AlreadyImported):
+        import_month(september, "sep2.csv", csv_bytes([row(3)]), today=TODAY)
+    db.session.rollback()
+    second, report = import_month(september, "sep2.csv", csv_bytes([row(2, city="Astana"), row(3)]), today=TODAY, replace=True)
+    db.session.commit()
+    assert report.ok
+    assert db.session.get(ImportBatch, first.id).status == "replaced"
+    accounts = set(db.session.scalars(sa.select(Participant.account_number).join(Activity, Activity.participant_id == Participant.id)))
+    assert accounts == {"ACC0000002", "ACC0000003"}
+    assert db.session.scalar(sa.select(Participant.city).filter_by(account_number="ACC0000002")) == "Astana"
+
+
+def test_xlsx_with_the_same_header(september):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(COLUMNS))
+    values = row(1)
+    values["paid_months"] = 2
+    values["app_authorized_on"] = date(2022, 8, 1)
+    sheet.append([values[c] for c in COLUMNS])
+    out = io.BytesIO()
+    workbook.save(out)
+    batch, report = import_month(september, "sep.xlsx", out.getvalue(), today=TODAY)
+    assert report.ok, report.problems
+    activity = db.session.scalar(sa.select(Activity))
+    assert activity.paid_months == 2 and activity.app_authorized_on == date(2022, 8, 1)
