@@ -191,3 +191,29 @@ def test_xlsx_with_the_same_header(september):
     assert report.ok, report.problems
     activity = db.session.scalar(sa.select(Activity))
     assert activity.paid_months == 2 and activity.app_authorized_on == date(2022, 8, 1)
+
+
+def test_import_command_all_or_nothing_then_replace(app, runner, demo, tmp_path):
+    good = tmp_path / "sep.csv"
+    good.write_bytes(csv_bytes([row(1), row(2, receipts_in_period="1")]))
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes([row(3), row(4, legal_form="JSC")]))
+    result = runner.invoke(args=["participants", "import", str(bad), "--period", "2022-09", "--lang", "ru"])
+    assert result.exit_code == 1
+    assert "Строка 3: legal_form должно быть IE (ИП) или LLP (ТОО)." in result.output
+    assert "nothing was imported" in result.output
+    result = runner.invoke(args=["participants", "import", str(good), "--period", "2022-09"])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 rows for 2022-09" in result.output and "1 of 2 eligible" in result.output
+    again = runner.invoke(args=["participants", "import", str(good), "--period", "2022-09"])
+    assert again.exit_code == 1 and "--replace" in again.output
+    replaced = runner.invoke(args=["participants", "import", str(good), "--period", "2022-09", "--replace"])
+    assert replaced.exit_code == 0
+    assert runner.invoke(args=["participants", "import", str(good), "--period", "2031-01"]).exit_code == 1
+    with app.app_context():
+        from portal.models import AuditEntry
+
+        actions = list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
+        assert actions.count("participants.import") == 3 and actions.count("participants.eligibility") == 2
+    result = runner.invoke(args=["participants", "eligibility", "--period", "2022-09"])
+    assert result.exit_code == 0 and "1 of 2 participants eligible" in result.output
