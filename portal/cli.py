@@ -86,9 +86,10 @@ def audit_verify() -> None:
 @with_appcontext
 def demo_command() -> None:
     """Load the 2022 Ismet.kz campaign (idempotent)."""
-    from portal.demo import load_campaign
+    from portal.demo import load_campaign, load_participants
 
     campaign, done = load_campaign()
+    done += load_participants(campaign)
     if done:
         click.echo(f"Demo campaign {campaign.slug}: added {', '.join(done)}.")
     else:

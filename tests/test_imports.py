@@ -217,3 +217,21 @@ def test_import_command_all_or_nothing_then_replace(app, runner, demo, tmp_path)
         assert actions.count("participants.import") == 3 and actions.count("participants.eligibility") == 2
     result = runner.invoke(args=["participants", "eligibility", "--period", "2022-09"])
     assert result.exit_code == 0 and "1 of 2 participants eligible" in result.output
+
+
+def test_demo_months_are_deterministic_valid_and_varied(september):
+    from portal.demo import load_participants
+    from portal.demo.participants import month_files
+
+    assert month_files() == month_files()
+    done = load_participants(september.campaign)
+    db.session.commit()
+    assert [line.split(":")[0] for line in done] == ["2022-09", "2022-10", "2022-11"]
+    for period in september.campaign.periods:
+        funnel = eligibility.funnel(period)
+        assert funnel["participants"] >= 3000
+        # some fail each condition that a valid file can fail, and a fair share pass all
+        for condition in ("app", "ekassa", "paid", "receipts"):
+            assert 0 < funnel[condition] < funnel["participants"], (period.key, condition)
+        assert funnel["participants"] * 0.1 < funnel["eligible"] < funnel["participants"] * 0.5
+    assert load_participants(september.campaign) == []

@@ -98,3 +98,28 @@ def load_campaign() -> tuple[Campaign, list[str]]:
         done.append("rules version 1 and its announcement")
     db.session.commit()
     return campaign, done
+
+
+def load_participants(campaign: Campaign) -> list[str]:
+    """Import the synthetic months that have no data yet, and compute their eligibility."""
+    from portal.campaign import eligibility
+    from portal.campaign.imports import existing_batch, import_month
+    from portal.campaign.periods import find_period, local_today
+    from portal.demo.participants import month_files
+
+    done = []
+    files = None
+    for period in campaign.periods:
+        if existing_batch(period) is not None:
+            continue
+        files = files or month_files()
+        data = files.get(period.key)
+        if data is None:
+            continue
+        batch, report = import_month(find_period(campaign, period.key), f"demo-{period.key}.csv", data, today=local_today())
+        if not report.ok:
+            raise RuntimeError(f"demo data for {period.key} failed its own checks: {report.problems[:3]}")
+        run = eligibility.compute(period, computed_by="demo")
+        db.session.commit()
+        done.append(f"{period.key}: {batch.rows} participants, {run.eligible} eligible")
+    return done
