@@ -166,7 +166,7 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
     from portal.campaign import eligibility
     from portal.campaign.imports import AlreadyImported, import_month
     from portal.campaign.periods import local_today
-    from portal.import_messages import describe
+    from portal.messages import describe_problem as describe
     from portal.models import db
 
     period = _period(period_key)

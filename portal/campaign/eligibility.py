@@ -22,7 +22,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from portal.models import Activity, Campaign, EligibilityRun, ReportingPeriod, db, utcnow
+from portal.models import Activity, Campaign, EligibilityRun, Participant, ReportingPeriod, db, utcnow
 
 LEGAL_FORMS = ("IE", "LLP")
 CONDITIONS = ("app", "ekassa", "paid", "receipts", "legal_form")
@@ -148,3 +148,45 @@ def funnel(period: ReportingPeriod) -> dict[str, int]:
         ).where(a.period_id == period.id)
     ).one()
     return dict(zip(("participants", *CONDITIONS, "eligible"), row, strict=True))
+
+
+# --- a client's own standing (the self-check) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthStanding:
+    """One month as a client sees it: its checks, or why there are none."""
+
+    period: ReportingPeriod
+    checks: list[Check] | None  # None: no data for the month, or not computed yet
+    eligible: bool | None
+    has_data: bool
+
+
+def standing(campaign: Campaign, account_number: str, bin_iin: str) -> list[MonthStanding] | None:
+    """Every month of the campaign for the client with this account and BIN/IIN, or None.
+
+    An unknown account and a known account with another BIN/IIN both give None, after
+    the same queries, so neither the answer nor its time tells them apart.
+    """
+    import hmac
+
+    participant = db.session.scalar(
+        sa.select(Participant).filter_by(campaign_id=campaign.id, account_number=account_number.strip())
+    )
+    stored = participant.bin_iin if participant is not None else "0" * 12
+    matches = hmac.compare_digest(stored.encode(), bin_iin.strip().encode()) and participant is not None
+    participant_id = participant.id if matches else -1
+    activities = {
+        a.period_id: a for a in db.session.scalars(sa.select(Activity).filter_by(participant_id=participant_id))
+    }
+    months = []
+    for period in campaign.periods:
+        activity = activities.get(period.id)
+        run = latest_run(period)
+        if activity is None or run is None or activity.eligible is None:
+            months.append(MonthStanding(period, None, None, activity is not None))
+            continue
+        thresholds = Thresholds(campaign.starts_on, campaign.ends_on, period.ends_on, run.min_receipts, run.min_paid_months)
+        months.append(MonthStanding(period, explain(activity, thresholds), activity.eligible, True))
+    return months if matches else None

@@ -7,3 +7,4 @@ site_bp = Blueprint("site", __name__)
 
 from portal.public import routes  # noqa: E402,F401
 from portal.public import subscriptions  # noqa: E402,F401
+from portal.public import check  # noqa: E402,F401

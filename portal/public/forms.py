@@ -7,8 +7,8 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, SelectChoice, SubmitField
-from wtforms.validators import ValidationError
+from wtforms import EmailField, RadioField, SelectChoice, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from portal.i18n import LANGUAGE_NAMES
 
@@ -60,3 +60,11 @@ class SubscribeForm(FlaskForm):
             raise ValidationError(
                 _("Enter a valid e-mail address, such as %(example)s.", example="name@example.kz")
             )
+
+
+class CheckForm(FlaskForm):
+    """The eligibility self-check: account number and BIN/IIN together."""
+
+    account_number = StringField(_l("Personal account number"), validators=[DataRequired(), Length(max=32)])
+    bin_iin = StringField(_l("BIN/IIN"), validators=[DataRequired(), Length(min=12, max=12, message=_l("12 digits."))])
+    submit = SubmitField(_l("Check"))

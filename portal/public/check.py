@@ -1,0 +1,37 @@
+"""The eligibility self-check (rules 3 and 4): a client sees its own conditions, month by month."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, render_template, request
+
+from portal import ratelimit
+from portal.campaign.eligibility import standing
+from portal.messages import condition_name, describe_check
+from portal.models import db
+from portal.public import bp
+from portal.public.forms import CheckForm
+from portal.public.routes import the_campaign
+
+CHECKS_PER_HOUR = 20
+
+
+@bp.route("/check", methods=["GET", "POST"])
+def check():
+    """Account number and BIN/IIN in; each month's conditions with their evidence out."""
+    campaign = the_campaign()
+    form = CheckForm()
+    months = None
+    not_found = False
+    if form.validate_on_submit():
+        allowed = ratelimit.allow("check-ip", request.remote_addr or "unknown", CHECKS_PER_HOUR, timedelta(hours=1))
+        db.session.commit()
+        if not allowed:
+            abort(429)
+        months = standing(campaign, form.account_number.data, form.bin_iin.data)
+        not_found = months is None
+    return render_template(
+        "public/check.html", form=form, months=months, not_found=not_found,
+        condition_name=condition_name, describe_check=describe_check,
+    )
