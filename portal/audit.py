@@ -30,6 +30,13 @@ def client_address() -> str:
     return request.remote_addr or ""
 
 
+def current_actor_label() -> str:
+    """The signed-in staff member's e-mail, or "" outside a staff request."""
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.email
+    return ""
+
+
 def entry_digest(entry: AuditEntry) -> str:
     """The SHA-256 that chains ``entry`` to the one before it."""
     content = {

@@ -24,6 +24,13 @@ def world(app, demo):
         db.session.add(Announcement(campaign_id=demo, title_kk="t", title_ru="t", body_kk="b", body_ru="b"))
         for role in ROLES:
             make_staff(f"{role}@ismet.kz", role)
+        from portal.campaign.imports import import_month
+        from portal.campaign.periods import find_period
+        from portal.models import Campaign, Participant
+        from tests.test_imports import TODAY, csv_bytes, row
+
+        september = find_period(db.session.get(Campaign, demo), "2022-09")
+        import_month(september, "sep.csv", csv_bytes([row(1), row(2)]), today=TODAY)
         db.session.commit()
         values = {
             "number": 2,
@@ -31,6 +38,8 @@ def world(app, demo):
             # sweep's bare POSTs change nothing there
             "user_id": db.session.scalar(sa.select(StaffUser.id).filter_by(role="admin")),
             "item_id": db.session.scalar(sa.select(Announcement.id).where(Announcement.published_at.is_(None))),
+            "participant_id": db.session.scalar(sa.select(Participant.id).limit(1)),
+            "period_key": "2022-09",
         }
     return values
 

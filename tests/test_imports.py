@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import json
 from datetime import date
 
@@ -235,3 +236,23 @@ def test_demo_months_are_deterministic_valid_and_varied(september):
             assert 0 < funnel[condition] < funnel["participants"], (period.key, condition)
         assert funnel["participants"] * 0.1 < funnel["eligible"] < funnel["participants"] * 0.5
     assert load_participants(september.campaign) == []
+
+
+def test_staff_see_the_funnel_search_a_participant_and_export_the_pool(app, client, auth, demo):
+    with app.app_context():
+        september = find_period(db.session.get(Campaign, demo), "2022-09")
+        import_month(september, "sep.csv", csv_bytes([row(1), row(2, receipts_in_period="2"), row(3, city="Shymkent")]), today=TODAY)
+        eligibility.compute(september)
+        db.session.commit()
+    auth.login("auditor")
+    page = client.get("/admin/participants").get_data(as_text=True)
+    assert 'data-share="66.7"' in page  # 2 of 3 have enough receipts
+    found = client.get("/admin/participants?q=ACC0000002").get_data(as_text=True)
+    link = re.search(r'href="(/admin/participants/\d+)"', found).group(1)
+    detail = client.get(link).get_data(as_text=True)
+    assert "Company 2" in detail and 'class="not-ok"' in detail
+    with client.get("/admin/participants/2022-09/eligible.csv") as response:
+        lines = response.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("account_number,bin_iin")
+    assert [line.split(",")[0] for line in lines[1:]] == ["ACC0000001", "ACC0000003"]
+    assert client.post("/admin/participants/2022-09/eligibility", data={"csrf_token": auth.token("/admin/participants")}).status_code == 403
