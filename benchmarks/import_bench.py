@@ -43,12 +43,22 @@ def generate(path: Path, rows: int) -> None:
             while number is None:
                 number = with_control_digit(f"{base:011d}")
                 base += 1
-            writer.writerow([
-                f"30{n:08d}", number, "IE" if n % 3 else "LLP", f"Company {n}", f"Director {n}",
-                f"client{n}@example.kz", "+77010000000", "Almaty",
-                "2022-08-01" if n % 10 else "", "2022-09-05" if n % 7 else "2022-08-20",
-                rng.randint(0, 3), rng.randint(0, 12),
-            ])
+            writer.writerow(
+                [
+                    f"30{n:08d}",
+                    number,
+                    "IE" if n % 3 else "LLP",
+                    f"Company {n}",
+                    f"Director {n}",
+                    f"client{n}@example.kz",
+                    "+77010000000",
+                    "Almaty",
+                    "2022-08-01" if n % 10 else "",
+                    "2022-09-05" if n % 7 else "2022-08-20",
+                    rng.randint(0, 3),
+                    rng.randint(0, 12),
+                ]
+            )
 
 
 def floor(csv_path: Path, workdir: Path) -> float:
@@ -77,7 +87,9 @@ def main() -> None:
         csv_path = workdir / "month.csv"
         started = time.perf_counter()
         generate(csv_path, args.rows)
-        print(f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
+        )
         base_rss = peak_mb()
 
         import flask_migrate
@@ -89,7 +101,13 @@ def main() -> None:
         from portal.demo import load_campaign
         from portal.models import db
 
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'portal.sqlite3'}", "SECRET_KEY": "bench"}, instance_path=str(workdir))
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'portal.sqlite3'}",
+                "SECRET_KEY": "bench",
+            },
+            instance_path=str(workdir),
+        )
         with app.app_context():
             flask_migrate.upgrade()
             campaign, _ = load_campaign()
@@ -97,7 +115,7 @@ def main() -> None:
             data = csv_path.read_bytes()
 
             started = time.perf_counter()
-            batch, report = import_month(period, csv_path.name, data, today=local_today())
+            _, report = import_month(period, csv_path.name, data, today=local_today())
             db.session.commit()
             import_s = time.perf_counter() - started
             assert report.ok, report.problems[:5]
@@ -113,10 +131,16 @@ def main() -> None:
         floor_s = floor(csv_path, workdir)
         rate = args.rows / import_s
         floor_rate = args.rows / floor_s
-        print(f"import      {import_s:7.1f} s  {rate:>10,.0f} rows/s  peak RSS {import_rss:6.0f} MB (before: {base_rss:.0f} MB)")
-        print(f"eligibility {eligibility_s:7.1f} s  {args.rows / eligibility_s:>10,.0f} rows/s  peak RSS {eligibility_rss:6.0f} MB  ({eligible:,} eligible)")
+        print(
+            f"import      {import_s:7.1f} s  {rate:>10,.0f} rows/s  peak RSS {import_rss:6.0f} MB (before: {base_rss:.0f} MB)"
+        )
+        print(
+            f"eligibility {eligibility_s:7.1f} s  {args.rows / eligibility_s:>10,.0f} rows/s  peak RSS {eligibility_rss:6.0f} MB  ({eligible:,} eligible)"
+        )
         print(f"floor: sqlite3 .import {floor_s:7.1f} s  {floor_rate:>10,.0f} rows/s")
-        print(f"ratio: portal import at {rate / floor_rate:.0%} of the floor's rate (aim: 50 % or more)")
+        print(
+            f"ratio: portal import at {rate / floor_rate:.0%} of the floor's rate (aim: 50 % or more)"
+        )
 
 
 if __name__ == "__main__":

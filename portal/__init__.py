@@ -21,7 +21,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
 
 
-def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+def create_app(
+    test_config: dict[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
     """Build the application: settings, extensions, blueprints, commands, error pages."""
     app = Flask(
         __name__,
@@ -124,6 +126,7 @@ def register_template_helpers(app: Flask) -> None:
         from portal.models.mixins import current_language
 
         return {"lang": current_language()}
+
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -70,7 +70,9 @@ def record(
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
     db.session.flush()
-    last = db.session.scalar(sa.select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1))
+    last = db.session.scalar(
+        sa.select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+    )
     entry = AuditEntry(
         at=utcnow(),
         actor_id=getattr(actor, "id", None),
@@ -108,15 +110,24 @@ def verify_chain(batch: int = 5000) -> ChainReport:
     last_id = 0
     while True:
         entries = db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+            sa.select(AuditEntry)
+            .where(AuditEntry.id > last_id)
+            .order_by(AuditEntry.id)
+            .limit(batch)
         ).all()
         if not entries:
             return ChainReport(checked)
         for entry in entries:
             if entry.prev_hash != expected_prev:
-                return ChainReport(checked, entry.id, "does not follow the entry before it (one was removed or inserted)")
+                return ChainReport(
+                    checked,
+                    entry.id,
+                    "does not follow the entry before it (one was removed or inserted)",
+                )
             if entry_digest(entry) != entry.entry_hash:
-                return ChainReport(checked, entry.id, "its content does not match its hash (it was edited)")
+                return ChainReport(
+                    checked, entry.id, "its content does not match its hash (it was edited)"
+                )
             expected_prev = entry.entry_hash
             checked += 1
             last_id = entry.id

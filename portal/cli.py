@@ -31,10 +31,18 @@ users = AppGroup("users", help="Staff accounts.")
 
 @users.command("create")
 @click.option("--email", required=True, help="The account's e-mail, used to sign in.")
-@click.option("--role", required=True, type=click.Choice(["admin", "marketing", "commission", "auditor"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "marketing", "commission", "auditor"])
+)
 @click.option("--name", default="", help="The person's name.")
-@click.option("--language", default="kk", type=click.Choice(["kk", "ru"]), help="Interface language.")
-@click.option("--password-file", type=click.File("r", encoding="utf-8"), help="Read the password from this file instead of prompting.")
+@click.option(
+    "--language", default="kk", type=click.Choice(["kk", "ru"]), help="Interface language."
+)
+@click.option(
+    "--password-file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the password from this file instead of prompting.",
+)
 def users_create(email: str, role: str, name: str, language: str, password_file) -> None:
     """Create a staff account (the password is prompted for, or read from --password-file)."""
     import sqlalchemy as sa
@@ -59,7 +67,12 @@ def users_create(email: str, role: str, name: str, language: str, password_file)
     account.set_password(password)
     db.session.add(account)
     db.session.flush()
-    audit.record("account.create", account, {"email": email, "role": role, "via": "command line"}, actor_label="cli")
+    audit.record(
+        "account.create",
+        account,
+        {"email": email, "role": role, "via": "command line"},
+        actor_label="cli",
+    )
     db.session.commit()
     click.echo(f"Created {role} account {email}.")
 
@@ -110,8 +123,18 @@ def _pybabel(*args: str, quiet: bool = False) -> None:
 def extract_messages(output: Path, quiet: bool = False) -> None:
     """Collect every translatable string of the code and templates into ``output``."""
     _pybabel(
-        "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
-        "--no-location", "--sort-output", "-o", str(output), ".",
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "-k",
+        "lazy_gettext",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        str(output),
+        ".",
         quiet=quiet,
     )
 
@@ -131,11 +154,19 @@ def extract() -> None:
 def update() -> None:
     """Extract, then merge the new strings into the kk and ru catalogues."""
     extract.callback()
-    _pybabel("update", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--ignore-obsolete")
+    _pybabel(
+        "update",
+        "-i",
+        str(TEMPLATE),
+        "-d",
+        str(TRANSLATIONS),
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
 
 
 @translate.command()
-def compile() -> None:  # noqa: A001 - the command's name
+def compile() -> None:
     """Compile the catalogues to .mo files."""
     _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
 
@@ -157,7 +188,9 @@ def _period(key: str):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
 @click.option("--replace", is_flag=True, help="Replace the data the month already has.")
-@click.option("--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of the problem report.")
+@click.option(
+    "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of the problem report."
+)
 def participants_import(file: str, period_key: str, replace: bool, lang: str) -> None:
     """Import one month of activity data (CSV or XLSX), all or nothing, then compute eligibility."""
     from flask_babel import force_locale
@@ -172,7 +205,9 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
     period = _period(period_key)
     path = Path(file)
     data = path.read_bytes()
-    with click.progressbar(length=max(data.count(b"\n"), 1), label="Checking rows", file=sys.stderr) as bar:
+    with click.progressbar(
+        length=max(data.count(b"\n"), 1), label="Checking rows", file=sys.stderr
+    ) as bar:
         last = [0]
 
         def progress(done: int) -> None:
@@ -180,7 +215,9 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
             last[0] = done
 
         try:
-            batch, report = import_month(period, path.name, data, today=local_today(), replace=replace, progress=progress)
+            batch, report = import_month(
+                period, path.name, data, today=local_today(), replace=replace, progress=progress
+            )
         except AlreadyImported:
             raise click.ClickException(
                 f"{period_key} has data already; run again with --replace to replace it"
@@ -188,8 +225,15 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
     audit.record(
         "participants.import",
         batch,
-        {"period": period_key, "file": batch.filename, "sha256": batch.sha256, "rows": batch.rows,
-         "status": batch.status, "problems": report.total, "replace": replace},
+        {
+            "period": period_key,
+            "file": batch.filename,
+            "sha256": batch.sha256,
+            "rows": batch.rows,
+            "status": batch.status,
+            "problems": report.total,
+            "replace": replace,
+        },
         actor_label="cli",
     )
     if not report.ok:
@@ -199,12 +243,23 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
                 click.echo(describe(problem), err=True)
         raise click.ClickException(
             f"{report.total} problem(s) in {path.name}; nothing was imported"
-            + (f" (the first {len(report.problems)} are listed)" if report.total > len(report.problems) else "")
+            + (
+                f" (the first {len(report.problems)} are listed)"
+                if report.total > len(report.problems)
+                else ""
+            )
         )
     run = eligibility.compute(period, computed_by="cli")
-    audit.record("participants.eligibility", run, {"period": period_key, "participants": run.participants, "eligible": run.eligible}, actor_label="cli")
+    audit.record(
+        "participants.eligibility",
+        run,
+        {"period": period_key, "participants": run.participants, "eligible": run.eligible},
+        actor_label="cli",
+    )
     db.session.commit()
-    click.echo(f"Imported {batch.rows} rows for {period_key} (batch {batch.id}, SHA-256 {batch.sha256}); {run.eligible} of {run.participants} eligible.")
+    click.echo(
+        f"Imported {batch.rows} rows for {period_key} (batch {batch.id}, SHA-256 {batch.sha256}); {run.eligible} of {run.participants} eligible."
+    )
 
 
 @participants.command("eligibility")
@@ -217,6 +272,11 @@ def participants_eligibility(period_key: str) -> None:
 
     period = _period(period_key)
     run = eligibility.compute(period, computed_by="cli")
-    audit.record("participants.eligibility", run, {"period": period_key, "participants": run.participants, "eligible": run.eligible}, actor_label="cli")
+    audit.record(
+        "participants.eligibility",
+        run,
+        {"period": period_key, "participants": run.participants, "eligible": run.eligible},
+        actor_label="cli",
+    )
     db.session.commit()
     click.echo(f"{period_key}: {run.eligible} of {run.participants} participants eligible.")

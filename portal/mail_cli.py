@@ -12,10 +12,19 @@ def mail_cli() -> None:
 
 
 @mail_cli.command("send")
-@click.option("--batch", default=50, show_default=True, type=click.IntRange(min=1),
-              help="Messages per batch (one SMTP connection each).")
-@click.option("--max-batches", default=None, type=click.IntRange(min=1),
-              help="Stop after this many batches even if more are due.")
+@click.option(
+    "--batch",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Messages per batch (one SMTP connection each).",
+)
+@click.option(
+    "--max-batches",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Stop after this many batches even if more are due.",
+)
 @with_appcontext
 def send_command(batch: int, max_batches: int | None) -> None:
     """Send the due messages of the outbox, batch after batch, until none is due."""

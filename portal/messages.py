@@ -33,7 +33,10 @@ def describe_problem(problem: Problem) -> str:
         "count-format": _("%(column)s is not a whole number."),
         "count-negative": _("%(column)s is negative."),
     }
-    text = messages.get(problem.code, problem.code) % {"column": problem.column, "detail": problem.detail}
+    text = messages.get(problem.code, problem.code) % {
+        "column": problem.column,
+        "detail": problem.detail,
+    }
     if problem.row:
         return _("Row %(row)s: %(problem)s", row=problem.row, problem=text)
     return text
@@ -66,11 +69,23 @@ def describe_check(check: Check) -> str:
     if check.reason == "ekassa-before":
         return _("E-kassa connected on %(date)s, before the campaign", date=format_day(v["date"]))
     if check.reason == "ekassa-late":
-        return _("E-kassa connected on %(date)s, after the end of the month", date=format_day(v["date"]))
+        return _(
+            "E-kassa connected on %(date)s, after the end of the month", date=format_day(v["date"])
+        )
     if check.reason == "ekassa-on":
         return _("E-kassa connected on %(date)s, during the campaign", date=format_day(v["date"]))
     if check.reason == "paid":
-        return ngettext("%(num)d month paid of %(needed)d needed", "%(num)d months paid of %(needed)d needed", v["count"], needed=v["needed"])
+        return ngettext(
+            "%(num)d month paid of %(needed)d needed",
+            "%(num)d months paid of %(needed)d needed",
+            v["count"],
+            needed=v["needed"],
+        )
     if check.reason == "receipts":
-        return ngettext("%(num)d receipt of %(needed)d needed", "%(num)d receipts of %(needed)d needed", v["count"], needed=v["needed"])
+        return ngettext(
+            "%(num)d receipt of %(needed)d needed",
+            "%(num)d receipts of %(needed)d needed",
+            v["count"],
+            needed=v["needed"],
+        )
     return _("Legal form: %(form)s", form=v["form"])

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from portal.models import RateLimitHit, db, utcnow
 
 
-def allow(bucket: str, key: str, limit: int, window: timedelta, now: datetime | None = None) -> bool:
+def allow(
+    bucket: str, key: str, limit: int, window: timedelta, now: datetime | None = None
+) -> bool:
     """Count one request of ``key`` in ``bucket``; False when ``limit`` were already made in ``window``.
 
     A refused request is not counted. Hits older than the window are deleted as we go.

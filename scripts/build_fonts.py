@@ -23,7 +23,14 @@ for style in STYLES:
     src = SOURCE / f"NotoSans-{style}.ttf"
     for flavor, suffix in ((None, "ttf"), ("woff2", "woff2")):
         out = TARGET / f"NotoSans-{style}.{suffix}"
-        args = [str(src), f"--unicodes={UNICODES}", f"--output-file={out}", "--layout-features=*", "--name-IDs=*", "--notdef-outline"]
+        args = [
+            str(src),
+            f"--unicodes={UNICODES}",
+            f"--output-file={out}",
+            "--layout-features=*",
+            "--name-IDs=*",
+            "--notdef-outline",
+        ]
         if flavor:
             args.append(f"--flavor={flavor}")
         subset.main(args)

@@ -1,6 +1,6 @@
 """Set one message's translation in a catalogue: for small fixes after `translate update`.
 
-    python scripts/set_translation.py kk "English msgid" "Қазақша аударма"
+python scripts/set_translation.py kk "English msgid" "Қазақша аударма"
 """
 
 import sys
@@ -9,7 +9,9 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 lang, msgid, msgstr = sys.argv[1:4]
-path = Path(__file__).resolve().parent.parent / "translations" / lang / "LC_MESSAGES" / "messages.po"
+path = (
+    Path(__file__).resolve().parent.parent / "translations" / lang / "LC_MESSAGES" / "messages.po"
+)
 with path.open("rb") as handle:
     catalog = read_po(handle, locale=lang)
 message = catalog.get(msgid)

@@ -147,7 +147,13 @@ class AuthActions:
             make_staff(email, role, **kwargs)
         return email
 
-    def login(self, role: str = "admin", email: str | None = None, password: str = PASSWORD, create: bool = True):
+    def login(
+        self,
+        role: str = "admin",
+        email: str | None = None,
+        password: str = PASSWORD,
+        create: bool = True,
+    ):
         email = email or f"{role}@ismet.kz"
         if create:
             with self.app.app_context():
@@ -158,12 +164,18 @@ class AuthActions:
         page = self.client.get("/admin/login")
         return self.client.post(
             "/admin/login",
-            data={"email": email, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))},
+            data={
+                "email": email,
+                "password": password,
+                "csrf_token": csrf_from(page.get_data(as_text=True)),
+            },
         )
 
     def logout(self):
         page = self.client.get("/admin/")
-        return self.client.post("/admin/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+        return self.client.post(
+            "/admin/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
+        )
 
     def token(self, url: str = "/admin/") -> str:
         return csrf_from(self.client.get(url).get_data(as_text=True))

@@ -20,8 +20,18 @@ NOT_ROLE_CHECKED = {"admin.login", "admin.language", "admin.logout"}
 def world(app, demo):
     """A draft rules version, a draft announcement and one account of each role."""
     with app.app_context():
-        db.session.add(RulesVersion(campaign_id=demo, number=2, body_kk="1. a", body_ru="1. a", effective_on=date(2030, 1, 1)))
-        db.session.add(Announcement(campaign_id=demo, title_kk="t", title_ru="t", body_kk="b", body_ru="b"))
+        db.session.add(
+            RulesVersion(
+                campaign_id=demo,
+                number=2,
+                body_kk="1. a",
+                body_ru="1. a",
+                effective_on=date(2030, 1, 1),
+            )
+        )
+        db.session.add(
+            Announcement(campaign_id=demo, title_kk="t", title_ru="t", body_kk="b", body_ru="b")
+        )
         for role in ROLES:
             make_staff(f"{role}@ismet.kz", role)
         from portal.campaign.imports import import_month
@@ -37,7 +47,9 @@ def world(app, demo):
             # their own account: an admin cannot demote or deactivate itself, so the
             # sweep's bare POSTs change nothing there
             "user_id": db.session.scalar(sa.select(StaffUser.id).filter_by(role="admin")),
-            "item_id": db.session.scalar(sa.select(Announcement.id).where(Announcement.published_at.is_(None))),
+            "item_id": db.session.scalar(
+                sa.select(Announcement.id).where(Announcement.published_at.is_(None))
+            ),
             "participant_id": db.session.scalar(sa.select(Participant.id).limit(1)),
             "period_key": "2022-09",
         }
@@ -67,8 +79,17 @@ def test_every_admin_view_has_a_role_rule_and_the_auditor_changes_nothing(app):
 
 def login(client, email):
     page = client.get("/admin/login")
-    response = client.post("/admin/login", data={"email": email, "password": "correct horse battery staple", "csrf_token": csrf_from(page.get_data(as_text=True))})
-    assert response.status_code == 302, re.findall(r"class=\"flash[^<]*", response.get_data(as_text=True))
+    response = client.post(
+        "/admin/login",
+        data={
+            "email": email,
+            "password": "correct horse battery staple",
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
+    assert response.status_code == 302, re.findall(
+        r"class=\"flash[^<]*", response.get_data(as_text=True)
+    )
 
 
 def test_sweep(app, world):
@@ -79,8 +100,13 @@ def test_sweep(app, world):
         # anonymous: the sign-in page
         client = app.test_client()
         token = csrf_from(client.get("/admin/login").get_data(as_text=True))
-        response = client.open(path, method=method, data={"csrf_token": token} if method == "POST" else None)
-        assert response.status_code == 302 and "/admin/login" in response.headers["Location"], (endpoint, method)
+        response = client.open(
+            path, method=method, data={"csrf_token": token} if method == "POST" else None
+        )
+        assert response.status_code == 302 and "/admin/login" in response.headers["Location"], (
+            endpoint,
+            method,
+        )
         for role in ROLES:
             client = app.test_client()
             login(client, f"{role}@ismet.kz")
@@ -88,10 +114,17 @@ def test_sweep(app, world):
             if method == "GET":
                 response = client.get(path)
             else:
-                response = client.post(path, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+                response = client.post(
+                    path, data={"csrf_token": token}, headers={"X-CSRFToken": token}
+                )
             response.close()  # a streamed response (the CSV) holds its context until closed
             if role in allowed:
                 expected = {200} if method == "GET" else {200, 302, 400, 404}
-                assert response.status_code in expected, (endpoint, method, role, response.status_code)
+                assert response.status_code in expected, (
+                    endpoint,
+                    method,
+                    role,
+                    response.status_code,
+                )
             else:
                 assert response.status_code == 403, (endpoint, method, role, response.status_code)

@@ -48,7 +48,10 @@ def test_migrations_build_exactly_the_models(ctx):
 
 def test_healthz_reports_an_unreachable_database(tmp_path):
     app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"},
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3",
+        },
         instance_path=str(tmp_path / "instance"),
     )
     response = app.test_client().get("/healthz")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import sqlalchemy as sa
 
 from portal import audit
@@ -9,7 +11,12 @@ from portal.models import AuditEntry, db
 
 
 def fill(n: int = 5) -> list[int]:
-    ids = [audit.record("test.action", details={"n": i}, actor_label="tester", object_type="thing", object_id=i).id for i in range(n)]
+    ids = [
+        audit.record(
+            "test.action", details={"n": i}, actor_label="tester", object_type="thing", object_id=i
+        ).id
+        for i in range(n)
+    ]
     db.session.commit()
     return ids
 
@@ -18,7 +25,7 @@ def test_entries_are_chained(ctx):
     ids = fill()
     entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
     assert entries[0].prev_hash == "0" * 64
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in pairwise(entries):
         assert after.prev_hash == before.entry_hash
     report = audit.verify_chain()
     assert report.ok and report.checked == len(ids)
@@ -26,7 +33,9 @@ def test_entries_are_chained(ctx):
 
 def test_an_edited_entry_is_found(ctx, runner):
     ids = fill()
-    db.session.execute(sa.update(AuditEntry).where(AuditEntry.id == ids[2]).values(details='{"n": 99}'))
+    db.session.execute(
+        sa.update(AuditEntry).where(AuditEntry.id == ids[2]).values(details='{"n": 99}')
+    )
     db.session.commit()
     report = audit.verify_chain()
     assert report.broken_at == ids[2] and report.checked == 2

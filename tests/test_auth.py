@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.auth import is_safe_next, locked_until
-from portal.models import AuditEntry, LoginAttempt, StaffUser, db, utcnow
+from portal.models import AuditEntry, LoginAttempt, StaffUser, db
 from tests.conftest import PASSWORD, csrf_from
 
 
@@ -56,7 +56,10 @@ def test_five_failures_lock_the_account_for_15_minutes(app, client, auth):
         # the lock is counted in the database: 15 minutes after the last failure it opens
         last = db.session.scalar(sa.select(sa.func.max(LoginAttempt.at)))
         assert locked_until("admin@ismet.kz", "127.0.0.1", last + timedelta(minutes=14))
-        assert locked_until("admin@ismet.kz", "127.0.0.1", last + timedelta(minutes=15, seconds=1)) is None
+        assert (
+            locked_until("admin@ismet.kz", "127.0.0.1", last + timedelta(minutes=15, seconds=1))
+            is None
+        )
 
 
 def test_five_failures_from_one_address_lock_it_for_every_account(app, client, auth):
@@ -75,8 +78,15 @@ def test_a_deactivated_account_cannot_sign_in(app, auth):
 
 @pytest.mark.parametrize(
     ("target", "safe"),
-    [("/admin/audit", True), ("/admin/rules?x=1", True), ("https://evil.example/", False),
-     ("//evil.example/", False), ("/\\evil.example", False), ("javascript:alert(1)", False), ("", False)],
+    [
+        ("/admin/audit", True),
+        ("/admin/rules?x=1", True),
+        ("https://evil.example/", False),
+        ("//evil.example/", False),
+        ("/\\evil.example", False),
+        ("javascript:alert(1)", False),
+        ("", False),
+    ],
 )
 def test_only_local_paths_are_followed_after_sign_in(target, safe):
     assert is_safe_next(target) is safe
@@ -85,11 +95,25 @@ def test_only_local_paths_are_followed_after_sign_in(target, safe):
 def test_sign_in_follows_a_local_next_and_ignores_another(app, client, auth):
     auth.create("admin")
     page = client.get("/admin/login?next=/admin/audit")
-    response = client.post("/admin/login?next=/admin/audit", data={"email": "admin@ismet.kz", "password": PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))})
+    response = client.post(
+        "/admin/login?next=/admin/audit",
+        data={
+            "email": "admin@ismet.kz",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
     assert response.headers["Location"] == "/admin/audit"
     auth.logout()
     page = client.get("/admin/login")
-    response = client.post("/admin/login?next=https://evil.example/", data={"email": "admin@ismet.kz", "password": PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))})
+    response = client.post(
+        "/admin/login?next=https://evil.example/",
+        data={
+            "email": "admin@ismet.kz",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
     assert response.headers["Location"] == "/admin/"
 
 
@@ -107,22 +131,36 @@ def test_staff_choose_their_language(app, client, auth):
     client.post("/admin/language", data={"language": "ru", "csrf_token": auth.token()})
     assert '<html lang="ru">' in client.get("/admin/").get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(sa.select(StaffUser.language).filter_by(email="marketing@ismet.kz")) == "ru"
+        assert (
+            db.session.scalar(sa.select(StaffUser.language).filter_by(email="marketing@ismet.kz"))
+            == "ru"
+        )
 
 
 def test_admin_creates_changes_and_deactivates_an_account(app, client, auth):
     auth.login("admin")
-    form = {"email": "New.Person@Ismet.kz", "name": "New Person", "role": "commission", "language": "ru",
-            "password": "twelve chars!", "active": "y", "csrf_token": auth.token("/admin/users/new")}
+    form = {
+        "email": "New.Person@Ismet.kz",
+        "name": "New Person",
+        "role": "commission",
+        "language": "ru",
+        "password": "twelve chars!",
+        "active": "y",
+        "csrf_token": auth.token("/admin/users/new"),
+    }
     assert client.post("/admin/users/new", data=form).status_code == 302
-    short = dict(form, email="short@ismet.kz", password="short", csrf_token=auth.token("/admin/users/new"))
+    short = dict(
+        form, email="short@ismet.kz", password="short", csrf_token=auth.token("/admin/users/new")
+    )
     assert client.post("/admin/users/new", data=short).status_code == 200
     with app.app_context():
         account = db.session.scalar(sa.select(StaffUser).filter_by(email="new.person@ismet.kz"))
         assert account.role == "commission" and account.check_password("twelve chars!")
         assert db.session.scalar(sa.select(StaffUser).filter_by(email="short@ismet.kz")) is None
         account_id = account.id
-    edit = dict(form, role="auditor", password="", csrf_token=auth.token(f"/admin/users/{account_id}"))
+    edit = dict(
+        form, role="auditor", password="", csrf_token=auth.token(f"/admin/users/{account_id}")
+    )
     del edit["active"]
     assert client.post(f"/admin/users/{account_id}", data=edit).status_code == 302
     with app.app_context():
@@ -137,15 +175,53 @@ def test_admin_creates_changes_and_deactivates_an_account(app, client, auth):
 def test_users_create_command(app, runner, tmp_path):
     password_file = tmp_path / "password"
     password_file.write_text("a long enough password\n", encoding="utf-8")
-    result = runner.invoke(args=["users", "create", "--email", "Boss@Ismet.kz", "--role", "admin", "--password-file", str(password_file)])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Boss@Ismet.kz",
+            "--role",
+            "admin",
+            "--password-file",
+            str(password_file),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Created admin account boss@ismet.kz" in result.output
-    again = runner.invoke(args=["users", "create", "--email", "boss@ismet.kz", "--role", "admin", "--password-file", str(password_file)])
+    again = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "boss@ismet.kz",
+            "--role",
+            "admin",
+            "--password-file",
+            str(password_file),
+        ]
+    )
     assert again.exit_code != 0 and "exists already" in again.output
     password_file.write_text("short", encoding="utf-8")
-    short = runner.invoke(args=["users", "create", "--email", "x@ismet.kz", "--role", "auditor", "--password-file", str(password_file)])
+    short = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "x@ismet.kz",
+            "--role",
+            "auditor",
+            "--password-file",
+            str(password_file),
+        ]
+    )
     assert short.exit_code != 0 and "12 characters" in short.output
-    prompted = runner.invoke(args=["users", "create", "--email", "y@ismet.kz", "--role", "auditor"], input="a long enough password\na long enough password\n")
+    prompted = runner.invoke(
+        args=["users", "create", "--email", "y@ismet.kz", "--role", "auditor"],
+        input="a long enough password\na long enough password\n",
+    )
     assert prompted.exit_code == 0, prompted.output
     with app.app_context():
-        assert db.session.scalar(sa.select(StaffUser).filter_by(email="boss@ismet.kz")).check_password("a long enough password")
+        assert db.session.scalar(
+            sa.select(StaffUser).filter_by(email="boss@ismet.kz")
+        ).check_password("a long enough password")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -23,7 +23,11 @@ def test_draw_is_due_by_the_20th_of_the_next_month():
 
 
 def test_months_of_a_campaign():
-    assert months_between(date(2022, 9, 1), date(2022, 11, 30)) == [(2022, 9), (2022, 10), (2022, 11)]
+    assert months_between(date(2022, 9, 1), date(2022, 11, 30)) == [
+        (2022, 9),
+        (2022, 10),
+        (2022, 11),
+    ]
     assert months_between(date(2022, 12, 15), date(2023, 1, 5)) == [(2022, 12), (2023, 1)]
 
 
@@ -35,7 +39,7 @@ def test_period_keys_are_strict(bad):
 
 def test_today_is_counted_in_kazakhstan():
     # 20:30 UTC on 19 October is already 20 October in Almaty.
-    assert local_today(datetime(2022, 10, 19, 20, 30, tzinfo=timezone.utc)) == date(2022, 10, 20)
+    assert local_today(datetime(2022, 10, 19, 20, 30, tzinfo=UTC)) == date(2022, 10, 20)
 
 
 def test_demo_campaign_is_complete_and_loading_is_idempotent(ctx):
@@ -48,7 +52,10 @@ def test_demo_campaign_is_complete_and_loading_is_idempotent(ctx):
     ]
     [prize] = campaign.prizes
     assert (prize.supplier, prize.nominal_kzt, prize.vat_included, prize.count_per_period) == (
-        "Chocomart", 200_000, True, 1,
+        "Chocomart",
+        200_000,
+        True,
+        1,
     )
     again, done_again = load_campaign()
     assert again.id == campaign.id and done_again == []

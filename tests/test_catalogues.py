@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 import pytest
 from babel.messages.pofile import read_po
 
@@ -55,4 +56,6 @@ def test_catalogues_hold_every_message_of_the_code(tmp_path):
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
     for lang in ("kk", "ru"):
         have = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogue(lang) if m.id}
-        assert sorted(wanted - have) == [], f"missing from {lang}: run `flask --app wsgi translate update`"
+        assert sorted(wanted - have) == [], (
+            f"missing from {lang}: run `flask --app wsgi translate update`"
+        )

@@ -26,7 +26,14 @@ def load(app, demo):
 
 def submit(client, lang, account, bin_iin):
     page = client.get(f"/{lang}/check")
-    return client.post(f"/{lang}/check", data={"account_number": account, "bin_iin": bin_iin, "csrf_token": csrf_from(page.get_data(as_text=True))})
+    return client.post(
+        f"/{lang}/check",
+        data={
+            "account_number": account,
+            "bin_iin": bin_iin,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
 
 
 def text(response) -> str:
@@ -38,7 +45,9 @@ def test_a_client_sees_each_condition_with_its_evidence(app, client, demo):
     page = text(submit(client, "ru", "ACC0000002", bins["ACC0000002"]))
     assert "3 чека из 5 необходимых" in page
     assert "14 августа 2022 г." in page
-    assert "Company 2" not in page and "client2@example.kz" not in page  # nothing but the conditions
+    assert (
+        "Company 2" not in page and "client2@example.kz" not in page
+    )  # nothing but the conditions
     assert page.count('class="card month-standing"') == 3
     ok_page = text(submit(client, "kk", "ACC0000001", bins["ACC0000001"]))
     assert ok_page.count('class="ok"') == 5
@@ -66,7 +75,9 @@ def test_standing_runs_the_same_queries_for_unknown_and_mismatch(app, demo):
     with app.app_context():
         campaign = db.session.get(Campaign, demo)
         assert len(campaign.periods) == 3  # loaded once, before counting
-        sa.event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        sa.event.listen(
+            db.engine, "before_cursor_execute", lambda *args: statements.append(args[2])
+        )
         eligibility.standing(campaign, "NOPE000001", bins["ACC0000001"])
         unknown = list(statements)
         statements.clear()

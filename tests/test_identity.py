@@ -31,7 +31,9 @@ def test_no_valid_number_when_both_passes_give_ten():
     assert with_control_digit(hopeless[0]) is None
 
 
-@pytest.mark.parametrize("bad", ["", "12345678901", "1234567890123", "12345678901a", "١٢٣٤٥٦٧٨٩٠١٢", " 90010130001"])
+@pytest.mark.parametrize(
+    "bad", ["", "12345678901", "1234567890123", "12345678901a", "١٢٣٤٥٦٧٨٩٠١٢", " 90010130001"]
+)
 def test_not_twelve_ascii_digits(bad):
     assert not is_valid_bin_iin(bad)
 

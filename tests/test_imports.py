@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-import re
 import json
+import re
 from datetime import date
 
 import pytest
@@ -80,13 +80,23 @@ def test_a_clean_file_is_stored_and_eligibility_explained(september):
     db.session.commit()
     assert (run.participants, run.eligible) == (6, 1)
     funnel = eligibility.funnel(september)
-    assert funnel == {"participants": 6, "app": 4, "ekassa": 5, "paid": 5, "receipts": 5, "legal_form": 6, "eligible": 1}
+    assert funnel == {
+        "participants": 6,
+        "app": 4,
+        "ekassa": 5,
+        "paid": 5,
+        "receipts": 5,
+        "legal_form": 6,
+        "eligible": 1,
+    }
     thresholds = eligibility.Thresholds.of(september.campaign, september)
     by_account = {a.participant.account_number: a for a in db.session.scalars(sa.select(Activity))}
     checks = {c.condition: c for c in eligibility.explain(by_account["ACC0000002"], thresholds)}
     assert not checks["receipts"].ok and checks["receipts"].values == {"count": 3, "needed": 5}
     checks = {c.condition: c for c in eligibility.explain(by_account["ACC0000003"], thresholds)}
-    assert checks["ekassa"].reason == "ekassa-before" and checks["ekassa"].values["date"] == date(2022, 8, 14)
+    assert checks["ekassa"].reason == "ekassa-before" and checks["ekassa"].values["date"] == date(
+        2022, 8, 14
+    )
     checks = {c.condition: c for c in eligibility.explain(by_account["ACC0000006"], thresholds)}
     assert checks["app"].reason == "app-late"
 
@@ -95,10 +105,24 @@ def test_sql_and_python_conditions_always_agree(september):
     import random
 
     rng = random.Random(7)
-    dates = ["", "2022-07-31", "2022-08-31", "2022-09-01", "2022-09-15", "2022-09-30", "2022-10-01", "2022-10-04"]
+    dates = [
+        "",
+        "2022-07-31",
+        "2022-08-31",
+        "2022-09-01",
+        "2022-09-15",
+        "2022-09-30",
+        "2022-10-01",
+        "2022-10-04",
+    ]
     rows = [
-        row(n, app_authorized_on=rng.choice(dates), ekassa_connected_on=rng.choice(dates),
-            paid_months=str(rng.randint(0, 3)), receipts_in_period=str(rng.randint(0, 9)))
+        row(
+            n,
+            app_authorized_on=rng.choice(dates),
+            ekassa_connected_on=rng.choice(dates),
+            paid_months=str(rng.randint(0, 3)),
+            receipts_in_period=str(rng.randint(0, 9)),
+        )
         for n in range(1, 401)
     ]
     import_month(september, "sep.csv", csv_bytes(rows), today=TODAY)
@@ -106,15 +130,29 @@ def test_sql_and_python_conditions_always_agree(september):
     thresholds = eligibility.Thresholds.of(september.campaign, september)
     for activity in db.session.scalars(sa.select(Activity)):
         checks = eligibility.explain(activity, thresholds)
-        stored = [activity.ok_app, activity.ok_ekassa, activity.ok_paid, activity.ok_receipts, activity.ok_legal_form]
+        stored = [
+            activity.ok_app,
+            activity.ok_ekassa,
+            activity.ok_paid,
+            activity.ok_receipts,
+            activity.ok_legal_form,
+        ]
         assert [c.ok for c in checks] == stored
         assert activity.eligible == all(stored)
 
 
 def test_one_bad_row_and_nothing_is_stored(september):
-    rows = [row(1), row(2, bin_iin="123456789012"), row(3, legal_form="JSC"), row(4, app_authorized_on="2022-02-30"),
-            row(5, ekassa_connected_on="2023-01-01"), row(6, paid_months="-1"), row(7, receipts_in_period="2.5"),
-            row(1, company_name=""), row(8, app_authorized_on="01.09.2022")]
+    rows = [
+        row(1),
+        row(2, bin_iin="123456789012"),
+        row(3, legal_form="JSC"),
+        row(4, app_authorized_on="2022-02-30"),
+        row(5, ekassa_connected_on="2023-01-01"),
+        row(6, paid_months="-1"),
+        row(7, receipts_in_period="2.5"),
+        row(1, company_name=""),
+        row(8, app_authorized_on="01.09.2022"),
+    ]
     batch, report = import_month(september, "bad.csv", csv_bytes(rows), today=TODAY)
     db.session.commit()
     assert batch.status == "failed" and not report.ok
@@ -137,8 +175,15 @@ def test_one_bad_row_and_nothing_is_stored(september):
 def test_missing_columns_and_unreadable_files(september):
     columns = [c for c in COLUMNS if c != "bin_iin"]
     _, report = import_month(september, "x.csv", csv_bytes([row(1)], columns=columns), today=TODAY)
-    assert [(p.row, p.column, p.code) for p in report.problems] == [(0, "bin_iin", "missing-column")]
-    _, report = import_month(september, "x.csv", "account_number\n".encode("cp1251") + "Компания".encode("cp1251"), today=TODAY)
+    assert [(p.row, p.column, p.code) for p in report.problems] == [
+        (0, "bin_iin", "missing-column")
+    ]
+    _, report = import_month(
+        september,
+        "x.csv",
+        "account_number\n".encode("cp1251") + "Компания".encode("cp1251"),
+        today=TODAY,
+    )
     assert report.problems[0].code == "not-utf8"
     _, report = import_month(september, "x.xlsx", b"PK\x03\x04 not really a workbook", today=TODAY)
     assert report.problems[0].code == "bad-xlsx"
@@ -157,7 +202,9 @@ def test_an_account_keeps_its_bin_iin_across_months(september):
     import_month(september, "sep.csv", csv_bytes([row(1)]), today=TODAY)
     db.session.commit()
     october = find_period(september.campaign, "2022-10")
-    _, report = import_month(october, "oct.csv", csv_bytes([row(1, bin_iin=bin_iin(5))]), today=date(2022, 11, 3))
+    _, report = import_month(
+        october, "oct.csv", csv_bytes([row(1, bin_iin=bin_iin(5))]), today=date(2022, 11, 3)
+    )
     assert [(p.row, p.code) for p in report.problems] == [(2, "bin-iin-changed")]
 
 
@@ -167,13 +214,24 @@ def test_reimport_replaces_the_month_only_when_confirmed(september):
     with pytest.raises(AlreadyImported):
         import_month(september, "sep2.csv", csv_bytes([row(3)]), today=TODAY)
     db.session.rollback()
-    second, report = import_month(september, "sep2.csv", csv_bytes([row(2, city="Astana"), row(3)]), today=TODAY, replace=True)
+    _, report = import_month(
+        september, "sep2.csv", csv_bytes([row(2, city="Astana"), row(3)]), today=TODAY, replace=True
+    )
     db.session.commit()
     assert report.ok
     assert db.session.get(ImportBatch, first.id).status == "replaced"
-    accounts = set(db.session.scalars(sa.select(Participant.account_number).join(Activity, Activity.participant_id == Participant.id)))
+    accounts = set(
+        db.session.scalars(
+            sa.select(Participant.account_number).join(
+                Activity, Activity.participant_id == Participant.id
+            )
+        )
+    )
     assert accounts == {"ACC0000002", "ACC0000003"}
-    assert db.session.scalar(sa.select(Participant.city).filter_by(account_number="ACC0000002")) == "Astana"
+    assert (
+        db.session.scalar(sa.select(Participant.city).filter_by(account_number="ACC0000002"))
+        == "Astana"
+    )
 
 
 def test_xlsx_with_the_same_header(september):
@@ -188,7 +246,7 @@ def test_xlsx_with_the_same_header(september):
     sheet.append([values[c] for c in COLUMNS])
     out = io.BytesIO()
     workbook.save(out)
-    batch, report = import_month(september, "sep.xlsx", out.getvalue(), today=TODAY)
+    _, report = import_month(september, "sep.xlsx", out.getvalue(), today=TODAY)
     assert report.ok, report.problems
     activity = db.session.scalar(sa.select(Activity))
     assert activity.paid_months == 2 and activity.app_authorized_on == date(2022, 8, 1)
@@ -199,7 +257,9 @@ def test_import_command_all_or_nothing_then_replace(app, runner, demo, tmp_path)
     good.write_bytes(csv_bytes([row(1), row(2, receipts_in_period="1")]))
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes([row(3), row(4, legal_form="JSC")]))
-    result = runner.invoke(args=["participants", "import", str(bad), "--period", "2022-09", "--lang", "ru"])
+    result = runner.invoke(
+        args=["participants", "import", str(bad), "--period", "2022-09", "--lang", "ru"]
+    )
     assert result.exit_code == 1
     assert "Строка 3: legal_form должно быть IE (ИП) или LLP (ТОО)." in result.output
     assert "nothing was imported" in result.output
@@ -208,14 +268,22 @@ def test_import_command_all_or_nothing_then_replace(app, runner, demo, tmp_path)
     assert "Imported 2 rows for 2022-09" in result.output and "1 of 2 eligible" in result.output
     again = runner.invoke(args=["participants", "import", str(good), "--period", "2022-09"])
     assert again.exit_code == 1 and "--replace" in again.output
-    replaced = runner.invoke(args=["participants", "import", str(good), "--period", "2022-09", "--replace"])
+    replaced = runner.invoke(
+        args=["participants", "import", str(good), "--period", "2022-09", "--replace"]
+    )
     assert replaced.exit_code == 0
-    assert runner.invoke(args=["participants", "import", str(good), "--period", "2031-01"]).exit_code == 1
+    assert (
+        runner.invoke(args=["participants", "import", str(good), "--period", "2031-01"]).exit_code
+        == 1
+    )
     with app.app_context():
         from portal.models import AuditEntry
 
         actions = list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
-        assert actions.count("participants.import") == 3 and actions.count("participants.eligibility") == 2
+        assert (
+            actions.count("participants.import") == 3
+            and actions.count("participants.eligibility") == 2
+        )
     result = runner.invoke(args=["participants", "eligibility", "--period", "2022-09"])
     assert result.exit_code == 0 and "1 of 2 participants eligible" in result.output
 
@@ -241,7 +309,12 @@ def test_demo_months_are_deterministic_valid_and_varied(september):
 def test_staff_see_the_funnel_search_a_participant_and_export_the_pool(app, client, auth, demo):
     with app.app_context():
         september = find_period(db.session.get(Campaign, demo), "2022-09")
-        import_month(september, "sep.csv", csv_bytes([row(1), row(2, receipts_in_period="2"), row(3, city="Shymkent")]), today=TODAY)
+        import_month(
+            september,
+            "sep.csv",
+            csv_bytes([row(1), row(2, receipts_in_period="2"), row(3, city="Shymkent")]),
+            today=TODAY,
+        )
         eligibility.compute(september)
         db.session.commit()
     auth.login("auditor")
@@ -255,4 +328,10 @@ def test_staff_see_the_funnel_search_a_participant_and_export_the_pool(app, clie
         lines = response.get_data(as_text=True).splitlines()
     assert lines[0].startswith("account_number,bin_iin")
     assert [line.split(",")[0] for line in lines[1:]] == ["ACC0000001", "ACC0000003"]
-    assert client.post("/admin/participants/2022-09/eligibility", data={"csrf_token": auth.token("/admin/participants")}).status_code == 403
+    assert (
+        client.post(
+            "/admin/participants/2022-09/eligibility",
+            data={"csrf_token": auth.token("/admin/participants")},
+        ).status_code
+        == 403
+    )

@@ -23,8 +23,7 @@ from portal.services.mail import MAX_ATTEMPTS, backoff, enqueue, send_pending
 
 SUBJECT = "Ұтыс нәтижелері: қазан 2022 / Итоги розыгрыша за октябрь"
 BODY = (
-    "Құрметті клиент! Сіз жеңімпаз атандыңыз.\n"
-    "Уважаемый клиент, вы стали победителем: 200 000 ₸.\n"
+    "Құрметті клиент! Сіз жеңімпаз атандыңыз.\nУважаемый клиент, вы стали победителем: 200 000 ₸.\n"
 )
 UNSUBSCRIBE = "https://promo.ismet.kz/kk/unsubscribe/abc123"
 

@@ -51,7 +51,10 @@ def test_the_pdf_font_draws_every_kazakh_letter(app, ctx):
     from flask import render_template_string
 
     html = render_template_string(
-        "{% extends 'pdf/_base.html' %}{% block content %}<p>" + KAZAKH_LETTERS + KAZAKH_LETTERS.upper() + " ₸ №</p>{% endblock %}"
+        "{% extends 'pdf/_base.html' %}{% block content %}<p>"
+        + KAZAKH_LETTERS
+        + KAZAKH_LETTERS.upper()
+        + " ₸ №</p>{% endblock %}"
     )
     text = pdf_text(render_pdf(html))
     assert KAZAKH_LETTERS in text and KAZAKH_LETTERS.upper() in text and "₸" in text
@@ -59,7 +62,12 @@ def test_the_pdf_font_draws_every_kazakh_letter(app, ctx):
 
 def test_pdf_resources_come_only_from_static_files():
     assert static_path("static:fonts/NotoSans-Regular.ttf").endswith("NotoSans-Regular.ttf")
-    for uri in ("https://example.com/font.ttf", "static:../config.py", "/etc/passwd", "static:nope.ttf"):
+    for uri in (
+        "https://example.com/font.ttf",
+        "static:../config.py",
+        "/etc/passwd",
+        "static:nope.ttf",
+    ):
         with pytest.raises(PdfRenderingError):
             static_path(uri)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from babel.support import Translations
 
-from portal.i18n import format_day, format_money, format_month
 from portal.cli import TRANSLATIONS
+from portal.i18n import format_day, format_money, format_month
 from portal.models import RulesVersion, db
 
 PAGES = [
@@ -37,7 +37,9 @@ def translated(lang: str, message: str, **values) -> str:
 
 def page_text(response) -> str:
     """The page's HTML, white space folded, without the texts only screen readers get."""
-    html = re.sub(r'<span class="visually-hidden">[^<]*</span>', "", response.get_data(as_text=True))
+    html = re.sub(
+        r'<span class="visually-hidden">[^<]*</span>', "", response.get_data(as_text=True)
+    )
     return re.sub(r"\s+", " ", html).replace("\u00a0", " ")
 
 
@@ -74,7 +76,9 @@ def test_language_switch_keeps_the_query(client, demo):
         ({}, "xx", "/kk/"),
     ],
 )
-def test_root_chooses_by_cookie_then_accept_language_then_kazakh(client, demo, headers, cookie, expected):
+def test_root_chooses_by_cookie_then_accept_language_then_kazakh(
+    client, demo, headers, cookie, expected
+):
     if cookie:
         client.set_cookie("lang", cookie)
     response = client.get("/", headers=headers)
@@ -96,7 +100,10 @@ def test_unknown_language_is_not_found(client, demo):
 def test_rules_in_kazakh_show_clause_5_with_its_anchor(client, demo):
     text = page_text(client.get("/kk/rules"))
     assert 'id="clause-5"' in text and 'href="#clause-5"' in text
-    assert "Chocomart сертификаттарының ұтысы ай сайын келесі айдың 20-нан кешіктірілмей өткізіледі" in text
+    assert (
+        "Chocomart сертификаттарының ұтысы ай сайын келесі айдың 20-нан кешіктірілмей өткізіледі"
+        in text
+    )
     assert 'id="clause-4-2"' in text
     assert "Анықтамалық ақпарат" in text
 
@@ -110,7 +117,13 @@ def test_rules_in_russian(client, demo):
 def test_unpublished_or_unknown_versions_are_not_found(app, client, demo):
     with app.app_context():
         db.session.add(
-            RulesVersion(campaign_id=demo, number=2, body_kk="1. x", body_ru="1. x", effective_on=date(2022, 10, 1))
+            RulesVersion(
+                campaign_id=demo,
+                number=2,
+                body_kk="1. x",
+                body_ru="1. x",
+                effective_on=date(2022, 10, 1),
+            )
         )
         db.session.commit()
     assert client.get("/kk/rules/v2").status_code == 404
@@ -139,7 +152,7 @@ def _publish_v2(campaign_id: int) -> None:
         summary_ru="Минимальное число чеков снижено до 3.",
         effective_on=date(2022, 10, 1),
         published=True,
-        published_at=datetime(2022, 9, 25, 6, 0, tzinfo=timezone.utc),
+        published_at=datetime(2022, 9, 25, 6, 0, tzinfo=UTC),
     )
     db.session.add(version)
     db.session.commit()
@@ -153,7 +166,9 @@ def test_diff_page_shows_changed_and_added_clauses(app, client, demo):
     assert translated("ru", "Clause %(number)s added", number="19") in text
     assert "<ins>Новый пункт о порядке публикации.</ins>" in text
     assert "Минимальное число чеков снижено до 3." in text
-    assert translated("ru", "Clauses %(first)s to %(last)s unchanged", first="1", last="4.1") in text
+    assert (
+        translated("ru", "Clauses %(first)s to %(last)s unchanged", first="1", last="4.1") in text
+    )
     # by default the newest version is compared with the one before it
     assert page_text(client.get("/kk/rules/diff")).count("<del>5</del>") == 1
 
@@ -168,8 +183,12 @@ def test_history_lists_every_version_and_the_one_in_force(app, client, demo):
 
 def test_old_version_says_it_is_not_in_force(app, client, demo):
     publish_v2(app, demo)
-    assert translated("kk", "This is not the version in force.") in page_text(client.get("/kk/rules/v1"))
-    assert translated("kk", "This is not the version in force.") not in page_text(client.get("/kk/rules/v2"))
+    assert translated("kk", "This is not the version in force.") in page_text(
+        client.get("/kk/rules/v1")
+    )
+    assert translated("kk", "This is not the version in force.") not in page_text(
+        client.get("/kk/rules/v2")
+    )
 
 
 def test_landing_page_shows_period_prize_and_how_to_take_part(client, demo):
@@ -204,7 +223,11 @@ def test_news_feed_is_atom_in_the_language(client, demo, lang):
     assert len(entries) == 1
     assert entries[0].find("a:id", ns).text == f"http://localhost/{lang}/news/1"
     title = entries[0].find("a:title", ns).text
-    assert title == ("«Ismet.kz мобильді қосымша» акциясы басталды" if lang == "kk" else "Стартовала акция «Мобильное приложение Ismet.kz»")
+    assert title == (
+        "«Ismet.kz мобильді қосымша» акциясы басталды"
+        if lang == "kk"
+        else "Стартовала акция «Мобильное приложение Ismet.kz»"
+    )
 
 
 def test_healthz(client):
@@ -255,7 +278,10 @@ def test_static_files_are_served_from_the_portal(client):
     for path in ("css/portal.css", "fonts/NotoSans-Regular.woff2", "img/logo.svg"):
         with client.get(f"/static/{path}") as response:
             assert response.status_code == 200
-            assert response.headers["Cache-Control"] == "max-age=31536000, public" or "max-age" in response.headers["Cache-Control"]
+            assert (
+                response.headers["Cache-Control"] == "max-age=31536000, public"
+                or "max-age" in response.headers["Cache-Control"]
+            )
 
 
 def test_formats_per_locale(ctx):

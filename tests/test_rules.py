@@ -42,7 +42,9 @@ def test_russian_v1_says_what_the_kazakh_says():
 
 
 def test_parse_keeps_multi_paragraph_clauses_and_anchor_names():
-    document = parse_rules("# T\n\nIntro.\n\n1. First.\n\nStill first.\n\n2.1. Sub.\n\n---\n\nNote.")
+    document = parse_rules(
+        "# T\n\nIntro.\n\n1. First.\n\nStill first.\n\n2.1. Sub.\n\n---\n\nNote."
+    )
     assert document.title == "T"
     assert document.preamble == "Intro."
     assert document.clauses[0].text == "First.\n\nStill first."
@@ -107,7 +109,10 @@ def test_a_rewritten_clause_keeping_its_number_is_shown_as_changed():
 
 
 def test_a_different_clause_in_another_place_is_removed_plus_added():
-    new = BASE.replace("2. Territory: Kazakhstan.\n\n3. Prize: one certificate.", "2. Prize: one certificate.\n\n3. Winners are published monthly on the portal.")
+    new = BASE.replace(
+        "2. Territory: Kazakhstan.\n\n3. Prize: one certificate.",
+        "2. Prize: one certificate.\n\n3. Winners are published monthly on the portal.",
+    )
     diff = diff_rules(BASE, new)
     summary = [(c.status, c.old and c.old.number, c.new and c.new.number) for c in diff.clauses]
     assert summary == [

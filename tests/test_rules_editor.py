@@ -9,12 +9,20 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal.campaign.periods import local_today
-from portal.models import Announcement, AuditEntry, OutboxMessage, RulesVersion, Subscriber, db, utcnow
+from portal.models import (
+    Announcement,
+    AuditEntry,
+    OutboxMessage,
+    RulesVersion,
+    Subscriber,
+    db,
+    utcnow,
+)
 
 HOSTILE = (
     "1. Clause with <script>alert('x')</script> inside.\n\n"
     "2. An <img src=x onerror=alert(1)> image.\n\n"
-    "3. A [link](javascript:alert(1)) and a <a href=\"javascript:alert(2)\">raw link</a>.\n"
+    '3. A [link](javascript:alert(1)) and a <a href="javascript:alert(2)">raw link</a>.\n'
 )
 
 
@@ -34,11 +42,13 @@ def draft_form(auth, number: int, token_page: str | None = None, **overrides) ->
 
 def test_marketing_drafts_publishes_and_announces_version_2(app, client, auth, demo):
     with app.app_context():
-        db.session.add_all([
-            Subscriber(email="kk@example.kz", language="kk", confirmed_at=utcnow()),
-            Subscriber(email="ru@example.kz", language="ru", confirmed_at=utcnow()),
-            Subscriber(email="unconfirmed@example.kz", language="ru"),
-        ])
+        db.session.add_all(
+            [
+                Subscriber(email="kk@example.kz", language="kk", confirmed_at=utcnow()),
+                Subscriber(email="ru@example.kz", language="ru", confirmed_at=utcnow()),
+                Subscriber(email="unconfirmed@example.kz", language="ru"),
+            ]
+        )
         db.session.commit()
     auth.login("marketing")
     response = client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
@@ -47,7 +57,9 @@ def test_marketing_drafts_publishes_and_announces_version_2(app, client, auth, d
     assert "Chocomart" in page  # the draft starts from the version in force
 
     assert client.post("/admin/rules/2/edit", data=draft_form(auth, 2)).status_code == 302
-    response = client.post("/admin/rules/2/publish", data={"csrf_token": auth.token("/admin/rules/2/edit")})
+    response = client.post(
+        "/admin/rules/2/publish", data={"csrf_token": auth.token("/admin/rules/2/edit")}
+    )
     assert response.status_code == 302
 
     with app.app_context():
@@ -58,10 +70,18 @@ def test_marketing_drafts_publishes_and_announces_version_2(app, client, auth, d
         assert "2" in announcement.title_kk and "2" in announcement.title_ru
         assert announcement.title_kk != announcement.title_ru
         mails = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.to_email)).all()
-        assert [(m.to_email, m.language) for m in mails] == [("kk@example.kz", "kk"), ("ru@example.kz", "ru")]
+        assert [(m.to_email, m.language) for m in mails] == [
+            ("kk@example.kz", "kk"),
+            ("ru@example.kz", "ru"),
+        ]
         assert mails[1].subject == announcement.title_ru
         actions = list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
-        assert actions[-4:] == ["rules.draft_start", "rules.draft_save", "rules.publish", "announcement.publish"]
+        assert actions[-4:] == [
+            "rules.draft_start",
+            "rules.draft_save",
+            "rules.publish",
+            "announcement.publish",
+        ]
 
     # the visitor sees the notice, the news, the feed and the diff
     rules_page = client.get("/ru/rules").get_data(as_text=True)
@@ -75,36 +95,52 @@ def test_marketing_drafts_publishes_and_announces_version_2(app, client, auth, d
     assert "Изменен пункт 2." in diff
 
     # a published version is never edited again
-    response = client.post("/admin/rules/2/edit", data=draft_form(auth, 2, token_page="/admin/rules/2", body_ru="1. Другое."))
+    response = client.post(
+        "/admin/rules/2/edit",
+        data=draft_form(auth, 2, token_page="/admin/rules/2", body_ru="1. Другое."),
+    )
     assert response.status_code == 302
     with app.app_context():
-        assert db.session.scalar(sa.select(RulesVersion.body_ru).filter_by(number=2)) == "1. Первый пункт.\n\n2. Второй пункт, новый."
+        assert (
+            db.session.scalar(sa.select(RulesVersion.body_ru).filter_by(number=2))
+            == "1. Первый пункт.\n\n2. Второй пункт, новый."
+        )
 
 
 def test_a_draft_needs_clauses_summaries_and_a_date_not_in_the_past(app, client, auth, demo):
     auth.login("marketing")
     client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
     yesterday = (local_today() - timedelta(days=1)).isoformat()
-    page = client.post("/admin/rules/2/edit", data=draft_form(auth, 2, effective_on=yesterday, body_kk="no clauses here", summary_ru=""))
+    page = client.post(
+        "/admin/rules/2/edit",
+        data=draft_form(auth, 2, effective_on=yesterday, body_kk="no clauses here", summary_ru=""),
+    )
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert text.count('class="errors"') == 3
     with app.app_context():
-        assert db.session.scalar(sa.select(RulesVersion.body_kk).filter_by(number=2)) != "no clauses here"
+        assert (
+            db.session.scalar(sa.select(RulesVersion.body_kk).filter_by(number=2))
+            != "no clauses here"
+        )
 
 
 def test_preview_and_public_page_render_hostile_markdown_inert(app, client, auth, demo):
     auth.login("marketing")
     client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
     token = auth.token("/admin/rules/2/edit")
-    preview = client.post("/admin/rules/preview", json={"body": HOSTILE}, headers={"X-CSRFToken": token})
+    preview = client.post(
+        "/admin/rules/preview", json={"body": HOSTILE}, headers={"X-CSRFToken": token}
+    )
     assert preview.status_code == 200
-    assert client.post("/admin/rules/preview", json={"body": HOSTILE}).status_code == 400  # no CSRF token
+    assert (
+        client.post("/admin/rules/preview", json={"body": HOSTILE}).status_code == 400
+    )  # no CSRF token
     client.post("/admin/rules/2/edit", data=draft_form(auth, 2, body_kk=HOSTILE, body_ru=HOSTILE))
     client.post("/admin/rules/2/publish", data={"csrf_token": auth.token("/admin/rules/2/edit")})
     public = client.get("/kk/rules/v2").get_data(as_text=True)
     for html in (preview.json["html"], public):
-        article = html[html.index('<article class="rules'):]
+        article = html[html.index('<article class="rules') :]
         assert "<script" not in article
         assert not re.search(r"<[^>]*\son\w+=", article)  # no event handler in any tag
         assert "<img" not in article
@@ -115,12 +151,20 @@ def test_preview_and_public_page_render_hostile_markdown_inert(app, client, auth
 def test_discarding_a_draft_and_the_auditor_cannot(app, client, auth, demo):
     auth.login("marketing")
     client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
-    assert client.post("/admin/rules/2/discard", data={"csrf_token": auth.token("/admin/rules/2/edit")}).status_code == 302
+    assert (
+        client.post(
+            "/admin/rules/2/discard", data={"csrf_token": auth.token("/admin/rules/2/edit")}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         assert db.session.scalar(sa.select(RulesVersion).filter_by(number=2)) is None
     auth.logout()
     auth.login("auditor")
-    assert client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")}).status_code == 403
+    assert (
+        client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")}).status_code
+        == 403
+    )
     assert client.get("/admin/rules").status_code == 200
 
 
@@ -129,11 +173,18 @@ def test_subscribers_mailboxes_get_the_change_in_their_language(app, client, aut
     from tests.test_mail import smtp_server
 
     with app.app_context():
-        db.session.add_all([
-            Subscriber(email="kk@example.kz", language="kk", confirmed_at=utcnow()),
-            Subscriber(email="ru@example.kz", language="ru", confirmed_at=utcnow()),
-            Subscriber(email="gone@example.kz", language="ru", confirmed_at=utcnow(), unsubscribed_at=utcnow()),
-        ])
+        db.session.add_all(
+            [
+                Subscriber(email="kk@example.kz", language="kk", confirmed_at=utcnow()),
+                Subscriber(email="ru@example.kz", language="ru", confirmed_at=utcnow()),
+                Subscriber(
+                    email="gone@example.kz",
+                    language="ru",
+                    confirmed_at=utcnow(),
+                    unsubscribed_at=utcnow(),
+                ),
+            ]
+        )
         db.session.commit()
     auth.login("marketing")
     client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
@@ -150,22 +201,45 @@ def test_subscribers_mailboxes_get_the_change_in_their_language(app, client, aut
         assert by_address["kk@example.kz"]["Subject"] == announcement.title_kk
         assert by_address["ru@example.kz"]["Subject"] == announcement.title_ru
     ru_body = by_address["ru@example.kz"].get_content()
-    assert "Изменен пункт 2." in ru_body and "/ru/news/" in ru_body and "/ru/unsubscribe/" in ru_body
+    assert (
+        "Изменен пункт 2." in ru_body and "/ru/news/" in ru_body and "/ru/unsubscribe/" in ru_body
+    )
     assert "2-тармақ өзгертілді." in by_address["kk@example.kz"].get_content()
-    assert str(by_address["ru@example.kz"]["List-Unsubscribe"]).strip().startswith("<http://localhost/ru/unsubscribe/")
+    assert (
+        str(by_address["ru@example.kz"]["List-Unsubscribe"])
+        .strip()
+        .startswith("<http://localhost/ru/unsubscribe/")
+    )
     assert "sent 0" in again.output  # never twice
 
 
 def test_a_notice_written_by_hand_is_published_with_the_real_form(app, client, auth, demo):
     auth.login("marketing")
-    form = {"title_kk": "Хабарландыру", "title_ru": "Объявление", "body_kk": "Мәтін **маңызды**.",
-            "body_ru": "Текст **важный**.", "csrf_token": auth.token("/admin/news/new")}
+    form = {
+        "title_kk": "Хабарландыру",
+        "title_ru": "Объявление",
+        "body_kk": "Мәтін **маңызды**.",
+        "body_ru": "Текст **важный**.",
+        "csrf_token": auth.token("/admin/news/new"),
+    }
     response = client.post("/admin/news/new", data=form)
     assert response.status_code == 302
     item_url = response.headers["Location"]
-    assert "Объявление" not in client.get("/ru/news").get_data(as_text=True)  # a draft is not public
+    assert "Объявление" not in client.get("/ru/news").get_data(
+        as_text=True
+    )  # a draft is not public
     item_id = int(item_url.rstrip("/").rsplit("/", 1)[1])
-    assert client.post(f"/admin/news/{item_id}/publish", data={"csrf_token": auth.token(item_url)}).status_code == 302
+    assert (
+        client.post(
+            f"/admin/news/{item_id}/publish", data={"csrf_token": auth.token(item_url)}
+        ).status_code
+        == 302
+    )
     page = client.get("/ru/news").get_data(as_text=True)
     assert "Объявление" in page and "<strong>важный</strong>" in page
-    assert client.post(f"/admin/news/{item_id}/publish", data={"csrf_token": auth.token("/admin/news")}).status_code == 400
+    assert (
+        client.post(
+            f"/admin/news/{item_id}/publish", data={"csrf_token": auth.token("/admin/news")}
+        ).status_code
+        == 400
+    )

@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    SelectChoice,
     BooleanField,
     DateField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -51,7 +51,14 @@ class LanguageForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Regexp(EMAIL_PATTERN, message=_l("Enter a valid e-mail address.")), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(),
+            Regexp(EMAIL_PATTERN, message=_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=role_choices)
     language = SelectField(_l("Interface language"), choices=LANGUAGE_CHOICES)
@@ -67,7 +74,7 @@ class UserForm(FlaskForm):
 def describe_rules_problem(problem) -> str:
     """A problem of a rules text, in the staff member's language."""
     if problem.kind == "no-clauses":
-        return _("The text has no numbered clauses (a clause starts with its number, e.g. \"5.\").")
+        return _('The text has no numbered clauses (a clause starts with its number, e.g. "5.").')
     return _("Clause %(number)s appears twice.", number=problem.number)
 
 
@@ -81,10 +88,18 @@ def rules_text(form, field) -> None:
 
 
 class RulesDraftForm(FlaskForm):
-    body_kk = TextAreaField(_l("Rules in Kazakh (Markdown)"), validators=[DataRequired(), rules_text])
-    body_ru = TextAreaField(_l("Rules in Russian (Markdown)"), validators=[DataRequired(), rules_text])
-    summary_kk = TextAreaField(_l("What changed, in Kazakh"), validators=[DataRequired(), Length(max=5000)])
-    summary_ru = TextAreaField(_l("What changed, in Russian"), validators=[DataRequired(), Length(max=5000)])
+    body_kk = TextAreaField(
+        _l("Rules in Kazakh (Markdown)"), validators=[DataRequired(), rules_text]
+    )
+    body_ru = TextAreaField(
+        _l("Rules in Russian (Markdown)"), validators=[DataRequired(), rules_text]
+    )
+    summary_kk = TextAreaField(
+        _l("What changed, in Kazakh"), validators=[DataRequired(), Length(max=5000)]
+    )
+    summary_ru = TextAreaField(
+        _l("What changed, in Russian"), validators=[DataRequired(), Length(max=5000)]
+    )
     effective_on = DateField(_l("Effective from"), validators=[DataRequired()])
     submit = SubmitField(_l("Save draft"))
 

@@ -6,24 +6,30 @@ import csv
 import io
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from portal import audit
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm
+from portal.admin.helpers import the_campaign
 from portal.auth import EVERY_ROLE, MARKETING, roles_required
 from portal.campaign import eligibility
 from portal.campaign.imports import existing_batch
-from portal.campaign.periods import current_campaign, find_period
+from portal.campaign.periods import find_period
 from portal.messages import condition_name, describe_check
-from portal.models import Activity, Campaign, Participant, db
+from portal.models import Activity, Participant, db
 
 SEARCH_LIMIT = 50
-
-
-def the_campaign() -> Campaign:
-    return current_campaign() or abort(404)
 
 
 @bp.get("/participants")
@@ -32,7 +38,12 @@ def participants():
     """Each month's funnel (how many pass each condition), and the search."""
     campaign = the_campaign()
     months = [
-        {"period": p, "funnel": eligibility.funnel(p), "run": eligibility.latest_run(p), "batch": existing_batch(p)}
+        {
+            "period": p,
+            "funnel": eligibility.funnel(p),
+            "run": eligibility.latest_run(p),
+            "batch": existing_batch(p),
+        }
         for p in campaign.periods
     ]
     query = request.args.get("q", "").strip()
@@ -42,13 +53,24 @@ def participants():
         found = db.session.scalars(
             sa.select(Participant)
             .where(Participant.campaign_id == campaign.id)
-            .where(sa.or_(Participant.account_number == query, Participant.bin_iin == query, Participant.company_name.ilike(pattern)))
+            .where(
+                sa.or_(
+                    Participant.account_number == query,
+                    Participant.bin_iin == query,
+                    Participant.company_name.ilike(pattern),
+                )
+            )
             .order_by(Participant.company_name)
             .limit(SEARCH_LIMIT)
         ).all()
     return render_template(
-        "admin/participants.html", months=months, query=query, found=found,
-        conditions=eligibility.CONDITIONS, condition_name=condition_name, form=ConfirmForm(),
+        "admin/participants.html",
+        months=months,
+        query=query,
+        found=found,
+        conditions=eligibility.CONDITIONS,
+        condition_name=condition_name,
+        form=ConfirmForm(),
     )
 
 
@@ -64,8 +86,11 @@ def participant(participant_id: int):
     audit.record("participants.view", client, {"account": client.account_masked})
     db.session.commit()
     return render_template(
-        "admin/participant.html", client=client, months=months,
-        condition_name=condition_name, describe_check=describe_check,
+        "admin/participant.html",
+        client=client,
+        months=months,
+        condition_name=condition_name,
+        describe_check=describe_check,
     )
 
 
@@ -78,9 +103,20 @@ def participants_recompute(period_key: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     run = eligibility.compute(period, computed_by=audit.current_actor_label())
-    audit.record("participants.eligibility", run, {"period": period.key, "participants": run.participants, "eligible": run.eligible})
+    audit.record(
+        "participants.eligibility",
+        run,
+        {"period": period.key, "participants": run.participants, "eligible": run.eligible},
+    )
     db.session.commit()
-    flash(_("Eligibility computed: %(eligible)s of %(total)s participants.", eligible=run.eligible, total=run.participants), "success")
+    flash(
+        _(
+            "Eligibility computed: %(eligible)s of %(total)s participants.",
+            eligible=run.eligible,
+            total=run.participants,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.participants"))
 
 
@@ -92,15 +128,28 @@ def participants_export(period_key: str):
     period = find_period(campaign, period_key) or abort(404)
     audit.record("participants.export", period, {"period": period.key})
     db.session.commit()
-    columns = ["account_number", "bin_iin", "legal_form", "company_name", "city", "receipts_in_period"]
+    columns = [
+        "account_number",
+        "bin_iin",
+        "legal_form",
+        "company_name",
+        "city",
+        "receipts_in_period",
+    ]
 
     def rows():
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         query = (
-            sa.select(Participant.account_number, Participant.bin_iin, Activity.legal_form, Participant.company_name,
-                      Participant.city, Activity.receipts_in_period)
+            sa.select(
+                Participant.account_number,
+                Participant.bin_iin,
+                Activity.legal_form,
+                Participant.company_name,
+                Participant.city,
+                Activity.receipts_in_period,
+            )
             .join(Activity, Activity.participant_id == Participant.id)
             .where(Activity.period_id == period.id, Activity.eligible.is_(True))
             .order_by(Participant.account_number)
@@ -114,6 +163,7 @@ def participants_export(period_key: str):
         yield buffer.getvalue()
 
     return Response(
-        stream_with_context(rows()), mimetype="text/csv",
+        stream_with_context(rows()),
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="eligible-{period.key}.csv"'},
     )

@@ -25,7 +25,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 from portal import audit
 from portal.admin import bp
 from portal.admin.forms import AuditFilterForm, ConfirmForm, LanguageForm, LoginForm, UserForm
-from portal.auth import ADMIN, EVERY_ROLE, authenticate, is_safe_next, locked_until, normalise_email, roles_required
+from portal.auth import (
+    ADMIN,
+    EVERY_ROLE,
+    authenticate,
+    is_safe_next,
+    locked_until,
+    normalise_email,
+    roles_required,
+)
 from portal.campaign.periods import CAMPAIGN_TZ, current_campaign, local_today
 from portal.campaign.staff import dashboard_months
 from portal.models import AuditEntry, OutboxMessage, StaffUser, db
@@ -51,12 +59,27 @@ def login():
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("admin.dashboard"))
         if outcome == "locked":
-            audit.record("auth.refused_locked", details={"email": email}, actor_label=email, object_type="account")
+            audit.record(
+                "auth.refused_locked",
+                details={"email": email},
+                actor_label=email,
+                object_type="account",
+            )
             flash(_("Too many failed attempts. Try again in 15 minutes."), "error")
         else:
-            audit.record("auth.sign_in_failed", details={"email": email}, actor_label=email, object_type="account")
+            audit.record(
+                "auth.sign_in_failed",
+                details={"email": email},
+                actor_label=email,
+                object_type="account",
+            )
             if outcome == "now-locked":
-                audit.record("auth.locked_out", details={"email": email, "until": locked_until(email, ip).isoformat()}, actor_label=email, object_type="account")
+                audit.record(
+                    "auth.locked_out",
+                    details={"email": email, "until": locked_until(email, ip).isoformat()},
+                    actor_label=email,
+                    object_type="account",
+                )
                 flash(_("Too many failed attempts. Try again in 15 minutes."), "error")
             else:
                 flash(_("Wrong e-mail or password."), "error")
@@ -81,15 +104,20 @@ def language():
     form = LanguageForm()
     if not form.validate_on_submit():
         abort(400)
-    response = redirect(request.referrer if is_safe_next(urlpath(request.referrer)) else url_for("admin.dashboard"))
+    response = redirect(
+        request.referrer if is_safe_next(urlpath(request.referrer)) else url_for("admin.dashboard")
+    )
     if current_user.is_authenticated:
         current_user.language = form.language.data
         audit.record("account.language", current_user, {"language": form.language.data})
         db.session.commit()
     response.set_cookie(
-        current_app.config["LANGUAGE_COOKIE"], form.language.data,
-        max_age=current_app.config["LANGUAGE_COOKIE_MAX_AGE"], samesite="Lax",
-        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
+        current_app.config["LANGUAGE_COOKIE"],
+        form.language.data,
+        max_age=current_app.config["LANGUAGE_COOKIE_MAX_AGE"],
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
     )
     return response
 
@@ -114,11 +142,17 @@ def dashboard():
     today = local_today()
     months = dashboard_months(campaign, today) if campaign else []
     waiting = db.session.scalar(
-        sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxMessage.PENDING)
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == OutboxMessage.PENDING)
     )
     return render_template(
-        "admin/dashboard.html", campaign=campaign, months=months, today=today,
-        mail_waiting=waiting, form=ConfirmForm(),
+        "admin/dashboard.html",
+        campaign=campaign,
+        months=months,
+        today=today,
+        mail_waiting=waiting,
+        form=ConfirmForm(),
     )
 
 
@@ -129,7 +163,9 @@ def dashboard():
 @roles_required(*ADMIN)
 def users():
     """Every staff account, active or not."""
-    accounts = db.session.scalars(sa.select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.email)).all()
+    accounts = db.session.scalars(
+        sa.select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.email)
+    ).all()
     return render_template("admin/users.html", accounts=accounts)
 
 
@@ -146,12 +182,21 @@ def user_new():
         elif not form.password.data:
             form.password.errors.append(_("A new account needs a password."))
         else:
-            account = StaffUser(email=email, name=form.name.data or "", role=form.role.data,
-                                language=form.language.data, active=form.active.data)
+            account = StaffUser(
+                email=email,
+                name=form.name.data or "",
+                role=form.role.data,
+                language=form.language.data,
+                active=form.active.data,
+            )
             account.set_password(form.password.data)
             db.session.add(account)
             db.session.flush()
-            audit.record("account.create", account, {"email": email, "role": account.role, "active": account.active})
+            audit.record(
+                "account.create",
+                account,
+                {"email": email, "role": account.role, "active": account.active},
+            )
             db.session.commit()
             flash(_("Account %(email)s created.", email=email), "success")
             return redirect(url_for("admin.users"))
@@ -167,20 +212,32 @@ def user_edit(user_id: int):
     form = UserForm(obj=account)
     if form.validate_on_submit():
         email = normalise_email(form.email.data)
-        clash = db.session.scalar(sa.select(StaffUser).filter(StaffUser.email == email, StaffUser.id != account.id))
+        clash = db.session.scalar(
+            sa.select(StaffUser).filter(StaffUser.email == email, StaffUser.id != account.id)
+        )
         if clash:
             form.email.errors.append(_("An account with this e-mail exists already."))
         elif account.id == current_user.id and (not form.active.data or form.role.data != "admin"):
             form.role.errors.append(_("You cannot take away your own administrator rights."))
         else:
-            before = {"email": account.email, "role": account.role, "active": account.active, "language": account.language}
+            before = {
+                "email": account.email,
+                "role": account.role,
+                "active": account.active,
+                "language": account.language,
+            }
             account.email, account.name, account.role = email, form.name.data or "", form.role.data
             account.language, account.active = form.language.data, form.active.data
-            after = {"email": account.email, "role": account.role, "active": account.active, "language": account.language}
+            after = {
+                "email": account.email,
+                "role": account.role,
+                "active": account.active,
+                "language": account.language,
+            }
             changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
             if form.password.data:
                 account.set_password(form.password.data)
-                changes["password"] = "changed"
+                changes["password"] = "changed"  # noqa: S105 - the fact, never the value
             audit.record("account.update", account, changes)
             db.session.commit()
             flash(_("Account %(email)s saved.", email=account.email), "success")
@@ -198,7 +255,9 @@ def _audit_query(form: AuditFilterForm):
     if form.actor.data:
         query = query.where(AuditEntry.actor.contains(form.actor.data.strip().lower()))
     if form.date_from.data:
-        query = query.where(AuditEntry.at >= datetime.combine(form.date_from.data, time.min, tzinfo=CAMPAIGN_TZ))
+        query = query.where(
+            AuditEntry.at >= datetime.combine(form.date_from.data, time.min, tzinfo=CAMPAIGN_TZ)
+        )
     if form.date_to.data:
         end = datetime.combine(form.date_to.data + timedelta(days=1), time.min, tzinfo=CAMPAIGN_TZ)
         query = query.where(AuditEntry.at < end)
@@ -213,11 +272,18 @@ def audit_log():
     form.validate()
     page = max(request.args.get("page", 1, type=int), 1)
     entries = db.session.scalars(
-        _audit_query(form).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE_SIZE + 1).offset((page - 1) * AUDIT_PAGE_SIZE)
+        _audit_query(form)
+        .order_by(AuditEntry.id.desc())
+        .limit(AUDIT_PAGE_SIZE + 1)
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
     ).all()
     return render_template(
-        "admin/audit.html", form=form, entries=entries[:AUDIT_PAGE_SIZE], page=page,
-        has_next=len(entries) > AUDIT_PAGE_SIZE, report=None,
+        "admin/audit.html",
+        form=form,
+        entries=entries[:AUDIT_PAGE_SIZE],
+        page=page,
+        has_next=len(entries) > AUDIT_PAGE_SIZE,
+        report=None,
     )
 
 
@@ -227,23 +293,54 @@ def audit_csv():
     """The filtered audit trail as CSV, oldest first, with each entry's hashes."""
     form = AuditFilterForm(request.args)
     form.validate()
-    audit.record("audit.export", details={k: str(v) for k, v in form.data.items() if v}, object_type="audit")
+    audit.record(
+        "audit.export", details={k: str(v) for k, v in form.data.items() if v}, object_type="audit"
+    )
     db.session.commit()
 
     def rows():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["id", "at", "actor", "ip", "action", "object_type", "object_id", "details", "prev_hash", "entry_hash"])
+        writer.writerow(
+            [
+                "id",
+                "at",
+                "actor",
+                "ip",
+                "action",
+                "object_type",
+                "object_id",
+                "details",
+                "prev_hash",
+                "entry_hash",
+            ]
+        )
         for entry in db.session.scalars(_audit_query(form).order_by(AuditEntry.id)).yield_per(1000):
-            writer.writerow([entry.id, entry.at.isoformat(), entry.actor, entry.ip, entry.action,
-                             entry.object_type, entry.object_id, entry.details, entry.prev_hash, entry.entry_hash])
+            writer.writerow(
+                [
+                    entry.id,
+                    entry.at.isoformat(),
+                    entry.actor,
+                    entry.ip,
+                    entry.action,
+                    entry.object_type,
+                    entry.object_id,
+                    entry.details,
+                    entry.prev_hash,
+                    entry.entry_hash,
+                ]
+            )
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
         yield buffer.getvalue()
 
     stamp = format_datetime(datetime.now(CAMPAIGN_TZ), "yyyyMMdd-HHmm")
-    return Response(stream_with_context(rows()), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
+    )
 
 
 @bp.post("/audit/verify")
@@ -251,11 +348,19 @@ def audit_csv():
 def audit_verify():
     """Check the whole chain now and show the result."""
     report = audit.verify_chain()
-    audit.record("audit.verify", details={"checked": report.checked, "broken_at": report.broken_at}, object_type="audit")
+    audit.record(
+        "audit.verify",
+        details={"checked": report.checked, "broken_at": report.broken_at},
+        object_type="audit",
+    )
     db.session.commit()
     form = AuditFilterForm(formdata=None)
-    entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE_SIZE)).all()
-    return render_template("admin/audit.html", form=form, entries=entries, page=1, has_next=False, report=report)
+    entries = db.session.scalars(
+        sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE_SIZE)
+    ).all()
+    return render_template(
+        "admin/audit.html", form=form, entries=entries, page=1, has_next=False, report=report
+    )
 
 
 @bp.context_processor

@@ -10,23 +10,19 @@ from flask_babel import gettext as _
 from portal import audit
 from portal.admin import bp
 from portal.admin.forms import AnnouncementForm, ConfirmForm, RulesDraftForm, describe_rules_problem
+from portal.admin.helpers import the_campaign
 from portal.auth import EVERY_ROLE, MARKETING, roles_required
 from portal.campaign import news as news_domain
 from portal.campaign import rules as rules_domain
-from portal.campaign.periods import current_campaign, local_today
+from portal.campaign.periods import local_today
 from portal.i18n import LANGUAGE_NAMES
 from portal.models import Announcement, Campaign, OutboxMessage, RulesVersion, db, utcnow
 
 
-def the_campaign() -> Campaign:
-    campaign = current_campaign()
-    if campaign is None:
-        abort(404)
-    return campaign
-
-
 def the_version(campaign: Campaign, number: int) -> RulesVersion:
-    return db.session.scalar(sa.select(RulesVersion).filter_by(campaign_id=campaign.id, number=number)) or abort(404)
+    return db.session.scalar(
+        sa.select(RulesVersion).filter_by(campaign_id=campaign.id, number=number)
+    ) or abort(404)
 
 
 def queue_mail_for(announcement: Announcement) -> int:
@@ -45,10 +41,14 @@ def rules_versions():
     """Every version of the rules, the draft first."""
     campaign = the_campaign()
     versions = db.session.scalars(
-        sa.select(RulesVersion).filter_by(campaign_id=campaign.id).order_by(RulesVersion.number.desc())
+        sa.select(RulesVersion)
+        .filter_by(campaign_id=campaign.id)
+        .order_by(RulesVersion.number.desc())
     ).all()
     in_force = rules_domain.version_in_force(campaign, local_today())
-    return render_template("admin/rules_list.html", versions=versions, in_force=in_force, form=ConfirmForm())
+    return render_template(
+        "admin/rules_list.html", versions=versions, in_force=in_force, form=ConfirmForm()
+    )
 
 
 @bp.post("/rules/new")
@@ -71,14 +71,20 @@ def rules_show(number: int):
     campaign = the_campaign()
     version = the_version(campaign, number)
     previous = db.session.scalar(
-        sa.select(RulesVersion).filter_by(campaign_id=campaign.id, published=True)
-        .where(RulesVersion.number < number).order_by(RulesVersion.number.desc())
+        sa.select(RulesVersion)
+        .filter_by(campaign_id=campaign.id, published=True)
+        .where(RulesVersion.number < number)
+        .order_by(RulesVersion.number.desc())
     )
     diffs = {
-        lang: rules_domain.diff_rules(previous.tr("body", lang), version.tr("body", lang)) if previous else None
+        lang: rules_domain.diff_rules(previous.tr("body", lang), version.tr("body", lang))
+        if previous
+        else None
         for lang in ("kk", "ru")
     }
-    return render_template("admin/rules_show.html", version=version, previous=previous, diffs=diffs, form=ConfirmForm())
+    return render_template(
+        "admin/rules_show.html", version=version, previous=previous, diffs=diffs, form=ConfirmForm()
+    )
 
 
 @bp.get("/rules/<int:number>/edit")
@@ -94,11 +100,17 @@ def rules_edit(number: int):
     form = RulesDraftForm(obj=version)
     if form.validate_on_submit():
         form.populate_obj(version)
-        audit.record("rules.draft_save", version, {"number": version.number, "effective_on": version.effective_on})
+        audit.record(
+            "rules.draft_save",
+            version,
+            {"number": version.number, "effective_on": version.effective_on},
+        )
         db.session.commit()
         flash(_("Draft of version %(number)s saved.", number=version.number), "success")
         return redirect(url_for("admin.rules_edit", number=number))
-    return render_template("admin/rules_edit.html", form=form, version=version, confirm=ConfirmForm())
+    return render_template(
+        "admin/rules_edit.html", form=form, version=version, confirm=ConfirmForm()
+    )
 
 
 @bp.post("/rules/preview")
@@ -130,11 +142,19 @@ def rules_publish(number: int):
         db.session.rollback()
         reasons = {
             "published": _("it is published already."),
-            "text": _("its text in %(language)s has no valid clauses.", language=LANGUAGE_NAMES.get(refused.lang, "")),
-            "summary": _("the summary of changes in %(language)s is empty.", language=LANGUAGE_NAMES.get(refused.lang, "")),
+            "text": _(
+                "its text in %(language)s has no valid clauses.",
+                language=LANGUAGE_NAMES.get(refused.lang, ""),
+            ),
+            "summary": _(
+                "the summary of changes in %(language)s is empty.",
+                language=LANGUAGE_NAMES.get(refused.lang, ""),
+            ),
             "date": _("its effective date is in the past."),
         }
-        flash(_("The version cannot be published: %(reason)s", reason=reasons[refused.code]), "error")
+        flash(
+            _("The version cannot be published: %(reason)s", reason=reasons[refused.code]), "error"
+        )
         return redirect(url_for("admin.rules_edit", number=number))
     titles = {}
     for lang in ("kk", "ru"):
@@ -142,10 +162,21 @@ def rules_publish(number: int):
             titles[lang] = _("The rules have changed: version %(number)s", number=version.number)
     announcement = news_domain.announce_rules_change(version, titles, now)
     queued = queue_mail_for(announcement)
-    audit.record("rules.publish", version, {"number": version.number, "effective_on": version.effective_on})
-    audit.record("announcement.publish", announcement, {"kind": announcement.kind, "mails_queued": queued})
+    audit.record(
+        "rules.publish", version, {"number": version.number, "effective_on": version.effective_on}
+    )
+    audit.record(
+        "announcement.publish", announcement, {"kind": announcement.kind, "mails_queued": queued}
+    )
     db.session.commit()
-    flash(_("Version %(number)s is published and announced; %(num)d e-mails queued.", number=version.number, num=queued), "success")
+    flash(
+        _(
+            "Version %(number)s is published and announced; %(num)d e-mails queued.",
+            number=version.number,
+            num=queued,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.rules_show", number=number))
 
 
@@ -238,8 +269,14 @@ def announcement_publish(item_id: int):
 @roles_required(*EVERY_ROLE)
 def mail_outbox():
     """The outbox: how many messages wait, were sent or failed, and the latest ones."""
-    counts = dict(db.session.execute(sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)).all())
-    latest = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(50)).all()
+    counts = dict(
+        db.session.execute(
+            sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    latest = db.session.scalars(
+        sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(50)
+    ).all()
     return render_template("admin/mail.html", counts=counts, latest=latest, form=ConfirmForm())
 
 
@@ -252,5 +289,13 @@ def mail_send():
     from portal.services.mail import send_pending
 
     report = send_pending()
-    flash(_("Sent %(sent)s, to retry %(retry)s, failed %(failed)s.", sent=report.sent, retry=report.retry, failed=report.failed), "success")
+    flash(
+        _(
+            "Sent %(sent)s, to retry %(retry)s, failed %(failed)s.",
+            sent=report.sent,
+            retry=report.retry,
+            failed=report.failed,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.mail_outbox"))

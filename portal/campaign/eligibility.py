@@ -22,7 +22,15 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from portal.models import Activity, Campaign, EligibilityRun, Participant, ReportingPeriod, db, utcnow
+from portal.models import (
+    Activity,
+    Campaign,
+    EligibilityRun,
+    Participant,
+    ReportingPeriod,
+    db,
+    utcnow,
+)
 
 LEGAL_FORMS = ("IE", "LLP")
 CONDITIONS = ("app", "ekassa", "paid", "receipts", "legal_form")
@@ -40,7 +48,13 @@ class Thresholds:
 
     @classmethod
     def of(cls, campaign: Campaign, period: ReportingPeriod) -> Thresholds:
-        return cls(campaign.starts_on, campaign.ends_on, period.ends_on, campaign.min_receipts, campaign.min_paid_months)
+        return cls(
+            campaign.starts_on,
+            campaign.ends_on,
+            period.ends_on,
+            campaign.min_receipts,
+            campaign.min_paid_months,
+        )
 
     @property
     def ekassa_deadline(self) -> date:
@@ -86,19 +100,51 @@ def explain(activity: Activity, t: Thresholds) -> list[Check]:
     if app is None:
         checks.append(Check("app", False, "app-never", {}))
     else:
-        checks.append(Check("app", app <= t.month_ends_on, "app-on" if app <= t.month_ends_on else "app-late", {"date": app, "deadline": t.month_ends_on}))
+        checks.append(
+            Check(
+                "app",
+                app <= t.month_ends_on,
+                "app-on" if app <= t.month_ends_on else "app-late",
+                {"date": app, "deadline": t.month_ends_on},
+            )
+        )
     kassa = activity.ekassa_connected_on
     if kassa is None:
         checks.append(Check("ekassa", False, "ekassa-never", {}))
     elif kassa < t.campaign_starts_on:
-        checks.append(Check("ekassa", False, "ekassa-before", {"date": kassa, "start": t.campaign_starts_on}))
+        checks.append(
+            Check("ekassa", False, "ekassa-before", {"date": kassa, "start": t.campaign_starts_on})
+        )
     elif kassa > t.ekassa_deadline:
-        checks.append(Check("ekassa", False, "ekassa-late", {"date": kassa, "deadline": t.ekassa_deadline}))
+        checks.append(
+            Check("ekassa", False, "ekassa-late", {"date": kassa, "deadline": t.ekassa_deadline})
+        )
     else:
         checks.append(Check("ekassa", True, "ekassa-on", {"date": kassa}))
-    checks.append(Check("paid", activity.paid_months >= t.min_paid_months, "paid", {"count": activity.paid_months, "needed": t.min_paid_months}))
-    checks.append(Check("receipts", activity.receipts_in_period >= t.min_receipts, "receipts", {"count": activity.receipts_in_period, "needed": t.min_receipts}))
-    checks.append(Check("legal_form", activity.legal_form in LEGAL_FORMS, "legal-form", {"form": activity.legal_form}))
+    checks.append(
+        Check(
+            "paid",
+            activity.paid_months >= t.min_paid_months,
+            "paid",
+            {"count": activity.paid_months, "needed": t.min_paid_months},
+        )
+    )
+    checks.append(
+        Check(
+            "receipts",
+            activity.receipts_in_period >= t.min_receipts,
+            "receipts",
+            {"count": activity.receipts_in_period, "needed": t.min_receipts},
+        )
+    )
+    checks.append(
+        Check(
+            "legal_form",
+            activity.legal_form in LEGAL_FORMS,
+            "legal-form",
+            {"form": activity.legal_form},
+        )
+    )
     return checks
 
 
@@ -114,7 +160,9 @@ def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
     values["eligible"] = sa.case((sa.and_(*conditions.values()), True), else_=False)
     db.session.execute(sa.update(Activity).where(Activity.period_id == period.id).values(**values))
     total, eligible = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(Activity.eligible.is_(True))).where(Activity.period_id == period.id)
+        sa.select(sa.func.count(), sa.func.count().filter(Activity.eligible.is_(True))).where(
+            Activity.period_id == period.id
+        )
     ).one()
     run = EligibilityRun(
         period_id=period.id,
@@ -172,13 +220,18 @@ def standing(campaign: Campaign, account_number: str, bin_iin: str) -> list[Mont
     import hmac
 
     participant = db.session.scalar(
-        sa.select(Participant).filter_by(campaign_id=campaign.id, account_number=account_number.strip())
+        sa.select(Participant).filter_by(
+            campaign_id=campaign.id, account_number=account_number.strip()
+        )
     )
     stored = participant.bin_iin if participant is not None else "0" * 12
-    matches = hmac.compare_digest(stored.encode(), bin_iin.strip().encode()) and participant is not None
+    matches = (
+        hmac.compare_digest(stored.encode(), bin_iin.strip().encode()) and participant is not None
+    )
     participant_id = participant.id if matches else -1
     activities = {
-        a.period_id: a for a in db.session.scalars(sa.select(Activity).filter_by(participant_id=participant_id))
+        a.period_id: a
+        for a in db.session.scalars(sa.select(Activity).filter_by(participant_id=participant_id))
     }
     months = []
     for period in campaign.periods:
@@ -187,6 +240,12 @@ def standing(campaign: Campaign, account_number: str, bin_iin: str) -> list[Mont
         if activity is None or run is None or activity.eligible is None:
             months.append(MonthStanding(period, None, None, activity is not None))
             continue
-        thresholds = Thresholds(campaign.starts_on, campaign.ends_on, period.ends_on, run.min_receipts, run.min_paid_months)
+        thresholds = Thresholds(
+            campaign.starts_on,
+            campaign.ends_on,
+            period.ends_on,
+            run.min_receipts,
+            run.min_paid_months,
+        )
         months.append(MonthStanding(period, explain(activity, thresholds), activity.eligible, True))
     return months if matches else None

@@ -22,12 +22,36 @@ from portal.models import Activity, ImportBatch, Participant, ReportingPeriod, d
 from portal.services.tabular import UnreadableFile, read_table
 
 COLUMNS = (
-    "account_number", "bin_iin", "legal_form", "company_name", "director_name",
-    "email", "phone", "city", "app_authorized_on", "ekassa_connected_on",
-    "paid_months", "receipts_in_period",
+    "account_number",
+    "bin_iin",
+    "legal_form",
+    "company_name",
+    "director_name",
+    "email",
+    "phone",
+    "city",
+    "app_authorized_on",
+    "ekassa_connected_on",
+    "paid_months",
+    "receipts_in_period",
 )
-REQUIRED = ("account_number", "bin_iin", "legal_form", "company_name", "director_name", "paid_months", "receipts_in_period")
-LIMITS = {"account_number": 32, "company_name": 300, "director_name": 300, "email": 254, "phone": 40, "city": 100}
+REQUIRED = (
+    "account_number",
+    "bin_iin",
+    "legal_form",
+    "company_name",
+    "director_name",
+    "paid_months",
+    "receipts_in_period",
+)
+LIMITS = {
+    "account_number": 32,
+    "company_name": 300,
+    "director_name": 300,
+    "email": 254,
+    "phone": 40,
+    "city": 100,
+}
 MAX_PROBLEMS = 1000
 CHUNK = 900  # stays under SQLite's limit of bound parameters
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -115,7 +139,9 @@ def check_rows(
 ) -> tuple[list[Row], Report]:
     """Check every row; ``earlier_bin_iin`` maps accounts to the BIN/IIN they had before."""
     report = Report()
-    missing = [c for c in REQUIRED + ("app_authorized_on", "ekassa_connected_on") if c not in header]
+    missing = [
+        c for c in (*REQUIRED, "app_authorized_on", "ekassa_connected_on") if c not in header
+    ]
     for column in missing:
         report.add(Problem(0, column, "missing-column"))
     duplicates = [c for c in set(header) if header.count(c) > 1 and c]
@@ -139,7 +165,11 @@ def check_rows(
         account = values.get("account_number", "")
         if account:
             if account in first_row_of:
-                report.add(Problem(number, "account_number", "duplicate-account", str(first_row_of[account])))
+                report.add(
+                    Problem(
+                        number, "account_number", "duplicate-account", str(first_row_of[account])
+                    )
+                )
             else:
                 first_row_of[account] = number
         bin_iin = values.get("bin_iin", "")
@@ -160,10 +190,20 @@ def check_rows(
             email=email,
             phone=values.get("phone", ""),
             city=values.get("city", ""),
-            app_authorized_on=_date(values.get("app_authorized_on", ""), number, "app_authorized_on", today, report),
-            ekassa_connected_on=_date(values.get("ekassa_connected_on", ""), number, "ekassa_connected_on", today, report),
-            paid_months=_count(values.get("paid_months", ""), number, "paid_months", report) if values.get("paid_months") else 0,
-            receipts_in_period=_count(values.get("receipts_in_period", ""), number, "receipts_in_period", report) if values.get("receipts_in_period") else 0,
+            app_authorized_on=_date(
+                values.get("app_authorized_on", ""), number, "app_authorized_on", today, report
+            ),
+            ekassa_connected_on=_date(
+                values.get("ekassa_connected_on", ""), number, "ekassa_connected_on", today, report
+            ),
+            paid_months=_count(values.get("paid_months", ""), number, "paid_months", report)
+            if values.get("paid_months")
+            else 0,
+            receipts_in_period=_count(
+                values.get("receipts_in_period", ""), number, "receipts_in_period", report
+            )
+            if values.get("receipts_in_period")
+            else 0,
         )
         checked.append((number, row))
         if progress and report.rows % 10000 == 0:
@@ -171,7 +211,7 @@ def check_rows(
     if report.rows == 0:
         report.add(Problem(0, "", "no-rows"))
     for start in range(0, len(checked), CHUNK):
-        chunk = checked[start:start + CHUNK]
+        chunk = checked[start : start + CHUNK]
         earlier = earlier_bin_iin([row.account_number for _, row in chunk])
         for number, row in chunk:
             before = earlier.get(row.account_number)
@@ -190,7 +230,9 @@ class AlreadyImported(Exception):
 def existing_batch(period: ReportingPeriod) -> ImportBatch | None:
     """The batch whose data the month holds now, if any."""
     return db.session.scalar(
-        sa.select(ImportBatch).filter_by(period_id=period.id, status=ImportBatch.DONE).order_by(ImportBatch.id.desc())
+        sa.select(ImportBatch)
+        .filter_by(period_id=period.id, status=ImportBatch.DONE)
+        .order_by(ImportBatch.id.desc())
     )
 
 
@@ -236,7 +278,9 @@ def import_month(
     db.session.flush()
     try:
         header, rows = read_table(data, filename)
-        checked, report = check_rows(header, rows, today, _earlier_bin_iin(period.campaign_id), progress)
+        checked, report = check_rows(
+            header, rows, today, _earlier_bin_iin(period.campaign_id), progress
+        )
     except UnreadableFile as unreadable:
         checked, report = [], Report()
         report.add(Problem(0, "", unreadable.code))
@@ -262,7 +306,7 @@ def _store(period: ReportingPeriod, batch: ImportBatch, rows: list[Row]) -> None
     campaign_id = period.campaign_id
     ids: dict[str, int] = {}
     for start in range(0, len(rows), CHUNK):
-        accounts = [row.account_number for row in rows[start:start + CHUNK]]
+        accounts = [row.account_number for row in rows[start : start + CHUNK]]
         ids.update(
             db.session.execute(
                 sa.select(Participant.account_number, Participant.id).where(
@@ -272,19 +316,28 @@ def _store(period: ReportingPeriod, batch: ImportBatch, rows: list[Row]) -> None
         )
     details = ("legal_form", "company_name", "director_name", "email", "phone", "city")
     new = [
-        {"campaign_id": campaign_id, "account_number": r.account_number, "bin_iin": r.bin_iin,
-         **{k: getattr(r, k) for k in details}}
-        for r in rows if r.account_number not in ids
+        {
+            "campaign_id": campaign_id,
+            "account_number": r.account_number,
+            "bin_iin": r.bin_iin,
+            **{k: getattr(r, k) for k in details},
+        }
+        for r in rows
+        if r.account_number not in ids
     ]
     # Core statements, run as one executemany each: the ORM's bulk path is far slower here.
     participants = Participant.__table__
-    known = [{"pid": ids[r.account_number], **{k: getattr(r, k) for k in details}} for r in rows if r.account_number in ids]
+    known = [
+        {"pid": ids[r.account_number], **{k: getattr(r, k) for k in details}}
+        for r in rows
+        if r.account_number in ids
+    ]
     if known:
         update = participants.update().where(participants.c.id == sa.bindparam("pid"))
         for start in range(0, len(known), 10_000):
-            db.session.execute(update, known[start:start + 10_000])
+            db.session.execute(update, known[start : start + 10_000])
     for start in range(0, len(new), 10_000):
-        db.session.execute(participants.insert(), new[start:start + 10_000])
+        db.session.execute(participants.insert(), new[start : start + 10_000])
     if new:
         created = [row["account_number"] for row in new]
         for start in range(0, len(created), CHUNK):
@@ -292,16 +345,22 @@ def _store(period: ReportingPeriod, batch: ImportBatch, rows: list[Row]) -> None
                 db.session.execute(
                     sa.select(Participant.account_number, Participant.id).where(
                         Participant.campaign_id == campaign_id,
-                        Participant.account_number.in_(created[start:start + CHUNK]),
+                        Participant.account_number.in_(created[start : start + CHUNK]),
                     )
                 ).all()
             )
     activity = [
-        {"period_id": period.id, "participant_id": ids[r.account_number], "batch_id": batch.id,
-         "legal_form": r.legal_form, "app_authorized_on": r.app_authorized_on,
-         "ekassa_connected_on": r.ekassa_connected_on, "paid_months": r.paid_months,
-         "receipts_in_period": r.receipts_in_period}
+        {
+            "period_id": period.id,
+            "participant_id": ids[r.account_number],
+            "batch_id": batch.id,
+            "legal_form": r.legal_form,
+            "app_authorized_on": r.app_authorized_on,
+            "ekassa_connected_on": r.ekassa_connected_on,
+            "paid_months": r.paid_months,
+            "receipts_in_period": r.receipts_in_period,
+        }
         for r in rows
     ]
     for start in range(0, len(activity), 10_000):
-        db.session.execute(Activity.__table__.insert(), activity[start:start + 10_000])
+        db.session.execute(Activity.__table__.insert(), activity[start : start + 10_000])

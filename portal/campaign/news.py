@@ -49,7 +49,9 @@ def recent_rules_change(campaign: Campaign, today: date, days: int) -> RulesVers
     )
 
 
-def announce_rules_change(version: RulesVersion, titles: dict[str, str], now: datetime) -> Announcement:
+def announce_rules_change(
+    version: RulesVersion, titles: dict[str, str], now: datetime
+) -> Announcement:
     """The announcement of a newly published version: its summary, in both languages."""
     announcement = Announcement(
         campaign_id=version.campaign_id,

@@ -93,7 +93,11 @@ class RulesProblem:
     number: str = ""
 
     def __str__(self) -> str:
-        return "no numbered clauses" if self.kind == "no-clauses" else f"clause {self.number} appears twice"
+        return (
+            "no numbered clauses"
+            if self.kind == "no-clauses"
+            else f"clause {self.number} appears twice"
+        )
 
 
 def rules_problems(body: str) -> list[RulesProblem]:
@@ -178,7 +182,9 @@ class RulesDiff:
         """The clauses in reading order, runs of unchanged ones grouped together."""
         blocks: list[tuple[str, list[ClauseChange]]] = []
         for change in self.clauses:
-            kind = "unchanged" if change.status == "unchanged" and not change.renumbered else "change"
+            kind = (
+                "unchanged" if change.status == "unchanged" and not change.renumbered else "change"
+            )
             if kind == "unchanged" and blocks and blocks[-1][0] == "unchanged":
                 blocks[-1][1].append(change)
             else:

@@ -60,7 +60,9 @@ def load_campaign() -> tuple[Campaign, list[str]]:
         done.append("prize")
     db.session.flush()
 
-    version = db.session.scalar(sa.select(RulesVersion).filter_by(campaign_id=campaign.id, number=1))
+    version = db.session.scalar(
+        sa.select(RulesVersion).filter_by(campaign_id=campaign.id, number=1)
+    )
     if version is None:
         published_at = datetime(2022, 9, 1, 0, 0, tzinfo=CAMPAIGN_TZ)
         version = RulesVersion(
@@ -116,9 +118,13 @@ def load_participants(campaign: Campaign) -> list[str]:
         data = files.get(period.key)
         if data is None:
             continue
-        batch, report = import_month(find_period(campaign, period.key), f"demo-{period.key}.csv", data, today=local_today())
+        batch, report = import_month(
+            find_period(campaign, period.key), f"demo-{period.key}.csv", data, today=local_today()
+        )
         if not report.ok:
-            raise RuntimeError(f"demo data for {period.key} failed its own checks: {report.problems[:3]}")
+            raise RuntimeError(
+                f"demo data for {period.key} failed its own checks: {report.problems[:3]}"
+            )
         run = eligibility.compute(period, computed_by="demo")
         db.session.commit()
         done.append(f"{period.key}: {batch.rows} participants, {run.eligible} eligible")

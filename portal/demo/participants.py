@@ -18,10 +18,63 @@ from portal.campaign.imports import COLUMNS
 
 SEED = 2022
 PARTICIPANTS = 3000  # at the start; about 12 % more join each month
-CITIES = ["Алматы", "Астана", "Шымкент", "Қарағанды", "Ақтөбе", "Тараз", "Павлодар", "Өскемен", "Семей", "Атырау", "Қостанай", "Орал"]
-SURNAMES = ["Ахметов", "Бекова", "Жумабаев", "Искакова", "Касымов", "Нурланова", "Оспанов", "Сариева", "Тулегенов", "Утебаева", "Ким", "Иванова", "Петров", "Абенова", "Садыков"]
-GIVEN = ["Айдар", "Алия", "Бауыржан", "Гульнара", "Данияр", "Жанар", "Ерлан", "Мадина", "Нурлан", "Салтанат", "Тимур", "Асель"]
-TRADES = ["Дүкен", "Кофейня", "Дәріхана", "Шеберхана", "Наубайхана", "Салон", "Маркет", "Сервис", "Гүлдер", "Кітаптар"]
+CITIES = [
+    "Алматы",
+    "Астана",
+    "Шымкент",
+    "Қарағанды",
+    "Ақтөбе",
+    "Тараз",
+    "Павлодар",
+    "Өскемен",
+    "Семей",
+    "Атырау",
+    "Қостанай",
+    "Орал",
+]
+SURNAMES = [
+    "Ахметов",
+    "Бекова",
+    "Жумабаев",
+    "Искакова",
+    "Касымов",
+    "Нурланова",
+    "Оспанов",
+    "Сариева",
+    "Тулегенов",
+    "Утебаева",
+    "Ким",
+    "Иванова",
+    "Петров",
+    "Абенова",
+    "Садыков",
+]
+GIVEN = [
+    "Айдар",
+    "Алия",
+    "Бауыржан",
+    "Гульнара",
+    "Данияр",
+    "Жанар",
+    "Ерлан",
+    "Мадина",
+    "Нурлан",
+    "Салтанат",
+    "Тимур",
+    "Асель",
+]
+TRADES = [
+    "Дүкен",
+    "Кофейня",
+    "Дәріхана",
+    "Шеберхана",
+    "Наубайхана",
+    "Салон",
+    "Маркет",
+    "Сервис",
+    "Гүлдер",
+    "Кітаптар",
+]
 
 
 def _bin_iin(rng: random.Random) -> str:
@@ -79,13 +132,28 @@ def month_files() -> dict[str, bytes]:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(COLUMNS)
         for client in clients:
-            receipts = int(rng.expovariate(1 / client["activity"]) + (2 if rng.random() < 0.5 else 0))
-            writer.writerow([
-                client["account_number"], client["bin_iin"], client["legal_form"], client["company_name"],
-                client["director_name"], client["email"], client["phone"], client["city"],
-                client["app"].isoformat() if client["app"] and client["app"] <= month_end + timedelta(days=40) else "",
-                client["ekassa"].isoformat() if client["ekassa"] and client["ekassa"] <= month_end + timedelta(days=20) else "",
-                client["paid"], receipts,
-            ])
+            receipts = int(
+                rng.expovariate(1 / client["activity"]) + (2 if rng.random() < 0.5 else 0)
+            )
+            writer.writerow(
+                [
+                    client["account_number"],
+                    client["bin_iin"],
+                    client["legal_form"],
+                    client["company_name"],
+                    client["director_name"],
+                    client["email"],
+                    client["phone"],
+                    client["city"],
+                    client["app"].isoformat()
+                    if client["app"] and client["app"] <= month_end + timedelta(days=40)
+                    else "",
+                    client["ekassa"].isoformat()
+                    if client["ekassa"] and client["ekassa"] <= month_end + timedelta(days=20)
+                    else "",
+                    client["paid"],
+                    receipts,
+                ]
+            )
         files[key] = out.getvalue().encode("utf-8")
     return files

@@ -13,7 +13,7 @@ from portal.models.base import UTCDateTime, db, utcnow
 
 ROLES = ("admin", "marketing", "commission", "auditor")
 MIN_PASSWORD_LENGTH = 12
-PASSWORD_METHOD = "scrypt"
+PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hashing method's name
 
 
 class StaffUser(UserMixin, db.Model):
@@ -32,7 +32,9 @@ class StaffUser(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        sa.CheckConstraint("role IN ('admin', 'marketing', 'commission', 'auditor')", name="role_known"),
+        sa.CheckConstraint(
+            "role IN ('admin', 'marketing', 'commission', 'auditor')", name="role_known"
+        ),
         sa.CheckConstraint("language IN ('kk', 'ru')", name="language_known"),
     )
 

@@ -25,13 +25,19 @@ def check():
     months = None
     not_found = False
     if form.validate_on_submit():
-        allowed = ratelimit.allow("check-ip", request.remote_addr or "unknown", CHECKS_PER_HOUR, timedelta(hours=1))
+        allowed = ratelimit.allow(
+            "check-ip", request.remote_addr or "unknown", CHECKS_PER_HOUR, timedelta(hours=1)
+        )
         db.session.commit()
         if not allowed:
             abort(429)
         months = standing(campaign, form.account_number.data, form.bin_iin.data)
         not_found = months is None
     return render_template(
-        "public/check.html", form=form, months=months, not_found=not_found,
-        condition_name=condition_name, describe_check=describe_check,
+        "public/check.html",
+        form=form,
+        months=months,
+        not_found=not_found,
+        condition_name=condition_name,
+        describe_check=describe_check,
     )

@@ -65,6 +65,10 @@ class SubscribeForm(FlaskForm):
 class CheckForm(FlaskForm):
     """The eligibility self-check: account number and BIN/IIN together."""
 
-    account_number = StringField(_l("Personal account number"), validators=[DataRequired(), Length(max=32)])
-    bin_iin = StringField(_l("BIN/IIN"), validators=[DataRequired(), Length(min=12, max=12, message=_l("12 digits."))])
+    account_number = StringField(
+        _l("Personal account number"), validators=[DataRequired(), Length(max=32)]
+    )
+    bin_iin = StringField(
+        _l("BIN/IIN"), validators=[DataRequired(), Length(min=12, max=12, message=_l("12 digits."))]
+    )
     submit = SubmitField(_l("Check"))

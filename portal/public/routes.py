@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -13,7 +14,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-import sqlalchemy as sa
 
 from portal.campaign import news as news_rules
 from portal.campaign import rules as rules_domain
@@ -177,8 +177,12 @@ def rules_diff():
         abort(404)
     to_number = _version_arg("to", versions[0].number)
     newer = rules_domain.published_version(campaign, to_number) or abort(404)
-    older_default = max((v.number for v in versions if v.number < newer.number), default=newer.number)
-    older = rules_domain.published_version(campaign, _version_arg("from", older_default)) or abort(404)
+    older_default = max(
+        (v.number for v in versions if v.number < newer.number), default=newer.number
+    )
+    older = rules_domain.published_version(campaign, _version_arg("from", older_default)) or abort(
+        404
+    )
     return render_template(
         "public/rules_diff.html",
         versions=versions,

@@ -275,7 +275,12 @@ def queue_announcement(announcement: Announcement) -> int:
                 unsubscribe_url=link,
             )
         message = enqueue(
-            KIND_ANNOUNCEMENT, subscriber.email, language, title, body, dedupe_key,
+            KIND_ANNOUNCEMENT,
+            subscriber.email,
+            language,
+            title,
+            body,
+            dedupe_key,
             list_unsubscribe=link,
         )
         if message is not None:

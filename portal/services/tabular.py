@@ -18,7 +18,9 @@ class UnreadableFile(ValueError):
         self.code = code
 
 
-def read_table(data: bytes, filename: str = "") -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+def read_table(
+    data: bytes, filename: str = ""
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """The header and an iterator of ``(row number, {column: text})``; row 2 is the first data row."""
     if data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx"):
         return _read_xlsx(data)
@@ -43,8 +45,10 @@ def _read_csv(data: bytes):
             for number, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
                     continue
-                yield number, dict(zip(header, (v.strip() for v in values), strict=False)) | (
-                    {"__extra__": "1"} if len(values) > len(header) else {}
+                yield (
+                    number,
+                    dict(zip(header, (v.strip() for v in values), strict=False))
+                    | ({"__extra__": "1"} if len(values) > len(header) else {}),
                 )
         except csv.Error:
             raise UnreadableFile("bad-csv") from None

@@ -45,7 +45,9 @@ def browser():
     if not chromium or not chromedriver:
         if os.environ.get("PORTAL_REQUIRE_BROWSER"):
             pytest.fail("PORTAL_REQUIRE_BROWSER is set but chromium or chromedriver is missing")
-        pytest.skip("browser test needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "browser test needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -17,7 +17,9 @@ def wait_for_url(browser, fragment: str):
     WebDriverWait(browser, 10).until(EC.url_contains(fragment))
 
 
-def test_visitor_switches_language_reads_rules_and_sees_what_changed(app, demo, live_server, browser):
+def test_visitor_switches_language_reads_rules_and_sees_what_changed(
+    app, demo, live_server, browser
+):
     publish_v2(app, demo)
 
     browser.get(live_server + "/")
@@ -37,7 +39,9 @@ def test_visitor_switches_language_reads_rules_and_sees_what_changed(app, demo, 
     clause.find_element(By.CSS_SELECTOR, "a.clause-number").click()
     wait_for_url(browser, "#clause-5")
 
-    browser.find_element(By.PARTIAL_LINK_TEXT, translated("ru", "What changed in this version")).click()
+    browser.find_element(
+        By.PARTIAL_LINK_TEXT, translated("ru", "What changed in this version")
+    ).click()
     wait_for_url(browser, "/ru/rules/diff")
     changed = browser.find_element(By.ID, "clause-4-2")
     # the visible text of the change; screen readers also get "removed text:" / "added text:"

@@ -16,11 +16,15 @@ pytestmark = pytest.mark.browser
 
 def click(browser, element):
     """Scroll the element to the middle of the window at once (the CSS scrolls smoothly), then click."""
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
     element.click()
 
 
-def test_marketing_publishes_version_2_and_a_visitor_sees_notice_and_diff(app, demo, auth, live_server, browser):
+def test_marketing_publishes_version_2_and_a_visitor_sees_notice_and_diff(
+    app, demo, auth, live_server, browser
+):
     auth.create("marketing", language="ru")
     wait = WebDriverWait(browser, 10)
 
@@ -31,23 +35,44 @@ def test_marketing_publishes_version_2_and_a_visitor_sees_notice_and_diff(app, d
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit].button").click()
     wait.until(EC.url_matches(r".*/admin/rules$"))
 
-    browser.find_element(By.XPATH, f"//button[normalize-space()='{translated('ru', 'New version from the rules in force')}']").click()
+    browser.find_element(
+        By.XPATH,
+        f"//button[normalize-space()='{translated('ru', 'New version from the rules in force')}']",
+    ).click()
     wait.until(EC.url_contains("/admin/rules/2/edit"))
 
     # the live preview shows the text as typed
     body_ru = browser.find_element(By.ID, "body_ru")
     text = body_ru.get_attribute("value").replace("не менее 5 чеков", "не менее 3 чеков")
-    browser.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));", body_ru, text)
-    wait.until(lambda b: "не менее 3 чеков" in b.find_element(By.CSS_SELECTOR, "[data-preview-for=body_ru] .preview-content").text)
+    browser.execute_script(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));",
+        body_ru,
+        text,
+    )
+    wait.until(
+        lambda b: (
+            "не менее 3 чеков"
+            in b.find_element(By.CSS_SELECTOR, "[data-preview-for=body_ru] .preview-content").text
+        )
+    )
 
-    browser.find_element(By.ID, "summary_kk").send_keys("Чектердің ең аз саны 3-ке дейін азайтылды.")
+    browser.find_element(By.ID, "summary_kk").send_keys(
+        "Чектердің ең аз саны 3-ке дейін азайтылды."
+    )
     browser.find_element(By.ID, "summary_ru").send_keys("Минимальное число чеков снижено до 3.")
-    browser.execute_script("document.getElementById('effective_on').value = arguments[0];", local_today().isoformat())
+    browser.execute_script(
+        "document.getElementById('effective_on').value = arguments[0];", local_today().isoformat()
+    )
     button = browser.find_element(By.CSS_SELECTOR, "#rules-form button[type=submit]")
     click(browser, button)
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
 
-    click(browser, browser.find_element(By.XPATH, f"//button[normalize-space()='{translated('ru', 'Publish and announce')}']"))
+    click(
+        browser,
+        browser.find_element(
+            By.XPATH, f"//button[normalize-space()='{translated('ru', 'Publish and announce')}']"
+        ),
+    )
     wait.until(EC.alert_is_present()).accept()
     wait.until(EC.url_matches(r".*/admin/rules/2$"))
 
@@ -62,4 +87,7 @@ def test_marketing_publishes_version_2_and_a_visitor_sees_notice_and_diff(app, d
     assert "Минимальное число чеков снижено до 3." in browser.page_source
 
     browser.get(live_server + "/kk/news")
-    assert translated("kk", "The rules have changed: version %(number)s", number=2) in browser.page_source
+    assert (
+        translated("kk", "The rules have changed: version %(number)s", number=2)
+        in browser.page_source
+    )
