@@ -22,6 +22,10 @@ UPLOAD_FOLDER: str | None = None
 
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+# A month of activity data may be larger than other requests (1,000,000 rows ~ 130 MB).
+IMPORT_MAX_BYTES = 256 * 1024 * 1024
+# Imports run in a thread of their own; off, they run within the request (debugging).
+BACKGROUND_THREADS = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

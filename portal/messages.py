@@ -32,6 +32,12 @@ def describe_problem(problem: Problem) -> str:
         "date-future": _("%(column)s is in the future."),
         "count-format": _("%(column)s is not a whole number."),
         "count-negative": _("%(column)s is negative."),
+        "already-imported": _(
+            "The month received other data meanwhile; start again to replace it."
+        ),
+        "internal": _(
+            "The import stopped on an error of the portal; nothing was stored. The error is logged."
+        ),
     }
     text = messages.get(problem.code, problem.code) % {
         "column": problem.column,

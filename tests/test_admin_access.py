@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from portal.models import Announcement, RulesVersion, StaffUser, db
+from portal.models import Announcement, ImportBatch, RulesVersion, StaffUser, db
 from portal.models.staff import ROLES
 from tests.conftest import csrf_from, make_staff
 
@@ -52,6 +52,7 @@ def world(app, demo):
             ),
             "participant_id": db.session.scalar(sa.select(Participant.id).limit(1)),
             "period_key": "2022-09",
+            "batch_id": db.session.scalar(sa.select(ImportBatch.id).limit(1)),
         }
     return values
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from portal.admin import participants_routes, routes, rules_routes  # noqa: E402,F401
+from portal.admin import imports_routes, participants_routes, routes, rules_routes  # noqa: E402,F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -108,6 +109,16 @@ class RulesDraftForm(FlaskForm):
 
         if field.data and field.data < local_today():
             raise ValidationError(_("The date cannot be in the past."))
+
+
+class ImportForm(FlaskForm):
+    period = SelectField(_l("Reporting month"), choices=[])
+    file = FileField(
+        _l("File (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
+    )
+    replace = BooleanField(_l("Replace the data this month already has"))
+    submit = SubmitField(_l("Import"))
 
 
 class ConfirmForm(FlaskForm):

@@ -249,6 +249,22 @@ def _earlier_bin_iin(campaign_id: int) -> Callable[[list[str]], dict[str, str]]:
     return lookup
 
 
+def new_batch(period: ReportingPeriod, filename: str, data: bytes, actor=None) -> ImportBatch:
+    """Record an import attempt before it starts (the caller commits, so others can follow it)."""
+    batch = ImportBatch(
+        period_id=period.id,
+        filename=filename[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        status=ImportBatch.PENDING,
+        rows=max(data.count(b"\n") - 1, 0),  # an estimate until the rows are counted
+        imported_by_id=getattr(actor, "id", None),
+        imported_by=getattr(actor, "email", "") or "",
+    )
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
 def import_month(
     period: ReportingPeriod,
     filename: str,
@@ -258,24 +274,18 @@ def import_month(
     actor=None,
     replace: bool = False,
     progress: Callable[[int], None] | None = None,
+    batch: ImportBatch | None = None,
 ) -> tuple[ImportBatch, Report]:
     """Check a file and, when it is clean, store it as the month's data (the caller commits).
 
-    A file with any problem stores nothing but the failed batch and its report.
+    A file with any problem stores nothing but the failed batch and its report. Rows
+    are only read while checking, so ``progress`` may commit; storing is one step.
     """
     previous = existing_batch(period)
     if previous is not None and not replace:
         raise AlreadyImported(previous.id)
-    batch = ImportBatch(
-        period_id=period.id,
-        filename=filename[:255],
-        sha256=hashlib.sha256(data).hexdigest(),
-        status=ImportBatch.RUNNING,
-        imported_by_id=getattr(actor, "id", None),
-        imported_by=getattr(actor, "email", "") or "",
-    )
-    db.session.add(batch)
-    db.session.flush()
+    batch = batch or new_batch(period, filename, data, actor)
+    batch.status = ImportBatch.RUNNING
     try:
         header, rows = read_table(data, filename)
         checked, report = check_rows(

@@ -1,0 +1,96 @@
+"""Importing in the browser's way: the real upload form, the import in a background thread."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import sqlalchemy as sa
+
+from portal.models import Activity, AuditEntry, ImportBatch, db
+from tests.test_imports import csv_bytes, row
+
+
+def upload(client, auth, content: bytes, name: str = "sep.csv", replace: bool = False):
+    data = {
+        "period": "2022-09",
+        "csrf_token": auth.token("/admin/participants/import"),
+        "file": (io.BytesIO(content), name),
+    }
+    if replace:
+        data["replace"] = "y"
+    return client.post("/admin/participants/import", data=data, content_type="multipart/form-data")
+
+
+def wait_for(app, batch_id: int) -> ImportBatch:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with app.app_context():
+            batch = db.session.get(ImportBatch, batch_id)
+            if batch.status in ("done", "failed"):
+                db.session.expunge(batch)
+                return batch
+        time.sleep(0.05)
+    raise AssertionError("the import did not finish")
+
+
+def batch_id_of(response) -> int:
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_upload_runs_in_the_background_and_the_page_follows_it(app, client, auth, demo):
+    auth.login("marketing")
+    response = upload(client, auth, csv_bytes([row(n) for n in range(1, 40)]))
+    batch = wait_for(app, batch_id_of(response))
+    assert batch.status == "done" and batch.rows == 39
+    page = client.get(f"/admin/participants/imports/{batch.id}").get_data(as_text=True)
+    assert 'data-status="done"' in page
+    assert client.get(f"/admin/participants/imports/{batch.id}.json").json == {
+        "status": "done",
+        "progress": 39,
+        "rows": 39,
+        "percent": 100,
+    }
+    with app.app_context():
+        actions = list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
+        assert actions[-3:] == [
+            "participants.import_started",
+            "participants.import",
+            "participants.eligibility",
+        ]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 39
+
+
+def test_a_bad_file_lists_its_problems_in_the_staff_language_and_stores_nothing(
+    app, client, auth, demo
+):
+    auth.login("marketing")  # the account's language is Russian
+    response = upload(client, auth, csv_bytes([row(1), row(2, legal_form="JSC")]))
+    batch = wait_for(app, batch_id_of(response))
+    assert batch.status == "failed"
+    page = client.get(f"/admin/participants/imports/{batch.id}").get_data(as_text=True)
+    assert "Строка 3: legal_form должно быть IE (ИП) или LLP (ТОО)." in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 0
+
+
+def test_replacing_a_month_needs_the_box_ticked(app, client, auth, demo):
+    auth.login("marketing")
+    wait_for(app, batch_id_of(upload(client, auth, csv_bytes([row(1)]))))
+    refused = upload(client, auth, csv_bytes([row(2)]))
+    assert refused.status_code == 200 and 'class="errors"' in refused.get_data(as_text=True)
+    replaced = wait_for(
+        app, batch_id_of(upload(client, auth, csv_bytes([row(2), row(3)]), replace=True))
+    )
+    assert replaced.status == "done"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 2
+
+
+def test_only_csv_or_xlsx_files_are_accepted(app, client, auth, demo):
+    auth.login("marketing")
+    response = upload(client, auth, b"MZ\x90\x00 an executable", name="data.exe")
+    assert response.status_code == 200 and 'class="errors"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
