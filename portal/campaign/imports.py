@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from portal.campaign.eligibility import LEGAL_FORMS
 from portal.campaign.identity import is_valid_bin_iin
-from portal.models import Activity, ImportBatch, Participant, ReportingPeriod, db, utcnow
+from portal.models import Activity, ImportBatch, ImportRow, Participant, ReportingPeriod, db, utcnow
 from portal.services.tabular import UnreadableFile, read_table
 
 COLUMNS = (
@@ -53,7 +53,7 @@ LIMITS = {
     "city": 100,
 }
 MAX_PROBLEMS = 1000
-CHUNK = 900  # stays under SQLite's limit of bound parameters
+STAGE_BATCH = 20_000  # rows staged at a time
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -86,24 +86,6 @@ class Report:
         return self.total == 0
 
 
-@dataclass(frozen=True)
-class Row:
-    """One checked row, typed."""
-
-    account_number: str
-    bin_iin: str
-    legal_form: str
-    company_name: str
-    director_name: str
-    email: str
-    phone: str
-    city: str
-    app_authorized_on: date | None
-    ekassa_connected_on: date | None
-    paid_months: int
-    receipts_in_period: int
-
-
 def _date(value: str, row: int, column: str, today: date, report: Report) -> date | None:
     if not value:
         return None
@@ -134,10 +116,14 @@ def check_rows(
     header: list[str],
     rows: Iterable[tuple[int, dict[str, str]]],
     today: date,
-    earlier_bin_iin: Callable[[list[str]], dict[str, str]],
+    sink: Callable[[list[tuple]], None],
     progress: Callable[[int], None] | None = None,
-) -> tuple[list[Row], Report]:
-    """Check every row; ``earlier_bin_iin`` maps accounts to the BIN/IIN they had before."""
+) -> Report:
+    """Check every row on its own, handing the typed rows to ``sink`` in batches.
+
+    Checks across rows (an account twice, a BIN/IIN that changed) are made afterwards
+    on the staged rows, in SQL (``check_staged``).
+    """
     report = Report()
     missing = [
         c for c in (*REQUIRED, "app_authorized_on", "ekassa_connected_on") if c not in header
@@ -148,76 +134,57 @@ def check_rows(
     for column in duplicates:
         report.add(Problem(0, column, "duplicate-column"))
     if missing or duplicates:
-        return [], report
+        return report
 
-    checked: list[tuple[int, Row]] = []
-    first_row_of: dict[str, int] = {}
+    buffer: list[tuple] = []
     for number, values in rows:
         report.rows += 1
+        get = values.get
         if "__extra__" in values:
             report.add(Problem(number, "", "extra-cells"))
         for column in REQUIRED:
-            if not values.get(column):
+            if not get(column):
                 report.add(Problem(number, column, "required"))
         for column, limit in LIMITS.items():
-            if len(values.get(column, "")) > limit:
+            if len(get(column, "")) > limit:
                 report.add(Problem(number, column, "too-long", str(limit)))
-        account = values.get("account_number", "")
-        if account:
-            if account in first_row_of:
-                report.add(
-                    Problem(
-                        number, "account_number", "duplicate-account", str(first_row_of[account])
-                    )
-                )
-            else:
-                first_row_of[account] = number
-        bin_iin = values.get("bin_iin", "")
+        bin_iin = get("bin_iin", "")
         if bin_iin and not is_valid_bin_iin(bin_iin):
             report.add(Problem(number, "bin_iin", "bin-iin-invalid"))
-        legal_form = values.get("legal_form", "").upper()
+        legal_form = get("legal_form", "").upper()
         if legal_form and legal_form not in LEGAL_FORMS:
             report.add(Problem(number, "legal_form", "legal-form"))
-        email = values.get("email", "")
+        email = get("email", "")
         if email and not EMAIL.match(email):
             report.add(Problem(number, "email", "email-format"))
-        row = Row(
-            account_number=account,
-            bin_iin=bin_iin,
-            legal_form=legal_form,
-            company_name=values.get("company_name", ""),
-            director_name=values.get("director_name", ""),
-            email=email,
-            phone=values.get("phone", ""),
-            city=values.get("city", ""),
-            app_authorized_on=_date(
-                values.get("app_authorized_on", ""), number, "app_authorized_on", today, report
-            ),
-            ekassa_connected_on=_date(
-                values.get("ekassa_connected_on", ""), number, "ekassa_connected_on", today, report
-            ),
-            paid_months=_count(values.get("paid_months", ""), number, "paid_months", report)
-            if values.get("paid_months")
-            else 0,
-            receipts_in_period=_count(
-                values.get("receipts_in_period", ""), number, "receipts_in_period", report
+        paid, receipts = get("paid_months", ""), get("receipts_in_period", "")
+        buffer.append(
+            (
+                number,
+                get("account_number", "")[:32],
+                bin_iin[:12],
+                legal_form[:8],
+                get("company_name", "")[:300],
+                get("director_name", "")[:300],
+                email[:254],
+                get("phone", "")[:40],
+                get("city", "")[:100],
+                _date(get("app_authorized_on", ""), number, "app_authorized_on", today, report),
+                _date(get("ekassa_connected_on", ""), number, "ekassa_connected_on", today, report),
+                _count(paid, number, "paid_months", report) if paid else 0,
+                _count(receipts, number, "receipts_in_period", report) if receipts else 0,
             )
-            if values.get("receipts_in_period")
-            else 0,
         )
-        checked.append((number, row))
-        if progress and report.rows % 10000 == 0:
-            progress(report.rows)
+        if len(buffer) >= STAGE_BATCH:
+            sink(buffer)
+            buffer = []
+            if progress:
+                progress(report.rows)
+    if buffer:
+        sink(buffer)
     if report.rows == 0:
         report.add(Problem(0, "", "no-rows"))
-    for start in range(0, len(checked), CHUNK):
-        chunk = checked[start : start + CHUNK]
-        earlier = earlier_bin_iin([row.account_number for _, row in chunk])
-        for number, row in chunk:
-            before = earlier.get(row.account_number)
-            if before is not None and before != row.bin_iin:
-                report.add(Problem(number, "bin_iin", "bin-iin-changed"))
-    return [row for _, row in checked], report
+    return report
 
 
 # --- storing --------------------------------------------------------------------------
@@ -234,19 +201,6 @@ def existing_batch(period: ReportingPeriod) -> ImportBatch | None:
         .filter_by(period_id=period.id, status=ImportBatch.DONE)
         .order_by(ImportBatch.id.desc())
     )
-
-
-def _earlier_bin_iin(campaign_id: int) -> Callable[[list[str]], dict[str, str]]:
-    def lookup(accounts: list[str]) -> dict[str, str]:
-        return dict(
-            db.session.execute(
-                sa.select(Participant.account_number, Participant.bin_iin).where(
-                    Participant.campaign_id == campaign_id, Participant.account_number.in_(accounts)
-                )
-            ).all()
-        )
-
-    return lookup
 
 
 def new_batch(period: ReportingPeriod, filename: str, data: bytes, actor=None) -> ImportBatch:
@@ -286,91 +240,140 @@ def import_month(
         raise AlreadyImported(previous.id)
     batch = batch or new_batch(period, filename, data, actor)
     batch.status = ImportBatch.RUNNING
+    columns = [c.name for c in ImportRow.__table__.columns if c.name not in ("id", "batch_id")]
+    connection = db.session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    # Plain DB-API executemany of tuples: the staging rows are the import's hot path.
+    # The statement is built from the model's own column names, never from input.
+    insert = (
+        f"INSERT INTO import_row (batch_id, {', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join([marker] * (len(columns) + 1))})"
+    )
+    dates = (columns.index("app_authorized_on"), columns.index("ekassa_connected_on"))
+
+    def stage(rows: list[tuple]) -> None:
+        prefix = (batch.id,)
+        if connection.dialect.name == "sqlite":  # stored as ISO text, as SQLAlchemy's Date does
+            rows = [
+                tuple(
+                    v.isoformat() if i in dates and v is not None else v for i, v in enumerate(row)
+                )
+                for row in rows
+            ]
+        connection.exec_driver_sql(insert, [prefix + row for row in rows])
+
     try:
         header, rows = read_table(data, filename)
-        checked, report = check_rows(
-            header, rows, today, _earlier_bin_iin(period.campaign_id), progress
-        )
+        report = check_rows(header, rows, today, stage, progress)
     except UnreadableFile as unreadable:
-        checked, report = [], Report()
+        report = Report()
         report.add(Problem(0, "", unreadable.code))
+    if report.rows:
+        check_staged(batch, period.campaign_id, report)
     batch.rows = report.rows
-    if not report.ok:
+    if report.ok:
+        if previous is not None:
+            db.session.execute(sa.delete(Activity).where(Activity.period_id == period.id))
+            previous.status = ImportBatch.REPLACED
+        _store(period, batch)
+        batch.status = ImportBatch.DONE
+        batch.progress = report.rows
+    else:
         batch.status = ImportBatch.FAILED
         batch.problems_total = report.total
+        report.problems.sort(key=lambda p: (p.row, p.column))
         batch.problems = json.dumps([asdict(p) for p in report.problems], ensure_ascii=False)
-        batch.finished_at = utcnow()
-        return batch, report
-    if previous is not None:
-        db.session.execute(sa.delete(Activity).where(Activity.period_id == period.id))
-        previous.status = ImportBatch.REPLACED
-    _store(period, batch, checked)
-    batch.status = ImportBatch.DONE
-    batch.progress = len(checked)
+    db.session.execute(sa.delete(ImportRow).where(ImportRow.batch_id == batch.id))
     batch.finished_at = utcnow()
     return batch, report
 
 
-def _store(period: ReportingPeriod, batch: ImportBatch, rows: list[Row]) -> None:
-    """Insert new participants, refresh the contacts of known ones, insert the month's figures."""
-    campaign_id = period.campaign_id
-    ids: dict[str, int] = {}
-    for start in range(0, len(rows), CHUNK):
-        accounts = [row.account_number for row in rows[start : start + CHUNK]]
-        ids.update(
-            db.session.execute(
-                sa.select(Participant.account_number, Participant.id).where(
-                    Participant.campaign_id == campaign_id, Participant.account_number.in_(accounts)
-                )
-            ).all()
+def check_staged(batch: ImportBatch, campaign_id: int, report: Report) -> None:
+    """The checks across rows: an account twice in the file, a BIN/IIN unlike earlier months'."""
+    staged = ImportRow.__table__.c
+    first = (
+        sa.select(staged.account_number, sa.func.min(staged.row_number).label("first_row"))
+        .where(staged.batch_id == batch.id)
+        .group_by(staged.account_number)
+        .having(sa.func.count() > 1)
+        .subquery()
+    )
+    repeated = db.session.execute(
+        sa.select(staged.row_number, first.c.first_row)
+        .join(first, first.c.account_number == staged.account_number)
+        .where(
+            staged.batch_id == batch.id,
+            staged.row_number > first.c.first_row,
+            staged.account_number != "",
         )
+        .order_by(staged.row_number)
+    )
+    for row_number, first_row in repeated:
+        report.add(Problem(row_number, "account_number", "duplicate-account", str(first_row)))
+    people = Participant.__table__
+    changed = db.session.scalars(
+        sa.select(staged.row_number)
+        .join(
+            people,
+            sa.and_(
+                people.c.campaign_id == campaign_id,
+                people.c.account_number == staged.account_number,
+            ),
+        )
+        .where(staged.batch_id == batch.id, people.c.bin_iin != staged.bin_iin)
+        .order_by(staged.row_number)
+    )
+    for row_number in changed:
+        report.add(Problem(row_number, "bin_iin", "bin-iin-changed"))
+
+
+def _store(period: ReportingPeriod, batch: ImportBatch) -> None:
+    """From the staged rows: new participants, fresh contacts for known ones, the month's figures."""
+    staged = ImportRow.__table__.c
+    people = Participant.__table__
     details = ("legal_form", "company_name", "director_name", "email", "phone", "city")
-    new = [
-        {
-            "campaign_id": campaign_id,
-            "account_number": r.account_number,
-            "bin_iin": r.bin_iin,
-            **{k: getattr(r, k) for k in details},
-        }
-        for r in rows
-        if r.account_number not in ids
-    ]
-    # Core statements, run as one executemany each: the ORM's bulk path is far slower here.
-    participants = Participant.__table__
-    known = [
-        {"pid": ids[r.account_number], **{k: getattr(r, k) for k in details}}
-        for r in rows
-        if r.account_number in ids
-    ]
-    if known:
-        update = participants.update().where(participants.c.id == sa.bindparam("pid"))
-        for start in range(0, len(known), 10_000):
-            db.session.execute(update, known[start : start + 10_000])
-    for start in range(0, len(new), 10_000):
-        db.session.execute(participants.insert(), new[start : start + 10_000])
-    if new:
-        created = [row["account_number"] for row in new]
-        for start in range(0, len(created), CHUNK):
-            ids.update(
-                db.session.execute(
-                    sa.select(Participant.account_number, Participant.id).where(
-                        Participant.campaign_id == campaign_id,
-                        Participant.account_number.in_(created[start : start + CHUNK]),
-                    )
-                ).all()
+    mine = staged.batch_id == batch.id
+    known = sa.and_(
+        people.c.campaign_id == period.campaign_id, people.c.account_number == staged.account_number
+    )
+    db.session.execute(
+        people.insert().from_select(
+            ["campaign_id", "account_number", "bin_iin", *details],
+            sa.select(
+                sa.literal(period.campaign_id),
+                staged.account_number,
+                staged.bin_iin,
+                *(staged[d] for d in details),
             )
-    activity = [
-        {
-            "period_id": period.id,
-            "participant_id": ids[r.account_number],
-            "batch_id": batch.id,
-            "legal_form": r.legal_form,
-            "app_authorized_on": r.app_authorized_on,
-            "ekassa_connected_on": r.ekassa_connected_on,
-            "paid_months": r.paid_months,
-            "receipts_in_period": r.receipts_in_period,
-        }
-        for r in rows
-    ]
-    for start in range(0, len(activity), 10_000):
-        db.session.execute(Activity.__table__.insert(), activity[start : start + 10_000])
+            .where(mine, ~sa.exists().where(known))
+            .order_by(staged.row_number),
+        )
+    )
+    db.session.execute(people.update().values({d: staged[d] for d in details}).where(mine, known))
+    activity = Activity.__table__
+    db.session.execute(
+        activity.insert().from_select(
+            [
+                "period_id",
+                "participant_id",
+                "batch_id",
+                "legal_form",
+                "app_authorized_on",
+                "ekassa_connected_on",
+                "paid_months",
+                "receipts_in_period",
+            ],
+            sa.select(
+                sa.literal(period.id),
+                people.c.id,
+                sa.literal(batch.id),
+                staged.legal_form,
+                staged.app_authorized_on,
+                staged.ekassa_connected_on,
+                staged.paid_months,
+                staged.receipts_in_period,
+            )
+            .join(people, known)
+            .where(mine),
+        )
+    )

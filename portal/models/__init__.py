@@ -5,7 +5,7 @@ from portal.models.base import db, utcnow
 from portal.models.campaign import Campaign, Prize, ReportingPeriod
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
-from portal.models.participants import Activity, EligibilityRun, ImportBatch, Participant
+from portal.models.participants import Activity, EligibilityRun, ImportBatch, ImportRow, Participant
 from portal.models.rules import RulesVersion
 from portal.models.staff import ROLES, LoginAttempt, StaffUser
 
@@ -17,6 +17,7 @@ __all__ = [
     "Campaign",
     "EligibilityRun",
     "ImportBatch",
+    "ImportRow",
     "LoginAttempt",
     "OutboxMessage",
     "Participant",

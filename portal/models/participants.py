@@ -109,3 +109,35 @@ class EligibilityRun(db.Model):
     eligible: Mapped[int]
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     computed_by: Mapped[str] = mapped_column(sa.String(254), default="")
+
+
+class ImportRow(db.Model):
+    """A checked row of an import under way: a staging area, emptied when the import ends.
+
+    Rows are checked into this table as they are read, so a million-row file never
+    sits in memory; the month's data is then made from it by set-based statements.
+    """
+
+    __tablename__ = "import_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("import_batch.id", ondelete="CASCADE"), index=True
+    )
+    row_number: Mapped[int]
+    account_number: Mapped[str] = mapped_column(sa.String(32))
+    bin_iin: Mapped[str] = mapped_column(sa.String(12))
+    legal_form: Mapped[str] = mapped_column(sa.String(8))
+    company_name: Mapped[str] = mapped_column(sa.String(300))
+    director_name: Mapped[str] = mapped_column(sa.String(300))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    phone: Mapped[str] = mapped_column(sa.String(40))
+    city: Mapped[str] = mapped_column(sa.String(100))
+    app_authorized_on: Mapped[date | None]
+    ekassa_connected_on: Mapped[date | None]
+    paid_months: Mapped[int]
+    receipts_in_period: Mapped[int]
+
+    __table_args__ = (
+        sa.Index("ix_import_row_batch_id_account_number", "batch_id", "account_number"),
+    )

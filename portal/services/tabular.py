@@ -28,15 +28,15 @@ def read_table(
 
 
 def _read_csv(data: bytes):
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UnreadableFile("not-utf8") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Decoded as it is read, so the file is never held twice in memory.
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
         raise UnreadableFile("empty") from None
+    except UnicodeDecodeError:
+        raise UnreadableFile("not-utf8") from None
     except csv.Error:
         raise UnreadableFile("bad-csv") from None
 
@@ -50,6 +50,8 @@ def _read_csv(data: bytes):
                     dict(zip(header, (v.strip() for v in values), strict=False))
                     | ({"__extra__": "1"} if len(values) > len(header) else {}),
                 )
+        except UnicodeDecodeError:
+            raise UnreadableFile("not-utf8") from None
         except csv.Error:
             raise UnreadableFile("bad-csv") from None
 
