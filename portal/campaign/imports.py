@@ -55,6 +55,7 @@ LIMITS = {
 MAX_PROBLEMS = 1000
 STAGE_BATCH = 20_000  # rows staged at a time
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+COUNT = re.compile(r"-?[0-9]+")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -86,7 +87,8 @@ class Report:
         return self.total == 0
 
 
-def _date(value: str, row: int, column: str, today: date, report: Report) -> date | None:
+def _date(value: str, row: int, column: str, today: date, report: Report) -> str | None:
+    """The date as checked ISO text (as it is staged and stored), or None."""
     if not value:
         return None
     if not DATE.match(value):
@@ -99,11 +101,13 @@ def _date(value: str, row: int, column: str, today: date, report: Report) -> dat
         return None
     if parsed > today:
         report.add(Problem(row, column, "date-future"))
-    return parsed
+    return value
 
 
 def _count(value: str, row: int, column: str, report: Report) -> int:
-    if not re.fullmatch(r"-?\d+", value):
+    if value.isascii() and value.isdigit():  # the common case, without a regex
+        return int(value)
+    if not COUNT.fullmatch(value):
         report.add(Problem(row, column, "count-format"))
         return 0
     number = int(value)
@@ -249,17 +253,11 @@ def import_month(
         f"INSERT INTO import_row (batch_id, {', '.join(columns)}) "  # noqa: S608
         f"VALUES ({', '.join([marker] * (len(columns) + 1))})"
     )
-    dates = (columns.index("app_authorized_on"), columns.index("ekassa_connected_on"))
 
     def stage(rows: list[tuple]) -> None:
+        # Dates travel as their checked ISO text: SQLite stores them so (as SQLAlchemy's
+        # Date does), PostgreSQL casts them to its date type.
         prefix = (batch.id,)
-        if connection.dialect.name == "sqlite":  # stored as ISO text, as SQLAlchemy's Date does
-            rows = [
-                tuple(
-                    v.isoformat() if i in dates and v is not None else v for i, v in enumerate(row)
-                )
-                for row in rows
-            ]
         connection.exec_driver_sql(insert, [prefix + row for row in rows])
 
     try:

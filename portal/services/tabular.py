@@ -45,11 +45,10 @@ def _read_csv(data: bytes):
             for number, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
                     continue
-                yield (
-                    number,
-                    dict(zip(header, (v.strip() for v in values), strict=False))
-                    | ({"__extra__": "1"} if len(values) > len(header) else {}),
-                )
+                cells = dict(zip(header, [v.strip() for v in values], strict=False))
+                if len(values) > len(header):
+                    cells["__extra__"] = "1"
+                yield number, cells
         except UnicodeDecodeError:
             raise UnreadableFile("not-utf8") from None
         except csv.Error:
