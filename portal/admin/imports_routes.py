@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+import sqlalchemy as sa
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -24,7 +25,7 @@ from portal.campaign.imports import (
 )
 from portal.campaign.periods import find_period, local_today
 from portal.messages import describe_problem
-from portal.models import ImportBatch, ReportingPeriod, StaffUser, db, utcnow
+from portal.models import ImportBatch, ImportRow, ReportingPeriod, StaffUser, db, utcnow
 from portal.services import background
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ def _fail(batch_id: int, code: str) -> None:
     batch.problems_total = 1
     batch.problems = json.dumps([{"row": 0, "column": "", "code": code, "detail": ""}])
     batch.finished_at = utcnow()
+    # rows staged before a progress commit would otherwise stay behind
+    db.session.execute(sa.delete(ImportRow).where(ImportRow.batch_id == batch_id))
     db.session.commit()
 
 
