@@ -20,8 +20,13 @@ class UnreadableFile(ValueError):
 
 def read_table(
     data: bytes, filename: str = ""
-) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """The header and an iterator of ``(row number, {column: text})``; row 2 is the first data row."""
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header and an iterator of ``(row number, cells)``; row 2 is the first data row.
+
+    Cells are stripped text in the header's order; a row may have fewer cells than the
+    header (the rest are empty) or more (cells that belong to no column). Blank rows
+    are skipped.
+    """
     if data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx"):
         return _read_xlsx(data)
     return _read_csv(data)
@@ -43,12 +48,9 @@ def _read_csv(data: bytes):
     def rows():
         try:
             for number, values in enumerate(reader, start=2):
-                if not any(v.strip() for v in values):
-                    continue
-                cells = dict(zip(header, [v.strip() for v in values], strict=False))
-                if len(values) > len(header):
-                    cells["__extra__"] = "1"
-                yield number, cells
+                cells = list(map(str.strip, values))
+                if any(cells):
+                    yield number, cells
         except UnicodeDecodeError:
             raise UnreadableFile("not-utf8") from None
         except csv.Error:
@@ -90,9 +92,10 @@ def _read_xlsx(data: bytes):
         try:
             for number, values in enumerate(rows_iter, start=2):
                 cells = [_cell(v) for v in values]
-                if not any(cells):
-                    continue
-                yield number, dict(zip(header, cells, strict=False))
+                while cells and not cells[-1]:  # a sheet's rows run to its widest row
+                    cells.pop()
+                if cells:
+                    yield number, cells
         finally:
             workbook.close()
 
