@@ -107,6 +107,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from portal.campaign.draws import current_draw
+    from portal.messages import describe_draw_check, legal_form_name
+
     app.jinja_env.filters.update(
         markdown=render_markdown,
         markdown_inline=render_inline,
@@ -119,6 +122,9 @@ def register_template_helpers(app: Flask) -> None:
         other_languages=i18n.other_languages,
         page_url=i18n.page_url,
         language_names=i18n.LANGUAGE_NAMES,
+        legal_form_name=legal_form_name,
+        describe_draw_check=describe_draw_check,
+        current_draw=current_draw,
     )
 
     @app.context_processor

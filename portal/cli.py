@@ -24,6 +24,11 @@ def register(app: Flask) -> None:
     from portal.mail_cli import mail_cli
 
     app.cli.add_command(mail_cli)
+    from portal.draw_cli import draw_cli
+    from portal.randomorg_cli import randomorg_cli
+
+    app.cli.add_command(draw_cli)
+    app.cli.add_command(randomorg_cli)
 
 
 users = AppGroup("users", help="Staff accounts.")
@@ -99,10 +104,11 @@ def audit_verify() -> None:
 @with_appcontext
 def demo_command() -> None:
     """Load the 2022 Ismet.kz campaign (idempotent)."""
-    from portal.demo import load_campaign, load_participants
+    from portal.demo import load_campaign, load_draws, load_participants
 
     campaign, done = load_campaign()
     done += load_participants(campaign)
+    done += load_draws(campaign)
     if done:
         click.echo(f"Demo campaign {campaign.slug}: added {', '.join(done)}.")
     else:

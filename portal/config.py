@@ -43,9 +43,16 @@ SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
 # How long the notice of a rules change stays on the rules pages.
 RULES_CHANGE_NOTICE_DAYS = 30
 
+# The public site's address, for links written where no request gives it (a draw
+# protocol made by `flask draw run`, e-mails sent by `flask mail send`).
+PUBLIC_BASE_URL: str | None = None
+
 RANDOM_ORG_API_KEY: str | None = None
 RANDOM_ORG_URL = "https://api.random.org/json-rpc/4/invoke"
-RANDOM_ORG_PUBLIC_KEY: str | None = None
+RANDOM_ORG_PUBLIC_KEY: str | None = None  # PEM text or a file; None: the pinned key shipped
+RANDOM_ORG_TIMEOUT = (5.0, 30.0)  # seconds to connect, to read
+RANDOM_ORG_RETRIES = 3  # after network errors and 5xx answers, with backoff
+RANDOM_ORG_BACKOFF = 1.0
 
 MAIL_SERVER = "localhost"
 MAIL_PORT = 25

@@ -1,12 +1,16 @@
-"""Campaign decisions as sentences in the reader's language: import problems, eligibility evidence."""
+"""Campaign decisions as sentences in the reader's language: imports, eligibility, draws."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from portal.campaign.draws import Check as DrawCheck
+from portal.campaign.draws import DrawRefused
 from portal.campaign.eligibility import Check
 from portal.campaign.imports import Problem
+from portal.i18n import format_day
+from portal.services.randomorg import RandomOrgError
 
 
 def describe_problem(problem: Problem) -> str:
@@ -61,8 +65,6 @@ def condition_name(condition: str) -> str:
 
 def describe_check(check: Check) -> str:
     """The evidence of one condition: what the data says, against what is needed."""
-    from portal.i18n import format_day
-
     v = check.values
     if check.reason == "app-never":
         return _("No authorisation in the app.")
@@ -95,3 +97,103 @@ def describe_check(check: Check) -> str:
             needed=v["needed"],
         )
     return _("Legal form: %(form)s", form=v["form"])
+
+
+def legal_form_name(form: str) -> str:
+    """IE or LLP as people say it: ЖК / ЖШС in Kazakh, ИП / ТОО in Russian."""
+    names = {"IE": _("IE"), "LLP": _("LLP")}
+    return names.get(form, form)
+
+
+def describe_refusal(refusal: DrawRefused) -> str:
+    """Why a draw was not made."""
+    d = refusal.details
+    messages = {
+        "month-not-ended": lambda: _(
+            "The month %(month)s has not ended yet: its draw is held after its last day.",
+            month=d.get("month"),
+        ),
+        "no-eligibility": lambda: _(
+            "Eligibility for %(month)s has not been computed: import the month's data first.",
+            month=d.get("month"),
+        ),
+        "already-drawn": lambda: _(
+            "The prize of %(month)s has already been drawn; a new draw can only be a redraw.",
+            month=d.get("month"),
+        ),
+        "already-replaced": lambda: _(
+            "Draw %(draw)s has already been replaced by a redraw.", draw=d.get("draw")
+        ),
+        "redraw-reason-required": lambda: _("A redraw needs its reason."),
+        "commission-too-small": lambda: _(
+            "At least %(minimum)s commission members must be present, each with a name and a position.",
+            minimum=d.get("minimum"),
+        ),
+        "place-required": lambda: _("Say where the draw is held."),
+        "late-reason-required": lambda: _(
+            "The deadline for this draw was %(deadline)s: a late draw needs a written reason.",
+            deadline=format_day(d.get("deadline")),
+        ),
+        "pool-changed": lambda: _(
+            "The pool changed after it was shown (eligibility was recomputed?): look at it again before confirming."
+        ),
+        "empty-pool": lambda: _(
+            "Nobody is eligible in %(month)s: there is nobody to draw.", month=d.get("month")
+        ),
+    }
+    return messages.get(refusal.code, lambda: refusal.code)()
+
+
+def describe_random_org_error(error: RandomOrgError) -> str:
+    """What went wrong with random.org, and what the staff can do about it."""
+    messages = {
+        "no-key": _(
+            "No random.org API key is configured (RANDOM_ORG_API_KEY): the draw cannot use random.org."
+        ),
+        "key-unknown": _("random.org does not know the configured API key."),
+        "key-not-running": _(
+            "The random.org API key is not running: start it in the random.org account."
+        ),
+        "requests-exceeded": _("The random.org API key has no requests left for today."),
+        "bits-exceeded": _("The random.org API key has no random bits left for today."),
+        "invalid-parameters": _("random.org refused the request's parameters."),
+        "invalid-request": _("random.org did not accept the request."),
+        "service-error": _("random.org reported an error of its own."),
+        "offline": _("random.org cannot be reached at the moment."),
+        "timeout": _("random.org did not answer in time."),
+        "malformed": _("random.org's answer was not a valid signed result for this request."),
+        "bad-signature": _(
+            "random.org's answer does not carry a valid signature of the configured key."
+        ),
+    }
+    text = messages.get(error.code, error.code)
+    return _("%(problem)s No draw was made.", problem=text)
+
+
+def describe_draw_check(check: DrawCheck) -> tuple[str, str]:
+    """One step of a draw's verification: what is checked, and what was found."""
+    titles = {
+        "pool-digest": _("The pool file's SHA-256 is the pool digest"),
+        "pool-size": _("The pool file has as many entries as the pool"),
+        "user-data": _("The signed result names this draw, its month, its pool digest and size"),
+        "request": _("The signed result asked for distinct numbers from 1 to the pool size"),
+        "signature": _("The signature verifies (RSA, SHA-512)"),
+        "random-org-key": _("The signing key is random.org's"),
+        "winners": _("The winners are the pool positions of the numbers drawn"),
+        "protocol": _("The protocol is the one stored at the draw"),
+        "local-fallback": _("Randomness from random.org"),
+    }
+    if check.code == "local-fallback":
+        found = _("No: drawn locally (Python's secrets) by the administrator's decision.")
+    elif check.code == "random-org-key":
+        found = (
+            _("Yes (key SHA-256 %(fingerprint)s).", fingerprint=check.detail)
+            if check.ok
+            else _(
+                "No: signed with another key (SHA-256 %(fingerprint)s), such as the test stand-in's. This draw proves nothing about random.org.",
+                fingerprint=check.detail,
+            )
+        )
+    else:
+        found = _("Yes") if check.ok else _("No")
+    return titles.get(check.code, check.code), found

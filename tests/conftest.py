@@ -184,3 +184,20 @@ class AuthActions:
 @pytest.fixture
 def auth(app, client):
     return AuthActions(app, client)
+
+
+@pytest.fixture
+def standin(app):
+    """The stand-in random.org, a real HTTP server, with the app pointed at it."""
+    from portal.services.randomorg_standin import StandIn
+
+    with StandIn() as server:
+        app.config.update(
+            RANDOM_ORG_URL=server.url,
+            RANDOM_ORG_API_KEY=server.api_key,
+            RANDOM_ORG_PUBLIC_KEY=server.public_key_pem,
+            RANDOM_ORG_RETRIES=2,
+            RANDOM_ORG_BACKOFF=0.05,
+            RANDOM_ORG_TIMEOUT=(2.0, 1.0),
+        )
+        yield server

@@ -41,7 +41,17 @@ def world(app, demo):
 
         september = find_period(db.session.get(Campaign, demo), "2022-09")
         import_month(september, "sep.csv", csv_bytes([row(1), row(2)]), today=TODAY)
+        from portal.campaign import draws, eligibility
+
+        eligibility.compute(september)
         db.session.commit()
+        draw = draws.conduct(
+            draws.prepare(september),
+            commission=[draws.Member(f"M{n}", "member") for n in range(3)],
+            place="Almaty",
+            late_reason="test",
+            fallback_reason="no random.org in this test",
+        )
         values = {
             "number": 2,
             # their own account: an admin cannot demote or deactivate itself, so the
@@ -53,6 +63,7 @@ def world(app, demo):
             "participant_id": db.session.scalar(sa.select(Participant.id).limit(1)),
             "period_key": "2022-09",
             "batch_id": db.session.scalar(sa.select(ImportBatch.id).limit(1)),
+            "draw_id": draw.id,
         }
     return values
 

@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from portal.admin import imports_routes, participants_routes, routes, rules_routes  # noqa: E402,F401
+from portal.admin import (  # noqa: E402, F401
+    draws_routes,
+    imports_routes,
+    participants_routes,
+    routes,
+    rules_routes,
+)

@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -143,3 +144,47 @@ class AuditFilterForm(FlaskForm):
     actor = StringField(_l("Who"), validators=[Optional(), Length(max=254)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
+
+
+class DrawForm(FlaskForm):
+    """The commission's draw: who is present, where; a reason when late or without random.org."""
+
+    commission = TextAreaField(
+        _l("Commission members present"),
+        validators=[DataRequired(), Length(max=4000)],
+        description=_l('One per line: "Name, position".'),
+    )
+    place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
+    late_reason = TextAreaField(
+        _l("Reason for holding the draw late"), validators=[Length(max=2000)]
+    )
+    use_fallback = BooleanField(_l("Draw without random.org (local fallback)"))
+    fallback_reason = TextAreaField(
+        _l("Reason for drawing without random.org"), validators=[Length(max=2000)]
+    )
+    nonce = HiddenField()
+    pool_sha256 = HiddenField()
+    submit = SubmitField(_l("Show the pool"))
+
+    def validate_fallback_reason(self, field) -> None:
+        if self.use_fallback.data and not (field.data or "").strip():
+            raise ValidationError(_("Give the reason for drawing without random.org."))
+
+
+class RedrawForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for the redraw"), validators=[DataRequired(), Length(max=2000)]
+    )
+    commission = TextAreaField(
+        _l("Commission members present"), validators=[DataRequired(), Length(max=4000)]
+    )
+    place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
+    use_fallback = BooleanField(_l("Draw without random.org (local fallback)"))
+    fallback_reason = TextAreaField(
+        _l("Reason for drawing without random.org"), validators=[Length(max=2000)]
+    )
+    submit = SubmitField(_l("Redraw"))
+
+    def validate_fallback_reason(self, field) -> None:
+        if self.use_fallback.data and not (field.data or "").strip():
+            raise ValidationError(_("Give the reason for drawing without random.org."))

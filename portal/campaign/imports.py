@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from portal.campaign.eligibility import LEGAL_FORMS
 from portal.campaign.identity import is_valid_bin_iin
 from portal.models import Activity, ImportBatch, ImportRow, Participant, ReportingPeriod, db, utcnow
+from portal.models.base import insert_rows
 from portal.services.tabular import UnreadableFile, read_table
 
 COLUMNS = (
@@ -276,21 +277,13 @@ def import_month(
         raise AlreadyImported(previous.id)
     batch = batch or new_batch(period, filename, data, actor)
     batch.status = ImportBatch.RUNNING
-    columns = [c.name for c in ImportRow.__table__.columns if c.name not in ("id", "batch_id")]
-    connection = db.session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    # Plain DB-API executemany of tuples: the staging rows are the import's hot path.
-    # The statement is built from the model's own column names, never from input.
-    insert = (
-        f"INSERT INTO import_row (batch_id, {', '.join(columns)}) "  # noqa: S608
-        f"VALUES ({', '.join([marker] * (len(columns) + 1))})"
-    )
+    columns = [c.name for c in ImportRow.__table__.columns if c.name != "id"]
 
     def stage(rows: list[tuple]) -> None:
         # Dates travel as their checked ISO text: SQLite stores them so (as SQLAlchemy's
         # Date does), PostgreSQL casts them to its date type.
         prefix = (batch.id,)
-        connection.exec_driver_sql(insert, [prefix + row for row in rows])
+        insert_rows(ImportRow.__table__, columns, [prefix + row for row in rows])
 
     try:
         header, rows = read_table(data, filename)

@@ -3,6 +3,7 @@
 from portal.models.audit import AuditEntry
 from portal.models.base import db, utcnow
 from portal.models.campaign import Campaign, Prize, ReportingPeriod
+from portal.models.draws import Draw, DrawEntry, DrawFile, DrawIsImmutable, DrawWinner
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
 from portal.models.participants import Activity, EligibilityRun, ImportBatch, ImportRow, Participant
@@ -15,6 +16,11 @@ __all__ = [
     "Announcement",
     "AuditEntry",
     "Campaign",
+    "Draw",
+    "DrawEntry",
+    "DrawFile",
+    "DrawIsImmutable",
+    "DrawWinner",
     "EligibilityRun",
     "ImportBatch",
     "ImportRow",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -57,3 +58,33 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def insert_rows(
+    table: sa.Table, columns: Sequence[str], rows: Iterable[tuple], chunk: int = 20_000
+) -> int:
+    """Insert plain tuples fast, in the session's transaction: the DB-API's executemany.
+
+    For the hot paths (staged import rows, a draw's pool of a million entries), where
+    building ORM objects or dictionaries would cost more than the database's work. The
+    statement is made from the table's own column names, never from input.
+    """
+    connection = db.session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    names = [table.c[name].name for name in columns]  # KeyError for a column not there
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608
+        f"VALUES ({', '.join([marker] * len(names))})"
+    )
+    done = 0
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            connection.exec_driver_sql(statement, batch)
+            done += len(batch)
+            batch = []
+    if batch:
+        connection.exec_driver_sql(statement, batch)
+        done += len(batch)
+    return done

@@ -30,6 +30,8 @@ class Campaign(Bilingual, db.Model):
     # Rule 4.2's thresholds; a new rules version may change them.
     min_receipts: Mapped[int] = mapped_column(default=5, server_default="5")
     min_paid_months: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Rule 5's commission: how many members must be present at a draw.
+    commission_min_members: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     periods: Mapped[list[ReportingPeriod]] = relationship(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import abort, render_template, request
 
 from portal import ratelimit
+from portal.campaign.draws import draws_of, entry_of
 from portal.campaign.eligibility import standing
 from portal.messages import condition_name, describe_check
-from portal.models import db
+from portal.models import Participant, db
 from portal.public import bp
 from portal.public.forms import CheckForm
 from portal.public.routes import the_campaign
@@ -24,6 +26,7 @@ def check():
     form = CheckForm()
     months = None
     not_found = False
+    entries: dict[int, list] = {}
     if form.validate_on_submit():
         allowed = ratelimit.allow(
             "check-ip", request.remote_addr or "unknown", CHECKS_PER_HOUR, timedelta(hours=1)
@@ -33,11 +36,28 @@ def check():
             abort(429)
         months = standing(campaign, form.account_number.data, form.bin_iin.data)
         not_found = months is None
+        if months:
+            entries = draw_entries(campaign, form.account_number.data.strip(), months)
     return render_template(
         "public/check.html",
         form=form,
         months=months,
         not_found=not_found,
+        entries=entries,
         condition_name=condition_name,
         describe_check=describe_check,
     )
+
+
+def draw_entries(campaign, account_number: str, months) -> dict[int, list]:
+    """For each month, the draws whose pool held the client: (draw, position, entry code)."""
+    participant = db.session.scalar(
+        sa.select(Participant).filter_by(campaign_id=campaign.id, account_number=account_number)
+    )
+    found: dict[int, list] = {}
+    for month in months:
+        for draw in draws_of(month.period):
+            entry = entry_of(draw, participant)
+            if entry is not None:
+                found.setdefault(month.period.id, []).append((draw, *entry))
+    return found

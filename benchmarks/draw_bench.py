@@ -1,0 +1,187 @@
+"""Draw benchmark: a month of 1,000,000 eligible participants, from confirmation to stored record.
+
+    .venv/bin/python benchmarks/draw_bench.py [--rows N]
+
+Fills a fresh SQLite database (migrated as in production) with N eligible participants
+for September 2022, builds the pool as the confirmation screen does, then times
+`draws.conduct` (the randomness from the local stand-in random.org, a real HTTP
+server) until the record is committed, and prints the peak memory (RSS). The floor is
+`sort` and `sha256sum` of the same pool file, the least any draw must do; the ratio
+is the portal's time over the floor's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fill(period, rows: int) -> None:
+    """N participants, all eligible for the month, inserted directly (not what is measured)."""
+    from portal.campaign import eligibility
+    from portal.models import Activity, EligibilityRun, ImportBatch, Participant, db
+    from portal.models.base import insert_rows
+
+    batch = ImportBatch(period_id=period.id, filename="bench", sha256="0" * 64, status="done")
+    db.session.add(batch)
+    db.session.flush()
+    insert_rows(
+        Participant.__table__,
+        (
+            "id",
+            "campaign_id",
+            "account_number",
+            "bin_iin",
+            "legal_form",
+            "company_name",
+            "director_name",
+            "email",
+            "phone",
+            "city",
+        ),
+        (
+            (
+                n,
+                period.campaign_id,
+                f"30{n * 7919 % 10**8:08d}",
+                "000000000000",
+                "IE",
+                f"Company {n}",
+                "",
+                "",
+                "",
+                "",
+            )
+            for n in range(1, rows + 1)
+        ),
+    )
+    insert_rows(
+        Activity.__table__,
+        (
+            "period_id",
+            "participant_id",
+            "batch_id",
+            "legal_form",
+            "app_authorized_on",
+            "ekassa_connected_on",
+            "paid_months",
+            "receipts_in_period",
+            "eligible",
+        ),
+        (
+            (period.id, n, batch.id, "IE", date(2022, 8, 1), date(2022, 9, 5), 1, 9, True)
+            for n in range(1, rows + 1)
+        ),
+    )
+    db.session.add(
+        EligibilityRun(
+            period_id=period.id,
+            participants=rows,
+            eligible=rows,
+            min_receipts=period.campaign.min_receipts,
+            min_paid_months=period.campaign.min_paid_months,
+        )
+    )
+    db.session.commit()
+    assert eligibility.latest_run(period) is not None
+
+
+def floor(pool_path: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        f"sort {pool_path} > {pool_path}.sorted && sha256sum {pool_path}.sorted > /dev/null",
+        shell=True,
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    import flask_migrate
+
+    from portal import create_app
+    from portal.campaign import draws
+    from portal.campaign.periods import find_period
+    from portal.demo import load_campaign
+    from portal.services.randomorg import RandomOrgClient
+    from portal.services.randomorg_standin import StandIn
+
+    with tempfile.TemporaryDirectory() as tmp, StandIn() as standin:
+        workdir = Path(tmp)
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'portal.sqlite3'}",
+                "SECRET_KEY": "bench",
+            },
+            instance_path=str(workdir),
+        )
+        with app.app_context():
+            flask_migrate.upgrade()
+            campaign, _ = load_campaign()
+            period = find_period(campaign, "2022-09")
+            started = time.perf_counter()
+            fill(period, args.rows)
+            print(
+                f"filled {args.rows:,} eligible participants in {time.perf_counter() - started:.1f} s"
+            )
+            base_rss = peak_mb()
+
+            started = time.perf_counter()
+            pool = draws.prepare(period)
+            prepare_s = time.perf_counter() - started
+
+            client = RandomOrgClient(standin.url, standin.api_key, standin.public_key_pem)
+            members = [draws.Member(f"Member {n}", "commission") for n in range(1, 4)]
+            started = time.perf_counter()
+            draw = draws.conduct(
+                pool,
+                commission=members,
+                place="Almaty",
+                actor_label="bench",
+                late_reason="benchmark",
+                expected_sha256=pool.sha256,
+                client=client,
+                now=datetime(2022, 10, 10, tzinfo=UTC),
+            )
+            conduct_s = time.perf_counter() - started
+            conduct_rss = peak_mb()
+            assert draw.pool_size == args.rows
+            pool_path = workdir / "pool.csv"
+            pool_path.write_bytes(pool.content)
+            started = time.perf_counter()
+            assert draws.verified(draws.verify(draw))
+            verify_s = time.perf_counter() - started
+
+        floor_s = floor(pool_path)
+        print(f"pool shown (prepare)          {prepare_s:6.1f} s")
+        print(
+            f"confirmation -> stored record {conduct_s:6.1f} s  peak RSS {conduct_rss:5.0f} MB (before: {base_rss:.0f} MB)"
+        )
+        print(f"verify (offline)              {verify_s:6.1f} s")
+        print(f"floor: sort + sha256sum       {floor_s:6.1f} s")
+        print(
+            f"ratio: draw at {conduct_s / floor_s:.1f} x the floor (aim: under 15 s and within 5 x)"
+        )
+
+
+if __name__ == "__main__":
+    if shutil.which("sort") is None or shutil.which("sha256sum") is None:
+        sys.exit("needs sort and sha256sum")
+    main()

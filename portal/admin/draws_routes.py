@@ -1,0 +1,161 @@
+"""The commission's draws: see the pool, confirm, draw; redraw when a winner falls away."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.forms import DrawForm, RedrawForm
+from portal.admin.helpers import the_campaign
+from portal.auth import COMMISSION, EVERY_ROLE, roles_required
+from portal.campaign import draws as draw_rules
+from portal.campaign.periods import find_period
+from portal.messages import describe_random_org_error, describe_refusal
+from portal.models import Draw, db
+from portal.services.randomorg import RandomOrgError
+
+
+def _last_commission() -> tuple[str, str]:
+    """The members and place of the latest draw, to start the form from."""
+    last = db.session.scalar(sa.select(Draw).order_by(Draw.id.desc()))
+    if last is None:
+        return "", _("Almaty")
+    return "\n".join(f"{m['name']}, {m['position']}" for m in last.commission), last.place
+
+
+@bp.get("/draws")
+@roles_required(*EVERY_ROLE)
+def draws():
+    """Every month with its draws and what stands in the way of the next one."""
+    campaign = the_campaign()
+    now = draw_rules.utc_now()
+    months = []
+    for period in campaign.periods:
+        prize = campaign.prizes[0]
+        months.append(
+            {
+                "period": period,
+                "draws": draw_rules.draws_of(period),
+                "refusals": [
+                    describe_refusal(r) for r in draw_rules.refusals(period, prize, None, now)
+                ],
+                "late": draw_rules.is_late(period, now),
+            }
+        )
+    return render_template("admin/draws.html", months=months)
+
+
+def _fallback_allowed(form) -> bool:
+    if form.use_fallback.data and current_user.role != "admin":
+        flash(_("Only an administrator may choose the local fallback."), "error")
+        return False
+    return True
+
+
+@bp.route("/draws/new/<period_key>", methods=["GET", "POST"])
+@roles_required(*COMMISSION)
+def draw_new(period_key: str):
+    """Step 1: the members and the place; step 2: the pool's size and digest, then confirm."""
+    campaign = the_campaign()
+    period = find_period(campaign, period_key) or abort(404)
+    prize = campaign.prizes[0]
+    form = DrawForm()
+    now = draw_rules.utc_now()
+    late = draw_rules.is_late(period, now)
+    if not form.is_submitted():
+        form.commission.data, form.place.data = _last_commission()
+    refusals = draw_rules.refusals(period, prize, None, now)
+    pool = None
+    if form.validate_on_submit() and _fallback_allowed(form) and not refusals:
+        confirming = bool(form.nonce.data)
+        pool = draw_rules.prepare(period, prize, nonce=form.nonce.data or None)
+        if confirming:
+            try:
+                draw = draw_rules.conduct(
+                    pool,
+                    commission=draw_rules.parse_commission(form.commission.data),
+                    place=form.place.data,
+                    actor=current_user,
+                    late_reason=form.late_reason.data or "",
+                    fallback_reason=(form.fallback_reason.data or "")
+                    if form.use_fallback.data
+                    else "",
+                    expected_sha256=form.pool_sha256.data,
+                )
+            except draw_rules.DrawRefused as refusal:
+                flash(describe_refusal(refusal), "error")
+                pool = None
+            except RandomOrgError as error:
+                flash(describe_random_org_error(error), "error")
+                pool = None
+            else:
+                flash(_("Draw No. %(id)s is made and its record stored.", id=draw.id), "success")
+                return redirect(url_for("admin.draw", draw_id=draw.id))
+        else:
+            form.nonce.data = pool.nonce
+            form.pool_sha256.data = pool.sha256
+    return render_template(
+        "admin/draw_form.html",
+        form=form,
+        period=period,
+        prize=prize,
+        pool=pool,
+        late=late,
+        refusals=[describe_refusal(r) for r in refusals],
+        members=draw_rules.parse_commission(form.commission.data or ""),
+        minimum=campaign.commission_min_members,
+    )
+
+
+@bp.get("/draws/<int:draw_id>")
+@roles_required(*EVERY_ROLE)
+def draw(draw_id: int):
+    """A draw as the staff see it, with the redraw form while it stands."""
+    record = db.session.get(Draw, draw_id) or abort(404)
+    form = RedrawForm()
+    form.commission.data = "\n".join(f"{m['name']}, {m['position']}" for m in record.commission)
+    form.place.data = record.place
+    return _draw_page(record, form)
+
+
+def _draw_page(record: Draw, form: RedrawForm):
+    checks = draw_rules.verify(record)
+    return render_template(
+        "admin/draw.html",
+        draw=record,
+        form=form,
+        checks=checks,
+        verified=draw_rules.verified(checks),
+        winners=draw_rules.winners_of(record),
+        chain=draw_rules.chain(record),
+    )
+
+
+@bp.post("/draws/<int:draw_id>/redraw")
+@roles_required(*COMMISSION)
+def draw_redraw(draw_id: int):
+    """Draw again over the pool minus the excluded; the draw replaced stays as it was."""
+    record = db.session.get(Draw, draw_id) or abort(404)
+    form = RedrawForm()
+    if not (form.validate_on_submit() and _fallback_allowed(form)):
+        return _draw_page(record, form), 400
+    try:
+        new = draw_rules.redraw(
+            record,
+            form.reason.data,
+            actor=current_user,
+            commission=draw_rules.parse_commission(form.commission.data),
+            place=form.place.data,
+            fallback_reason=(form.fallback_reason.data or "") if form.use_fallback.data else "",
+        )
+    except draw_rules.DrawRefused as refusal:
+        flash(describe_refusal(refusal), "error")
+    except RandomOrgError as error:
+        flash(describe_random_org_error(error), "error")
+    else:
+        flash(_("Draw No. %(id)s replaces draw No. %(old)s.", id=new.id, old=draw_id), "success")
+        return redirect(url_for("admin.draw", draw_id=new.id))
+    return redirect(url_for("admin.draw", draw_id=draw_id))

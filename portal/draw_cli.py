@@ -1,0 +1,141 @@
+"""``flask --app wsgi draw …``: conducting, re-verifying and redrawing a month's draw."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+
+LANG_OPTION = click.option(
+    "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of the messages."
+)
+
+
+@click.group("draw")
+def draw_cli() -> None:
+    """The monthly draws (rules 5-9)."""
+
+
+def _fail(error: Exception, lang: str) -> click.ClickException:
+    from portal.campaign.draws import DrawRefused
+    from portal.messages import describe_random_org_error, describe_refusal
+
+    with force_locale(lang):
+        if isinstance(error, DrawRefused):
+            return click.ClickException(describe_refusal(error))
+        return click.ClickException(describe_random_org_error(error))
+
+
+def _report(draw, lang: str) -> None:
+    from portal.campaign.draws import public_url
+
+    click.echo(
+        f"draw {draw.id}: {draw.period.key}, pool {draw.pool_size}, sha256 {draw.pool_sha256}"
+    )
+    if draw.is_local:
+        click.echo(f"LOCAL FALLBACK (not random.org): {draw.fallback_reason}")
+    else:
+        click.echo(f"random.org serial {draw.serial_number}, completed {draw.completion_time}")
+    for winner in draw.winners:
+        click.echo(
+            f"winner {winner.rank}: position {winner.position}, {winner.participant.account_masked}"
+        )
+    click.echo(f"public record: {public_url(draw, lang)}")
+
+
+@draw_cli.command("run")
+@click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
+@click.option(
+    "--commission",
+    required=True,
+    help='The members present: "Name, position; Name, position; ...".',
+)
+@click.option("--place", default="Almaty", show_default=True, help="Where the draw is held.")
+@click.option("--late-reason", default="", help="Required after the 20th of the following month.")
+@click.option(
+    "--fallback-reason",
+    default="",
+    help="Draw locally (Python's secrets) instead of on random.org, for this written reason.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation after showing the pool.")
+@LANG_OPTION
+@with_appcontext
+def run_command(period_key, commission, place, late_reason, fallback_reason, yes, lang) -> None:
+    """Conduct the next due draw of a month: show the pool, confirm, draw, store the record."""
+    from portal.campaign import draws
+    from portal.campaign.periods import current_campaign, find_period
+    from portal.services.randomorg import RandomOrgError
+
+    campaign = current_campaign()
+    period = find_period(campaign, period_key) if campaign else None
+    if period is None:
+        raise click.ClickException(f"no reporting month {period_key} in the current campaign")
+    members = draws.parse_commission(commission)
+    refusals = draws.refusals(period, campaign.prizes[0], None, draws.utc_now())
+    if refusals:
+        raise _fail(refusals[0], lang)
+    pool = draws.prepare(period)
+    click.echo(f"pool for {period.key}: {pool.size} participants, sha256 {pool.sha256}")
+    if not yes:
+        click.confirm("Conduct the draw over this pool?", abort=True)
+    try:
+        draw = draws.conduct(
+            pool,
+            commission=members,
+            place=place,
+            actor_label="cli",
+            late_reason=late_reason,
+            fallback_reason=fallback_reason,
+        )
+    except (draws.DrawRefused, RandomOrgError) as error:
+        raise _fail(error, lang) from None
+    _report(draw, lang)
+
+
+@draw_cli.command("redraw")
+@click.argument("draw_id", type=int)
+@click.option("--reason", required=True, help="Why the draw is made again (rules 8, 9, 12).")
+@click.option("--fallback-reason", default="", help="Draw locally instead, for this reason.")
+@LANG_OPTION
+@with_appcontext
+def redraw_command(draw_id: int, reason: str, fallback_reason: str, lang: str) -> None:
+    """Conduct the redraw that replaces draw DRAW_ID, over its pool minus the excluded."""
+    from portal.campaign import draws
+    from portal.models import Draw, db
+    from portal.services.randomorg import RandomOrgError
+
+    draw = db.session.get(Draw, draw_id)
+    if draw is None:
+        raise click.ClickException(f"no draw {draw_id}")
+    try:
+        new = draws.redraw(draw, reason, actor_label="cli", fallback_reason=fallback_reason)
+    except (draws.DrawRefused, RandomOrgError) as error:
+        raise _fail(error, lang) from None
+    click.echo(f"draw {new.id} replaces draw {draw_id}: {reason}")
+    _report(new, lang)
+
+
+@draw_cli.command("verify")
+@click.argument("draw_id", type=int)
+@LANG_OPTION
+@with_appcontext
+def verify_command(draw_id: int, lang: str) -> None:
+    """Re-verify a stored draw offline; exit 0 only when its record holds together."""
+    from portal.campaign import draws
+    from portal.messages import describe_draw_check
+    from portal.models import Draw, db
+
+    draw = db.session.get(Draw, draw_id)
+    if draw is None:
+        raise click.ClickException(f"no draw {draw_id}")
+    checks = draws.verify(draw)
+    with force_locale(lang):
+        for check in checks:
+            title, found = describe_draw_check(check)
+            click.echo(f"{'ok  ' if check.ok else 'FAIL'} {title}: {found}")
+    if not draws.verified(checks):
+        click.echo(f"draw {draw_id} does NOT verify", err=True)
+        sys.exit(1)
+    click.echo(f"draw {draw_id} verifies")

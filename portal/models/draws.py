@@ -1,0 +1,184 @@
+"""Draws: the commission's random choice of a month's winners, and everything that proves it.
+
+A draw is written once, whole, in one transaction, and never changed afterwards: a
+redraw is a new draw that names the one it replaces. Its files (the pool file and the
+protocols) live beside it in ``draw_file``, so that loading a draw never loads them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from portal.models.base import UTCDateTime, db, utcnow
+from portal.models.campaign import Prize, ReportingPeriod
+from portal.models.participants import Participant
+
+
+class Draw(db.Model):
+    """One draw of a prize for a month: its pool, its randomness, its winners."""
+
+    __tablename__ = "draw"
+
+    RANDOM_ORG = "random.org"
+    LOCAL = "local"  # the administrator's fallback: Python's ``secrets``
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"), index=True)
+    prize_id: Mapped[int] = mapped_column(sa.ForeignKey("prize.id"))
+    # 0 for the month's draw, 1 for the redraw that replaces it, and so on: one draw
+    # per place in the chain, which is what refuses a second draw made at the same moment.
+    sequence: Mapped[int] = mapped_column(default=0)
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw.id"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # why a redraw was made
+    late: Mapped[bool] = mapped_column(default=False)
+    late_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    source: Mapped[str] = mapped_column(sa.String(16), default=RANDOM_ORG)
+    fallback_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    conducted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    conducted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    conducted_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    place: Mapped[str] = mapped_column(sa.String(200), default="")
+    commission_json: Mapped[str] = mapped_column("commission", sa.Text, default="[]")
+
+    pool_size: Mapped[int]
+    pool_sha256: Mapped[str] = mapped_column(sa.String(64))
+    # The HMAC key of the entry codes: never published, kept so that a participant can
+    # be told its own entry code.
+    entry_key: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+    prizes_drawn: Mapped[int] = mapped_column(default=1)
+
+    # random.org's answer, byte for byte (empty for a local draw).
+    request_json: Mapped[str] = mapped_column(sa.Text, default="")  # the API key blanked out
+    response_text: Mapped[str] = mapped_column(sa.Text, default="")
+    random_json: Mapped[str] = mapped_column(sa.Text, default="")  # exactly what was signed
+    signature: Mapped[str] = mapped_column(sa.Text, default="")
+    public_key_pem: Mapped[str] = mapped_column(sa.Text, default="")
+    serial_number: Mapped[int | None]
+    completion_time: Mapped[str] = mapped_column(sa.String(40), default="")
+    numbers_json: Mapped[str] = mapped_column("numbers", sa.Text, default="[]")
+
+    period: Mapped[ReportingPeriod] = relationship()
+    prize: Mapped[Prize] = relationship()
+    replaces: Mapped[Draw | None] = relationship(
+        remote_side=[id], foreign_keys=[replaces_id], back_populates="replaced_by"
+    )
+    replaced_by: Mapped[Draw | None] = relationship(
+        back_populates="replaces", foreign_keys=[replaces_id], uselist=False
+    )
+    winners: Mapped[list[DrawWinner]] = relationship(
+        back_populates="draw", order_by="DrawWinner.rank", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("period_id", "prize_id", "sequence"),
+        sa.CheckConstraint("pool_size >= 0", name="pool_size_not_negative"),
+    )
+
+    @property
+    def commission(self) -> list[dict[str, str]]:
+        return json.loads(self.commission_json or "[]")
+
+    @property
+    def numbers(self) -> list[int]:
+        return json.loads(self.numbers_json or "[]")
+
+    @property
+    def is_local(self) -> bool:
+        return self.source == self.LOCAL
+
+    def __repr__(self) -> str:
+        return f"<Draw {self.id} {self.source}>"
+
+
+class DrawEntry(db.Model):
+    """A place in a draw's pool: position ``n`` is line ``n`` of its pool file."""
+
+    __tablename__ = "draw_entry"
+
+    draw_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("draw.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id"), index=True)
+
+
+class DrawWinner(db.Model):
+    """A participant a draw picked: ``rank`` 1 for its first number, and so on."""
+
+    __tablename__ = "draw_winner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(sa.ForeignKey("draw.id", ondelete="CASCADE"))
+    rank: Mapped[int]
+    position: Mapped[int]
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id"), index=True)
+
+    draw: Mapped[Draw] = relationship(back_populates="winners")
+    participant: Mapped[Participant] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("draw_id", "rank"),)
+
+
+class DrawFile(db.Model):
+    """A file of a draw, kept as made: the pool file, the protocol in each language."""
+
+    __tablename__ = "draw_file"
+
+    POOL = "pool.csv"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(sa.ForeignKey("draw.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(40))  # pool.csv, protocol-kk.pdf, ...
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("draw_id", "name"),)
+
+
+class DrawIsImmutable(RuntimeError):
+    """A stored draw, or anything of its record, was about to be changed or deleted."""
+
+
+_RECORD = (Draw, DrawEntry, DrawWinner, DrawFile)
+
+
+_MADE_NOW = "draw_records_made_in_this_transaction"
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_draw_records(session: Session, flush_context, instances) -> None:
+    """Once stored, a draw's record is never edited nor erased (a redraw is a new draw).
+
+    Only what the current transaction itself made may still be completed: the draw is
+    written in steps, and committed whole.
+    """
+    made_now = session.info.get(_MADE_NOW, set())
+    for obj in session.dirty:
+        if (
+            isinstance(obj, _RECORD)
+            and id(obj) not in made_now
+            and session.is_modified(obj, include_collections=False)
+        ):
+            raise DrawIsImmutable(f"{obj!r} is part of a stored draw")
+    for obj in session.deleted:
+        if isinstance(obj, _RECORD):
+            raise DrawIsImmutable(f"{obj!r} is part of a stored draw")
+    for obj in session.new:
+        if isinstance(obj, _RECORD):
+            made_now.add(id(obj))
+            session.info.setdefault("_draw_objects", []).append(obj)  # keeps the ids unique
+    session.info[_MADE_NOW] = made_now
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_ended(session: Session) -> None:
+    session.info.pop(_MADE_NOW, None)
+    session.info.pop("_draw_objects", None)

@@ -1,0 +1,108 @@
+"""A draw's public record: the page, and the files anyone can check it with."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, render_template
+
+from portal.campaign import draws as draw_rules
+from portal.campaign.periods import CAMPAIGN_TZ
+from portal.models import Draw, DrawFile, db
+from portal.public import bp
+from portal.services.randomorg import RANDOM_ORG_KEY_SHA256, key_fingerprint
+
+RANDOM_ORG_VERIFY_FORM = "https://api.random.org/signatures/form"
+
+
+def _draw(draw_id: int) -> Draw:
+    return db.session.get(Draw, draw_id) or abort(404)
+
+
+def _download(content: bytes | str, mimetype: str, filename: str, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            "Cache-Control": "public, max-age=3600",
+        },
+    )
+
+
+@bp.get("/draws/<int:draw_id>")
+def draw(draw_id: int):
+    """Everything about a draw but personal data, its verification, and how to redo it."""
+    record = _draw(draw_id)
+    checks = draw_rules.verify(record)
+    return render_template(
+        "public/draw.html",
+        draw=record,
+        chain=draw_rules.chain(record),
+        checks=checks,
+        verified=draw_rules.verified(checks),
+        winners=draw_rules.winners_of(record),
+        random=json.loads(record.random_json) if record.random_json else None,
+        local_time=record.conducted_at.astimezone(CAMPAIGN_TZ),
+        key_sha256=key_fingerprint(record.public_key_pem) if record.public_key_pem else "",
+        random_org_key_sha256=RANDOM_ORG_KEY_SHA256,
+        verify_form=RANDOM_ORG_VERIFY_FORM,
+    )
+
+
+@bp.get("/draws/<int:draw_id>/pool.csv")
+def draw_pool(draw_id: int):
+    """The pool file exactly as it was drawn from; its SHA-256 is the pool digest."""
+    record = _draw(draw_id)
+    pool = draw_rules.draw_file(record, DrawFile.POOL) or abort(404)
+    return _download(pool.content, "text/csv", f"draw-{draw_id}-pool.csv")
+
+
+@bp.get("/draws/<int:draw_id>/protocol.pdf")
+def draw_protocol(draw_id: int):
+    """The protocol in the page's language, as made at the draw (never made again)."""
+    from flask import g
+
+    record = _draw(draw_id)
+    stored = draw_rules.draw_file(record, draw_rules.protocol_name(g.lang)) or abort(404)
+    return _download(
+        stored.content, "application/pdf", f"draw-{draw_id}-protocol-{g.lang}.pdf", inline=True
+    )
+
+
+@bp.get("/draws/<int:draw_id>/record.json")
+def draw_record(draw_id: int):
+    """The machine-readable record (DESIGN.md): ``random`` as received, signature, pool, positions."""
+    record = _draw(draw_id)
+    body = json.dumps(draw_rules.record(record), ensure_ascii=False, indent=2) + "\n"
+    return _download(body, "application/json", f"draw-{draw_id}-record.json", inline=True)
+
+
+@bp.get("/draws/<int:draw_id>/random.json")
+def draw_random(draw_id: int):
+    """The signed ``random`` object, byte for byte what the signature covers."""
+    record = _draw(draw_id)
+    if not record.random_json:
+        abort(404)
+    return _download(record.random_json, "application/json", f"draw-{draw_id}-random.json")
+
+
+@bp.get("/draws/<int:draw_id>/signature.base64")
+def draw_signature(draw_id: int):
+    """random.org's signature of ``random.json``, base64."""
+    record = _draw(draw_id)
+    if not record.signature:
+        abort(404)
+    return _download(record.signature, "text/plain", f"draw-{draw_id}-signature.base64")
+
+
+@bp.get("/draws/<int:draw_id>/public-key.pem")
+def draw_public_key(draw_id: int):
+    """The public key the signature was checked with when the draw was made."""
+    record = _draw(draw_id)
+    if not record.public_key_pem:
+        abort(404)
+    return _download(
+        record.public_key_pem, "application/x-pem-file", f"draw-{draw_id}-public-key.pem"
+    )
