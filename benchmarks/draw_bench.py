@@ -146,6 +146,7 @@ def main() -> None:
             started = time.perf_counter()
             pool = draws.prepare(period)
             prepare_s = time.perf_counter() - started
+            prepare_rss = peak_mb()
 
             client = RandomOrgClient(standin.url, standin.api_key, standin.public_key_pem)
             members = [draws.Member(f"Member {n}", "commission") for n in range(1, 4)]
@@ -170,7 +171,7 @@ def main() -> None:
             verify_s = time.perf_counter() - started
 
         floor_s = floor(pool_path)
-        print(f"pool shown (prepare)          {prepare_s:6.1f} s")
+        print(f"pool shown (prepare)          {prepare_s:6.1f} s  peak RSS {prepare_rss:5.0f} MB")
         print(
             f"confirmation -> stored record {conduct_s:6.1f} s  peak RSS {conduct_rss:5.0f} MB (before: {base_rss:.0f} MB)"
         )

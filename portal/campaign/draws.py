@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template, url_for
@@ -120,15 +122,19 @@ def entry_code(key: bytes, account_number: str) -> str:
 
 
 def pool_file(key: bytes, accounts: Iterable[str]) -> bytes:
-    """The pool file's exact bytes for accounts already in pool order."""
-    lines = [POOL_HEADER]
-    append = lines.append
+    """The pool file's exact bytes for accounts already in pool order.
+
+    Written line by line into one buffer: a million-line pool is one copy in memory.
+    """
+    out = io.BytesIO()
+    write = out.write
+    write(POOL_HEADER.encode("ascii"))
     new = hmac.new
     sha256 = hashlib.sha256
     for position, account in enumerate(accounts, start=1):
         code = new(key, account.encode(), sha256).hexdigest()
-        append(f"{position},{code},{mask_account(account)}\n")
-    return "".join(lines).encode("utf-8")
+        write(f"{position},{code},{mask_account(account)}\n".encode())
+    return out.getvalue()
 
 
 def chain(draw: Draw) -> list[Draw]:
@@ -152,21 +158,25 @@ def _members(
 ) -> tuple[list[tuple[str, int]], list[int]]:
     """``(account, participant id)`` in pool order, and those left out as excluded."""
     if replaces is None:
-        rows = db.session.execute(
+        query = (
             sa.select(Participant.account_number, Participant.id)
             .join(Activity, Activity.participant_id == Participant.id)
             .where(Activity.period_id == period.id, Activity.eligible.is_(True))
-        ).all()
+        )
         excluded: set[int] = set()
     else:
         root = chain(replaces)[0]
-        rows = db.session.execute(
+        query = (
             sa.select(Participant.account_number, Participant.id)
             .join(DrawEntry, DrawEntry.participant_id == Participant.id)
             .where(DrawEntry.draw_id == root.id)
-        ).all()
+        )
         excluded = excluded_for(replaces)
-    members = sorted((tuple(r) for r in rows if r[1] not in excluded), key=lambda r: r[0])
+    # Sorted here, not by the database: Python orders text by code point everywhere,
+    # while a database's collation may not.
+    rows = db.session.execute(query.execution_options(yield_per=50_000)).tuples()
+    members = [row for row in rows if row[1] not in excluded]
+    members.sort(key=itemgetter(0))
     return members, sorted(excluded)
 
 
@@ -185,13 +195,15 @@ def prepare(
     key = entry_key(nonce)
     members, excluded = _members(period, replaces)
     content = pool_file(key, (account for account, _ in members))
+    participant_ids = [pid for _, pid in members]
+    del members
     return Pool(
         period=period,
         prize=prize,
         replaces=replaces,
         nonce=nonce,
         entry_key=key,
-        participant_ids=[pid for _, pid in members],
+        participant_ids=participant_ids,
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
         excluded=excluded,
