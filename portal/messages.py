@@ -154,6 +154,9 @@ def describe_random_org_error(error: RandomOrgError) -> str:
         "key-not-running": _(
             "The random.org API key is not running: start it in the random.org account."
         ),
+        "key-not-permitted": _(
+            "The random.org API key may not make signed requests of this API release."
+        ),
         "requests-exceeded": _("The random.org API key has no requests left for today."),
         "bits-exceeded": _("The random.org API key has no random bits left for today."),
         "invalid-parameters": _("random.org refused the request's parameters."),

@@ -230,3 +230,17 @@ def test_cli_runs_verifies_and_redraws(app, runner, demo, standin):
         db.session.commit()
     broken = runner.invoke(args=["draw", "verify", str(draw_id)])
     assert broken.exit_code == 1 and "does NOT verify" in broken.output
+
+
+def test_every_random_org_error_has_a_sentence_in_each_language(app):
+    from portal.messages import describe_random_org_error
+    from portal.services.randomorg import ERROR_CODES, RandomOrgError
+
+    for lang in ("kk", "ru"):
+        with app.test_request_context(f"/{lang}/"):
+            for code in ERROR_CODES:
+                sentence = describe_random_org_error(RandomOrgError(code))
+                assert code not in sentence, (lang, code)
+                assert (
+                    translated(lang, "%(problem)s No draw was made.", problem="")[-8:] in sentence
+                )
