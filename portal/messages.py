@@ -24,6 +24,7 @@ def describe_problem(problem: Problem) -> str:
         "empty": _("The file is empty."),
         "no-rows": _("The file has a header but no rows."),
         "extra-cells": _("The row has more cells than the header."),
+        "nul-character": _("%(column)s contains a NUL character (a damaged file?)."),
         "required": _("%(column)s is empty."),
         "too-long": _("%(column)s is longer than %(detail)s characters."),
         "duplicate-account": _("This account number is already in row %(detail)s."),

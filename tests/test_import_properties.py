@@ -167,3 +167,15 @@ def test_one_bad_cell_anywhere_stores_nothing(september, count, spoilt):
         assert [(p.row, p.column) for p in report.problems] == [(at + 2, column)]
     finally:
         db.session.rollback()
+
+
+def test_a_nul_character_is_reported_not_stored(september):
+    rows = [row(1), row(2, city="Alm\x00aty")]
+    try:
+        _, report, stored, new_people = _attempt(september, csv_bytes(rows))
+        assert not report.ok and stored == new_people == 0
+        assert [(p.row, p.column, p.code) for p in report.problems] == [
+            (3, "city", "nul-character")
+        ]
+    finally:
+        db.session.rollback()

@@ -159,6 +159,11 @@ def check_rows(
             cells = cells[:width]
             surplus = 0
         cells.extend([""] * (1 - surplus))
+        if "\x00" in "".join(cells):  # no database stores it in text (PostgreSQL refuses)
+            for column, at in zip(header, range(width), strict=False):
+                if "\x00" in cells[at]:
+                    add(Problem(number, column, "nul-character"))
+            cells = [cell.replace("\x00", "") for cell in cells]
         (account, bin_iin, legal_form, company, director, email, phone, city,
          app_on, ekassa_on, paid, receipts) = pick(cells)  # fmt: skip
 
