@@ -66,6 +66,7 @@ def run_command(period_key, commission, place, late_reason, fallback_reason, yes
     """Conduct the next due draw of a month: show the pool, confirm, draw, store the record."""
     from portal.campaign import draws
     from portal.campaign.periods import current_campaign, find_period
+    from portal.models import utcnow
     from portal.services.randomorg import RandomOrgError
 
     campaign = current_campaign()
@@ -73,7 +74,7 @@ def run_command(period_key, commission, place, late_reason, fallback_reason, yes
     if period is None:
         raise click.ClickException(f"no reporting month {period_key} in the current campaign")
     members = draws.parse_commission(commission)
-    refusals = draws.refusals(period, campaign.prizes[0], None, draws.utc_now())
+    refusals = draws.refusals(period, draws.month_prize(period), None, utcnow())
     if refusals:
         raise _fail(refusals[0], lang)
     pool = draws.prepare(period)

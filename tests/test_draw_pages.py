@@ -101,7 +101,7 @@ def test_random_org_failure_is_said_and_nothing_stored(app, client, auth, demo, 
         assert count(Draw) == 0
 
 
-def make_draw(app, demo) -> int:
+def make_draw(app, demo) -> tuple[int, dict[str, str]]:
     bins = load(app, demo)
     with app.app_context():
         from portal.campaign.periods import find_period

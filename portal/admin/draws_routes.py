@@ -14,7 +14,7 @@ from portal.auth import COMMISSION, EVERY_ROLE, roles_required
 from portal.campaign import draws as draw_rules
 from portal.campaign.periods import find_period
 from portal.messages import describe_random_org_error, describe_refusal
-from portal.models import Draw, db
+from portal.models import Draw, db, utcnow
 from portal.services.randomorg import RandomOrgError
 
 
@@ -31,10 +31,10 @@ def _last_commission() -> tuple[str, str]:
 def draws():
     """Every month with its draws and what stands in the way of the next one."""
     campaign = the_campaign()
-    now = draw_rules.utc_now()
+    now = utcnow()
     months = []
     for period in campaign.periods:
-        prize = campaign.prizes[0]
+        prize = draw_rules.month_prize(period)
         months.append(
             {
                 "period": period,
@@ -61,9 +61,9 @@ def draw_new(period_key: str):
     """Step 1: the members and the place; step 2: the pool's size and digest, then confirm."""
     campaign = the_campaign()
     period = find_period(campaign, period_key) or abort(404)
-    prize = campaign.prizes[0]
+    prize = draw_rules.month_prize(period)
     form = DrawForm()
-    now = draw_rules.utc_now()
+    now = utcnow()
     late = draw_rules.is_late(period, now)
     if not form.is_submitted():
         form.commission.data, form.place.data = _last_commission()

@@ -22,7 +22,7 @@ import io
 import json
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
 
@@ -44,12 +44,11 @@ from portal.models import (
     ReportingPeriod,
     db,
 )
-from portal.models.base import insert_rows
+from portal.models.base import insert_rows, utcnow
 from portal.models.participants import mask_account
 from portal.services.pdf import render_pdf
 from portal.services.randomorg import (
     RandomOrgClient,
-    RandomOrgError,
     is_random_org_key,
     key_fingerprint,
     verify_signature,
@@ -99,7 +98,6 @@ class Pool:
     participant_ids: list[int]
     content: bytes
     sha256: str
-    excluded: list[int] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -153,10 +151,8 @@ def excluded_for(draw: Draw) -> set[int]:
     return {w.participant_id for d in chain(draw) for w in d.winners if d.id <= draw.id}
 
 
-def _members(
-    period: ReportingPeriod, replaces: Draw | None
-) -> tuple[list[tuple[str, int]], list[int]]:
-    """``(account, participant id)`` in pool order, and those left out as excluded."""
+def _members(period: ReportingPeriod, replaces: Draw | None) -> list[tuple[str, int]]:
+    """``(account, participant id)`` in pool order."""
     if replaces is None:
         query = (
             sa.select(Participant.account_number, Participant.id)
@@ -177,7 +173,7 @@ def _members(
     rows = db.session.execute(query.execution_options(yield_per=50_000)).tuples()
     members = [row for row in rows if row[1] not in excluded]
     members.sort(key=itemgetter(0))
-    return members, sorted(excluded)
+    return members
 
 
 def prepare(
@@ -190,10 +186,10 @@ def prepare(
     """Build the pool and its file for the month's next draw (or for the redraw of ``replaces``)."""
     if replaces is not None:
         period, prize = replaces.period, replaces.prize
-    prize = prize or period.campaign.prizes[0]
+    prize = prize or month_prize(period)
     nonce = nonce or secrets.token_hex(16)
     key = entry_key(nonce)
-    members, excluded = _members(period, replaces)
+    members = _members(period, replaces)
     content = pool_file(key, (account for account, _ in members))
     participant_ids = [pid for _, pid in members]
     del members
@@ -206,8 +202,12 @@ def prepare(
         participant_ids=participant_ids,
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
-        excluded=excluded,
     )
+
+
+def month_prize(period: ReportingPeriod) -> Prize:
+    """The prize drawn each month (rule 6: one Chocomart certificate a month)."""
+    return period.campaign.prizes[0]
 
 
 def refusals(
@@ -252,7 +252,7 @@ def conduct(
     Raises ``DrawRefused`` when the draw may not be made, and ``RandomOrgError`` when
     random.org gave no valid signed answer; in both cases nothing is stored.
     """
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     try:
         draw = _conduct(
             pool,
@@ -636,21 +636,3 @@ INFORMATIVE = ("random-org-key",)
 def verified(checks: list[Check]) -> bool:
     """Whether a draw's record holds together: every check passes but the informative ones."""
     return all(c.ok for c in checks if c.code not in INFORMATIVE)
-
-
-__all__ = [
-    "Check",
-    "DrawRefused",
-    "Member",
-    "Pool",
-    "RandomOrgError",
-    "conduct",
-    "prepare",
-    "redraw",
-    "verify",
-]
-
-
-def utc_now() -> datetime:
-    """Now, as draws record it (one place, so tests and pages agree)."""
-    return datetime.now(UTC)

@@ -159,26 +159,21 @@ def _guard_draw_records(session: Session, flush_context, instances) -> None:
     Only what the current transaction itself made may still be completed: the draw is
     written in steps, and committed whole.
     """
-    made_now = session.info.get(_MADE_NOW, set())
+    made_now = session.info.setdefault(_MADE_NOW, set())
     for obj in session.dirty:
         if (
             isinstance(obj, _RECORD)
-            and id(obj) not in made_now
+            and obj not in made_now
             and session.is_modified(obj, include_collections=False)
         ):
             raise DrawIsImmutable(f"{obj!r} is part of a stored draw")
     for obj in session.deleted:
         if isinstance(obj, _RECORD):
             raise DrawIsImmutable(f"{obj!r} is part of a stored draw")
-    for obj in session.new:
-        if isinstance(obj, _RECORD):
-            made_now.add(id(obj))
-            session.info.setdefault("_draw_objects", []).append(obj)  # keeps the ids unique
-    session.info[_MADE_NOW] = made_now
+    made_now.update(obj for obj in session.new if isinstance(obj, _RECORD))
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _transaction_ended(session: Session) -> None:
     session.info.pop(_MADE_NOW, None)
-    session.info.pop("_draw_objects", None)

@@ -79,30 +79,20 @@ def draw_record(draw_id: int):
     return _download(body, "application/json", f"draw-{draw_id}-record.json", inline=True)
 
 
-@bp.get("/draws/<int:draw_id>/random.json")
-def draw_random(draw_id: int):
-    """The signed ``random`` object, byte for byte what the signature covers."""
+# The signed result's parts, each byte for byte as stored: what the openssl steps use.
+SIGNED_FILES = {
+    "random.json": ("random_json", "application/json"),  # exactly what was signed
+    "signature.base64": ("signature", "text/plain"),
+    "public-key.pem": ("public_key_pem", "application/x-pem-file"),  # checked at the draw
+}
+
+
+@bp.get('/draws/<int:draw_id>/<any("random.json", "signature.base64", "public-key.pem"):name>')
+def draw_signed_file(draw_id: int, name: str):
+    """random.org's signed ``random`` object, its signature, or the key it was checked with."""
     record = _draw(draw_id)
-    if not record.random_json:
+    attribute, mimetype = SIGNED_FILES[name]
+    content = getattr(record, attribute)
+    if not content:  # a local draw has no signed result
         abort(404)
-    return _download(record.random_json, "application/json", f"draw-{draw_id}-random.json")
-
-
-@bp.get("/draws/<int:draw_id>/signature.base64")
-def draw_signature(draw_id: int):
-    """random.org's signature of ``random.json``, base64."""
-    record = _draw(draw_id)
-    if not record.signature:
-        abort(404)
-    return _download(record.signature, "text/plain", f"draw-{draw_id}-signature.base64")
-
-
-@bp.get("/draws/<int:draw_id>/public-key.pem")
-def draw_public_key(draw_id: int):
-    """The public key the signature was checked with when the draw was made."""
-    record = _draw(draw_id)
-    if not record.public_key_pem:
-        abort(404)
-    return _download(
-        record.public_key_pem, "application/x-pem-file", f"draw-{draw_id}-public-key.pem"
-    )
+    return _download(content, mimetype, f"draw-{draw_id}-{name}")
