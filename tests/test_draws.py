@@ -86,6 +86,21 @@ def test_pool_file_bytes_are_exactly_as_designed():
     )
 
 
+def test_pool_orders_accounts_by_code_point_whatever_the_database_locale(ctx, demo):
+    """Case, digits and Cyrillic in the order Python gives, not a locale's (on PostgreSQL too)."""
+    period = find_period(db.session.get(Campaign, demo), "2022-09")
+    accounts = ["b-10", "B-2", "a-3", "10", "9", "Ж-5", "ж-4", "Ä-1", "A-1"]
+    rows = [row(n, account_number=a) for n, a in enumerate(accounts, start=1)]
+    _, report = import_month(period, "sep.csv", csv_bytes(rows), today=TODAY)
+    assert report.ok
+    eligibility.compute(period)
+    db.session.commit()
+    pool = draws.prepare(period)
+    in_pool = [db.session.get(Participant, pid).account_number for pid in pool.participant_ids]
+    assert in_pool == ["10", "9", "A-1", "B-2", "a-3", "b-10", "Ä-1", "Ж-5", "ж-4"]
+    assert in_pool == sorted(accounts)
+
+
 def test_pool_is_the_eligible_sorted_by_account(september):
     pool = draws.prepare(september)
     accounts = [db.session.get(Participant, pid).account_number for pid in pool.participant_ids]
