@@ -107,8 +107,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from portal import messages
+    from portal.campaign import winners as winner_rules
     from portal.campaign.draws import current_draw
-    from portal.messages import describe_draw_check, legal_form_name
 
     app.jinja_env.filters.update(
         markdown=render_markdown,
@@ -122,9 +123,21 @@ def register_template_helpers(app: Flask) -> None:
         other_languages=i18n.other_languages,
         page_url=i18n.page_url,
         language_names=i18n.LANGUAGE_NAMES,
-        legal_form_name=legal_form_name,
-        describe_draw_check=describe_draw_check,
+        legal_form_name=messages.legal_form_name,
+        describe_draw_check=messages.describe_draw_check,
         current_draw=current_draw,
+        condition_name=messages.condition_name,
+        describe_check=messages.describe_check,
+        winner_status_name=messages.winner_status_name,
+        winner_outcome_name=messages.winner_outcome_name,
+        contact_channel_name=messages.contact_channel_name,
+        delivery_method_name=messages.delivery_method_name,
+        deadline_text=messages.deadline_text,
+        deadline_state_name=messages.deadline_state_name,
+        redraw_reason=messages.redraw_reason,
+        published_winners=winner_rules.published,
+        being_verified=winner_rules.being_verified,
+        awaiting_redraw=winner_rules.awaiting_redraw,
     )
 
     @app.context_processor

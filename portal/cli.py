@@ -29,6 +29,12 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(draw_cli)
     app.cli.add_command(randomorg_cli)
+    from portal.deadlines_cli import deadlines_command
+    from portal.eds_cli import eds_cli
+
+    app.cli.add_command(eds_cli)
+
+    app.cli.add_command(deadlines_command)
 
 
 users = AppGroup("users", help="Staff accounts.")

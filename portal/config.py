@@ -65,3 +65,5 @@ MARKETING_MANAGER_EMAIL: str | None = None
 
 EDS_TRUST_ANCHORS: str | None = None
 EDS_OCSP_URL: str | None = None
+# An NCANode 3 server (e.g. "http://127.0.0.1:14579") to check GOST 34.310-2004 signatures.
+EDS_NCANODE_URL: str | None = None

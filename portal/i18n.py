@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 
 from portal.models.mixins import current_language
@@ -35,6 +35,8 @@ def select_locale() -> str:
     """Flask-Babel's locale selector."""
     if getattr(g, "lang", None):
         return g.lang
+    if not has_request_context():  # a command: the site's first language
+        return languages()[0]
     first_segment = request.path.lstrip("/").split("/", 1)[0]
     if first_segment in languages():
         return first_segment

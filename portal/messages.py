@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from flask import current_app
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from portal.campaign.draws import Check as DrawCheck
-from portal.campaign.draws import DrawRefused
+from portal.campaign.draws import DrawRefused, public_url
 from portal.campaign.eligibility import Check
 from portal.campaign.imports import Problem
-from portal.i18n import format_day
+from portal.campaign.winners import WinnerRefused
+from portal.i18n import format_day, format_month
 from portal.services.randomorg import RandomOrgError
 
 
@@ -141,6 +143,10 @@ def describe_refusal(refusal: DrawRefused) -> str:
         "empty-pool": lambda: _(
             "Nobody is eligible in %(month)s: there is nobody to draw.", month=d.get("month")
         ),
+        "winner-standing": lambda: _(
+            "The winner of draw %(draw)s has not fallen away: a prize is drawn again only after a failed check, ten days of silence or a forfeit (rules 8, 9 and 12).",
+            draw=d.get("draw"),
+        ),
     }
     return messages.get(refusal.code, lambda: refusal.code)()
 
@@ -201,3 +207,160 @@ def describe_draw_check(check: DrawCheck) -> tuple[str, str]:
     else:
         found = _("Yes") if check.ok else _("No")
     return titles.get(check.code, check.code), found
+
+
+# --- winners ------------------------------------------------------------------------
+
+
+def winner_status_name(status: str) -> str:
+    """A winner's step, as staff and the winner read it."""
+    names = {
+        "drawn": _("Drawn, being verified"),
+        "verified": _("Verified"),
+        "disqualified": _("Disqualified"),
+        "contacted": _("In touch"),
+        "no_response": _("No response within 10 days"),
+        "act_issued": _("Act issued"),
+        "act_signed": _("Act signed"),
+        "forfeited": _("Prize forfeited"),
+        "delivered": _("Prize delivered"),
+        "published": _("Published with photo"),
+    }
+    return names.get(status, status)
+
+
+def winner_outcome_name(outcome: str) -> str:
+    """Why a winner fell away: the failed condition, silence, or the rule 12 reason."""
+    if outcome in ("app", "ekassa", "paid", "receipts", "legal_form", "activity"):
+        return _("Condition not met: %(condition)s", condition=condition_name(outcome))
+    names = {
+        "manual": _("Failed the manual checks"),
+        "no-response": _("Did not get in touch within 10 days of the draw (rule 9)"),
+        "no-identity-document": _("No identity document (rule 12)"),
+        "refused-to-sign": _("Refused to sign the act (rule 12)"),
+    }
+    return names.get(outcome, outcome)
+
+
+def redraw_reason(winner) -> str:
+    """The reason offered to the commission for the redraw after ``winner`` fell away."""
+    text = _(
+        "The winner drawn in draw No. %(draw)s fell away: %(outcome)s.",
+        draw=winner.draw_id,
+        outcome=winner_outcome_name(winner.outcome),
+    )
+    return f"{text} {winner.outcome_note}".strip()
+
+
+def contact_channel_name(channel: str) -> str:
+    names = {
+        "phone": _("Phone call"),
+        "email": _("E-mail"),
+        "sms": _("SMS"),
+        "messenger": _("Messenger"),
+        "office": _("At the office"),
+    }
+    return names.get(channel, channel)
+
+
+def delivery_method_name(method: str) -> str:
+    names = {
+        "electronic": _("Electronically (certificate code sent)"),
+        "office": _("In person at a B2B sales office"),
+    }
+    return names.get(method, method)
+
+
+def describe_winner_refusal(refusal: WinnerRefused) -> str:
+    """Why a step in a winner's life cycle was not taken."""
+    d = refusal.details
+    messages = {
+        "not-allowed": lambda: _(
+            "A winner at the step \u201c%(status)s\u201d cannot move to \u201c%(to)s\u201d.",
+            status=winner_status_name(d.get("status", "")),
+            to=winner_status_name(d.get("to", "")),
+        ),
+        "note-required": lambda: _("Write down what was checked and found."),
+        "contact-closed": lambda: _(
+            "The contact step is closed: the winner has answered or has left it (%(status)s).",
+            status=winner_status_name(d.get("status", "")),
+        ),
+        "bad-channel": lambda: _("Choose how the winner was contacted."),
+        "bad-date": lambda: _(
+            "The date must be between %(start)s and %(end)s.",
+            start=format_day(d.get("start")),
+            end=format_day(d.get("end")),
+        ),
+        "answer-too-late": lambda: _(
+            "The winner had to get in touch by %(deadline)s (rule 9): an answer after that does not count. Mark the winner as not responding.",
+            deadline=format_day(d.get("deadline")),
+        ),
+        "contact-not-due": lambda: _(
+            "The winner has until %(deadline)s to get in touch (rule 9).",
+            deadline=format_day(d.get("deadline")),
+        ),
+        "bad-forfeit-reason": lambda: _("Choose why the prize is forfeited."),
+        "bad-delivery-method": lambda: _(
+            "The certificate is handed over electronically or at a B2B sales office (rule 13); no cash or other prize (rule 15)."
+        ),
+        "office-required": lambda: _(
+            "Name the sales office and the staff member who handed it over."
+        ),
+        "not-verified": lambda: _("Only a verified winner can be published."),
+        "already-published": lambda: _("This winner is already published."),
+        "not-delivered": lambda: _(
+            "The photo with the certificate is added once the prize is delivered."
+        ),
+        "not-published": lambda: _("Publish the winner first."),
+    }
+    return messages.get(refusal.code, lambda: refusal.code)()
+
+
+def deadline_text(item) -> str:
+    """One line of what is due: what, for whom, by when."""
+    month = format_month(item.period.year, item.period.month)
+    company = item.winner.participant.company_name if item.winner else ""
+    texts = {
+        "draw": lambda: _("Draw of %(month)s, due by %(date)s (rule 5)", month=month,
+                          date=format_day(item.due)),
+        "verification": lambda: _(
+            "Verify %(company)s, winner of %(month)s, by %(date)s (rule 8)",
+            company=company, month=month, date=format_day(item.due),
+        ),
+        "contact": lambda: _(
+            "%(company)s, winner of %(month)s, must get in touch by %(date)s (rule 9)",
+            company=company, month=month, date=format_day(item.due),
+        ),
+        "redraw": lambda: _(
+            "Redraw the prize of %(month)s: %(company)s fell away (%(outcome)s)",
+            month=month, company=company, outcome=winner_outcome_name(item.winner.outcome),
+        ),
+    }  # fmt: skip
+    return texts[item.kind]()
+
+
+def deadline_state_name(state: str) -> str:
+    names = {"overdue": _("overdue"), "today": _("due today"), "soon": _("due soon"),
+             "later": _("later")}  # fmt: skip
+    return names.get(state, state)
+
+
+def winner_announcement(winner) -> tuple[dict[str, str], dict[str, str]]:
+    """The news item that publishes a winner, in every language: titles and bodies."""
+    titles, bodies = {}, {}
+    participant, period = winner.participant, winner.period
+    for lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            month = format_month(period.year, period.month, lang)
+            titles[lang] = _("The winner of %(month)s", month=month)
+            bodies[lang] = _(
+                "%(company)s (%(form)s, account %(account)s, %(city)s) wins %(prize)s of %(month)s. [The public record of the draw](%(url)s) shows how it was drawn.",
+                company=participant.company_name,
+                form=legal_form_name(participant.legal_form),
+                account=participant.account_masked,
+                city=participant.city or "—",
+                prize=winner.prize.tr("name", lang),
+                month=month,
+                url=public_url(winner.draw, lang),
+            )
+    return titles, bodies

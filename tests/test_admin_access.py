@@ -8,7 +8,15 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from portal.models import Announcement, ImportBatch, RulesVersion, StaffUser, db
+from portal.models import (
+    Announcement,
+    CalendarDay,
+    ImportBatch,
+    RulesVersion,
+    StaffUser,
+    Winner,
+    db,
+)
 from portal.models.staff import ROLES
 from tests.conftest import csrf_from, make_staff
 
@@ -52,6 +60,9 @@ def world(app, demo):
             late_reason="test",
             fallback_reason="no random.org in this test",
         )
+        db.session.add(CalendarDay(day=date(2022, 12, 30), working=False, note="decree"))
+        _give_photo(db.session.scalar(sa.select(Winner).filter_by(draw_id=draw.id)))
+        db.session.commit()
         values = {
             "number": 2,
             # their own account: an admin cannot demote or deactivate itself, so the
@@ -64,8 +75,30 @@ def world(app, demo):
             "period_key": "2022-09",
             "batch_id": db.session.scalar(sa.select(ImportBatch.id).limit(1)),
             "draw_id": draw.id,
+            "winner_id": db.session.scalar(sa.select(Winner.id).filter_by(draw_id=draw.id)),
+            "day_id": db.session.scalar(sa.select(CalendarDay.id)),
         }
     return values
+
+
+def _give_photo(winner: Winner) -> None:
+    """A stored photo for the winner's photo route to serve (the steps before are not the point)."""
+    import io
+
+    from PIL import Image
+
+    from portal.campaign.winners import photo_folder
+    from portal.services import uploads
+
+    raw = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(raw, "PNG")
+    checked = uploads.check(raw.getvalue(), "p.png")
+    stored = uploads.store(raw.getvalue(), checked, photo_folder())
+    winner.photo_path, winner.photo_sha256, winner.photo_type = (
+        stored.relative_path,
+        stored.sha256,
+        checked.mime_type,
+    )
 
 
 def admin_routes(app):

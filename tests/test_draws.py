@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from portal.campaign import draws, eligibility
+from portal.campaign import draws, eligibility, winners
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.models import (
@@ -320,10 +320,28 @@ def test_without_a_key_no_draw_unless_the_fallback_is_chosen(app, september, sta
 # --- redraws ------------------------------------------------------------------------
 
 
+def fall_away(draw) -> None:
+    """The draw's winners fail the manual check (rule 8), so the prize may be drawn again."""
+    for winner in winners.winners_of_draw(draw):
+        winners.verify(winner, manual_ok=False, manual_note="register shows another owner")
+    db.session.commit()
+
+
+def test_a_redraw_waits_for_the_winner_to_fall_away(september, standin):
+    first = conduct(september)
+    with pytest.raises(draws.DrawRefused) as refused:
+        draws.redraw(first, "The commission would like another winner.", now=AFTER_SEPTEMBER)
+    assert refused.value.code == "winner-standing"
+    assert count(Draw) == 1
+    fall_away(first)
+    assert draws.redraw(first, "Failed the check.", now=AFTER_SEPTEMBER).replaces_id == first.id
+
+
 def test_redraws_exclude_earlier_winners_and_keep_the_chain(september, standin):
     first = conduct(september)
     first_winner = first.winners[0].participant_id
     first_record = (first.pool_sha256, first.random_json, first.numbers_json)
+    fall_away(first)
     second = draws.redraw(first, "The winner failed the check (rule 8).", now=AFTER_SEPTEMBER)
     assert second.replaces_id == first.id and second.sequence == 1
     assert second.pool_size == 9 and second.commission == first.commission
@@ -332,6 +350,7 @@ def test_redraws_exclude_earlier_winners_and_keep_the_chain(september, standin):
         sa.select(DrawEntry.participant_id).filter_by(draw_id=second.id)
     ).all()
     assert first_winner not in second_ids and len(second_ids) == 9
+    fall_away(second)
     third = draws.redraw(second, "No contact within 10 days (rule 9).", now=AFTER_SEPTEMBER)
     assert third.pool_size == 8
     assert {third.winners[0].participant_id, second.winners[0].participant_id, first_winner} == {
@@ -345,6 +364,7 @@ def test_redraws_exclude_earlier_winners_and_keep_the_chain(september, standin):
     with pytest.raises(draws.DrawRefused) as refused:
         draws.redraw(first, "again", now=AFTER_SEPTEMBER)
     assert refused.value.code == "already-replaced"
+    fall_away(third)
     with pytest.raises(draws.DrawRefused) as refused:
         draws.redraw(third, "  ", now=AFTER_SEPTEMBER)
     assert refused.value.code == "redraw-reason-required"

@@ -10,4 +10,5 @@ from portal.admin import (  # noqa: E402, F401
     participants_routes,
     routes,
     rules_routes,
+    winners_routes,
 )

@@ -12,8 +12,9 @@ from portal.admin.forms import DrawForm, RedrawForm
 from portal.admin.helpers import the_campaign
 from portal.auth import COMMISSION, EVERY_ROLE, roles_required
 from portal.campaign import draws as draw_rules
+from portal.campaign import winners as winner_rules
 from portal.campaign.periods import find_period
-from portal.messages import describe_random_org_error, describe_refusal
+from portal.messages import describe_random_org_error, describe_refusal, redraw_reason
 from portal.models import Draw, db, utcnow
 from portal.services.randomorg import RandomOrgError
 
@@ -118,11 +119,17 @@ def draw(draw_id: int):
     form = RedrawForm()
     form.commission.data = "\n".join(f"{m['name']}, {m['position']}" for m in record.commission)
     form.place.data = record.place
+    fallen = [
+        w for w in winner_rules.winners_of_draw(record) if w.status in winner_rules.ELIMINATED
+    ]
+    if fallen:  # rules 8, 9, 12: the reason is offered, the commission may reword it
+        form.reason.data = " ".join(redraw_reason(w) for w in fallen)
     return _draw_page(record, form)
 
 
 def _draw_page(record: Draw, form: RedrawForm):
     checks = draw_rules.verify(record)
+    lifecycle = winner_rules.winners_of_draw(record)
     return render_template(
         "admin/draw.html",
         draw=record,
@@ -130,6 +137,8 @@ def _draw_page(record: Draw, form: RedrawForm):
         checks=checks,
         verified=draw_rules.verified(checks),
         winners=draw_rules.winners_of(record),
+        lifecycle={w.draw_winner_id: w for w in lifecycle},
+        redraw_due=bool(lifecycle) and all(w.status in winner_rules.ELIMINATED for w in lifecycle),
         chain=draw_rules.chain(record),
     )
 

@@ -188,3 +188,71 @@ class RedrawForm(FlaskForm):
     def validate_fallback_reason(self, field) -> None:
         if self.use_fallback.data and not (field.data or "").strip():
             raise ValidationError(_("Give the reason for drawing without random.org."))
+
+
+# --- winners ------------------------------------------------------------------------
+
+
+class VerifyForm(FlaskForm):
+    """Rule 8: the five conditions are re-checked by the portal; staff add their own checks."""
+
+    manual_ok = SelectField(
+        _l("Outcome of the manual checks"),
+        choices=[SelectChoice("yes", _l("Passed")), SelectChoice("no", _l("Failed: disqualify"))],
+        validators=[DataRequired()],
+    )
+    manual_note = TextAreaField(
+        _l("What was checked by hand, and what was found"),
+        validators=[DataRequired(), Length(max=4000)],
+    )
+    submit = SubmitField(_l("Record the verification"))
+
+
+class ContactForm(FlaskForm):
+    on = DateField(_l("Date"), validators=[DataRequired()])
+    channel = SelectField(_l("Channel"), validators=[DataRequired()])
+    answered = BooleanField(_l("The winner answered"))
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Record the attempt"))
+
+
+class NoteForm(FlaskForm):
+    """A step that needs only a note (and the CSRF token)."""
+
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Confirm"))
+
+
+class ForfeitForm(FlaskForm):
+    reason = SelectField(_l("Why the prize is forfeited"), validators=[DataRequired()])
+    note = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Record the forfeit"))
+
+
+class DeliveryForm(FlaskForm):
+    method = SelectField(_l("How the certificate was handed over"), validators=[DataRequired()])
+    on = DateField(_l("Date"), validators=[DataRequired()])
+    office = StringField(_l("Sales office"), validators=[Length(max=200)])
+    staff = StringField(_l("Staff member who handed it over"), validators=[Length(max=200)])
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Record the delivery"))
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("Photo of the winner with the certificate (JPEG or PNG)"),
+                      validators=[FileRequired()])  # fmt: skip
+    submit = SubmitField(_l("Publish the photo"))
+
+
+class CalendarDayForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    working = SelectField(
+        _l("The decree makes it"),
+        choices=[
+            SelectChoice("off", _l("a day off")),
+            SelectChoice("working", _l("a working day")),
+        ],
+        validators=[DataRequired()],
+    )
+    note = StringField(_l("Decree"), validators=[DataRequired(), Length(max=300)])
+    submit = SubmitField(_l("Add to the calendar"))

@@ -34,6 +34,7 @@ from portal.auth import (
     normalise_email,
     roles_required,
 )
+from portal.campaign import deadlines
 from portal.campaign.periods import CAMPAIGN_TZ, current_campaign, local_today
 from portal.campaign.staff import dashboard_months
 from portal.models import AuditEntry, OutboxMessage, StaffUser, db
@@ -141,6 +142,7 @@ def dashboard():
     campaign = current_campaign()
     today = local_today()
     months = dashboard_months(campaign, today) if campaign else []
+    due = deadlines.pending(campaign, today) if campaign else []
     waiting = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(OutboxMessage)
@@ -150,6 +152,7 @@ def dashboard():
         "admin/dashboard.html",
         campaign=campaign,
         months=months,
+        deadlines=due,
         today=today,
         mail_waiting=waiting,
         form=ConfirmForm(),

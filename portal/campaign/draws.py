@@ -31,6 +31,7 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 
 from portal import audit
+from portal.campaign import winners as winner_rules
 from portal.campaign.eligibility import latest_run
 from portal.campaign.periods import CAMPAIGN_TZ, local_today
 from portal.models import (
@@ -239,6 +240,11 @@ def refusals(
             problems.append(DrawRefused("already-drawn", month=period.key))
     elif replaces.replaced_by is not None:
         problems.append(DrawRefused("already-replaced", draw=replaces.id))
+    elif not all(
+        w.status in winner_rules.ELIMINATED for w in winner_rules.winners_of_draw(replaces)
+    ):
+        # rules 8, 9 and 12: a prize is drawn again only when its winner has fallen away
+        problems.append(DrawRefused("winner-standing", draw=replaces.id))
     return problems
 
 
@@ -398,6 +404,7 @@ def _conduct(pool: Pool, *, commission, place, actor, actor_label, late_reason, 
         DrawFile(draw_id=draw.id, name=DrawFile.POOL, content=pool.content, sha256=pool.sha256)
     )
     db.session.flush()
+    winner_rules.start(draw, now)  # the winners' deadlines run from here (rules 8 and 9)
     progress("protocol")
     for lang in LANGUAGES:
         pdf = protocol_pdf(draw, lang)

@@ -139,13 +139,25 @@ DEMO_COMMISSION = (
 )
 
 
+# When the demo's draws are held: on time, on 2022's real calendar, so that every
+# deadline the portal counts from them falls on a real working day of that year.
+DRAW_MOMENTS = {
+    "2022-09": datetime(2022, 10, 10, 11, 0, tzinfo=CAMPAIGN_TZ),  # Monday
+    "2022-10": datetime(2022, 11, 10, 11, 0, tzinfo=CAMPAIGN_TZ),  # Thursday
+    "2022-11": datetime(2022, 12, 9, 11, 0, tzinfo=CAMPAIGN_TZ),  # Friday
+}
+DEMO_PLACE = "Алматы қ., Абай даңғылы, 100"
+
+
 def load_draws(campaign: Campaign) -> list[str]:
-    """Hold the draws of the months that have none, through the stand-in random.org.
+    """Hold the draws of the months that have none, through the stand-in random.org,
+    and take each month's winners along their path (``portal.demo.winners``).
 
     They are signed with the stand-in's test key, so every page says they prove
-    nothing about random.org; they are held "late" (today), and say why.
+    nothing about random.org.
     """
     from portal.campaign import draws
+    from portal.demo.winners import PATHS
     from portal.services.randomorg import RandomOrgClient
     from portal.services.randomorg_standin import StandIn
 
@@ -163,15 +175,21 @@ def load_draws(campaign: Campaign) -> list[str]:
             pool = draws.prepare(period)
             if pool.size == 0:
                 continue
+            when = DRAW_MOMENTS.get(period.key) or datetime.now(CAMPAIGN_TZ)
+            standin.clock = lambda when=when: when
             draw = draws.conduct(
                 pool,
                 commission=[draws.Member(name, position) for name, position in DEMO_COMMISSION],
-                place="Алматы қ., Абай даңғылы, 100",
+                place=DEMO_PLACE,
                 actor_label="demo",
-                late_reason="Демонстрациялық деректер: жеребе демо жүктелген кезде, random.org-тың сынақ серверімен өткізілді.",
+                late_reason="Демонстрациялық деректер: жеребе random.org-тың сынақ серверімен өткізілді.",
                 client=client,
+                now=when,
             )
             done.append(f"draw {draw.id} for {period.key} (pool {draw.pool_size})")
+            path = PATHS.get(period.key)
+            if path is not None:
+                done += path(draw, client, standin)
     return done
 
 

@@ -9,13 +9,16 @@ from portal.models.news import Announcement
 from portal.models.participants import Activity, EligibilityRun, ImportBatch, ImportRow, Participant
 from portal.models.rules import RulesVersion
 from portal.models.staff import ROLES, LoginAttempt, StaffUser
+from portal.models.winners import CalendarDay, ContactAttempt, Winner, WinnerCheck, WinnerEvent
 
 __all__ = [
     "ROLES",
     "Activity",
     "Announcement",
     "AuditEntry",
+    "CalendarDay",
     "Campaign",
+    "ContactAttempt",
     "Draw",
     "DrawEntry",
     "DrawFile",
@@ -33,6 +36,9 @@ __all__ = [
     "RulesVersion",
     "StaffUser",
     "Subscriber",
+    "Winner",
+    "WinnerCheck",
+    "WinnerEvent",
     "db",
     "utcnow",
 ]

@@ -20,6 +20,7 @@ class Announcement(Bilingual, db.Model):
 
     KIND_RULES_CHANGE = "rules_change"
     KIND_NOTICE = "notice"
+    KIND_WINNER = "winner"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)

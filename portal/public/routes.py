@@ -17,10 +17,12 @@ from flask_babel import gettext as _
 
 from portal.campaign import news as news_rules
 from portal.campaign import rules as rules_domain
+from portal.campaign import winners as winner_rules
 from portal.campaign.periods import current_campaign, find_period, local_today, next_draw_period
 from portal.i18n import preferred_language
-from portal.models import Campaign, db
+from portal.models import Campaign, Winner, db
 from portal.public import bp, site_bp
+from portal.services import uploads
 from portal.services.pdf import render_pdf
 
 
@@ -208,6 +210,28 @@ def winners_month(period_key: str):
     campaign = the_campaign()
     period = find_period(campaign, period_key) or abort(404)
     return render_template("public/winners_month.html", period=period, today=local_today())
+
+
+@bp.get("/winners/<period_key>/photo/<int:winner_id>")
+def winner_photo(period_key: str, winner_id: int):
+    """A published winner's photo with the certificate (resized, without metadata)."""
+    campaign = the_campaign()
+    period = find_period(campaign, period_key) or abort(404)
+    shown = {w.id: w for w in winner_rules.published(period)}
+    winner = shown.get(winner_id)
+    if winner is None or not winner.photo_path:
+        abort(404)
+    return photo_response(winner)
+
+
+def photo_response(winner: Winner) -> Response:
+    """The winner's photo, its digest checked on the way out."""
+    data = uploads.open_stored(winner_rules.photo_folder(), winner.photo_path, winner.photo_sha256)
+    response = Response(data, mimetype=winner.photo_type or "application/octet-stream")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.set_etag(winner.photo_sha256)
+    return response.make_conditional(request)
 
 
 # --- news -----------------------------------------------------------------------

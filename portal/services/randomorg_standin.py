@@ -28,6 +28,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -190,6 +191,8 @@ class StandIn:
         self.request_times: list[float] = []
         self.responses: list[str] = []
         self._serial = 0
+        # what ``completionTime`` says; the demo sets it to its draws' dates
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._failures: deque[tuple[Any, float]] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -391,7 +394,7 @@ class StandIn:
             "licenseData": None,
             "userData": user_data,
             "ticketData": None,
-            "completionTime": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
+            "completionTime": self.clock().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
             "serialNumber": serial,
         }
         signed = canonical_random(random).encode("utf-8")

@@ -1,0 +1,343 @@
+"""Winners after the draw: verification, contact, forfeit, delivery, publication; the calendar."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from portal import audit
+from portal.admin import bp
+from portal.admin.forms import (
+    CalendarDayForm,
+    ConfirmForm,
+    ContactForm,
+    DeliveryForm,
+    ForfeitForm,
+    NoteForm,
+    PhotoForm,
+    VerifyForm,
+)
+from portal.admin.helpers import the_campaign
+from portal.auth import EVERY_ROLE, MARKETING, roles_required
+from portal.campaign import winners as winner_rules
+from portal.campaign import workdays
+from portal.campaign.periods import local_today
+from portal.messages import (
+    contact_channel_name,
+    delivery_method_name,
+    describe_winner_refusal,
+    winner_announcement,
+    winner_outcome_name,
+)
+from portal.models import CalendarDay, ContactAttempt, Winner, db
+from portal.public.routes import photo_response
+from portal.services import uploads
+from portal.upload_messages import describe_upload_refusal
+
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _winner(winner_id: int) -> Winner:
+    return db.session.get(Winner, winner_id) or abort(404)
+
+
+def _forms(winner: Winner) -> dict:
+    contact = ContactForm()
+    contact.channel.choices = [
+        SelectChoice(c, contact_channel_name(c)) for c in ContactAttempt.CHANNELS
+    ]
+    if not contact.on.data:
+        contact.on.data = min(local_today(), winner.contact_due)
+    forfeit = ForfeitForm()
+    forfeit.reason.choices = [
+        SelectChoice(r, winner_outcome_name(r)) for r in winner_rules.FORFEIT_REASONS
+    ]
+    delivery = DeliveryForm()
+    delivery.method.choices = [
+        SelectChoice(m, delivery_method_name(m)) for m in winner_rules.DELIVERY_METHODS
+    ]
+    if not delivery.on.data:
+        delivery.on.data = local_today()
+    return {
+        "verify_form": VerifyForm(),
+        "contact_form": contact,
+        "note_form": NoteForm(),
+        "forfeit_form": forfeit,
+        "delivery_form": delivery,
+        "photo_form": PhotoForm(),
+        "confirm_form": ConfirmForm(),
+    }
+
+
+@bp.get("/winners")
+@roles_required(*EVERY_ROLE)
+def winners():
+    """Every winner of the campaign by month, with its step and its next deadline."""
+    campaign = the_campaign()
+    months = [(p, winner_rules.winners_of_period(p)) for p in campaign.periods]
+    return render_template("admin/winners.html", months=months, today=local_today())
+
+
+@bp.get("/winners/<int:winner_id>")
+@roles_required(*EVERY_ROLE)
+def winner(winner_id: int):
+    """One winner: where it stands, what is due, its whole history, and the next steps."""
+    record = _winner(winner_id)
+    return _winner_page(record, _forms(record))
+
+
+def _winner_page(record: Winner, forms: dict, status: int = 200):
+    body = render_template(
+        "admin/winner.html",
+        winner=record,
+        checks=winner_rules.condition_checks(record) if record.status == Winner.DRAWN else None,
+        today=local_today(),
+        may=lambda status: winner_rules.may(record, status),
+        publishable=record.status in winner_rules.PUBLISHABLE and record.published_at is None,
+        **forms,
+    )
+    return body, status
+
+
+def _step(winner_id: int, form_name: str, act):
+    """Validate the step's form, take the step, commit; or show why not, storing nothing."""
+    record = _winner(winner_id)
+    forms = _forms(record)
+    form = forms[form_name]
+    if not form.validate_on_submit():
+        return _winner_page(record, forms, 400)
+    try:
+        message = act(record, form)
+    except winner_rules.WinnerRefused as refusal:
+        db.session.rollback()
+        flash(describe_winner_refusal(refusal), "error")
+        return _winner_page(_winner(winner_id), forms, 400)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.winner", winner_id=winner_id))
+
+
+@bp.post("/winners/<int:winner_id>/verify")
+@roles_required(*MARKETING)
+def winner_verify(winner_id: int):
+    def act(record, form):
+        winner_rules.verify(
+            record, manual_ok=form.manual_ok.data == "yes", manual_note=form.manual_note.data,
+            actor=current_user,
+        )  # fmt: skip
+        if record.status == Winner.DISQUALIFIED:
+            return _("The winner is disqualified: %(reason)s. The commission is offered a redraw.",
+                     reason=winner_outcome_name(record.outcome))  # fmt: skip
+        return _("The winner is verified.")
+
+    return _step(winner_id, "verify_form", act)
+
+
+@bp.post("/winners/<int:winner_id>/contact")
+@roles_required(*MARKETING)
+def winner_contact(winner_id: int):
+    def act(record, form):
+        winner_rules.record_contact(
+            record, on=form.on.data, channel=form.channel.data, answered=form.answered.data,
+            note=form.note.data or "", actor=current_user,
+        )  # fmt: skip
+        return _("The contact attempt is recorded.")
+
+    return _step(winner_id, "contact_form", act)
+
+
+@bp.post("/winners/<int:winner_id>/no-response")
+@roles_required(*MARKETING)
+def winner_no_response(winner_id: int):
+    def act(record, form):
+        winner_rules.mark_no_response(record, note=form.note.data or "", actor=current_user)
+        return _("The winner did not get in touch in time. The commission is offered a redraw.")
+
+    return _step(winner_id, "note_form", act)
+
+
+@bp.post("/winners/<int:winner_id>/act-issued")
+@roles_required(*MARKETING)
+def winner_act_issued(winner_id: int):
+    def act(record, form):
+        winner_rules.mark_act_issued(record, actor=current_user, details={"note": form.note.data})
+        return _("The act is recorded as issued.")
+
+    return _step(winner_id, "note_form", act)
+
+
+@bp.post("/winners/<int:winner_id>/act-signed")
+@roles_required(*MARKETING)
+def winner_act_signed(winner_id: int):
+    def act(record, form):
+        winner_rules.mark_act_signed(record, actor=current_user, details={"note": form.note.data})
+        return _("The act is recorded as signed.")
+
+    return _step(winner_id, "note_form", act)
+
+
+@bp.post("/winners/<int:winner_id>/forfeit")
+@roles_required(*MARKETING)
+def winner_forfeit(winner_id: int):
+    def act(record, form):
+        winner_rules.forfeit(record, form.reason.data, note=form.note.data, actor=current_user)
+        return _("The forfeit is recorded. The commission is offered a redraw.")
+
+    return _step(winner_id, "forfeit_form", act)
+
+
+@bp.post("/winners/<int:winner_id>/deliver")
+@roles_required(*MARKETING)
+def winner_deliver(winner_id: int):
+    def act(record, form):
+        winner_rules.deliver(
+            record, method=form.method.data, on=form.on.data, office=form.office.data or "",
+            staff=form.staff.data or "", note=form.note.data or "", actor=current_user,
+        )  # fmt: skip
+        return _("The delivery is recorded.")
+
+    return _step(winner_id, "delivery_form", act)
+
+
+@bp.post("/winners/<int:winner_id>/publish")
+@roles_required(*MARKETING)
+def winner_publish(winner_id: int):
+    def act(record, form):
+        titles, bodies = winner_announcement(record)
+        winner_rules.publish(record, titles, bodies, actor=current_user)
+        return _("The winner is published on the month's page and in the news.")
+
+    return _step(winner_id, "confirm_form", act)
+
+
+@bp.post("/winners/<int:winner_id>/photo")
+@roles_required(*MARKETING)
+def winner_photo(winner_id: int):
+    """The photo with the certificate: checked by content, resized, stripped of metadata."""
+    stored: list[uploads.Stored] = []
+
+    def act(record, form):
+        data = form.photo.data.read(PHOTO_MAX_BYTES + 1)
+        try:
+            photo = uploads.prepare_photo(data, max_bytes=PHOTO_MAX_BYTES)
+        except uploads.UploadRefused as refusal:
+            raise _PhotoRefused(refusal) from None
+        checked = uploads.check(photo, "photo", allowed=("jpeg", "png"))
+        winner_rules.check_photo_allowed(record)  # before writing: a refusal leaves no file
+        saved = uploads.store(photo, checked, winner_rules.photo_folder())
+        stored.append(saved)
+        winner_rules.set_photo(record, saved.relative_path, saved.sha256, checked.mime_type,
+                               actor=current_user)  # fmt: skip
+        return _("The photo is published.")
+
+    try:
+        return _step(winner_id, "photo_form", act)
+    except _PhotoRefused as refused:
+        db.session.rollback()
+        flash(describe_upload_refusal(refused.refusal), "error")
+        record = _winner(winner_id)
+        return _winner_page(record, _forms(record), 400)
+    except BaseException:
+        for saved in stored:  # the database refused: do not keep an orphan file
+            uploads.remove_stored(winner_rules.photo_folder(), saved.relative_path)
+        raise
+
+
+class _PhotoRefused(Exception):
+    def __init__(self, refusal: uploads.UploadRefused) -> None:
+        super().__init__(refusal.code)
+        self.refusal = refusal
+
+
+@bp.get("/winners/<int:winner_id>/photo")
+@roles_required(*EVERY_ROLE)
+def winner_photo_file(winner_id: int):
+    record = _winner(winner_id)
+    if not record.photo_path:
+        abort(404)
+    return photo_response(record)
+
+
+# --- the working-day calendar -------------------------------------------------------
+
+
+@bp.get("/calendar")
+@roles_required(*EVERY_ROLE)
+def calendar():
+    """The campaign's days off, and the decrees staff added to the package's calendar."""
+    return _calendar_page(CalendarDayForm())
+
+
+def _calendar_page(form: CalendarDayForm, status: int = 200):
+    campaign = the_campaign()
+    start = campaign.starts_on
+    end = max(p.draw_deadline for p in campaign.periods) if campaign.periods else campaign.ends_on
+    additions = db.session.scalars(sa.select(CalendarDay).order_by(CalendarDay.day)).all()
+    return render_template(
+        "admin/calendar.html",
+        form=form,
+        confirm_form=ConfirmForm(),
+        days_off=workdays.days_off(start, end),
+        additions=additions,
+        start=start,
+        end=end,
+    ), status
+
+
+@bp.post("/calendar")
+@roles_required(*MARKETING)
+def calendar_add():
+    form = CalendarDayForm()
+    if not form.validate_on_submit():
+        return _calendar_page(form, 400)
+    if db.session.scalar(sa.select(CalendarDay.id).filter_by(day=form.day.data)):
+        flash(_("That date is already in the calendar: remove it first."), "error")
+        return _calendar_page(form, 400)
+    day = CalendarDay(
+        day=form.day.data,
+        working=form.working.data == "working",
+        note=form.note.data.strip(),
+        created_by=current_user.email,
+    )
+    db.session.add(day)
+    db.session.flush()
+    audit.record("calendar.add", day, {"day": day.day, "working": day.working, "note": day.note})
+    _recount_verification_deadlines(form.day.data)
+    db.session.commit()
+    flash(_("The calendar is updated."), "success")
+    return redirect(url_for("admin.calendar"))
+
+
+@bp.post("/calendar/<int:day_id>/remove")
+@roles_required(*MARKETING)
+def calendar_remove(day_id: int):
+    form = ConfirmForm()
+    day = db.session.get(CalendarDay, day_id) or abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    audit.record("calendar.remove", day, {"day": day.day, "working": day.working, "note": day.note})
+    changed_day = day.day
+    db.session.delete(day)
+    db.session.flush()
+    _recount_verification_deadlines(changed_day)
+    db.session.commit()
+    flash(_("The calendar is updated."), "success")
+    return redirect(url_for("admin.calendar"))
+
+
+def _recount_verification_deadlines(changed: date) -> None:
+    """Winners still being checked get their rule 8 deadline counted on the new calendar."""
+    for record in db.session.scalars(sa.select(Winner).filter_by(status=Winner.DRAWN)):
+        due = workdays.verification_due(record.drawn_on)
+        if due != record.verification_due:
+            audit.record(
+                "winner.verification_due",
+                record,
+                {"from": record.verification_due, "to": due, "calendar": changed},
+            )
+            record.verification_due = due

@@ -1,0 +1,86 @@
+"""What is due, and by when: the one list behind the dashboard and ``flask deadlines``.
+
+- ``draw``: a month that has ended and has no draw yet, due by the 20th (rule 5);
+- ``verification``: a winner drawn and not yet checked, due two working days after
+  the draw (rule 8);
+- ``contact``: a winner who has not got in touch, due ten days after the draw (rule 9);
+- ``redraw``: a winner who fell away (disqualified, silent, forfeited) and whose prize
+  has not been drawn again, due from the day it fell away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from portal.campaign import winners as winner_rules
+from portal.campaign.draws import current_draw
+from portal.campaign.periods import local_today
+from portal.models import Campaign, ReportingPeriod, Winner
+
+SOON_DAYS = 3
+ORDER = {"overdue": 0, "today": 1, "soon": 2, "later": 3}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One thing staff must do, by ``due``; ``key`` names it for the once-only notice."""
+
+    key: str
+    kind: str  # "draw", "verification", "contact", "redraw"
+    due: date
+    period: ReportingPeriod
+    winner: Winner | None
+    state: str  # "overdue", "today", "soon", "later"
+    days_left: int
+
+
+def _state(due: date, today: date) -> tuple[str, int]:
+    days_left = (due - today).days
+    if days_left < 0:
+        return "overdue", days_left
+    if days_left == 0:
+        return "today", 0
+    return ("soon" if days_left <= SOON_DAYS else "later"), days_left
+
+
+def _item(kind: str, key: str, due: date, period, winner, today: date) -> Deadline:
+    state, days_left = _state(due, today)
+    return Deadline(key, kind, due, period, winner, state, days_left)
+
+
+def pending(campaign: Campaign, today: date, *, include_later: bool = False) -> list[Deadline]:
+    """Everything due on ``today``: overdue first, then today's, then soon (then later)."""
+    items = []
+    for period in campaign.periods:
+        if today > period.ends_on and current_draw(period) is None:
+            items.append(
+                _item("draw", f"draw:{period.key}", period.draw_deadline, period, None, today)
+            )
+        for winner in winner_rules.winners_of_period(period):
+            items.extend(_winner_items(winner, today))
+    items = [i for i in items if include_later or i.state != "later"]
+    return sorted(items, key=lambda i: (ORDER[i.state], i.due, i.key))
+
+
+def _winner_items(winner: Winner, today: date) -> list[Deadline]:
+    period, items = winner.period, []
+    if winner.status == Winner.DRAWN:
+        items.append(
+            _item(
+                "verification",
+                f"verification:{winner.id}",
+                winner.verification_due,
+                period,
+                winner,
+                today,
+            )
+        )
+    if winner.status in (Winner.DRAWN, Winner.VERIFIED) and winner.answered_on is None:
+        items.append(
+            _item("contact", f"contact:{winner.id}", winner.contact_due, period, winner, today)
+        )
+    if winner.status in winner_rules.ELIMINATED and winner.draw.replaced_by is None:
+        fell_on = local_today(winner.events[-1].at) if winner.events else today
+        items.append(_item("redraw", f"redraw:{winner.id}", fell_on, period, winner, today))
+    return items

@@ -1,0 +1,396 @@
+"""A winner's way from the draw to the published prize (rules 7 to 13, 15 and 17).
+
+drawn -> verified or disqualified -> contacted or no response -> act issued ->
+act signed or forfeited -> delivered -> published. ``TRANSITIONS`` below is the one
+place that says which step may follow which; every function here moves a winner
+only through ``_move``, which refuses any other step, writes the winner's history and
+the audit trail. A disqualified, silent or forfeiting winner leaves the prize to a
+redraw (``portal.campaign.draws.redraw``), which the commission is offered with the
+reason filled in. Nothing here commits: the caller does, so a refused step stores
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal import audit
+from portal.campaign import workdays
+from portal.campaign.eligibility import Check, Thresholds, explain
+from portal.campaign.periods import local_today
+from portal.models import (
+    Activity,
+    Announcement,
+    ContactAttempt,
+    Draw,
+    ReportingPeriod,
+    Winner,
+    WinnerCheck,
+    WinnerEvent,
+    db,
+    utcnow,
+)
+
+W = Winner
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    W.DRAWN: (W.VERIFIED, W.DISQUALIFIED),
+    W.VERIFIED: (W.CONTACTED, W.NO_RESPONSE),
+    W.CONTACTED: (W.ACT_ISSUED, W.FORFEITED),
+    W.ACT_ISSUED: (W.ACT_SIGNED, W.FORFEITED),
+    W.ACT_SIGNED: (W.DELIVERED,),
+    W.DELIVERED: (W.PUBLISHED,),
+}
+STATUSES = (
+    W.DRAWN, W.VERIFIED, W.DISQUALIFIED, W.CONTACTED, W.NO_RESPONSE, W.ACT_ISSUED,
+    W.ACT_SIGNED, W.FORFEITED, W.DELIVERED, W.PUBLISHED,
+)  # fmt: skip
+# The winner has fallen away: the prize goes to a redraw.
+ELIMINATED = (W.DISQUALIFIED, W.NO_RESPONSE, W.FORFEITED)
+# The winner's name may be on the public month page (rule 7) from verification on.
+PUBLISHABLE = (W.VERIFIED, W.CONTACTED, W.ACT_ISSUED, W.ACT_SIGNED, W.DELIVERED, W.PUBLISHED)
+FORFEIT_REASONS = ("no-identity-document", "refused-to-sign")  # rule 12
+DELIVERY_METHODS = (W.ELECTRONIC, W.OFFICE)  # rule 13; no cash, no other prize (rule 15)
+
+
+class WinnerRefused(Exception):
+    """A step that may not be taken; ``code`` names why, for ``portal.messages``."""
+
+    def __init__(self, code: str, **details: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who takes a step: a staff account, or a label (``cli``, ``demo``)."""
+
+    user: Any = None
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return getattr(self.user, "email", "") or self.label
+
+
+def as_actor(actor: Any = None, label: str | None = None) -> Actor:
+    return actor if isinstance(actor, Actor) else Actor(actor, label or "")
+
+
+# --- the steps ----------------------------------------------------------------------
+
+
+def may(winner: Winner, status: str) -> bool:
+    """Whether ``winner`` may move to ``status`` now."""
+    return status in TRANSITIONS.get(winner.status, ())
+
+
+def _event(winner: Winner, action: str, actor: Actor, *, to_status: str = "", note: str = "",
+           details: dict | None = None, now: datetime | None = None) -> WinnerEvent:  # fmt: skip
+    event = WinnerEvent(
+        winner=winner,
+        at=now or utcnow(),
+        actor=actor.name,
+        action=action,
+        from_status=winner.status if to_status else "",
+        to_status=to_status,
+        note=note,
+        details_json=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
+    )
+    db.session.add(event)
+    audit.record(
+        f"winner.{action}",
+        winner,
+        {"from": event.from_status, "to": to_status, **(details or {})},
+        actor=actor.user,
+        actor_label=actor.label if actor.user is None else None,
+    )
+    return event
+
+
+def _move(winner: Winner, status: str, action: str, actor: Actor, *, note: str = "",
+          details: dict | None = None, now: datetime | None = None) -> None:  # fmt: skip
+    if not may(winner, status):
+        raise WinnerRefused("not-allowed", status=winner.status, to=status)
+    _event(winner, action, actor, to_status=status, note=note, details=details, now=now)
+    winner.status = status
+
+
+def start(draw: Draw, now: datetime) -> list[Winner]:
+    """A ``Winner`` for each participant ``draw`` picked, its deadlines counted from the draw."""
+    drawn_on = local_today(now)
+    started = []
+    for picked in draw.winners:
+        winner = Winner(
+            draw_winner=picked,
+            draw_id=draw.id,
+            period_id=draw.period_id,
+            prize_id=draw.prize_id,
+            participant_id=picked.participant_id,
+            status=W.DRAWN,
+            drawn_on=drawn_on,
+            verification_due=workdays.verification_due(drawn_on),
+            contact_due=workdays.contact_due(drawn_on),
+            created_at=now,
+        )
+        db.session.add(winner)
+        db.session.flush()
+        _event(winner, "drawn", Actor(label="draw"), details={"draw": draw.id}, now=now)
+        started.append(winner)
+    return started
+
+
+def condition_checks(winner: Winner) -> list[Check]:
+    """Rule 8: the five conditions again, against the month's stored activity."""
+    activity = db.session.scalar(
+        sa.select(Activity).filter_by(
+            period_id=winner.period_id, participant_id=winner.participant_id
+        )
+    )
+    if activity is None:
+        return [Check("activity", False, "no-activity", {})]
+    period = winner.period
+    return explain(activity, Thresholds.of(period.campaign, period))
+
+
+def verify(winner: Winner, *, manual_ok: bool, manual_note: str, actor: Any = None,
+           now: datetime | None = None) -> Winner:  # fmt: skip
+    """Record the verification: the five conditions re-checked, and the staff's manual checks.
+
+    A failed condition, or failed manual checks, disqualify the winner with that reason.
+    """
+    actor, now = as_actor(actor), now or utcnow()
+    manual_note = manual_note.strip()
+    if not may(winner, W.VERIFIED):
+        raise WinnerRefused("not-allowed", status=winner.status, to=W.VERIFIED)
+    if not manual_note:
+        raise WinnerRefused("note-required")
+    checks = condition_checks(winner)
+    for check in checks:
+        db.session.add(
+            WinnerCheck(
+                winner=winner,
+                condition=check.condition,
+                ok=check.ok,
+                reason=check.reason,
+                evidence_json=json.dumps(check.values, default=str),
+                checked_by=actor.name,
+                checked_at=now,
+            )
+        )
+    db.session.add(
+        WinnerCheck(
+            winner=winner,
+            condition="manual",
+            ok=manual_ok,
+            note=manual_note,
+            checked_by=actor.name,
+            checked_at=now,
+        )
+    )
+    failed = [c for c in checks if not c.ok]
+    if failed or not manual_ok:
+        winner.outcome = failed[0].condition if failed else "manual"
+        winner.outcome_note = manual_note
+        _move(winner, W.DISQUALIFIED, "disqualified", actor, note=manual_note,
+              details={"condition": winner.outcome}, now=now)  # fmt: skip
+        return winner
+    _move(winner, W.VERIFIED, "verified", actor, note=manual_note, now=now)
+    if winner.answered_on is not None:  # the winner got in touch while it was checked
+        _move(winner, W.CONTACTED, "contacted", actor,
+              details={"answered_on": winner.answered_on}, now=now)  # fmt: skip
+    return winner
+
+
+def record_contact(winner: Winner, *, on: date, channel: str, answered: bool, note: str = "",
+                   actor: Any = None, now: datetime | None = None) -> ContactAttempt:  # fmt: skip
+    """One attempt to reach the winner; its answer closes the contact step (rule 9)."""
+    actor, now = as_actor(actor), now or utcnow()
+    if winner.status not in (W.DRAWN, W.VERIFIED) or winner.answered_on is not None:
+        raise WinnerRefused("contact-closed", status=winner.status)
+    if channel not in ContactAttempt.CHANNELS:
+        raise WinnerRefused("bad-channel")
+    if on < winner.drawn_on or on > local_today(now):
+        raise WinnerRefused("bad-date", start=winner.drawn_on, end=local_today(now))
+    if answered and on > winner.contact_due:
+        raise WinnerRefused("answer-too-late", deadline=winner.contact_due)
+    attempt = ContactAttempt(
+        winner=winner,
+        on=on,
+        channel=channel,
+        answered=answered,
+        note=note.strip(),
+        recorded_by=actor.name,
+        recorded_at=now,
+    )
+    db.session.add(attempt)
+    details = {"on": on, "channel": channel, "answered": answered}
+    if answered:
+        winner.answered_on = on
+        if winner.status == W.VERIFIED:
+            _move(winner, W.CONTACTED, "contacted", actor, note=note, details=details, now=now)
+            return attempt
+    _event(winner, "contact_attempt", actor, note=note, details=details, now=now)
+    return attempt
+
+
+def mark_no_response(winner: Winner, *, actor: Any = None, note: str = "",
+                     now: datetime | None = None) -> Winner:  # fmt: skip
+    """Rule 9: ten days have passed with no word from the winner."""
+    actor, now = as_actor(actor), now or utcnow()
+    if winner.status == W.VERIFIED and local_today(now) <= winner.contact_due:
+        raise WinnerRefused("contact-not-due", deadline=winner.contact_due)
+    winner.outcome, winner.outcome_note = "no-response", note.strip()
+    _move(winner, W.NO_RESPONSE, "no_response", actor, note=note,
+          details={"deadline": winner.contact_due}, now=now)  # fmt: skip
+    return winner
+
+
+def mark_act_issued(winner: Winner, *, actor: Any = None, details: dict | None = None,
+                    now: datetime | None = None) -> Winner:  # fmt: skip
+    """The acceptance-transfer act has been issued to the winner (rule 10)."""
+    _move(winner, W.ACT_ISSUED, "act_issued", as_actor(actor), details=details, now=now)
+    return winner
+
+
+def mark_act_signed(winner: Winner, *, actor: Any = None, details: dict | None = None,
+                    now: datetime | None = None) -> Winner:  # fmt: skip
+    """The act has been signed, by EDS or by hand (rules 10 and 11)."""
+    _move(winner, W.ACT_SIGNED, "act_signed", as_actor(actor), details=details, now=now)
+    return winner
+
+
+def forfeit(winner: Winner, reason: str, *, note: str = "", actor: Any = None,
+            now: datetime | None = None) -> Winner:  # fmt: skip
+    """Rule 12: no identity document, or the act refused: the prize is lost."""
+    if reason not in FORFEIT_REASONS:
+        raise WinnerRefused("bad-forfeit-reason")
+    if not note.strip():
+        raise WinnerRefused("note-required")
+    winner.outcome, winner.outcome_note = reason, note.strip()
+    _move(winner, W.FORFEITED, "forfeited", as_actor(actor), note=note,
+          details={"reason": reason}, now=now)  # fmt: skip
+    return winner
+
+
+def deliver(winner: Winner, *, method: str, on: date, office: str = "", staff: str = "",
+            note: str = "", actor: Any = None, now: datetime | None = None) -> Winner:  # fmt: skip
+    """Rule 13: the certificate handed over, by e-mail or at a B2B sales office."""
+    now = now or utcnow()
+    if method not in DELIVERY_METHODS:
+        raise WinnerRefused("bad-delivery-method")
+    if method == W.OFFICE and not (office.strip() and staff.strip()):
+        raise WinnerRefused("office-required")
+    if on < winner.drawn_on or on > local_today(now):
+        raise WinnerRefused("bad-date", start=winner.drawn_on, end=local_today(now))
+    if not may(winner, W.DELIVERED):
+        raise WinnerRefused("not-allowed", status=winner.status, to=W.DELIVERED)
+    winner.delivery_method, winner.delivered_on = method, on
+    winner.delivery_office = office.strip() if method == W.OFFICE else ""
+    winner.delivery_staff = staff.strip() if method == W.OFFICE else ""
+    winner.delivery_note = note.strip()
+    _move(winner, W.DELIVERED, "delivered", as_actor(actor), note=note,
+          details={"method": method, "on": on, "office": winner.delivery_office}, now=now)  # fmt: skip
+    return winner
+
+
+def publish(winner: Winner, titles: dict[str, str], bodies: dict[str, str], *,
+            actor: Any = None, now: datetime | None = None) -> Announcement:  # fmt: skip
+    """Rule 7: put a verified winner on the month's page and announce it on the news page.
+
+    ``titles`` and ``bodies`` are the announcement in each language (the caller words
+    them, see ``portal.messages.winner_announcement``).
+    """
+    actor, now = as_actor(actor), now or utcnow()
+    if winner.status not in PUBLISHABLE:
+        raise WinnerRefused("not-verified", status=winner.status)
+    if winner.published_at is not None:
+        raise WinnerRefused("already-published")
+    announcement = Announcement(
+        campaign_id=winner.period.campaign_id,
+        kind=Announcement.KIND_WINNER,
+        title_kk=titles["kk"],
+        title_ru=titles["ru"],
+        body_kk=bodies["kk"],
+        body_ru=bodies["ru"],
+        published_at=now,
+    )
+    db.session.add(announcement)
+    db.session.flush()
+    winner.published_at, winner.announcement_id = now, announcement.id
+    _event(winner, "published", actor, details={"announcement": announcement.id}, now=now)
+    return announcement
+
+
+def check_photo_allowed(winner: Winner) -> None:
+    """Raise ``WinnerRefused`` unless a photo may be added now (delivered and published)."""
+    if winner.status not in (W.DELIVERED, W.PUBLISHED):
+        raise WinnerRefused("not-delivered", status=winner.status)
+    if winner.published_at is None:
+        raise WinnerRefused("not-published")
+
+
+def set_photo(winner: Winner, stored_path: str, sha256: str, mime_type: str, *,
+              actor: Any = None, now: datetime | None = None) -> Winner:  # fmt: skip
+    """Rules 10 and 17: the photo with the certificate, once delivered; it completes publication.
+
+    A later photo replaces the one shown; the earlier file stays where it is and its
+    digest stays in the history.
+    """
+    actor, now = as_actor(actor), now or utcnow()
+    check_photo_allowed(winner)
+    details = {"sha256": sha256, "replaces": winner.photo_sha256 or None}
+    winner.photo_path, winner.photo_sha256, winner.photo_type = stored_path, sha256, mime_type
+    if winner.status == W.DELIVERED:
+        _move(winner, W.PUBLISHED, "photo_published", actor, details=details, now=now)
+    else:
+        _event(winner, "photo_replaced", actor, details=details, now=now)
+    return winner
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def winners_of_draw(draw: Draw) -> list[Winner]:
+    return list(db.session.scalars(sa.select(Winner).filter_by(draw_id=draw.id).order_by(W.id)))
+
+
+def winners_of_period(period: ReportingPeriod) -> list[Winner]:
+    """Every winner of the month, the earliest draw first."""
+    return list(db.session.scalars(sa.select(Winner).filter_by(period_id=period.id).order_by(W.id)))
+
+
+def standing(period: ReportingPeriod) -> list[Winner]:
+    """The month's winners that have not fallen away, in draw order."""
+    return [w for w in winners_of_period(period) if w.status not in ELIMINATED]
+
+
+def published(period: ReportingPeriod) -> list[Winner]:
+    """What the public month page shows: published winners that still stand."""
+    return [w for w in standing(period) if w.published_at is not None]
+
+
+def being_verified(period: ReportingPeriod) -> bool:
+    """Whether the month has a winner drawn and not yet checked."""
+    return any(w.status == W.DRAWN for w in winners_of_period(period))
+
+
+def awaiting_redraw(period: ReportingPeriod) -> list[Winner]:
+    """Winners who fell away and whose draw has not been replaced yet."""
+    return [
+        w
+        for w in winners_of_period(period)
+        if w.status in ELIMINATED and w.draw.replaced_by is None
+    ]
+
+
+def photo_folder():
+    """Where winners' photos are kept: under the upload folder, never under ``static/``."""
+    from portal.services.uploads import upload_folder
+
+    return upload_folder() / "photos"

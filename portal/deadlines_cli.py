@@ -1,0 +1,99 @@
+"""``flask --app wsgi deadlines``: what is due, for cron; ``--notify`` mails it once per item."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+
+@click.command("deadlines")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Count from this day instead of today in Kazakhstan (YYYY-MM-DD).",
+)
+@click.option("--notify", is_flag=True, help="Mail the marketing manager each item not mailed yet.")
+@click.option("--lang", type=click.Choice(["kk", "ru"]), default=None, help="Language of the list.")
+@with_appcontext
+def deadlines_command(today: datetime | None, notify: bool, lang: str | None) -> None:
+    """List what is due today, soon and overdue: draws, verifications, contacts, redraws."""
+    from portal.campaign import deadlines
+    from portal.campaign.periods import current_campaign, local_today
+
+    campaign = current_campaign()
+    if campaign is None:
+        raise click.ClickException("no campaign: load one with `flask --app wsgi demo`")
+    day = today.date() if today else local_today()
+    items = deadlines.pending(campaign, day)
+    with force_locale(lang or current_app.config["LANGUAGES"][0]):
+        _print(items, day)
+    if notify:
+        queued = _notify(items)
+        click.echo(f"notices queued: {queued}; {len(items) - queued} already sent before")
+
+
+def _print(items, day: date) -> None:
+    from portal.messages import deadline_state_name, deadline_text
+
+    click.echo(_("Due on %(day)s:", day=day.isoformat()))
+    if not items:
+        click.echo(_("Nothing is due or overdue."))
+    for item in items:
+        click.echo(
+            f"{item.due.isoformat()}  {deadline_state_name(item.state):<12} {deadline_text(item)}"
+        )
+
+
+def _notify(items) -> int:
+    """Queue one mail per item to MARKETING_MANAGER_EMAIL (never twice for the same item), send."""
+    from portal import audit
+    from portal.messages import deadline_state_name, deadline_text
+    from portal.models import StaffUser, db
+    from portal.services.mail import enqueue, send_pending
+
+    to = current_app.config.get("MARKETING_MANAGER_EMAIL")
+    if not to:
+        raise click.ClickException("set MARKETING_MANAGER_EMAIL to send the notices")
+    manager = db.session.scalar(sa.select(StaffUser).filter_by(email=to.lower()))
+    lang = getattr(manager, "language", None) or current_app.config["LANGUAGES"][0]
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    queued = 0
+    with force_locale(lang):
+        for item in items:
+            link = (
+                f"{base}/admin/winners/{item.winner.id}" if item.winner else f"{base}/admin/draws"
+            )
+            text = deadline_text(item)
+            message = enqueue(
+                "deadline",
+                to,
+                lang,
+                _("Ismet.kz promotion: %(what)s", what=text),
+                "\n\n".join(
+                    [
+                        _(
+                            "Due: %(date)s (%(state)s).",
+                            date=item.due.isoformat(),
+                            state=deadline_state_name(item.state),
+                        ),
+                        text,
+                        link,
+                        _("This notice is sent once for each deadline."),
+                    ]
+                ),
+                dedupe_key=f"deadline:{item.key}:{item.due.isoformat()}",
+            )
+            queued += message is not None
+    if queued:
+        audit.record("deadlines.notify", details={"queued": queued}, object_type="outbox",
+                     actor_label="cli")  # fmt: skip
+    db.session.commit()
+    send_pending()
+    return queued

@@ -1,0 +1,144 @@
+"""The demo's winners, each month along another path (issue: winners' life cycle).
+
+- September: verified, in touch, act signed, delivered electronically, published with
+  the photo: the path every winner should take.
+- October: the first winner fails the manual check and is disqualified; the redraw's
+  winner is verified, handed the certificate at a sales office and published.
+- November: the winner is verified but never answers; after ten days it is marked as
+  not responding, and the redraw's winner is verified, answers and is published.
+
+Every step is taken through ``portal.campaign.winners`` at a 2022 moment, so the
+history, the audit trail and the deadlines read as the campaign would have run.
+All names and notes are invented; the photo is drawn here, of nobody.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+from portal.campaign import draws, winners
+from portal.campaign.periods import CAMPAIGN_TZ
+from portal.messages import redraw_reason, winner_announcement
+from portal.models import Winner, db
+from portal.services import uploads
+
+DEMO = winners.Actor(label="demo")
+
+
+def at(year: int, month: int, day: int, hour: int = 10) -> datetime:
+    return datetime(year, month, day, hour, 0, tzinfo=CAMPAIGN_TZ)
+
+
+def _only_winner(draw) -> Winner:
+    (winner,) = winners.winners_of_draw(draw)
+    return winner
+
+
+def _verify(winner: Winner, when: datetime, ok: bool = True, note: str = "") -> None:
+    winners.verify(
+        winner,
+        manual_ok=ok,
+        manual_note=note or "Мемлекеттік тізілімде БСН/ЖСН және атауы сәйкес; дербес шот белсенді.",
+        actor=DEMO,
+        now=when,
+    )
+
+
+def _publish(winner: Winner, when: datetime) -> None:
+    titles, bodies = winner_announcement(winner)
+    winners.publish(winner, titles, bodies, actor=DEMO, now=when)
+
+
+def _redraw(draw, client, standin, when: datetime):
+    standin.clock = lambda: when
+    reason = redraw_reason(_only_winner(draw))
+    return draws.redraw(draw, reason, actor_label="demo", client=client, now=when)
+
+
+def _photo(winner: Winner, when: datetime) -> None:
+    """A drawn picture of a certificate (no person in it), stored as a real upload."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1200, 800), (236, 242, 250))
+    pen = ImageDraw.Draw(image)
+    pen.rounded_rectangle((200, 180, 1000, 620), radius=28, fill=(255, 255, 255),
+                          outline=(0, 102, 204), width=8)  # fmt: skip
+    pen.text((260, 240), "Chocomart", fill=(0, 102, 204), font_size=72)
+    pen.text((260, 380), "200 000 KZT", fill=(30, 30, 30), font_size=96)
+    pen.text((260, 530), f"Ismet.kz  {winner.period.key}", fill=(90, 90, 90), font_size=40)
+    raw = io.BytesIO()
+    image.save(raw, "PNG")
+    photo = uploads.prepare_photo(raw.getvalue())
+    checked = uploads.check(photo, "photo.png", allowed=("png",))
+    stored = uploads.store(photo, checked, winners.photo_folder())
+    winners.set_photo(winner, stored.relative_path, stored.sha256, checked.mime_type,
+                      actor=DEMO, now=when)  # fmt: skip
+
+
+def _to_delivery(winner: Winner, *, contact_on: date, steps: list[datetime], method: str,
+                 office: str = "", staff: str = "") -> None:  # fmt: skip
+    """In touch, act issued and signed, published, delivered, photo: one step a moment."""
+    issued, signed, published, delivered = steps
+    winners.record_contact(winner, on=contact_on, channel="phone", answered=True,
+                           note="Директор қоңырауға жауап берді.", actor=DEMO,
+                           now=issued)  # fmt: skip
+    winners.mark_act_issued(winner, actor=DEMO, details={"note": "demo"}, now=issued)
+    winners.mark_act_signed(winner, actor=DEMO, details={"note": "demo"}, now=signed)
+    _publish(winner, published)
+    winners.deliver(winner, method=method, on=delivered.date(), office=office, staff=staff,
+                    note="Сертификат табысталды.", actor=DEMO, now=delivered)  # fmt: skip
+    _photo(winner, delivered)
+
+
+def september(draw, client, standin) -> list[str]:
+    winner = _only_winner(draw)  # drawn Monday 10 October 2022
+    _verify(winner, at(2022, 10, 11))
+    _to_delivery(
+        winner,
+        contact_on=date(2022, 10, 11),
+        steps=[at(2022, 10, 12), at(2022, 10, 14), at(2022, 10, 14, 15), at(2022, 10, 18)],
+        method=Winner.ELECTRONIC,
+    )
+    db.session.commit()
+    return ["2022-09: winner verified, delivered electronically, published with photo"]
+
+
+def october(draw, client, standin) -> list[str]:
+    first = _only_winner(draw)  # drawn Thursday 10 November 2022
+    _verify(first, at(2022, 11, 11), ok=False,
+            note="Мемлекеттік тізілім бойынша кәсіпкер қызметін 2022 жылғы қазанда тоқтатқан.")  # fmt: skip
+    db.session.commit()
+    second = _only_winner(_redraw(draw, client, standin, at(2022, 11, 11, 15)))
+    _verify(second, at(2022, 11, 14))
+    _to_delivery(
+        second,
+        contact_on=date(2022, 11, 14),
+        steps=[at(2022, 11, 15), at(2022, 11, 21), at(2022, 11, 21, 15), at(2022, 11, 25)],
+        method=Winner.OFFICE,
+        office="B2B сату кеңсесі, Алматы қ., Абай даңғылы, 100",
+        staff="Әсел Нұрланова",
+    )
+    db.session.commit()
+    return ["2022-10: first winner disqualified, redraw, second winner delivered at an office"]
+
+
+def november(draw, client, standin) -> list[str]:
+    first = _only_winner(draw)  # drawn Friday 9 December 2022
+    _verify(first, at(2022, 12, 12))
+    for day, channel in ((12, "phone"), (14, "email"), (16, "sms")):
+        winners.record_contact(first, on=date(2022, 12, day), channel=channel, answered=False,
+                               note="Жауап жоқ.", actor=DEMO, now=at(2022, 12, day, 16))  # fmt: skip
+    winners.mark_no_response(first, note="10 күн ішінде байланысқа шықпады.", actor=DEMO,
+                             now=at(2022, 12, 20))  # fmt: skip
+    db.session.commit()
+    second = _only_winner(_redraw(draw, client, standin, at(2022, 12, 20, 15)))
+    _verify(second, at(2022, 12, 21))
+    winners.record_contact(second, on=date(2022, 12, 21), channel="email", answered=True,
+                           note="Хатқа жауап берді.", actor=DEMO, now=at(2022, 12, 21, 12))  # fmt: skip
+    _publish(second, at(2022, 12, 22))
+    db.session.commit()
+    return ["2022-11: first winner silent for 10 days, redraw, second winner published"]
+
+
+PATHS = {"2022-09": september, "2022-10": october, "2022-11": november}

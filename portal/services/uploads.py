@@ -1,0 +1,449 @@
+"""Uploaded files: checked by their content, stored under random names, read back verified.
+
+Winners upload scans (PDF, JPEG or PNG); staff upload a winner's photo and certificate,
+which are shown publicly only after ``prepare_photo`` has re-encoded them.
+
+- ``check`` decides what a file is from its bytes alone: the magic bytes, then a real
+  parse (pypdf for PDF, Pillow for images). The name the browser sent never decides
+  anything; a renamed executable, HTML page or ZIP is refused as ``not-allowed-type``.
+- The original name is only *displayed*: ``Checked.display_name`` is its last path
+  component with control, format (bidi) and Windows-reserved characters removed. It
+  is never used on disk, so a name such as ``../../etc/passwd.pdf`` cannot lead
+  anywhere; it becomes ``passwd.pdf`` on screen. There is therefore no refusal for a
+  bad name.
+- ``store`` writes under the upload folder (``UPLOAD_FOLDER``, ``<instance>/uploads``,
+  never under ``static/``) in a random name whose extension comes from the kind. It
+  never overwrites: the file is created with ``O_EXCL``. A crash while writing leaves
+  a partial file whose digest does not match, which ``open_stored`` refuses.
+- Refusals are ``UploadRefused`` with a short ``code``; ``portal.upload_messages``
+  words them for the reader.
+
+Known limit: data after the end of an image or PDF (an appended archive) is not
+refused; originals are only ever sent to staff as downloads, and the public sees
+re-encoded photos only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import os
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from flask import current_app
+from PIL import Image, ImageCms, ImageOps
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+KINDS = ("pdf", "jpeg", "png")
+REFUSAL_CODES = (
+    "empty",
+    "too-large",
+    "not-allowed-type",
+    "damaged",
+    "pdf-encrypted",
+    "pdf-active-content",
+    "image-too-large",
+)
+MIME_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
+EXTENSIONS = {"pdf": ".pdf", "jpeg": ".jpg", "png": ".png"}
+# Suffixes of a display name that already agree with the content.
+NAME_SUFFIXES = {"pdf": {".pdf"}, "jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"}, "png": {".png"}}
+MAGIC = (
+    (b"%PDF-", "pdf"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+)
+PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG"}
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# A 600 dpi A4 scan is 35 megapixels, a 50 MP phone photo 50: anything larger is refused
+# before it is decoded (60 MP of RGB is 180 MB of memory).
+MAX_PIXELS = 60_000_000
+# Objects walked in one PDF; a scanned document has a few hundred.
+MAX_PDF_OBJECTS = 100_000
+DISPLAY_NAME_LENGTH = 100
+
+# In a PDF, dictionary keys that carry scripts, attached files or forms run by a viewer.
+PDF_ACTIVE_KEYS = {
+    "/JS",
+    "/JavaScript",
+    "/EmbeddedFiles",
+    "/EF",
+    "/XFA",
+    "/RichMediaContent",
+    "/RichMediaSettings",
+}
+# Action types (``/S``) that run code, open other files or send data; /GoTo and /URI
+# links are harmless and common (scanner apps add them).
+PDF_ACTIVE_ACTIONS = {
+    "/JavaScript",
+    "/Launch",
+    "/ImportData",
+    "/SubmitForm",
+    "/GoToR",
+    "/GoToE",
+    "/RichMediaExecute",
+    "/Rendition",
+    "/Movie",
+    "/Sound",
+}
+PDF_ACTIVE_TYPES = {"/EmbeddedFile", "/RichMedia"}
+PDF_ACTIVE_SUBTYPES = {"/FileAttachment", "/RichMedia", "/Movie", "/Sound", "/Screen", "/3D"}
+# The second guard: the same names in the file's bytes outside streams (where names in
+# the clear live; the object walk also sees those hidden in object streams or #-escaped).
+PDF_ACTIVE_BYTES = re.compile(
+    rb"/(JS|JavaScript|Launch|EmbeddedFiles?|RichMedia\w*|XFA|ImportData|SubmitForm|GoToR|GoToE)"
+    rb"(?=[\s()<>\[\]{}/%]|$)"
+)
+PDF_STREAM = re.compile(rb"\bstream\r?\n.*?\bendstream\b", re.DOTALL)
+
+STORED_NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{32}\.(pdf|jpg|png)")
+TOKEN_BYTES = 16
+FILE_MODE = 0o640
+FOLDER_MODE = 0o750
+WINDOWS_RESERVED = str.maketrans(dict.fromkeys('<>:"|?*', "_"))
+
+
+class UploadRefused(ValueError):
+    """The upload is not accepted; ``code`` says why (``portal.upload_messages`` words it)."""
+
+    def __init__(self, code: str, **details):
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+class StoredFileError(RuntimeError):
+    """A stored file cannot be given back: ``bad-path``, ``missing`` or ``changed``."""
+
+    def __init__(self, code: str, relative_path: str):
+        super().__init__(f"{code}: {relative_path!r}")
+        self.code = code
+        self.relative_path = relative_path
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What an accepted file is, by its content."""
+
+    kind: str  # "pdf", "jpeg" or "png"
+    mime_type: str
+    size: int
+    sha256: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Where a file was stored, relative to the upload folder (POSIX separators)."""
+
+    relative_path: str
+    sha256: str
+    size: int
+
+
+# Checking
+
+
+def check(
+    data: bytes,
+    filename: str,
+    *,
+    allowed: tuple[str, ...] = KINDS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Checked:
+    """Accept ``data`` as one of the ``allowed`` kinds, or raise ``UploadRefused``."""
+    unknown = set(allowed) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown kinds of upload: {sorted(unknown)}")
+    if not data:
+        raise UploadRefused("empty")
+    if len(data) > max_bytes:
+        raise UploadRefused("too-large", limit=max_bytes, size=len(data))
+    kind = sniff(data)
+    if kind not in allowed:
+        raise UploadRefused("not-allowed-type", kind=kind, allowed=tuple(allowed))
+    if kind == "pdf":
+        _check_pdf(data)
+    else:
+        _check_image(data, kind)
+    return Checked(
+        kind=kind,
+        mime_type=MIME_TYPES[kind],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        display_name=display_name(filename, kind),
+    )
+
+
+def sniff(data: bytes) -> str | None:
+    """The kind the magic bytes announce (a PDF must start with its header), or None."""
+    for magic, kind in MAGIC:
+        if data.startswith(magic):
+            return kind
+    return None
+
+
+def display_name(filename: str, kind: str) -> str:
+    """The sent name made safe to show and to offer as a download name, never a path."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(
+        " " if unicodedata.category(ch).startswith("Z") else ch
+        for ch in name
+        if not unicodedata.category(ch).startswith("C")  # control, format (bidi), ...
+    )
+    name = " ".join(name.translate(WINDOWS_RESERVED).split()).strip(" .")
+    stem, dot, suffix = name.rpartition(".")
+    if dot and f".{suffix.lower()}" in NAME_SUFFIXES[kind]:
+        stem, suffix = stem.rstrip(" ."), f".{suffix}"
+    else:
+        stem, suffix = name, EXTENSIONS[kind]
+    stem = stem[: DISPLAY_NAME_LENGTH - len(suffix)].rstrip(" .") or "document"
+    return stem + suffix
+
+
+def _check_pdf(data: bytes) -> None:
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise UploadRefused("pdf-encrypted")
+        if len(reader.pages) == 0:
+            raise UploadRefused("damaged", kind="pdf")
+        feature = _pdf_active_feature(reader)
+    except UploadRefused:
+        raise
+    except Exception:  # pypdf raises many kinds (and RecursionError) for a damaged file
+        raise UploadRefused("damaged", kind="pdf") from None
+    if feature is None:
+        match = PDF_ACTIVE_BYTES.search(PDF_STREAM.sub(b"", data))
+        feature = match and "/" + match.group(1).decode("ascii")
+    if feature:
+        raise UploadRefused("pdf-active-content", feature=feature)
+
+
+def _pdf_active_feature(reader: PdfReader) -> str | None:
+    """The first key, action or type of active content found in the PDF, if any."""
+    for dictionary in _pdf_dictionaries(reader):
+        for key in dictionary:
+            if key in PDF_ACTIVE_KEYS:
+                return key
+        for key, names in (
+            ("/S", PDF_ACTIVE_ACTIONS),
+            ("/Type", PDF_ACTIVE_TYPES),
+            ("/Subtype", PDF_ACTIVE_SUBTYPES),
+        ):
+            name = _name(dictionary, key)
+            if name in names:
+                return name
+    return None
+
+
+def _name(dictionary: DictionaryObject, key: str) -> str | None:
+    """The value of ``key`` if it is a name (pypdf's names are ``str``)."""
+    value = dict.get(dictionary, key)
+    if isinstance(value, IndirectObject):
+        value = value.get_object()
+    return str(value) if isinstance(value, str) else None
+
+
+def _pdf_dictionaries(reader: PdfReader) -> Iterator[DictionaryObject]:
+    """Every dictionary (streams included) reachable from the trailer or listed in the
+    cross-reference table, each object once, without decoding any content stream."""
+    pending: list = [reader.trailer]
+    for generation, numbers in reader.xref.items():
+        pending.extend(IndirectObject(number, generation, reader) for number in numbers)
+    pending.extend(IndirectObject(number, 0, reader) for number in reader.xref_objStm)
+    seen: set[tuple[int, int]] = set()
+    walked = 0
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        walked += 1
+        if walked > MAX_PDF_OBJECTS:
+            raise ValueError("too many objects in the PDF")
+        if isinstance(item, DictionaryObject):
+            yield item
+            pending.extend(dict.values(item))
+        elif isinstance(item, ArrayObject):
+            pending.extend(list.__iter__(item))
+
+
+def _check_image(data: bytes, kind: str) -> None:
+    """Decode the image in full (so a truncated file is refused), its pixels bounded."""
+    formats = [PIL_FORMATS[kind]]
+    try:
+        with Image.open(io.BytesIO(data), formats=formats) as probe:
+            _check_pixels(probe)
+            probe.verify()
+        with Image.open(io.BytesIO(data), formats=formats) as image:
+            image.load()
+    except UploadRefused:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own limits (its warning is an error where warnings are errors)
+        raise UploadRefused("image-too-large", pixels=None, limit=MAX_PIXELS) from None
+    except Exception:  # Pillow raises OSError, SyntaxError, ValueError... for bad data
+        raise UploadRefused("damaged", kind=kind) from None
+
+
+def _check_pixels(image: Image.Image) -> None:
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise UploadRefused("image-too-large", pixels=width * height, limit=MAX_PIXELS)
+
+
+# Storage
+
+
+def upload_folder() -> Path:
+    """The configured upload folder of the current app; never inside its static files."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"]).resolve()
+    static = Path(current_app.static_folder or current_app.root_path).resolve()
+    if folder.is_relative_to(static):
+        raise RuntimeError(f"UPLOAD_FOLDER must not be inside the static files: {folder}")
+    return folder
+
+
+def store(data: bytes, checked: Checked, folder: Path) -> Stored:
+    """Write ``data`` (as accepted by ``check``) under a new random name in ``folder``.
+
+    The name is ``<2 hex>/<32 hex><extension of the kind>``; the file is created with
+    ``O_EXCL`` (an existing file raises ``FileExistsError``, it is never overwritten),
+    synced to disk with its directory, and has mode 0640.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != checked.sha256 or len(data) != checked.size:
+        raise ValueError("the data is not the data that was checked")
+    token = secrets.token_hex(TOKEN_BYTES)
+    relative = PurePosixPath(token[:2], token + EXTENSIONS[checked.kind])
+    folder = Path(folder)
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    directory = folder / relative.parent
+    directory.mkdir(mode=FOLDER_MODE, exist_ok=True)
+    path = folder / relative
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    descriptor = os.open(path, flags, FILE_MODE)
+    try:
+        os.fchmod(descriptor, FILE_MODE)  # whatever the umask
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        os.fsync(descriptor)
+    except BaseException:
+        os.close(descriptor)
+        path.unlink(missing_ok=True)
+        raise
+    os.close(descriptor)
+    _fsync_directory(directory)
+    return Stored(relative_path=str(relative), sha256=digest, size=len(data))
+
+
+def open_stored(folder: Path, relative_path: str, expected_sha256: str) -> bytes:
+    """The stored file's bytes, or ``StoredFileError`` if its digest is not the expected."""
+    path = _stored_path(folder, relative_path)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+    except FileNotFoundError:
+        raise StoredFileError("missing", relative_path) from None
+    with os.fdopen(descriptor, "rb") as handle:
+        data = handle.read()
+    if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), expected_sha256.lower()):
+        raise StoredFileError("changed", relative_path)
+    return data
+
+
+def remove_stored(folder: Path, relative_path: str) -> None:
+    """Delete a file just stored, to roll back a transaction that failed after ``store``.
+
+    Stored files are records; nothing else should delete them.
+    """
+    _stored_path(folder, relative_path).unlink(missing_ok=True)
+
+
+def _stored_path(folder: Path, relative_path: str) -> Path:
+    """The file of a relative path that ``store`` could have made; anything else refused."""
+    if not isinstance(relative_path, str) or not STORED_NAME.fullmatch(relative_path):
+        raise StoredFileError("bad-path", relative_path)
+    directory, name = relative_path.split("/")
+    if not name.startswith(directory):
+        raise StoredFileError("bad-path", relative_path)
+    folder = Path(folder).resolve()
+    path = (folder / directory / name).resolve()
+    if not path.is_relative_to(folder):  # a symbolic link in the folder
+        raise StoredFileError("bad-path", relative_path)
+    return path
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # not possible everywhere (Windows)
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+# Public photos
+
+
+def prepare_photo(
+    data: bytes, *, max_side: int = 1600, max_bytes: int = DEFAULT_MAX_BYTES
+) -> bytes:
+    """A JPEG or PNG fit for the public site: upright, at most ``max_side`` pixels on its
+    longer side, in sRGB, without any metadata (EXIF with GPS, XMP, ICC, text chunks,
+    comments), re-encoded in its own format. Raises ``UploadRefused`` as ``check`` does.
+
+    An embedded colour profile is applied (converted to sRGB) and then dropped.
+    """
+    if max_side < 1:
+        raise ValueError("max_side must be positive")
+    checked = check(data, "", allowed=("jpeg", "png"), max_bytes=max_bytes)
+    with Image.open(io.BytesIO(data), formats=[PIL_FORMATS[checked.kind]]) as image:
+        image.draft(image.mode, (max_side, max_side))  # JPEG: decode at a smaller scale
+        upright = ImageOps.exif_transpose(image)
+        icc = image.info.get("icc_profile")
+    upright = _to_srgb(upright, icc, keep_alpha=checked.kind == "png")
+    upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    # A new image from the bare pixels: nothing of the original's info can be saved.
+    clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
+    output = io.BytesIO()
+    if checked.kind == "jpeg":
+        clean.save(output, "JPEG", quality=85, optimize=True, progressive=True)
+    else:
+        clean.save(output, "PNG", optimize=True)
+    return output.getvalue()
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None, *, keep_alpha: bool) -> Image.Image:
+    """RGB (RGBA where a PNG has transparency; L stays L), through the profile if any."""
+    has_alpha = keep_alpha and (image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info)
+    target = "RGBA" if has_alpha else ("L" if image.mode in ("L", "1") and not icc else "RGB")
+    if icc and image.mode in ("RGB", "CMYK", "L") and target == "RGB":
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.profileToProfile(
+                image, source, ImageCms.createProfile("sRGB"), outputMode="RGB"
+            )
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass  # a broken profile: the pixels are taken as sRGB
+    return image.convert(target)
