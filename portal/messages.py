@@ -243,13 +243,16 @@ def winner_outcome_name(outcome: str) -> str:
 
 
 def redraw_reason(winner) -> str:
-    """The reason offered to the commission for the redraw after ``winner`` fell away."""
-    text = _(
+    """The reason offered to the commission for the redraw after ``winner`` fell away.
+
+    It goes to the public record, so it names the rule, not the staff's notes (which
+    may speak of the company's affairs): the commission may add to it.
+    """
+    return _(
         "The winner drawn in draw No. %(draw)s fell away: %(outcome)s.",
         draw=winner.draw_id,
         outcome=winner_outcome_name(winner.outcome),
     )
-    return f"{text} {winner.outcome_note}".strip()
 
 
 def contact_channel_name(channel: str) -> str:

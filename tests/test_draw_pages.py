@@ -171,7 +171,8 @@ def test_winners_pages_show_the_draw_pending_verification(app, client, demo, sta
     draw_id, _ = make_draw(app, demo)
     for lang in ("kk", "ru"):
         text = page_text(client.get(f"/{lang}/winners/2022-09"))
-        assert translated(lang, "Drawn, verification pending") in text
+        assert translated(lang, "Winner being verified") in text
+        assert "Company 1" not in text  # not published before the check
         assert f"/{lang}/draws/{draw_id}" in text
         assert f"/{lang}/draws/{draw_id}" in page_text(client.get(f"/{lang}/winners"))
 

@@ -1,0 +1,463 @@
+"""A winner's life cycle on the real 2022 calendar: every step, every forbidden one, the deadlines."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from portal.campaign import deadlines, draws, winners, workdays
+from portal.campaign.periods import CAMPAIGN_TZ
+from portal.models import Activity, Announcement, AuditEntry, CalendarDay, Winner, WinnerEvent, db
+from tests.conftest import csrf_from
+from tests.test_draws import COMMISSION, september  # noqa: F401  (a fixture)
+
+W = Winner
+FRIDAY_21_OCTOBER = datetime(2022, 10, 21, 11, 0, tzinfo=CAMPAIGN_TZ)
+
+
+def at(month: int, day: int, hour: int = 12) -> datetime:
+    return datetime(2022, month, day, hour, 0, tzinfo=CAMPAIGN_TZ)
+
+
+def draw_on(period, when: datetime = FRIDAY_21_OCTOBER):
+    return draws.conduct(
+        draws.prepare(period),
+        commission=COMMISSION,
+        place="Almaty",
+        late_reason="test",
+        fallback_reason="no random.org in this test",
+        now=when,
+    )
+
+
+@pytest.fixture
+def drawn(september):  # noqa: F811
+    """September's draw on Friday 21 October 2022 and its one winner."""
+    draw = draw_on(september)
+    (winner,) = winners.winners_of_draw(draw)
+    return winner
+
+
+MONDAY_24_OCTOBER = at(10, 24)
+
+
+def verified(winner: Winner, when: datetime = MONDAY_24_OCTOBER) -> Winner:
+    return winners.verify(winner, manual_ok=True, manual_note="register checked", now=when)
+
+
+# --- the working-day calendar -------------------------------------------------------
+
+
+def test_the_2022_calendar_counts_the_moved_days(ctx):
+    # Saturday 22 October 2022 was worked; Monday 24 (moved) and Tuesday 25 (Republic Day) were not
+    assert workdays.is_working_day(date(2022, 10, 22))
+    assert not workdays.is_working_day(date(2022, 10, 24))
+    assert not workdays.is_working_day(date(2022, 10, 25))
+    assert not workdays.is_working_day(date(2022, 10, 23))
+    assert workdays.verification_due(date(2022, 10, 21)) == date(2022, 10, 26)  # Wednesday
+    assert workdays.contact_due(date(2022, 10, 21)) == date(2022, 10, 31)
+    assert workdays.verification_due(date(2022, 10, 10)) == date(2022, 10, 12)
+    # Independence Day, Friday 16 December 2022, then a weekend
+    assert workdays.verification_due(date(2022, 12, 15)) == date(2022, 12, 20)
+    assert [d for d, _ in workdays.days_off(date(2022, 10, 1), date(2022, 10, 31))] == [
+        date(2022, 10, 24),
+        date(2022, 10, 25),
+    ]
+
+
+def test_staff_decrees_win_over_the_package(ctx):
+    db.session.add(CalendarDay(day=date(2022, 10, 26), working=False, note="decree"))
+    db.session.add(CalendarDay(day=date(2022, 10, 22), working=False, note="decree"))
+    db.session.flush()
+    assert workdays.verification_due(date(2022, 10, 21)) == date(2022, 10, 28)
+    db.session.add(CalendarDay(day=date(2022, 10, 23), working=True, note="decree"))
+    db.session.flush()
+    assert workdays.verification_due(date(2022, 10, 21)) == date(2022, 10, 27)
+
+
+def test_a_draw_starts_its_winner_with_the_deadlines(drawn):
+    assert drawn.status == W.DRAWN
+    assert drawn.drawn_on == date(2022, 10, 21)
+    assert drawn.verification_due == date(2022, 10, 26)
+    assert drawn.contact_due == date(2022, 10, 31)
+    assert [e.action for e in drawn.events] == ["drawn"]
+
+
+# --- the transitions ----------------------------------------------------------------
+
+ALLOWED = {(s, t) for s, targets in winners.TRANSITIONS.items() for t in targets}
+
+
+def test_only_the_listed_steps_are_taken(drawn):
+    """All 100 pairs of statuses: the 10 listed steps are taken, every other one refused."""
+    taken = set()
+    for source in winners.STATUSES:
+        for target in winners.STATUSES:
+            drawn.status = source
+            try:
+                winners._move(drawn, target, "test", winners.Actor(label="t"))
+            except winners.WinnerRefused as refused:
+                assert refused.code == "not-allowed" and drawn.status == source
+            else:
+                assert drawn.status == target
+                assert (drawn.events[-1].from_status, drawn.events[-1].to_status) == (
+                    source,
+                    target,
+                )
+                taken.add((source, target))
+    assert taken == ALLOWED and len(ALLOWED) == 10
+
+
+def test_every_status_is_reachable_and_every_end_is_final():
+    reachable, todo = {W.DRAWN}, [W.DRAWN]
+    while todo:
+        for nxt in winners.TRANSITIONS.get(todo.pop(), ()):
+            if nxt not in reachable:
+                reachable.add(nxt)
+                todo.append(nxt)
+    assert reachable == set(winners.STATUSES)
+    assert all(status not in winners.TRANSITIONS for status in winners.ELIMINATED)
+    assert W.PUBLISHED not in winners.TRANSITIONS
+
+
+# --- verification -------------------------------------------------------------------
+
+
+def test_verification_rechecks_the_five_conditions_and_records_who(drawn):
+    verified(drawn)
+    assert drawn.status == W.VERIFIED
+    conditions = [c.condition for c in drawn.checks]
+    assert conditions == ["app", "ekassa", "paid", "receipts", "legal_form", "manual"]
+    assert all(c.ok for c in drawn.checks)
+    assert drawn.checks[-1].note == "register checked"
+
+
+def test_a_condition_failing_on_the_stored_evidence_disqualifies(drawn):
+    activity = db.session.scalar(
+        sa.select(Activity).filter_by(
+            period_id=drawn.period_id, participant_id=drawn.participant_id
+        )
+    )
+    activity.receipts_in_period = 1  # the month's data says fewer than 5 receipts
+    winners.verify(drawn, manual_ok=True, manual_note="looked fine", now=at(10, 24))
+    assert drawn.status == W.DISQUALIFIED and drawn.outcome == "receipts"
+    assert [c.ok for c in drawn.checks if c.condition == "receipts"] == [False]
+
+
+def test_failed_manual_checks_disqualify_and_a_note_is_required(drawn):
+    with pytest.raises(winners.WinnerRefused) as refused:
+        winners.verify(drawn, manual_ok=True, manual_note="   ")
+    assert refused.value.code == "note-required" and drawn.status == W.DRAWN
+    winners.verify(drawn, manual_ok=False, manual_note="company closed", now=at(10, 24))
+    assert (drawn.status, drawn.outcome, drawn.outcome_note) == (
+        W.DISQUALIFIED,
+        "manual",
+        "company closed",
+    )
+    with pytest.raises(winners.WinnerRefused):
+        verified(drawn)
+
+
+# --- contact ------------------------------------------------------------------------
+
+
+def test_an_answer_closes_the_contact_step(drawn):
+    verified(drawn)
+    winners.record_contact(drawn, on=date(2022, 10, 24), channel="phone", answered=False,
+                           now=at(10, 24))  # fmt: skip
+    assert drawn.status == W.VERIFIED
+    winners.record_contact(drawn, on=date(2022, 10, 27), channel="email", answered=True,
+                           note="replied", now=at(10, 27))  # fmt: skip
+    assert drawn.status == W.CONTACTED and drawn.answered_on == date(2022, 10, 27)
+    assert [(c.channel, c.answered) for c in drawn.contacts] == [("phone", False), ("email", True)]
+    with pytest.raises(winners.WinnerRefused) as refused:
+        winners.record_contact(drawn, on=date(2022, 10, 28), channel="phone", answered=True)
+    assert refused.value.code == "contact-closed"
+
+
+def test_an_answer_during_verification_counts_once_verified(drawn):
+    winners.record_contact(drawn, on=date(2022, 10, 21), channel="phone", answered=True,
+                           now=at(10, 21, 15))  # fmt: skip
+    assert drawn.status == W.DRAWN
+    verified(drawn)
+    assert drawn.status == W.CONTACTED
+    assert [e.to_status for e in drawn.events][-2:] == [W.VERIFIED, W.CONTACTED]
+
+
+@pytest.mark.parametrize(
+    ("on", "channel", "answered", "code"),
+    [
+        (date(2022, 10, 20), "phone", False, "bad-date"),  # before the draw
+        (date(2022, 11, 2), "phone", False, "bad-date"),  # after "today"
+        (date(2022, 10, 24), "pigeon", False, "bad-channel"),
+        (date(2022, 11, 1), "phone", True, "answer-too-late"),  # contact was due 31 October
+    ],
+)
+def test_contact_attempts_are_checked(drawn, on, channel, answered, code):
+    verified(drawn)
+    with pytest.raises(winners.WinnerRefused) as refused:
+        winners.record_contact(drawn, on=on, channel=channel, answered=answered, now=at(11, 1))
+    assert refused.value.code == code and drawn.contacts == []
+
+
+def test_no_response_only_after_the_tenth_day(drawn):
+    verified(drawn)
+    with pytest.raises(winners.WinnerRefused) as refused:
+        winners.mark_no_response(drawn, now=at(10, 31, 23))
+    assert refused.value.code == "contact-not-due" and drawn.status == W.VERIFIED
+    winners.mark_no_response(drawn, note="three calls", now=at(11, 1, 9))
+    assert (drawn.status, drawn.outcome) == (W.NO_RESPONSE, "no-response")
+
+
+# --- act, forfeit, delivery, publication --------------------------------------------
+
+
+def contacted(winner: Winner) -> Winner:
+    verified(winner)
+    winners.record_contact(winner, on=date(2022, 10, 24), channel="phone", answered=True,
+                           now=at(10, 24))  # fmt: skip
+    return winner
+
+
+@pytest.mark.parametrize("reason", winners.FORFEIT_REASONS)
+def test_forfeit_for_the_reasons_of_rule_12(drawn, reason):
+    contacted(drawn)
+    with pytest.raises(winners.WinnerRefused) as refused:
+        winners.forfeit(drawn, "changed-mind", note="x")
+    assert refused.value.code == "bad-forfeit-reason"
+    winners.mark_act_issued(drawn, now=at(10, 26))
+    winners.forfeit(drawn, reason, note="no ID card", now=at(10, 27))
+    assert (drawn.status, drawn.outcome) == (W.FORFEITED, reason)
+
+
+def test_delivery_by_rule_13_only(drawn):
+    contacted(drawn)
+    with pytest.raises(winners.WinnerRefused):  # act not signed yet
+        winners.deliver(drawn, method=W.ELECTRONIC, on=date(2022, 10, 28), now=at(10, 28))
+    winners.mark_act_issued(drawn, now=at(10, 26))
+    winners.mark_act_signed(drawn, now=at(10, 27))
+    for method, office, staff, code in [
+        ("cash", "", "", "bad-delivery-method"),  # rule 15
+        (W.OFFICE, "Almaty office", "", "office-required"),
+    ]:
+        with pytest.raises(winners.WinnerRefused) as refused:
+            winners.deliver(drawn, method=method, on=date(2022, 10, 28), office=office,
+                            staff=staff, now=at(10, 28))  # fmt: skip
+        assert refused.value.code == code and drawn.status == W.ACT_SIGNED
+    winners.deliver(drawn, method=W.OFFICE, on=date(2022, 10, 28), office="Almaty, Abay 100",
+                    staff="A. Nurlanova", now=at(10, 28))  # fmt: skip
+    assert (drawn.status, drawn.delivery_office) == (W.DELIVERED, "Almaty, Abay 100")
+
+
+def test_publication_announces_the_winner_without_personal_data(app, drawn):
+    from portal.messages import winner_announcement
+
+    with pytest.raises(winners.WinnerRefused) as refused:
+        winners.publish(drawn, {"kk": "t", "ru": "t"}, {"kk": "b", "ru": "b"})
+    assert refused.value.code == "not-verified"
+    verified(drawn)
+    with app.test_request_context("/ru/"):
+        titles, bodies = winner_announcement(drawn)
+    announcement = winners.publish(drawn, titles, bodies, now=at(10, 25))
+    assert announcement.kind == Announcement.KIND_WINNER and drawn.published_at is not None
+    participant = drawn.participant
+    for text in (bodies["kk"], bodies["ru"]):
+        assert participant.company_name in text and participant.account_masked in text
+        assert participant.account_number not in text and participant.bin_iin not in text
+        assert f"/draws/{drawn.draw_id}" in text
+    with pytest.raises(winners.WinnerRefused) as refused:
+        winners.publish(drawn, titles, bodies)
+    assert refused.value.code == "already-published"
+
+
+def test_every_step_is_in_the_audit_trail(drawn):
+    contacted(drawn)
+    actions = db.session.scalars(
+        sa.select(AuditEntry.action).filter_by(object_type="Winner", object_id=str(drawn.id))
+    ).all()
+    assert actions == ["winner.drawn", "winner.verified", "winner.contacted"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WinnerEvent)) == 3
+
+
+# --- redraws ------------------------------------------------------------------------
+
+
+def test_a_fallen_winner_leads_to_a_redraw_with_fresh_deadlines(drawn):
+    from portal.messages import redraw_reason, winner_outcome_name
+
+    winners.verify(drawn, manual_ok=False, manual_note="company closed", now=at(10, 24))
+    db.session.commit()
+    item = deadlines.pending(drawn.period.campaign, date(2022, 10, 24))
+    assert [(i.kind, i.winner.id) for i in item] == [("redraw", drawn.id)]
+    reason = redraw_reason(drawn)
+    new = draws.redraw(drawn.draw, reason, fallback_reason="test", now=at(10, 25, 10))
+    (second,) = winners.winners_of_draw(new)
+    assert second.participant_id != drawn.participant_id and second.status == W.DRAWN
+    assert (second.drawn_on, second.verification_due, second.contact_due) == (
+        date(2022, 10, 25),
+        date(2022, 10, 27),
+        date(2022, 11, 4),
+    )
+    assert new.reason == reason and str(drawn.draw_id) in reason
+    assert winner_outcome_name("manual") in reason
+    assert "company closed" not in reason  # staff notes stay off the public record
+    assert drawn.status == W.DISQUALIFIED  # the history stays
+    assert winners.standing(drawn.period) == [second]
+
+
+# --- deadlines ----------------------------------------------------------------------
+
+
+def test_deadlines_on_the_2022_calendar(drawn):
+    campaign = drawn.period.campaign
+    kinds = lambda today: [(i.kind, i.state, i.due) for i in deadlines.pending(campaign, today)]  # noqa: E731
+    october = next(p for p in campaign.periods if p.key == "2022-10")
+    assert kinds(date(2022, 10, 24)) == [
+        ("verification", "soon", date(2022, 10, 26)),
+    ]
+    assert kinds(date(2022, 10, 26)) == [("verification", "today", date(2022, 10, 26))]
+    assert kinds(date(2022, 10, 28)) == [
+        ("verification", "overdue", date(2022, 10, 26)),
+        ("contact", "soon", date(2022, 10, 31)),
+    ]
+    # December: October's draw (due 20 November) is overdue too
+    assert ("draw", "overdue", october.draw_deadline) in kinds(date(2022, 12, 1))
+    verified(drawn, at(10, 25))
+    assert kinds(date(2022, 10, 31)) == [("contact", "today", date(2022, 10, 31))]
+
+
+def client_page(app, auth, path: str) -> str:
+    import html
+
+    return html.unescape(auth.client.get(path).get_data(as_text=True))
+
+
+def test_deadlines_command_and_dashboard_agree_and_notify_once(app, drawn, runner, auth):
+    from tests.test_mail import smtp_server
+
+    db.session.commit()
+    app.config["MARKETING_MANAGER_EMAIL"] = "manager@ismet.kz"
+    result = runner.invoke(args=["deadlines", "--today", "2022-10-28", "--lang", "ru"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("2022-")]
+    assert len(lines) == 2 and "2022-10-26" in lines[0] and "2022-10-31" in lines[1]
+    with smtp_server(app) as smtpd:
+        first = runner.invoke(args=["deadlines", "--today", "2022-10-28", "--notify"])
+        again = runner.invoke(args=["deadlines", "--today", "2022-10-29", "--notify"])
+    assert first.exit_code == 0 and "notices queued: 2" in first.output, first.output
+    assert again.exit_code == 0 and "notices queued: 0" in again.output
+    assert len(smtpd.received) == 2
+    assert {m.rcpt_tos[0] for m in smtpd.received} == {"manager@ismet.kz"}
+    # the dashboard lists exactly what the command prints, today
+    auth.login("marketing")
+    page = client_page(app, auth, "/admin/")
+    lang = re.search(r'<html lang="(\w+)"', page).group(1)
+    now = runner.invoke(args=["deadlines", "--lang", lang])
+    printed = [
+        line[12:] for line in now.output.splitlines() if re.match(r"\d{4}-\d\d-\d\d  ", line)
+    ]
+    assert len(printed) >= 3  # the verification, the contact, and the draws of later months
+    listed = re.findall(
+        r'<li class="state-[^"]+"><span class="badge[^"]*">([^<]+)</span>\s*<a [^>]+>([^<]+)</a>',
+        page,
+    )
+    assert [f"{state:<12} {text.strip()}" for state, text in listed] == printed
+
+
+def png(size=(40, 30), exif_gps: bool = False, fmt: str = "PNG") -> bytes:
+    image = Image.new("RGB", size, (10, 120, 200))
+    out = io.BytesIO()
+    if exif_gps:
+        exif = Image.Exif()
+        exif[0x8825] = {1: "N", 2: (43.0, 15.0, 0.0)}
+        exif[0x010F] = "SecretCam"
+        image.save(out, fmt, exif=exif)
+    else:
+        image.save(out, fmt)
+    return out.getvalue()
+
+
+def test_the_public_month_page_follows_the_winner(app, drawn, client):
+    company = drawn.participant.company_name
+    account = drawn.participant.account_number
+    db.session.commit()
+    page = client.get("/ru/winners/2022-09").get_data(as_text=True)
+    assert 'id="being-verified"' in page and company not in page
+    verified(drawn)
+    db.session.commit()
+    page = client.get("/ru/winners/2022-09").get_data(as_text=True)
+    assert "being-verified" not in page and company not in page  # verified, not yet published
+    from portal.messages import winner_announcement
+
+    with app.test_request_context("/ru/"):
+        titles, bodies = winner_announcement(drawn)
+    winners.publish(drawn, titles, bodies)
+    db.session.commit()
+    page = client.get("/kk/winners/2022-09").get_data(as_text=True)
+    assert company in page and drawn.participant.account_masked in page
+    assert account not in page and drawn.participant.bin_iin not in page
+    assert f"/kk/draws/{drawn.draw_id}" in page
+    news = client.get("/ru/news").get_data(as_text=True)
+    assert company not in news or titles["ru"] in news
+
+
+def test_staff_take_the_steps_and_upload_the_photo(app, drawn, client, auth):
+    winner_id, company = drawn.id, drawn.participant.company_name
+    db.session.commit()
+    auth.login("marketing")
+
+    def post(path, data, **kw):
+        token = csrf_from(client.get(f"/admin/winners/{winner_id}").get_data(as_text=True))
+        return client.post(path, data={"csrf_token": token, **data}, **kw)
+
+    refused = post(f"/admin/winners/{winner_id}/verify", {"manual_ok": "yes", "manual_note": ""})
+    assert refused.status_code == 400
+    done = post(f"/admin/winners/{winner_id}/verify",
+                {"manual_ok": "yes", "manual_note": "register ok"})  # fmt: skip
+    assert done.status_code == 302
+    answered = post(f"/admin/winners/{winner_id}/contact",
+                    {"on": "2022-10-24", "channel": "phone", "answered": "y", "note": ""})  # fmt: skip
+    assert answered.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Winner, winner_id).status == W.CONTACTED
+    for step in ("act-issued", "act-signed"):
+        assert post(f"/admin/winners/{winner_id}/{step}", {"note": "paper"}).status_code == 302
+    assert post(f"/admin/winners/{winner_id}/deliver",
+                {"method": "electronic", "on": "2022-10-28", "note": "code sent"}).status_code == 302  # fmt: skip
+    assert post(f"/admin/winners/{winner_id}/publish", {}).status_code == 302
+    # a renamed executable is refused by its content and nothing is stored
+    fake = post(f"/admin/winners/{winner_id}/photo",
+                {"photo": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 200), "photo.jpg")},
+                content_type="multipart/form-data")  # fmt: skip
+    assert fake.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Winner, winner_id).photo_path == ""
+    good = post(f"/admin/winners/{winner_id}/photo",
+                {"photo": (io.BytesIO(png((3000, 2000), exif_gps=True, fmt="JPEG")), "me.jpg")},
+                content_type="multipart/form-data")  # fmt: skip
+    assert good.status_code == 302
+    db.session.expire_all()
+    winner = db.session.get(Winner, winner_id)
+    assert winner.status == W.PUBLISHED and winner.photo_type == "image/jpeg"
+    page = client.get("/ru/winners/2022-09").get_data(as_text=True)
+    [src] = re.findall(r'src="(/ru/winners/2022-09/photo/\d+)"', page)
+    photo = client.get(src)
+    assert photo.status_code == 200 and company in page
+    served = Image.open(io.BytesIO(photo.data))
+    assert max(served.size) <= 1600 and not served.getexif()  # resized, no GPS, no camera
+    assert b"SecretCam" not in photo.data
+
+
+def test_the_redraw_is_offered_with_the_reason_filled_in(app, drawn, client, auth):
+    winners.verify(drawn, manual_ok=False, manual_note="company closed", now=at(10, 24))
+    draw_id = drawn.draw_id
+    db.session.commit()
+    auth.login("commission")
+    page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+    assert 'id="redraw-heading"' in page and "company closed" not in page
+    assert re.search(r'<textarea[^>]*id="reason"[^>]*>\s*[^<]*' + str(draw_id), page)
