@@ -106,10 +106,18 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
 
 
+def _isodate(value):
+    """A date kept as ISO text (an act's frozen facts) back to a date for the ``day`` filter."""
+    from datetime import date
+
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def register_template_helpers(app: Flask) -> None:
     from portal import messages
     from portal.campaign import winners as winner_rules
     from portal.campaign.draws import current_draw
+    from portal.eds_messages import describe_eds_check
 
     app.jinja_env.filters.update(
         markdown=render_markdown,
@@ -117,6 +125,7 @@ def register_template_helpers(app: Flask) -> None:
         day=i18n.format_day,
         moment=i18n.format_moment,
         money=i18n.format_money,
+        isodate=_isodate,
     )
     app.jinja_env.globals.update(
         format_month=i18n.format_month,
@@ -138,6 +147,9 @@ def register_template_helpers(app: Flask) -> None:
         published_winners=winner_rules.published,
         being_verified=winner_rules.being_verified,
         awaiting_redraw=winner_rules.awaiting_redraw,
+        identity_document_name=messages.identity_document_name,
+        winner_file_name=messages.winner_file_name,
+        describe_eds_check=describe_eds_check,
     )
 
     @app.context_processor
@@ -186,6 +198,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "img-src 'self' data:",
         "style-src 'self'",
         "script-src 'self'",
+        # NCALayer, the NCA's signing application, listens on the winner's own computer
+        "connect-src 'self' wss://127.0.0.1:13579",
         "font-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",

@@ -367,3 +367,59 @@ def winner_announcement(winner) -> tuple[dict[str, str], dict[str, str]]:
                 url=public_url(winner.draw, lang),
             )
     return titles, bodies
+
+
+# --- acts ---------------------------------------------------------------------------
+
+
+def identity_document_name(kind: str) -> str:
+    return {"id_card": _("Identity card"), "passport": _("Passport")}.get(kind, kind)
+
+
+def winner_file_name(kind: str) -> str:
+    names = {
+        "signed_act": _("Signed act (scan)"),
+        "director_id": _("Director's identity card"),
+        "power_of_attorney": _("Power of attorney"),
+        "organizer_director_id": _("Organizer's director's identity card"),
+    }
+    return names.get(kind, kind)
+
+
+def describe_act_refusal(refusal) -> str:
+    """Why a step on the act was not taken."""
+    from portal.upload_messages import describe_upload_refusal
+
+    d = refusal.details
+    messages = {
+        "not-verified": lambda: _("The winner has not been verified yet."),
+        "bad-document-type": lambda: _("Choose the type of the identity document."),
+        "document-date-future": lambda: _("The document's date of issue is in the future."),
+        "act-closed": lambda: _("The act can no longer be changed or signed at this step."),
+        "identity-required": lambda: _(
+            "The director and the identity document must be entered before the act is issued."
+        ),
+        "not-in-touch": lambda: _(
+            "The act is issued once the winner is verified and in touch (now: %(status)s).",
+            status=winner_status_name(d.get("status", "")),
+        ),
+        "correction-reason-required": lambda: _(
+            "A corrected act needs the reason for the correction."
+        ),
+        "submission-open": lambda: _("A submission is already waiting for the staff's decision."),
+        "reason-required": lambda: _("Give the reason."),
+        "file-required": lambda: _("Attach: %(file)s.", file=winner_file_name(d.get("kind", ""))),
+        "bad-file": lambda: _(
+            "%(file)s: %(problem)s",
+            file=winner_file_name(d.get("kind", "")),
+            problem=describe_upload_refusal(d["refusal"]),
+        ),
+        "submission-closed": lambda: _("This submission has already been decided."),
+        "organizer-card-required": lambda: _(
+            "Upload the organizer's director's identity card before accepting (rule 11)."
+        ),
+        "bad-signature-file": lambda: _(
+            "The file is not a CMS signature (.cms, .p7s): choose the file your EDS tool saved."
+        ),
+    }
+    return messages.get(refusal.code, lambda: refusal.code)()

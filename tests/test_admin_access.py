@@ -61,7 +61,9 @@ def world(app, demo):
             fallback_reason="no random.org in this test",
         )
         db.session.add(CalendarDay(day=date(2022, 12, 30), working=False, note="decree"))
-        _give_photo(db.session.scalar(sa.select(Winner).filter_by(draw_id=draw.id)))
+        winner = db.session.scalar(sa.select(Winner).filter_by(draw_id=draw.id))
+        _give_photo(winner)
+        act, submission = _act_with_submission(winner)
         db.session.commit()
         values = {
             "number": 2,
@@ -77,6 +79,9 @@ def world(app, demo):
             "draw_id": draw.id,
             "winner_id": db.session.scalar(sa.select(Winner.id).filter_by(draw_id=draw.id)),
             "day_id": db.session.scalar(sa.select(CalendarDay.id)),
+            "act_id": act.id,
+            "submission_id": submission.id,
+            "file_id": submission.files[0].id,
         }
     return values
 
@@ -99,6 +104,21 @@ def _give_photo(winner: Winner) -> None:
         stored.sha256,
         checked.mime_type,
     )
+
+
+def _act_with_submission(winner: Winner):
+    """The winner in touch, its act issued and signed by hand, waiting for staff."""
+    from portal.campaign import acts, winners
+
+    winners.verify(winner, manual_ok=True, manual_note="ok")
+    winners.record_contact(winner, on=winner.drawn_on, channel="phone", answered=True)
+    acts.set_identity(winner, director_name="D", document_type="id_card", document_number="1",
+                      document_issuer="MVD", document_date=date(2020, 1, 1), entered_by="winner")  # fmt: skip
+    act = acts.issue_act(winner)
+    submission = acts.submit_manual(act, reason="no EDS", by_proxy=False,
+                                    files={"signed_act": (act.pdf, "a.pdf"),
+                                           "director_id": (act.pdf, "d.pdf")})  # fmt: skip
+    return act, submission
 
 
 def admin_routes(app):

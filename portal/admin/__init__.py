@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from portal.admin import (  # noqa: E402, F401
+    acts_routes,
     draws_routes,
     imports_routes,
     participants_routes,

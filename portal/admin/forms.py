@@ -256,3 +256,9 @@ class CalendarDayForm(FlaskForm):
     )
     note = StringField(_l("Decree"), validators=[DataRequired(), Length(max=300)])
     submit = SubmitField(_l("Add to the calendar"))
+
+
+class StaffFileForm(FlaskForm):
+    file = FileField(_l("Organizer's director's identity card (PDF, JPEG or PNG)"),
+                     validators=[FileRequired()])  # fmt: skip
+    submit = SubmitField(_l("Upload"))

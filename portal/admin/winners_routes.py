@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from portal import audit
 from portal.admin import bp
+from portal.admin.acts_routes import act_context
 from portal.admin.forms import (
     CalendarDayForm,
     ConfirmForm,
@@ -99,6 +100,7 @@ def _winner_page(record: Winner, forms: dict, status: int = 200):
         today=local_today(),
         may=lambda status: winner_rules.may(record, status),
         publishable=record.status in winner_rules.PUBLISHABLE and record.published_at is None,
+        **act_context(record),
         **forms,
     )
     return body, status
@@ -157,26 +159,6 @@ def winner_no_response(winner_id: int):
     def act(record, form):
         winner_rules.mark_no_response(record, note=form.note.data or "", actor=current_user)
         return _("The winner did not get in touch in time. The commission is offered a redraw.")
-
-    return _step(winner_id, "note_form", act)
-
-
-@bp.post("/winners/<int:winner_id>/act-issued")
-@roles_required(*MARKETING)
-def winner_act_issued(winner_id: int):
-    def act(record, form):
-        winner_rules.mark_act_issued(record, actor=current_user, details={"note": form.note.data})
-        return _("The act is recorded as issued.")
-
-    return _step(winner_id, "note_form", act)
-
-
-@bp.post("/winners/<int:winner_id>/act-signed")
-@roles_required(*MARKETING)
-def winner_act_signed(winner_id: int):
-    def act(record, form):
-        winner_rules.mark_act_signed(record, actor=current_user, details={"note": form.note.data})
-        return _("The act is recorded as signed.")
 
     return _step(winner_id, "note_form", act)
 

@@ -76,15 +76,57 @@ def _photo(winner: Winner, when: datetime) -> None:
                       actor=DEMO, now=when)  # fmt: skip
 
 
+def _specimen(text: str) -> bytes:
+    """A drawn card saying SPECIMEN: the demo's stand-in for a scanned document."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (800, 500), (250, 250, 245))
+    pen = ImageDraw.Draw(image)
+    pen.rectangle((20, 20, 780, 480), outline=(120, 120, 120), width=4)
+    pen.text((60, 180), "SPECIMEN", fill=(200, 30, 30), font_size=96)
+    pen.text((60, 330), text, fill=(60, 60, 60), font_size=36)
+    raw = io.BytesIO()
+    image.save(raw, "PNG")
+    return raw.getvalue()
+
+
+def _act_signed_by_hand(winner: Winner, issued: datetime, signed: datetime) -> None:
+    """The real act, issued; signed by hand (rule 11) with synthetic scans, accepted by staff.
+
+    (The demo has no EDS key the portal's production trust anchors would accept; the
+    tests sign a demo act with a generated NCA-shaped key.)
+    """
+    from portal.campaign import acts
+    from portal.models.acts import WinnerFile
+
+    acts.set_identity(
+        winner, director_name=f"{winner.participant.director_name}",
+        document_type="id_card", document_number="000000000", document_issuer="ҚР ІІМ",
+        document_date=date(2018, 5, 4), entered_by="winner", now=issued,
+    )  # fmt: skip
+    act = acts.issue_act(winner, actor=DEMO, now=issued)
+    submission = acts.submit_manual(
+        act,
+        reason="Директордың ЭЦҚ кілтінің мерзімі өтіп кетті, жаңасы әлі берілмеді.",
+        files={
+            WinnerFile.SIGNED_ACT: (act.pdf, "act-signed.pdf"),
+            WinnerFile.DIRECTOR_ID: (_specimen("director"), "id.png"),
+        },
+        by_proxy=False,
+        now=signed,
+    )
+    acts.staff_upload(winner, _specimen("organizer"), "organizer-id.png", actor=DEMO, now=signed)
+    acts.accept_submission(submission, actor=DEMO, now=signed)
+
+
 def _to_delivery(winner: Winner, *, contact_on: date, steps: list[datetime], method: str,
                  office: str = "", staff: str = "") -> None:  # fmt: skip
-    """In touch, act issued and signed, published, delivered, photo: one step a moment."""
+    """In touch, act issued and signed by hand, published, delivered, photo."""
     issued, signed, published, delivered = steps
     winners.record_contact(winner, on=contact_on, channel="phone", answered=True,
                            note="Директор қоңырауға жауап берді.", actor=DEMO,
                            now=issued)  # fmt: skip
-    winners.mark_act_issued(winner, actor=DEMO, details={"note": "demo"}, now=issued)
-    winners.mark_act_signed(winner, actor=DEMO, details={"note": "demo"}, now=signed)
+    _act_signed_by_hand(winner, issued, signed)
     _publish(winner, published)
     winners.deliver(winner, method=method, on=delivered.date(), office=office, staff=staff,
                     note="Сертификат табысталды.", actor=DEMO, now=delivered)  # fmt: skip

@@ -1,5 +1,13 @@
 """The portal's models, one module per concept; import them from here."""
 
+from portal.models.acts import (
+    Act,
+    ActSignature,
+    ManualSubmission,
+    WinnerFile,
+    WinnerIdentity,
+    WinnerLink,
+)
 from portal.models.audit import AuditEntry
 from portal.models.base import db, utcnow
 from portal.models.campaign import Campaign, Prize, ReportingPeriod
@@ -13,6 +21,8 @@ from portal.models.winners import CalendarDay, ContactAttempt, Winner, WinnerChe
 
 __all__ = [
     "ROLES",
+    "Act",
+    "ActSignature",
     "Activity",
     "Announcement",
     "AuditEntry",
@@ -28,6 +38,7 @@ __all__ = [
     "ImportBatch",
     "ImportRow",
     "LoginAttempt",
+    "ManualSubmission",
     "OutboxMessage",
     "Participant",
     "Prize",
@@ -39,6 +50,9 @@ __all__ = [
     "Winner",
     "WinnerCheck",
     "WinnerEvent",
+    "WinnerFile",
+    "WinnerIdentity",
+    "WinnerLink",
     "db",
     "utcnow",
 ]

@@ -7,7 +7,18 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, SelectChoice, StringField, SubmitField
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from portal.i18n import LANGUAGE_NAMES
@@ -72,3 +83,50 @@ class CheckForm(FlaskForm):
         _l("BIN/IIN"), validators=[DataRequired(), Length(min=12, max=12, message=_l("12 digits."))]
     )
     submit = SubmitField(_l("Check"))
+
+
+# --- the winner's private page ------------------------------------------------------
+
+
+class IdentityForm(FlaskForm):
+    """Rule 10: the director (signatory) and the identity document named in the act."""
+
+    director_name = StringField(
+        _l("Director's full name"), validators=[DataRequired(), Length(max=200)]
+    )
+    document_type = RadioField(
+        _l("Identity document"),
+        choices=[
+            SelectChoice("id_card", _l("Identity card")),
+            SelectChoice("passport", _l("Passport")),
+        ],
+        validators=[DataRequired()],
+    )
+    document_number = StringField(
+        _l("Document number"), validators=[DataRequired(), Length(max=40)]
+    )
+    document_issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=200)])
+    document_date = DateField(_l("Date of issue"), validators=[DataRequired()])
+    submit = SubmitField(_l("Save"))
+
+
+class SignatureForm(FlaskForm):
+    """A detached CMS signature of the act: a file from any NCA tool, or NCALayer's answer."""
+
+    signature = FileField(_l("Signature file (.cms, .p7s)"))
+    cms_base64 = HiddenField()
+    submit = SubmitField(_l("Send the signature"))
+
+
+class ManualSigningForm(FlaskForm):
+    """Rule 11: signing by hand, for a stated reason, with scans."""
+
+    reason = TextAreaField(
+        _l("Why the act cannot be signed with an EDS"),
+        validators=[DataRequired(), Length(max=2000)],
+    )
+    signed_act = FileField(_l("The signed act (scan: PDF, JPEG or PNG)"))
+    director_id = FileField(_l("The director's identity card (scan)"))
+    by_proxy = BooleanField(_l("The act was signed by a person acting under a power of attorney"))
+    power_of_attorney = FileField(_l("The power of attorney (scan)"))
+    submit = SubmitField(_l("Send for checking"))

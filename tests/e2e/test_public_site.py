@@ -8,6 +8,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.e2e.test_staff_rules import click
 from tests.test_public_pages import publish_v2, translated
 
 pytestmark = pytest.mark.browser
@@ -39,9 +40,12 @@ def test_visitor_switches_language_reads_rules_and_sees_what_changed(
     clause.find_element(By.CSS_SELECTOR, "a.clause-number").click()
     wait_for_url(browser, "#clause-5")
 
-    browser.find_element(
-        By.PARTIAL_LINK_TEXT, translated("ru", "What changed in this version")
-    ).click()
+    click(
+        browser,
+        browser.find_element(
+            By.PARTIAL_LINK_TEXT, translated("ru", "What changed in this version")
+        ),
+    )
     wait_for_url(browser, "/ru/rules/diff")
     changed = browser.find_element(By.ID, "clause-4-2")
     # the visible text of the change; screen readers also get "removed text:" / "added text:"

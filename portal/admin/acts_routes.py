@@ -1,0 +1,211 @@
+"""Staff's side of the act: the winner's link, the identity, issuing and correcting the act,
+the scans of a manual signing and the decision on it (rules 10 and 11)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.forms import NoteForm, StaffFileForm
+from portal.auth import roles_required
+from portal.campaign import acts
+from portal.messages import describe_act_refusal
+from portal.models import Winner, db
+from portal.models.acts import Act, ManualSubmission, WinnerFile
+from portal.public.forms import IdentityForm
+from portal.services.mail import enqueue
+
+ACT_ROLES = ("marketing", "admin")
+# who may read acts and scans (personal data): the marketing staff, admins and auditors
+READERS = ("marketing", "admin", "auditor")
+
+
+def _winner(winner_id: int) -> Winner:
+    return db.session.get(Winner, winner_id) or abort(404)
+
+
+def _done(winner_id: int, action, success: str):
+    try:
+        action()
+    except acts.ActRefused as refusal:
+        db.session.rollback()
+        flash(describe_act_refusal(refusal), "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
+
+
+@bp.post("/winners/<int:winner_id>/link")
+@roles_required(*ACT_ROLES)
+def winner_link(winner_id: int):
+    """A new private link (earlier ones revoked), shown once here and mailed to the winner."""
+    record = _winner(winner_id)
+    if not NoteForm().validate_on_submit():
+        abort(400)
+    try:
+        token = acts.issue_link(record, actor=current_user)
+    except acts.ActRefused as refusal:
+        flash(describe_act_refusal(refusal), "error")
+        return redirect(url_for("admin.winner", winner_id=winner_id))
+    urls = {
+        lang: url_for("public.winner_page", lang=lang, token=token, _external=True)
+        for lang in current_app.config["LANGUAGES"]
+    }
+    _mail_link(record, urls, token)
+    db.session.commit()
+    flash(_("The private link (shown only now; it was also e-mailed to the winner): %(url)s",
+            url=urls[current_app.config["LANGUAGES"][0]]), "success")  # fmt: skip
+    return redirect(url_for("admin.winner", winner_id=winner_id))
+
+
+def _mail_link(record: Winner, urls: dict[str, str], token: str) -> None:
+    email = record.participant.email
+    if not email:
+        return
+    parts, subjects = [], []
+    for lang, url in urls.items():
+        with force_locale(lang):
+            subjects.append(_("Your prize in the Ismet.kz promotion"))
+            parts.append(
+                _(
+                    "Congratulations! %(company)s has won %(prize)s. Your private page, where you download and sign the acceptance-transfer act, is valid for 60 days: %(url)s",
+                    company=record.participant.company_name,
+                    prize=record.prize.tr("name", lang),
+                    url=url,
+                )
+            )
+    enqueue("winner-link", email, current_app.config["LANGUAGES"][0], " / ".join(subjects),
+            "\n\n---\n\n".join(parts), dedupe_key=f"winner-link:{acts.token_digest(token)}")  # fmt: skip
+
+
+@bp.post("/winners/<int:winner_id>/link/revoke")
+@roles_required(*ACT_ROLES)
+def winner_link_revoke(winner_id: int):
+    record = _winner(winner_id)
+    if not NoteForm().validate_on_submit():
+        abort(400)
+    return _done(winner_id, lambda: acts.revoke_links(record, actor=current_user),
+                 _("The winner's link no longer opens."))  # fmt: skip
+
+
+@bp.post("/winners/<int:winner_id>/identity")
+@roles_required(*ACT_ROLES)
+def winner_identity_staff(winner_id: int):
+    record = _winner(winner_id)
+    form = IdentityForm()
+    if not form.validate_on_submit():
+        flash(_("Fill in every field of the identity document."), "error")
+        return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
+    return _done(
+        winner_id,
+        lambda: acts.set_identity(
+            record, director_name=form.director_name.data, document_type=form.document_type.data,
+            document_number=form.document_number.data, document_issuer=form.document_issuer.data,
+            document_date=form.document_date.data, entered_by=current_user.email,
+        ),
+        _("Saved."),
+    )  # fmt: skip
+
+
+@bp.post("/winners/<int:winner_id>/act")
+@roles_required(*ACT_ROLES)
+def winner_issue_act(winner_id: int):
+    """Issue the act, or a corrected act with a new number (the old one is kept)."""
+    record = _winner(winner_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _done(
+        winner_id,
+        lambda: acts.issue_act(record, actor=current_user, correction_reason=form.note.data or ""),
+        _("The act is issued."),
+    )
+
+
+@bp.get("/acts/<int:act_id>.pdf")
+@roles_required(*READERS)
+def act_pdf(act_id: int):
+    act = db.session.get(Act, act_id) or abort(404)
+    acts.record_download(act.winner, act, current_user.email)
+    db.session.commit()
+    response = Response(act.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="act-{act.number.replace("/", "-")}.pdf"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/winner-files/<int:file_id>")
+@roles_required(*READERS)
+def winner_file_staff(file_id: int):
+    record = db.session.get(WinnerFile, file_id) or abort(404)
+    response = Response(acts.read_file(record), mimetype=record.mime_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{record.kind}-{record.id}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/winners/<int:winner_id>/files")
+@roles_required(*ACT_ROLES)
+def winner_staff_file(winner_id: int):
+    """The organizer's director's identity card (rule 11)."""
+    record = _winner(winner_id)
+    form = StaffFileForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a file."), "error")
+        return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
+    upload = form.file.data
+    data, name = upload.read(acts.FILE_MAX_BYTES + 1), upload.filename
+    written: list[WinnerFile] = []
+
+    def store():
+        written.append(acts.staff_upload(record, data, name, actor=current_user))
+
+    try:
+        return _done(winner_id, store, _("The file is stored."))
+    except BaseException:
+        acts.remove_files(written)
+        raise
+
+
+@bp.post("/submissions/<int:submission_id>/accept")
+@roles_required(*ACT_ROLES)
+def submission_accept(submission_id: int):
+    submission = db.session.get(ManualSubmission, submission_id) or abort(404)
+    if not NoteForm().validate_on_submit():
+        abort(400)
+    return _done(submission.act.winner_id,
+                 lambda: acts.accept_submission(submission, actor=current_user),
+                 _("The hand-signed act is accepted."))  # fmt: skip
+
+
+@bp.post("/submissions/<int:submission_id>/return")
+@roles_required(*ACT_ROLES)
+def submission_return(submission_id: int):
+    submission = db.session.get(ManualSubmission, submission_id) or abort(404)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _done(submission.act.winner_id,
+                 lambda: acts.return_submission(submission, form.note.data or "", actor=current_user),
+                 _("The submission is returned to the winner with the reason."))  # fmt: skip
+
+
+def act_context(record: Winner) -> dict:
+    """What the winner page shows of the act (used by ``winners_routes.winner``)."""
+    act = acts.current_act(record)
+    return {
+        "acts_all": acts.acts_of(record),
+        "current_act": act,
+        "identity": acts.identity_of(record),
+        "identity_form": IdentityForm(obj=acts.identity_of(record)),
+        "files": acts.files_of(record),
+        "links": acts.active_links(record),
+        "open_submission": acts.open_submission(act) if act else None,
+        "staff_file_form": StaffFileForm(),
+    }

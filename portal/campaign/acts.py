@@ -1,0 +1,492 @@
+"""The winner's private link, the acceptance-transfer act and its signing (rules 10, 11, 12, 14).
+
+- A verified winner gets a private link; only the token's SHA-256 is stored, the link
+  expires after ``LINK_DAYS`` days, and staff may revoke it and issue another.
+- The act names the organizer, the winner with its director's identity document, the
+  prize with its value including VAT, the organizer's taxes (rule 14), no cash or
+  exchange (rule 15) and the winner's consents (rules 17 and 18). It is rendered once
+  in Kazakh and Russian into one PDF whose bytes and SHA-256 are frozen; a correction
+  is a new act with a new number that keeps the old one.
+- Signing with an EDS: a CMS over the act's exact bytes, verified in Python by
+  ``portal.services.eds`` against the winner's BIN (LLP) or IIN (IE). Signing by hand
+  (rule 11): a stated reason and scans, which staff accept or return.
+
+Nothing here commits; each function leaves its work in the session for the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from portal import audit
+from portal.campaign import winners as winner_rules
+from portal.campaign.periods import local_today
+from portal.models import Winner, db, utcnow
+from portal.models.acts import (
+    Act,
+    ActSignature,
+    ManualSubmission,
+    WinnerFile,
+    WinnerIdentity,
+    WinnerLink,
+)
+from portal.services import eds, uploads
+from portal.services.pdf import render_pdf
+
+LINK_DAYS = 60
+TOKEN_BYTES = 32
+VAT_RATE = 12  # percent, Kazakhstan
+FILE_MAX_BYTES = 10 * 1024 * 1024
+LINKABLE = (
+    Winner.VERIFIED, Winner.CONTACTED, Winner.ACT_ISSUED, Winner.ACT_SIGNED, Winner.DELIVERED,
+    Winner.PUBLISHED,
+)  # fmt: skip
+
+
+class ActRefused(Exception):
+    """A step on the act that may not be taken; ``code`` names why (``portal.messages``)."""
+
+    def __init__(self, code: str, **details: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# --- the private link ---------------------------------------------------------------
+
+
+def issue_link(winner: Winner, *, actor: Any = None, now: datetime | None = None) -> str:
+    """A new private link for ``winner``; earlier ones are revoked. Returns the token."""
+    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    if winner.status not in LINKABLE:
+        raise ActRefused("not-verified")
+    for link in active_links(winner, now):
+        link.revoked_at, link.revoked_by = now, actor.name
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    db.session.add(
+        WinnerLink(
+            winner_id=winner.id,
+            token_sha256=token_digest(token),
+            created_at=now,
+            created_by=actor.name,
+            expires_at=now + timedelta(days=LINK_DAYS),
+        )
+    )
+    winner_rules._event(winner, "link_issued", actor,
+                        details={"expires": (now + timedelta(days=LINK_DAYS)).date()}, now=now)  # fmt: skip
+    return token
+
+
+def active_links(winner: Winner, now: datetime | None = None) -> list[WinnerLink]:
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(WinnerLink).where(
+                WinnerLink.winner_id == winner.id,
+                WinnerLink.revoked_at.is_(None),
+                WinnerLink.expires_at > now,
+            )
+        )
+    )
+
+
+def revoke_links(winner: Winner, *, actor: Any = None, now: datetime | None = None) -> int:
+    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    links = active_links(winner, now)
+    for link in links:
+        link.revoked_at, link.revoked_by = now, actor.name
+    if links:
+        winner_rules._event(winner, "link_revoked", actor, now=now)
+    return len(links)
+
+
+def winner_for_token(token: str, now: datetime | None = None) -> Winner | None:
+    """The winner a link's token opens, or None (unknown, expired or revoked)."""
+    if not token or len(token) > 100:
+        return None
+    link = db.session.scalar(sa.select(WinnerLink).filter_by(token_sha256=token_digest(token)))
+    now = now or utcnow()
+    if link is None or link.revoked_at is not None or link.expires_at <= now:
+        return None
+    return link.winner
+
+
+# --- identity and the act ------------------------------------------------------------
+
+
+def identity_of(winner: Winner) -> WinnerIdentity | None:
+    return db.session.scalar(sa.select(WinnerIdentity).filter_by(winner_id=winner.id))
+
+
+def set_identity(winner: Winner, *, director_name: str, document_type: str,
+                 document_number: str, document_issuer: str, document_date,
+                 entered_by: str, now: datetime | None = None) -> WinnerIdentity:  # fmt: skip
+    """The director and the identity document to name in the act (rule 10)."""
+    if document_type not in WinnerIdentity.DOCUMENT_TYPES:
+        raise ActRefused("bad-document-type")
+    if document_date > local_today(now):
+        raise ActRefused("document-date-future")
+    if current_act(winner) is not None and winner.status != Winner.ACT_ISSUED:
+        raise ActRefused("act-closed")
+    identity = identity_of(winner) or WinnerIdentity(winner_id=winner.id)
+    identity.director_name = director_name.strip()
+    identity.document_type = document_type
+    identity.document_number = document_number.strip()
+    identity.document_issuer = document_issuer.strip()
+    identity.document_date = document_date
+    identity.entered_by = entered_by
+    db.session.add(identity)
+    # the audit names the step, never the document's details
+    winner_rules._event(winner, "identity_entered", winner_rules.Actor(label=entered_by),
+                        now=now)  # fmt: skip
+    return identity
+
+
+def current_act(winner: Winner) -> Act | None:
+    """The winner's act in force: the last issued, which no correction has replaced."""
+    return db.session.scalar(
+        sa.select(Act).filter_by(winner_id=winner.id).order_by(Act.id.desc()).limit(1)
+    )
+
+
+def acts_of(winner: Winner) -> list[Act]:
+    return list(db.session.scalars(sa.select(Act).filter_by(winner_id=winner.id).order_by(Act.id)))
+
+
+def act_facts(winner: Winner, identity: WinnerIdentity, number: str, issued_on) -> dict:
+    """What the act says, kept beside its PDF (for the staff's view and for tests)."""
+    participant, prize = winner.participant, winner.prize
+    vat = round(prize.nominal_kzt * VAT_RATE / (100 + VAT_RATE), 2)
+    return {
+        "number": number,
+        "issued_on": issued_on.isoformat(),
+        "company": participant.company_name,
+        "legal_form": participant.legal_form,
+        "bin_iin": participant.bin_iin,
+        "director": identity.director_name,
+        "document_type": identity.document_type,
+        "document_number": identity.document_number,
+        "document_issuer": identity.document_issuer,
+        "document_date": identity.document_date.isoformat(),
+        "prize_kk": prize.name_kk,
+        "prize_ru": prize.name_ru,
+        "supplier": prize.supplier,
+        "nominal_kzt": prize.nominal_kzt,
+        "vat_kzt": f"{vat:.2f}",
+        "period": winner.period.key,
+        "draw": winner.draw_id,
+    }
+
+
+def render_act(facts: dict, winner: Winner) -> bytes:
+    """The act's PDF: the Kazakh text, then the Russian, in one document."""
+    parts = []
+    for lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            parts.append(
+                render_template("pdf/act_part.html", facts=facts, winner=winner, lang=lang)
+            )
+    return render_pdf(render_template("pdf/act.html", parts=parts, facts=facts))
+
+
+def issue_act(winner: Winner, *, actor: Any = None, correction_reason: str = "",
+              now: datetime | None = None) -> Act:  # fmt: skip
+    """Issue the act (the winner moves to "act issued"), or a correction of the act in force."""
+    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    identity = identity_of(winner)
+    if identity is None:
+        raise ActRefused("identity-required")
+    previous = current_act(winner)
+    if previous is None:
+        if not winner_rules.may(winner, Winner.ACT_ISSUED):
+            raise ActRefused("not-in-touch", status=winner.status)
+    else:
+        if winner.status != Winner.ACT_ISSUED:
+            raise ActRefused("act-closed")
+        if not correction_reason.strip():
+            raise ActRefused("correction-reason-required")
+    sequence = len(acts_of(winner)) + 1
+    number = f"{winner.period.key}/{winner.id}-{sequence}"
+    issued_on = local_today(now)
+    facts = act_facts(winner, identity, number, issued_on)
+    pdf = render_act(facts, winner)
+    act = Act(
+        winner_id=winner.id,
+        number=number,
+        issued_on=issued_on,
+        issued_at=now,
+        issued_by=actor.name,
+        replaces_id=previous.id if previous else None,
+        correction_reason=correction_reason.strip(),
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        facts_json=json.dumps(facts, ensure_ascii=False, sort_keys=True),
+    )
+    db.session.add(act)
+    db.session.flush()
+    details = {
+        "act": number,
+        "sha256": act.sha256,
+        "replaces": previous.number if previous else None,
+    }
+    if previous is None:
+        winner_rules._move(winner, Winner.ACT_ISSUED, "act_issued", actor, details=details, now=now)
+    else:
+        winner_rules._event(winner, "act_corrected", actor, note=correction_reason,
+                            details=details, now=now)  # fmt: skip
+    return act
+
+
+def record_download(winner: Winner, act: Act, who: str) -> None:
+    audit.record("act.download", act, {"act": act.number, "by": who}, actor_label=who)
+
+
+# --- signing with an EDS --------------------------------------------------------------
+
+
+def expected_signer(winner: Winner) -> dict[str, str]:
+    """An LLP signs as its BIN's first head or signatory; an IE with its own IIN."""
+    participant = winner.participant
+    if participant.legal_form == "LLP":
+        return {"expected_bin": participant.bin_iin}
+    return {"expected_iin": participant.bin_iin}
+
+
+def sign_with_eds(act: Act, cms: bytes, *, via: str = "upload", at: datetime | None = None,
+                  now: datetime | None = None) -> eds.Report:  # fmt: skip
+    """Verify a CMS over the act's bytes; on success store it and move the winner on.
+
+    Every attempt is in the audit trail with its outcome; a failed one stores nothing
+    else. ``at`` fixes the validation time (tests with expired test certificates).
+    """
+    now = now or utcnow()
+    winner = act.winner
+    if current_act(winner) is not act or winner.status != Winner.ACT_ISSUED:
+        raise ActRefused("act-closed")
+    report = eds.verify(
+        act.pdf, cms, at=at, **expected_signer(winner),
+        **eds.settings_from_config(current_app.config),
+    )  # fmt: skip
+    facts = report.facts if report.ok else None
+    audit.record(
+        "act.eds_attempt",
+        act,
+        {"act": act.number, "ok": report.ok, "codes": report.codes, "via": via,
+         "serial": (facts or {}).get("serial")},
+        actor_label="winner",
+    )  # fmt: skip
+    if not report.ok:
+        return report
+    db.session.add(
+        ActSignature(
+            act_id=act.id,
+            cms=cms,
+            cms_sha256=hashlib.sha256(cms).hexdigest(),
+            signer_name=facts.get("common_name") or "",
+            signer_iin=facts.get("iin") or "",
+            signer_bin=facts.get("bin") or "",
+            signer_role=", ".join(facts.get("roles") or []),
+            certificate_serial=facts.get("serial") or "",
+            certificate_issuer=facts.get("issuer") or "",
+            signing_time=_aware(facts.get("signing_time")),
+            report_json=json.dumps(report.as_dict(), ensure_ascii=False, default=str),
+            received_via=via,
+            created_at=now,
+        )
+    )
+    winner_rules._move(winner, Winner.ACT_SIGNED, "act_signed", winner_rules.Actor(label="winner"),
+                       details={"act": act.number, "by": "eds", "serial": facts.get("serial")},
+                       now=now)  # fmt: skip
+    return report
+
+
+def _aware(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+# --- signing by hand (rule 11) --------------------------------------------------------
+
+
+def open_submission(act: Act) -> ManualSubmission | None:
+    return next((s for s in act.submissions if s.status == ManualSubmission.SUBMITTED), None)
+
+
+def submit_manual(act: Act, *, reason: str, files: dict[str, tuple[bytes, str]],
+                  by_proxy: bool, now: datetime | None = None) -> ManualSubmission:  # fmt: skip
+    """The winner's hand-signed act and scans, with the reason it cannot use an EDS.
+
+    Every file is checked (PDF, JPEG or PNG by content, at most 10 MB) before any is
+    written; on a refusal nothing is stored. The caller removes written files if the
+    transaction then fails (``stored_paths`` of the returned submission's files).
+    """
+    now = now or utcnow()
+    winner = act.winner
+    if current_act(winner) is not act or winner.status != Winner.ACT_ISSUED:
+        raise ActRefused("act-closed")
+    if open_submission(act) is not None:
+        raise ActRefused("submission-open")
+    if not reason.strip():
+        raise ActRefused("reason-required")
+    needed = [WinnerFile.SIGNED_ACT, WinnerFile.DIRECTOR_ID]
+    if by_proxy:
+        needed.append(WinnerFile.POWER_OF_ATTORNEY)
+    missing = [kind for kind in needed if kind not in files]
+    if missing:
+        raise ActRefused("file-required", kind=missing[0])
+    checked = {}
+    for kind, (data, name) in files.items():
+        try:
+            checked[kind] = uploads.check(data, name, max_bytes=FILE_MAX_BYTES)
+        except uploads.UploadRefused as refusal:
+            raise ActRefused("bad-file", kind=kind, refusal=refusal) from None
+    submission = ManualSubmission(act_id=act.id, reason=reason.strip(), submitted_at=now)
+    db.session.add(submission)
+    db.session.flush()
+    written: list[WinnerFile] = []
+    try:
+        for kind, (data, _name) in files.items():
+            written.append(_store_file(winner, kind, data, checked[kind], "winner",
+                                       submission=submission, now=now))  # fmt: skip
+    except BaseException:
+        remove_files(written)
+        raise
+    winner_rules._event(winner, "manual_submitted", winner_rules.Actor(label="winner"),
+                        details={"act": act.number, "files": sorted(files)}, now=now)  # fmt: skip
+    return submission
+
+
+def _store_file(winner: Winner, kind: str, data: bytes, checked: uploads.Checked, by: str, *,
+                submission: ManualSubmission | None = None, now: datetime) -> WinnerFile:  # fmt: skip
+    stored = uploads.store(data, checked, files_folder())
+    record = WinnerFile(
+        winner_id=winner.id,
+        submission_id=submission.id if submission else None,
+        kind=kind,
+        path=stored.relative_path,
+        sha256=stored.sha256,
+        size=stored.size,
+        mime_type=checked.mime_type,
+        display_name=checked.display_name,
+        uploaded_by=by,
+        uploaded_at=now,
+    )
+    db.session.add(record)
+    audit.record("winner.file_uploaded", record, {"kind": kind, "sha256": stored.sha256,
+                 "size": stored.size}, actor_label=by if by == "winner" else None)  # fmt: skip
+    return record
+
+
+def staff_upload(winner: Winner, data: bytes, name: str, *, actor: Any = None,
+                 now: datetime | None = None) -> WinnerFile:  # fmt: skip
+    """The organizer's director's identity card, uploaded by staff (rule 11)."""
+    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    try:
+        checked = uploads.check(data, name, max_bytes=FILE_MAX_BYTES)
+    except uploads.UploadRefused as refusal:
+        raise ActRefused("bad-file", kind=WinnerFile.ORGANIZER_DIRECTOR_ID,
+                         refusal=refusal) from None  # fmt: skip
+    return _store_file(winner, WinnerFile.ORGANIZER_DIRECTOR_ID, data, checked, actor.name, now=now)
+
+
+def files_of(winner: Winner) -> list[WinnerFile]:
+    return list(
+        db.session.scalars(
+            sa.select(WinnerFile).filter_by(winner_id=winner.id).order_by(WinnerFile.id)
+        )
+    )
+
+
+def accept_submission(submission: ManualSubmission, *, actor: Any = None,
+                      now: datetime | None = None) -> None:  # fmt: skip
+    """Staff accept the hand-signed act: the winner moves to "act signed"."""
+    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    winner = submission.act.winner
+    if submission.status != ManualSubmission.SUBMITTED:
+        raise ActRefused("submission-closed")
+    if not any(f.kind == WinnerFile.ORGANIZER_DIRECTOR_ID for f in files_of(winner)):
+        raise ActRefused("organizer-card-required")
+    submission.status, submission.decided_at, submission.decided_by = (
+        ManualSubmission.ACCEPTED, now, actor.name,
+    )  # fmt: skip
+    winner_rules._move(winner, Winner.ACT_SIGNED, "act_signed", actor,
+                       details={"act": submission.act.number, "by": "hand"}, now=now)  # fmt: skip
+
+
+def return_submission(submission: ManualSubmission, reason: str, *, actor: Any = None,
+                      now: datetime | None = None) -> None:  # fmt: skip
+    """Staff send the submission back with a reason the winner sees; it may submit again."""
+    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    if submission.status != ManualSubmission.SUBMITTED:
+        raise ActRefused("submission-closed")
+    if not reason.strip():
+        raise ActRefused("reason-required")
+    submission.status, submission.decided_at, submission.decided_by = (
+        ManualSubmission.RETURNED, now, actor.name,
+    )  # fmt: skip
+    submission.return_reason = reason.strip()
+    winner_rules._event(submission.act.winner, "manual_returned", actor, note=reason, now=now)
+
+
+def files_folder():
+    return uploads.upload_folder() / "winners"
+
+
+def read_file(record: WinnerFile) -> bytes:
+    return uploads.open_stored(files_folder(), record.path, record.sha256)
+
+
+def remove_files(records: list[WinnerFile]) -> None:
+    """Remove the files of records whose transaction failed (never of committed ones)."""
+    for record in records:
+        uploads.remove_stored(files_folder(), record.path)
+
+
+def notify_manager(submission: ManualSubmission) -> None:
+    """Rule 11: the responsible marketing manager is e-mailed the submission (once)."""
+    from flask_babel import gettext as _
+
+    from portal.models import StaffUser
+    from portal.services.mail import enqueue
+
+    to = current_app.config.get("MARKETING_MANAGER_EMAIL")
+    if not to:
+        return
+    act, winner = submission.act, submission.act.winner
+    manager = db.session.scalar(sa.select(StaffUser).filter_by(email=to.lower()))
+    lang = getattr(manager, "language", None) or current_app.config["LANGUAGES"][0]
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    with force_locale(lang):
+        subject = _("Manual signing of act %(number)s", number=act.number)
+        body = "\n\n".join(
+            [
+                _(
+                    "%(company)s, winner of %(month)s, has sent its act %(number)s signed by hand, with %(count)s scans, for this reason:",
+                    company=winner.participant.company_name,
+                    month=winner.period.key,
+                    number=act.number,
+                    count=len(submission.files),
+                ),
+                submission.reason,
+                _("Check the scans and accept or return the submission:"),
+                f"{base}/admin/winners/{winner.id}",
+            ]
+        )
+    enqueue("manual-signing", to, lang, subject, body,
+            dedupe_key=f"manual-signing:{submission.id}")  # fmt: skip

@@ -1,0 +1,185 @@
+"""The winner's private page ``/<lang>/winner/<token>``: its prize, its act, and signing it.
+
+The token in the address is the only key: it is stored as a SHA-256, expires, and can
+be revoked. The page and its files are never cached, never indexed, and send no
+referrer, so the address does not leak through a proxy, a search engine or a link.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from portal.campaign import acts
+from portal.messages import describe_act_refusal
+from portal.models import Winner, db
+from portal.models.acts import WinnerFile
+from portal.public import bp
+from portal.public.forms import IdentityForm, ManualSigningForm, SignatureForm
+
+MAX_CMS_BYTES = 1024 * 1024
+
+
+def _winner(token: str) -> Winner:
+    winner = acts.winner_for_token(token)
+    if winner is None:
+        abort(404)
+    return winner
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    if request.endpoint and request.endpoint.startswith("public.winner_"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _page(winner: Winner, token: str, status: int = 200, **forms):
+    act = acts.current_act(winner)
+    identity = acts.identity_of(winner)
+    identity_form = forms.get("identity_form") or IdentityForm(obj=identity)
+    return render_template(
+        "public/winner.html",
+        winner=winner,
+        token=token,
+        act=act,
+        identity=identity,
+        identity_form=identity_form,
+        signature_form=forms.get("signature_form") or SignatureForm(),
+        manual_form=forms.get("manual_form") or ManualSigningForm(),
+        submission=acts.open_submission(act) if act else None,
+        returned=[s for s in (act.submissions if act else []) if s.status == "returned"],
+        signature=act.signatures[-1] if act and act.signatures else None,
+        report=forms.get("report"),
+    ), status
+
+
+@bp.get("/winner/<token>")
+def winner_page(token: str):
+    """Where the winner stands, the next step and its deadline, the act and how to sign it."""
+    return _page(_winner(token), token)
+
+
+@bp.post("/winner/<token>/identity")
+def winner_identity(token: str):
+    winner = _winner(token)
+    form = IdentityForm()
+    if not form.validate_on_submit():
+        return _page(winner, token, 400, identity_form=form)
+    try:
+        acts.set_identity(
+            winner, director_name=form.director_name.data, document_type=form.document_type.data,
+            document_number=form.document_number.data, document_issuer=form.document_issuer.data,
+            document_date=form.document_date.data, entered_by="winner",
+        )  # fmt: skip
+    except acts.ActRefused as refusal:
+        db.session.rollback()
+        flash(describe_act_refusal(refusal), "error")
+        return _page(winner, token, 400, identity_form=form)
+    db.session.commit()
+    flash(_("Saved. The act will name this document."), "success")
+    return redirect(url_for("public.winner_page", token=token))
+
+
+@bp.get("/winner/<token>/act.pdf")
+def winner_act(token: str):
+    """The act in force, byte for byte as issued (the bytes the signature must cover)."""
+    winner = _winner(token)
+    act = acts.current_act(winner) or abort(404)
+    acts.record_download(winner, act, "winner")
+    db.session.commit()
+    response = Response(act.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="act-{act.number.replace("/", "-")}.pdf"'
+    )
+    response.headers["ETag"] = act.sha256
+    return response
+
+
+@bp.post("/winner/<token>/signature")
+def winner_signature(token: str):
+    """A detached CMS of the act: uploaded from any NCA tool, or sent by the page's NCALayer script."""
+    winner = _winner(token)
+    act = acts.current_act(winner) or abort(404)
+    form = SignatureForm()
+    if not form.validate_on_submit():
+        return _page(winner, token, 400, signature_form=form)
+    via = "ncalayer" if form.cms_base64.data else "upload"
+    try:
+        cms = _cms_from(form)
+        report = acts.sign_with_eds(act, cms, via=via)
+    except acts.ActRefused as refusal:
+        db.session.rollback()
+        flash(describe_act_refusal(refusal), "error")
+        return _page(winner, token, 400, signature_form=form)
+    db.session.commit()  # the attempt is in the audit trail either way
+    if not report.ok:
+        flash(_("The signature was not accepted: see why below."), "error")
+        return _page(winner, token, 400, signature_form=form, report=report)
+    flash(_("The act is signed. Thank you!"), "success")
+    return redirect(url_for("public.winner_page", token=token))
+
+
+def _cms_from(form: SignatureForm) -> bytes:
+    if form.cms_base64.data:
+        try:
+            return base64.b64decode(form.cms_base64.data.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise acts.ActRefused("bad-signature-file") from None
+    upload = form.signature.data
+    if upload is None or not getattr(upload, "filename", ""):
+        raise acts.ActRefused("bad-signature-file")
+    data = upload.read(MAX_CMS_BYTES + 1)
+    if not data or len(data) > MAX_CMS_BYTES:
+        raise acts.ActRefused("bad-signature-file")
+    return data
+
+
+@bp.post("/winner/<token>/manual")
+def winner_manual(token: str):
+    """Rule 11: the hand-signed act with scans, and the reason; the manager is e-mailed."""
+    winner = _winner(token)
+    act = acts.current_act(winner) or abort(404)
+    form = ManualSigningForm()
+    if not form.validate_on_submit():
+        return _page(winner, token, 400, manual_form=form)
+    files = {}
+    for kind in (WinnerFile.SIGNED_ACT, WinnerFile.DIRECTOR_ID, WinnerFile.POWER_OF_ATTORNEY):
+        upload = getattr(form, kind).data
+        if upload is not None and getattr(upload, "filename", ""):
+            files[kind] = (upload.read(acts.FILE_MAX_BYTES + 1), upload.filename)
+    try:
+        submission = acts.submit_manual(act, reason=form.reason.data, files=files,
+                                        by_proxy=bool(form.by_proxy.data))  # fmt: skip
+    except acts.ActRefused as refusal:
+        db.session.rollback()
+        flash(describe_act_refusal(refusal), "error")
+        return _page(winner, token, 400, manual_form=form)
+    written = list(submission.files)
+    try:
+        acts.notify_manager(submission)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        acts.remove_files(written)  # nothing of a failed submission stays on disk
+        raise
+    flash(_("Sent. The organizer's staff will check it and tell you here."), "success")
+    return redirect(url_for("public.winner_page", token=token))
+
+
+@bp.get("/winner/<token>/files/<int:file_id>")
+def winner_file(token: str, file_id: int):
+    """A scan the winner uploaded, back to the winner (never the organizer's own files)."""
+    winner = _winner(token)
+    record = db.session.get(WinnerFile, file_id)
+    if record is None or record.winner_id != winner.id or record.uploaded_by != "winner":
+        abort(404)
+    response = Response(acts.read_file(record), mimetype=record.mime_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{record.kind}-{record.id}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
