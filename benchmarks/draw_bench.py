@@ -159,8 +159,10 @@ def main() -> None:
             started = time.perf_counter()
             pool = draws.prepare(period, nonce=nonce)
             rebuilt_s = time.perf_counter() - started
+            marks: list[tuple[str, float]] = []
             draw = draws.conduct(
                 pool,
+                progress=lambda step: marks.append((step, time.perf_counter())),
                 commission=members,
                 place="Almaty",
                 actor_label="bench",
@@ -170,6 +172,8 @@ def main() -> None:
                 now=datetime(2022, 10, 10, tzinfo=UTC),
             )
             confirm_s = time.perf_counter() - started
+            ends = [t for _, t in marks[1:]] + [started + confirm_s]
+            phases = [(step, end - t) for (step, t), end in zip(marks, ends, strict=True)]
             confirm_rss = peak_mb()
             assert draw.pool_size == args.rows
             pool_path = workdir / "pool.csv"
@@ -186,6 +190,8 @@ def main() -> None:
         )
         print(f"  of which the pool rebuilt    {rebuilt_s:6.1f} s")
         print(f"  of which draw and storage    {confirm_s - rebuilt_s:6.1f} s")
+        for step, seconds in phases:
+            print(f"    {step:<26} {seconds:6.1f} s")
         print(f"verify (offline)              {verify_s:6.1f} s")
         print(f"floor: sort + sha256sum       {floor_s:6.1f} s")
         print(
