@@ -76,10 +76,12 @@ def format_month(year: int, month: int, lang: str | None = None) -> str:
     return text[:1].upper() + text[1:]
 
 
-def format_money(amount: int, lang: str | None = None) -> str:
-    """An amount in tenge as ``200 000 ₸``."""
+def format_money(amount: int | float | str, lang: str | None = None) -> str:
+    """An amount in tenge as ``200 000 ₸``, or with tiyn when it has them (``21 428,57 ₸``)."""
     lang = lang or current_language()
-    return f"{format_decimal(amount, format='#,##0', locale=lang)}{NBSP}₸"
+    value = float(amount)
+    pattern = "#,##0" if value == int(value) else "#,##0.00"
+    return f"{format_decimal(value, format=pattern, locale=lang)}{NBSP}₸"
 
 
 def _campaign_tz():
