@@ -45,7 +45,9 @@ from tests.eds_pki import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "testdata" / "eds"
+# A copy of ../shared/testdata/eds (NCA RK's public test material, see its MANIFEST.md),
+# so that the suite runs from any clone.
+SHARED = ROOT / "tests" / "data" / "eds"
 RSA_TIME = datetime(2021, 7, 1, tzinfo=UTC)
 GOST_TIME = datetime(2022, 9, 27, 21, 17, 59, tzinfo=UTC)
 P12_TIME = datetime(2022, 6, 1, tzinfo=UTC)
