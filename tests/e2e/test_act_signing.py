@@ -42,8 +42,13 @@ def test_a_winner_signs_its_act_and_staff_see_it(app, demo, auth, live_server, b
         winner_id, number = winner.id, acts.current_act(winner).number
         db.session.commit()
 
-    # the winner, on its private page in Kazakh, downloads the act (as the browser would)
+    # the winner, on its phone, on its private page in Kazakh, downloads the act
+    browser.set_window_size(360, 800)
     browser.get(f"{live_server}/kk/winner/{token}")
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0  # the long digest and the forms fit a 360 px screen
     assert number in browser.find_element(By.ID, "act-heading").text
     href = browser.find_element(By.ID, "act-download").get_attribute("href")
     act_bytes = requests.get(href, timeout=10).content
