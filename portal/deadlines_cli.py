@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
@@ -54,15 +53,15 @@ def _print(items, day: date) -> None:
 def _notify(items) -> int:
     """Queue one mail per item to MARKETING_MANAGER_EMAIL (never twice for the same item), send."""
     from portal import audit
+    from portal.campaign.staff import marketing_manager
     from portal.messages import deadline_state_name, deadline_text
-    from portal.models import StaffUser, db
+    from portal.models import db
     from portal.services.mail import enqueue, send_pending
 
-    to = current_app.config.get("MARKETING_MANAGER_EMAIL")
-    if not to:
+    manager = marketing_manager()
+    if manager is None:
         raise click.ClickException("set MARKETING_MANAGER_EMAIL to send the notices")
-    manager = db.session.scalar(sa.select(StaffUser).filter_by(email=to.lower()))
-    lang = getattr(manager, "language", None) or current_app.config["LANGUAGES"][0]
+    to, lang = manager
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     queued = 0
     with force_locale(lang):

@@ -16,6 +16,7 @@ from portal.messages import describe_act_refusal
 from portal.models import Winner, db
 from portal.models.acts import Act, ManualSubmission, WinnerFile
 from portal.public.forms import IdentityForm
+from portal.public.winner import act_response
 from portal.services.mail import enqueue
 
 ACT_ROLES = ("marketing", "admin")
@@ -132,12 +133,7 @@ def act_pdf(act_id: int):
     act = db.session.get(Act, act_id) or abort(404)
     acts.record_download(act.winner, act, current_user.email)
     db.session.commit()
-    response = Response(act.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="act-{act.number.replace("/", "-")}.pdf"'
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return act_response(act)
 
 
 @bp.get("/winner-files/<int:file_id>")
@@ -198,12 +194,12 @@ def submission_return(submission_id: int):
 
 def act_context(record: Winner) -> dict:
     """What the winner page shows of the act (used by ``winners_routes.winner``)."""
-    act = acts.current_act(record)
+    act, identity = acts.current_act(record), acts.identity_of(record)
     return {
         "acts_all": acts.acts_of(record),
         "current_act": act,
-        "identity": acts.identity_of(record),
-        "identity_form": IdentityForm(obj=acts.identity_of(record)),
+        "identity": identity,
+        "identity_form": IdentityForm(obj=identity),
         "files": acts.files_of(record),
         "links": acts.active_links(record),
         "open_submission": acts.open_submission(act) if act else None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -99,7 +97,7 @@ def _winner_page(record: Winner, forms: dict, status: int = 200):
         checks=winner_rules.condition_checks(record) if record.status == Winner.DRAWN else None,
         today=local_today(),
         may=lambda status: winner_rules.may(record, status),
-        publishable=record.status in winner_rules.PUBLISHABLE and record.published_at is None,
+        publishable=record.status in winner_rules.VERIFIED_STANDING and record.published_at is None,
         **act_context(record),
         **forms,
     )
@@ -289,7 +287,7 @@ def calendar_add():
     db.session.add(day)
     db.session.flush()
     audit.record("calendar.add", day, {"day": day.day, "working": day.working, "note": day.note})
-    _recount_verification_deadlines(form.day.data)
+    winner_rules.recount_verification_deadlines(form.day.data, actor=current_user)
     db.session.commit()
     flash(_("The calendar is updated."), "success")
     return redirect(url_for("admin.calendar"))
@@ -306,20 +304,7 @@ def calendar_remove(day_id: int):
     changed_day = day.day
     db.session.delete(day)
     db.session.flush()
-    _recount_verification_deadlines(changed_day)
+    winner_rules.recount_verification_deadlines(changed_day, actor=current_user)
     db.session.commit()
     flash(_("The calendar is updated."), "success")
     return redirect(url_for("admin.calendar"))
-
-
-def _recount_verification_deadlines(changed: date) -> None:
-    """Winners still being checked get their rule 8 deadline counted on the new calendar."""
-    for record in db.session.scalars(sa.select(Winner).filter_by(status=Winner.DRAWN)):
-        due = workdays.verification_due(record.drawn_on)
-        if due != record.verification_due:
-            audit.record(
-                "winner.verification_due",
-                record,
-                {"from": record.verification_due, "to": due, "calendar": changed},
-            )
-            record.verification_due = due

@@ -45,10 +45,6 @@ LINK_DAYS = 60
 TOKEN_BYTES = 32
 VAT_RATE = 12  # percent, Kazakhstan
 FILE_MAX_BYTES = 10 * 1024 * 1024
-LINKABLE = (
-    Winner.VERIFIED, Winner.CONTACTED, Winner.ACT_ISSUED, Winner.ACT_SIGNED, Winner.DELIVERED,
-    Winner.PUBLISHED,
-)  # fmt: skip
 
 
 class ActRefused(Exception):
@@ -70,7 +66,7 @@ def token_digest(token: str) -> str:
 def issue_link(winner: Winner, *, actor: Any = None, now: datetime | None = None) -> str:
     """A new private link for ``winner``; earlier ones are revoked. Returns the token."""
     now, actor = now or utcnow(), winner_rules.as_actor(actor)
-    if winner.status not in LINKABLE:
+    if winner.status not in winner_rules.VERIFIED_STANDING:
         raise ActRefused("not-verified")
     for link in active_links(winner, now):
         link.revoked_at, link.revoked_by = now, actor.name
@@ -84,7 +80,7 @@ def issue_link(winner: Winner, *, actor: Any = None, now: datetime | None = None
             expires_at=now + timedelta(days=LINK_DAYS),
         )
     )
-    winner_rules._event(winner, "link_issued", actor,
+    winner_rules.record_event(winner, "link_issued", actor,
                         details={"expires": (now + timedelta(days=LINK_DAYS)).date()}, now=now)  # fmt: skip
     return token
 
@@ -108,7 +104,7 @@ def revoke_links(winner: Winner, *, actor: Any = None, now: datetime | None = No
     for link in links:
         link.revoked_at, link.revoked_by = now, actor.name
     if links:
-        winner_rules._event(winner, "link_revoked", actor, now=now)
+        winner_rules.record_event(winner, "link_revoked", actor, now=now)
     return len(links)
 
 
@@ -149,7 +145,7 @@ def set_identity(winner: Winner, *, director_name: str, document_type: str,
     identity.entered_by = entered_by
     db.session.add(identity)
     # the audit names the step, never the document's details
-    winner_rules._event(winner, "identity_entered", winner_rules.Actor(label=entered_by),
+    winner_rules.record_event(winner, "identity_entered", winner_rules.Actor(label=entered_by),
                         now=now)  # fmt: skip
     return identity
 
@@ -242,9 +238,9 @@ def issue_act(winner: Winner, *, actor: Any = None, correction_reason: str = "",
         "replaces": previous.number if previous else None,
     }
     if previous is None:
-        winner_rules._move(winner, Winner.ACT_ISSUED, "act_issued", actor, details=details, now=now)
+        winner_rules.mark_act_issued(winner, actor=actor, details=details, now=now)
     else:
-        winner_rules._event(winner, "act_corrected", actor, note=correction_reason,
+        winner_rules.record_event(winner, "act_corrected", actor, note=correction_reason,
                             details=details, now=now)  # fmt: skip
     return act
 
@@ -264,6 +260,12 @@ def expected_signer(winner: Winner) -> dict[str, str]:
     return {"expected_iin": participant.bin_iin}
 
 
+def _check_signable(act: Act) -> None:
+    """An act is signed while it is the one in force and its winner waits at "act issued"."""
+    if current_act(act.winner) is not act or act.winner.status != Winner.ACT_ISSUED:
+        raise ActRefused("act-closed")
+
+
 def sign_with_eds(act: Act, cms: bytes, *, via: str = "upload", at: datetime | None = None,
                   now: datetime | None = None) -> eds.Report:  # fmt: skip
     """Verify a CMS over the act's bytes; on success store it and move the winner on.
@@ -273,8 +275,7 @@ def sign_with_eds(act: Act, cms: bytes, *, via: str = "upload", at: datetime | N
     """
     now = now or utcnow()
     winner = act.winner
-    if current_act(winner) is not act or winner.status != Winner.ACT_ISSUED:
-        raise ActRefused("act-closed")
+    _check_signable(act)
     report = eds.verify(
         act.pdf, cms, at=at, **expected_signer(winner),
         **eds.settings_from_config(current_app.config),
@@ -306,9 +307,8 @@ def sign_with_eds(act: Act, cms: bytes, *, via: str = "upload", at: datetime | N
             created_at=now,
         )
     )
-    winner_rules._move(winner, Winner.ACT_SIGNED, "act_signed", winner_rules.Actor(label="winner"),
-                       details={"act": act.number, "by": "eds", "serial": facts.get("serial")},
-                       now=now)  # fmt: skip
+    winner_rules.mark_act_signed(winner, actor=winner_rules.Actor(label="winner"),
+                                 details={"act": act.number, "by": "eds", "serial": facts.get("serial")}, now=now)  # fmt: skip
     return report
 
 
@@ -338,8 +338,7 @@ def submit_manual(act: Act, *, reason: str, files: dict[str, tuple[bytes, str]],
     """
     now = now or utcnow()
     winner = act.winner
-    if current_act(winner) is not act or winner.status != Winner.ACT_ISSUED:
-        raise ActRefused("act-closed")
+    _check_signable(act)
     if open_submission(act) is not None:
         raise ActRefused("submission-open")
     if not reason.strip():
@@ -367,7 +366,7 @@ def submit_manual(act: Act, *, reason: str, files: dict[str, tuple[bytes, str]],
     except BaseException:
         remove_files(written)
         raise
-    winner_rules._event(winner, "manual_submitted", winner_rules.Actor(label="winner"),
+    winner_rules.record_event(winner, "manual_submitted", winner_rules.Actor(label="winner"),
                         details={"act": act.number, "files": sorted(files)}, now=now)  # fmt: skip
     return submission
 
@@ -425,8 +424,9 @@ def accept_submission(submission: ManualSubmission, *, actor: Any = None,
     submission.status, submission.decided_at, submission.decided_by = (
         ManualSubmission.ACCEPTED, now, actor.name,
     )  # fmt: skip
-    winner_rules._move(winner, Winner.ACT_SIGNED, "act_signed", actor,
-                       details={"act": submission.act.number, "by": "hand"}, now=now)  # fmt: skip
+    winner_rules.mark_act_signed(
+        winner, actor=actor, details={"act": submission.act.number, "by": "hand"}, now=now
+    )
 
 
 def return_submission(submission: ManualSubmission, reason: str, *, actor: Any = None,
@@ -441,7 +441,7 @@ def return_submission(submission: ManualSubmission, reason: str, *, actor: Any =
         ManualSubmission.RETURNED, now, actor.name,
     )  # fmt: skip
     submission.return_reason = reason.strip()
-    winner_rules._event(submission.act.winner, "manual_returned", actor, note=reason, now=now)
+    winner_rules.record_event(submission.act.winner, "manual_returned", actor, note=reason, now=now)
 
 
 def files_folder():
@@ -462,15 +462,14 @@ def notify_manager(submission: ManualSubmission) -> None:
     """Rule 11: the responsible marketing manager is e-mailed the submission (once)."""
     from flask_babel import gettext as _
 
-    from portal.models import StaffUser
+    from portal.campaign.staff import marketing_manager
     from portal.services.mail import enqueue
 
-    to = current_app.config.get("MARKETING_MANAGER_EMAIL")
-    if not to:
+    manager = marketing_manager()
+    if manager is None:
         return
+    to, lang = manager
     act, winner = submission.act, submission.act.winner
-    manager = db.session.scalar(sa.select(StaffUser).filter_by(email=to.lower()))
-    lang = getattr(manager, "language", None) or current_app.config["LANGUAGES"][0]
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     with force_locale(lang):
         subject = _("Manual signing of act %(number)s", number=act.number)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from portal.models import Campaign, ReportingPeriod
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.models import Campaign, ReportingPeriod, StaffUser, db
 
 SOON_DAYS = 5
 
@@ -34,3 +37,12 @@ def dashboard_months(campaign: Campaign, today: date) -> list[MonthStatus]:
             state = "due"
         months.append(MonthStatus(period, state, days_left))
     return months
+
+
+def marketing_manager() -> tuple[str, str] | None:
+    """``MARKETING_MANAGER_EMAIL`` and the language to write in (the account's, if staff), or None."""
+    email = current_app.config.get("MARKETING_MANAGER_EMAIL")
+    if not email:
+        return None
+    account = db.session.scalar(sa.select(StaffUser).filter_by(email=email.lower()))
+    return email, getattr(account, "language", None) or current_app.config["LANGUAGES"][0]

@@ -3,7 +3,7 @@
 drawn -> verified or disqualified -> contacted or no response -> act issued ->
 act signed or forfeited -> delivered -> published. ``TRANSITIONS`` below is the one
 place that says which step may follow which; every function here moves a winner
-only through ``_move``, which refuses any other step, writes the winner's history and
+only through ``move``, which refuses any other step, writes the winner's history and
 the audit trail. A disqualified, silent or forfeiting winner leaves the prize to a
 redraw (``portal.campaign.draws.redraw``), which the commission is offered with the
 reason filled in. Nothing here commits: the caller does, so a refused step stores
@@ -51,8 +51,10 @@ STATUSES = (
 )  # fmt: skip
 # The winner has fallen away: the prize goes to a redraw.
 ELIMINATED = (W.DISQUALIFIED, W.NO_RESPONSE, W.FORFEITED)
-# The winner's name may be on the public month page (rule 7) from verification on.
-PUBLISHABLE = (W.VERIFIED, W.CONTACTED, W.ACT_ISSUED, W.ACT_SIGNED, W.DELIVERED, W.PUBLISHED)
+# Verified and still standing: may be published (rule 7) and gets its private link.
+VERIFIED_STANDING = (
+    W.VERIFIED, W.CONTACTED, W.ACT_ISSUED, W.ACT_SIGNED, W.DELIVERED, W.PUBLISHED,
+)  # fmt: skip
 FORFEIT_REASONS = ("no-identity-document", "refused-to-sign")  # rule 12
 DELIVERY_METHODS = (W.ELECTRONIC, W.OFFICE)  # rule 13; no cash, no other prize (rule 15)
 
@@ -90,7 +92,7 @@ def may(winner: Winner, status: str) -> bool:
     return status in TRANSITIONS.get(winner.status, ())
 
 
-def _event(winner: Winner, action: str, actor: Actor, *, to_status: str = "", note: str = "",
+def record_event(winner: Winner, action: str, actor: Actor, *, to_status: str = "", note: str = "",
            details: dict | None = None, now: datetime | None = None) -> WinnerEvent:  # fmt: skip
     event = WinnerEvent(
         winner=winner,
@@ -113,11 +115,11 @@ def _event(winner: Winner, action: str, actor: Actor, *, to_status: str = "", no
     return event
 
 
-def _move(winner: Winner, status: str, action: str, actor: Actor, *, note: str = "",
+def move(winner: Winner, status: str, action: str, actor: Actor, *, note: str = "",
           details: dict | None = None, now: datetime | None = None) -> None:  # fmt: skip
     if not may(winner, status):
         raise WinnerRefused("not-allowed", status=winner.status, to=status)
-    _event(winner, action, actor, to_status=status, note=note, details=details, now=now)
+    record_event(winner, action, actor, to_status=status, note=note, details=details, now=now)
     winner.status = status
 
 
@@ -140,9 +142,21 @@ def start(draw: Draw, now: datetime) -> list[Winner]:
         )
         db.session.add(winner)
         db.session.flush()
-        _event(winner, "drawn", Actor(label="draw"), details={"draw": draw.id}, now=now)
+        record_event(winner, "drawn", Actor(label="draw"), details={"draw": draw.id}, now=now)
         started.append(winner)
     return started
+
+
+def recount_verification_deadlines(changed_day, *, actor: Any = None) -> None:
+    """After a calendar change: winners still being checked get rule 8's deadline anew."""
+    actor = as_actor(actor)
+    for winner in db.session.scalars(sa.select(Winner).filter_by(status=W.DRAWN)):
+        due = workdays.verification_due(winner.drawn_on)
+        if due != winner.verification_due:
+            record_event(winner, "verification_due", actor,
+                         details={"from": winner.verification_due, "to": due,
+                                  "calendar": changed_day})  # fmt: skip
+            winner.verification_due = due
 
 
 def condition_checks(winner: Winner) -> list[Check]:
@@ -197,12 +211,12 @@ def verify(winner: Winner, *, manual_ok: bool, manual_note: str, actor: Any = No
     if failed or not manual_ok:
         winner.outcome = failed[0].condition if failed else "manual"
         winner.outcome_note = manual_note
-        _move(winner, W.DISQUALIFIED, "disqualified", actor, note=manual_note,
+        move(winner, W.DISQUALIFIED, "disqualified", actor, note=manual_note,
               details={"condition": winner.outcome}, now=now)  # fmt: skip
         return winner
-    _move(winner, W.VERIFIED, "verified", actor, note=manual_note, now=now)
+    move(winner, W.VERIFIED, "verified", actor, note=manual_note, now=now)
     if winner.answered_on is not None:  # the winner got in touch while it was checked
-        _move(winner, W.CONTACTED, "contacted", actor,
+        move(winner, W.CONTACTED, "contacted", actor,
               details={"answered_on": winner.answered_on}, now=now)  # fmt: skip
     return winner
 
@@ -233,9 +247,9 @@ def record_contact(winner: Winner, *, on: date, channel: str, answered: bool, no
     if answered:
         winner.answered_on = on
         if winner.status == W.VERIFIED:
-            _move(winner, W.CONTACTED, "contacted", actor, note=note, details=details, now=now)
+            move(winner, W.CONTACTED, "contacted", actor, note=note, details=details, now=now)
             return attempt
-    _event(winner, "contact_attempt", actor, note=note, details=details, now=now)
+    record_event(winner, "contact_attempt", actor, note=note, details=details, now=now)
     return attempt
 
 
@@ -246,7 +260,7 @@ def mark_no_response(winner: Winner, *, actor: Any = None, note: str = "",
     if winner.status == W.VERIFIED and local_today(now) <= winner.contact_due:
         raise WinnerRefused("contact-not-due", deadline=winner.contact_due)
     winner.outcome, winner.outcome_note = "no-response", note.strip()
-    _move(winner, W.NO_RESPONSE, "no_response", actor, note=note,
+    move(winner, W.NO_RESPONSE, "no_response", actor, note=note,
           details={"deadline": winner.contact_due}, now=now)  # fmt: skip
     return winner
 
@@ -254,14 +268,14 @@ def mark_no_response(winner: Winner, *, actor: Any = None, note: str = "",
 def mark_act_issued(winner: Winner, *, actor: Any = None, details: dict | None = None,
                     now: datetime | None = None) -> Winner:  # fmt: skip
     """The acceptance-transfer act has been issued to the winner (rule 10)."""
-    _move(winner, W.ACT_ISSUED, "act_issued", as_actor(actor), details=details, now=now)
+    move(winner, W.ACT_ISSUED, "act_issued", as_actor(actor), details=details, now=now)
     return winner
 
 
 def mark_act_signed(winner: Winner, *, actor: Any = None, details: dict | None = None,
                     now: datetime | None = None) -> Winner:  # fmt: skip
     """The act has been signed, by EDS or by hand (rules 10 and 11)."""
-    _move(winner, W.ACT_SIGNED, "act_signed", as_actor(actor), details=details, now=now)
+    move(winner, W.ACT_SIGNED, "act_signed", as_actor(actor), details=details, now=now)
     return winner
 
 
@@ -273,7 +287,7 @@ def forfeit(winner: Winner, reason: str, *, note: str = "", actor: Any = None,
     if not note.strip():
         raise WinnerRefused("note-required")
     winner.outcome, winner.outcome_note = reason, note.strip()
-    _move(winner, W.FORFEITED, "forfeited", as_actor(actor), note=note,
+    move(winner, W.FORFEITED, "forfeited", as_actor(actor), note=note,
           details={"reason": reason}, now=now)  # fmt: skip
     return winner
 
@@ -294,7 +308,7 @@ def deliver(winner: Winner, *, method: str, on: date, office: str = "", staff: s
     winner.delivery_office = office.strip() if method == W.OFFICE else ""
     winner.delivery_staff = staff.strip() if method == W.OFFICE else ""
     winner.delivery_note = note.strip()
-    _move(winner, W.DELIVERED, "delivered", as_actor(actor), note=note,
+    move(winner, W.DELIVERED, "delivered", as_actor(actor), note=note,
           details={"method": method, "on": on, "office": winner.delivery_office}, now=now)  # fmt: skip
     return winner
 
@@ -307,7 +321,7 @@ def publish(winner: Winner, titles: dict[str, str], bodies: dict[str, str], *,
     them, see ``portal.messages.winner_announcement``).
     """
     actor, now = as_actor(actor), now or utcnow()
-    if winner.status not in PUBLISHABLE:
+    if winner.status not in VERIFIED_STANDING:
         raise WinnerRefused("not-verified", status=winner.status)
     if winner.published_at is not None:
         raise WinnerRefused("already-published")
@@ -323,7 +337,7 @@ def publish(winner: Winner, titles: dict[str, str], bodies: dict[str, str], *,
     db.session.add(announcement)
     db.session.flush()
     winner.published_at, winner.announcement_id = now, announcement.id
-    _event(winner, "published", actor, details={"announcement": announcement.id}, now=now)
+    record_event(winner, "published", actor, details={"announcement": announcement.id}, now=now)
     return announcement
 
 
@@ -347,9 +361,9 @@ def set_photo(winner: Winner, stored_path: str, sha256: str, mime_type: str, *,
     details = {"sha256": sha256, "replaces": winner.photo_sha256 or None}
     winner.photo_path, winner.photo_sha256, winner.photo_type = stored_path, sha256, mime_type
     if winner.status == W.DELIVERED:
-        _move(winner, W.PUBLISHED, "photo_published", actor, details=details, now=now)
+        move(winner, W.PUBLISHED, "photo_published", actor, details=details, now=now)
     else:
-        _event(winner, "photo_replaced", actor, details=details, now=now)
+        record_event(winner, "photo_replaced", actor, details=details, now=now)
     return winner
 
 

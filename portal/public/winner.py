@@ -93,11 +93,17 @@ def winner_act(token: str):
     act = acts.current_act(winner) or abort(404)
     acts.record_download(winner, act, "winner")
     db.session.commit()
+    return act_response(act)
+
+
+def act_response(act) -> Response:
+    """The act's PDF as issued, as a download named by its number (never cached)."""
     response = Response(act.pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="act-{act.number.replace("/", "-")}.pdf"'
     )
     response.headers["ETag"] = act.sha256
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
@@ -12,6 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from portal.campaign import draws, eligibility, winners
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
+from portal.messages import redraw_reason
 from portal.models import Announcement, Campaign, Winner, db
 from tests.conftest import PASSWORD
 from tests.e2e.test_staff_rules import click
@@ -67,7 +69,8 @@ def test_disqualification_redraw_and_a_new_published_winner(
     sign_in(browser, live_server, wait, "commission@ismet.kz", f"/admin/draws/{draw_id}")
     reason = browser.find_element(By.ID, "reason")
     offered = reason.get_attribute("value")
-    assert f"№ {draw_id}" in offered or f"No. {draw_id}" in offered or str(draw_id) in offered
+    with app.test_request_context("/kk/"), force_locale("kk"):  # the commission's language
+        assert offered == redraw_reason(db.session.get(Winner, first_id))
     assert "company closed" not in offered  # the staff's note stays off the public record
     click(browser, browser.find_element(By.CSS_SELECTOR, "#redraw-heading ~ form button"))
     wait.until(lambda b: b.current_url.rstrip("/").rsplit("/", 1)[1] != str(draw_id))
