@@ -1,22 +1,31 @@
-# The portal's everyday commands. Everything runs inside .venv, made from requirements.txt.
+# The portal's everyday commands. Everything runs inside .venv.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 5000
+# `make run` serves on 127.0.0.1: links made outside a request (protocols, e-mails) use this.
+RUN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test venv catalogs db demo lint benchmarks clean
+.PHONY: run test venv dev catalogs db demo lint benchmarks clean
 
 ## run: install, compile the catalogues, migrate and load the demo, then serve on 127.0.0.1:$(PORT)
 run: catalogs
 	$(FLASK) db upgrade
-	$(FLASK) demo
-	@echo "Serving the portal on http://127.0.0.1:$(PORT)/"
-	PORTAL_SESSION_COOKIE_SECURE=false $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	PORTAL_PUBLIC_BASE_URL=$(RUN_BASE_URL) $(FLASK) demo
+	@echo "Serving the portal on $(RUN_BASE_URL)/"
+	PORTAL_SESSION_COOKIE_SECURE=false PORTAL_PUBLIC_BASE_URL=$(RUN_BASE_URL) \
+		$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-## test: install, compile the catalogues and run the whole suite
-test: catalogs
+## test: install (with the test tools), compile the catalogues and run the whole suite
+test: dev catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lint: ruff (style and format) and import-linter (the layers of the house, pyproject.toml)
+lint: dev
+	$(BIN)/ruff check portal tests benchmarks scripts wsgi.py
+	$(BIN)/ruff format --check portal tests benchmarks scripts wsgi.py
+	$(BIN)/lint-imports
 
 ## venv: create .venv and install requirements.txt (again only when it changes)
 venv: $(VENV)/.installed
@@ -25,7 +34,13 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-## catalogues: compile translations/*/LC_MESSAGES/messages.po
+## dev: the test and lint tools of requirements-dev.txt on top
+dev: $(VENV)/.installed-dev
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## catalogs: compile translations/*/LC_MESSAGES/messages.po
 catalogs: venv
 	$(FLASK) translate compile
 
@@ -37,11 +52,5 @@ db: venv
 demo: db
 	$(FLASK) demo
 
-## lint: ruff (installed on demand, not needed to run or test)
-lint: venv
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check ruff
-	$(BIN)/ruff check portal tests benchmarks
-	$(BIN)/ruff format --check portal tests benchmarks
-
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache

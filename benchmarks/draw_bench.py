@@ -122,8 +122,8 @@ def main() -> None:
     from portal.campaign import draws
     from portal.campaign.periods import find_period
     from portal.demo import load_campaign
+    from portal.demo.randomorg_standin import StandIn
     from portal.services.randomorg import RandomOrgClient
-    from portal.services.randomorg_standin import StandIn
 
     with tempfile.TemporaryDirectory() as tmp, StandIn() as standin:
         workdir = Path(tmp)

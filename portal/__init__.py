@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
-from portal import i18n
-from portal.extensions import babel, csrf, db, migrate
-from portal.markup import render_inline, render_markdown
+from portal import commands
+from portal.admin import bp as admin_bp
+from portal.extensions import babel, csrf, db, login_manager, migrate
 from portal.models.migration import render_item
+from portal.public import bp as public_bp
+from portal.public import site_bp
+from portal.web import access, http, i18n, templating
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
@@ -33,10 +33,10 @@ def create_app(
     configure(app, test_config)
     register_extensions(app)
     register_blueprints(app)
-    register_template_helpers(app)
-    register_errorhandlers(app)
-    register_security_headers(app)
-    register_commands(app)
+    templating.register(app)
+    http.register_errorhandlers(app)
+    http.register_headers(app)
+    commands.register(app)
     return app
 
 
@@ -91,151 +91,11 @@ def register_extensions(app: Flask) -> None:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(PACKAGE_DIR.parent / "translations"),
     )
-    from portal.auth import login_manager
-
     login_manager.init_app(app)
+    login_manager.user_loader(access.load_user)
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.admin import bp as admin_bp
-    from portal.public import bp as public_bp
-    from portal.public import site_bp
-
     app.register_blueprint(site_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(admin_bp)
-
-
-def _isodate(value):
-    """A date kept as ISO text (an act's frozen facts) back to a date for the ``day`` filter."""
-    from datetime import date
-
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def register_template_helpers(app: Flask) -> None:
-    from portal import messages
-    from portal.campaign import winners as winner_rules
-    from portal.campaign.draws import current_draw
-    from portal.eds_messages import describe_eds_check
-
-    app.jinja_env.filters.update(
-        markdown=render_markdown,
-        markdown_inline=render_inline,
-        day=i18n.format_day,
-        moment=i18n.format_moment,
-        money=i18n.format_money,
-        isodate=_isodate,
-    )
-    app.jinja_env.globals.update(
-        format_month=i18n.format_month,
-        other_languages=i18n.other_languages,
-        page_url=i18n.page_url,
-        language_names=i18n.LANGUAGE_NAMES,
-        legal_form_name=messages.legal_form_name,
-        describe_draw_check=messages.describe_draw_check,
-        current_draw=current_draw,
-        condition_name=messages.condition_name,
-        describe_check=messages.describe_check,
-        winner_status_name=messages.winner_status_name,
-        winner_outcome_name=messages.winner_outcome_name,
-        contact_channel_name=messages.contact_channel_name,
-        delivery_method_name=messages.delivery_method_name,
-        deadline_text=messages.deadline_text,
-        deadline_state_name=messages.deadline_state_name,
-        redraw_reason=messages.redraw_reason,
-        published_winners=winner_rules.published,
-        being_verified=winner_rules.being_verified,
-        awaiting_redraw=winner_rules.awaiting_redraw,
-        identity_document_name=messages.identity_document_name,
-        winner_file_name=messages.winner_file_name,
-        describe_eds_check=describe_eds_check,
-    )
-
-    @app.context_processor
-    def language_context():
-        from portal.models.mixins import current_language
-
-        return {"lang": current_language()}
-
-    app.jinja_env.trim_blocks = True
-    app.jinja_env.lstrip_blocks = True
-
-    @app.url_defaults
-    def static_cache_buster(endpoint: str, values: dict[str, Any]) -> None:
-        """Give each static file's URL its content hash, so browsers may cache it for long."""
-        if endpoint == "static" and "filename" in values and "v" not in values:
-            values["v"] = _static_digest(app.static_folder, values["filename"])
-
-
-def _static_digest(folder: str, filename: str) -> str:
-    path = Path(folder, filename)
-    try:
-        return _file_digest(path, path.stat().st_mtime_ns)
-    except OSError:
-        return "0"
-
-
-@lru_cache(maxsize=256)
-def _file_digest(path: Path, mtime_ns: int) -> str:
-    """The start of the file's SHA-256, computed again only when the file changes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-
-
-def register_errorhandlers(app: Flask) -> None:
-    def render_error(error: HTTPException):
-        """An error page in the visitor's language."""
-        code = error.code or 500
-        return render_template("errors/error.html", code=code, error=error), code
-
-    for code in (400, 403, 404, 405, 413, 429, 500):
-        app.register_error_handler(code, render_error)
-
-
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "style-src 'self'",
-        "script-src 'self'",
-        # NCALayer, the NCA's signing application, listens on the winner's own computer
-        "connect-src 'self' wss://127.0.0.1:13579",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ]
-)
-
-
-def register_security_headers(app: Flask) -> None:
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
-
-    @app.after_request
-    def remember_language(response):
-        """Remember the language of the public page just served, for the next visit to /."""
-        lang = getattr(g, "lang", None)
-        cookie = app.config["LANGUAGE_COOKIE"]
-        if lang and request.cookies.get(cookie) != lang and response.status_code < 400:
-            response.set_cookie(
-                cookie,
-                lang,
-                max_age=app.config["LANGUAGE_COOKIE_MAX_AGE"],
-                samesite="Lax",
-                secure=app.config["SESSION_COOKIE_SECURE"],
-                httponly=True,
-            )
-        return response
-
-
-def register_commands(app: Flask) -> None:
-    from portal.cli import register
-
-    register(app)

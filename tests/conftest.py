@@ -189,7 +189,7 @@ def auth(app, client):
 @pytest.fixture
 def standin(app):
     """The stand-in random.org, a real HTTP server, with the app pointed at it."""
-    from portal.services.randomorg_standin import StandIn
+    from portal.demo.randomorg_standin import StandIn
 
     with StandIn() as server:
         app.config.update(

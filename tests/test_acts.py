@@ -32,15 +32,22 @@ W = Winner
 
 def in_touch(winner: Winner) -> Winner:
     verified(winner)
-    winners.record_contact(winner, on=date(2022, 10, 24), channel="phone", answered=True,
-                           now=at(10, 24))  # fmt: skip
+    winners.record_contact(
+        winner, on=date(2022, 10, 24), channel="phone", answered=True, now=at(10, 24)
+    )
     return winner
 
 
 def with_identity(winner: Winner) -> Winner:
-    acts.set_identity(winner, director_name="Aidar Petrov", document_type="id_card",
-                      document_number="047123456", document_issuer="MVD RK",
-                      document_date=date(2019, 3, 1), entered_by="winner")  # fmt: skip
+    acts.set_identity(
+        winner,
+        director_name="Aidar Petrov",
+        document_type="id_card",
+        document_number="047123456",
+        document_issuer="MVD RK",
+        document_date=date(2019, 3, 1),
+        entered_by="winner",
+    )
     return winner
 
 
@@ -70,8 +77,16 @@ def test_the_act_says_everything_in_both_languages(app, issued):
     for lang in ("kk", "ru"):
         for msgid in ("Organizer", "Winner", "Identity document", "Prize"):
             assert translated(lang, msgid) in text, (lang, msgid)
-    for fact in (issued.number, winner.participant.company_name, winner.participant.bin_iin,
-                 "Aidar Petrov", "047123456", "MVD RK", "Chocomart", "200 000"):  # fmt: skip
+    for fact in (
+        issued.number,
+        winner.participant.company_name,
+        winner.participant.bin_iin,
+        "Aidar Petrov",
+        "047123456",
+        "MVD RK",
+        "Chocomart",
+        "200 000",
+    ):
         assert fact in text, fact
     assert re.search(r"21\s?428,57", text)  # the VAT in the 200 000 ₸, with tiyn
     for rule in ("14", "15", "17", "18"):
@@ -85,9 +100,15 @@ def test_an_act_is_frozen_and_a_correction_keeps_the_old_one(app, issued):
     with pytest.raises(acts.ActRefused) as refused:
         acts.issue_act(winner)
     assert refused.value.code == "correction-reason-required"
-    acts.set_identity(winner, director_name="Aidar Petrov", document_type="passport",
-                      document_number="N1234567", document_issuer="MVD RK",
-                      document_date=date(2020, 1, 1), entered_by="staff")  # fmt: skip
+    acts.set_identity(
+        winner,
+        director_name="Aidar Petrov",
+        document_type="passport",
+        document_number="N1234567",
+        document_issuer="MVD RK",
+        document_date=date(2020, 1, 1),
+        entered_by="staff",
+    )
     with app.test_request_context("/ru/"):
         second = acts.issue_act(winner, correction_reason="passport, not ID card")
     db.session.commit()
@@ -170,21 +191,46 @@ class Pki:
     """An NCA-shaped test CA, and signers for the September winner's BIN."""
 
     def __init__(self, bin_iin: str, company: str) -> None:
-        self.ca = issue(name("TEST ҰКО (RSA)"), Key.rsa(), ca=True,
-                        not_before=datetime(2019, 1, 1, tzinfo=UTC))  # fmt: skip
+        self.ca = issue(
+            name("TEST ҰКО (RSA)"), Key.rsa(), ca=True, not_before=datetime(2019, 1, 1, tzinfo=UTC)
+        )
         llp = {"iin": "880101300123", "organisation": company, "bin": bin_iin}
-        self.head = issue(name("PETROV AIDAR", **llp), Key.rsa(), self.ca,
-                          usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD))  # fmt: skip
-        self.auth = issue(name("PETROV AIDAR", **llp), Key.rsa(), self.ca,
-                          usages=(AUTHENTICATION, LEGAL_ENTITY, FIRST_HEAD))  # fmt: skip
-        self.other = issue(name("PETROV AIDAR", **{**llp, "bin": "990000000000"}), Key.rsa(),
-                           self.ca, usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD))  # fmt: skip
-        self.person = issue(name("PETROV AIDAR", iin="880101300123"), Key.rsa(), self.ca,
-                            usages=(SIGNING, INDIVIDUAL))  # fmt: skip
-        self.gost_ca = issue(name("TEST ҰКО (GOST)"), Key.gost(), ca=True,
-                             not_before=datetime(2019, 1, 1, tzinfo=UTC))  # fmt: skip
-        self.gost_ie = issue(name("PETROV AIDAR", iin=bin_iin), Key.gost(), self.gost_ca,
-                             usages=(SIGNING, INDIVIDUAL))  # fmt: skip
+        self.head = issue(
+            name("PETROV AIDAR", **llp),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD),
+        )
+        self.auth = issue(
+            name("PETROV AIDAR", **llp),
+            Key.rsa(),
+            self.ca,
+            usages=(AUTHENTICATION, LEGAL_ENTITY, FIRST_HEAD),
+        )
+        self.other = issue(
+            name("PETROV AIDAR", **{**llp, "bin": "990000000000"}),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD),
+        )
+        self.person = issue(
+            name("PETROV AIDAR", iin="880101300123"),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, INDIVIDUAL),
+        )
+        self.gost_ca = issue(
+            name("TEST ҰКО (GOST)"),
+            Key.gost(),
+            ca=True,
+            not_before=datetime(2019, 1, 1, tzinfo=UTC),
+        )
+        self.gost_ie = issue(
+            name("PETROV AIDAR", iin=bin_iin),
+            Key.gost(),
+            self.gost_ca,
+            usages=(SIGNING, INDIVIDUAL),
+        )
 
 
 def pki_for(app, winner: Winner) -> Pki:
@@ -303,16 +349,22 @@ def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth)
     winner_id = issued.winner_id
     db.session.commit()
     # a renamed executable: refused with a translated sentence, nothing stored
-    refused = manual_post(client, token, {"signed_act": (b"MZ\x90\x00" + bytes(300), "act.pdf"),
-                                          "director_id": (png(), "id.png")})  # fmt: skip
+    refused = manual_post(
+        client,
+        token,
+        {"signed_act": (b"MZ\x90\x00" + bytes(300), "act.pdf"), "director_id": (png(), "id.png")},
+    )
     assert refused.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WinnerFile)) == 0
     folder = acts.files_folder()
     assert not folder.exists() or not any(p.is_file() for p in folder.rglob("*"))
     # missing the director's card
     assert manual_post(client, token, {"signed_act": (issued.pdf, "act.pdf")}).status_code == 400
-    good = manual_post(client, token, {"signed_act": (issued.pdf, "act.pdf"),
-                                       "director_id": (png(), "../../id.png")})  # fmt: skip
+    good = manual_post(
+        client,
+        token,
+        {"signed_act": (issued.pdf, "act.pdf"), "director_id": (png(), "../../id.png")},
+    )
     assert good.status_code == 302
     with smtp_server(app) as smtpd:
         send_pending()
@@ -329,8 +381,12 @@ def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth)
     db.session.commit()
     page = client.get(f"/ru/winner/{token}").get_data(as_text=True)
     assert "The scan of the act is unreadable." in page
-    assert manual_post(client, token, {"signed_act": (issued.pdf, "act.pdf"),
-                                       "director_id": (png(), "id.png")}).status_code == 302  # fmt: skip
+    assert (
+        manual_post(
+            client, token, {"signed_act": (issued.pdf, "act.pdf"), "director_id": (png(), "id.png")}
+        ).status_code
+        == 302
+    )
     auth.login("marketing")
     staff_page = client.get(f"/admin/winners/{winner_id}").get_data(as_text=True)
     upload = client.post(
@@ -342,8 +398,9 @@ def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth)
     second = db.session.scalar(
         sa.select(ManualSubmission).filter_by(status=ManualSubmission.SUBMITTED)
     )
-    accept = client.post(f"/admin/submissions/{second.id}/accept",
-                         data={"csrf_token": csrf_from(staff_page)})  # fmt: skip
+    accept = client.post(
+        f"/admin/submissions/{second.id}/accept", data={"csrf_token": csrf_from(staff_page)}
+    )
     assert accept.status_code == 302
     db.session.expire_all()
     assert db.session.get(Winner, winner_id).status == W.ACT_SIGNED

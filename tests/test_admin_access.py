@@ -112,12 +112,22 @@ def _act_with_submission(winner: Winner):
 
     winners.verify(winner, manual_ok=True, manual_note="ok")
     winners.record_contact(winner, on=winner.drawn_on, channel="phone", answered=True)
-    acts.set_identity(winner, director_name="D", document_type="id_card", document_number="1",
-                      document_issuer="MVD", document_date=date(2020, 1, 1), entered_by="winner")  # fmt: skip
+    acts.set_identity(
+        winner,
+        director_name="D",
+        document_type="id_card",
+        document_number="1",
+        document_issuer="MVD",
+        document_date=date(2020, 1, 1),
+        entered_by="winner",
+    )
     act = acts.issue_act(winner)
-    submission = acts.submit_manual(act, reason="no EDS", by_proxy=False,
-                                    files={"signed_act": (act.pdf, "a.pdf"),
-                                           "director_id": (act.pdf, "d.pdf")})  # fmt: skip
+    submission = acts.submit_manual(
+        act,
+        reason="no EDS",
+        by_proxy=False,
+        files={"signed_act": (act.pdf, "a.pdf"), "director_id": (act.pdf, "d.pdf")},
+    )
     return act, submission
 
 

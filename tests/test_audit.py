@@ -6,14 +6,18 @@ from itertools import pairwise
 
 import sqlalchemy as sa
 
-from portal import audit
+from portal.campaign import audit
 from portal.models import AuditEntry, db
 
 
 def fill(n: int = 5) -> list[int]:
     ids = [
         audit.record(
-            "test.action", details={"n": i}, actor_label="tester", object_type="thing", object_id=i
+            "test.action",
+            details={"n": i},
+            actor=audit.Actor(label="tester"),
+            object_type="thing",
+            object_id=i,
         ).id
         for i in range(n)
     ]

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.auth import is_safe_next, locked_until
+from portal.campaign.staff import locked_until
 from portal.models import AuditEntry, LoginAttempt, StaffUser, db
+from portal.web.access import is_safe_next
 from tests.conftest import PASSWORD, csrf_from
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from portal.cli import TRANSLATIONS, extract_messages
+from portal.commands.translate import TRANSLATIONS, extract_messages
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 

@@ -234,8 +234,8 @@ def test_cli_runs_verifies_and_redraws(app, runner, demo, standin):
 
 
 def test_every_random_org_error_has_a_sentence_in_each_language(app):
-    from portal.messages import describe_random_org_error
     from portal.services.randomorg import ERROR_CODES, RandomOrgError
+    from portal.wording.messages import describe_random_org_error
 
     for lang in ("kk", "ru"):
         with app.test_request_context(f"/{lang}/"):

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from flask import Flask
 
 from portal import create_app
-from portal.eds_cli import eds_cli
-from portal.eds_messages import describe_eds_check
+from portal.commands.eds import eds_cli
 from portal.services import eds
 from portal.services.eds import CODES, TEST_ANCHORS, Check, verify
+from portal.wording.eds import describe_eds_check
 from tests.eds_pki import (
     AUTHENTICATION,
     EMPLOYEE,
@@ -706,7 +706,7 @@ def test_every_code_and_check_has_a_sentence(babel_app):
 
 
 def _msgids() -> set[str]:
-    tree = ast.parse((ROOT / "portal" / "eds_messages.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "portal" / "wording" / "eds.py").read_text(encoding="utf-8"))
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_":

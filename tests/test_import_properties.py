@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from portal.campaign.identity import control_digit, is_valid_bin_iin, with_control_digit
 from portal.campaign.imports import COLUMNS, import_month
 from portal.campaign.periods import find_period
-from portal.messages import describe_problem
 from portal.models import Activity, Campaign, ImportBatch, Participant, db
+from portal.wording.messages import describe_problem
 from tests.test_imports import TODAY, csv_bytes, row
 
 eleven_digits = st.text(alphabet="0123456789", min_size=11, max_size=11)

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from portal import audit
-from portal.mail_cli import mail_cli
+from portal.campaign import audit
+from portal.campaign.mailings import send_due
+from portal.commands.mail import mail_cli
 from portal.models import AuditEntry, OutboxMessage, db, utcnow
 from portal.services import mail
 from portal.services.mail import MAX_ATTEMPTS, backoff, enqueue, send_pending
@@ -365,8 +366,8 @@ def test_every_run_that_handled_mail_is_in_the_audit_trail(ctx, smtpd):
     smtpd.refuse["nobody@example.kz"] = "550 no such user"
     queue("a@example.kz", "nobody@example.kz")
 
-    send_pending()
-    send_pending()
+    send_due(audit.Actor(label="test"))
+    send_due(audit.Actor(label="test"))
 
     entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "mail.run")).all()
     assert len(entries) == 1

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 import pytest
 from babel.support import Translations
 
-from portal.cli import TRANSLATIONS
-from portal.i18n import format_day, format_money, format_month
+from portal.commands.translate import TRANSLATIONS
 from portal.models import RulesVersion, db
+from portal.wording.formats import format_day, format_money, format_month
 
 PAGES = [
     "/{lang}/",

@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.x509.oid import NameOID
 
 from portal import create_app
-from portal.randomorg_cli import randomorg_cli
+from portal.commands.randomorg import randomorg_cli
+from portal.demo.randomorg_standin import TEST_KEY_FILE, StandIn
 from portal.services import randomorg
 from portal.services.randomorg import (
     ERROR_CODES,
@@ -37,7 +38,6 @@ from portal.services.randomorg import (
     load_public_key_pem,
     verify_signature,
 )
-from portal.services.randomorg_standin import TEST_KEY_FILE, StandIn
 
 DATA = Path(__file__).resolve().parent / "data" / "randomorg"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "randomorg"

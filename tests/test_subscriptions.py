@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from babel.support import Translations
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
-from portal.cli import TRANSLATIONS
+from portal.commands.translate import TRANSLATIONS
 from portal.models import Announcement, AuditEntry, OutboxMessage, RateLimitHit, Subscriber, db
 from portal.public.forms import is_valid_email, normalize_email
 from portal.public.subscriptions import queue_announcement, unsubscribe_url

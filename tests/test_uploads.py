@@ -33,7 +33,7 @@ from portal.services.uploads import (
     remove_stored,
     store,
 )
-from portal.upload_messages import describe_upload_refusal
+from portal.wording.uploads import describe_upload_refusal
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "scripts" / "upload_translations.json"
@@ -700,7 +700,7 @@ def test_sentences_give_the_limits_readably(app):
 
 
 def test_translations_cover_every_sentence_with_the_same_placeholders():
-    path = ROOT / "portal" / "upload_messages.py"
+    path = ROOT / "portal" / "wording" / "uploads.py"
     msgids = {message for _line, message, *_rest in extract_from_file("python", path)}
     translations = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
     assert set(translations) == msgids

@@ -182,11 +182,13 @@ def test_failed_manual_checks_disqualify_and_a_note_is_required(drawn):
 
 def test_an_answer_closes_the_contact_step(drawn):
     verified(drawn)
-    winners.record_contact(drawn, on=date(2022, 10, 24), channel="phone", answered=False,
-                           now=at(10, 24))  # fmt: skip
+    winners.record_contact(
+        drawn, on=date(2022, 10, 24), channel="phone", answered=False, now=at(10, 24)
+    )
     assert drawn.status == W.VERIFIED
-    winners.record_contact(drawn, on=date(2022, 10, 27), channel="email", answered=True,
-                           note="replied", now=at(10, 27))  # fmt: skip
+    winners.record_contact(
+        drawn, on=date(2022, 10, 27), channel="email", answered=True, note="replied", now=at(10, 27)
+    )
     assert drawn.status == W.CONTACTED and drawn.answered_on == date(2022, 10, 27)
     assert [(c.channel, c.answered) for c in drawn.contacts] == [("phone", False), ("email", True)]
     with pytest.raises(winners.WinnerRefused) as refused:
@@ -195,8 +197,9 @@ def test_an_answer_closes_the_contact_step(drawn):
 
 
 def test_an_answer_during_verification_counts_once_verified(drawn):
-    winners.record_contact(drawn, on=date(2022, 10, 21), channel="phone", answered=True,
-                           now=at(10, 21, 15))  # fmt: skip
+    winners.record_contact(
+        drawn, on=date(2022, 10, 21), channel="phone", answered=True, now=at(10, 21, 15)
+    )
     assert drawn.status == W.DRAWN
     verified(drawn)
     assert drawn.status == W.CONTACTED
@@ -233,8 +236,9 @@ def test_no_response_only_after_the_tenth_day(drawn):
 
 def contacted(winner: Winner) -> Winner:
     verified(winner)
-    winners.record_contact(winner, on=date(2022, 10, 24), channel="phone", answered=True,
-                           now=at(10, 24))  # fmt: skip
+    winners.record_contact(
+        winner, on=date(2022, 10, 24), channel="phone", answered=True, now=at(10, 24)
+    )
     return winner
 
 
@@ -260,16 +264,28 @@ def test_delivery_by_rule_13_only(drawn):
         (W.OFFICE, "Almaty office", "", "office-required"),
     ]:
         with pytest.raises(winners.WinnerRefused) as refused:
-            winners.deliver(drawn, method=method, on=date(2022, 10, 28), office=office,
-                            staff=staff, now=at(10, 28))  # fmt: skip
+            winners.deliver(
+                drawn,
+                method=method,
+                on=date(2022, 10, 28),
+                office=office,
+                staff=staff,
+                now=at(10, 28),
+            )
         assert refused.value.code == code and drawn.status == W.ACT_SIGNED
-    winners.deliver(drawn, method=W.OFFICE, on=date(2022, 10, 28), office="Almaty, Abay 100",
-                    staff="A. Nurlanova", now=at(10, 28))  # fmt: skip
+    winners.deliver(
+        drawn,
+        method=W.OFFICE,
+        on=date(2022, 10, 28),
+        office="Almaty, Abay 100",
+        staff="A. Nurlanova",
+        now=at(10, 28),
+    )
     assert (drawn.status, drawn.delivery_office) == (W.DELIVERED, "Almaty, Abay 100")
 
 
 def test_publication_announces_the_winner_without_personal_data(app, drawn):
-    from portal.messages import winner_announcement
+    from portal.wording.messages import winner_announcement
 
     with pytest.raises(winners.WinnerRefused) as refused:
         winners.publish(drawn, {"kk": "t", "ru": "t"}, {"kk": "b", "ru": "b"})
@@ -302,7 +318,7 @@ def test_every_step_is_in_the_audit_trail(drawn):
 
 
 def test_a_fallen_winner_leads_to_a_redraw_with_fresh_deadlines(drawn):
-    from portal.messages import redraw_reason, winner_outcome_name
+    from portal.wording.messages import redraw_reason, winner_outcome_name
 
     winners.verify(drawn, manual_ok=False, manual_note="company closed", now=at(10, 24))
     db.session.commit()
@@ -406,7 +422,7 @@ def test_the_public_month_page_follows_the_winner(app, drawn, client):
     db.session.commit()
     page = client.get("/ru/winners/2022-09").get_data(as_text=True)
     assert "being-verified" not in page and company not in page  # verified, not yet published
-    from portal.messages import winner_announcement
+    from portal.wording.messages import winner_announcement
 
     with app.test_request_context("/ru/"):
         titles, bodies = winner_announcement(drawn)
@@ -431,11 +447,14 @@ def test_staff_take_the_steps_and_upload_the_photo(app, drawn, client, auth):
 
     refused = post(f"/admin/winners/{winner_id}/verify", {"manual_ok": "yes", "manual_note": ""})
     assert refused.status_code == 400
-    done = post(f"/admin/winners/{winner_id}/verify",
-                {"manual_ok": "yes", "manual_note": "register ok"})  # fmt: skip
+    done = post(
+        f"/admin/winners/{winner_id}/verify", {"manual_ok": "yes", "manual_note": "register ok"}
+    )
     assert done.status_code == 302
-    answered = post(f"/admin/winners/{winner_id}/contact",
-                    {"on": "2022-10-24", "channel": "phone", "answered": "y", "note": ""})  # fmt: skip
+    answered = post(
+        f"/admin/winners/{winner_id}/contact",
+        {"on": "2022-10-24", "channel": "phone", "answered": "y", "note": ""},
+    )
     assert answered.status_code == 302
     db.session.expire_all()
     assert db.session.get(Winner, winner_id).status == W.CONTACTED
@@ -443,19 +462,28 @@ def test_staff_take_the_steps_and_upload_the_photo(app, drawn, client, auth):
     winners.mark_act_issued(winner)  # the act's own steps are tested in test_acts.py
     winners.mark_act_signed(winner)
     db.session.commit()
-    assert post(f"/admin/winners/{winner_id}/deliver",
-                {"method": "electronic", "on": "2022-10-28", "note": "code sent"}).status_code == 302  # fmt: skip
+    assert (
+        post(
+            f"/admin/winners/{winner_id}/deliver",
+            {"method": "electronic", "on": "2022-10-28", "note": "code sent"},
+        ).status_code
+        == 302
+    )
     assert post(f"/admin/winners/{winner_id}/publish", {}).status_code == 302
     # a renamed executable is refused by its content and nothing is stored
-    fake = post(f"/admin/winners/{winner_id}/photo",
-                {"photo": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 200), "photo.jpg")},
-                content_type="multipart/form-data")  # fmt: skip
+    fake = post(
+        f"/admin/winners/{winner_id}/photo",
+        {"photo": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 200), "photo.jpg")},
+        content_type="multipart/form-data",
+    )
     assert fake.status_code == 400
     db.session.expire_all()
     assert db.session.get(Winner, winner_id).photo_path == ""
-    good = post(f"/admin/winners/{winner_id}/photo",
-                {"photo": (io.BytesIO(png((3000, 2000), exif_gps=True, fmt="JPEG")), "me.jpg")},
-                content_type="multipart/form-data")  # fmt: skip
+    good = post(
+        f"/admin/winners/{winner_id}/photo",
+        {"photo": (io.BytesIO(png((3000, 2000), exif_gps=True, fmt="JPEG")), "me.jpg")},
+        content_type="multipart/form-data",
+    )
     assert good.status_code == 302
     db.session.expire_all()
     winner = db.session.get(Winner, winner_id)

@@ -10,14 +10,14 @@ from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import NoteForm, StaffFileForm
-from portal.auth import roles_required
 from portal.campaign import acts
-from portal.messages import describe_act_refusal
 from portal.models import Winner, db
 from portal.models.acts import Act, ManualSubmission, WinnerFile
 from portal.public.forms import IdentityForm
 from portal.public.winner import act_response
 from portal.services.mail import enqueue
+from portal.web.access import current_actor, roles_required
+from portal.wording.messages import describe_act_refusal
 
 ACT_ROLES = ("marketing", "admin")
 # who may read acts and scans (personal data): the marketing staff, admins and auditors
@@ -48,7 +48,7 @@ def winner_link(winner_id: int):
     if not NoteForm().validate_on_submit():
         abort(400)
     try:
-        token = acts.issue_link(record, actor=current_user)
+        token = acts.issue_link(record, actor=current_actor())
     except acts.ActRefused as refusal:
         flash(describe_act_refusal(refusal), "error")
         return redirect(url_for("admin.winner", winner_id=winner_id))
@@ -58,8 +58,13 @@ def winner_link(winner_id: int):
     }
     _mail_link(record, urls, token)
     db.session.commit()
-    flash(_("The private link (shown only now; it was also e-mailed to the winner): %(url)s",
-            url=urls[current_app.config["LANGUAGES"][0]]), "success")  # fmt: skip
+    flash(
+        _(
+            "The private link (shown only now; it was also e-mailed to the winner): %(url)s",
+            url=urls[current_app.config["LANGUAGES"][0]],
+        ),
+        "success",
+    )
     return redirect(url_for("admin.winner", winner_id=winner_id))
 
 
@@ -79,8 +84,14 @@ def _mail_link(record: Winner, urls: dict[str, str], token: str) -> None:
                     url=url,
                 )
             )
-    enqueue("winner-link", email, current_app.config["LANGUAGES"][0], " / ".join(subjects),
-            "\n\n---\n\n".join(parts), dedupe_key=f"winner-link:{acts.token_digest(token)}")  # fmt: skip
+    enqueue(
+        "winner-link",
+        email,
+        current_app.config["LANGUAGES"][0],
+        " / ".join(subjects),
+        "\n\n---\n\n".join(parts),
+        dedupe_key=f"winner-link:{acts.token_digest(token)}",
+    )
 
 
 @bp.post("/winners/<int:winner_id>/link/revoke")
@@ -89,8 +100,11 @@ def winner_link_revoke(winner_id: int):
     record = _winner(winner_id)
     if not NoteForm().validate_on_submit():
         abort(400)
-    return _done(winner_id, lambda: acts.revoke_links(record, actor=current_user),
-                 _("The winner's link no longer opens."))  # fmt: skip
+    return _done(
+        winner_id,
+        lambda: acts.revoke_links(record, actor=current_actor()),
+        _("The winner's link no longer opens."),
+    )
 
 
 @bp.post("/winners/<int:winner_id>/identity")
@@ -104,12 +118,16 @@ def winner_identity_staff(winner_id: int):
     return _done(
         winner_id,
         lambda: acts.set_identity(
-            record, director_name=form.director_name.data, document_type=form.document_type.data,
-            document_number=form.document_number.data, document_issuer=form.document_issuer.data,
-            document_date=form.document_date.data, entered_by=current_user.email,
+            record,
+            director_name=form.director_name.data,
+            document_type=form.document_type.data,
+            document_number=form.document_number.data,
+            document_issuer=form.document_issuer.data,
+            document_date=form.document_date.data,
+            entered_by=current_user.email,
         ),
         _("Saved."),
-    )  # fmt: skip
+    )
 
 
 @bp.post("/winners/<int:winner_id>/act")
@@ -122,7 +140,9 @@ def winner_issue_act(winner_id: int):
         abort(400)
     return _done(
         winner_id,
-        lambda: acts.issue_act(record, actor=current_user, correction_reason=form.note.data or ""),
+        lambda: acts.issue_act(
+            record, actor=current_actor(), correction_reason=form.note.data or ""
+        ),
         _("The act is issued."),
     )
 
@@ -160,7 +180,7 @@ def winner_staff_file(winner_id: int):
     written: list[WinnerFile] = []
 
     def store():
-        written.append(acts.staff_upload(record, data, name, actor=current_user))
+        written.append(acts.staff_upload(record, data, name, actor=current_actor()))
 
     try:
         return _done(winner_id, store, _("The file is stored."))
@@ -175,9 +195,11 @@ def submission_accept(submission_id: int):
     submission = db.session.get(ManualSubmission, submission_id) or abort(404)
     if not NoteForm().validate_on_submit():
         abort(400)
-    return _done(submission.act.winner_id,
-                 lambda: acts.accept_submission(submission, actor=current_user),
-                 _("The hand-signed act is accepted."))  # fmt: skip
+    return _done(
+        submission.act.winner_id,
+        lambda: acts.accept_submission(submission, actor=current_actor()),
+        _("The hand-signed act is accepted."),
+    )
 
 
 @bp.post("/submissions/<int:submission_id>/return")
@@ -187,9 +209,11 @@ def submission_return(submission_id: int):
     form = NoteForm()
     if not form.validate_on_submit():
         abort(400)
-    return _done(submission.act.winner_id,
-                 lambda: acts.return_submission(submission, form.note.data or "", actor=current_user),
-                 _("The submission is returned to the winner with the reason."))  # fmt: skip
+    return _done(
+        submission.act.winner_id,
+        lambda: acts.return_submission(submission, form.note.data or "", actor=current_actor()),
+        _("The submission is returned to the winner with the reason."),
+    )
 
 
 def act_context(record: Winner) -> dict:

@@ -10,13 +10,14 @@ from flask_login import current_user
 from portal.admin import bp
 from portal.admin.forms import DrawForm, RedrawForm
 from portal.admin.helpers import the_campaign
-from portal.auth import COMMISSION, EVERY_ROLE, roles_required
 from portal.campaign import draws as draw_rules
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import find_period
-from portal.messages import describe_random_org_error, describe_refusal, redraw_reason
+from portal.campaign.staff import COMMISSION, EVERY_ROLE
 from portal.models import Draw, db, utcnow
 from portal.services.randomorg import RandomOrgError
+from portal.web.access import current_actor, roles_required
+from portal.wording.messages import describe_random_org_error, describe_refusal, redraw_reason
 
 
 def _last_commission() -> tuple[str, str]:
@@ -79,7 +80,7 @@ def draw_new(period_key: str):
                     pool,
                     commission=draw_rules.parse_commission(form.commission.data),
                     place=form.place.data,
-                    actor=current_user,
+                    actor=current_actor(),
                     late_reason=form.late_reason.data or "",
                     fallback_reason=(form.fallback_reason.data or "")
                     if form.use_fallback.data
@@ -155,7 +156,7 @@ def draw_redraw(draw_id: int):
         new = draw_rules.redraw(
             record,
             form.reason.data,
-            actor=current_user,
+            actor=current_actor(),
             commission=draw_rules.parse_commission(form.commission.data),
             place=form.place.data,
             fallback_reason=(form.fallback_reason.data or "") if form.use_fallback.data else "",

@@ -20,6 +20,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from portal.campaign.periods import local_today
+from portal.campaign.rules import rules_problems
 from portal.models.staff import MIN_PASSWORD_LENGTH, ROLES
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -82,7 +84,6 @@ def describe_rules_problem(problem) -> str:
 
 def rules_text(form, field) -> None:
     """Validator: the text parses as rules."""
-    from portal.campaign.rules import rules_problems
 
     problems = rules_problems(field.data or "")
     if problems:
@@ -106,7 +107,6 @@ class RulesDraftForm(FlaskForm):
     submit = SubmitField(_l("Save draft"))
 
     def validate_effective_on(self, field):
-        from portal.campaign.periods import local_today
 
         if field.data and field.data < local_today():
             raise ValidationError(_("The date cannot be in the past."))
@@ -239,8 +239,9 @@ class DeliveryForm(FlaskForm):
 
 
 class PhotoForm(FlaskForm):
-    photo = FileField(_l("Photo of the winner with the certificate (JPEG or PNG)"),
-                      validators=[FileRequired()])  # fmt: skip
+    photo = FileField(
+        _l("Photo of the winner with the certificate (JPEG or PNG)"), validators=[FileRequired()]
+    )
     submit = SubmitField(_l("Publish the photo"))
 
 
@@ -259,6 +260,7 @@ class CalendarDayForm(FlaskForm):
 
 
 class StaffFileForm(FlaskForm):
-    file = FileField(_l("Organizer's director's identity card (PDF, JPEG or PNG)"),
-                     validators=[FileRequired()])  # fmt: skip
+    file = FileField(
+        _l("Organizer's director's identity card (PDF, JPEG or PNG)"), validators=[FileRequired()]
+    )
     submit = SubmitField(_l("Upload"))

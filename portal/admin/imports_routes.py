@@ -10,12 +10,10 @@ from flask import abort, current_app, jsonify, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import audit
 from portal.admin import bp
 from portal.admin.forms import ImportForm
 from portal.admin.helpers import the_campaign
-from portal.auth import EVERY_ROLE, MARKETING, roles_required
-from portal.campaign import eligibility
+from portal.campaign import audit, eligibility
 from portal.campaign.imports import (
     AlreadyImported,
     Problem,
@@ -24,9 +22,11 @@ from portal.campaign.imports import (
     new_batch,
 )
 from portal.campaign.periods import find_period, local_today
-from portal.messages import describe_problem
+from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import ImportBatch, ImportRow, ReportingPeriod, StaffUser, db, utcnow
 from portal.services import background
+from portal.web.access import current_actor, roles_required
+from portal.wording.messages import describe_problem
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ def participants_import():
                     "sha256": batch.sha256,
                     "replace": bool(form.replace.data),
                 },
+                actor=current_actor(),
             )
             db.session.commit()
             background.start(run_import, batch.id, data, bool(form.replace.data), current_user.id)
@@ -92,14 +93,14 @@ def run_import(batch_id: int, data: bytes, replace: bool, actor_id: int) -> None
             "status": batch.status,
             "problems": report.total,
         }
-        audit.record("participants.import", batch, details, actor=actor)
+        audit.record("participants.import", batch, details, actor=audit.Actor(user=actor))
         if report.ok:
             run = eligibility.compute(period, computed_by=actor.email)
             audit.record(
                 "participants.eligibility",
                 run,
                 {"period": period.key, "participants": run.participants, "eligible": run.eligible},
-                actor=actor,
+                actor=audit.Actor(user=actor),
             )
         db.session.commit()
     except AlreadyImported:

@@ -18,16 +18,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from portal import audit
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm
 from portal.admin.helpers import the_campaign
-from portal.auth import EVERY_ROLE, MARKETING, roles_required
-from portal.campaign import eligibility
+from portal.campaign import audit, eligibility
 from portal.campaign.imports import existing_batch
 from portal.campaign.periods import find_period
-from portal.messages import condition_name, describe_check
+from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import Activity, Participant, db
+from portal.web.access import current_actor, roles_required
+from portal.wording.messages import condition_name, describe_check
 
 SEARCH_LIMIT = 50
 
@@ -83,7 +83,9 @@ def participant(participant_id: int):
     if client is None or client.campaign_id != campaign.id:
         abort(404)
     months = eligibility.standing(campaign, client.account_number, client.bin_iin)
-    audit.record("participants.view", client, {"account": client.account_masked})
+    audit.record(
+        "participants.view", client, {"account": client.account_masked}, actor=current_actor()
+    )
     db.session.commit()
     return render_template(
         "admin/participant.html",
@@ -102,11 +104,12 @@ def participants_recompute(period_key: str):
     period = find_period(campaign, period_key) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    run = eligibility.compute(period, computed_by=audit.current_actor_label())
+    run = eligibility.compute(period, computed_by=current_actor().name)
     audit.record(
         "participants.eligibility",
         run,
         {"period": period.key, "participants": run.participants, "eligible": run.eligible},
+        actor=current_actor(),
     )
     db.session.commit()
     flash(
@@ -126,7 +129,7 @@ def participants_export(period_key: str):
     """The month's eligible pool as CSV, sorted by account number (the order of the draw)."""
     campaign = the_campaign()
     period = find_period(campaign, period_key) or abort(404)
-    audit.record("participants.export", period, {"period": period.key})
+    audit.record("participants.export", period, {"period": period.key}, actor=current_actor())
     db.session.commit()
     columns = [
         "account_number",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
@@ -22,22 +23,27 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal import audit
 from portal.admin import bp
-from portal.admin.forms import AuditFilterForm, ConfirmForm, LanguageForm, LoginForm, UserForm
-from portal.auth import (
+from portal.admin.forms import (
+    AuditFilterForm,
+    ConfirmForm,
+    LanguageForm,
+    LoginForm,
+    UserForm,
+    role_names,
+)
+from portal.campaign import audit, deadlines
+from portal.campaign.periods import CAMPAIGN_TZ, current_campaign, local_today
+from portal.campaign.staff import (
     ADMIN,
     EVERY_ROLE,
     authenticate,
-    is_safe_next,
+    dashboard_months,
     locked_until,
     normalise_email,
-    roles_required,
 )
-from portal.campaign import deadlines
-from portal.campaign.periods import CAMPAIGN_TZ, current_campaign, local_today
-from portal.campaign.staff import dashboard_months
 from portal.models import AuditEntry, OutboxMessage, StaffUser, db
+from portal.web.access import client_address, current_actor, is_safe_next, roles_required
 
 AUDIT_PAGE_SIZE = 100
 
@@ -50,12 +56,12 @@ def login():
         return redirect(url_for("admin.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        ip = audit.client_address()
+        ip = client_address()
         email = normalise_email(form.email.data)
         user, outcome = authenticate(email, form.password.data, ip)
         if outcome == "ok":
             login_user(user)
-            audit.record("auth.sign_in", user, actor=user)
+            audit.record("auth.sign_in", user, actor=audit.Actor(user=user, ip=ip))
             db.session.commit()
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("admin.dashboard"))
@@ -63,7 +69,7 @@ def login():
             audit.record(
                 "auth.refused_locked",
                 details={"email": email},
-                actor_label=email,
+                actor=current_actor(label=email),
                 object_type="account",
             )
             flash(_("Too many failed attempts. Try again in 15 minutes."), "error")
@@ -71,14 +77,14 @@ def login():
             audit.record(
                 "auth.sign_in_failed",
                 details={"email": email},
-                actor_label=email,
+                actor=current_actor(label=email),
                 object_type="account",
             )
             if outcome == "now-locked":
                 audit.record(
                     "auth.locked_out",
                     details={"email": email, "until": locked_until(email, ip).isoformat()},
-                    actor_label=email,
+                    actor=current_actor(label=email),
                     object_type="account",
                 )
                 flash(_("Too many failed attempts. Try again in 15 minutes."), "error")
@@ -92,7 +98,7 @@ def login():
 @login_required
 def logout():
     """Sign out (by POST, with the CSRF token)."""
-    audit.record("auth.sign_out", current_user)
+    audit.record("auth.sign_out", current_user, actor=current_actor())
     db.session.commit()
     logout_user()
     flash(_("You have signed out."), "success")
@@ -110,7 +116,12 @@ def language():
     )
     if current_user.is_authenticated:
         current_user.language = form.language.data
-        audit.record("account.language", current_user, {"language": form.language.data})
+        audit.record(
+            "account.language",
+            current_user,
+            {"language": form.language.data},
+            actor=current_actor(),
+        )
         db.session.commit()
     response.set_cookie(
         current_app.config["LANGUAGE_COOKIE"],
@@ -127,7 +138,6 @@ def urlpath(url: str | None) -> str | None:
     """The local part (path and query) of a URL from this site, or None."""
     if not url:
         return None
-    from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     if parts.netloc and parts.netloc != request.host:
@@ -199,6 +209,7 @@ def user_new():
                 "account.create",
                 account,
                 {"email": email, "role": account.role, "active": account.active},
+                actor=current_actor(),
             )
             db.session.commit()
             flash(_("Account %(email)s created.", email=email), "success")
@@ -241,7 +252,7 @@ def user_edit(user_id: int):
             if form.password.data:
                 account.set_password(form.password.data)
                 changes["password"] = "changed"  # noqa: S105 - the fact, never the value
-            audit.record("account.update", account, changes)
+            audit.record("account.update", account, changes, actor=current_actor())
             db.session.commit()
             flash(_("Account %(email)s saved.", email=account.email), "success")
             return redirect(url_for("admin.users"))
@@ -297,7 +308,10 @@ def audit_csv():
     form = AuditFilterForm(request.args)
     form.validate()
     audit.record(
-        "audit.export", details={k: str(v) for k, v in form.data.items() if v}, object_type="audit"
+        "audit.export",
+        details={k: str(v) for k, v in form.data.items() if v},
+        object_type="audit",
+        actor=current_actor(),
     )
     db.session.commit()
 
@@ -355,6 +369,7 @@ def audit_verify():
         "audit.verify",
         details={"checked": report.checked, "broken_at": report.broken_at},
         object_type="audit",
+        actor=current_actor(),
     )
     db.session.commit()
     form = AuditFilterForm(formdata=None)
@@ -368,7 +383,6 @@ def audit_verify():
 
 @bp.context_processor
 def staff_context():
-    from portal.admin.forms import role_names
 
     return {"role_names": role_names()}
 

@@ -7,16 +7,19 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from portal import audit
 from portal.admin import bp
 from portal.admin.forms import AnnouncementForm, ConfirmForm, RulesDraftForm, describe_rules_problem
 from portal.admin.helpers import the_campaign
-from portal.auth import EVERY_ROLE, MARKETING, roles_required
+from portal.campaign import audit
 from portal.campaign import news as news_domain
 from portal.campaign import rules as rules_domain
+from portal.campaign.mailings import send_due
 from portal.campaign.periods import local_today
-from portal.i18n import LANGUAGE_NAMES
+from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import Announcement, Campaign, OutboxMessage, RulesVersion, db, utcnow
+from portal.public.subscriptions import queue_announcement
+from portal.web.access import current_actor, roles_required
+from portal.web.i18n import LANGUAGE_NAMES
 
 
 def the_version(campaign: Campaign, number: int) -> RulesVersion:
@@ -27,7 +30,6 @@ def the_version(campaign: Campaign, number: int) -> RulesVersion:
 
 def queue_mail_for(announcement: Announcement) -> int:
     """Queue the announcement to every confirmed subscriber (see the subscriptions module)."""
-    from portal.public.subscriptions import queue_announcement
 
     return queue_announcement(announcement)
 
@@ -59,7 +61,7 @@ def rules_new():
     existing = rules_domain.open_draft(campaign)
     draft = rules_domain.start_draft(campaign, local_today())
     if existing is None:
-        audit.record("rules.draft_start", draft, {"number": draft.number})
+        audit.record("rules.draft_start", draft, {"number": draft.number}, actor=current_actor())
     db.session.commit()
     return redirect(url_for("admin.rules_edit", number=draft.number))
 
@@ -104,6 +106,7 @@ def rules_edit(number: int):
             "rules.draft_save",
             version,
             {"number": version.number, "effective_on": version.effective_on},
+            actor=current_actor(),
         )
         db.session.commit()
         flash(_("Draft of version %(number)s saved.", number=version.number), "success")
@@ -163,10 +166,16 @@ def rules_publish(number: int):
     announcement = news_domain.announce_rules_change(version, titles, now)
     queued = queue_mail_for(announcement)
     audit.record(
-        "rules.publish", version, {"number": version.number, "effective_on": version.effective_on}
+        "rules.publish",
+        version,
+        {"number": version.number, "effective_on": version.effective_on},
+        actor=current_actor(),
     )
     audit.record(
-        "announcement.publish", announcement, {"kind": announcement.kind, "mails_queued": queued}
+        "announcement.publish",
+        announcement,
+        {"kind": announcement.kind, "mails_queued": queued},
+        actor=current_actor(),
     )
     db.session.commit()
     flash(
@@ -188,7 +197,7 @@ def rules_discard(number: int):
     version = the_version(campaign, number)
     if version.published or not ConfirmForm().validate_on_submit():
         abort(400)
-    audit.record("rules.draft_discard", version, {"number": version.number})
+    audit.record("rules.draft_discard", version, {"number": version.number}, actor=current_actor())
     db.session.delete(version)
     db.session.commit()
     flash(_("Draft of version %(number)s discarded.", number=number), "success")
@@ -221,7 +230,9 @@ def announcement_new():
         form.populate_obj(item)
         db.session.add(item)
         db.session.flush()
-        audit.record("announcement.draft_save", item, {"title_ru": item.title_ru})
+        audit.record(
+            "announcement.draft_save", item, {"title_ru": item.title_ru}, actor=current_actor()
+        )
         db.session.commit()
         flash(_("Draft saved."), "success")
         return redirect(url_for("admin.announcement_edit", item_id=item.id))
@@ -240,7 +251,9 @@ def announcement_edit(item_id: int):
     form = AnnouncementForm(obj=item)
     if form.validate_on_submit():
         form.populate_obj(item)
-        audit.record("announcement.draft_save", item, {"title_ru": item.title_ru})
+        audit.record(
+            "announcement.draft_save", item, {"title_ru": item.title_ru}, actor=current_actor()
+        )
         db.session.commit()
         flash(_("Draft saved."), "success")
         return redirect(url_for("admin.announcement_edit", item_id=item.id))
@@ -256,7 +269,12 @@ def announcement_publish(item_id: int):
         abort(400)
     item.published_at = utcnow()
     queued = queue_mail_for(item)
-    audit.record("announcement.publish", item, {"kind": item.kind, "mails_queued": queued})
+    audit.record(
+        "announcement.publish",
+        item,
+        {"kind": item.kind, "mails_queued": queued},
+        actor=current_actor(),
+    )
     db.session.commit()
     flash(_("Announcement published; %(num)d e-mails queued.", num=queued), "success")
     return redirect(url_for("admin.announcements"))
@@ -286,9 +304,8 @@ def mail_send():
     """Send what is due now, as `flask mail send` does from cron."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    from portal.services.mail import send_pending
 
-    report = send_pending()
+    report = send_due(current_actor())
     flash(
         _(
             "Sent %(sent)s, to retry %(retry)s, failed %(failed)s.",

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from portal import audit
 from portal.admin import bp
 from portal.admin.acts_routes import act_context
 from portal.admin.forms import (
@@ -22,21 +21,22 @@ from portal.admin.forms import (
     VerifyForm,
 )
 from portal.admin.helpers import the_campaign
-from portal.auth import EVERY_ROLE, MARKETING, roles_required
+from portal.campaign import audit, workdays
 from portal.campaign import winners as winner_rules
-from portal.campaign import workdays
 from portal.campaign.periods import local_today
-from portal.messages import (
+from portal.campaign.staff import EVERY_ROLE, MARKETING
+from portal.models import CalendarDay, ContactAttempt, Winner, db
+from portal.public.routes import photo_response
+from portal.services import uploads
+from portal.web.access import current_actor, roles_required
+from portal.wording.messages import (
     contact_channel_name,
     delivery_method_name,
     describe_winner_refusal,
     winner_announcement,
     winner_outcome_name,
 )
-from portal.models import CalendarDay, ContactAttempt, Winner, db
-from portal.public.routes import photo_response
-from portal.services import uploads
-from portal.upload_messages import describe_upload_refusal
+from portal.wording.uploads import describe_upload_refusal
 
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 
@@ -127,12 +127,16 @@ def _step(winner_id: int, form_name: str, act):
 def winner_verify(winner_id: int):
     def act(record, form):
         winner_rules.verify(
-            record, manual_ok=form.manual_ok.data == "yes", manual_note=form.manual_note.data,
-            actor=current_user,
-        )  # fmt: skip
+            record,
+            manual_ok=form.manual_ok.data == "yes",
+            manual_note=form.manual_note.data,
+            actor=current_actor(),
+        )
         if record.status == Winner.DISQUALIFIED:
-            return _("The winner is disqualified: %(reason)s. The commission is offered a redraw.",
-                     reason=winner_outcome_name(record.outcome))  # fmt: skip
+            return _(
+                "The winner is disqualified: %(reason)s. The commission is offered a redraw.",
+                reason=winner_outcome_name(record.outcome),
+            )
         return _("The winner is verified.")
 
     return _step(winner_id, "verify_form", act)
@@ -143,9 +147,13 @@ def winner_verify(winner_id: int):
 def winner_contact(winner_id: int):
     def act(record, form):
         winner_rules.record_contact(
-            record, on=form.on.data, channel=form.channel.data, answered=form.answered.data,
-            note=form.note.data or "", actor=current_user,
-        )  # fmt: skip
+            record,
+            on=form.on.data,
+            channel=form.channel.data,
+            answered=form.answered.data,
+            note=form.note.data or "",
+            actor=current_actor(),
+        )
         return _("The contact attempt is recorded.")
 
     return _step(winner_id, "contact_form", act)
@@ -155,7 +163,7 @@ def winner_contact(winner_id: int):
 @roles_required(*MARKETING)
 def winner_no_response(winner_id: int):
     def act(record, form):
-        winner_rules.mark_no_response(record, note=form.note.data or "", actor=current_user)
+        winner_rules.mark_no_response(record, note=form.note.data or "", actor=current_actor())
         return _("The winner did not get in touch in time. The commission is offered a redraw.")
 
     return _step(winner_id, "note_form", act)
@@ -165,7 +173,7 @@ def winner_no_response(winner_id: int):
 @roles_required(*MARKETING)
 def winner_forfeit(winner_id: int):
     def act(record, form):
-        winner_rules.forfeit(record, form.reason.data, note=form.note.data, actor=current_user)
+        winner_rules.forfeit(record, form.reason.data, note=form.note.data, actor=current_actor())
         return _("The forfeit is recorded. The commission is offered a redraw.")
 
     return _step(winner_id, "forfeit_form", act)
@@ -176,9 +184,14 @@ def winner_forfeit(winner_id: int):
 def winner_deliver(winner_id: int):
     def act(record, form):
         winner_rules.deliver(
-            record, method=form.method.data, on=form.on.data, office=form.office.data or "",
-            staff=form.staff.data or "", note=form.note.data or "", actor=current_user,
-        )  # fmt: skip
+            record,
+            method=form.method.data,
+            on=form.on.data,
+            office=form.office.data or "",
+            staff=form.staff.data or "",
+            note=form.note.data or "",
+            actor=current_actor(),
+        )
         return _("The delivery is recorded.")
 
     return _step(winner_id, "delivery_form", act)
@@ -189,7 +202,7 @@ def winner_deliver(winner_id: int):
 def winner_publish(winner_id: int):
     def act(record, form):
         titles, bodies = winner_announcement(record)
-        winner_rules.publish(record, titles, bodies, actor=current_user)
+        winner_rules.publish(record, titles, bodies, actor=current_actor())
         return _("The winner is published on the month's page and in the news.")
 
     return _step(winner_id, "confirm_form", act)
@@ -211,8 +224,9 @@ def winner_photo(winner_id: int):
         winner_rules.check_photo_allowed(record)  # before writing: a refusal leaves no file
         saved = uploads.store(photo, checked, winner_rules.photo_folder())
         stored.append(saved)
-        winner_rules.set_photo(record, saved.relative_path, saved.sha256, checked.mime_type,
-                               actor=current_user)  # fmt: skip
+        winner_rules.set_photo(
+            record, saved.relative_path, saved.sha256, checked.mime_type, actor=current_actor()
+        )
         return _("The photo is published.")
 
     try:
@@ -286,8 +300,13 @@ def calendar_add():
     )
     db.session.add(day)
     db.session.flush()
-    audit.record("calendar.add", day, {"day": day.day, "working": day.working, "note": day.note})
-    winner_rules.recount_verification_deadlines(form.day.data, actor=current_user)
+    audit.record(
+        "calendar.add",
+        day,
+        {"day": day.day, "working": day.working, "note": day.note},
+        actor=current_actor(),
+    )
+    winner_rules.recount_verification_deadlines(form.day.data, actor=current_actor())
     db.session.commit()
     flash(_("The calendar is updated."), "success")
     return redirect(url_for("admin.calendar"))
@@ -300,11 +319,16 @@ def calendar_remove(day_id: int):
     day = db.session.get(CalendarDay, day_id) or abort(404)
     if not form.validate_on_submit():
         abort(400)
-    audit.record("calendar.remove", day, {"day": day.day, "working": day.working, "note": day.note})
+    audit.record(
+        "calendar.remove",
+        day,
+        {"day": day.day, "working": day.working, "note": day.note},
+        actor=current_actor(),
+    )
     changed_day = day.day
     db.session.delete(day)
     db.session.flush()
-    winner_rules.recount_verification_deadlines(changed_day, actor=current_user)
+    winner_rules.recount_verification_deadlines(changed_day, actor=current_actor())
     db.session.commit()
     flash(_("The calendar is updated."), "success")
     return redirect(url_for("admin.calendar"))

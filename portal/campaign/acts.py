@@ -25,10 +25,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
-from portal import audit
+from portal.campaign import audit
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import local_today
+from portal.campaign.staff import marketing_manager
 from portal.models import Winner, db, utcnow
 from portal.models.acts import (
     Act,
@@ -39,6 +41,7 @@ from portal.models.acts import (
     WinnerLink,
 )
 from portal.services import eds, uploads
+from portal.services.mail import enqueue
 from portal.services.pdf import render_pdf
 
 LINK_DAYS = 60
@@ -48,7 +51,7 @@ FILE_MAX_BYTES = 10 * 1024 * 1024
 
 
 class ActRefused(Exception):
-    """A step on the act that may not be taken; ``code`` names why (``portal.messages``)."""
+    """A step on the act that may not be taken; ``code`` names why (``portal.wording.messages``)."""
 
     def __init__(self, code: str, **details: Any) -> None:
         super().__init__(code)
@@ -65,7 +68,7 @@ def token_digest(token: str) -> str:
 
 def issue_link(winner: Winner, *, actor: Any = None, now: datetime | None = None) -> str:
     """A new private link for ``winner``; earlier ones are revoked. Returns the token."""
-    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    now, actor = now or utcnow(), audit.as_actor(actor)
     if winner.status not in winner_rules.VERIFIED_STANDING:
         raise ActRefused("not-verified")
     for link in active_links(winner, now):
@@ -80,8 +83,13 @@ def issue_link(winner: Winner, *, actor: Any = None, now: datetime | None = None
             expires_at=now + timedelta(days=LINK_DAYS),
         )
     )
-    winner_rules.record_event(winner, "link_issued", actor,
-                        details={"expires": (now + timedelta(days=LINK_DAYS)).date()}, now=now)  # fmt: skip
+    winner_rules.record_event(
+        winner,
+        "link_issued",
+        actor,
+        details={"expires": (now + timedelta(days=LINK_DAYS)).date()},
+        now=now,
+    )
     return token
 
 
@@ -99,7 +107,7 @@ def active_links(winner: Winner, now: datetime | None = None) -> list[WinnerLink
 
 
 def revoke_links(winner: Winner, *, actor: Any = None, now: datetime | None = None) -> int:
-    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    now, actor = now or utcnow(), audit.as_actor(actor)
     links = active_links(winner, now)
     for link in links:
         link.revoked_at, link.revoked_by = now, actor.name
@@ -126,9 +134,17 @@ def identity_of(winner: Winner) -> WinnerIdentity | None:
     return db.session.scalar(sa.select(WinnerIdentity).filter_by(winner_id=winner.id))
 
 
-def set_identity(winner: Winner, *, director_name: str, document_type: str,
-                 document_number: str, document_issuer: str, document_date,
-                 entered_by: str, now: datetime | None = None) -> WinnerIdentity:  # fmt: skip
+def set_identity(
+    winner: Winner,
+    *,
+    director_name: str,
+    document_type: str,
+    document_number: str,
+    document_issuer: str,
+    document_date,
+    entered_by: str,
+    now: datetime | None = None,
+) -> WinnerIdentity:
     """The director and the identity document to name in the act (rule 10)."""
     if document_type not in WinnerIdentity.DOCUMENT_TYPES:
         raise ActRefused("bad-document-type")
@@ -145,8 +161,7 @@ def set_identity(winner: Winner, *, director_name: str, document_type: str,
     identity.entered_by = entered_by
     db.session.add(identity)
     # the audit names the step, never the document's details
-    winner_rules.record_event(winner, "identity_entered", winner_rules.Actor(label=entered_by),
-                        now=now)  # fmt: skip
+    winner_rules.record_event(winner, "identity_entered", audit.Actor(label=entered_by), now=now)
     return identity
 
 
@@ -197,10 +212,11 @@ def render_act(facts: dict, winner: Winner) -> bytes:
     return render_pdf(render_template("pdf/act.html", parts=parts, facts=facts))
 
 
-def issue_act(winner: Winner, *, actor: Any = None, correction_reason: str = "",
-              now: datetime | None = None) -> Act:  # fmt: skip
+def issue_act(
+    winner: Winner, *, actor: Any = None, correction_reason: str = "", now: datetime | None = None
+) -> Act:
     """Issue the act (the winner moves to "act issued"), or a correction of the act in force."""
-    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    now, actor = now or utcnow(), audit.as_actor(actor)
     identity = identity_of(winner)
     if identity is None:
         raise ActRefused("identity-required")
@@ -240,13 +256,14 @@ def issue_act(winner: Winner, *, actor: Any = None, correction_reason: str = "",
     if previous is None:
         winner_rules.mark_act_issued(winner, actor=actor, details=details, now=now)
     else:
-        winner_rules.record_event(winner, "act_corrected", actor, note=correction_reason,
-                            details=details, now=now)  # fmt: skip
+        winner_rules.record_event(
+            winner, "act_corrected", actor, note=correction_reason, details=details, now=now
+        )
     return act
 
 
 def record_download(winner: Winner, act: Act, who: str) -> None:
-    audit.record("act.download", act, {"act": act.number, "by": who}, actor_label=who)
+    audit.record("act.download", act, {"act": act.number, "by": who}, actor=audit.Actor(label=who))
 
 
 # --- signing with an EDS --------------------------------------------------------------
@@ -266,8 +283,14 @@ def _check_signable(act: Act) -> None:
         raise ActRefused("act-closed")
 
 
-def sign_with_eds(act: Act, cms: bytes, *, via: str = "upload", at: datetime | None = None,
-                  now: datetime | None = None) -> eds.Report:  # fmt: skip
+def sign_with_eds(
+    act: Act,
+    cms: bytes,
+    *,
+    via: str = "upload",
+    at: datetime | None = None,
+    now: datetime | None = None,
+) -> eds.Report:
     """Verify a CMS over the act's bytes; on success store it and move the winner on.
 
     Every attempt is in the audit trail with its outcome; a failed one stores nothing
@@ -277,17 +300,25 @@ def sign_with_eds(act: Act, cms: bytes, *, via: str = "upload", at: datetime | N
     winner = act.winner
     _check_signable(act)
     report = eds.verify(
-        act.pdf, cms, at=at, **expected_signer(winner),
+        act.pdf,
+        cms,
+        at=at,
+        **expected_signer(winner),
         **eds.settings_from_config(current_app.config),
-    )  # fmt: skip
+    )
     facts = report.facts if report.ok else None
     audit.record(
         "act.eds_attempt",
         act,
-        {"act": act.number, "ok": report.ok, "codes": report.codes, "via": via,
-         "serial": (facts or {}).get("serial")},
-        actor_label="winner",
-    )  # fmt: skip
+        {
+            "act": act.number,
+            "ok": report.ok,
+            "codes": report.codes,
+            "via": via,
+            "serial": (facts or {}).get("serial"),
+        },
+        actor=audit.Actor(label="winner"),
+    )
     if not report.ok:
         return report
     db.session.add(
@@ -307,8 +338,12 @@ def sign_with_eds(act: Act, cms: bytes, *, via: str = "upload", at: datetime | N
             created_at=now,
         )
     )
-    winner_rules.mark_act_signed(winner, actor=winner_rules.Actor(label="winner"),
-                                 details={"act": act.number, "by": "eds", "serial": facts.get("serial")}, now=now)  # fmt: skip
+    winner_rules.mark_act_signed(
+        winner,
+        actor=audit.Actor(label="winner"),
+        details={"act": act.number, "by": "eds", "serial": facts.get("serial")},
+        now=now,
+    )
     return report
 
 
@@ -328,8 +363,14 @@ def open_submission(act: Act) -> ManualSubmission | None:
     return next((s for s in act.submissions if s.status == ManualSubmission.SUBMITTED), None)
 
 
-def submit_manual(act: Act, *, reason: str, files: dict[str, tuple[bytes, str]],
-                  by_proxy: bool, now: datetime | None = None) -> ManualSubmission:  # fmt: skip
+def submit_manual(
+    act: Act,
+    *,
+    reason: str,
+    files: dict[str, tuple[bytes, str]],
+    by_proxy: bool,
+    now: datetime | None = None,
+) -> ManualSubmission:
     """The winner's hand-signed act and scans, with the reason it cannot use an EDS.
 
     Every file is checked (PDF, JPEG or PNG by content, at most 10 MB) before any is
@@ -361,18 +402,34 @@ def submit_manual(act: Act, *, reason: str, files: dict[str, tuple[bytes, str]],
     written: list[WinnerFile] = []
     try:
         for kind, (data, _name) in files.items():
-            written.append(_store_file(winner, kind, data, checked[kind], "winner",
-                                       submission=submission, now=now))  # fmt: skip
+            written.append(
+                _store_file(
+                    winner, kind, data, checked[kind], "winner", submission=submission, now=now
+                )
+            )
     except BaseException:
         remove_files(written)
         raise
-    winner_rules.record_event(winner, "manual_submitted", winner_rules.Actor(label="winner"),
-                        details={"act": act.number, "files": sorted(files)}, now=now)  # fmt: skip
+    winner_rules.record_event(
+        winner,
+        "manual_submitted",
+        audit.Actor(label="winner"),
+        details={"act": act.number, "files": sorted(files)},
+        now=now,
+    )
     return submission
 
 
-def _store_file(winner: Winner, kind: str, data: bytes, checked: uploads.Checked, by: str, *,
-                submission: ManualSubmission | None = None, now: datetime) -> WinnerFile:  # fmt: skip
+def _store_file(
+    winner: Winner,
+    kind: str,
+    data: bytes,
+    checked: uploads.Checked,
+    by: str,
+    *,
+    submission: ManualSubmission | None = None,
+    now: datetime,
+) -> WinnerFile:
     stored = uploads.store(data, checked, files_folder())
     record = WinnerFile(
         winner_id=winner.id,
@@ -387,20 +444,26 @@ def _store_file(winner: Winner, kind: str, data: bytes, checked: uploads.Checked
         uploaded_at=now,
     )
     db.session.add(record)
-    audit.record("winner.file_uploaded", record, {"kind": kind, "sha256": stored.sha256,
-                 "size": stored.size}, actor_label=by if by == "winner" else None)  # fmt: skip
+    audit.record(
+        "winner.file_uploaded",
+        record,
+        {"kind": kind, "sha256": stored.sha256, "size": stored.size},
+        actor=audit.Actor(label=by),
+    )
     return record
 
 
-def staff_upload(winner: Winner, data: bytes, name: str, *, actor: Any = None,
-                 now: datetime | None = None) -> WinnerFile:  # fmt: skip
+def staff_upload(
+    winner: Winner, data: bytes, name: str, *, actor: Any = None, now: datetime | None = None
+) -> WinnerFile:
     """The organizer's director's identity card, uploaded by staff (rule 11)."""
-    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    now, actor = now or utcnow(), audit.as_actor(actor)
     try:
         checked = uploads.check(data, name, max_bytes=FILE_MAX_BYTES)
     except uploads.UploadRefused as refusal:
-        raise ActRefused("bad-file", kind=WinnerFile.ORGANIZER_DIRECTOR_ID,
-                         refusal=refusal) from None  # fmt: skip
+        raise ActRefused(
+            "bad-file", kind=WinnerFile.ORGANIZER_DIRECTOR_ID, refusal=refusal
+        ) from None
     return _store_file(winner, WinnerFile.ORGANIZER_DIRECTOR_ID, data, checked, actor.name, now=now)
 
 
@@ -412,34 +475,40 @@ def files_of(winner: Winner) -> list[WinnerFile]:
     )
 
 
-def accept_submission(submission: ManualSubmission, *, actor: Any = None,
-                      now: datetime | None = None) -> None:  # fmt: skip
+def accept_submission(
+    submission: ManualSubmission, *, actor: Any = None, now: datetime | None = None
+) -> None:
     """Staff accept the hand-signed act: the winner moves to "act signed"."""
-    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    now, actor = now or utcnow(), audit.as_actor(actor)
     winner = submission.act.winner
     if submission.status != ManualSubmission.SUBMITTED:
         raise ActRefused("submission-closed")
     if not any(f.kind == WinnerFile.ORGANIZER_DIRECTOR_ID for f in files_of(winner)):
         raise ActRefused("organizer-card-required")
     submission.status, submission.decided_at, submission.decided_by = (
-        ManualSubmission.ACCEPTED, now, actor.name,
-    )  # fmt: skip
+        ManualSubmission.ACCEPTED,
+        now,
+        actor.name,
+    )
     winner_rules.mark_act_signed(
         winner, actor=actor, details={"act": submission.act.number, "by": "hand"}, now=now
     )
 
 
-def return_submission(submission: ManualSubmission, reason: str, *, actor: Any = None,
-                      now: datetime | None = None) -> None:  # fmt: skip
+def return_submission(
+    submission: ManualSubmission, reason: str, *, actor: Any = None, now: datetime | None = None
+) -> None:
     """Staff send the submission back with a reason the winner sees; it may submit again."""
-    now, actor = now or utcnow(), winner_rules.as_actor(actor)
+    now, actor = now or utcnow(), audit.as_actor(actor)
     if submission.status != ManualSubmission.SUBMITTED:
         raise ActRefused("submission-closed")
     if not reason.strip():
         raise ActRefused("reason-required")
     submission.status, submission.decided_at, submission.decided_by = (
-        ManualSubmission.RETURNED, now, actor.name,
-    )  # fmt: skip
+        ManualSubmission.RETURNED,
+        now,
+        actor.name,
+    )
     submission.return_reason = reason.strip()
     winner_rules.record_event(submission.act.winner, "manual_returned", actor, note=reason, now=now)
 
@@ -460,12 +529,10 @@ def remove_files(records: list[WinnerFile]) -> None:
 
 def notify_manager(submission: ManualSubmission) -> None:
     """Rule 11: the responsible marketing manager is e-mailed the submission (once)."""
-    from flask_babel import gettext as _
 
-    from portal.campaign.staff import marketing_manager
-    from portal.services.mail import enqueue
-
-    manager = marketing_manager()
+    manager = marketing_manager(
+        current_app.config.get("MARKETING_MANAGER_EMAIL"), current_app.config["LANGUAGES"][0]
+    )
     if manager is None:
         return
     to, lang = manager
@@ -487,5 +554,4 @@ def notify_manager(submission: ManualSubmission) -> None:
                 f"{base}/admin/winners/{winner.id}",
             ]
         )
-    enqueue("manual-signing", to, lang, subject, body,
-            dedupe_key=f"manual-signing:{submission.id}")  # fmt: skip
+    enqueue("manual-signing", to, lang, subject, body, dedupe_key=f"manual-signing:{submission.id}")

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 
-from portal import audit
+from portal.campaign import audit
 from portal.campaign import winners as winner_rules
 from portal.campaign.eligibility import latest_run
 from portal.campaign.periods import CAMPAIGN_TZ, local_today
@@ -60,7 +60,7 @@ LANGUAGES = ("kk", "ru")
 
 
 class DrawRefused(Exception):
-    """The draw may not be made; ``code`` says why (``portal.messages`` words it)."""
+    """The draw may not be made; ``code`` says why (``portal.wording.messages`` words it)."""
 
     def __init__(self, code: str, **details):
         super().__init__(code)
@@ -279,8 +279,7 @@ def conduct(
             pool,
             commission=commission,
             place=place,
-            actor=actor,
-            actor_label=actor_label,
+            actor=audit.as_actor(actor, actor_label),
             late_reason=late_reason.strip(),
             reason=reason.strip(),
             fallback_reason=fallback_reason.strip(),
@@ -299,8 +298,20 @@ def conduct(
     return draw
 
 
-def _conduct(pool: Pool, *, commission, place, actor, actor_label, late_reason, reason, fallback_reason,
-             expected_sha256, client, now, progress) -> Draw:  # fmt: skip
+def _conduct(
+    pool: Pool,
+    *,
+    commission,
+    place,
+    actor: audit.Actor,
+    late_reason,
+    reason,
+    fallback_reason,
+    expected_sha256,
+    client,
+    now,
+    progress,
+) -> Draw:
     period, prize, replaces = pool.period, pool.prize, pool.replaces
     problems = refusals(period, prize, replaces, now)
     if problems:
@@ -332,8 +343,8 @@ def _conduct(pool: Pool, *, commission, place, actor, actor_label, late_reason, 
         source=Draw.LOCAL if fallback_reason else Draw.RANDOM_ORG,
         fallback_reason=fallback_reason,
         conducted_at=now,
-        conducted_by_id=getattr(actor, "id", None),
-        conducted_by=getattr(actor, "email", "") or "",
+        conducted_by_id=getattr(actor.user, "id", None),
+        conducted_by=actor.name,
         place=place.strip()[:200],
         commission_json=json.dumps(
             [{"name": m.name, "position": m.position} for m in commission], ensure_ascii=False
@@ -430,7 +441,6 @@ def _conduct(pool: Pool, *, commission, place, actor, actor_label, late_reason, 
             "late": late,
         },
         actor=actor,
-        actor_label=actor_label,
     )
     return draw
 

@@ -17,6 +17,7 @@ generated data that both always agree.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import date
 
@@ -217,7 +218,6 @@ def standing(campaign: Campaign, account_number: str, bin_iin: str) -> list[Mont
     An unknown account and a known account with another BIN/IIN both give None, after
     the same queries, so neither the answer nor its time tells them apart.
     """
-    import hmac
 
     participant = db.session.scalar(
         sa.select(Participant).filter_by(

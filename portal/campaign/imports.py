@@ -164,8 +164,20 @@ def check_rows(
                 if "\x00" in cells[at]:
                     add(Problem(number, column, "nul-character"))
             cells = [cell.replace("\x00", "") for cell in cells]
-        (account, bin_iin, legal_form, company, director, email, phone, city,
-         app_on, ekassa_on, paid, receipts) = pick(cells)  # fmt: skip
+        (
+            account,
+            bin_iin,
+            legal_form,
+            company,
+            director,
+            email,
+            phone,
+            city,
+            app_on,
+            ekassa_on,
+            paid,
+            receipts,
+        ) = pick(cells)
 
         required = (account, bin_iin, legal_form, company, director, paid, receipts)
         if not all(required):

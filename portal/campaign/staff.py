@@ -1,14 +1,24 @@
-"""What staff must do and by when: the months of a campaign and their draw deadlines."""
+"""Staff: who may do what, signing in with lock-outs after repeated failures, the
+marketing manager who receives notices, and the months of the campaign on the dashboard."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
-from portal.models import Campaign, ReportingPeriod, StaffUser, db
+from portal.models import ROLES, Campaign, LoginAttempt, ReportingPeriod, StaffUser, db, utcnow
+
+# Who may do what: readers see the staff area, the others act in their field.
+EVERY_ROLE = ROLES
+ADMIN = ("admin",)
+MARKETING = ("marketing", "admin")
+COMMISSION = ("commission", "admin")
+
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW = timedelta(minutes=15)
+LOCKOUT_DURATION = timedelta(minutes=15)
 
 SOON_DAYS = 5
 
@@ -39,10 +49,54 @@ def dashboard_months(campaign: Campaign, today: date) -> list[MonthStatus]:
     return months
 
 
-def marketing_manager() -> tuple[str, str] | None:
-    """``MARKETING_MANAGER_EMAIL`` and the language to write in (the account's, if staff), or None."""
-    email = current_app.config.get("MARKETING_MANAGER_EMAIL")
+def marketing_manager(email: str | None, default_language: str) -> tuple[str, str] | None:
+    """The manager's address (``MARKETING_MANAGER_EMAIL``) and the language to write in:
+    the account's when the manager is staff, else ``default_language``; None without one."""
     if not email:
         return None
     account = db.session.scalar(sa.select(StaffUser).filter_by(email=email.lower()))
-    return email, getattr(account, "language", None) or current_app.config["LANGUAGES"][0]
+    return email, getattr(account, "language", None) or default_language
+
+
+# --- signing in ---------------------------------------------------------------------
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def locked_until(email: str, ip: str, now: datetime | None = None) -> datetime | None:
+    """When sign-in opens again for this account or address, or None when it is open."""
+    now = now or utcnow()
+    since = now - LOCKOUT_WINDOW
+    until = None
+    for column, value in ((LoginAttempt.email, email), (LoginAttempt.ip, ip)):
+        if not value:
+            continue
+        failures = db.session.scalars(
+            sa.select(LoginAttempt.at)
+            .where(column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since)
+            .order_by(LoginAttempt.at.desc())
+            .limit(LOCKOUT_FAILURES)
+        ).all()
+        if len(failures) >= LOCKOUT_FAILURES:
+            candidate = failures[0] + LOCKOUT_DURATION
+            if candidate > now and (until is None or candidate > until):
+                until = candidate
+    return until
+
+
+def authenticate(email: str, password: str, ip: str) -> tuple[StaffUser | None, str]:
+    """Check a sign-in; returns the account or None, and what happened:
+    ``ok``, ``locked``, ``failed`` or ``now-locked`` (this failure started a lock-out)."""
+    email = normalise_email(email)
+    if locked_until(email, ip):
+        return None, "locked"
+    user = db.session.scalar(sa.select(StaffUser).filter_by(email=email))
+    ok = user is not None and user.active and user.check_password(password)
+    db.session.add(LoginAttempt(email=email, ip=ip, succeeded=ok))
+    db.session.flush()
+    if ok:
+        user.last_login_at = utcnow()
+        return user, "ok"
+    return None, "now-locked" if locked_until(email, ip) else "failed"

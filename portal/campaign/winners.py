@@ -13,14 +13,13 @@ nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from portal import audit
-from portal.campaign import workdays
+from portal.campaign import audit, workdays
+from portal.campaign.audit import Actor, as_actor
 from portal.campaign.eligibility import Check, Thresholds, explain
 from portal.campaign.periods import local_today
 from portal.models import (
@@ -35,6 +34,7 @@ from portal.models import (
     db,
     utcnow,
 )
+from portal.services.uploads import upload_folder
 
 W = Winner
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -46,42 +46,39 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     W.DELIVERED: (W.PUBLISHED,),
 }
 STATUSES = (
-    W.DRAWN, W.VERIFIED, W.DISQUALIFIED, W.CONTACTED, W.NO_RESPONSE, W.ACT_ISSUED,
-    W.ACT_SIGNED, W.FORFEITED, W.DELIVERED, W.PUBLISHED,
-)  # fmt: skip
+    W.DRAWN,
+    W.VERIFIED,
+    W.DISQUALIFIED,
+    W.CONTACTED,
+    W.NO_RESPONSE,
+    W.ACT_ISSUED,
+    W.ACT_SIGNED,
+    W.FORFEITED,
+    W.DELIVERED,
+    W.PUBLISHED,
+)
 # The winner has fallen away: the prize goes to a redraw.
 ELIMINATED = (W.DISQUALIFIED, W.NO_RESPONSE, W.FORFEITED)
 # Verified and still standing: may be published (rule 7) and gets its private link.
 VERIFIED_STANDING = (
-    W.VERIFIED, W.CONTACTED, W.ACT_ISSUED, W.ACT_SIGNED, W.DELIVERED, W.PUBLISHED,
-)  # fmt: skip
+    W.VERIFIED,
+    W.CONTACTED,
+    W.ACT_ISSUED,
+    W.ACT_SIGNED,
+    W.DELIVERED,
+    W.PUBLISHED,
+)
 FORFEIT_REASONS = ("no-identity-document", "refused-to-sign")  # rule 12
 DELIVERY_METHODS = (W.ELECTRONIC, W.OFFICE)  # rule 13; no cash, no other prize (rule 15)
 
 
 class WinnerRefused(Exception):
-    """A step that may not be taken; ``code`` names why, for ``portal.messages``."""
+    """A step that may not be taken; ``code`` names why, for ``portal.wording.messages``."""
 
     def __init__(self, code: str, **details: Any) -> None:
         super().__init__(code)
         self.code = code
         self.details = details
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who takes a step: a staff account, or a label (``cli``, ``demo``)."""
-
-    user: Any = None
-    label: str = ""
-
-    @property
-    def name(self) -> str:
-        return getattr(self.user, "email", "") or self.label
-
-
-def as_actor(actor: Any = None, label: str | None = None) -> Actor:
-    return actor if isinstance(actor, Actor) else Actor(actor, label or "")
 
 
 # --- the steps ----------------------------------------------------------------------
@@ -92,8 +89,16 @@ def may(winner: Winner, status: str) -> bool:
     return status in TRANSITIONS.get(winner.status, ())
 
 
-def record_event(winner: Winner, action: str, actor: Actor, *, to_status: str = "", note: str = "",
-           details: dict | None = None, now: datetime | None = None) -> WinnerEvent:  # fmt: skip
+def record_event(
+    winner: Winner,
+    action: str,
+    actor: Actor,
+    *,
+    to_status: str = "",
+    note: str = "",
+    details: dict | None = None,
+    now: datetime | None = None,
+) -> WinnerEvent:
     event = WinnerEvent(
         winner=winner,
         at=now or utcnow(),
@@ -109,14 +114,21 @@ def record_event(winner: Winner, action: str, actor: Actor, *, to_status: str = 
         f"winner.{action}",
         winner,
         {"from": event.from_status, "to": to_status, **(details or {})},
-        actor=actor.user,
-        actor_label=actor.label if actor.user is None else None,
+        actor=actor,
     )
     return event
 
 
-def move(winner: Winner, status: str, action: str, actor: Actor, *, note: str = "",
-          details: dict | None = None, now: datetime | None = None) -> None:  # fmt: skip
+def move(
+    winner: Winner,
+    status: str,
+    action: str,
+    actor: Actor,
+    *,
+    note: str = "",
+    details: dict | None = None,
+    now: datetime | None = None,
+) -> None:
     if not may(winner, status):
         raise WinnerRefused("not-allowed", status=winner.status, to=status)
     record_event(winner, action, actor, to_status=status, note=note, details=details, now=now)
@@ -153,9 +165,12 @@ def recount_verification_deadlines(changed_day, *, actor: Any = None) -> None:
     for winner in db.session.scalars(sa.select(Winner).filter_by(status=W.DRAWN)):
         due = workdays.verification_due(winner.drawn_on)
         if due != winner.verification_due:
-            record_event(winner, "verification_due", actor,
-                         details={"from": winner.verification_due, "to": due,
-                                  "calendar": changed_day})  # fmt: skip
+            record_event(
+                winner,
+                "verification_due",
+                actor,
+                details={"from": winner.verification_due, "to": due, "calendar": changed_day},
+            )
             winner.verification_due = due
 
 
@@ -172,8 +187,14 @@ def condition_checks(winner: Winner) -> list[Check]:
     return explain(activity, Thresholds.of(period.campaign, period))
 
 
-def verify(winner: Winner, *, manual_ok: bool, manual_note: str, actor: Any = None,
-           now: datetime | None = None) -> Winner:  # fmt: skip
+def verify(
+    winner: Winner,
+    *,
+    manual_ok: bool,
+    manual_note: str,
+    actor: Any = None,
+    now: datetime | None = None,
+) -> Winner:
     """Record the verification: the five conditions re-checked, and the staff's manual checks.
 
     A failed condition, or failed manual checks, disqualify the winner with that reason.
@@ -211,18 +232,39 @@ def verify(winner: Winner, *, manual_ok: bool, manual_note: str, actor: Any = No
     if failed or not manual_ok:
         winner.outcome = failed[0].condition if failed else "manual"
         winner.outcome_note = manual_note
-        move(winner, W.DISQUALIFIED, "disqualified", actor, note=manual_note,
-              details={"condition": winner.outcome}, now=now)  # fmt: skip
+        move(
+            winner,
+            W.DISQUALIFIED,
+            "disqualified",
+            actor,
+            note=manual_note,
+            details={"condition": winner.outcome},
+            now=now,
+        )
         return winner
     move(winner, W.VERIFIED, "verified", actor, note=manual_note, now=now)
     if winner.answered_on is not None:  # the winner got in touch while it was checked
-        move(winner, W.CONTACTED, "contacted", actor,
-              details={"answered_on": winner.answered_on}, now=now)  # fmt: skip
+        move(
+            winner,
+            W.CONTACTED,
+            "contacted",
+            actor,
+            details={"answered_on": winner.answered_on},
+            now=now,
+        )
     return winner
 
 
-def record_contact(winner: Winner, *, on: date, channel: str, answered: bool, note: str = "",
-                   actor: Any = None, now: datetime | None = None) -> ContactAttempt:  # fmt: skip
+def record_contact(
+    winner: Winner,
+    *,
+    on: date,
+    channel: str,
+    answered: bool,
+    note: str = "",
+    actor: Any = None,
+    now: datetime | None = None,
+) -> ContactAttempt:
     """One attempt to reach the winner; its answer closes the contact step (rule 9)."""
     actor, now = as_actor(actor), now or utcnow()
     if winner.status not in (W.DRAWN, W.VERIFIED) or winner.answered_on is not None:
@@ -253,47 +295,74 @@ def record_contact(winner: Winner, *, on: date, channel: str, answered: bool, no
     return attempt
 
 
-def mark_no_response(winner: Winner, *, actor: Any = None, note: str = "",
-                     now: datetime | None = None) -> Winner:  # fmt: skip
+def mark_no_response(
+    winner: Winner, *, actor: Any = None, note: str = "", now: datetime | None = None
+) -> Winner:
     """Rule 9: ten days have passed with no word from the winner."""
     actor, now = as_actor(actor), now or utcnow()
     if winner.status == W.VERIFIED and local_today(now) <= winner.contact_due:
         raise WinnerRefused("contact-not-due", deadline=winner.contact_due)
     winner.outcome, winner.outcome_note = "no-response", note.strip()
-    move(winner, W.NO_RESPONSE, "no_response", actor, note=note,
-          details={"deadline": winner.contact_due}, now=now)  # fmt: skip
+    move(
+        winner,
+        W.NO_RESPONSE,
+        "no_response",
+        actor,
+        note=note,
+        details={"deadline": winner.contact_due},
+        now=now,
+    )
     return winner
 
 
-def mark_act_issued(winner: Winner, *, actor: Any = None, details: dict | None = None,
-                    now: datetime | None = None) -> Winner:  # fmt: skip
+def mark_act_issued(
+    winner: Winner, *, actor: Any = None, details: dict | None = None, now: datetime | None = None
+) -> Winner:
     """The acceptance-transfer act has been issued to the winner (rule 10)."""
     move(winner, W.ACT_ISSUED, "act_issued", as_actor(actor), details=details, now=now)
     return winner
 
 
-def mark_act_signed(winner: Winner, *, actor: Any = None, details: dict | None = None,
-                    now: datetime | None = None) -> Winner:  # fmt: skip
+def mark_act_signed(
+    winner: Winner, *, actor: Any = None, details: dict | None = None, now: datetime | None = None
+) -> Winner:
     """The act has been signed, by EDS or by hand (rules 10 and 11)."""
     move(winner, W.ACT_SIGNED, "act_signed", as_actor(actor), details=details, now=now)
     return winner
 
 
-def forfeit(winner: Winner, reason: str, *, note: str = "", actor: Any = None,
-            now: datetime | None = None) -> Winner:  # fmt: skip
+def forfeit(
+    winner: Winner, reason: str, *, note: str = "", actor: Any = None, now: datetime | None = None
+) -> Winner:
     """Rule 12: no identity document, or the act refused: the prize is lost."""
     if reason not in FORFEIT_REASONS:
         raise WinnerRefused("bad-forfeit-reason")
     if not note.strip():
         raise WinnerRefused("note-required")
     winner.outcome, winner.outcome_note = reason, note.strip()
-    move(winner, W.FORFEITED, "forfeited", as_actor(actor), note=note,
-          details={"reason": reason}, now=now)  # fmt: skip
+    move(
+        winner,
+        W.FORFEITED,
+        "forfeited",
+        as_actor(actor),
+        note=note,
+        details={"reason": reason},
+        now=now,
+    )
     return winner
 
 
-def deliver(winner: Winner, *, method: str, on: date, office: str = "", staff: str = "",
-            note: str = "", actor: Any = None, now: datetime | None = None) -> Winner:  # fmt: skip
+def deliver(
+    winner: Winner,
+    *,
+    method: str,
+    on: date,
+    office: str = "",
+    staff: str = "",
+    note: str = "",
+    actor: Any = None,
+    now: datetime | None = None,
+) -> Winner:
     """Rule 13: the certificate handed over, by e-mail or at a B2B sales office."""
     now = now or utcnow()
     if method not in DELIVERY_METHODS:
@@ -308,17 +377,30 @@ def deliver(winner: Winner, *, method: str, on: date, office: str = "", staff: s
     winner.delivery_office = office.strip() if method == W.OFFICE else ""
     winner.delivery_staff = staff.strip() if method == W.OFFICE else ""
     winner.delivery_note = note.strip()
-    move(winner, W.DELIVERED, "delivered", as_actor(actor), note=note,
-          details={"method": method, "on": on, "office": winner.delivery_office}, now=now)  # fmt: skip
+    move(
+        winner,
+        W.DELIVERED,
+        "delivered",
+        as_actor(actor),
+        note=note,
+        details={"method": method, "on": on, "office": winner.delivery_office},
+        now=now,
+    )
     return winner
 
 
-def publish(winner: Winner, titles: dict[str, str], bodies: dict[str, str], *,
-            actor: Any = None, now: datetime | None = None) -> Announcement:  # fmt: skip
+def publish(
+    winner: Winner,
+    titles: dict[str, str],
+    bodies: dict[str, str],
+    *,
+    actor: Any = None,
+    now: datetime | None = None,
+) -> Announcement:
     """Rule 7: put a verified winner on the month's page and announce it on the news page.
 
     ``titles`` and ``bodies`` are the announcement in each language (the caller words
-    them, see ``portal.messages.winner_announcement``).
+    them, see ``portal.wording.messages.winner_announcement``).
     """
     actor, now = as_actor(actor), now or utcnow()
     if winner.status not in VERIFIED_STANDING:
@@ -349,8 +431,15 @@ def check_photo_allowed(winner: Winner) -> None:
         raise WinnerRefused("not-published")
 
 
-def set_photo(winner: Winner, stored_path: str, sha256: str, mime_type: str, *,
-              actor: Any = None, now: datetime | None = None) -> Winner:  # fmt: skip
+def set_photo(
+    winner: Winner,
+    stored_path: str,
+    sha256: str,
+    mime_type: str,
+    *,
+    actor: Any = None,
+    now: datetime | None = None,
+) -> Winner:
     """Rules 10 and 17: the photo with the certificate, once delivered; it completes publication.
 
     A later photo replaces the one shown; the earlier file stays where it is and its
@@ -405,6 +494,5 @@ def awaiting_redraw(period: ReportingPeriod) -> list[Winner]:
 
 def photo_folder():
     """Where winners' photos are kept: under the upload folder, never under ``static/``."""
-    from portal.services.uploads import upload_folder
 
     return upload_folder() / "photos"

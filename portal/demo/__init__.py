@@ -12,8 +12,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods
+from portal.campaign import draws, eligibility
+from portal.campaign.eligibility import latest_run
+from portal.campaign.imports import existing_batch, import_month
+from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, find_period, local_today
+from portal.demo.participants import month_files
+from portal.demo.randomorg_standin import StandIn
+from portal.demo.winners import PATHS
 from portal.models import Announcement, Campaign, Prize, RulesVersion, db
+from portal.services.randomorg import RandomOrgClient
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CAMPAIGN_SLUG = "ismet-2022"
@@ -104,10 +111,6 @@ def load_campaign() -> tuple[Campaign, list[str]]:
 
 def load_participants(campaign: Campaign) -> list[str]:
     """Import the synthetic months that have no data yet, and compute their eligibility."""
-    from portal.campaign import eligibility
-    from portal.campaign.imports import existing_batch, import_month
-    from portal.campaign.periods import find_period, local_today
-    from portal.demo.participants import month_files
 
     done = []
     files = None
@@ -156,10 +159,6 @@ def load_draws(campaign: Campaign) -> list[str]:
     They are signed with the stand-in's test key, so every page says they prove
     nothing about random.org.
     """
-    from portal.campaign import draws
-    from portal.demo.winners import PATHS
-    from portal.services.randomorg import RandomOrgClient
-    from portal.services.randomorg_standin import StandIn
 
     due = [
         period
@@ -194,6 +193,5 @@ def load_draws(campaign: Campaign) -> list[str]:
 
 
 def eligibility_computed(period) -> bool:
-    from portal.campaign.eligibility import latest_run
 
     return latest_run(period) is not None

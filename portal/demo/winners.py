@@ -17,11 +17,14 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
-from portal.campaign import draws, winners
+from PIL import Image, ImageDraw
+
+from portal.campaign import acts, draws, winners
 from portal.campaign.periods import CAMPAIGN_TZ
-from portal.messages import redraw_reason, winner_announcement
 from portal.models import Winner, db
+from portal.models.acts import WinnerFile
 from portal.services import uploads
+from portal.wording.messages import redraw_reason, winner_announcement
 
 DEMO = winners.Actor(label="demo")
 
@@ -58,12 +61,12 @@ def _redraw(draw, client, standin, when: datetime):
 
 def _photo(winner: Winner, when: datetime) -> None:
     """A drawn picture of a certificate (no person in it), stored as a real upload."""
-    from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (1200, 800), (236, 242, 250))
     pen = ImageDraw.Draw(image)
-    pen.rounded_rectangle((200, 180, 1000, 620), radius=28, fill=(255, 255, 255),
-                          outline=(0, 102, 204), width=8)  # fmt: skip
+    pen.rounded_rectangle(
+        (200, 180, 1000, 620), radius=28, fill=(255, 255, 255), outline=(0, 102, 204), width=8
+    )
     pen.text((260, 240), "Chocomart", fill=(0, 102, 204), font_size=72)
     pen.text((260, 380), "200 000 KZT", fill=(30, 30, 30), font_size=96)
     pen.text((260, 530), f"Ismet.kz  {winner.period.key}", fill=(90, 90, 90), font_size=40)
@@ -72,13 +75,13 @@ def _photo(winner: Winner, when: datetime) -> None:
     photo = uploads.prepare_photo(raw.getvalue())
     checked = uploads.check(photo, "photo.png", allowed=("png",))
     stored = uploads.store(photo, checked, winners.photo_folder())
-    winners.set_photo(winner, stored.relative_path, stored.sha256, checked.mime_type,
-                      actor=DEMO, now=when)  # fmt: skip
+    winners.set_photo(
+        winner, stored.relative_path, stored.sha256, checked.mime_type, actor=DEMO, now=when
+    )
 
 
 def _specimen(text: str) -> bytes:
     """A drawn card saying SPECIMEN: the demo's stand-in for a scanned document."""
-    from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (800, 500), (250, 250, 245))
     pen = ImageDraw.Draw(image)
@@ -96,14 +99,17 @@ def _act_signed_by_hand(winner: Winner, issued: datetime, signed: datetime) -> N
     (The demo has no EDS key the portal's production trust anchors would accept; the
     tests sign a demo act with a generated NCA-shaped key.)
     """
-    from portal.campaign import acts
-    from portal.models.acts import WinnerFile
 
     acts.set_identity(
-        winner, director_name=f"{winner.participant.director_name}",
-        document_type="id_card", document_number="000000000", document_issuer="ҚР ІІМ",
-        document_date=date(2018, 5, 4), entered_by="winner", now=issued,
-    )  # fmt: skip
+        winner,
+        director_name=f"{winner.participant.director_name}",
+        document_type="id_card",
+        document_number="000000000",
+        document_issuer="ҚР ІІМ",
+        document_date=date(2018, 5, 4),
+        entered_by="winner",
+        now=issued,
+    )
     act = acts.issue_act(winner, actor=DEMO, now=issued)
     submission = acts.submit_manual(
         act,
@@ -119,17 +125,38 @@ def _act_signed_by_hand(winner: Winner, issued: datetime, signed: datetime) -> N
     acts.accept_submission(submission, actor=DEMO, now=signed)
 
 
-def _to_delivery(winner: Winner, *, contact_on: date, steps: list[datetime], method: str,
-                 office: str = "", staff: str = "") -> None:  # fmt: skip
+def _to_delivery(
+    winner: Winner,
+    *,
+    contact_on: date,
+    steps: list[datetime],
+    method: str,
+    office: str = "",
+    staff: str = "",
+) -> None:
     """In touch, act issued and signed by hand, published, delivered, photo."""
     issued, signed, published, delivered = steps
-    winners.record_contact(winner, on=contact_on, channel="phone", answered=True,
-                           note="Директор қоңырауға жауап берді.", actor=DEMO,
-                           now=issued)  # fmt: skip
+    winners.record_contact(
+        winner,
+        on=contact_on,
+        channel="phone",
+        answered=True,
+        note="Директор қоңырауға жауап берді.",
+        actor=DEMO,
+        now=issued,
+    )
     _act_signed_by_hand(winner, issued, signed)
     _publish(winner, published)
-    winners.deliver(winner, method=method, on=delivered.date(), office=office, staff=staff,
-                    note="Сертификат табысталды.", actor=DEMO, now=delivered)  # fmt: skip
+    winners.deliver(
+        winner,
+        method=method,
+        on=delivered.date(),
+        office=office,
+        staff=staff,
+        note="Сертификат табысталды.",
+        actor=DEMO,
+        now=delivered,
+    )
     _photo(winner, delivered)
 
 
@@ -148,8 +175,12 @@ def september(draw, client, standin) -> list[str]:
 
 def october(draw, client, standin) -> list[str]:
     first = _only_winner(draw)  # drawn Thursday 10 November 2022
-    _verify(first, at(2022, 11, 11), ok=False,
-            note="Мемлекеттік тізілім бойынша кәсіпкер қызметін 2022 жылғы қазанда тоқтатқан.")  # fmt: skip
+    _verify(
+        first,
+        at(2022, 11, 11),
+        ok=False,
+        note="Мемлекеттік тізілім бойынша кәсіпкер қызметін 2022 жылғы қазанда тоқтатқан.",
+    )
     db.session.commit()
     second = _only_winner(_redraw(draw, client, standin, at(2022, 11, 11, 15)))
     _verify(second, at(2022, 11, 14))
@@ -169,15 +200,30 @@ def november(draw, client, standin) -> list[str]:
     first = _only_winner(draw)  # drawn Friday 9 December 2022
     _verify(first, at(2022, 12, 12))
     for day, channel in ((12, "phone"), (14, "email"), (16, "sms")):
-        winners.record_contact(first, on=date(2022, 12, day), channel=channel, answered=False,
-                               note="Жауап жоқ.", actor=DEMO, now=at(2022, 12, day, 16))  # fmt: skip
-    winners.mark_no_response(first, note="10 күн ішінде байланысқа шықпады.", actor=DEMO,
-                             now=at(2022, 12, 20))  # fmt: skip
+        winners.record_contact(
+            first,
+            on=date(2022, 12, day),
+            channel=channel,
+            answered=False,
+            note="Жауап жоқ.",
+            actor=DEMO,
+            now=at(2022, 12, day, 16),
+        )
+    winners.mark_no_response(
+        first, note="10 күн ішінде байланысқа шықпады.", actor=DEMO, now=at(2022, 12, 20)
+    )
     db.session.commit()
     second = _only_winner(_redraw(draw, client, standin, at(2022, 12, 20, 15)))
     _verify(second, at(2022, 12, 21))
-    winners.record_contact(second, on=date(2022, 12, 21), channel="email", answered=True,
-                           note="Хатқа жауап берді.", actor=DEMO, now=at(2022, 12, 21, 12))  # fmt: skip
+    winners.record_contact(
+        second,
+        on=date(2022, 12, 21),
+        channel="email",
+        answered=True,
+        note="Хатқа жауап берді.",
+        actor=DEMO,
+        now=at(2022, 12, 21, 12),
+    )
     _publish(second, at(2022, 12, 22))
     db.session.commit()
     return ["2022-11: first winner silent for 10 days, redraw, second winner published"]

@@ -7,14 +7,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import abort, render_template, request
 
-from portal import ratelimit
 from portal.campaign.draws import draws_of, entry_of
 from portal.campaign.eligibility import standing
-from portal.messages import condition_name, describe_check
 from portal.models import Participant, db
 from portal.public import bp
 from portal.public.forms import CheckForm
 from portal.public.routes import the_campaign
+from portal.services import ratelimit
+from portal.wording.messages import condition_name, describe_check
 
 CHECKS_PER_HOUR = 20
 

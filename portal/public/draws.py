@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, render_template
+from flask import Response, abort, g, render_template
 
 from portal.campaign import draws as draw_rules
 from portal.campaign.periods import CAMPAIGN_TZ
@@ -62,7 +62,6 @@ def draw_pool(draw_id: int):
 @bp.get("/draws/<int:draw_id>/protocol.pdf")
 def draw_protocol(draw_id: int):
     """The protocol in the page's language, as made at the draw (never made again)."""
-    from flask import g
 
     record = _draw(draw_id)
     stored = draw_rules.draw_file(record, draw_rules.protocol_name(g.lang)) or abort(404)

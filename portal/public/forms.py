@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from portal.i18n import LANGUAGE_NAMES
+from portal.web.i18n import LANGUAGE_NAMES
 
 MAX_EMAIL_LENGTH = 254
 MAX_LOCAL_PART_LENGTH = 64

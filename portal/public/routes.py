@@ -19,11 +19,11 @@ from portal.campaign import news as news_rules
 from portal.campaign import rules as rules_domain
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import current_campaign, find_period, local_today, next_draw_period
-from portal.i18n import preferred_language
 from portal.models import Campaign, Winner, db
 from portal.public import bp, site_bp
 from portal.services import uploads
 from portal.services.pdf import render_pdf
+from portal.web.i18n import preferred_language
 
 
 @bp.url_value_preprocessor

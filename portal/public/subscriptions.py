@@ -19,11 +19,11 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
-from portal import ratelimit
 from portal.extensions import csrf
 from portal.models import Announcement, OutboxMessage, Subscriber, db, utcnow
 from portal.public import bp
 from portal.public.forms import SubscribeForm, normalize_email
+from portal.services import ratelimit
 from portal.services.mail import enqueue
 
 log = logging.getLogger(__name__)

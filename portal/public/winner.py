@@ -14,11 +14,11 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from portal.campaign import acts
-from portal.messages import describe_act_refusal
 from portal.models import Winner, db
 from portal.models.acts import WinnerFile
 from portal.public import bp
 from portal.public.forms import IdentityForm, ManualSigningForm, SignatureForm
+from portal.wording.messages import describe_act_refusal
 
 MAX_CMS_BYTES = 1024 * 1024
 
@@ -73,10 +73,14 @@ def winner_identity(token: str):
         return _page(winner, token, 400, identity_form=form)
     try:
         acts.set_identity(
-            winner, director_name=form.director_name.data, document_type=form.document_type.data,
-            document_number=form.document_number.data, document_issuer=form.document_issuer.data,
-            document_date=form.document_date.data, entered_by="winner",
-        )  # fmt: skip
+            winner,
+            director_name=form.director_name.data,
+            document_type=form.document_type.data,
+            document_number=form.document_number.data,
+            document_issuer=form.document_issuer.data,
+            document_date=form.document_date.data,
+            entered_by="winner",
+        )
     except acts.ActRefused as refusal:
         db.session.rollback()
         flash(describe_act_refusal(refusal), "error")
@@ -160,8 +164,9 @@ def winner_manual(token: str):
         if upload is not None and getattr(upload, "filename", ""):
             files[kind] = (upload.read(acts.FILE_MAX_BYTES + 1), upload.filename)
     try:
-        submission = acts.submit_manual(act, reason=form.reason.data, files=files,
-                                        by_proxy=bool(form.by_proxy.data))  # fmt: skip
+        submission = acts.submit_manual(
+            act, reason=form.reason.data, files=files, by_proxy=bool(form.by_proxy.data)
+        )
     except acts.ActRefused as refusal:
         db.session.rollback()
         flash(describe_act_refusal(refusal), "error")

@@ -22,7 +22,6 @@ from email.utils import format_datetime, make_msgid, parseaddr
 import sqlalchemy as sa
 from flask import current_app
 
-from portal import audit
 from portal.models import OutboxMessage, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -258,13 +257,6 @@ def send_pending(batch_size: int = 50, now: datetime | None = None) -> SendRepor
                 _send_one(message_id, connection, config["MAIL_DEFAULT_SENDER"], clock, report)
     finally:
         connection.close()
-    if report.handled:
-        audit.record(
-            "mail.run",
-            details={"sent": report.sent, "retry": report.retry, "failed": report.failed},
-            object_type="outbox",
-        )
-        db.session.commit()
     return report
 
 

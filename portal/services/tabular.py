@@ -7,6 +7,8 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime
 
+from openpyxl import load_workbook
+
 XLSX_MAGIC = b"PK\x03\x04"
 
 
@@ -72,7 +74,6 @@ def _cell(value) -> str:
 
 
 def _read_xlsx(data: bytes):
-    from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

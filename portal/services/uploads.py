@@ -15,7 +15,7 @@ which are shown publicly only after ``prepare_photo`` has re-encoded them.
   never under ``static/``) in a random name whose extension comes from the kind. It
   never overwrites: the file is created with ``O_EXCL``. A crash while writing leaves
   a partial file whose digest does not match, which ``open_stored`` refuses.
-- Refusals are ``UploadRefused`` with a short ``code``; ``portal.upload_messages``
+- Refusals are ``UploadRefused`` with a short ``code``; ``portal.wording.uploads``
   words them for the reader.
 
 Known limit: data after the end of an image or PDF (an appended archive) is not
@@ -112,7 +112,7 @@ WINDOWS_RESERVED = str.maketrans(dict.fromkeys('<>:"|?*', "_"))
 
 
 class UploadRefused(ValueError):
-    """The upload is not accepted; ``code`` says why (``portal.upload_messages`` words it)."""
+    """The upload is not accepted; ``code`` says why (``portal.wording.uploads`` words it)."""
 
     def __init__(self, code: str, **details):
         super().__init__(code)

@@ -8,6 +8,13 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
+from portal.campaign import draws
+from portal.campaign.draws import DrawRefused, public_url
+from portal.campaign.periods import current_campaign, find_period
+from portal.models import Draw, db, utcnow
+from portal.services.randomorg import RandomOrgError
+from portal.wording.messages import describe_draw_check, describe_random_org_error, describe_refusal
+
 LANG_OPTION = click.option(
     "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of the messages."
 )
@@ -19,8 +26,6 @@ def draw_cli() -> None:
 
 
 def _fail(error: Exception, lang: str) -> click.ClickException:
-    from portal.campaign.draws import DrawRefused
-    from portal.messages import describe_random_org_error, describe_refusal
 
     with force_locale(lang):
         if isinstance(error, DrawRefused):
@@ -29,7 +34,6 @@ def _fail(error: Exception, lang: str) -> click.ClickException:
 
 
 def _report(draw, lang: str) -> None:
-    from portal.campaign.draws import public_url
 
     click.echo(
         f"draw {draw.id}: {draw.period.key}, pool {draw.pool_size}, sha256 {draw.pool_sha256}"
@@ -64,10 +68,6 @@ def _report(draw, lang: str) -> None:
 @with_appcontext
 def run_command(period_key, commission, place, late_reason, fallback_reason, yes, lang) -> None:
     """Conduct the next due draw of a month: show the pool, confirm, draw, store the record."""
-    from portal.campaign import draws
-    from portal.campaign.periods import current_campaign, find_period
-    from portal.models import utcnow
-    from portal.services.randomorg import RandomOrgError
 
     campaign = current_campaign()
     period = find_period(campaign, period_key) if campaign else None
@@ -103,9 +103,6 @@ def run_command(period_key, commission, place, late_reason, fallback_reason, yes
 @with_appcontext
 def redraw_command(draw_id: int, reason: str, fallback_reason: str, lang: str) -> None:
     """Conduct the redraw that replaces draw DRAW_ID, over its pool minus the excluded."""
-    from portal.campaign import draws
-    from portal.models import Draw, db
-    from portal.services.randomorg import RandomOrgError
 
     draw = db.session.get(Draw, draw_id)
     if draw is None:
@@ -124,9 +121,6 @@ def redraw_command(draw_id: int, reason: str, fallback_reason: str, lang: str) -
 @with_appcontext
 def verify_command(draw_id: int, lang: str) -> None:
     """Re-verify a stored draw offline; exit 0 only when its record holds together."""
-    from portal.campaign import draws
-    from portal.messages import describe_draw_check
-    from portal.models import Draw, db
 
     draw = db.session.get(Draw, draw_id)
     if draw is None:

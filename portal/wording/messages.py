@@ -11,8 +11,9 @@ from portal.campaign.draws import DrawRefused, public_url
 from portal.campaign.eligibility import Check
 from portal.campaign.imports import Problem
 from portal.campaign.winners import WinnerRefused
-from portal.i18n import format_day, format_month
 from portal.services.randomorg import RandomOrgError
+from portal.wording.formats import format_day, format_month
+from portal.wording.uploads import describe_upload_refusal
 
 
 def describe_problem(problem: Problem) -> str:
@@ -324,27 +325,38 @@ def deadline_text(item) -> str:
     month = format_month(item.period.year, item.period.month)
     company = item.winner.participant.company_name if item.winner else ""
     texts = {
-        "draw": lambda: _("Draw of %(month)s, due by %(date)s (rule 5)", month=month,
-                          date=format_day(item.due)),
+        "draw": lambda: _(
+            "Draw of %(month)s, due by %(date)s (rule 5)", month=month, date=format_day(item.due)
+        ),
         "verification": lambda: _(
             "Verify %(company)s, winner of %(month)s, by %(date)s (rule 8)",
-            company=company, month=month, date=format_day(item.due),
+            company=company,
+            month=month,
+            date=format_day(item.due),
         ),
         "contact": lambda: _(
             "%(company)s, winner of %(month)s, must get in touch by %(date)s (rule 9)",
-            company=company, month=month, date=format_day(item.due),
+            company=company,
+            month=month,
+            date=format_day(item.due),
         ),
         "redraw": lambda: _(
             "Redraw the prize of %(month)s: %(company)s fell away (%(outcome)s)",
-            month=month, company=company, outcome=winner_outcome_name(item.winner.outcome),
+            month=month,
+            company=company,
+            outcome=winner_outcome_name(item.winner.outcome),
         ),
-    }  # fmt: skip
+    }
     return texts[item.kind]()
 
 
 def deadline_state_name(state: str) -> str:
-    names = {"overdue": _("overdue"), "today": _("due today"), "soon": _("due soon"),
-             "later": _("later")}  # fmt: skip
+    names = {
+        "overdue": _("overdue"),
+        "today": _("due today"),
+        "soon": _("due soon"),
+        "later": _("later"),
+    }
     return names.get(state, state)
 
 
@@ -388,7 +400,6 @@ def winner_file_name(kind: str) -> str:
 
 def describe_act_refusal(refusal) -> str:
     """Why a step on the act was not taken."""
-    from portal.upload_messages import describe_upload_refusal
 
     d = refusal.details
     messages = {

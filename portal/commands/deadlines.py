@@ -10,6 +10,14 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from portal.campaign import audit, deadlines
+from portal.campaign.mailings import send_due
+from portal.campaign.periods import current_campaign, local_today
+from portal.campaign.staff import marketing_manager
+from portal.models import db
+from portal.services.mail import enqueue
+from portal.wording.messages import deadline_state_name, deadline_text
+
 
 @click.command("deadlines")
 @click.option(
@@ -23,8 +31,6 @@ from flask_babel import gettext as _
 @with_appcontext
 def deadlines_command(today: datetime | None, notify: bool, lang: str | None) -> None:
     """List what is due today, soon and overdue: draws, verifications, contacts, redraws."""
-    from portal.campaign import deadlines
-    from portal.campaign.periods import current_campaign, local_today
 
     campaign = current_campaign()
     if campaign is None:
@@ -39,7 +45,6 @@ def deadlines_command(today: datetime | None, notify: bool, lang: str | None) ->
 
 
 def _print(items, day: date) -> None:
-    from portal.messages import deadline_state_name, deadline_text
 
     click.echo(_("Due on %(day)s:", day=day.isoformat()))
     if not items:
@@ -52,13 +57,10 @@ def _print(items, day: date) -> None:
 
 def _notify(items) -> int:
     """Queue one mail per item to MARKETING_MANAGER_EMAIL (never twice for the same item), send."""
-    from portal import audit
-    from portal.campaign.staff import marketing_manager
-    from portal.messages import deadline_state_name, deadline_text
-    from portal.models import db
-    from portal.services.mail import enqueue, send_pending
 
-    manager = marketing_manager()
+    manager = marketing_manager(
+        current_app.config.get("MARKETING_MANAGER_EMAIL"), current_app.config["LANGUAGES"][0]
+    )
     if manager is None:
         raise click.ClickException("set MARKETING_MANAGER_EMAIL to send the notices")
     to, lang = manager
@@ -91,8 +93,12 @@ def _notify(items) -> int:
             )
             queued += message is not None
     if queued:
-        audit.record("deadlines.notify", details={"queued": queued}, object_type="outbox",
-                     actor_label="cli")  # fmt: skip
+        audit.record(
+            "deadlines.notify",
+            details={"queued": queued},
+            object_type="outbox",
+            actor=audit.Actor(label="cli"),
+        )
     db.session.commit()
-    send_pending()
+    send_due(audit.Actor(label="cli"))
     return queued

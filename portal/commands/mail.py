@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from portal.campaign.audit import Actor
+from portal.campaign.mailings import send_due
+
 
 @click.group("mail")
 def mail_cli() -> None:
@@ -28,11 +31,10 @@ def mail_cli() -> None:
 @with_appcontext
 def send_command(batch: int, max_batches: int | None) -> None:
     """Send the due messages of the outbox, batch after batch, until none is due."""
-    from portal.services.mail import send_pending
 
     sent = retry = failed = batches = 0
     while max_batches is None or batches < max_batches:
-        report = send_pending(batch_size=batch)
+        report = send_due(Actor(label="cli"), batch_size=batch)
         batches += 1
         sent, retry, failed = sent + report.sent, retry + report.retry, failed + report.failed
         if report.picked < batch:

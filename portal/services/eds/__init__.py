@@ -59,10 +59,11 @@ from typing import Any
 import requests
 from asn1crypto import cms as asn1_cms
 from asn1crypto import core, pem, x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
-from portal.services import eds_crypto, eds_gost, eds_ncanode, eds_ocsp
+from portal.services.eds import crypto, gost, ncanode, ocsp
 
-TRUST_FOLDER = Path(__file__).with_name("eds_trust")
+TRUST_FOLDER = Path(__file__).with_name("trust")
 PRODUCTION_ANCHORS = TRUST_FOLDER / "production"
 TEST_ANCHORS = TRUST_FOLDER / "test"
 CERTIFICATE_SUFFIXES = (".cer", ".crt", ".pem", ".der")
@@ -133,7 +134,7 @@ ACCEPTANCE_RULE = (
 class Check:
     """One thing checked: ``name`` (``CHECK_NAMES``), whether it passed, the ``code``
     naming the failure ("" when ``ok``), an English ``detail`` for logs and ``params``
-    for the sentence shown to people (``portal.eds_messages``)."""
+    for the sentence shown to people (``portal.wording.eds``)."""
 
     name: str
     ok: bool
@@ -328,8 +329,6 @@ def load_trust_anchors(source: Any = None) -> list[x509.Certificate]:
         elif isinstance(item, (bytes, bytearray)):
             anchors.extend(_certificates_in(bytes(item)))
         elif hasattr(item, "public_bytes"):  # a cryptography certificate
-            from cryptography.hazmat.primitives.serialization import Encoding
-
             anchors.append(x509.Certificate.load(item.public_bytes(Encoding.DER)))
         else:
             raise TypeError(f"not a certificate: {item!r}")
@@ -415,14 +414,14 @@ def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> tuple[bool,
     algorithm = child["signature_algorithm"]
     parameters = algorithm["parameters"]
     try:
-        ok = eds_crypto.verify_signed(
+        ok = crypto.verify_signed(
             _spki(parent),
             algorithm["algorithm"].dotted,
             parameters.dump() if parameters.native is not None else None,
             child["tbs_certificate"].dump(),
             child["signature_value"].native,
         )
-    except eds_crypto.Unsupported as error:
+    except crypto.Unsupported as error:
         return False, error.detail
     return ok, "" if ok else f"the signature of {_common_name(child.subject)} does not verify"
 
@@ -541,7 +540,7 @@ def _digest_check(info: asn1_cms.SignerInfo, ctx: _Context, digest_oid: str) -> 
         return failed("digest", "malformed", "messageDigest or contentType attribute missing"), b""
     if types[0].dotted != ctx.content_type:
         return failed("digest", "malformed", "contentType attribute differs from the content"), b""
-    computed = eds_crypto.digest(digest_oid, content)
+    computed = crypto.digest(digest_oid, content)
     signed_bytes = b"\x31" + info["signed_attrs"].dump()[1:]
     if digests[0].native != computed:
         return failed(
@@ -549,7 +548,7 @@ def _digest_check(info: asn1_cms.SignerInfo, ctx: _Context, digest_oid: str) -> 
             "digest-mismatch",
             f"signed digest {digests[0].native.hex()}, document's {computed.hex()}",
         ), signed_bytes
-    return passed("digest", f"{eds_crypto.DIGEST_NAMES.get(digest_oid, digest_oid)} matches"), (
+    return passed("digest", f"{crypto.DIGEST_NAMES.get(digest_oid, digest_oid)} matches"), (
         signed_bytes
     )
 
@@ -560,7 +559,7 @@ def _signature_check(
     algorithm = info["signature_algorithm"]
     parameters = algorithm["parameters"]
     try:
-        ok = eds_crypto.verify_signed(
+        ok = crypto.verify_signed(
             _spki(cert),
             algorithm["algorithm"].dotted,
             parameters.dump() if parameters.native is not None else None,
@@ -568,7 +567,7 @@ def _signature_check(
             info["signature"].native,
             digest_oid,
         )
-    except eds_crypto.Unsupported as error:  # pragma: no cover - refused by the algorithm check
+    except crypto.Unsupported as error:  # pragma: no cover - refused by the algorithm check
         return failed("signature", error.code, error.detail)
     if not ok:
         return failed("signature", "bad-signature", "the signature does not verify")
@@ -668,9 +667,7 @@ def _identity_checks(signer: Signer, ctx: _Context) -> list[Check]:
 
 
 def _revocation_check(cert: x509.Certificate, issuer: x509.Certificate, ctx: _Context) -> Check:
-    status = eds_ocsp.check(
-        cert, issuer, ctx.ocsp_url or "", session=ctx.session, timeout=ctx.timeout
-    )
+    status = ocsp.check(cert, issuer, ctx.ocsp_url or "", session=ctx.session, timeout=ctx.timeout)
     if status.status == "good":
         return passed("revocation", f"good at {_iso(status.produced_at)}")
     params = {}
@@ -682,25 +679,25 @@ def _revocation_check(cert: x509.Certificate, issuer: x509.Certificate, ctx: _Co
 
 def _unsupported(digest_oid: str, signature_oid: str, key_oid: str) -> Check | None:
     for oid in (key_oid, signature_oid, digest_oid):
-        if eds_gost.is_gost2004(oid):
+        if gost.is_gost2004(oid):
             return failed("algorithm", "gost-2004-unsupported", f"GOST 34.310-2004 ({oid})")
-    if digest_oid not in eds_crypto.DIGESTS and digest_oid not in eds_crypto.STREEBOG_512:
+    if digest_oid not in crypto.DIGESTS and digest_oid not in crypto.STREEBOG_512:
         return failed("algorithm", "unsupported-algorithm", f"digest {digest_oid}")
     known = (
-        set(eds_crypto.RSA_SIGNATURES)
-        | {eds_crypto.RSA_KEY, eds_crypto.RSA_PSS}
-        | set(eds_crypto.GOST2015_SIGNATURES)
+        set(crypto.RSA_SIGNATURES)
+        | {crypto.RSA_KEY, crypto.RSA_PSS}
+        | set(crypto.GOST2015_SIGNATURES)
     )
     if signature_oid not in known:
         return failed("algorithm", "unsupported-algorithm", f"signature {signature_oid}")
-    if key_oid not in (eds_crypto.RSA_KEY, eds_gost.GOST2015_KEY_512):
+    if key_oid not in (crypto.RSA_KEY, gost.GOST2015_KEY_512):
         return failed("algorithm", "unsupported-algorithm", f"key {key_oid}")
     return None
 
 
 def _ncanode_check(cert: x509.Certificate, ctx: _Context) -> Check:
     if ctx.ncanode_answer is None:
-        ctx.ncanode_answer = eds_ncanode.ask(
+        ctx.ncanode_answer = ncanode.ask(
             ctx.ncanode_url or "",
             ctx.cms_der,
             ctx.document if ctx.embedded is None else None,
@@ -711,8 +708,8 @@ def _ncanode_check(cert: x509.Certificate, ctx: _Context) -> Check:
     answer = ctx.ncanode_answer
     verdict = (
         answer
-        if isinstance(answer, eds_ncanode.Verdict)
-        else eds_ncanode.verdict_for(answer, format(cert.serial_number, "x"))
+        if isinstance(answer, ncanode.Verdict)
+        else ncanode.verdict_for(answer, format(cert.serial_number, "x"))
     )
     if verdict.ok:
         return passed("ncanode", verdict.detail)
@@ -736,8 +733,8 @@ def _check_signer(index: int, info: asn1_cms.SignerInfo, ctx: _Context) -> Signe
 
     digest_oid = info["digest_algorithm"]["algorithm"].dotted
     signature_oid = info["signature_algorithm"]["algorithm"].dotted
-    key_oid = eds_gost.key_info(_spki(cert))[0]
-    signer.algorithm = eds_crypto.algorithm_name(signature_oid, digest_oid)
+    key_oid = gost.key_info(_spki(cert))[0]
+    signer.algorithm = crypto.algorithm_name(signature_oid, digest_oid)
     refusal = _unsupported(digest_oid, signature_oid, key_oid)
     chain = [cert]
     checked_here = False

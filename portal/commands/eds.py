@@ -17,8 +17,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from portal.eds_messages import describe_eds_check
 from portal.services.eds import settings_from_config, verify
+from portal.wording.eds import describe_eds_check
 
 eds_cli = click.Group("eds", help="Electronic digital signatures (NCA RK).")
 

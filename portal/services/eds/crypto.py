@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from portal.services import eds_gost
+from portal.services.eds import gost
 
 RSA_KEY = "1.2.840.113549.1.1.1"
 RSA_PSS = "1.2.840.113549.1.1.10"
@@ -28,7 +28,7 @@ DIGESTS = {
     "2.16.840.1.101.3.4.2.2": ("sha384", hashes.SHA384),
     "2.16.840.1.101.3.4.2.3": ("sha512", hashes.SHA512),
 }
-STREEBOG_512 = (eds_gost.STREEBOG_512, "1.2.643.7.1.1.2.3")
+STREEBOG_512 = (gost.STREEBOG_512, "1.2.643.7.1.1.2.3")
 # RSA signature algorithms that name their digest
 RSA_SIGNATURES = {
     "1.2.840.113549.1.1.5": "1.3.14.3.2.26",
@@ -37,16 +37,16 @@ RSA_SIGNATURES = {
     "1.2.840.113549.1.1.12": "2.16.840.1.101.3.4.2.2",
     "1.2.840.113549.1.1.13": "2.16.840.1.101.3.4.2.3",
 }
-GOST2015_SIGNATURES = (eds_gost.GOST2015_SIGNATURE_512, eds_gost.GOST2015_KEY_512)
+GOST2015_SIGNATURES = (gost.GOST2015_SIGNATURE_512, gost.GOST2015_KEY_512)
 DIGEST_NAMES = {
     "1.3.14.3.2.26": "SHA-1",
     "2.16.840.1.101.3.4.2.4": "SHA-224",
     "2.16.840.1.101.3.4.2.1": "SHA-256",
     "2.16.840.1.101.3.4.2.2": "SHA-384",
     "2.16.840.1.101.3.4.2.3": "SHA-512",
-    eds_gost.STREEBOG_512: "Streebog-512",
+    gost.STREEBOG_512: "Streebog-512",
     "1.2.643.7.1.1.2.3": "Streebog-512",
-    eds_gost.GOST34311: "GOST 34.311-95",
+    gost.GOST34311: "GOST 34.311-95",
 }
 
 
@@ -60,7 +60,7 @@ class Unsupported(Exception):
 
 
 def _unsupported(oid: str, what: str) -> Unsupported:
-    if eds_gost.is_gost2004(oid):
+    if gost.is_gost2004(oid):
         return Unsupported("gost-2004-unsupported", f"GOST 34.310-2004 {what} {oid}")
     return Unsupported("unsupported-algorithm", f"unknown {what} {oid}")
 
@@ -70,7 +70,7 @@ def digest(oid: str, data: bytes) -> bytes:
     if oid in DIGESTS:
         return hashlib.new(DIGESTS[oid][0], data).digest()
     if oid in STREEBOG_512:
-        return eds_gost.streebog512(data)
+        return gost.streebog512(data)
     raise _unsupported(oid, "digest algorithm")
 
 
@@ -83,7 +83,7 @@ def algorithm_name(signature_oid: str, digest_oid: str | None = None) -> str:
         return f"{kind}/{DIGEST_NAMES.get(digest_oid or '', digest_oid or '?')}"
     if signature_oid in GOST2015_SIGNATURES:
         return "GOST 34.10-2015 512/Streebog-512"
-    if eds_gost.is_gost2004(signature_oid):
+    if gost.is_gost2004(signature_oid):
         return "GOST 34.310-2004"
     return signature_oid
 
@@ -102,16 +102,16 @@ def verify_signed(
     the digest when the signature algorithm is bare ``rsaEncryption`` (as CMS allows).
     Raises ``Unsupported`` for an algorithm that cannot be checked here.
     """
-    key_oid = eds_gost.key_info(spki_der)[0]
-    if eds_gost.is_gost2004(key_oid) or eds_gost.is_gost2004(signature_oid):
-        raise _unsupported(signature_oid if eds_gost.is_gost2004(signature_oid) else key_oid, "key")
+    key_oid = gost.key_info(spki_der)[0]
+    if gost.is_gost2004(key_oid) or gost.is_gost2004(signature_oid):
+        raise _unsupported(signature_oid if gost.is_gost2004(signature_oid) else key_oid, "key")
     if signature_oid in GOST2015_SIGNATURES:
-        if key_oid != eds_gost.GOST2015_KEY_512:
+        if key_oid != gost.GOST2015_KEY_512:
             return False
         if digest_oid is not None and digest_oid not in STREEBOG_512:
             return False
         try:
-            return eds_gost.verify(spki_der, data, signature)
+            return gost.verify(spki_der, data, signature)
         except ValueError as error:
             raise Unsupported("unsupported-algorithm", str(error)) from None
     if key_oid != RSA_KEY:

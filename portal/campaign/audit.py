@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
-from flask_login import current_user
 
 from portal.models import AuditEntry, db, utcnow
 from portal.models.audit import GENESIS_HASH
@@ -23,18 +21,23 @@ from portal.models.audit import GENESIS_HASH
 CHAIN_LOCK_ID = 0x15_3E7_A0D1
 
 
-def client_address() -> str:
-    """The address the request came from (behind a proxy, configure ProxyFix)."""
-    if not has_request_context():
-        return ""
-    return request.remote_addr or ""
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, for the audit trail and the histories: a staff account, or a label
+    (``cli``, ``demo``, ``winner``, ``draw``), and the address the request came from."""
+
+    user: Any = None
+    label: str = ""
+    ip: str = ""
+
+    @property
+    def name(self) -> str:
+        return getattr(self.user, "email", "") or self.label
 
 
-def current_actor_label() -> str:
-    """The signed-in staff member's e-mail, or "" outside a staff request."""
-    if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user.email
-    return ""
+def as_actor(actor: Any = None, label: str | None = None) -> Actor:
+    """``actor`` as an ``Actor``: kept when it is one, else a staff account (or None) with ``label``."""
+    return actor if isinstance(actor, Actor) else Actor(actor, label or "")
 
 
 def entry_digest(entry: AuditEntry) -> str:
@@ -59,14 +62,11 @@ def record(
     obj: Any = None,
     details: dict[str, Any] | None = None,
     *,
-    actor: Any = None,
-    actor_label: str | None = None,
+    actor: Actor,
     object_type: str | None = None,
     object_id: Any = None,
 ) -> AuditEntry:
     """Append an entry to the trail in the current transaction (the caller commits)."""
-    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
-        actor = current_user
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
     db.session.flush()
@@ -75,9 +75,9 @@ def record(
     )
     entry = AuditEntry(
         at=utcnow(),
-        actor_id=getattr(actor, "id", None),
-        actor=actor_label if actor_label is not None else getattr(actor, "email", "") or "",
-        ip=client_address(),
+        actor_id=getattr(actor.user, "id", None),
+        actor=actor.name,
+        ip=actor.ip,
         action=action,
         object_type=object_type or (type(obj).__name__ if obj is not None else ""),
         object_id=str(object_id if object_id is not None else getattr(obj, "id", "") or ""),

@@ -17,7 +17,7 @@ from datetime import datetime
 import requests
 from asn1crypto import ocsp, x509
 
-from portal.services import eds_crypto, eds_gost
+from portal.services.eds import crypto, gost
 
 OCSP_SIGNING = "1.3.6.1.5.5.7.3.9"
 CONTENT_TYPE = "application/ocsp-request"
@@ -48,7 +48,7 @@ def cert_id(cert: x509.Certificate, issuer: x509.Certificate) -> ocsp.CertId:
             "hash_algorithm": {"algorithm": "sha1"},
             "issuer_name_hash": hashlib.sha1(issuer.subject.dump(), usedforsecurity=False).digest(),
             "issuer_key_hash": hashlib.sha1(
-                eds_gost.key_hash_material(_spki(issuer)), usedforsecurity=False
+                gost.key_hash_material(_spki(issuer)), usedforsecurity=False
             ).digest(),
             "serial_number": cert.serial_number,
         }
@@ -74,7 +74,7 @@ def _matches(single_id: ocsp.CertId, cert: x509.Certificate, issuer: x509.Certif
     name = single_id["hash_algorithm"]["algorithm"].native
     try:
         name_hash = hashlib.new(name, issuer.subject.dump()).digest()
-        key_hash = hashlib.new(name, eds_gost.key_hash_material(_spki(issuer))).digest()
+        key_hash = hashlib.new(name, gost.key_hash_material(_spki(issuer))).digest()
     except (TypeError, ValueError):
         return False
     return (
@@ -87,14 +87,14 @@ def _matches(single_id: ocsp.CertId, cert: x509.Certificate, issuer: x509.Certif
 def _signed_by(data: bytes, algorithm, signature: bytes, signer: x509.Certificate) -> bool:
     parameters = algorithm["parameters"]
     try:
-        return eds_crypto.verify_signed(
+        return crypto.verify_signed(
             _spki(signer),
             algorithm["algorithm"].dotted,
             parameters.dump() if parameters.native is not None else None,
             data,
             signature,
         )
-    except eds_crypto.Unsupported:
+    except crypto.Unsupported:
         return False
 
 

@@ -1,0 +1,112 @@
+"""``flask participants …``: monthly activity data and eligibility."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from portal.campaign import audit, eligibility
+from portal.campaign.imports import AlreadyImported, import_month
+from portal.campaign.periods import current_campaign, find_period, local_today
+from portal.models import db
+from portal.wording.messages import describe_problem as describe
+
+participants = AppGroup("participants", help="Monthly activity data and eligibility.")
+
+
+def _period(key: str):
+
+    campaign = current_campaign()
+    period = find_period(campaign, key) if campaign else None
+    if period is None:
+        raise click.ClickException(f"no reporting month {key} in the current campaign")
+    return period
+
+
+@participants.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
+@click.option("--replace", is_flag=True, help="Replace the data the month already has.")
+@click.option(
+    "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of the problem report."
+)
+def participants_import(file: str, period_key: str, replace: bool, lang: str) -> None:
+    """Import one month of activity data (CSV or XLSX), all or nothing, then compute eligibility."""
+    period = _period(period_key)
+    path = Path(file)
+    data = path.read_bytes()
+    with click.progressbar(
+        length=max(data.count(b"\n"), 1), label="Checking rows", file=sys.stderr
+    ) as bar:
+        last = [0]
+
+        def progress(done: int) -> None:
+            bar.update(done - last[0])
+            last[0] = done
+
+        try:
+            batch, report = import_month(
+                period, path.name, data, today=local_today(), replace=replace, progress=progress
+            )
+        except AlreadyImported:
+            raise click.ClickException(
+                f"{period_key} has data already; run again with --replace to replace it"
+            ) from None
+    audit.record(
+        "participants.import",
+        batch,
+        {
+            "period": period_key,
+            "file": batch.filename,
+            "sha256": batch.sha256,
+            "rows": batch.rows,
+            "status": batch.status,
+            "problems": report.total,
+            "replace": replace,
+        },
+        actor=audit.Actor(label="cli"),
+    )
+    if not report.ok:
+        db.session.commit()
+        with force_locale(lang):
+            for problem in report.problems:
+                click.echo(describe(problem), err=True)
+        raise click.ClickException(
+            f"{report.total} problem(s) in {path.name}; nothing was imported"
+            + (
+                f" (the first {len(report.problems)} are listed)"
+                if report.total > len(report.problems)
+                else ""
+            )
+        )
+    run = eligibility.compute(period, computed_by="cli")
+    audit.record(
+        "participants.eligibility",
+        run,
+        {"period": period_key, "participants": run.participants, "eligible": run.eligible},
+        actor=audit.Actor(label="cli"),
+    )
+    db.session.commit()
+    click.echo(
+        f"Imported {batch.rows} rows for {period_key} (batch {batch.id}, SHA-256 {batch.sha256}); {run.eligible} of {run.participants} eligible."
+    )
+
+
+@participants.command("eligibility")
+@click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
+def participants_eligibility(period_key: str) -> None:
+    """Compute the month's eligibility again with the campaign's current thresholds."""
+    period = _period(period_key)
+    run = eligibility.compute(period, computed_by="cli")
+    audit.record(
+        "participants.eligibility",
+        run,
+        {"period": period_key, "participants": run.participants, "eligible": run.eligible},
+        actor=audit.Actor(label="cli"),
+    )
+    db.session.commit()
+    click.echo(f"{period_key}: {run.eligible} of {run.participants} participants eligible.")

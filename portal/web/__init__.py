@@ -1,0 +1,1 @@
+"""What the blueprints share: languages, absolute URLs, access rules, templates, error pages, headers."""

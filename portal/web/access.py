@@ -1,0 +1,70 @@
+"""Who is asking: the signed-in staff member, the role rule of each view, safe redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, has_request_context, request
+from flask_login import current_user
+
+from portal.campaign.audit import Actor
+from portal.extensions import login_manager
+from portal.models import ROLES, StaffUser, db
+
+
+def load_user(user_id: str) -> StaffUser | None:
+    """The signed-in account, if it still exists."""
+    try:
+        return db.session.get(StaffUser, int(user_id))
+    except ValueError:
+        return None
+
+
+def roles_required(*roles: str) -> Callable:
+    """Allow a view only to signed-in staff with one of ``roles``; others get 403."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {unknown}")
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.allowed_roles = tuple(roles)
+        return wrapper
+
+    return decorator
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a local path may be the target of the redirect after sign-in."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    )
+
+
+def client_address() -> str:
+    """The address the request came from (behind a proxy, configure ProxyFix)."""
+    if not has_request_context():
+        return ""
+    return request.remote_addr or ""
+
+
+def current_actor(label: str = "") -> Actor:
+    """Who acts in this request: the signed-in staff member (or ``label``), and from where."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Actor(user=user, label=label, ip=client_address())
