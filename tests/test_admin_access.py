@@ -18,7 +18,7 @@ from portal.models import (
     db,
 )
 from portal.models.staff import ROLES
-from tests.conftest import csrf_from, make_staff
+from tests.helpers import csrf_from, make_staff
 
 # Open to anyone (sign-in and its language) or to any signed-in account (sign-out).
 NOT_ROLE_CHECKED = {"admin.login", "admin.language", "admin.logout"}
@@ -45,7 +45,7 @@ def world(app, demo):
         from portal.campaign.imports import import_month
         from portal.campaign.periods import find_period
         from portal.models import Campaign, Participant
-        from tests.test_imports import TODAY, csv_bytes, row
+        from tests.helpers import TODAY, csv_bytes, row
 
         september = find_period(db.session.get(Campaign, demo), "2022-09")
         import_month(september, "sep.csv", csv_bytes([row(1), row(2)]), today=TODAY)

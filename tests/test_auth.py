@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from portal.auth import is_safe_next, locked_until
 from portal.models import AuditEntry, LoginAttempt, StaffUser, db
-from tests.conftest import PASSWORD, csrf_from
+from tests.helpers import PASSWORD, csrf_from
 
 
 def actions(app) -> list[str]:

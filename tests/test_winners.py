@@ -4,50 +4,17 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from PIL import Image
 
 from portal.campaign import deadlines, draws, winners, workdays
-from portal.campaign.periods import CAMPAIGN_TZ
 from portal.models import Activity, Announcement, AuditEntry, CalendarDay, Winner, WinnerEvent, db
-from tests.conftest import csrf_from
-from tests.test_draws import COMMISSION, september  # noqa: F401  (a fixture)
+from tests.helpers import at, csrf_from, smtp_server, verified
 
 W = Winner
-FRIDAY_21_OCTOBER = datetime(2022, 10, 21, 11, 0, tzinfo=CAMPAIGN_TZ)
-
-
-def at(month: int, day: int, hour: int = 12) -> datetime:
-    return datetime(2022, month, day, hour, 0, tzinfo=CAMPAIGN_TZ)
-
-
-def draw_on(period, when: datetime = FRIDAY_21_OCTOBER):
-    return draws.conduct(
-        draws.prepare(period),
-        commission=COMMISSION,
-        place="Almaty",
-        late_reason="test",
-        fallback_reason="no random.org in this test",
-        now=when,
-    )
-
-
-@pytest.fixture
-def drawn(september):  # noqa: F811
-    """September's draw on Friday 21 October 2022 and its one winner."""
-    draw = draw_on(september)
-    (winner,) = winners.winners_of_draw(draw)
-    return winner
-
-
-MONDAY_24_OCTOBER = at(10, 24)
-
-
-def verified(winner: Winner, when: datetime = MONDAY_24_OCTOBER) -> Winner:
-    return winners.verify(winner, manual_ok=True, manual_note="register checked", now=when)
 
 
 # --- the working-day calendar -------------------------------------------------------
@@ -352,8 +319,6 @@ def client_page(app, auth, path: str) -> str:
 
 
 def test_deadlines_command_and_dashboard_agree_and_notify_once(app, drawn, runner, auth):
-    from tests.test_mail import smtp_server
-
     db.session.commit()
     app.config["MARKETING_MANAGER_EMAIL"] = "manager@ismet.kz"
     result = runner.invoke(args=["deadlines", "--today", "2022-10-28", "--lang", "ru"])

@@ -15,22 +15,9 @@ from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.messages import redraw_reason
 from portal.models import Announcement, Campaign, Winner, db
-from tests.conftest import PASSWORD
-from tests.e2e.test_staff_rules import click
-from tests.test_draws import AFTER_SEPTEMBER, COMMISSION
-from tests.test_imports import TODAY, csv_bytes, row
+from tests.helpers import AFTER_SEPTEMBER, COMMISSION, TODAY, click, csv_bytes, row, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(browser, live_server, wait, email: str, path: str) -> None:
-    browser.delete_all_cookies()
-    browser.get(live_server + path)
-    wait.until(EC.url_contains("/admin/login"))
-    browser.find_element(By.NAME, "email").send_keys(email)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit].button").click()
-    wait.until(EC.url_contains(path))
 
 
 def verify_in_browser(browser, wait, passed: bool, note: str) -> None:
