@@ -47,16 +47,20 @@ DATA_DIR = TESTS_DIR / "data"
 # --- the app as the tests configure it ---------------------------------------------
 
 SECRET_KEY = "test-secret-key"
+# One iteration of PBKDF2: signing in costs nothing in tests. Production keeps scrypt
+# (portal/config.py); checking reads the method from the stored hash.
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
 TEST_SETTINGS = {
     "TESTING": True,
     "SECRET_KEY": SECRET_KEY,
+    "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 9,  # nothing listens: a test that mails must start its own server
 }
 
 
 def make_app(database_url: str, instance_path: str | Path, **settings) -> Flask:
-    """The portal with the tests' settings, plus ``settings``."""
+    """The portal with the tests' settings (cheap password hashes included), plus ``settings``."""
     return create_app(
         {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, **settings},
         instance_path=str(instance_path),

@@ -76,6 +76,21 @@ def test_a_deactivated_account_cannot_sign_in(app, auth):
     assert auth.login("auditor", create=False).status_code == 200
 
 
+def test_passwords_are_hashed_with_scrypt_unless_the_setting_says_otherwise(app):
+    from portal import config
+
+    assert config.PASSWORD_HASH_METHOD == "scrypt"  # production's default
+    outside = StaffUser(email="x@ismet.kz", role="admin")
+    outside.set_password(PASSWORD)  # no app: the default
+    with app.app_context():  # the tests' app: a cheap hash
+        inside = StaffUser(email="y@ismet.kz", role="admin")
+        inside.set_password(PASSWORD)
+    assert outside.password_hash.startswith("scrypt:")
+    assert inside.password_hash.startswith("pbkdf2:sha256:1$")
+    assert outside.check_password(PASSWORD) and inside.check_password(PASSWORD)
+    assert not inside.check_password(PASSWORD + "!")
+
+
 @pytest.mark.parametrize(
     ("target", "safe"),
     [
