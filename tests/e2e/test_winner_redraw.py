@@ -20,11 +20,22 @@ from tests.helpers import AFTER_SEPTEMBER, COMMISSION, TODAY, click, csv_bytes, 
 pytestmark = pytest.mark.browser
 
 
+def submit_and_see_success(browser, wait, button) -> None:
+    """Click a form's button, wait for the page it leads to and its success message (the
+    page before may show one too: waiting for that, the test could sign out before the
+    browser sent the form)."""
+    before = browser.find_element(By.TAG_NAME, "html")
+    click(browser, button)
+    wait.until(EC.staleness_of(before))
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
+
+
 def verify_in_browser(browser, wait, passed: bool, note: str) -> None:
     Select(browser.find_element(By.ID, "manual_ok")).select_by_value("yes" if passed else "no")
     browser.find_element(By.ID, "manual_note").send_keys(note)
-    click(browser, browser.find_element(By.CSS_SELECTOR, "#verify-heading ~ form button"))
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
+    submit_and_see_success(
+        browser, wait, browser.find_element(By.CSS_SELECTOR, "#verify-heading ~ form button")
+    )
 
 
 def test_disqualification_redraw_and_a_new_published_winner(
@@ -70,8 +81,9 @@ def test_disqualification_redraw_and_a_new_published_winner(
     # marketing: the new winner passes and is published
     sign_in(browser, live_server, wait, "marketing@ismet.kz", f"/admin/winners/{second_id}")
     verify_in_browser(browser, wait, True, "Register and account checked.")
-    click(browser, browser.find_element(By.CSS_SELECTOR, "#publish-heading ~ form button"))
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
+    submit_and_see_success(
+        browser, wait, browser.find_element(By.CSS_SELECTOR, "#publish-heading ~ form button")
+    )
 
     # a visitor sees the new winner only, and the news
     browser.delete_all_cookies()
