@@ -27,6 +27,11 @@ IMPORT_MAX_BYTES = 256 * 1024 * 1024
 # Imports run in a thread of their own; off, they run within the request (debugging).
 BACKGROUND_THREADS = True
 
+# How staff passwords are hashed (werkzeug's method string). Checking reads the method
+# from the stored hash, so changing this only affects passwords set afterwards. Tests
+# use a cheap one to sign in quickly; production keeps scrypt.
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method's name
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # None: secure everywhere but in debug or tests (set false for plain http on 127.0.0.1).

@@ -1,25 +1,39 @@
 """Fixtures: a migrated database (SQLite, or PostgreSQL when PORTAL_TEST_DATABASE_URL
-is set), the app, its test client and CLI runner, and the demo campaign."""
+is set), the app, its test client and CLI runner, staff sign-in, the demo campaign,
+September 2022 (empty, or loaded with clients) and its drawn winner, an SMTP server and
+the stand-in random.org. Plain helpers and factories are in ``tests/helpers.py``."""
 
 from __future__ import annotations
 
 import os
-import re
-from pathlib import Path
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from portal import create_app
-from portal.models import db
+from portal.campaign import eligibility, winners
+from portal.campaign.imports import import_month
+from portal.campaign.periods import find_period
+from portal.models import Campaign, StaffUser, db
+from tests.helpers import (
+    PASSWORD,
+    TODAY,
+    csrf_from,
+    csv_bytes,
+    draw_on,
+    empty_all_tables,
+    make_app,
+    make_staff,
+    row,
+    sign_in_client,
+    smtp_server,
+)
 
-TESTS_DIR = Path(__file__).resolve().parent
-DATA_DIR = TESTS_DIR / "data"
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 
 
 def pytest_report_header(config):
+    """Name the database in pytest's header."""
     return f"database: {POSTGRES_URL or 'SQLite (temporary file)'}"
 
 
@@ -40,25 +54,11 @@ def database_url(tmp_path_factory) -> str:
         url = POSTGRES_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "migrations"},
-        instance_path=str(tmp_path_factory.mktemp("migrate-instance")),
-    )
+    app = make_app(url, tmp_path_factory.mktemp("migrate-instance"), SECRET_KEY="migrations")
     with app.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()
     return url
-
-
-def _empty_all_tables() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
-    db.session.commit()
 
 
 @pytest.fixture
@@ -69,19 +69,10 @@ def app(database_url, tmp_path):
     production, or ``g`` (and Flask-Babel's locale cached on it) would leak from one
     request to the next. Tests that use the database directly take ``ctx``.
     """
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "test-secret-key",
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": 9,  # nothing listens: a test that mails must start its own server
-        },
-        instance_path=str(tmp_path / "instance"),
-    )
+    app = make_app(database_url, tmp_path / "instance")
     yield app
     with app.app_context():
-        _empty_all_tables()
+        empty_all_tables()
         db.engine.dispose()
 
 
@@ -95,11 +86,13 @@ def ctx(app):
 
 @pytest.fixture
 def client(app):
+    """A test client of the app, signed out."""
     return app.test_client()
 
 
 @pytest.fixture
 def runner(app):
+    """A runner for the app's ``flask`` commands."""
     return app.test_cli_runner()
 
 
@@ -113,35 +106,15 @@ def demo(app):
         return campaign.id
 
 
-PASSWORD = "correct horse battery staple"
-CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    """The CSRF token of the first form on a page."""
-    match = CSRF_INPUT.search(html)
-    assert match, f"no CSRF token on the page: {html[:300]!r}"
-    return match.group(1)
-
-
-def make_staff(email: str, role: str, language: str = "ru", active: bool = True) -> int:
-    """Create a staff account with PASSWORD (inside an app context); returns its id."""
-    from portal.models import StaffUser
-
-    account = StaffUser(email=email, role=role, language=language, active=active, name=role.title())
-    account.set_password(PASSWORD)
-    db.session.add(account)
-    db.session.commit()
-    return account.id
-
-
 class AuthActions:
     """Sign staff in and out through the real form, CSRF token included."""
 
     def __init__(self, app, client):
+        """Act with ``client`` on ``app``."""
         self.app, self.client = app, client
 
     def create(self, role: str, email: str | None = None, **kwargs) -> str:
+        """Create an account with PASSWORD (``role@ismet.kz`` unless named); returns its e-mail."""
         email = email or f"{role}@ismet.kz"
         with self.app.app_context():
             make_staff(email, role, **kwargs)
@@ -154,36 +127,62 @@ class AuthActions:
         password: str = PASSWORD,
         create: bool = True,
     ):
+        """Sign in through the form, creating the account first unless told not to."""
         email = email or f"{role}@ismet.kz"
         if create:
             with self.app.app_context():
-                from portal.models import StaffUser
-
                 if db.session.scalar(sa.select(StaffUser).filter_by(email=email)) is None:
                     make_staff(email, role)
-        page = self.client.get("/admin/login")
-        return self.client.post(
-            "/admin/login",
-            data={
-                "email": email,
-                "password": password,
-                "csrf_token": csrf_from(page.get_data(as_text=True)),
-            },
-        )
+        return sign_in_client(self.client, email, password)
 
     def logout(self):
-        page = self.client.get("/admin/")
-        return self.client.post(
-            "/admin/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
-        )
+        """Sign out by POST, with the token of the dashboard's form."""
+        return self.client.post("/admin/logout", data={"csrf_token": self.token()})
 
     def token(self, url: str = "/admin/") -> str:
+        """The CSRF token of the first form on ``url``."""
         return csrf_from(self.client.get(url).get_data(as_text=True))
 
 
 @pytest.fixture
 def auth(app, client):
+    """Staff sign-in for ``client``: create accounts, sign in and out, read CSRF tokens."""
     return AuthActions(app, client)
+
+
+@pytest.fixture
+def empty_september(ctx, demo):
+    """September 2022 of the demo campaign, nothing imported yet."""
+    return find_period(db.session.get(Campaign, demo), "2022-09")
+
+
+@pytest.fixture
+def september(ctx, demo):
+    """September 2022 with 12 participants, 10 of them eligible, in shuffled account order."""
+    period = find_period(db.session.get(Campaign, demo), "2022-09")
+    rows = [row(n) for n in (7, 3, 11, 1, 9, 5, 2, 12, 4, 10, 6, 8)]
+    rows[0]["receipts_in_period"] = "1"  # not eligible
+    rows[1]["paid_months"] = "0"  # not eligible
+    _, report = import_month(period, "sep.csv", csv_bytes(rows), today=TODAY)
+    assert report.ok
+    eligibility.compute(period)
+    db.session.commit()
+    return period
+
+
+@pytest.fixture
+def drawn(september):
+    """September's draw on Friday 21 October 2022 and its one winner."""
+    draw = draw_on(september)
+    (winner,) = winners.winners_of_draw(draw)
+    return winner
+
+
+@pytest.fixture
+def smtpd(app):
+    """A running SMTP server that collects what the portal sends."""
+    with smtp_server(app) as handler:
+        yield handler
 
 
 @pytest.fixture

@@ -4,55 +4,32 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from portal.campaign import acts, winners
+from portal.campaign import acts
 from portal.models import AuditEntry, Winner, db
 from portal.models.acts import ActSignature, ManualSubmission, WinnerFile, WinnerLink
-from tests.conftest import csrf_from
-from tests.eds_pki import (
-    AUTHENTICATION,
-    FIRST_HEAD,
-    INDIVIDUAL,
-    LEGAL_ENTITY,
-    SIGNING,
-    Key,
-    issue,
-    name,
-    sign_cms,
+from tests.eds_pki import sign_cms
+from tests.helpers import (
+    at,
+    csrf_from,
+    in_touch,
+    pki_for,
+    smtp_server,
+    translated,
+    verified,
+    with_identity,
 )
-from tests.test_winners import at, drawn, september, verified  # noqa: F401  (fixtures)
 
 W = Winner
 
 
-def in_touch(winner: Winner) -> Winner:
-    verified(winner)
-    winners.record_contact(
-        winner, on=date(2022, 10, 24), channel="phone", answered=True, now=at(10, 24)
-    )
-    return winner
-
-
-def with_identity(winner: Winner) -> Winner:
-    acts.set_identity(
-        winner,
-        director_name="Aidar Petrov",
-        document_type="id_card",
-        document_number="047123456",
-        document_issuer="MVD RK",
-        document_date=date(2019, 3, 1),
-        entered_by="winner",
-    )
-    return winner
-
-
 @pytest.fixture
-def issued(app, drawn):  # noqa: F811
+def issued(app, drawn):
     """September's winner, verified, in touch, its identity entered and its act issued."""
     with app.test_request_context("/ru/"):
         act = acts.issue_act(with_identity(in_touch(drawn)), now=at(10, 25))
@@ -70,23 +47,13 @@ def pdf_text(data: bytes) -> str:
 
 
 def test_the_act_says_everything_in_both_languages(app, issued):
-    from tests.test_public_pages import translated
-
     text = pdf_text(issued.pdf)
     winner = issued.winner
     for lang in ("kk", "ru"):
         for msgid in ("Organizer", "Winner", "Identity document", "Prize"):
             assert translated(lang, msgid) in text, (lang, msgid)
-    for fact in (
-        issued.number,
-        winner.participant.company_name,
-        winner.participant.bin_iin,
-        "Aidar Petrov",
-        "047123456",
-        "MVD RK",
-        "Chocomart",
-        "200 000",
-    ):
+    for fact in (issued.number, winner.participant.company_name, winner.participant.bin_iin,
+                 "Aidar Petrov", "047123456", "MVD RK", "Chocomart", "200 000"):  # fmt: skip
         assert fact in text, fact
     assert re.search(r"21\s?428,57", text)  # the VAT in the 200 000 ₸, with tiyn
     for rule in ("14", "15", "17", "18"):
@@ -100,15 +67,9 @@ def test_an_act_is_frozen_and_a_correction_keeps_the_old_one(app, issued):
     with pytest.raises(acts.ActRefused) as refused:
         acts.issue_act(winner)
     assert refused.value.code == "correction-reason-required"
-    acts.set_identity(
-        winner,
-        director_name="Aidar Petrov",
-        document_type="passport",
-        document_number="N1234567",
-        document_issuer="MVD RK",
-        document_date=date(2020, 1, 1),
-        entered_by="staff",
-    )
+    acts.set_identity(winner, director_name="Aidar Petrov", document_type="passport",
+                      document_number="N1234567", document_issuer="MVD RK",
+                      document_date=date(2020, 1, 1), entered_by="staff")  # fmt: skip
     with app.test_request_context("/ru/"):
         second = acts.issue_act(winner, correction_reason="passport, not ID card")
     db.session.commit()
@@ -119,7 +80,7 @@ def test_an_act_is_frozen_and_a_correction_keeps_the_old_one(app, issued):
     assert "N1234567" in pdf_text(second.pdf) and "N1234567" not in pdf_text(issued.pdf)
 
 
-def test_no_act_without_identity_or_before_contact(app, drawn):  # noqa: F811
+def test_no_act_without_identity_or_before_contact(app, drawn):
     verified(drawn)
     with pytest.raises(acts.ActRefused) as refused:
         acts.issue_act(drawn)
@@ -156,7 +117,7 @@ def test_the_link_is_stored_hashed_expires_and_can_be_revoked(app, issued, clien
     assert client.get(f"/ru/winner/{again}").status_code == 404
 
 
-def test_the_winner_enters_its_identity_and_downloads_the_act(app, drawn, client):  # noqa: F811
+def test_the_winner_enters_its_identity_and_downloads_the_act(app, drawn, client):
     in_touch(drawn)
     token = acts.issue_link(drawn)
     winner_id = drawn.id
@@ -185,58 +146,6 @@ def test_the_winner_enters_its_identity_and_downloads_the_act(app, drawn, client
 
 
 # --- signing with an EDS ------------------------------------------------------------
-
-
-class Pki:
-    """An NCA-shaped test CA, and signers for the September winner's BIN."""
-
-    def __init__(self, bin_iin: str, company: str) -> None:
-        self.ca = issue(
-            name("TEST ҰКО (RSA)"), Key.rsa(), ca=True, not_before=datetime(2019, 1, 1, tzinfo=UTC)
-        )
-        llp = {"iin": "880101300123", "organisation": company, "bin": bin_iin}
-        self.head = issue(
-            name("PETROV AIDAR", **llp),
-            Key.rsa(),
-            self.ca,
-            usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD),
-        )
-        self.auth = issue(
-            name("PETROV AIDAR", **llp),
-            Key.rsa(),
-            self.ca,
-            usages=(AUTHENTICATION, LEGAL_ENTITY, FIRST_HEAD),
-        )
-        self.other = issue(
-            name("PETROV AIDAR", **{**llp, "bin": "990000000000"}),
-            Key.rsa(),
-            self.ca,
-            usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD),
-        )
-        self.person = issue(
-            name("PETROV AIDAR", iin="880101300123"),
-            Key.rsa(),
-            self.ca,
-            usages=(SIGNING, INDIVIDUAL),
-        )
-        self.gost_ca = issue(
-            name("TEST ҰКО (GOST)"),
-            Key.gost(),
-            ca=True,
-            not_before=datetime(2019, 1, 1, tzinfo=UTC),
-        )
-        self.gost_ie = issue(
-            name("PETROV AIDAR", iin=bin_iin),
-            Key.gost(),
-            self.gost_ca,
-            usages=(SIGNING, INDIVIDUAL),
-        )
-
-
-def pki_for(app, winner: Winner) -> Pki:
-    pki = Pki(winner.participant.bin_iin, winner.participant.company_name)
-    app.config["EDS_TRUST_ANCHORS"] = [pki.ca.cert, pki.gost_ca.cert]
-    return pki
 
 
 def as_llp(winner: Winner) -> None:
@@ -342,29 +251,22 @@ def manual_post(client, token, files, reason="The director's EDS expired."):
 
 def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth):
     from portal.services.mail import send_pending
-    from tests.test_mail import smtp_server
 
     app.config["MARKETING_MANAGER_EMAIL"] = "manager@ismet.kz"
     token = acts.issue_link(issued.winner)
     winner_id = issued.winner_id
     db.session.commit()
     # a renamed executable: refused with a translated sentence, nothing stored
-    refused = manual_post(
-        client,
-        token,
-        {"signed_act": (b"MZ\x90\x00" + bytes(300), "act.pdf"), "director_id": (png(), "id.png")},
-    )
+    refused = manual_post(client, token, {"signed_act": (b"MZ\x90\x00" + bytes(300), "act.pdf"),
+                                          "director_id": (png(), "id.png")})  # fmt: skip
     assert refused.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WinnerFile)) == 0
     folder = acts.files_folder()
     assert not folder.exists() or not any(p.is_file() for p in folder.rglob("*"))
     # missing the director's card
     assert manual_post(client, token, {"signed_act": (issued.pdf, "act.pdf")}).status_code == 400
-    good = manual_post(
-        client,
-        token,
-        {"signed_act": (issued.pdf, "act.pdf"), "director_id": (png(), "../../id.png")},
-    )
+    good = manual_post(client, token, {"signed_act": (issued.pdf, "act.pdf"),
+                                       "director_id": (png(), "../../id.png")})  # fmt: skip
     assert good.status_code == 302
     with smtp_server(app) as smtpd:
         send_pending()
@@ -381,12 +283,8 @@ def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth)
     db.session.commit()
     page = client.get(f"/ru/winner/{token}").get_data(as_text=True)
     assert "The scan of the act is unreadable." in page
-    assert (
-        manual_post(
-            client, token, {"signed_act": (issued.pdf, "act.pdf"), "director_id": (png(), "id.png")}
-        ).status_code
-        == 302
-    )
+    assert manual_post(client, token, {"signed_act": (issued.pdf, "act.pdf"),
+                                       "director_id": (png(), "id.png")}).status_code == 302  # fmt: skip
     auth.login("marketing")
     staff_page = client.get(f"/admin/winners/{winner_id}").get_data(as_text=True)
     upload = client.post(
@@ -398,9 +296,8 @@ def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth)
     second = db.session.scalar(
         sa.select(ManualSubmission).filter_by(status=ManualSubmission.SUBMITTED)
     )
-    accept = client.post(
-        f"/admin/submissions/{second.id}/accept", data={"csrf_token": csrf_from(staff_page)}
-    )
+    accept = client.post(f"/admin/submissions/{second.id}/accept",
+                         data={"csrf_token": csrf_from(staff_page)})  # fmt: skip
     assert accept.status_code == 302
     db.session.expire_all()
     assert db.session.get(Winner, winner_id).status == W.ACT_SIGNED

@@ -1,36 +1,99 @@
-"""Every admin URL, found from the URL map: anonymous, wrong role and right role."""
+"""Every admin URL, found from the URL map: one test case per URL rule, method and role,
+and one signed out. A view's role rule (``roles_required``) decides 200 or 403."""
 
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
+from portal.campaign import draws, eligibility
+from portal.campaign.imports import import_month
+from portal.campaign.periods import find_period
+from portal.demo import load_campaign
 from portal.models import (
     Announcement,
     CalendarDay,
+    Campaign,
     ImportBatch,
+    Participant,
     RulesVersion,
     StaffUser,
     Winner,
     db,
 )
 from portal.models.staff import ROLES
-from tests.conftest import csrf_from, make_staff
+from tests.helpers import (
+    TODAY,
+    csrf_from,
+    csv_bytes,
+    empty_all_tables,
+    make_app,
+    make_staff,
+    row,
+    sign_in_client,
+)
 
 # Open to anyone (sign-in and its language) or to any signed-in account (sign-out).
 NOT_ROLE_CHECKED = {"admin.login", "admin.language", "admin.logout"}
 
 
-@pytest.fixture
-def world(app, demo):
-    """A draft rules version, a draft announcement and one account of each role."""
+def admin_routes() -> list[tuple[str, str, str, tuple[str, ...] | None]]:
+    """(endpoint, method, rule, allowed roles or None) for every role-checked admin URL,
+    read from the URL map of an app built for that alone (no database is opened)."""
+    with tempfile.TemporaryDirectory() as instance:
+        app = make_app("sqlite://", instance, SECRET_KEY="url-map")
+        routes = []
+        for rule in app.url_map.iter_rules():
+            if not rule.endpoint.startswith("admin.") or rule.endpoint in NOT_ROLE_CHECKED:
+                continue
+            allowed = getattr(app.view_functions[rule.endpoint], "allowed_roles", None)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                routes.append((rule.endpoint, method, rule.rule, allowed))
+    return routes
+
+
+ROUTES = admin_routes()
+# GETs first: the POSTs of the sweep may discard the draft they find. Every case shares
+# one world (the module's fixtures), as a person clicking through the staff area would.
+CASES = [
+    (endpoint, method, rule, allowed, role)
+    for endpoint, method, rule, allowed in sorted(ROUTES, key=lambda route: route[1] != "GET")
+    for role in ("anonymous", *ROLES)
+]
+
+
+def test_every_admin_view_has_a_role_rule_and_the_auditor_changes_nothing():
+    assert len(ROUTES) > 15
+    assert sorted({endpoint for endpoint, _, _, allowed in ROUTES if allowed is None}) == []
+    for endpoint, method, _rule, allowed in ROUTES:
+        if "auditor" in allowed:
+            assert method == "GET" or endpoint == "admin.audit_verify", endpoint
+
+
+@pytest.fixture(scope="module")
+def access_app(database_url, tmp_path_factory):
+    """One app for every case of the sweep; its tables are emptied after the last one."""
+    app = make_app(database_url, tmp_path_factory.mktemp("access-instance"))
+    yield app
     with app.app_context():
+        empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def world(access_app):
+    """The demo campaign with a draft rules version, a draft announcement, September drawn,
+    its winner's photo and manually signed act, a calendar day and one account of each
+    role; returns the values of the URL rules' arguments."""
+    with access_app.app_context():
+        campaign, _ = load_campaign()
         db.session.add(
             RulesVersion(
-                campaign_id=demo,
+                campaign_id=campaign.id,
                 number=2,
                 body_kk="1. a",
                 body_ru="1. a",
@@ -38,19 +101,14 @@ def world(app, demo):
             )
         )
         db.session.add(
-            Announcement(campaign_id=demo, title_kk="t", title_ru="t", body_kk="b", body_ru="b")
+            Announcement(
+                campaign_id=campaign.id, title_kk="t", title_ru="t", body_kk="b", body_ru="b"
+            )
         )
         for role in ROLES:
             make_staff(f"{role}@ismet.kz", role)
-        from portal.campaign.imports import import_month
-        from portal.campaign.periods import find_period
-        from portal.models import Campaign, Participant
-        from tests.test_imports import TODAY, csv_bytes, row
-
-        september = find_period(db.session.get(Campaign, demo), "2022-09")
+        september = find_period(db.session.get(Campaign, campaign.id), "2022-09")
         import_month(september, "sep.csv", csv_bytes([row(1), row(2)]), today=TODAY)
-        from portal.campaign import draws, eligibility
-
         eligibility.compute(september)
         db.session.commit()
         draw = draws.conduct(
@@ -65,7 +123,7 @@ def world(app, demo):
         _give_photo(winner)
         act, submission = _act_with_submission(winner)
         db.session.commit()
-        values = {
+        return {
             "number": 2,
             # their own account: an admin cannot demote or deactivate itself, so the
             # sweep's bare POSTs change nothing there
@@ -77,13 +135,12 @@ def world(app, demo):
             "period_key": "2022-09",
             "batch_id": db.session.scalar(sa.select(ImportBatch.id).limit(1)),
             "draw_id": draw.id,
-            "winner_id": db.session.scalar(sa.select(Winner.id).filter_by(draw_id=draw.id)),
+            "winner_id": winner.id,
             "day_id": db.session.scalar(sa.select(CalendarDay.id)),
             "act_id": act.id,
             "submission_id": submission.id,
             "file_id": submission.files[0].id,
         }
-    return values
 
 
 def _give_photo(winner: Winner) -> None:
@@ -131,75 +188,42 @@ def _act_with_submission(winner: Winner):
     return act, submission
 
 
-def admin_routes(app):
-    """(endpoint, method, path, allowed roles) for every admin route in the URL map."""
-    routes = []
-    for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("admin.") or rule.endpoint in NOT_ROLE_CHECKED:
-            continue
-        view = app.view_functions[rule.endpoint]
-        assert hasattr(view, "allowed_roles"), f"{rule.endpoint} has no role rule"
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            routes.append((rule.endpoint, method, rule, view.allowed_roles))
-    return routes
-
-
-def test_every_admin_view_has_a_role_rule_and_the_auditor_changes_nothing(app):
-    routes = admin_routes(app)
-    assert len(routes) > 15
-    for endpoint, method, _rule, allowed in routes:
-        if "auditor" in allowed:
-            assert method == "GET" or endpoint == "admin.audit_verify", endpoint
-
-
-def login(client, email):
-    page = client.get("/admin/login")
-    response = client.post(
-        "/admin/login",
-        data={
-            "email": email,
-            "password": "correct horse battery staple",
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
-        },
-    )
-    assert response.status_code == 302, re.findall(
-        r"class=\"flash[^<]*", response.get_data(as_text=True)
-    )
-
-
-def test_sweep(app, world):
-    """GETs first: the POSTs of the sweep may discard the draft they find."""
-    routes = sorted(admin_routes(app), key=lambda route: route[1] != "GET")
-    for endpoint, method, rule, allowed in routes:
-        path = rule.build({k: world[k] for k in rule.arguments}, append_unknown=False)[1]
-        # anonymous: the sign-in page
-        client = app.test_client()
-        token = csrf_from(client.get("/admin/login").get_data(as_text=True))
-        response = client.open(
-            path, method=method, data={"csrf_token": token} if method == "POST" else None
+def signed_in_client(app, role: str):
+    """A fresh client, signed in through the real form as the role's account (none: signed out)."""
+    client = app.test_client()
+    if role != "anonymous":
+        response = sign_in_client(client, f"{role}@ismet.kz")
+        assert response.status_code == 302, re.findall(
+            r"class=\"flash[^<]*", response.get_data(as_text=True)
         )
-        assert response.status_code == 302 and "/admin/login" in response.headers["Location"], (
-            endpoint,
-            method,
-        )
-        for role in ROLES:
-            client = app.test_client()
-            login(client, f"{role}@ismet.kz")
-            token = csrf_from(client.get("/admin/").get_data(as_text=True))
-            if method == "GET":
-                response = client.get(path)
-            else:
-                response = client.post(
-                    path, data={"csrf_token": token}, headers={"X-CSRFToken": token}
-                )
-            response.close()  # a streamed response (the CSV) holds its context until closed
-            if role in allowed:
-                expected = {200} if method == "GET" else {200, 302, 400, 404}
-                assert response.status_code in expected, (
-                    endpoint,
-                    method,
-                    role,
-                    response.status_code,
-                )
-            else:
-                assert response.status_code == 403, (endpoint, method, role, response.status_code)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method", "rule", "allowed", "role"),
+    CASES,
+    ids=[f"{endpoint}[{method}]-{role}" for endpoint, method, _, _, role in CASES],
+)
+def test_admin_url(access_app, world, endpoint, method, rule, allowed, role):
+    """Signed out: the sign-in page; signed in: the page or the form's answer for the
+    roles the view allows, 403 for every other."""
+    assert allowed is not None, f"{endpoint} has no role rule"
+    [url_rule] = [
+        r for r in access_app.url_map.iter_rules(endpoint) if r.rule == rule and method in r.methods
+    ]
+    path = url_rule.build({k: world[k] for k in url_rule.arguments}, append_unknown=False)[1]
+    client = signed_in_client(access_app, role)
+    if method == "GET":
+        response = client.get(path)
+    else:
+        page = "/admin/login" if role == "anonymous" else "/admin/"
+        token = csrf_from(client.get(page).get_data(as_text=True))
+        response = client.post(path, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+    response.close()  # a streamed response (the CSV) holds its context until closed
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert "/admin/login" in response.headers["Location"]
+    elif role in allowed:
+        assert response.status_code in ({200} if method == "GET" else {200, 302, 400, 404})
+    else:
+        assert response.status_code == 403

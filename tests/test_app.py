@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 
 from portal import create_app
 from portal.models import Campaign, db
+from tests.helpers import make_app
 
 
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
@@ -47,13 +48,7 @@ def test_migrations_build_exactly_the_models(ctx):
 
 
 def test_healthz_reports_an_unreachable_database(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3",
-        },
-        instance_path=str(tmp_path / "instance"),
-    )
+    app = make_app(f"sqlite:///{tmp_path}/missing/dir/db.sqlite3", tmp_path / "instance")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from portal.campaign.staff import locked_until
 from portal.models import AuditEntry, LoginAttempt, StaffUser, db
 from portal.web.access import is_safe_next
-from tests.conftest import PASSWORD, csrf_from
+from tests.helpers import PASSWORD, csrf_from, translated
 
 
 def actions(app) -> list[str]:
@@ -72,9 +72,32 @@ def test_five_failures_from_one_address_lock_it_for_every_account(app, client, a
         assert locked_until("admin@ismet.kz", "10.0.0.9") is None  # another address is not locked
 
 
-def test_a_deactivated_account_cannot_sign_in(app, auth):
+def test_a_deactivated_account_cannot_sign_in(app, client, auth):
     auth.create("auditor", active=False)
-    assert auth.login("auditor", create=False).status_code == 200
+    response = auth.login("auditor", create=False)
+    # the sign-in form again, saying no more than for a wrong password (Kazakh, signed out)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'name="password"' in page
+    assert translated("kk", "Wrong e-mail or password.") in page
+    assert "/admin/login" in client.get("/admin/").headers["Location"]  # not signed in
+    assert actions(app) == ["auth.sign_in_failed"]
+    with app.app_context():
+        assert db.session.scalars(sa.select(LoginAttempt.succeeded)).all() == [False]
+
+
+def test_passwords_are_hashed_with_scrypt_unless_the_setting_says_otherwise(app):
+    from portal import config
+
+    assert config.PASSWORD_HASH_METHOD == "scrypt"  # production's default
+    outside = StaffUser(email="x@ismet.kz", role="admin")
+    outside.set_password(PASSWORD)  # no app: the default
+    with app.app_context():  # the tests' app: a cheap hash
+        inside = StaffUser(email="y@ismet.kz", role="admin")
+        inside.set_password(PASSWORD)
+    assert outside.password_hash.startswith("scrypt:")
+    assert inside.password_hash.startswith("pbkdf2:sha256:1$")
+    assert outside.check_password(PASSWORD) and inside.check_password(PASSWORD)
+    assert not inside.check_password(PASSWORD + "!")
 
 
 @pytest.mark.parametrize(

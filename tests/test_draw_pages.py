@@ -12,10 +12,15 @@ from pypdf import PdfReader
 
 from portal.campaign import draws
 from portal.models import Draw, DrawFile, Participant, db
-from tests.conftest import csrf_from
-from tests.test_check import load, submit
-from tests.test_draws import COMMISSION, count
-from tests.test_public_pages import page_text, translated
+from tests.helpers import (
+    COMMISSION,
+    count,
+    csrf_from,
+    load_september,
+    page_text,
+    submit_check,
+    translated,
+)
 
 COMMISSION_TEXT = "\n".join(f"{m.name}, {m.position}" for m in COMMISSION)
 
@@ -42,7 +47,7 @@ def draw_in_browserless_admin(auth, client, role="commission"):
 
 
 def test_the_commission_sees_the_pool_then_draws(app, client, auth, demo, standin):
-    load(app, demo)
+    load_september(app, demo)
     html, digest, confirmed = draw_in_browserless_admin(auth, client)
     assert re.search(r"id=\"pool-size\">[^<]*1[^<]*<", html)
     assert confirmed.status_code == 302
@@ -57,7 +62,7 @@ def test_the_commission_sees_the_pool_then_draws(app, client, auth, demo, standi
 
 
 def test_only_the_commission_and_admins_draw(app, client, auth, demo, standin):
-    load(app, demo)
+    load_september(app, demo)
     auth.login("marketing")
     page = client.get("/admin/draws")
     assert page.status_code == 200 and "/admin/draws/new/2022-09" not in page.get_data(as_text=True)
@@ -67,7 +72,7 @@ def test_only_the_commission_and_admins_draw(app, client, auth, demo, standin):
 
 
 def test_a_commission_member_cannot_choose_the_fallback(app, client, auth, demo, standin):
-    load(app, demo)
+    load_september(app, demo)
     auth.login("commission")
     page = client.get("/admin/draws/new/2022-09")
     response = client.post(
@@ -87,7 +92,7 @@ def test_a_commission_member_cannot_choose_the_fallback(app, client, auth, demo,
 
 
 def test_random_org_failure_is_said_and_nothing_stored(app, client, auth, demo, standin):
-    load(app, demo)
+    load_september(app, demo)
     standin.fail_next(("error", 401), times=3)
     _, _, confirmed = draw_in_browserless_admin(auth, client)
     page = page_text(confirmed)
@@ -102,7 +107,7 @@ def test_random_org_failure_is_said_and_nothing_stored(app, client, auth, demo, 
 
 
 def make_draw(app, demo) -> tuple[int, dict[str, str]]:
-    bins = load(app, demo)
+    bins = load_september(app, demo)
     with app.app_context():
         from portal.campaign.periods import find_period
         from portal.models import Campaign
@@ -179,17 +184,17 @@ def test_winners_pages_show_the_draw_pending_verification(app, client, demo, sta
 
 def test_the_self_check_gives_the_entry_code_and_position(app, client, demo, standin):
     draw_id, bins = make_draw(app, demo)
-    page = page_text(submit(client, "ru", "ACC0000001", bins["ACC0000001"]))
+    page = page_text(submit_check(client, "ru", "ACC0000001", bins["ACC0000001"]))
     with app.app_context():
         draw = db.session.get(Draw, draw_id)
         code = draws.entry_code(draw.entry_key, "ACC0000001")
     assert code in page and f"/ru/draws/{draw_id}" in page
-    other = page_text(submit(client, "ru", "ACC0000002", bins["ACC0000002"]))
+    other = page_text(submit_check(client, "ru", "ACC0000002", bins["ACC0000002"]))
     assert code not in other and f"/ru/draws/{draw_id}" not in other  # not in the pool
 
 
 def test_cli_runs_verifies_and_redraws(app, runner, demo, standin):
-    load(app, demo)
+    load_september(app, demo)
     commission = "; ".join(f"{m.name}, {m.position}" for m in COMMISSION)
     result = runner.invoke(
         args=[

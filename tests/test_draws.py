@@ -25,32 +25,7 @@ from portal.models import (
     db,
 )
 from portal.services.randomorg import RandomOrgError
-from tests.test_imports import TODAY, csv_bytes, row
-
-AFTER_SEPTEMBER = datetime(2022, 10, 10, 6, 0, tzinfo=UTC)  # before the deadline of the 20th
-COMMISSION = [
-    draws.Member("Aigul Sarsenova", "head of marketing"),
-    draws.Member("Erlan Zhumabayev", "lawyer"),
-    draws.Member("Dinara Akhmetova", "marketing manager"),
-]
-
-
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-@pytest.fixture
-def september(ctx, demo):
-    """September 2022 with 12 participants, 10 of them eligible, in shuffled account order."""
-    period = find_period(db.session.get(Campaign, demo), "2022-09")
-    rows = [row(n) for n in (7, 3, 11, 1, 9, 5, 2, 12, 4, 10, 6, 8)]
-    rows[0]["receipts_in_period"] = "1"  # not eligible
-    rows[1]["paid_months"] = "0"  # not eligible
-    _, report = import_month(period, "sep.csv", csv_bytes(rows), today=TODAY)
-    assert report.ok
-    eligibility.compute(period)
-    db.session.commit()
-    return period
+from tests.helpers import AFTER_SEPTEMBER, COMMISSION, TODAY, count, csv_bytes, row
 
 
 def conduct(period, **kwargs):

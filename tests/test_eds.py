@@ -19,7 +19,6 @@ from asn1crypto import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from flask import Flask
 
-from portal import create_app
 from portal.commands.eds import eds_cli
 from portal.services import eds
 from portal.services.eds import CODES, TEST_ANCHORS, Check, verify
@@ -43,6 +42,7 @@ from tests.eds_pki import (
     sign_cms,
     unreachable_url,
 )
+from tests.helpers import make_app
 
 ROOT = Path(__file__).resolve().parents[1]
 # A copy of ../shared/testdata/eds (NCA RK's public test material, see its MANIFEST.md),
@@ -675,14 +675,10 @@ def test_ncanode_is_not_asked_about_other_algorithms(pki):
 
 @pytest.fixture
 def babel_app(tmp_path) -> Flask:
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'eds.sqlite3'}",
-            "EDS_TRUST_ANCHORS": str(TEST_ANCHORS),
-        },
-        instance_path=str(tmp_path / "instance"),
+    return make_app(
+        f"sqlite:///{tmp_path / 'eds.sqlite3'}",
+        tmp_path / "instance",
+        EDS_TRUST_ANCHORS=str(TEST_ANCHORS),
     )
 
 
@@ -782,14 +778,7 @@ def test_cli_usage_errors(babel_app):
 
 
 def test_cli_uses_the_production_anchors_by_default(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "t",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}",
-        },
-        instance_path=str(tmp_path / "instance"),
-    )
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path / "instance")
     result = run(
         app, "-", str(SHARED / "SIGNED_CMS_ONE_SIGNER.p7s"), "--at", "2021-07-01T00:00:00Z"
     )

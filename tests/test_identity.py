@@ -45,6 +45,11 @@ def test_nca_test_numbers_fail_the_control_digit():
 
 
 def test_completing_makes_a_valid_number():
+    assert with_control_digit("90010130001") == "900101300017"  # the first pass
+    assert with_control_digit("00000000010") == "000000000101"  # the second pass
     for n in range(0, 5000, 37):
-        completed = with_control_digit(f"{n:011d}")
+        first_eleven = f"{n:011d}"
+        digit = control_digit(first_eleven)
+        completed = with_control_digit(first_eleven)
+        assert completed == (None if digit is None else f"{first_eleven}{digit}")
         assert completed is None or is_valid_bin_iin(completed)

@@ -9,17 +9,15 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.campaign.identity import control_digit, is_valid_bin_iin, with_control_digit
 from portal.campaign.imports import COLUMNS, import_month
-from portal.campaign.periods import find_period
-from portal.models import Activity, Campaign, ImportBatch, Participant, db
+from portal.models import Activity, ImportBatch, Participant, db
 from portal.wording.messages import describe_problem
-from tests.test_imports import TODAY, csv_bytes, row
+from tests.helpers import TODAY, csv_bytes, row
 
 eleven_digits = st.text(alphabet="0123456789", min_size=11, max_size=11)
 
@@ -114,16 +112,11 @@ PROPERTY_SETTINGS = settings(
 )
 
 
-@pytest.fixture
-def september(ctx, demo):
-    return find_period(db.session.get(Campaign, demo), "2022-09")
-
-
 @PROPERTY_SETTINGS
 @given(data=st.one_of(damaged_files(), st.binary(max_size=300)))
-def test_any_file_is_stored_whole_or_not_at_all(app, september, data):
+def test_any_file_is_stored_whole_or_not_at_all(app, empty_september, data):
     try:
-        batch, report, stored, new_people = _attempt(september, data)
+        batch, report, stored, new_people = _attempt(empty_september, data)
         if report.ok:
             assert batch.status == ImportBatch.DONE
             assert stored == new_people == report.rows > 0
@@ -143,7 +136,7 @@ def test_any_file_is_stored_whole_or_not_at_all(app, september, data):
 
 @PROPERTY_SETTINGS
 @given(count=st.integers(min_value=1, max_value=8), spoilt=st.data())
-def test_one_bad_cell_anywhere_stores_nothing(september, count, spoilt):
+def test_one_bad_cell_anywhere_stores_nothing(empty_september, count, spoilt):
     rows = [row(n) for n in range(1, count + 1)]
     at = spoilt.draw(st.integers(0, count - 1))
     column, bad = spoilt.draw(
@@ -162,17 +155,17 @@ def test_one_bad_cell_anywhere_stores_nothing(september, count, spoilt):
     )
     rows[at][column] = bad
     try:
-        _, report, stored, new_people = _attempt(september, csv_bytes(rows))
+        _, report, stored, new_people = _attempt(empty_september, csv_bytes(rows))
         assert not report.ok and stored == new_people == 0
         assert [(p.row, p.column) for p in report.problems] == [(at + 2, column)]
     finally:
         db.session.rollback()
 
 
-def test_a_nul_character_is_reported_not_stored(september):
+def test_a_nul_character_is_reported_not_stored(empty_september):
     rows = [row(1), row(2, city="Alm\x00aty")]
     try:
-        _, report, stored, new_people = _attempt(september, csv_bytes(rows))
+        _, report, stored, new_people = _attempt(empty_september, csv_bytes(rows))
         assert not report.ok and stored == new_people == 0
         assert [(p.row, p.column, p.code) for p in report.problems] == [
             (3, "city", "nul-character")

@@ -8,7 +8,7 @@ import time
 import sqlalchemy as sa
 
 from portal.models import Activity, AuditEntry, ImportBatch, db
-from tests.test_imports import csv_bytes, row
+from tests.helpers import csv_bytes, row
 
 
 def upload(client, auth, content: bytes, name: str = "sep.csv", replace: bool = False):

@@ -11,59 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from portal.campaign import eligibility
-from portal.campaign.identity import with_control_digit
 from portal.campaign.imports import COLUMNS, AlreadyImported, import_month
 from portal.campaign.periods import find_period
 from portal.models import Activity, Campaign, ImportBatch, Participant, db
-
-TODAY = date(2022, 10, 5)
-
-
-def bin_iin(n: int) -> str:
-    while True:
-        number = with_control_digit(f"{n:011d}")
-        if number:
-            return number
-        n += 1
+from tests.helpers import TODAY, bin_iin, count, csv_bytes, row
 
 
-def row(n: int, **overrides) -> dict[str, str]:
-    values = {
-        "account_number": f"ACC{n:07d}",
-        "bin_iin": bin_iin(800000000 + n * 13),
-        "legal_form": "IE" if n % 2 else "LLP",
-        "company_name": f"Company {n}",
-        "director_name": f"Director {n}",
-        "email": f"client{n}@example.kz",
-        "phone": "+77010000000",
-        "city": "Almaty",
-        "app_authorized_on": "2022-08-01",
-        "ekassa_connected_on": "2022-09-02",
-        "paid_months": "1",
-        "receipts_in_period": "5",
-    }
-    values.update(overrides)
-    return values
-
-
-def csv_bytes(rows: list[dict[str, str]], bom: bool = False, columns=COLUMNS) -> bytes:
-    out = io.StringIO()
-    out.write(",".join(columns) + "\n")
-    for r in rows:
-        out.write(",".join(r.get(c, "") for c in columns) + "\n")
-    return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8")
-
-
-@pytest.fixture
-def september(ctx, demo):
-    return find_period(db.session.get(Campaign, demo), "2022-09")
-
-
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-def test_a_clean_file_is_stored_and_eligibility_explained(september):
+def test_a_clean_file_is_stored_and_eligibility_explained(empty_september):
     rows = [
         row(1),
         row(2, receipts_in_period="3"),
@@ -72,14 +26,14 @@ def test_a_clean_file_is_stored_and_eligibility_explained(september):
         row(5, paid_months="0"),
         row(6, app_authorized_on="2022-10-01"),
     ]
-    batch, report = import_month(september, "sep.csv", csv_bytes(rows, bom=True), today=TODAY)
+    batch, report = import_month(empty_september, "sep.csv", csv_bytes(rows, bom=True), today=TODAY)
     db.session.commit()
     assert report.ok and batch.status == "done" and batch.rows == 6
     assert count(Participant) == 6 and count(Activity) == 6
-    run = eligibility.compute(september)
+    run = eligibility.compute(empty_september)
     db.session.commit()
     assert (run.participants, run.eligible) == (6, 1)
-    funnel = eligibility.funnel(september)
+    funnel = eligibility.funnel(empty_september)
     assert funnel == {
         "participants": 6,
         "app": 4,
@@ -89,7 +43,7 @@ def test_a_clean_file_is_stored_and_eligibility_explained(september):
         "legal_form": 6,
         "eligible": 1,
     }
-    thresholds = eligibility.Thresholds.of(september.campaign, september)
+    thresholds = eligibility.Thresholds.of(empty_september.campaign, empty_september)
     by_account = {a.participant.account_number: a for a in db.session.scalars(sa.select(Activity))}
     checks = {c.condition: c for c in eligibility.explain(by_account["ACC0000002"], thresholds)}
     assert not checks["receipts"].ok and checks["receipts"].values == {"count": 3, "needed": 5}
@@ -101,7 +55,7 @@ def test_a_clean_file_is_stored_and_eligibility_explained(september):
     assert checks["app"].reason == "app-late"
 
 
-def test_sql_and_python_conditions_always_agree(september):
+def test_sql_and_python_conditions_always_agree(empty_september):
     import random
 
     rng = random.Random(7)
@@ -125,9 +79,9 @@ def test_sql_and_python_conditions_always_agree(september):
         )
         for n in range(1, 401)
     ]
-    import_month(september, "sep.csv", csv_bytes(rows), today=TODAY)
-    eligibility.compute(september)
-    thresholds = eligibility.Thresholds.of(september.campaign, september)
+    import_month(empty_september, "sep.csv", csv_bytes(rows), today=TODAY)
+    eligibility.compute(empty_september)
+    thresholds = eligibility.Thresholds.of(empty_september.campaign, empty_september)
     for activity in db.session.scalars(sa.select(Activity)):
         checks = eligibility.explain(activity, thresholds)
         stored = [
@@ -141,7 +95,7 @@ def test_sql_and_python_conditions_always_agree(september):
         assert activity.eligible == all(stored)
 
 
-def test_one_bad_row_and_nothing_is_stored(september):
+def test_one_bad_row_and_nothing_is_stored(empty_september):
     rows = [
         row(1),
         row(2, bin_iin="123456789012"),
@@ -153,7 +107,7 @@ def test_one_bad_row_and_nothing_is_stored(september):
         row(1, company_name=""),
         row(8, app_authorized_on="01.09.2022"),
     ]
-    batch, report = import_month(september, "bad.csv", csv_bytes(rows), today=TODAY)
+    batch, report = import_month(empty_september, "bad.csv", csv_bytes(rows), today=TODAY)
     db.session.commit()
     assert batch.status == "failed" and not report.ok
     found = {(p.row, p.column, p.code) for p in report.problems}
@@ -172,50 +126,58 @@ def test_one_bad_row_and_nothing_is_stored(september):
     assert json.loads(batch.problems)[0]["row"] == 3 and batch.problems_total == 9
 
 
-def test_missing_columns_and_unreadable_files(september):
+def test_missing_columns_and_unreadable_files(empty_september):
     columns = [c for c in COLUMNS if c != "bin_iin"]
-    _, report = import_month(september, "x.csv", csv_bytes([row(1)], columns=columns), today=TODAY)
+    _, report = import_month(
+        empty_september, "x.csv", csv_bytes([row(1)], columns=columns), today=TODAY
+    )
     assert [(p.row, p.column, p.code) for p in report.problems] == [
         (0, "bin_iin", "missing-column")
     ]
     _, report = import_month(
-        september,
+        empty_september,
         "x.csv",
         "account_number\n".encode("cp1251") + "Компания".encode("cp1251"),
         today=TODAY,
     )
     assert report.problems[0].code == "not-utf8"
-    _, report = import_month(september, "x.xlsx", b"PK\x03\x04 not really a workbook", today=TODAY)
+    _, report = import_month(
+        empty_september, "x.xlsx", b"PK\x03\x04 not really a workbook", today=TODAY
+    )
     assert report.problems[0].code == "bad-xlsx"
-    _, report = import_month(september, "x.csv", csv_bytes([]), today=TODAY)
+    _, report = import_month(empty_september, "x.csv", csv_bytes([]), today=TODAY)
     assert report.problems[0].code == "no-rows"
     assert count(Activity) == 0
 
 
-def test_problems_are_capped_at_1000_with_the_total(september):
+def test_problems_are_capped_at_1000_with_the_total(empty_september):
     rows = [row(n, legal_form="JSC") for n in range(1, 1201)]
-    _, report = import_month(september, "x.csv", csv_bytes(rows), today=TODAY)
+    _, report = import_month(empty_september, "x.csv", csv_bytes(rows), today=TODAY)
     assert len(report.problems) == 1000 and report.total == 1200
 
 
-def test_an_account_keeps_its_bin_iin_across_months(september):
-    import_month(september, "sep.csv", csv_bytes([row(1)]), today=TODAY)
+def test_an_account_keeps_its_bin_iin_across_months(empty_september):
+    import_month(empty_september, "sep.csv", csv_bytes([row(1)]), today=TODAY)
     db.session.commit()
-    october = find_period(september.campaign, "2022-10")
+    october = find_period(empty_september.campaign, "2022-10")
     _, report = import_month(
         october, "oct.csv", csv_bytes([row(1, bin_iin=bin_iin(5))]), today=date(2022, 11, 3)
     )
     assert [(p.row, p.code) for p in report.problems] == [(2, "bin-iin-changed")]
 
 
-def test_reimport_replaces_the_month_only_when_confirmed(september):
-    first, _ = import_month(september, "sep.csv", csv_bytes([row(1), row(2)]), today=TODAY)
+def test_reimport_replaces_the_month_only_when_confirmed(empty_september):
+    first, _ = import_month(empty_september, "sep.csv", csv_bytes([row(1), row(2)]), today=TODAY)
     db.session.commit()
     with pytest.raises(AlreadyImported):
-        import_month(september, "sep2.csv", csv_bytes([row(3)]), today=TODAY)
+        import_month(empty_september, "sep2.csv", csv_bytes([row(3)]), today=TODAY)
     db.session.rollback()
     _, report = import_month(
-        september, "sep2.csv", csv_bytes([row(2, city="Astana"), row(3)]), today=TODAY, replace=True
+        empty_september,
+        "sep2.csv",
+        csv_bytes([row(2, city="Astana"), row(3)]),
+        today=TODAY,
+        replace=True,
     )
     db.session.commit()
     assert report.ok
@@ -234,7 +196,7 @@ def test_reimport_replaces_the_month_only_when_confirmed(september):
     )
 
 
-def test_xlsx_with_the_same_header(september):
+def test_xlsx_with_the_same_header(empty_september):
     from openpyxl import Workbook
 
     workbook = Workbook()
@@ -246,7 +208,7 @@ def test_xlsx_with_the_same_header(september):
     sheet.append([values[c] for c in COLUMNS])
     out = io.BytesIO()
     workbook.save(out)
-    _, report = import_month(september, "sep.xlsx", out.getvalue(), today=TODAY)
+    _, report = import_month(empty_september, "sep.xlsx", out.getvalue(), today=TODAY)
     assert report.ok, report.problems
     activity = db.session.scalar(sa.select(Activity))
     assert activity.paid_months == 2 and activity.app_authorized_on == date(2022, 8, 1)
@@ -288,22 +250,22 @@ def test_import_command_all_or_nothing_then_replace(app, runner, demo, tmp_path)
     assert result.exit_code == 0 and "1 of 2 participants eligible" in result.output
 
 
-def test_demo_months_are_deterministic_valid_and_varied(september):
+def test_demo_months_are_deterministic_valid_and_varied(empty_september):
     from portal.demo import load_participants
     from portal.demo.participants import month_files
 
     assert month_files() == month_files()
-    done = load_participants(september.campaign)
+    done = load_participants(empty_september.campaign)
     db.session.commit()
     assert [line.split(":")[0] for line in done] == ["2022-09", "2022-10", "2022-11"]
-    for period in september.campaign.periods:
+    for period in empty_september.campaign.periods:
         funnel = eligibility.funnel(period)
         assert funnel["participants"] >= 3000
         # some fail each condition that a valid file can fail, and a fair share pass all
         for condition in ("app", "ekassa", "paid", "receipts"):
             assert 0 < funnel[condition] < funnel["participants"], (period.key, condition)
         assert funnel["participants"] * 0.1 < funnel["eligible"] < funnel["participants"] * 0.5
-    assert load_participants(september.campaign) == []
+    assert load_participants(empty_september.campaign) == []
 
 
 def test_staff_see_the_funnel_search_a_participant_and_export_the_pool(app, client, auth, demo):

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
-import socket
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from portal.campaign import audit
@@ -21,84 +14,13 @@ from portal.commands.mail import mail_cli
 from portal.models import AuditEntry, OutboxMessage, db, utcnow
 from portal.services import mail
 from portal.services.mail import MAX_ATTEMPTS, backoff, enqueue, send_pending
+from tests.helpers import free_port, smtp_server
 
 SUBJECT = "Ұтыс нәтижелері: қазан 2022 / Итоги розыгрыша за октябрь"
 BODY = (
     "Құрметті клиент! Сіз жеңімпаз атандыңыз.\nУважаемый клиент, вы стали победителем: 200 000 ₸.\n"
 )
 UNSUBSCRIBE = "https://promo.ismet.kz/kk/unsubscribe/abc123"
-
-
-@dataclass
-class Received:
-    """One message as the SMTP server got it."""
-
-    mail_from: str
-    rcpt_tos: list[str]
-    raw: bytes
-    message: email.message.EmailMessage
-
-
-class Collector:
-    """An aiosmtpd handler that keeps every message and refuses chosen recipients."""
-
-    def __init__(self) -> None:
-        """Start with nothing received and nobody refused."""
-        self.received: list[Received] = []
-        self.refuse: dict[str, str] = {}
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        """Refuse the addresses in ``refuse`` with their reply, accept the others."""
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        """Keep the message."""
-        self.received.append(
-            Received(
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                envelope.content,
-                email.message_from_bytes(
-                    envelope.content.replace(b"\r\n", b"\n"), policy=email.policy.default
-                ),
-            )
-        )
-        return "250 Message accepted for delivery"
-
-    def to(self) -> list[str]:
-        """Every envelope recipient, in the order received."""
-        return [address for item in self.received for address in item.rcpt_tos]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 where nothing listens right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def smtp_server(app, **smtp_options):
-    """Run an SMTP server on a free port and point the app's MAIL_SERVER/MAIL_PORT to it."""
-    handler = Collector()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_options)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    try:
-        yield handler
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def smtpd(app):
-    """A running SMTP server that collects what the portal sends."""
-    with smtp_server(app) as handler:
-        yield handler
 
 
 def queue(*addresses: str, kind: str = "winner", **fields) -> list[int]:
@@ -205,7 +127,7 @@ def test_a_message_claimed_by_another_run_is_skipped(ctx, smtpd, monkeypatch):
     """A message another run claimed in the meantime is not sent again."""
     queue("a@example.kz", "b@example.kz")
     real_claim = mail.claim
-    other_run = []
+    other_run, answers = [], []
 
     def claim_after_another_run(message_id):
         """Let a second run take and send everything just before this run claims."""
@@ -214,16 +136,18 @@ def test_a_message_claimed_by_another_run_is_skipped(ctx, smtpd, monkeypatch):
             monkeypatch.setattr(mail, "claim", real_claim)
             other_run[0] = send_pending()
             monkeypatch.setattr(mail, "claim", claim_after_another_run)
-        return real_claim(message_id)
+        answers.append(real_claim(message_id))
+        return answers[-1]
 
     monkeypatch.setattr(mail, "claim", claim_after_another_run)
     report = send_pending()
 
     assert other_run[0].sent == 2
+    assert answers == [False, False]  # this run asked for both and got neither
     assert report.picked == 2
     assert (report.sent, report.retry, report.failed) == (0, 0, 0)
     assert sorted(smtpd.to()) == ["a@example.kz", "b@example.kz"]
-    assert mail.claim is claim_after_another_run
+    assert {m.status for m in rows().values()} == {OutboxMessage.SENT}
     monkeypatch.undo()
     queue("c@example.kz")
     [message_id] = [m.id for m in rows().values() if m.to_email == "c@example.kz"]

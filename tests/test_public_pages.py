@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
-from babel.support import Translations
 
-from portal.commands.translate import TRANSLATIONS
 from portal.models import RulesVersion, db
 from portal.wording.formats import format_day, format_money, format_month
+from tests.helpers import page_text, publish_v2, translated
 
 PAGES = [
     "/{lang}/",
@@ -27,20 +26,6 @@ PAGES = [
     "/{lang}/news/1",
 ]
 OTHER = {"kk": "ru", "ru": "kk"}
-
-
-def translated(lang: str, message: str, **values) -> str:
-    """``message`` as the compiled catalogue of ``lang`` has it."""
-    text = Translations.load(str(TRANSLATIONS), [lang]).gettext(message)
-    return text % values if values else text
-
-
-def page_text(response) -> str:
-    """The page's HTML, white space folded, without the texts only screen readers get."""
-    html = re.sub(
-        r'<span class="visually-hidden">[^<]*</span>', "", response.get_data(as_text=True)
-    )
-    return re.sub(r"\s+", " ", html).replace("\u00a0", " ")
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -131,31 +116,6 @@ def test_unpublished_or_unknown_versions_are_not_found(app, client, demo):
     assert client.get("/kk/rules/v2.pdf").status_code == 404
     assert client.get("/kk/rules/diff?from=1&to=2").status_code == 404
     assert client.get("/kk/rules/diff?from=x&to=1").status_code == 404
-
-
-def publish_v2(app, campaign_id: int) -> None:
-    """Publish a version 2 that lowers the receipts threshold and adds clause 19 in Russian."""
-    with app.app_context():
-        _publish_v2(campaign_id)
-
-
-def _publish_v2(campaign_id: int) -> None:
-    v1 = db.session.get(RulesVersion, 1)
-    version = RulesVersion(
-        campaign_id=campaign_id,
-        number=2,
-        body_kk=v1.body_kk.replace("кемінде 5 чекті", "кемінде 3 чекті"),
-        body_ru=v1.body_ru.replace("не менее 5 чеков", "не менее 3 чеков").replace(
-            "\n\n---", "\n\n19. Новый пункт о порядке публикации.\n\n---"
-        ),
-        summary_kk="Чектер саны 3-ке дейін азайтылды.",
-        summary_ru="Минимальное число чеков снижено до 3.",
-        effective_on=date(2022, 10, 1),
-        published=True,
-        published_at=datetime(2022, 9, 25, 6, 0, tzinfo=UTC),
-    )
-    db.session.add(version)
-    db.session.commit()
 
 
 def test_diff_page_shows_changed_and_added_clauses(app, client, demo):

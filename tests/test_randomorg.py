@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.x509.oid import NameOID
 
-from portal import create_app
 from portal.commands.randomorg import randomorg_cli
 from portal.demo.randomorg_standin import TEST_KEY_FILE, StandIn
 from portal.services import randomorg
@@ -38,6 +37,7 @@ from portal.services.randomorg import (
     load_public_key_pem,
     verify_signature,
 )
+from tests.helpers import make_app
 
 DATA = Path(__file__).resolve().parent / "data" / "randomorg"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "randomorg"
@@ -551,14 +551,7 @@ def test_unknown_failures_are_refused(server):
 
 @pytest.fixture
 def cli_app(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        },
-        instance_path=str(tmp_path / "instance"),
-    )
+    app = make_app(f"sqlite:///{tmp_path / 'cli.sqlite3'}", tmp_path / "instance")
     if "randomorg" not in app.cli.commands:
         app.cli.add_command(randomorg_cli)
     return app

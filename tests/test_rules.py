@@ -11,7 +11,7 @@ from portal.campaign.rules import diff_rules, parse_rules, rules_problems, versi
 from portal.demo import rules_text
 from portal.models import Campaign, RulesVersion, db
 from portal.models.rules import PublishedRulesAreImmutable
-from tests.conftest import DATA_DIR
+from tests.helpers import DATA_DIR
 
 EXPECTED_CLAUSES = [str(n) for n in range(1, 5)] + ["4.1", "4.2"] + [str(n) for n in range(5, 19)]
 

@@ -18,6 +18,7 @@ from portal.models import (
     db,
     utcnow,
 )
+from tests.helpers import smtp_server
 
 HOSTILE = (
     "1. Clause with <script>alert('x')</script> inside.\n\n"
@@ -170,7 +171,6 @@ def test_discarding_a_draft_and_the_auditor_cannot(app, client, auth, demo):
 
 def test_subscribers_mailboxes_get_the_change_in_their_language(app, client, auth, demo, runner):
     """Done-when of the staff-area issue: publish v2, `flask mail send`, a real SMTP server's mailbox."""
-    from tests.test_mail import smtp_server
 
     with app.app_context():
         db.session.add_all(

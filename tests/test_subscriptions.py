@@ -12,25 +12,17 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from babel.support import Translations
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
-from portal.commands.translate import TRANSLATIONS
 from portal.models import Announcement, AuditEntry, OutboxMessage, RateLimitHit, Subscriber, db
 from portal.public.forms import is_valid_email, normalize_email
 from portal.public.subscriptions import queue_announcement, unsubscribe_url
+from tests.helpers import SECRET_KEY, translated
 
-SECRET = "test-secret-key"  # the app fixture's SECRET_KEY
 CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 CONFIRM_LINK = re.compile(r"http://localhost/(kk|ru)/subscribe/confirm/[A-Za-z0-9_.\-]+")
 DONE = "If the address is valid, we have sent a confirmation link to it."
 CONFIRM_SUBJECT = "Confirm your subscription to Ismet.kz announcements"
-
-
-def translated(lang: str, message: str, **values) -> str:
-    """``message`` as the compiled catalogue of ``lang`` has it (the msgid until translated)."""
-    text = Translations.load(str(TRANSLATIONS), [lang]).gettext(message)
-    return text % values if values else text
 
 
 def text_of(response) -> str:
@@ -251,10 +243,12 @@ def test_nothing_is_audited_and_no_address_is_logged(app, client, demo, caplog):
 def test_a_bad_confirmation_link_gets_an_explanation_not_a_crash(app, client, demo):
     subscribe(client, "reader@example.kz")
     row = subscriber(app, "reader@example.kz")
-    wrong_salt = URLSafeTimedSerializer(SECRET, salt="unsubscribe").dumps(row.id)
+    wrong_salt = URLSafeTimedSerializer(SECRET_KEY, salt="unsubscribe").dumps(row.id)
     wrong_key = URLSafeTimedSerializer("another-key", salt="subscribe-confirm").dumps(row.id)
-    unknown = URLSafeTimedSerializer(SECRET, salt="subscribe-confirm").dumps(row.id + 1000)
-    not_an_id = URLSafeTimedSerializer(SECRET, salt="subscribe-confirm").dumps("reader@example.kz")
+    unknown = URLSafeTimedSerializer(SECRET_KEY, salt="subscribe-confirm").dumps(row.id + 1000)
+    not_an_id = URLSafeTimedSerializer(SECRET_KEY, salt="subscribe-confirm").dumps(
+        "reader@example.kz"
+    )
     for token in ("garbage", wrong_salt, wrong_key, unknown, not_an_id):
         response = client.get(f"/ru/subscribe/confirm/{token}")
         assert response.status_code == 400, token
@@ -266,7 +260,7 @@ def test_a_bad_confirmation_link_gets_an_explanation_not_a_crash(app, client, de
 def test_an_expired_confirmation_link_is_explained(app, client, demo):
     subscribe(client, "late@example.kz")
     row = subscriber(app, "late@example.kz")
-    serializer = URLSafeTimedSerializer(SECRET, salt="subscribe-confirm")
+    serializer = URLSafeTimedSerializer(SECRET_KEY, salt="subscribe-confirm")
     with patch("itsdangerous.timed.time.time", return_value=time.time() - 8 * 24 * 3600):
         expired = serializer.dumps(row.id)
     with patch("itsdangerous.timed.time.time", return_value=time.time() - 6 * 24 * 3600):
@@ -330,7 +324,7 @@ def test_a_bad_unsubscribe_link_is_explained(app, client, demo):
         assert translated("kk", "This unsubscribe link is not valid") in text_of(response)
     assert subscriber(app, "reader@example.kz").receives_mail
     # a well-signed link of a subscriber since deleted simply says "unsubscribed"
-    gone = URLSafeSerializer(SECRET, salt="unsubscribe").dumps(subscriber_id + 1000)
+    gone = URLSafeSerializer(SECRET_KEY, salt="unsubscribe").dumps(subscriber_id + 1000)
     assert client.get(f"/kk/unsubscribe/{gone}").status_code == 200
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -45,7 +46,12 @@ class StaffUser(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        method = (
+            current_app.config.get("PASSWORD_HASH_METHOD", PASSWORD_METHOD)
+            if has_app_context()
+            else PASSWORD_METHOD
+        )
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

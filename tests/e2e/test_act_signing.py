@@ -10,12 +10,18 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.campaign import acts
 from portal.models import Winner, db
-from tests.e2e.test_staff_rules import click
-from tests.e2e.test_winner_redraw import sign_in
 from tests.eds_pki import sign_cms
-from tests.test_acts import in_touch, pki_for, with_identity
-from tests.test_draws import AFTER_SEPTEMBER, COMMISSION  # noqa: F401
-from tests.test_winners import draw_on
+from tests.helpers import (
+    TODAY,
+    click,
+    csv_bytes,
+    draw_on,
+    in_touch,
+    pki_for,
+    row,
+    sign_in,
+    with_identity,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +31,6 @@ def test_a_winner_signs_its_act_and_staff_see_it(app, demo, auth, live_server, b
     from portal.campaign.imports import import_month
     from portal.campaign.periods import find_period
     from portal.models import Campaign
-    from tests.test_imports import TODAY, csv_bytes, row
 
     with app.app_context():
         september = find_period(db.session.get(Campaign, demo), "2022-09")

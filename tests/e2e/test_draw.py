@@ -13,10 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.conftest import PASSWORD
-from tests.e2e.test_staff_rules import click
-from tests.test_check import load
-from tests.test_public_pages import translated
+from tests.helpers import PASSWORD, click, load_september, translated
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +21,7 @@ pytestmark = pytest.mark.browser
 def test_commission_draws_and_a_visitor_verifies(
     app, demo, auth, standin, live_server, browser, tmp_path
 ):
-    load(app, demo)
+    load_september(app, demo)
     auth.create("commission", language="ru")
     wait = WebDriverWait(browser, 15)
 

@@ -8,8 +8,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.test_staff_rules import click
-from tests.test_public_pages import publish_v2, translated
+from tests.helpers import click, publish_v2, translated
 
 pytestmark = pytest.mark.browser
 

@@ -8,18 +8,9 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.campaign.periods import local_today
-from tests.conftest import PASSWORD
-from tests.test_public_pages import translated
+from tests.helpers import PASSWORD, click, translated
 
 pytestmark = pytest.mark.browser
-
-
-def click(browser, element):
-    """Scroll the element to the middle of the window at once (the CSS scrolls smoothly), then click."""
-    browser.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-    element.click()
 
 
 def test_marketing_publishes_version_2_and_a_visitor_sees_notice_and_diff(

@@ -15,29 +15,27 @@ from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.models import Announcement, Campaign, Winner, db
 from portal.wording.messages import redraw_reason
-from tests.conftest import PASSWORD
-from tests.e2e.test_staff_rules import click
-from tests.test_draws import AFTER_SEPTEMBER, COMMISSION
-from tests.test_imports import TODAY, csv_bytes, row
+from tests.helpers import AFTER_SEPTEMBER, COMMISSION, TODAY, click, csv_bytes, row, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(browser, live_server, wait, email: str, path: str) -> None:
-    browser.delete_all_cookies()
-    browser.get(live_server + path)
-    wait.until(EC.url_contains("/admin/login"))
-    browser.find_element(By.NAME, "email").send_keys(email)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit].button").click()
-    wait.until(EC.url_contains(path))
+def submit_and_see_success(browser, wait, button) -> None:
+    """Click a form's button, wait for the page it leads to and its success message (the
+    page before may show one too: waiting for that, the test could sign out before the
+    browser sent the form)."""
+    before = browser.find_element(By.TAG_NAME, "html")
+    click(browser, button)
+    wait.until(EC.staleness_of(before))
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
 
 
 def verify_in_browser(browser, wait, passed: bool, note: str) -> None:
     Select(browser.find_element(By.ID, "manual_ok")).select_by_value("yes" if passed else "no")
     browser.find_element(By.ID, "manual_note").send_keys(note)
-    click(browser, browser.find_element(By.CSS_SELECTOR, "#verify-heading ~ form button"))
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
+    submit_and_see_success(
+        browser, wait, browser.find_element(By.CSS_SELECTOR, "#verify-heading ~ form button")
+    )
 
 
 def test_disqualification_redraw_and_a_new_published_winner(
@@ -48,9 +46,8 @@ def test_disqualification_redraw_and_a_new_published_winner(
         import_month(september, "sep.csv", csv_bytes([row(n) for n in range(1, 7)]), today=TODAY)
         eligibility.compute(september)
         db.session.commit()
-        draw = draws.conduct(
-            draws.prepare(september), commission=COMMISSION, place="Almaty", now=AFTER_SEPTEMBER
-        )
+        draw = draws.conduct(draws.prepare(september), commission=COMMISSION, place="Almaty",
+                             now=AFTER_SEPTEMBER)  # fmt: skip
         (first,) = winners.winners_of_draw(draw)
         first_id, first_company, draw_id = first.id, first.participant.company_name, draw.id
     auth.create("marketing", language="ru")
@@ -84,8 +81,9 @@ def test_disqualification_redraw_and_a_new_published_winner(
     # marketing: the new winner passes and is published
     sign_in(browser, live_server, wait, "marketing@ismet.kz", f"/admin/winners/{second_id}")
     verify_in_browser(browser, wait, True, "Register and account checked.")
-    click(browser, browser.find_element(By.CSS_SELECTOR, "#publish-heading ~ form button"))
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
+    submit_and_see_success(
+        browser, wait, browser.find_element(By.CSS_SELECTOR, "#publish-heading ~ form button")
+    )
 
     # a visitor sees the new winner only, and the news
     browser.delete_all_cookies()

@@ -1,0 +1,403 @@
+"""Factories and helpers shared by the test modules: the test app, sign-in and CSRF,
+activity files, draws and winners on the 2022 calendar, a test PKI for acts, an SMTP
+server, translated texts, the browser.
+
+Plain functions, classes and constants: no tests and no fixtures (the fixtures are in
+``conftest.py``). Test modules import from here, never from one another.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import re
+import socket
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from babel.support import Translations
+from flask import Flask
+
+from portal import create_app
+from portal.campaign import acts, draws, eligibility, winners
+from portal.campaign.identity import with_control_digit
+from portal.campaign.imports import COLUMNS, import_month
+from portal.campaign.periods import CAMPAIGN_TZ, find_period
+from portal.commands.translate import TRANSLATIONS
+from portal.models import Campaign, RulesVersion, StaffUser, Winner, db
+from tests.eds_pki import (
+    AUTHENTICATION,
+    FIRST_HEAD,
+    INDIVIDUAL,
+    LEGAL_ENTITY,
+    SIGNING,
+    Key,
+    issue,
+    name,
+)
+
+TESTS_DIR = Path(__file__).resolve().parent
+DATA_DIR = TESTS_DIR / "data"
+
+# --- the app as the tests configure it ---------------------------------------------
+
+SECRET_KEY = "test-secret-key"
+# One iteration of PBKDF2: signing in costs nothing in tests. Production keeps scrypt
+# (portal/config.py); checking reads the method from the stored hash.
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
+TEST_SETTINGS = {
+    "TESTING": True,
+    "SECRET_KEY": SECRET_KEY,
+    "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": 9,  # nothing listens: a test that mails must start its own server
+}
+
+
+def make_app(database_url: str, instance_path: str | Path, **settings) -> Flask:
+    """The portal with the tests' settings (cheap password hashes included), plus ``settings``."""
+    return create_app(
+        {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, **settings},
+        instance_path=str(instance_path),
+    )
+
+
+def empty_all_tables() -> None:
+    """Delete every row of every table (inside an app context), children first."""
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+# --- staff, sign-in and forms -------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = CSRF_INPUT.search(html)
+    assert match, f"no CSRF token on the page: {html[:300]!r}"
+    return match.group(1)
+
+
+def make_staff(email: str, role: str, language: str = "ru", active: bool = True) -> int:
+    """Create a staff account with PASSWORD (inside an app context); returns its id."""
+    account = StaffUser(email=email, role=role, language=language, active=active, name=role.title())
+    account.set_password(PASSWORD)
+    db.session.add(account)
+    db.session.commit()
+    return account.id
+
+
+def sign_in_client(client, email: str, password: str = PASSWORD, next_path: str | None = None):
+    """Post the real sign-in form, its CSRF token included; returns the response."""
+    url = "/admin/login" + (f"?next={next_path}" if next_path else "")
+    page = client.get(url)
+    return client.post(
+        url,
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
+
+
+def count(model) -> int:
+    """How many rows of ``model`` the database holds (inside an app context)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+# --- a month of activity data -------------------------------------------------------
+
+TODAY = date(2022, 10, 5)  # the day September 2022's file is imported
+
+
+def bin_iin(n: int) -> str:
+    """A valid BIN/IIN made from ``n`` (the next number that admits a control digit)."""
+    while True:
+        number = with_control_digit(f"{n:011d}")
+        if number:
+            return number
+        n += 1
+
+
+def row(n: int, **overrides) -> dict[str, str]:
+    """Client ``n``'s row of an activity file, eligible unless ``overrides`` say otherwise."""
+    values = {
+        "account_number": f"ACC{n:07d}",
+        "bin_iin": bin_iin(800000000 + n * 13),
+        "legal_form": "IE" if n % 2 else "LLP",
+        "company_name": f"Company {n}",
+        "director_name": f"Director {n}",
+        "email": f"client{n}@example.kz",
+        "phone": "+77010000000",
+        "city": "Almaty",
+        "app_authorized_on": "2022-08-01",
+        "ekassa_connected_on": "2022-09-02",
+        "paid_months": "1",
+        "receipts_in_period": "5",
+    }
+    values.update(overrides)
+    return values
+
+
+def csv_bytes(rows: list[dict[str, str]], bom: bool = False, columns=COLUMNS) -> bytes:
+    """An activity file in CSV with ``columns`` as its header."""
+    out = io.StringIO()
+    out.write(",".join(columns) + "\n")
+    for r in rows:
+        out.write(",".join(r.get(c, "") for c in columns) + "\n")
+    return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8")
+
+
+def load_september(app, campaign_id: int) -> dict[str, str]:
+    """Import two clients into September 2022 (the first eligible, the second not) and
+    compute eligibility; returns their BIN/IIN by account number."""
+    with app.app_context():
+        september = find_period(db.session.get(Campaign, campaign_id), "2022-09")
+        rows = [row(1), row(2, receipts_in_period="3", ekassa_connected_on="2022-08-14")]
+        import_month(september, "sep.csv", csv_bytes(rows), today=TODAY)
+        eligibility.compute(september)
+        db.session.commit()
+        return {r["account_number"]: r["bin_iin"] for r in rows}
+
+
+# --- draws and winners on the 2022 calendar -----------------------------------------
+
+AFTER_SEPTEMBER = datetime(2022, 10, 10, 6, 0, tzinfo=UTC)  # before the deadline of the 20th
+FRIDAY_21_OCTOBER = datetime(2022, 10, 21, 11, 0, tzinfo=CAMPAIGN_TZ)
+COMMISSION = [
+    draws.Member("Aigul Sarsenova", "head of marketing"),
+    draws.Member("Erlan Zhumabayev", "lawyer"),
+    draws.Member("Dinara Akhmetova", "marketing manager"),
+]
+
+
+def at(month: int, day: int, hour: int = 12) -> datetime:
+    """That day of 2022 at ``hour`` in the campaign's time zone."""
+    return datetime(2022, month, day, hour, 0, tzinfo=CAMPAIGN_TZ)
+
+
+MONDAY_24_OCTOBER = at(10, 24)
+
+
+def draw_on(period, when: datetime = FRIDAY_21_OCTOBER):
+    """The period's draw, held late at ``when`` without random.org."""
+    return draws.conduct(
+        draws.prepare(period),
+        commission=COMMISSION,
+        place="Almaty",
+        late_reason="test",
+        fallback_reason="no random.org in this test",
+        now=when,
+    )
+
+
+def verified(winner: Winner, when: datetime = MONDAY_24_OCTOBER) -> Winner:
+    """The winner, its manual check passed."""
+    return winners.verify(winner, manual_ok=True, manual_note="register checked", now=when)
+
+
+def in_touch(winner: Winner) -> Winner:
+    """The winner verified and answering the phone on 24 October."""
+    verified(winner)
+    winners.record_contact(winner, on=date(2022, 10, 24), channel="phone", answered=True,
+                           now=at(10, 24))  # fmt: skip
+    return winner
+
+
+def with_identity(winner: Winner) -> Winner:
+    """The winner with its director's identity document entered."""
+    acts.set_identity(winner, director_name="Aidar Petrov", document_type="id_card",
+                      document_number="047123456", document_issuer="MVD RK",
+                      document_date=date(2019, 3, 1), entered_by="winner")  # fmt: skip
+    return winner
+
+
+# --- a test PKI for the winner's act ------------------------------------------------
+
+
+class Pki:
+    """An NCA-shaped test CA, and signers for the September winner's BIN."""
+
+    def __init__(self, bin_iin: str, company: str) -> None:
+        """Issue the RSA and GOST CAs and every signer the act tests use."""
+        self.ca = issue(name("TEST ҰКО (RSA)"), Key.rsa(), ca=True,
+                        not_before=datetime(2019, 1, 1, tzinfo=UTC))  # fmt: skip
+        llp = {"iin": "880101300123", "organisation": company, "bin": bin_iin}
+        self.head = issue(name("PETROV AIDAR", **llp), Key.rsa(), self.ca,
+                          usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD))  # fmt: skip
+        self.auth = issue(name("PETROV AIDAR", **llp), Key.rsa(), self.ca,
+                          usages=(AUTHENTICATION, LEGAL_ENTITY, FIRST_HEAD))  # fmt: skip
+        self.other = issue(name("PETROV AIDAR", **{**llp, "bin": "990000000000"}), Key.rsa(),
+                           self.ca, usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD))  # fmt: skip
+        self.person = issue(name("PETROV AIDAR", iin="880101300123"), Key.rsa(), self.ca,
+                            usages=(SIGNING, INDIVIDUAL))  # fmt: skip
+        self.gost_ca = issue(name("TEST ҰКО (GOST)"), Key.gost(), ca=True,
+                             not_before=datetime(2019, 1, 1, tzinfo=UTC))  # fmt: skip
+        self.gost_ie = issue(name("PETROV AIDAR", iin=bin_iin), Key.gost(), self.gost_ca,
+                             usages=(SIGNING, INDIVIDUAL))  # fmt: skip
+
+
+def pki_for(app, winner: Winner) -> Pki:
+    """A test PKI for the winner, its two CAs made the app's trust anchors."""
+    pki = Pki(winner.participant.bin_iin, winner.participant.company_name)
+    app.config["EDS_TRUST_ANCHORS"] = [pki.ca.cert, pki.gost_ca.cert]
+    return pki
+
+
+# --- an SMTP server -----------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    """One message as the SMTP server got it."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+    message: email.message.EmailMessage
+
+
+class Collector:
+    """An aiosmtpd handler that keeps every message and refuses chosen recipients."""
+
+    def __init__(self) -> None:
+        """Start with nothing received and nobody refused."""
+        self.received: list[Received] = []
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        """Refuse the addresses in ``refuse`` with their reply, accept the others."""
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        """Keep the message."""
+        self.received.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.content,
+                email.message_from_bytes(
+                    envelope.content.replace(b"\r\n", b"\n"), policy=email.policy.default
+                ),
+            )
+        )
+        return "250 Message accepted for delivery"
+
+    def to(self) -> list[str]:
+        """Every envelope recipient, in the order received."""
+        return [address for item in self.received for address in item.rcpt_tos]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 where nothing listens right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(app, **smtp_options):
+    """Run an SMTP server on a free port and point the app's MAIL_SERVER/MAIL_PORT to it."""
+    handler = Collector()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_options)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+# --- the public site ----------------------------------------------------------------
+
+
+def translated(lang: str, message: str, **values) -> str:
+    """``message`` as the compiled catalogue of ``lang`` has it (the msgid until translated)."""
+    text = Translations.load(str(TRANSLATIONS), [lang]).gettext(message)
+    return text % values if values else text
+
+
+def page_text(response) -> str:
+    """The page's HTML, white space folded, without the texts only screen readers get."""
+    html = re.sub(
+        r'<span class="visually-hidden">[^<]*</span>', "", response.get_data(as_text=True)
+    )
+    return re.sub(r"\s+", " ", html).replace("\u00a0", " ")
+
+
+def submit_check(client, lang: str, account: str, bin_iin: str):
+    """Ask the public self-check about an account, as a visitor does; returns the response."""
+    page = client.get(f"/{lang}/check")
+    return client.post(
+        f"/{lang}/check",
+        data={
+            "account_number": account,
+            "bin_iin": bin_iin,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
+
+
+def publish_v2(app, campaign_id: int) -> None:
+    """Publish a version 2 that lowers the receipts threshold and adds clause 19 in Russian."""
+    with app.app_context():
+        v1 = db.session.get(RulesVersion, 1)
+        version = RulesVersion(
+            campaign_id=campaign_id,
+            number=2,
+            body_kk=v1.body_kk.replace("кемінде 5 чекті", "кемінде 3 чекті"),
+            body_ru=v1.body_ru.replace("не менее 5 чеков", "не менее 3 чеков").replace(
+                "\n\n---", "\n\n19. Новый пункт о порядке публикации.\n\n---"
+            ),
+            summary_kk="Чектер саны 3-ке дейін азайтылды.",
+            summary_ru="Минимальное число чеков снижено до 3.",
+            effective_on=date(2022, 10, 1),
+            published=True,
+            published_at=datetime(2022, 9, 25, 6, 0, tzinfo=UTC),
+        )
+        db.session.add(version)
+        db.session.commit()
+
+
+# --- the browser (tests/e2e) --------------------------------------------------------
+
+
+def click(browser, element) -> None:
+    """Scroll the element to the middle of the window at once (the CSS scrolls smoothly), then click."""
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
+    element.click()
+
+
+def sign_in(browser, live_server: str, wait, email: str, path: str) -> None:
+    """Open ``path`` signed out, sign in on the page it sends to, and wait to be back on ``path``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    browser.delete_all_cookies()
+    browser.get(live_server + path)
+    wait.until(EC.url_contains("/admin/login"))
+    browser.find_element(By.NAME, "email").send_keys(email)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit].button").click()
+    wait.until(EC.url_contains(path))
