@@ -14,15 +14,26 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
+from portal.campaign import subscriptions
 from portal.models import Announcement, AuditEntry, OutboxMessage, RateLimitHit, Subscriber, db
 from portal.public.forms import is_valid_email, normalize_email
-from portal.public.subscriptions import queue_announcement, unsubscribe_url
+from portal.web.mail_links import subscription_links
 from tests.helpers import SECRET_KEY, translated
 
 CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 CONFIRM_LINK = re.compile(r"http://localhost/(kk|ru)/subscribe/confirm/[A-Za-z0-9_.\-]+")
 DONE = "If the address is valid, we have sent a confirmation link to it."
 CONFIRM_SUBJECT = "Confirm your subscription to Ismet.kz announcements"
+
+
+def unsubscribe_url(row: Subscriber) -> str:
+    """The subscriber's unsubscribe link, as the e-mails carry it (within a request)."""
+    return subscription_links().unsubscribe(row)
+
+
+def queue_announcement(announcement: Announcement) -> int:
+    """Mail an announcement as the staff pages do (within a request)."""
+    return subscriptions.queue_announcement(announcement, subscription_links())
 
 
 def text_of(response) -> str:

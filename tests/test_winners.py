@@ -12,7 +12,7 @@ from PIL import Image
 
 from portal.campaign import deadlines, draws, winners, workdays
 from portal.models import Activity, Announcement, AuditEntry, CalendarDay, Winner, WinnerEvent, db
-from tests.helpers import at, csrf_from, smtp_server, verified
+from tests.helpers import at, csrf_from, in_touch, smtp_server, verified
 
 W = Winner
 
@@ -219,17 +219,9 @@ def test_no_response_only_after_the_tenth_day(drawn):
 # --- act, forfeit, delivery, publication --------------------------------------------
 
 
-def contacted(winner: Winner) -> Winner:
-    verified(winner)
-    winners.record_contact(
-        winner, on=date(2022, 10, 24), channel="phone", answered=True, now=at(10, 24)
-    )
-    return winner
-
-
 @pytest.mark.parametrize("reason", winners.FORFEIT_REASONS)
 def test_forfeit_for_the_reasons_of_rule_12(drawn, reason):
-    contacted(drawn)
+    in_touch(drawn)
     with pytest.raises(winners.WinnerRefused) as refused:
         winners.forfeit(drawn, "changed-mind", note="x")
     assert refused.value.code == "bad-forfeit-reason"
@@ -239,7 +231,7 @@ def test_forfeit_for_the_reasons_of_rule_12(drawn, reason):
 
 
 def test_delivery_by_rule_13_only(drawn):
-    contacted(drawn)
+    in_touch(drawn)
     with pytest.raises(winners.WinnerRefused):  # act not signed yet
         winners.deliver(drawn, method=W.ELECTRONIC, on=date(2022, 10, 28), now=at(10, 28))
     winners.mark_act_issued(drawn, now=at(10, 26))
@@ -291,7 +283,7 @@ def test_publication_announces_the_winner_without_personal_data(app, drawn):
 
 
 def test_every_step_is_in_the_audit_trail(drawn):
-    contacted(drawn)
+    in_touch(drawn)
     actions = db.session.scalars(
         sa.select(AuditEntry.action).filter_by(object_type="Winner", object_id=str(drawn.id))
     ).all()

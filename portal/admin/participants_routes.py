@@ -104,13 +104,7 @@ def participants_recompute(period_key: str):
     period = find_period(campaign, period_key) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    run = eligibility.compute(period, computed_by=current_actor().name)
-    audit.record(
-        "participants.eligibility",
-        run,
-        {"period": period.key, "participants": run.participants, "eligible": run.eligible},
-        actor=current_actor(),
-    )
+    run = eligibility.recompute(period, current_actor())
     db.session.commit()
     flash(
         _(

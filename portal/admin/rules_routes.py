@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.admin import bp
@@ -17,21 +16,16 @@ from portal.campaign.mailings import send_due
 from portal.campaign.periods import local_today
 from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import Announcement, Campaign, OutboxMessage, RulesVersion, db, utcnow
-from portal.public.subscriptions import queue_announcement
 from portal.web.access import current_actor, roles_required
 from portal.web.i18n import LANGUAGE_NAMES
+from portal.web.mail_links import subscription_links
+from portal.wording.messages import rules_change_titles
 
 
 def the_version(campaign: Campaign, number: int) -> RulesVersion:
     return db.session.scalar(
         sa.select(RulesVersion).filter_by(campaign_id=campaign.id, number=number)
     ) or abort(404)
-
-
-def queue_mail_for(announcement: Announcement) -> int:
-    """Queue the announcement to every confirmed subscriber (see the subscriptions module)."""
-
-    return queue_announcement(announcement)
 
 
 # --- rules ---------------------------------------------------------------------------
@@ -138,9 +132,15 @@ def rules_publish(number: int):
     version = the_version(campaign, number)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    now = utcnow()
     try:
-        rules_domain.publish(version, now, local_today())
+        queued = rules_domain.publish_and_announce(
+            version,
+            rules_change_titles(version.number),
+            actor=current_actor(),
+            links=subscription_links(),
+            now=utcnow(),
+            today=local_today(),
+        )
     except rules_domain.RulesChangeRefused as refused:
         db.session.rollback()
         reasons = {
@@ -159,24 +159,6 @@ def rules_publish(number: int):
             _("The version cannot be published: %(reason)s", reason=reasons[refused.code]), "error"
         )
         return redirect(url_for("admin.rules_edit", number=number))
-    titles = {}
-    for lang in ("kk", "ru"):
-        with force_locale(lang):
-            titles[lang] = _("The rules have changed: version %(number)s", number=version.number)
-    announcement = news_domain.announce_rules_change(version, titles, now)
-    queued = queue_mail_for(announcement)
-    audit.record(
-        "rules.publish",
-        version,
-        {"number": version.number, "effective_on": version.effective_on},
-        actor=current_actor(),
-    )
-    audit.record(
-        "announcement.publish",
-        announcement,
-        {"kind": announcement.kind, "mails_queued": queued},
-        actor=current_actor(),
-    )
     db.session.commit()
     flash(
         _(
@@ -267,13 +249,8 @@ def announcement_publish(item_id: int):
     item = db.session.get(Announcement, item_id) or abort(404)
     if item.published_at is not None or not ConfirmForm().validate_on_submit():
         abort(400)
-    item.published_at = utcnow()
-    queued = queue_mail_for(item)
-    audit.record(
-        "announcement.publish",
-        item,
-        {"kind": item.kind, "mails_queued": queued},
-        actor=current_actor(),
+    queued = news_domain.publish(
+        item, actor=current_actor(), links=subscription_links(), now=utcnow()
     )
     db.session.commit()
     flash(_("Announcement published; %(num)d e-mails queued.", num=queued), "success")

@@ -26,9 +26,9 @@ from portal.campaign import winners as winner_rules
 from portal.campaign.periods import local_today
 from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import CalendarDay, ContactAttempt, Winner, db
-from portal.public.routes import photo_response
 from portal.services import uploads
 from portal.web.access import current_actor, roles_required
+from portal.web.photos import photo_response
 from portal.wording.messages import (
     contact_channel_name,
     delivery_method_name,
@@ -37,8 +37,6 @@ from portal.wording.messages import (
     winner_outcome_name,
 )
 from portal.wording.uploads import describe_upload_refusal
-
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
 
 
 def _winner(winner_id: int) -> Winner:
@@ -212,40 +210,19 @@ def winner_publish(winner_id: int):
 @roles_required(*MARKETING)
 def winner_photo(winner_id: int):
     """The photo with the certificate: checked by content, resized, stripped of metadata."""
-    stored: list[uploads.Stored] = []
 
     def act(record, form):
-        data = form.photo.data.read(PHOTO_MAX_BYTES + 1)
-        try:
-            photo = uploads.prepare_photo(data, max_bytes=PHOTO_MAX_BYTES)
-        except uploads.UploadRefused as refusal:
-            raise _PhotoRefused(refusal) from None
-        checked = uploads.check(photo, "photo", allowed=("jpeg", "png"))
-        winner_rules.check_photo_allowed(record)  # before writing: a refusal leaves no file
-        saved = uploads.store(photo, checked, winner_rules.photo_folder())
-        stored.append(saved)
-        winner_rules.set_photo(
-            record, saved.relative_path, saved.sha256, checked.mime_type, actor=current_actor()
-        )
+        data = form.photo.data.read(winner_rules.PHOTO_MAX_BYTES + 1)
+        winner_rules.add_photo(record, data, actor=current_actor())
         return _("The photo is published.")
 
     try:
         return _step(winner_id, "photo_form", act)
-    except _PhotoRefused as refused:
+    except uploads.UploadRefused as refusal:
         db.session.rollback()
-        flash(describe_upload_refusal(refused.refusal), "error")
+        flash(describe_upload_refusal(refusal), "error")
         record = _winner(winner_id)
         return _winner_page(record, _forms(record), 400)
-    except BaseException:
-        for saved in stored:  # the database refused: do not keep an orphan file
-            uploads.remove_stored(winner_rules.photo_folder(), saved.relative_path)
-        raise
-
-
-class _PhotoRefused(Exception):
-    def __init__(self, refusal: uploads.UploadRefused) -> None:
-        super().__init__(refusal.code)
-        self.refusal = refusal
 
 
 @bp.get("/winners/<int:winner_id>/photo")

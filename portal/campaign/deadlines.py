@@ -6,17 +6,22 @@
 - ``contact``: a winner who has not got in touch, due ten days after the draw (rule 9);
 - ``redraw``: a winner who fell away (disqualified, silent, forfeited) and whose prize
   has not been drawn again, due from the day it fell away.
+
+``notify`` mails each of them to the marketing manager, once for each deadline.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from portal.campaign import audit, mailings
 from portal.campaign import winners as winner_rules
 from portal.campaign.draws import current_draw
 from portal.campaign.periods import local_today
-from portal.models import Campaign, ReportingPeriod, Winner
+from portal.models import Campaign, ReportingPeriod, Winner, db
+from portal.services.mail import enqueue, render_message
 
 SOON_DAYS = 3
 ORDER = {"overdue": 0, "today": 1, "soon": 2, "later": 3}
@@ -84,3 +89,42 @@ def _winner_items(winner: Winner, today: date) -> list[Deadline]:
         fell_on = local_today(winner.events[-1].at) if winner.events else today
         items.append(_item("redraw", f"redraw:{winner.id}", fell_on, period, winner, today))
     return items
+
+
+# --- notices ------------------------------------------------------------------------
+
+
+def notice_key(item: Deadline) -> str:
+    """What makes a notice once only: the item and its due date (a deadline moved is new)."""
+    return f"deadline:{item.key}:{item.due.isoformat()}"
+
+
+def notify(
+    items: Iterable[Deadline],
+    manager: tuple[str, str],
+    *,
+    actor: audit.Actor,
+    url: Callable[..., str],
+) -> int:
+    """Mail the marketing manager each item not mailed before, on the record, commit, and send
+    what the outbox holds; how many notices were queued.
+
+    ``manager`` is the address and the language to write in (``staff.marketing_manager``);
+    ``url(endpoint, **values)`` the address of a staff page, which each notice links.
+    """
+    to, lang = manager
+    queued = 0
+    for item in items:
+        link = url("admin.winner", winner_id=item.winner.id) if item.winner else url("admin.draws")
+        message = render_message("mail/deadline.txt", lang, item=item, link=link)
+        queued += (
+            enqueue("deadline", to, lang, message.subject, message.body, notice_key(item))
+            is not None
+        )
+    if queued:
+        audit.record(
+            "deadlines.notify", details={"queued": queued}, object_type="outbox", actor=actor
+        )
+    db.session.commit()
+    mailings.send_due(actor)
+    return queued

@@ -23,6 +23,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from portal.campaign import audit
 from portal.models import (
     Activity,
     Campaign,
@@ -176,6 +177,18 @@ def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
     )
     db.session.add(run)
     db.session.flush()
+    return run
+
+
+def recompute(period: ReportingPeriod, actor: audit.Actor) -> EligibilityRun:
+    """Compute the month's eligibility for ``actor`` and put it on the record (the caller commits)."""
+    run = compute(period, computed_by=actor.name)
+    audit.record(
+        "participants.eligibility",
+        run,
+        {"period": period.key, "participants": run.participants, "eligible": run.eligible},
+        actor=actor,
+    )
     return run
 
 

@@ -17,9 +17,20 @@ from operator import itemgetter
 
 import sqlalchemy as sa
 
+from portal.campaign import audit, eligibility
 from portal.campaign.eligibility import LEGAL_FORMS
 from portal.campaign.identity import is_valid_bin_iin
-from portal.models import Activity, ImportBatch, ImportRow, Participant, ReportingPeriod, db, utcnow
+from portal.models import (
+    Activity,
+    EligibilityRun,
+    ImportBatch,
+    ImportRow,
+    Participant,
+    ReportingPeriod,
+    StaffUser,
+    db,
+    utcnow,
+)
 from portal.models.base import insert_rows
 from portal.services.tabular import UnreadableFile, read_table
 
@@ -419,3 +430,129 @@ def _store(period: ReportingPeriod, batch: ImportBatch) -> None:
             .where(mine),
         )
     )
+
+
+# --- an import, for whoever runs it -----------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What an import came to: its batch, its report and, when it was clean, the eligibility."""
+
+    batch: ImportBatch
+    report: Report
+    run: EligibilityRun | None = None
+
+
+def run_import(
+    period: ReportingPeriod,
+    filename: str,
+    data: bytes,
+    *,
+    actor: audit.Actor,
+    today: date,
+    replace: bool = False,
+    progress: Callable[[int], None] | None = None,
+    batch: ImportBatch | None = None,
+) -> Outcome:
+    """Import a month for ``actor``, on the record; a clean file's eligibility is computed at once.
+
+    The one import behind the upload page, ``flask participants import`` and the demo.
+    Raises ``AlreadyImported`` as ``import_month`` does. The caller commits.
+    """
+    batch, report = import_month(
+        period,
+        filename,
+        data,
+        today=today,
+        actor=actor.user,
+        replace=replace,
+        progress=progress,
+        batch=batch,
+    )
+    audit.record(
+        "participants.import",
+        batch,
+        {
+            "period": period.key,
+            "file": batch.filename,
+            "sha256": batch.sha256,
+            "rows": batch.rows,
+            "status": batch.status,
+            "problems": report.total,
+            "replace": replace,
+        },
+        actor=actor,
+    )
+    run = eligibility.recompute(period, actor) if report.ok else None
+    return Outcome(batch, report, run)
+
+
+def start_import(
+    period: ReportingPeriod, filename: str, data: bytes, *, actor: audit.Actor, replace: bool
+) -> ImportBatch:
+    """Record an upload's import before it runs, so that its page can follow it (the caller commits).
+
+    Raises ``AlreadyImported`` when the month has data and ``replace`` is not asked for.
+    """
+    previous = existing_batch(period)
+    if previous is not None and not replace:
+        raise AlreadyImported(previous.id)
+    batch = new_batch(period, filename, data, actor.user)
+    audit.record(
+        "participants.import_started",
+        batch,
+        {"period": period.key, "file": batch.filename, "sha256": batch.sha256, "replace": replace},
+        actor=actor,
+    )
+    return batch
+
+
+def finish_import(
+    batch_id: int, data: bytes, replace: bool, actor_id: int | None, ip: str, today: date
+) -> None:
+    """Run the import ``start_import`` recorded, committing its progress as it goes.
+
+    Meant for another thread (``services.background``), so it takes ids, not objects,
+    and commits. Whatever stops it marks the batch failed (``fail``).
+    """
+    batch = db.session.get(ImportBatch, batch_id)
+    period = db.session.get(ReportingPeriod, batch.period_id)
+    user = db.session.get(StaffUser, actor_id) if actor_id is not None else None
+    actor = audit.Actor(user=user, ip=ip)
+
+    def progress(done: int) -> None:
+        batch.progress = done
+        db.session.commit()
+
+    try:
+        run_import(
+            period,
+            batch.filename,
+            data,
+            actor=actor,
+            today=today,
+            replace=replace,
+            progress=progress,
+            batch=batch,
+        )
+        db.session.commit()
+    except AlreadyImported:
+        db.session.rollback()
+        fail(batch_id, "already-imported")
+    except Exception:
+        db.session.rollback()
+        fail(batch_id, "internal")
+        raise
+
+
+def fail(batch_id: int, code: str) -> None:
+    """Mark an import failed for ``code`` and drop the rows it staged, and commit."""
+    batch = db.session.get(ImportBatch, batch_id)
+    batch.status = ImportBatch.FAILED
+    batch.problems_total = 1
+    batch.problems = json.dumps([{"row": 0, "column": "", "code": code, "detail": ""}])
+    batch.finished_at = utcnow()
+    # rows staged before a progress commit would otherwise stay behind
+    db.session.execute(sa.delete(ImportRow).where(ImportRow.batch_id == batch_id))
+    db.session.commit()

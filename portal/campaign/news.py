@@ -1,4 +1,4 @@
-"""Announcements to participants (rule 16: changes are announced promptly)."""
+"""Announcements to participants (rule 16: changes are announced promptly), mailed to subscribers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from portal.campaign import audit, subscriptions
 from portal.campaign.periods import CAMPAIGN_TZ
 from portal.models import Announcement, Campaign, RulesVersion, db
 
@@ -49,10 +50,8 @@ def recent_rules_change(campaign: Campaign, today: date, days: int) -> RulesVers
     )
 
 
-def announce_rules_change(
-    version: RulesVersion, titles: dict[str, str], now: datetime
-) -> Announcement:
-    """The announcement of a newly published version: its summary, in both languages."""
+def rules_change_draft(version: RulesVersion, titles: dict[str, str]) -> Announcement:
+    """The announcement of a newly published version, its summary in both languages, to publish."""
     announcement = Announcement(
         campaign_id=version.campaign_id,
         kind=Announcement.KIND_RULES_CHANGE,
@@ -61,8 +60,29 @@ def announce_rules_change(
         title_ru=titles["ru"],
         body_kk=version.summary_kk,
         body_ru=version.summary_ru,
-        published_at=now,
     )
     db.session.add(announcement)
     db.session.flush()
     return announcement
+
+
+def publish(
+    announcement: Announcement,
+    *,
+    actor: audit.Actor,
+    links: subscriptions.Links,
+    now: datetime,
+) -> int:
+    """Publish a draft announcement on the news page and feed, and queue it to every
+    subscriber, on the record; how many e-mails were queued (the caller commits)."""
+    if announcement.published_at is not None:
+        raise ValueError("the announcement is published already")
+    announcement.published_at = now
+    queued = subscriptions.queue_announcement(announcement, links)
+    audit.record(
+        "announcement.publish",
+        announcement,
+        {"kind": announcement.kind, "mails_queued": queued},
+        actor=actor,
+    )
+    return queued

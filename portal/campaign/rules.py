@@ -15,6 +15,7 @@ from difflib import SequenceMatcher
 
 import sqlalchemy as sa
 
+from portal.campaign import audit, news, subscriptions
 from portal.models import Campaign, RulesVersion, db
 
 CLAUSE_START = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.\s+(\S.*)$")
@@ -353,3 +354,28 @@ def publish(version: RulesVersion, now: datetime, today: date) -> None:
     version.published = True
     version.published_at = now
     db.session.flush()
+
+
+def publish_and_announce(
+    version: RulesVersion,
+    titles: dict[str, str],
+    *,
+    actor: audit.Actor,
+    links: subscriptions.Links,
+    now: datetime,
+    today: date,
+) -> int:
+    """Rule 16: publish a draft and announce it (its summary, under ``titles``) on the news
+    page, in the feed and to the subscribers, on the record; how many e-mails were queued.
+
+    Raises ``RulesChangeRefused`` as ``publish`` does. The caller commits.
+    """
+    publish(version, now, today)
+    audit.record(
+        "rules.publish",
+        version,
+        {"number": version.number, "effective_on": version.effective_on},
+        actor=actor,
+    )
+    announcement = news.rules_change_draft(version, titles)
+    return news.publish(announcement, actor=actor, links=links, now=now)

@@ -34,6 +34,7 @@ from portal.models import (
     db,
     utcnow,
 )
+from portal.services import uploads
 from portal.services.uploads import upload_folder
 
 W = Winner
@@ -453,6 +454,35 @@ def set_photo(
         move(winner, W.PUBLISHED, "photo_published", actor, details=details, now=now)
     else:
         record_event(winner, "photo_replaced", actor, details=details, now=now)
+    return winner
+
+
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_KINDS = ("jpeg", "png")
+
+
+def add_photo(
+    winner: Winner, data: bytes, *, actor: Any = None, now: datetime | None = None
+) -> Winner:
+    """The photo with the certificate, from the bytes sent: checked by its content, made fit
+    for the public site (resized, stripped of metadata), stored, set, and committed.
+
+    Raises ``uploads.UploadRefused`` for a file that is not a photo, ``WinnerRefused``
+    for a winner that may not have one yet; either way no file is left behind, nor when
+    the database refuses the change.
+    """
+    photo = uploads.prepare_photo(data, max_bytes=PHOTO_MAX_BYTES)
+    checked = uploads.check(photo, "photo", allowed=PHOTO_KINDS)
+    check_photo_allowed(winner)  # before writing: a refusal leaves no file
+    stored = uploads.store(photo, checked, photo_folder())
+    try:
+        set_photo(
+            winner, stored.relative_path, stored.sha256, checked.mime_type, actor=actor, now=now
+        )
+        db.session.commit()
+    except BaseException:
+        uploads.remove_stored(photo_folder(), stored.relative_path)
+        raise
     return winner
 
 

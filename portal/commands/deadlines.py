@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import click
-from flask import current_app
+from flask import current_app, url_for
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from portal.campaign import audit, deadlines
-from portal.campaign.mailings import send_due
+from portal.campaign import deadlines
+from portal.campaign.audit import Actor
 from portal.campaign.periods import current_campaign, local_today
 from portal.campaign.staff import marketing_manager
-from portal.models import db
-from portal.services.mail import enqueue
 from portal.wording.messages import deadline_state_name, deadline_text
 
 
@@ -40,7 +38,12 @@ def deadlines_command(today: datetime | None, notify: bool, lang: str | None) ->
     with force_locale(lang or current_app.config["LANGUAGES"][0]):
         _print(items, day)
     if notify:
-        queued = _notify(items)
+        manager = marketing_manager(
+            current_app.config.get("MARKETING_MANAGER_EMAIL"), current_app.config["LANGUAGES"][0]
+        )
+        if manager is None:
+            raise click.ClickException("set MARKETING_MANAGER_EMAIL to send the notices")
+        queued = deadlines.notify(items, manager, actor=Actor(label="cli"), url=_staff_url)
         click.echo(f"notices queued: {queued}; {len(items) - queued} already sent before")
 
 
@@ -55,50 +58,8 @@ def _print(items, day: date) -> None:
         )
 
 
-def _notify(items) -> int:
-    """Queue one mail per item to MARKETING_MANAGER_EMAIL (never twice for the same item), send."""
-
-    manager = marketing_manager(
-        current_app.config.get("MARKETING_MANAGER_EMAIL"), current_app.config["LANGUAGES"][0]
-    )
-    if manager is None:
-        raise click.ClickException("set MARKETING_MANAGER_EMAIL to send the notices")
-    to, lang = manager
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    queued = 0
-    with force_locale(lang):
-        for item in items:
-            link = (
-                f"{base}/admin/winners/{item.winner.id}" if item.winner else f"{base}/admin/draws"
-            )
-            text = deadline_text(item)
-            message = enqueue(
-                "deadline",
-                to,
-                lang,
-                _("Ismet.kz promotion: %(what)s", what=text),
-                "\n\n".join(
-                    [
-                        _(
-                            "Due: %(date)s (%(state)s).",
-                            date=item.due.isoformat(),
-                            state=deadline_state_name(item.state),
-                        ),
-                        text,
-                        link,
-                        _("This notice is sent once for each deadline."),
-                    ]
-                ),
-                dedupe_key=f"deadline:{item.key}:{item.due.isoformat()}",
-            )
-            queued += message is not None
-    if queued:
-        audit.record(
-            "deadlines.notify",
-            details={"queued": queued},
-            object_type="outbox",
-            actor=audit.Actor(label="cli"),
-        )
-    db.session.commit()
-    send_due(audit.Actor(label="cli"))
-    return queued
+def _staff_url(endpoint: str, **values) -> str:
+    """A staff page's address for the notices: on ``PUBLIC_BASE_URL``, or its path without one."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    with current_app.test_request_context(base_url=base or None):
+        return url_for(endpoint, _external=bool(base), **values)

@@ -9,17 +9,18 @@ import click
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
-from portal.campaign import audit, eligibility
-from portal.campaign.imports import AlreadyImported, import_month
+from portal.campaign import eligibility
+from portal.campaign.audit import Actor
+from portal.campaign.imports import AlreadyImported, run_import
 from portal.campaign.periods import current_campaign, find_period, local_today
 from portal.models import db
 from portal.wording.messages import describe_problem as describe
 
 participants = AppGroup("participants", help="Monthly activity data and eligibility.")
+CLI = Actor(label="cli")
 
 
 def _period(key: str):
-
     campaign = current_campaign()
     period = find_period(campaign, key) if campaign else None
     if period is None:
@@ -49,29 +50,22 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
             last[0] = done
 
         try:
-            batch, report = import_month(
-                period, path.name, data, today=local_today(), replace=replace, progress=progress
+            outcome = run_import(
+                period,
+                path.name,
+                data,
+                actor=CLI,
+                today=local_today(),
+                replace=replace,
+                progress=progress,
             )
         except AlreadyImported:
             raise click.ClickException(
                 f"{period_key} has data already; run again with --replace to replace it"
             ) from None
-    audit.record(
-        "participants.import",
-        batch,
-        {
-            "period": period_key,
-            "file": batch.filename,
-            "sha256": batch.sha256,
-            "rows": batch.rows,
-            "status": batch.status,
-            "problems": report.total,
-            "replace": replace,
-        },
-        actor=audit.Actor(label="cli"),
-    )
+    db.session.commit()
+    batch, report, run = outcome.batch, outcome.report, outcome.run
     if not report.ok:
-        db.session.commit()
         with force_locale(lang):
             for problem in report.problems:
                 click.echo(describe(problem), err=True)
@@ -83,14 +77,6 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
                 else ""
             )
         )
-    run = eligibility.compute(period, computed_by="cli")
-    audit.record(
-        "participants.eligibility",
-        run,
-        {"period": period_key, "participants": run.participants, "eligible": run.eligible},
-        actor=audit.Actor(label="cli"),
-    )
-    db.session.commit()
     click.echo(
         f"Imported {batch.rows} rows for {period_key} (batch {batch.id}, SHA-256 {batch.sha256}); {run.eligible} of {run.participants} eligible."
     )
@@ -100,13 +86,6 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
 @click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
 def participants_eligibility(period_key: str) -> None:
     """Compute the month's eligibility again with the campaign's current thresholds."""
-    period = _period(period_key)
-    run = eligibility.compute(period, computed_by="cli")
-    audit.record(
-        "participants.eligibility",
-        run,
-        {"period": period_key, "participants": run.participants, "eligible": run.eligible},
-        actor=audit.Actor(label="cli"),
-    )
+    run = eligibility.recompute(_period(period_key), CLI)
     db.session.commit()
     click.echo(f"{period_key}: {run.eligible} of {run.participants} participants eligible.")

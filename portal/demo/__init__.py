@@ -12,10 +12,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from portal.campaign import draws, eligibility
+from portal.campaign import draws
+from portal.campaign.audit import Actor
 from portal.campaign.eligibility import latest_run
-from portal.campaign.imports import existing_batch, import_month
-from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, find_period, local_today
+from portal.campaign.imports import existing_batch, run_import
+from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, local_today
 from portal.demo.participants import month_files
 from portal.demo.randomorg_standin import StandIn
 from portal.demo.winners import PATHS
@@ -24,6 +25,7 @@ from portal.services.randomorg import RandomOrgClient
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CAMPAIGN_SLUG = "ismet-2022"
+DEMO = Actor(label="demo")
 
 
 def rules_text(number: int, lang: str) -> str:
@@ -111,7 +113,6 @@ def load_campaign() -> tuple[Campaign, list[str]]:
 
 def load_participants(campaign: Campaign) -> list[str]:
     """Import the synthetic months that have no data yet, and compute their eligibility."""
-
     done = []
     files = None
     for period in campaign.periods:
@@ -121,15 +122,15 @@ def load_participants(campaign: Campaign) -> list[str]:
         data = files.get(period.key)
         if data is None:
             continue
-        batch, report = import_month(
-            find_period(campaign, period.key), f"demo-{period.key}.csv", data, today=local_today()
+        outcome = run_import(
+            period, f"demo-{period.key}.csv", data, actor=DEMO, today=local_today()
         )
-        if not report.ok:
+        if not outcome.report.ok:
             raise RuntimeError(
-                f"demo data for {period.key} failed its own checks: {report.problems[:3]}"
+                f"demo data for {period.key} failed its own checks: {outcome.report.problems[:3]}"
             )
-        run = eligibility.compute(period, computed_by="demo")
         db.session.commit()
+        batch, run = outcome.batch, outcome.run
         done.append(f"{period.key}: {batch.rows} participants, {run.eligible} eligible")
     return done
 

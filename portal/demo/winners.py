@@ -23,7 +23,6 @@ from portal.campaign import acts, draws, winners
 from portal.campaign.periods import CAMPAIGN_TZ
 from portal.models import Winner, db
 from portal.models.acts import WinnerFile
-from portal.services import uploads
 from portal.wording.messages import redraw_reason, winner_announcement
 
 DEMO = winners.Actor(label="demo")
@@ -60,8 +59,7 @@ def _redraw(draw, client, standin, when: datetime):
 
 
 def _photo(winner: Winner, when: datetime) -> None:
-    """A drawn picture of a certificate (no person in it), stored as a real upload."""
-
+    """A drawn picture of a certificate (no person in it), added as staff add one."""
     image = Image.new("RGB", (1200, 800), (236, 242, 250))
     pen = ImageDraw.Draw(image)
     pen.rounded_rectangle(
@@ -72,12 +70,7 @@ def _photo(winner: Winner, when: datetime) -> None:
     pen.text((260, 530), f"Ismet.kz  {winner.period.key}", fill=(90, 90, 90), font_size=40)
     raw = io.BytesIO()
     image.save(raw, "PNG")
-    photo = uploads.prepare_photo(raw.getvalue())
-    checked = uploads.check(photo, "photo.png", allowed=("png",))
-    stored = uploads.store(photo, checked, winners.photo_folder())
-    winners.set_photo(
-        winner, stored.relative_path, stored.sha256, checked.mime_type, actor=DEMO, now=when
-    )
+    winners.add_photo(winner, raw.getvalue(), actor=DEMO, now=when)
 
 
 def _specimen(text: str) -> bytes:

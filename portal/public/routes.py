@@ -19,11 +19,11 @@ from portal.campaign import news as news_rules
 from portal.campaign import rules as rules_domain
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import current_campaign, find_period, local_today, next_draw_period
-from portal.models import Campaign, Winner, db
+from portal.models import Campaign, db
 from portal.public import bp, site_bp
-from portal.services import uploads
 from portal.services.pdf import render_pdf
 from portal.web.i18n import preferred_language
+from portal.web.photos import photo_response
 
 
 @bp.url_value_preprocessor
@@ -222,16 +222,6 @@ def winner_photo(period_key: str, winner_id: int):
     if winner is None or not winner.photo_path:
         abort(404)
     return photo_response(winner)
-
-
-def photo_response(winner: Winner) -> Response:
-    """The winner's photo, its digest checked on the way out."""
-    data = uploads.open_stored(winner_rules.photo_folder(), winner.photo_path, winner.photo_sha256)
-    response = Response(data, mimetype=winner.photo_type or "application/octet-stream")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    response.set_etag(winner.photo_sha256)
-    return response.make_conditional(request)
 
 
 # --- news -----------------------------------------------------------------------

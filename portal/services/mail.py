@@ -21,6 +21,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 
 from portal.models import OutboxMessage, db, utcnow
 
@@ -97,6 +98,25 @@ def enqueue(
     )
     db.session.add(message)
     return message
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An e-mail's subject and text, as a template of ``templates/mail/`` made them."""
+
+    subject: str
+    body: str
+
+
+def render_message(template: str, lang: str, **data) -> Rendered:
+    """The e-mail ``template`` makes of ``data`` in ``lang``: its text, and the subject it
+    sets at its top (``{% set subject = ... %}``), on one line."""
+    with force_locale(lang):
+        context = dict(data)
+        current_app.update_template_context(context)
+        module = current_app.jinja_env.get_template(template).make_module(context)
+        subject = " ".join(str(getattr(module, "subject", "")).split())
+        return Rendered(subject, str(module))
 
 
 def backoff(attempts: int) -> timedelta:

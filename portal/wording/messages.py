@@ -360,6 +360,15 @@ def deadline_state_name(state: str) -> str:
     return names.get(state, state)
 
 
+def rules_change_titles(number: int) -> dict[str, str]:
+    """The title of the announcement of rules version ``number``, in every language."""
+    titles = {}
+    for lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            titles[lang] = _("The rules have changed: version %(number)s", number=number)
+    return titles
+
+
 def winner_announcement(winner) -> tuple[dict[str, str], dict[str, str]]:
     """The news item that publishes a winner, in every language: titles and bodies."""
     titles, bodies = {}, {}

@@ -1,0 +1,76 @@
+"""Deadline notices as a campaign step: once per deadline, to the manager, in its language."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import sqlalchemy as sa
+from babel.support import Translations
+
+from portal.campaign import deadlines
+from portal.campaign.audit import Actor
+from portal.commands.translate import TRANSLATIONS
+from portal.models import AuditEntry, OutboxMessage, db
+
+CLI = Actor(label="cli")
+
+
+def url(endpoint: str, **values) -> str:
+    return f"https://promo.example/{endpoint}/{values.get('winner_id', '')}"
+
+
+def notices() -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage).filter_by(kind="deadline").order_by(OutboxMessage.id)
+        )
+    )
+
+
+def test_each_deadline_is_mailed_once_with_its_link(drawn, smtpd):
+    campaign = drawn.period.campaign
+    db.session.commit()
+    items = deadlines.pending(campaign, date(2022, 11, 18))
+    kinds = sorted(item.kind for item in items)
+    assert kinds == ["contact", "draw", "verification"]
+
+    queued = deadlines.notify(items, ("manager@ismet.kz", "ru"), actor=CLI, url=url)
+    assert queued == 3
+    mails = notices()
+    assert {m.to_email for m in mails} == {"manager@ismet.kz"}
+    assert {m.language for m in mails} == {"ru"}
+    assert {m.dedupe_key for m in mails} == {deadlines.notice_key(item) for item in items}
+    catalogue = Translations.load(str(TRANSLATIONS), ["ru"])
+    once = catalogue.gettext("This notice is sent once for each deadline.")
+    for item, mail in zip(items, mails, strict=True):
+        link = url("admin.winner", winner_id=item.winner.id) if item.winner else url("admin.draws")
+        paragraphs = mail.body_text.split("\n\n")
+        assert paragraphs[2:] == [link, once]
+        assert item.due.isoformat() in paragraphs[0]
+        assert paragraphs[1] in mail.subject and "\n" not in mail.subject
+    assert len(smtpd.received) == 3  # sent at once
+
+    again = deadlines.notify(
+        deadlines.pending(campaign, date(2022, 11, 19)),
+        ("manager@ismet.kz", "ru"),
+        actor=CLI,
+        url=url,
+    )
+    assert again == 0 and len(notices()) == 3
+    audited = db.session.scalars(
+        sa.select(AuditEntry).filter_by(action="deadlines.notify").order_by(AuditEntry.id)
+    ).all()
+    assert [(e.actor, json.loads(e.details)) for e in audited] == [("cli", {"queued": 3})]
+
+
+def test_notices_are_written_in_the_managers_language(drawn, smtpd):
+    campaign = drawn.period.campaign
+    db.session.commit()
+    items = deadlines.pending(campaign, date(2022, 10, 28))
+    deadlines.notify(items[:1], ("kk.manager@ismet.kz", "kk"), actor=CLI, url=url)
+    deadlines.notify(items[:1], ("ru.manager@ismet.kz", "ru"), actor=CLI, url=url)
+    [mail] = notices()  # the same deadline is noticed once, whoever the manager
+    assert mail.language == "kk"
+    catalogue = Translations.load(str(TRANSLATIONS), ["kk"])
+    assert mail.body_text.endswith(catalogue.gettext("This notice is sent once for each deadline."))
