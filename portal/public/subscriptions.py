@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, render_template, request, url_for
+from flask import abort, current_app, g, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
@@ -25,6 +25,7 @@ from portal.public import bp
 from portal.public.forms import SubscribeForm, normalize_email
 from portal.services import ratelimit
 from portal.services.mail import enqueue
+from portal.web.urls import absolute_url
 
 log = logging.getLogger(__name__)
 
@@ -64,21 +65,15 @@ def unsubscribe_token(subscriber: Subscriber) -> str:
 
 def confirm_url(subscriber: Subscriber) -> str:
     """The absolute confirmation link, in the subscriber's language."""
-    return url_for(
-        "public.subscribe_confirm",
-        lang=subscriber.language,
-        token=confirm_token(subscriber),
-        _external=True,
+    return absolute_url(
+        "public.subscribe_confirm", lang=subscriber.language, token=confirm_token(subscriber)
     )
 
 
 def unsubscribe_url(subscriber: Subscriber) -> str:
     """The absolute one-click unsubscribe link, in the subscriber's language."""
-    return url_for(
-        "public.unsubscribe",
-        lang=subscriber.language,
-        token=unsubscribe_token(subscriber),
-        _external=True,
+    return absolute_url(
+        "public.unsubscribe", lang=subscriber.language, token=unsubscribe_token(subscriber)
     )
 
 
@@ -233,8 +228,7 @@ def queue_announcement(announcement: Announcement) -> int:
 
     Each subscriber gets it once (``announcement:<id>:<subscriber>``), in its own
     language, with its unsubscribe link in the body and the List-Unsubscribe header.
-    Links are absolute, so call it within a request or with SERVER_NAME set. The caller
-    commits.
+    Links are absolute (``PUBLIC_BASE_URL``, else the request's host). The caller commits.
     """
     if announcement.published_at is None:
         raise ValueError("only a published announcement can be mailed")
@@ -266,11 +260,8 @@ def queue_announcement(announcement: Announcement) -> int:
                 "mail/announcement.txt",
                 title=title,
                 body=announcement.tr("body", language).strip(),
-                item_url=url_for(
-                    "public.news_item",
-                    lang=language,
-                    announcement_id=announcement.id,
-                    _external=True,
+                item_url=absolute_url(
+                    "public.news_item", lang=language, announcement_id=announcement.id
                 ),
                 unsubscribe_url=link,
             )
