@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from portal.campaign import acts, winners
 from portal.models import AuditEntry, Winner, db
 from portal.models.acts import ActSignature, ManualSubmission, WinnerFile, WinnerLink
+from portal.services import eds
 from tests.conftest import csrf_from
 from tests.eds_pki import (
     AUTHENTICATION,
@@ -256,7 +257,11 @@ def test_a_wrong_signature_is_refused_and_nothing_is_stored(app, issued, signer,
     as_llp(issued.winner)
     pki = pki_for(app, issued.winner)
     data = issued.pdf if document == "act" else issued.pdf + b"%"
-    report = acts.sign_with_eds(issued, sign_cms(data, getattr(pki, signer)))
+    report = acts.sign_with_eds(
+        issued,
+        sign_cms(data, getattr(pki, signer)),
+        eds_settings=eds.settings_from_config(app.config),
+    )
     db.session.commit()
     assert not report.ok and code in report.codes, report.codes
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ActSignature)) == 0
@@ -316,7 +321,9 @@ def test_a_demo_winner_signs_its_act_with_a_test_key(app, runner):
         act = acts.issue_act(winner)
         pki = pki_for(app, winner)
         signer = pki.gost_ie if winner.participant.legal_form == "IE" else pki.head
-        report = acts.sign_with_eds(act, sign_cms(act.pdf, signer))
+        report = acts.sign_with_eds(
+            act, sign_cms(act.pdf, signer), eds_settings=eds.settings_from_config(app.config)
+        )
         db.session.commit()
         assert report.ok, report.codes
         assert winner.status == W.ACT_SIGNED

@@ -50,11 +50,13 @@ def world(app, demo):
         september = find_period(db.session.get(Campaign, demo), "2022-09")
         import_month(september, "sep.csv", csv_bytes([row(1), row(2)]), today=TODAY)
         from portal.campaign import draws, eligibility
+        from tests.test_draws import prepare, site
 
         eligibility.compute(september)
         db.session.commit()
         draw = draws.conduct(
-            draws.prepare(september),
+            prepare(september),
+            **site(),
             commission=[draws.Member(f"M{n}", "member") for n in range(3)],
             place="Almaty",
             late_reason="test",

@@ -14,7 +14,7 @@ from portal.campaign import draws
 from portal.models import Draw, DrawFile, Participant, db
 from tests.conftest import csrf_from
 from tests.test_check import load, submit
-from tests.test_draws import COMMISSION, count
+from tests.test_draws import COMMISSION, count, prepare, site
 from tests.test_public_pages import page_text, translated
 
 COMMISSION_TEXT = "\n".join(f"{m.name}, {m.position}" for m in COMMISSION)
@@ -109,7 +109,8 @@ def make_draw(app, demo) -> tuple[int, dict[str, str]]:
 
         period = find_period(db.session.get(Campaign, demo), "2022-09")
         draw = draws.conduct(
-            draws.prepare(period),
+            prepare(period),
+            **site(),
             commission=COMMISSION,
             place="Almaty",
             late_reason="test",

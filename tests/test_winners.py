@@ -13,8 +13,9 @@ from PIL import Image
 from portal.campaign import deadlines, draws, winners, workdays
 from portal.campaign.periods import CAMPAIGN_TZ
 from portal.models import Activity, Announcement, AuditEntry, CalendarDay, Winner, WinnerEvent, db
+from portal.web.urls import SiteLinks
 from tests.conftest import csrf_from
-from tests.test_draws import COMMISSION, september  # noqa: F401  (a fixture)
+from tests.test_draws import COMMISSION, prepare, redraw, september, site  # noqa: F401  (a fixture)
 
 W = Winner
 FRIDAY_21_OCTOBER = datetime(2022, 10, 21, 11, 0, tzinfo=CAMPAIGN_TZ)
@@ -26,7 +27,8 @@ def at(month: int, day: int, hour: int = 12) -> datetime:
 
 def draw_on(period, when: datetime = FRIDAY_21_OCTOBER):
     return draws.conduct(
-        draws.prepare(period),
+        prepare(period),
+        **site(),
         commission=COMMISSION,
         place="Almaty",
         late_reason="test",
@@ -292,7 +294,7 @@ def test_publication_announces_the_winner_without_personal_data(app, drawn):
     assert refused.value.code == "not-verified"
     verified(drawn)
     with app.test_request_context("/ru/"):
-        titles, bodies = winner_announcement(drawn)
+        titles, bodies = winner_announcement(drawn, SiteLinks())
     announcement = winners.publish(drawn, titles, bodies, now=at(10, 25))
     assert announcement.kind == Announcement.KIND_WINNER and drawn.published_at is not None
     participant = drawn.participant
@@ -325,7 +327,7 @@ def test_a_fallen_winner_leads_to_a_redraw_with_fresh_deadlines(drawn):
     item = deadlines.pending(drawn.period.campaign, date(2022, 10, 24))
     assert [(i.kind, i.winner.id) for i in item] == [("redraw", drawn.id)]
     reason = redraw_reason(drawn)
-    new = draws.redraw(drawn.draw, reason, fallback_reason="test", now=at(10, 25, 10))
+    new = redraw(drawn.draw, reason, fallback_reason="test", now=at(10, 25, 10))
     (second,) = winners.winners_of_draw(new)
     assert second.participant_id != drawn.participant_id and second.status == W.DRAWN
     assert (second.drawn_on, second.verification_due, second.contact_due) == (
@@ -425,7 +427,7 @@ def test_the_public_month_page_follows_the_winner(app, drawn, client):
     from portal.wording.messages import winner_announcement
 
     with app.test_request_context("/ru/"):
-        titles, bodies = winner_announcement(drawn)
+        titles, bodies = winner_announcement(drawn, SiteLinks())
     winners.publish(drawn, titles, bodies)
     db.session.commit()
     page = client.get("/kk/winners/2022-09").get_data(as_text=True)

@@ -16,6 +16,7 @@ from portal.campaign.periods import current_campaign, local_today
 from portal.campaign.staff import marketing_manager
 from portal.models import db
 from portal.services.mail import enqueue
+from portal.web.urls import SiteLinks
 from portal.wording.messages import deadline_state_name, deadline_text
 
 
@@ -64,13 +65,11 @@ def _notify(items) -> int:
     if manager is None:
         raise click.ClickException("set MARKETING_MANAGER_EMAIL to send the notices")
     to, lang = manager
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    links = SiteLinks()
     queued = 0
     with force_locale(lang):
         for item in items:
-            link = (
-                f"{base}/admin/winners/{item.winner.id}" if item.winner else f"{base}/admin/draws"
-            )
+            link = links.winner_admin(item.winner.id) if item.winner else links.draws_admin()
             text = deadline_text(item)
             message = enqueue(
                 "deadline",

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from portal.campaign import draws, eligibility
 from portal.campaign.eligibility import latest_run
 from portal.campaign.imports import existing_batch, import_month
+from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, find_period, local_today
 from portal.demo.participants import month_files
 from portal.demo.randomorg_standin import StandIn
-from portal.demo.winners import PATHS
+from portal.demo.winners import PATHS, DrawSite
 from portal.models import Announcement, Campaign, Prize, RulesVersion, db
 from portal.services.randomorg import RandomOrgClient
 
@@ -152,9 +153,12 @@ DRAW_MOMENTS = {
 DEMO_PLACE = "Алматы қ., Абай даңғылы, 100"
 
 
-def load_draws(campaign: Campaign) -> list[str]:
+def load_draws(campaign: Campaign, *, secret: str | bytes, links: Links) -> list[str]:
     """Hold the draws of the months that have none, through the stand-in random.org,
     and take each month's winners along their path (``portal.demo.winners``).
+
+    ``secret`` is the site's secret key (the draws' entry keys are made from it) and
+    ``links`` its addresses, printed in the protocols and the announcements.
 
     They are signed with the stand-in's test key, so every page says they prove
     nothing about random.org.
@@ -170,8 +174,9 @@ def load_draws(campaign: Campaign) -> list[str]:
     done = []
     with StandIn() as standin:
         client = RandomOrgClient(standin.url, standin.api_key, standin.public_key_pem)
+        site = DrawSite(secret, links, client, standin)
         for period in due:
-            pool = draws.prepare(period)
+            pool = draws.prepare(period, secret=secret)
             if pool.size == 0:
                 continue
             when = DRAW_MOMENTS.get(period.key) or datetime.now(CAMPAIGN_TZ)
@@ -180,6 +185,7 @@ def load_draws(campaign: Campaign) -> list[str]:
                 pool,
                 commission=[draws.Member(name, position) for name, position in DEMO_COMMISSION],
                 place=DEMO_PLACE,
+                links=links,
                 actor_label="demo",
                 late_reason="Демонстрациялық деректер: жеребе random.org-тың сынақ серверімен өткізілді.",
                 client=client,
@@ -188,7 +194,7 @@ def load_draws(campaign: Campaign) -> list[str]:
             done.append(f"draw {draw.id} for {period.key} (pool {draw.pool_size})")
             path = PATHS.get(period.key)
             if path is not None:
-                done += path(draw, client, standin)
+                done += path(draw, site)
     return done
 
 

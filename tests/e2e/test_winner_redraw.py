@@ -17,7 +17,7 @@ from portal.models import Announcement, Campaign, Winner, db
 from portal.wording.messages import redraw_reason
 from tests.conftest import PASSWORD
 from tests.e2e.test_staff_rules import click
-from tests.test_draws import AFTER_SEPTEMBER, COMMISSION
+from tests.test_draws import AFTER_SEPTEMBER, COMMISSION, prepare, site
 from tests.test_imports import TODAY, csv_bytes, row
 
 pytestmark = pytest.mark.browser
@@ -49,7 +49,11 @@ def test_disqualification_redraw_and_a_new_published_winner(
         eligibility.compute(september)
         db.session.commit()
         draw = draws.conduct(
-            draws.prepare(september), commission=COMMISSION, place="Almaty", now=AFTER_SEPTEMBER
+            prepare(september),
+            **site(),
+            commission=COMMISSION,
+            place="Almaty",
+            now=AFTER_SEPTEMBER,
         )
         (first,) = winners.winners_of_draw(draw)
         first_id, first_company, draw_id = first.id, first.participant.company_name, draw.id
