@@ -17,8 +17,10 @@ from portal.campaign import acts
 from portal.models import Winner, db
 from portal.models.acts import WinnerFile
 from portal.public import bp
-from portal.public.forms import IdentityForm, ManualSigningForm, SignatureForm
+from portal.public.forms import ManualSigningForm, SignatureForm
 from portal.services import eds
+from portal.web.downloads import act_response
+from portal.web.forms import IdentityForm
 from portal.web.urls import SiteLinks
 from portal.wording.messages import describe_act_refusal
 
@@ -100,17 +102,6 @@ def winner_act(token: str):
     acts.record_download(winner, act, "winner")
     db.session.commit()
     return act_response(act)
-
-
-def act_response(act) -> Response:
-    """The act's PDF as issued, as a download named by its number (never cached)."""
-    response = Response(act.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="act-{act.number.replace("/", "-")}.pdf"'
-    )
-    response.headers["ETag"] = act.sha256
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.post("/winner/<token>/signature")
