@@ -124,6 +124,7 @@ def main() -> None:
     from portal.demo import load_campaign
     from portal.demo.randomorg_standin import StandIn
     from portal.services.randomorg import RandomOrgClient
+    from portal.web.urls import SiteLinks
 
     with tempfile.TemporaryDirectory() as tmp, StandIn() as standin:
         workdir = Path(tmp)
@@ -146,7 +147,7 @@ def main() -> None:
             base_rss = peak_mb()
 
             started = time.perf_counter()
-            pool = draws.prepare(period)
+            pool = draws.prepare(period, secret=app.config["SECRET_KEY"])
             prepare_s = time.perf_counter() - started
             prepare_rss = peak_mb()
             nonce, shown_sha256 = pool.nonce, pool.sha256
@@ -157,7 +158,7 @@ def main() -> None:
             # Confirmation, as the admin form and `draw run` do it: the pool is built again
             # from the nonce and must match the digest shown, then the draw is conducted.
             started = time.perf_counter()
-            pool = draws.prepare(period, nonce=nonce)
+            pool = draws.prepare(period, secret=app.config["SECRET_KEY"], nonce=nonce)
             rebuilt_s = time.perf_counter() - started
             marks: list[tuple[str, float]] = []
             draw = draws.conduct(
@@ -169,6 +170,7 @@ def main() -> None:
                 late_reason="benchmark",
                 expected_sha256=shown_sha256,
                 client=client,
+                links=SiteLinks(),
                 now=datetime(2022, 10, 10, tzinfo=UTC),
             )
             confirm_s = time.perf_counter() - started

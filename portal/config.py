@@ -48,8 +48,9 @@ SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
 # How long the notice of a rules change stays on the rules pages.
 RULES_CHANGE_NOTICE_DAYS = 30
 
-# The public site's address, for links written where no request gives it (a draw
-# protocol made by `flask draw run`, e-mails sent by `flask mail send`).
+# The public site's address (a path prefix allowed), for every absolute link it writes:
+# protocols, e-mails, feeds, the CLI (portal.web.urls). Without it a request's own host,
+# and where no request gives one (`flask draw run`), the path alone.
 PUBLIC_BASE_URL: str | None = None
 
 RANDOM_ORG_API_KEY: str | None = None

@@ -11,22 +11,25 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from portal.campaign import eligibility, winners
+from portal.campaign import acts, eligibility, winners
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.models import Campaign, StaffUser, db
 from tests.helpers import (
     PASSWORD,
     TODAY,
+    at,
     csrf_from,
     csv_bytes,
     draw_on,
     empty_all_tables,
+    in_touch,
     make_app,
     make_staff,
     row,
     sign_in_client,
     smtp_server,
+    with_identity,
 )
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
@@ -200,3 +203,12 @@ def standin(app):
             RANDOM_ORG_TIMEOUT=(2.0, 1.0),
         )
         yield server
+
+
+@pytest.fixture
+def issued(app, drawn):
+    """September's winner, verified, in touch, its identity entered and its act issued."""
+    with app.test_request_context("/ru/"):
+        act = acts.issue_act(with_identity(in_touch(drawn)), now=at(10, 25))
+    db.session.commit()
+    return act

@@ -21,7 +21,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from babel.support import Translations
-from flask import Flask
+from flask import Flask, current_app
+from PIL import Image
 
 from portal import create_app
 from portal.campaign import acts, draws, eligibility, winners
@@ -30,6 +31,8 @@ from portal.campaign.imports import COLUMNS, import_month
 from portal.campaign.periods import CAMPAIGN_TZ, find_period
 from portal.commands.translate import TRANSLATIONS
 from portal.models import Campaign, RulesVersion, StaffUser, Winner, db
+from portal.services.randomorg import RandomOrgClient
+from portal.web.urls import SiteLinks
 from tests.eds_pki import (
     AUTHENTICATION,
     FIRST_HEAD,
@@ -194,10 +197,45 @@ def at(month: int, day: int, hour: int = 12) -> datetime:
 MONDAY_24_OCTOBER = at(10, 24)
 
 
+def prepare(period, **kwargs):
+    """``draws.prepare`` with the app's secret, as the admin form and the CLI call it."""
+    return draws.prepare(period, secret=current_app.config["SECRET_KEY"], **kwargs)
+
+
+def site() -> dict:
+    """What the admin form and the CLI give a draw: the site's links and the random.org
+    client of the app's settings (the stand-in's, with the ``standin`` fixture)."""
+    return {"links": SiteLinks(), "client": RandomOrgClient.from_config(current_app.config)}
+
+
+def redraw(draw, reason, **kwargs):
+    """``draws.redraw`` as the admin form and the CLI call it."""
+    secret = current_app.config["SECRET_KEY"]
+    return draws.redraw(draw, reason, secret=secret, **site(), **kwargs)
+
+
+def conduct(period, **kwargs):
+    """``draws.conduct`` over the period's pool, with a commission, a place and a time
+    after September unless given."""
+    kwargs.setdefault("commission", COMMISSION)
+    kwargs.setdefault("place", "Almaty")
+    kwargs.setdefault("now", AFTER_SEPTEMBER)
+    pool = kwargs.pop("pool", None) or prepare(period)
+    return draws.conduct(pool, **site(), **kwargs)
+
+
+def png() -> bytes:
+    """A small grey PNG image."""
+    out = io.BytesIO()
+    Image.new("RGB", (60, 40), (200, 200, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
 def draw_on(period, when: datetime = FRIDAY_21_OCTOBER):
     """The period's draw, held late at ``when`` without random.org."""
     return draws.conduct(
-        draws.prepare(period),
+        prepare(period),
+        **site(),
         commission=COMMISSION,
         place="Almaty",
         late_reason="test",
@@ -214,16 +252,23 @@ def verified(winner: Winner, when: datetime = MONDAY_24_OCTOBER) -> Winner:
 def in_touch(winner: Winner) -> Winner:
     """The winner verified and answering the phone on 24 October."""
     verified(winner)
-    winners.record_contact(winner, on=date(2022, 10, 24), channel="phone", answered=True,
-                           now=at(10, 24))  # fmt: skip
+    winners.record_contact(
+        winner, on=date(2022, 10, 24), channel="phone", answered=True, now=at(10, 24)
+    )
     return winner
 
 
 def with_identity(winner: Winner) -> Winner:
     """The winner with its director's identity document entered."""
-    acts.set_identity(winner, director_name="Aidar Petrov", document_type="id_card",
-                      document_number="047123456", document_issuer="MVD RK",
-                      document_date=date(2019, 3, 1), entered_by="winner")  # fmt: skip
+    acts.set_identity(
+        winner,
+        director_name="Aidar Petrov",
+        document_type="id_card",
+        document_number="047123456",
+        document_issuer="MVD RK",
+        document_date=date(2019, 3, 1),
+        entered_by="winner",
+    )
     return winner
 
 
@@ -235,21 +280,46 @@ class Pki:
 
     def __init__(self, bin_iin: str, company: str) -> None:
         """Issue the RSA and GOST CAs and every signer the act tests use."""
-        self.ca = issue(name("TEST ҰКО (RSA)"), Key.rsa(), ca=True,
-                        not_before=datetime(2019, 1, 1, tzinfo=UTC))  # fmt: skip
+        self.ca = issue(
+            name("TEST ҰКО (RSA)"), Key.rsa(), ca=True, not_before=datetime(2019, 1, 1, tzinfo=UTC)
+        )
         llp = {"iin": "880101300123", "organisation": company, "bin": bin_iin}
-        self.head = issue(name("PETROV AIDAR", **llp), Key.rsa(), self.ca,
-                          usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD))  # fmt: skip
-        self.auth = issue(name("PETROV AIDAR", **llp), Key.rsa(), self.ca,
-                          usages=(AUTHENTICATION, LEGAL_ENTITY, FIRST_HEAD))  # fmt: skip
-        self.other = issue(name("PETROV AIDAR", **{**llp, "bin": "990000000000"}), Key.rsa(),
-                           self.ca, usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD))  # fmt: skip
-        self.person = issue(name("PETROV AIDAR", iin="880101300123"), Key.rsa(), self.ca,
-                            usages=(SIGNING, INDIVIDUAL))  # fmt: skip
-        self.gost_ca = issue(name("TEST ҰКО (GOST)"), Key.gost(), ca=True,
-                             not_before=datetime(2019, 1, 1, tzinfo=UTC))  # fmt: skip
-        self.gost_ie = issue(name("PETROV AIDAR", iin=bin_iin), Key.gost(), self.gost_ca,
-                             usages=(SIGNING, INDIVIDUAL))  # fmt: skip
+        self.head = issue(
+            name("PETROV AIDAR", **llp),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD),
+        )
+        self.auth = issue(
+            name("PETROV AIDAR", **llp),
+            Key.rsa(),
+            self.ca,
+            usages=(AUTHENTICATION, LEGAL_ENTITY, FIRST_HEAD),
+        )
+        self.other = issue(
+            name("PETROV AIDAR", **{**llp, "bin": "990000000000"}),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD),
+        )
+        self.person = issue(
+            name("PETROV AIDAR", iin="880101300123"),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, INDIVIDUAL),
+        )
+        self.gost_ca = issue(
+            name("TEST ҰКО (GOST)"),
+            Key.gost(),
+            ca=True,
+            not_before=datetime(2019, 1, 1, tzinfo=UTC),
+        )
+        self.gost_ie = issue(
+            name("PETROV AIDAR", iin=bin_iin),
+            Key.gost(),
+            self.gost_ca,
+            usages=(SIGNING, INDIVIDUAL),
+        )
 
 
 def pki_for(app, winner: Winner) -> Pki:

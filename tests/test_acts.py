@@ -13,12 +13,13 @@ from pypdf import PdfReader
 from portal.campaign import acts
 from portal.models import AuditEntry, Winner, db
 from portal.models.acts import ActSignature, ManualSubmission, WinnerFile, WinnerLink
+from portal.services import eds
 from tests.eds_pki import sign_cms
 from tests.helpers import (
-    at,
     csrf_from,
     in_touch,
     pki_for,
+    png,
     smtp_server,
     translated,
     verified,
@@ -26,15 +27,6 @@ from tests.helpers import (
 )
 
 W = Winner
-
-
-@pytest.fixture
-def issued(app, drawn):
-    """September's winner, verified, in touch, its identity entered and its act issued."""
-    with app.test_request_context("/ru/"):
-        act = acts.issue_act(with_identity(in_touch(drawn)), now=at(10, 25))
-    db.session.commit()
-    return act
 
 
 def pdf_text(data: bytes) -> str:
@@ -52,8 +44,16 @@ def test_the_act_says_everything_in_both_languages(app, issued):
     for lang in ("kk", "ru"):
         for msgid in ("Organizer", "Winner", "Identity document", "Prize"):
             assert translated(lang, msgid) in text, (lang, msgid)
-    for fact in (issued.number, winner.participant.company_name, winner.participant.bin_iin,
-                 "Aidar Petrov", "047123456", "MVD RK", "Chocomart", "200 000"):  # fmt: skip
+    for fact in (
+        issued.number,
+        winner.participant.company_name,
+        winner.participant.bin_iin,
+        "Aidar Petrov",
+        "047123456",
+        "MVD RK",
+        "Chocomart",
+        "200 000",
+    ):
         assert fact in text, fact
     assert re.search(r"21\s?428,57", text)  # the VAT in the 200 000 ₸, with tiyn
     for rule in ("14", "15", "17", "18"):
@@ -67,9 +67,15 @@ def test_an_act_is_frozen_and_a_correction_keeps_the_old_one(app, issued):
     with pytest.raises(acts.ActRefused) as refused:
         acts.issue_act(winner)
     assert refused.value.code == "correction-reason-required"
-    acts.set_identity(winner, director_name="Aidar Petrov", document_type="passport",
-                      document_number="N1234567", document_issuer="MVD RK",
-                      document_date=date(2020, 1, 1), entered_by="staff")  # fmt: skip
+    acts.set_identity(
+        winner,
+        director_name="Aidar Petrov",
+        document_type="passport",
+        document_number="N1234567",
+        document_issuer="MVD RK",
+        document_date=date(2020, 1, 1),
+        entered_by="staff",
+    )
     with app.test_request_context("/ru/"):
         second = acts.issue_act(winner, correction_reason="passport, not ID card")
     db.session.commit()
@@ -165,7 +171,11 @@ def test_a_wrong_signature_is_refused_and_nothing_is_stored(app, issued, signer,
     as_llp(issued.winner)
     pki = pki_for(app, issued.winner)
     data = issued.pdf if document == "act" else issued.pdf + b"%"
-    report = acts.sign_with_eds(issued, sign_cms(data, getattr(pki, signer)))
+    report = acts.sign_with_eds(
+        issued,
+        sign_cms(data, getattr(pki, signer)),
+        eds_settings=eds.settings_from_config(app.config),
+    )
     db.session.commit()
     assert not report.ok and code in report.codes, report.codes
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ActSignature)) == 0
@@ -225,21 +235,15 @@ def test_a_demo_winner_signs_its_act_with_a_test_key(app, runner):
         act = acts.issue_act(winner)
         pki = pki_for(app, winner)
         signer = pki.gost_ie if winner.participant.legal_form == "IE" else pki.head
-        report = acts.sign_with_eds(act, sign_cms(act.pdf, signer))
+        report = acts.sign_with_eds(
+            act, sign_cms(act.pdf, signer), eds_settings=eds.settings_from_config(app.config)
+        )
         db.session.commit()
         assert report.ok, report.codes
         assert winner.status == W.ACT_SIGNED
 
 
 # --- signing by hand ----------------------------------------------------------------
-
-
-def png() -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (60, 40), (200, 200, 200)).save(out, "PNG")
-    return out.getvalue()
 
 
 def manual_post(client, token, files, reason="The director's EDS expired."):
@@ -257,16 +261,22 @@ def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth)
     winner_id = issued.winner_id
     db.session.commit()
     # a renamed executable: refused with a translated sentence, nothing stored
-    refused = manual_post(client, token, {"signed_act": (b"MZ\x90\x00" + bytes(300), "act.pdf"),
-                                          "director_id": (png(), "id.png")})  # fmt: skip
+    refused = manual_post(
+        client,
+        token,
+        {"signed_act": (b"MZ\x90\x00" + bytes(300), "act.pdf"), "director_id": (png(), "id.png")},
+    )
     assert refused.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WinnerFile)) == 0
     folder = acts.files_folder()
     assert not folder.exists() or not any(p.is_file() for p in folder.rglob("*"))
     # missing the director's card
     assert manual_post(client, token, {"signed_act": (issued.pdf, "act.pdf")}).status_code == 400
-    good = manual_post(client, token, {"signed_act": (issued.pdf, "act.pdf"),
-                                       "director_id": (png(), "../../id.png")})  # fmt: skip
+    good = manual_post(
+        client,
+        token,
+        {"signed_act": (issued.pdf, "act.pdf"), "director_id": (png(), "../../id.png")},
+    )
     assert good.status_code == 302
     with smtp_server(app) as smtpd:
         send_pending()
@@ -283,8 +293,12 @@ def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth)
     db.session.commit()
     page = client.get(f"/ru/winner/{token}").get_data(as_text=True)
     assert "The scan of the act is unreadable." in page
-    assert manual_post(client, token, {"signed_act": (issued.pdf, "act.pdf"),
-                                       "director_id": (png(), "id.png")}).status_code == 302  # fmt: skip
+    assert (
+        manual_post(
+            client, token, {"signed_act": (issued.pdf, "act.pdf"), "director_id": (png(), "id.png")}
+        ).status_code
+        == 302
+    )
     auth.login("marketing")
     staff_page = client.get(f"/admin/winners/{winner_id}").get_data(as_text=True)
     upload = client.post(
@@ -296,8 +310,9 @@ def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth)
     second = db.session.scalar(
         sa.select(ManualSubmission).filter_by(status=ManualSubmission.SUBMITTED)
     )
-    accept = client.post(f"/admin/submissions/{second.id}/accept",
-                         data={"csrf_token": csrf_from(staff_page)})  # fmt: skip
+    accept = client.post(
+        f"/admin/submissions/{second.id}/accept", data={"csrf_token": csrf_from(staff_page)}
+    )
     assert accept.status_code == 302
     db.session.expire_all()
     assert db.session.get(Winner, winner_id).status == W.ACT_SIGNED

@@ -33,8 +33,10 @@ from tests.helpers import (
     empty_all_tables,
     make_app,
     make_staff,
+    prepare,
     row,
     sign_in_client,
+    site,
 )
 
 # Open to anyone (sign-in and its language) or to any signed-in account (sign-out).
@@ -112,7 +114,8 @@ def world(access_app):
         eligibility.compute(september)
         db.session.commit()
         draw = draws.conduct(
-            draws.prepare(september),
+            prepare(september),
+            **site(),
             commission=[draws.Member(f"M{n}", "member") for n in range(3)],
             place="Almaty",
             late_reason="test",

@@ -16,8 +16,17 @@ from portal.models import AuditEntry, OutboxMessage, db
 CLI = Actor(label="cli")
 
 
-def url(endpoint: str, **values) -> str:
-    return f"https://promo.example/{endpoint}/{values.get('winner_id', '')}"
+class StaffLinks:
+    """The staff pages' addresses, as a site would give them."""
+
+    def winner_admin(self, winner_id: int) -> str:
+        return f"https://promo.example/admin.winner/{winner_id}"
+
+    def draws_admin(self) -> str:
+        return "https://promo.example/admin.draws/"
+
+    def draw_record(self, draw_id: int, lang: str) -> str:
+        return f"https://promo.example/{lang}/draws/{draw_id}"
 
 
 def notices() -> list[OutboxMessage]:
@@ -35,7 +44,7 @@ def test_each_deadline_is_mailed_once_with_its_link(drawn, smtpd):
     kinds = sorted(item.kind for item in items)
     assert kinds == ["contact", "draw", "verification"]
 
-    queued = deadlines.notify(items, ("manager@ismet.kz", "ru"), actor=CLI, url=url)
+    queued = deadlines.notify(items, ("manager@ismet.kz", "ru"), actor=CLI, links=StaffLinks())
     assert queued == 3
     mails = notices()
     assert {m.to_email for m in mails} == {"manager@ismet.kz"}
@@ -44,7 +53,8 @@ def test_each_deadline_is_mailed_once_with_its_link(drawn, smtpd):
     catalogue = Translations.load(str(TRANSLATIONS), ["ru"])
     once = catalogue.gettext("This notice is sent once for each deadline.")
     for item, mail in zip(items, mails, strict=True):
-        link = url("admin.winner", winner_id=item.winner.id) if item.winner else url("admin.draws")
+        links = StaffLinks()
+        link = links.winner_admin(item.winner.id) if item.winner else links.draws_admin()
         paragraphs = mail.body_text.split("\n\n")
         assert paragraphs[2:] == [link, once]
         assert item.due.isoformat() in paragraphs[0]
@@ -55,7 +65,7 @@ def test_each_deadline_is_mailed_once_with_its_link(drawn, smtpd):
         deadlines.pending(campaign, date(2022, 11, 19)),
         ("manager@ismet.kz", "ru"),
         actor=CLI,
-        url=url,
+        links=StaffLinks(),
     )
     assert again == 0 and len(notices()) == 3
     audited = db.session.scalars(
@@ -68,8 +78,8 @@ def test_notices_are_written_in_the_managers_language(drawn, smtpd):
     campaign = drawn.period.campaign
     db.session.commit()
     items = deadlines.pending(campaign, date(2022, 10, 28))
-    deadlines.notify(items[:1], ("kk.manager@ismet.kz", "kk"), actor=CLI, url=url)
-    deadlines.notify(items[:1], ("ru.manager@ismet.kz", "ru"), actor=CLI, url=url)
+    deadlines.notify(items[:1], ("kk.manager@ismet.kz", "kk"), actor=CLI, links=StaffLinks())
+    deadlines.notify(items[:1], ("ru.manager@ismet.kz", "ru"), actor=CLI, links=StaffLinks())
     [mail] = notices()  # the same deadline is noticed once, whoever the manager
     assert mail.language == "kk"
     catalogue = Translations.load(str(TRANSLATIONS), ["kk"])

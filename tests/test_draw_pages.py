@@ -18,6 +18,8 @@ from tests.helpers import (
     csrf_from,
     load_september,
     page_text,
+    prepare,
+    site,
     submit_check,
     translated,
 )
@@ -114,7 +116,8 @@ def make_draw(app, demo) -> tuple[int, dict[str, str]]:
 
         period = find_period(db.session.get(Campaign, demo), "2022-09")
         draw = draws.conduct(
-            draws.prepare(period),
+            prepare(period),
+            **site(),
             commission=COMMISSION,
             place="Almaty",
             late_reason="test",

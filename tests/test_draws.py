@@ -25,15 +25,17 @@ from portal.models import (
     db,
 )
 from portal.services.randomorg import RandomOrgError
-from tests.helpers import AFTER_SEPTEMBER, COMMISSION, TODAY, count, csv_bytes, row
-
-
-def conduct(period, **kwargs):
-    kwargs.setdefault("commission", COMMISSION)
-    kwargs.setdefault("place", "Almaty")
-    kwargs.setdefault("now", AFTER_SEPTEMBER)
-    pool = kwargs.pop("pool", None) or draws.prepare(period)
-    return draws.conduct(pool, **kwargs)
+from tests.helpers import (
+    AFTER_SEPTEMBER,
+    COMMISSION,
+    TODAY,
+    conduct,
+    count,
+    csv_bytes,
+    prepare,
+    redraw,
+    row,
+)
 
 
 def nothing_stored() -> bool:
@@ -70,14 +72,14 @@ def test_pool_orders_accounts_by_code_point_whatever_the_database_locale(ctx, de
     assert report.ok
     eligibility.compute(period)
     db.session.commit()
-    pool = draws.prepare(period)
+    pool = prepare(period)
     in_pool = [db.session.get(Participant, pid).account_number for pid in pool.participant_ids]
     assert in_pool == ["10", "9", "A-1", "B-2", "a-3", "b-10", "Ä-1", "Ж-5", "ж-4"]
     assert in_pool == sorted(accounts)
 
 
 def test_pool_is_the_eligible_sorted_by_account(september):
-    pool = draws.prepare(september)
+    pool = prepare(september)
     accounts = [db.session.get(Participant, pid).account_number for pid in pool.participant_ids]
     assert len(accounts) == 10
     assert accounts == sorted(accounts)
@@ -87,8 +89,8 @@ def test_pool_is_the_eligible_sorted_by_account(september):
     assert [line.split(",")[0] for line in lines[1:]] == [str(n) for n in range(1, 11)]
     assert pool.sha256 == hashlib.sha256(pool.content).hexdigest()
     # the same nonce gives the same file (the confirmation screen and the draw agree)
-    assert draws.prepare(september, nonce=pool.nonce).content == pool.content
-    assert draws.prepare(september).content != pool.content  # a new key, new entry codes
+    assert prepare(september, nonce=pool.nonce).content == pool.content
+    assert prepare(september).content != pool.content  # a new key, new entry codes
 
 
 # --- a draw -------------------------------------------------------------------------
@@ -207,7 +209,7 @@ def test_two_draws_at_the_same_moment_give_one(app, september, standin):
     def attempt():
         with app.app_context():
             period = db.session.get(type(september), period_id)
-            pool = draws.prepare(period)
+            pool = prepare(period)
             barrier.wait()
             try:
                 conduct(period, pool=pool)
@@ -228,7 +230,7 @@ def test_two_draws_at_the_same_moment_give_one(app, september, standin):
 
 
 def test_a_changed_pool_is_refused_at_confirmation(september, standin):
-    pool = draws.prepare(september)
+    pool = prepare(september)
     with pytest.raises(draws.DrawRefused) as refused:
         conduct(september, pool=pool, expected_sha256="0" * 64)
     assert refused.value.code == "pool-changed" and nothing_stored()
@@ -305,11 +307,11 @@ def fall_away(draw) -> None:
 def test_a_redraw_waits_for_the_winner_to_fall_away(september, standin):
     first = conduct(september)
     with pytest.raises(draws.DrawRefused) as refused:
-        draws.redraw(first, "The commission would like another winner.", now=AFTER_SEPTEMBER)
+        redraw(first, "The commission would like another winner.", now=AFTER_SEPTEMBER)
     assert refused.value.code == "winner-standing"
     assert count(Draw) == 1
     fall_away(first)
-    assert draws.redraw(first, "Failed the check.", now=AFTER_SEPTEMBER).replaces_id == first.id
+    assert redraw(first, "Failed the check.", now=AFTER_SEPTEMBER).replaces_id == first.id
 
 
 def test_redraws_exclude_earlier_winners_and_keep_the_chain(september, standin):
@@ -317,16 +319,16 @@ def test_redraws_exclude_earlier_winners_and_keep_the_chain(september, standin):
     first_winner = first.winners[0].participant_id
     first_record = (first.pool_sha256, first.random_json, first.numbers_json)
     fall_away(first)
-    second = draws.redraw(first, "The winner failed the check (rule 8).", now=AFTER_SEPTEMBER)
+    second = redraw(first, "The winner failed the check (rule 8).", now=AFTER_SEPTEMBER)
     assert second.replaces_id == first.id and second.sequence == 1
     assert second.pool_size == 9 and second.commission == first.commission
-    assert first_winner not in draws.prepare(september, replaces=second).participant_ids
+    assert first_winner not in prepare(september, replaces=second).participant_ids
     second_ids = db.session.scalars(
         sa.select(DrawEntry.participant_id).filter_by(draw_id=second.id)
     ).all()
     assert first_winner not in second_ids and len(second_ids) == 9
     fall_away(second)
-    third = draws.redraw(second, "No contact within 10 days (rule 9).", now=AFTER_SEPTEMBER)
+    third = redraw(second, "No contact within 10 days (rule 9).", now=AFTER_SEPTEMBER)
     assert third.pool_size == 8
     assert {third.winners[0].participant_id, second.winners[0].participant_id, first_winner} == {
         w.participant_id for d in (first, second, third) for w in d.winners
@@ -337,11 +339,11 @@ def test_redraws_exclude_earlier_winners_and_keep_the_chain(september, standin):
     assert (first.pool_sha256, first.random_json, first.numbers_json) == first_record
     assert draws.current_draw(september).id == third.id
     with pytest.raises(draws.DrawRefused) as refused:
-        draws.redraw(first, "again", now=AFTER_SEPTEMBER)
+        redraw(first, "again", now=AFTER_SEPTEMBER)
     assert refused.value.code == "already-replaced"
     fall_away(third)
     with pytest.raises(draws.DrawRefused) as refused:
-        draws.redraw(third, "  ", now=AFTER_SEPTEMBER)
+        redraw(third, "  ", now=AFTER_SEPTEMBER)
     assert refused.value.code == "redraw-reason-required"
     record = draws.record(db.session.get(Draw, second.id))
     assert record["replaces"] == first.id and record["replaced_by"] == third.id

@@ -34,7 +34,20 @@ def url(endpoint: str, **values) -> str:
     return f"https://promo.example/{endpoint}?{urlencode(sorted(values.items()))}"
 
 
-LINKS = subscriptions.Links(secret=SECRET, url=url)
+class Site:
+    """The site's addresses the e-mails need (``portal.campaign.links.Links``)."""
+
+    def subscription_confirm(self, lang: str, token: str) -> str:
+        return url("public.subscribe_confirm", lang=lang, token=token)
+
+    def unsubscribe(self, lang: str, token: str) -> str:
+        return url("public.unsubscribe", lang=lang, token=token)
+
+    def announcement(self, announcement_id: int, lang: str) -> str:
+        return url("public.news_item", lang=lang, announcement_id=announcement_id)
+
+
+LINKS = subscriptions.MailLinks(secret=SECRET, site=Site())
 
 
 def add(email: str, language: str = "kk", confirmed: bool = True, gone: bool = False) -> Subscriber:

@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from portal.campaign import deadlines, draws, winners, workdays
+from portal.campaign import deadlines, winners, workdays
 from portal.models import Activity, Announcement, AuditEntry, CalendarDay, Winner, WinnerEvent, db
-from tests.helpers import at, csrf_from, in_touch, smtp_server, verified
+from portal.web.urls import SiteLinks
+from tests.helpers import at, csrf_from, in_touch, redraw, smtp_server, verified
 
 W = Winner
 
@@ -74,9 +75,17 @@ def test_a_draw_starts_its_winner_with_the_deadlines(drawn):
 # Every status and the ten steps a winner may take, written out here rather than read
 # from winners.TRANSITIONS, the table under test.
 EVERY_STATUS = (
-    "drawn", "verified", "disqualified", "contacted", "no_response",
-    "act_issued", "act_signed", "forfeited", "delivered", "published",
-)  # fmt: skip
+    "drawn",
+    "verified",
+    "disqualified",
+    "contacted",
+    "no_response",
+    "act_issued",
+    "act_signed",
+    "forfeited",
+    "delivered",
+    "published",
+)
 ALLOWED_STEPS = {
     ("drawn", "verified"),
     ("drawn", "disqualified"),
@@ -269,7 +278,7 @@ def test_publication_announces_the_winner_without_personal_data(app, drawn):
     assert refused.value.code == "not-verified"
     verified(drawn)
     with app.test_request_context("/ru/"):
-        titles, bodies = winner_announcement(drawn)
+        titles, bodies = winner_announcement(drawn, SiteLinks())
     announcement = winners.publish(drawn, titles, bodies, now=at(10, 25))
     assert announcement.kind == Announcement.KIND_WINNER and drawn.published_at is not None
     participant = drawn.participant
@@ -302,7 +311,7 @@ def test_a_fallen_winner_leads_to_a_redraw_with_fresh_deadlines(drawn):
     item = deadlines.pending(drawn.period.campaign, date(2022, 10, 24))
     assert [(i.kind, i.winner.id) for i in item] == [("redraw", drawn.id)]
     reason = redraw_reason(drawn)
-    new = draws.redraw(drawn.draw, reason, fallback_reason="test", now=at(10, 25, 10))
+    new = redraw(drawn.draw, reason, fallback_reason="test", now=at(10, 25, 10))
     (second,) = winners.winners_of_draw(new)
     assert second.participant_id != drawn.participant_id and second.status == W.DRAWN
     assert (second.drawn_on, second.verification_due, second.contact_due) == (
@@ -400,7 +409,7 @@ def test_the_public_month_page_follows_the_winner(app, drawn, client):
     from portal.wording.messages import winner_announcement
 
     with app.test_request_context("/ru/"):
-        titles, bodies = winner_announcement(drawn)
+        titles, bodies = winner_announcement(drawn, SiteLinks())
     winners.publish(drawn, titles, bodies)
     db.session.commit()
     page = client.get("/kk/winners/2022-09").get_data(as_text=True)

@@ -13,10 +13,11 @@ from portal.admin.forms import NoteForm, StaffFileForm
 from portal.campaign import acts
 from portal.models import Winner, db
 from portal.models.acts import Act, ManualSubmission, WinnerFile
-from portal.public.forms import IdentityForm
-from portal.public.winner import act_response
 from portal.services.mail import enqueue
 from portal.web.access import current_actor, roles_required
+from portal.web.downloads import act_response
+from portal.web.forms import IdentityForm
+from portal.web.urls import absolute_url
 from portal.wording.messages import describe_act_refusal
 
 ACT_ROLES = ("marketing", "admin")
@@ -53,7 +54,7 @@ def winner_link(winner_id: int):
         flash(describe_act_refusal(refusal), "error")
         return redirect(url_for("admin.winner", winner_id=winner_id))
     urls = {
-        lang: url_for("public.winner_page", lang=lang, token=token, _external=True)
+        lang: absolute_url("public.winner_page", lang=lang, token=token)
         for lang in current_app.config["LANGUAGES"]
     }
     _mail_link(record, urls, token)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,8 +15,9 @@ from portal.campaign import winners as winner_rules
 from portal.campaign.periods import find_period
 from portal.campaign.staff import COMMISSION, EVERY_ROLE
 from portal.models import Draw, db, utcnow
-from portal.services.randomorg import RandomOrgError
+from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.access import current_actor, roles_required
+from portal.web.urls import SiteLinks
 from portal.wording.messages import describe_random_org_error, describe_refusal, redraw_reason
 
 
@@ -73,13 +74,17 @@ def draw_new(period_key: str):
     pool = None
     if form.validate_on_submit() and _fallback_allowed(form) and not refusals:
         confirming = bool(form.nonce.data)
-        pool = draw_rules.prepare(period, prize, nonce=form.nonce.data or None)
+        pool = draw_rules.prepare(
+            period, prize, secret=current_app.config["SECRET_KEY"], nonce=form.nonce.data or None
+        )
         if confirming:
             try:
                 draw = draw_rules.conduct(
                     pool,
                     commission=draw_rules.parse_commission(form.commission.data),
                     place=form.place.data,
+                    links=SiteLinks(),
+                    client=RandomOrgClient.from_config(current_app.config),
                     actor=current_actor(),
                     late_reason=form.late_reason.data or "",
                     fallback_reason=(form.fallback_reason.data or "")
@@ -156,6 +161,9 @@ def draw_redraw(draw_id: int):
         new = draw_rules.redraw(
             record,
             form.reason.data,
+            secret=current_app.config["SECRET_KEY"],
+            links=SiteLinks(),
+            client=RandomOrgClient.from_config(current_app.config),
             actor=current_actor(),
             commission=draw_rules.parse_commission(form.commission.data),
             place=form.place.data,

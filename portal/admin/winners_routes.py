@@ -29,6 +29,7 @@ from portal.models import CalendarDay, ContactAttempt, Winner, db
 from portal.services import uploads
 from portal.web.access import current_actor, roles_required
 from portal.web.photos import photo_response
+from portal.web.urls import SiteLinks
 from portal.wording.messages import (
     contact_channel_name,
     delivery_method_name,
@@ -199,7 +200,7 @@ def winner_deliver(winner_id: int):
 @roles_required(*MARKETING)
 def winner_publish(winner_id: int):
     def act(record, form):
-        titles, bodies = winner_announcement(record)
+        titles, bodies = winner_announcement(record, SiteLinks())
         winner_rules.publish(record, titles, bodies, actor=current_actor())
         return _("The winner is published on the month's page and in the news.")
 

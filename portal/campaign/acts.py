@@ -23,12 +23,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
 
-from portal.campaign import audit
+from portal.campaign import LANGUAGES, audit
 from portal.campaign import winners as winner_rules
+from portal.campaign.links import Links
 from portal.campaign.periods import local_today
 from portal.campaign.staff import marketing_manager
 from portal.models import Winner, db, utcnow
@@ -40,9 +38,8 @@ from portal.models.acts import (
     WinnerIdentity,
     WinnerLink,
 )
-from portal.services import eds, uploads
+from portal.services import documents, eds, uploads
 from portal.services.mail import enqueue
-from portal.services.pdf import render_pdf
 
 LINK_DAYS = 60
 TOKEN_BYTES = 32
@@ -201,17 +198,6 @@ def act_facts(winner: Winner, identity: WinnerIdentity, number: str, issued_on) 
     }
 
 
-def render_act(facts: dict, winner: Winner) -> bytes:
-    """The act's PDF: the Kazakh text, then the Russian, in one document."""
-    parts = []
-    for lang in current_app.config["LANGUAGES"]:
-        with force_locale(lang):
-            parts.append(
-                render_template("pdf/act_part.html", facts=facts, winner=winner, lang=lang)
-            )
-    return render_pdf(render_template("pdf/act.html", parts=parts, facts=facts))
-
-
 def issue_act(
     winner: Winner, *, actor: Any = None, correction_reason: str = "", now: datetime | None = None
 ) -> Act:
@@ -233,7 +219,7 @@ def issue_act(
     number = f"{winner.period.key}/{winner.id}-{sequence}"
     issued_on = local_today(now)
     facts = act_facts(winner, identity, number, issued_on)
-    pdf = render_act(facts, winner)
+    pdf = documents.act_pdf(facts, winner, LANGUAGES)  # the Kazakh text, then the Russian
     act = Act(
         winner_id=winner.id,
         number=number,
@@ -287,6 +273,7 @@ def sign_with_eds(
     act: Act,
     cms: bytes,
     *,
+    eds_settings: dict[str, Any],
     via: str = "upload",
     at: datetime | None = None,
     now: datetime | None = None,
@@ -294,7 +281,8 @@ def sign_with_eds(
     """Verify a CMS over the act's bytes; on success store it and move the winner on.
 
     Every attempt is in the audit trail with its outcome; a failed one stores nothing
-    else. ``at`` fixes the validation time (tests with expired test certificates).
+    else. ``eds_settings`` are the site's (``eds.settings_from_config``); ``at`` fixes the
+    validation time (tests with expired test certificates).
     """
     now = now or utcnow()
     winner = act.winner
@@ -304,7 +292,7 @@ def sign_with_eds(
         cms,
         at=at,
         **expected_signer(winner),
-        **eds.settings_from_config(current_app.config),
+        **eds_settings,
     )
     facts = report.facts if report.ok else None
     audit.record(
@@ -527,31 +515,30 @@ def remove_files(records: list[WinnerFile]) -> None:
         uploads.remove_stored(files_folder(), record.path)
 
 
-def notify_manager(submission: ManualSubmission) -> None:
-    """Rule 11: the responsible marketing manager is e-mailed the submission (once)."""
+def notify_manager(
+    submission: ManualSubmission,
+    *,
+    manager_email: str | None,
+    default_language: str,
+    links: Links,
+) -> None:
+    """Rule 11: the responsible marketing manager is e-mailed the submission (once).
 
-    manager = marketing_manager(
-        current_app.config.get("MARKETING_MANAGER_EMAIL"), current_app.config["LANGUAGES"][0]
-    )
+    ``manager_email`` is the site's ``MARKETING_MANAGER_EMAIL`` (nobody is mailed without
+    one), written to in the manager's own language, else in ``default_language``.
+    """
+    manager = marketing_manager(manager_email, default_language)
     if manager is None:
         return
     to, lang = manager
     act, winner = submission.act, submission.act.winner
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    with force_locale(lang):
-        subject = _("Manual signing of act %(number)s", number=act.number)
-        body = "\n\n".join(
-            [
-                _(
-                    "%(company)s, winner of %(month)s, has sent its act %(number)s signed by hand, with %(count)s scans, for this reason:",
-                    company=winner.participant.company_name,
-                    month=winner.period.key,
-                    number=act.number,
-                    count=len(submission.files),
-                ),
-                submission.reason,
-                _("Check the scans and accept or return the submission:"),
-                f"{base}/admin/winners/{winner.id}",
-            ]
-        )
+    subject, body = documents.manual_signing_mail(
+        lang,
+        act_number=act.number,
+        company=winner.participant.company_name,
+        month=winner.period.key,
+        scans=len(submission.files),
+        reason=submission.reason,
+        url=links.winner_admin(winner.id),
+    )
     enqueue("manual-signing", to, lang, subject, body, dedupe_key=f"manual-signing:{submission.id}")

@@ -12,13 +12,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from portal.campaign import audit, mailings
 from portal.campaign import winners as winner_rules
 from portal.campaign.draws import current_draw
+from portal.campaign.links import Links
 from portal.campaign.periods import local_today
 from portal.models import Campaign, ReportingPeriod, Winner, db
 from portal.services.mail import enqueue, render_message
@@ -104,18 +105,18 @@ def notify(
     manager: tuple[str, str],
     *,
     actor: audit.Actor,
-    url: Callable[..., str],
+    links: Links,
 ) -> int:
     """Mail the marketing manager each item not mailed before, on the record, commit, and send
     what the outbox holds; how many notices were queued.
 
     ``manager`` is the address and the language to write in (``staff.marketing_manager``);
-    ``url(endpoint, **values)`` the address of a staff page, which each notice links.
+    ``links`` gives the address of the staff page each notice links.
     """
     to, lang = manager
     queued = 0
     for item in items:
-        link = url("admin.winner", winner_id=item.winner.id) if item.winner else url("admin.draws")
+        link = links.winner_admin(item.winner.id) if item.winner else links.draws_admin()
         message = render_message("mail/deadline.txt", lang, item=item, link=link)
         queued += (
             enqueue("deadline", to, lang, message.subject, message.body, notice_key(item))

@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale
 
-from portal.campaign import audit
+from portal.campaign import LANGUAGES, audit
 from portal.campaign import winners as winner_rules
 from portal.campaign.eligibility import latest_run
+from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ, local_today
 from portal.models import (
     Activity,
@@ -47,7 +46,7 @@ from portal.models import (
 )
 from portal.models.base import insert_rows, utcnow
 from portal.models.participants import mask_account
-from portal.services.pdf import render_pdf
+from portal.services import documents
 from portal.services.randomorg import (
     RandomOrgClient,
     is_random_org_key,
@@ -56,7 +55,6 @@ from portal.services.randomorg import (
 )
 
 POOL_HEADER = "position,entry_code,account_masked\n"
-LANGUAGES = ("kk", "ru")
 
 
 class DrawRefused(Exception):
@@ -105,13 +103,12 @@ class Pool:
         return len(self.participant_ids)
 
 
-def entry_key(nonce: str) -> bytes:
+def entry_key(secret: str | bytes, nonce: str) -> bytes:
     """The draw's HMAC key, made from the site's secret and a nonce that travels in the form.
 
     So the confirmation screen and the confirmed draw build the same pool file while the
     key itself never leaves the server.
     """
-    secret = current_app.config["SECRET_KEY"]
     secret = secret.encode() if isinstance(secret, str) else secret
     return hmac.new(secret, b"draw-entry-key\x00" + nonce.encode(), hashlib.sha256).digest()
 
@@ -191,15 +188,19 @@ def prepare(
     period: ReportingPeriod,
     prize: Prize | None = None,
     *,
+    secret: str | bytes,
     replaces: Draw | None = None,
     nonce: str | None = None,
 ) -> Pool:
-    """Build the pool and its file for the month's next draw (or for the redraw of ``replaces``)."""
+    """Build the pool and its file for the month's next draw (or for the redraw of ``replaces``).
+
+    ``secret`` is the site's secret key, from which each draw's entry key is made.
+    """
     if replaces is not None:
         period, prize = replaces.period, replaces.prize
     prize = prize or month_prize(period)
     nonce = nonce or secrets.token_hex(16)
-    key = entry_key(nonce)
+    key = entry_key(secret, nonce)
     participant_ids = array("q")  # 8 bytes a participant, not a Python int each
     keep_id = participant_ids.append
 
@@ -258,21 +259,27 @@ def conduct(
     *,
     commission: list[Member],
     place: str,
+    links: Links,
+    client: RandomOrgClient | None = None,
     actor=None,
     actor_label: str | None = None,
     late_reason: str = "",
     reason: str = "",
     fallback_reason: str = "",
     expected_sha256: str | None = None,
-    client: RandomOrgClient | None = None,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Draw:
     """Make the draw over ``pool`` and store its whole record; commit, or roll back and raise.
 
+    ``client`` asks random.org (it may be None only with a ``fallback_reason``); ``links``
+    gives the public record's address that the protocol prints.
+
     Raises ``DrawRefused`` when the draw may not be made, and ``RandomOrgError`` when
     random.org gave no valid signed answer; in both cases nothing is stored.
     """
+    if client is None and not fallback_reason.strip():
+        raise ValueError("a draw on random.org needs a random.org client")
     now = now or utcnow()
     try:
         draw = _conduct(
@@ -285,6 +292,7 @@ def conduct(
             fallback_reason=fallback_reason.strip(),
             expected_sha256=expected_sha256,
             client=client,
+            links=links,
             now=now,
             progress=progress or (lambda step: None),
         )
@@ -308,7 +316,8 @@ def _conduct(
     reason,
     fallback_reason,
     expected_sha256,
-    client,
+    client: RandomOrgClient | None,
+    links: Links,
     now,
     progress,
 ) -> Draw:
@@ -361,7 +370,6 @@ def _conduct(
         numbers = secrets.SystemRandom().sample(range(1, pool.size + 1), n)
     else:
         progress("random.org")
-        client = client or RandomOrgClient.from_config(current_app.config)
         user_data = {
             "draw": draw.id,
             "period": period.key,
@@ -417,8 +425,15 @@ def _conduct(
     db.session.flush()
     winner_rules.start(draw, now)  # the winners' deadlines run from here (rules 8 and 9)
     progress("protocol")
+    winners = winners_of(draw)
     for lang in LANGUAGES:
-        pdf = protocol_pdf(draw, lang)
+        pdf = documents.protocol_pdf(
+            draw,
+            lang,
+            record_url=links.draw_record(draw.id, lang),
+            winners=winners,
+            local_time=draw.conducted_at.astimezone(CAMPAIGN_TZ),
+        )
         db.session.add(
             DrawFile(
                 draw_id=draw.id,
@@ -449,32 +464,6 @@ def protocol_name(lang: str) -> str:
     return f"protocol-{lang}.pdf"
 
 
-def protocol_pdf(draw: Draw, lang: str) -> bytes:
-    """The commission's protocol (rule 5) in ``lang``; rendered once, when the draw is made."""
-    with force_locale(lang):
-        html = render_template(
-            "pdf/protocol.html",
-            draw=draw,
-            lang=lang,
-            local_time=draw.conducted_at.astimezone(CAMPAIGN_TZ),
-            winners=winners_of(draw),
-            public_url=public_url(draw, lang),
-        )
-    return render_pdf(html)
-
-
-def public_url(draw: Draw, lang: str) -> str:
-    """The address of the draw's public record: absolute in a request or with
-    ``PUBLIC_BASE_URL`` set (the CLI has no request to take the host from)."""
-    if has_request_context():
-        return url_for("public.draw", lang=lang, draw_id=draw.id, _external=True)
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        with current_app.test_request_context(base_url=base):
-            return url_for("public.draw", lang=lang, draw_id=draw.id, _external=True)
-    return f"/{lang}/draws/{draw.id}"
-
-
 def winners_of(draw: Draw) -> list[tuple[DrawWinner, Participant]]:
     return [(w, db.session.get(Participant, w.participant_id)) for w in draw.winners]
 
@@ -483,19 +472,22 @@ def redraw(
     draw: Draw,
     reason: str,
     *,
+    secret: str | bytes,
+    links: Links,
+    client: RandomOrgClient | None = None,
     actor=None,
     actor_label: str | None = None,
     commission: list[Member] | None = None,
     place: str | None = None,
     fallback_reason: str = "",
-    client: RandomOrgClient | None = None,
     now: datetime | None = None,
 ) -> Draw:
     """A new draw over ``draw``'s pool minus everyone excluded so far, replacing ``draw``.
 
     The draw replaced stays exactly as it was; the new one names it and the reason.
+    ``secret``, ``links`` and ``client`` are ``prepare``'s and ``conduct``'s.
     """
-    pool = prepare(draw.period, draw.prize, replaces=draw)
+    pool = prepare(draw.period, draw.prize, secret=secret, replaces=draw)
     return conduct(
         pool,
         commission=commission
@@ -507,6 +499,7 @@ def redraw(
         reason=reason,
         fallback_reason=fallback_reason,
         client=client,
+        links=links,
         now=now,
     )
 

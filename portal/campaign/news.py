@@ -70,7 +70,7 @@ def publish(
     announcement: Announcement,
     *,
     actor: audit.Actor,
-    links: subscriptions.Links,
+    links: subscriptions.MailLinks,
     now: datetime,
 ) -> int:
     """Publish a draft announcement on the news page and feed, and queue it to every

@@ -361,7 +361,7 @@ def publish_and_announce(
     titles: dict[str, str],
     *,
     actor: audit.Actor,
-    links: subscriptions.Links,
+    links: subscriptions.MailLinks,
     now: datetime,
     today: date,
 ) -> int:

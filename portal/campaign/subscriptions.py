@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +21,7 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
+from portal.campaign.links import Links
 from portal.models import Announcement, OutboxMessage, Subscriber, db, utcnow
 from portal.services import ratelimit
 from portal.services.mail import enqueue, render_message
@@ -69,26 +69,26 @@ def unsubscribe_token(subscriber: Subscriber, secret: str) -> str:
 
 
 @dataclass(frozen=True)
-class Links:
+class MailLinks:
     """What the e-mails' links are made of: the site's secret key, which signs their
-    tokens, and ``url(endpoint, **values)``, the absolute address of one of its pages."""
+    tokens, and the site's addresses (``portal.campaign.links.Links``)."""
 
     secret: str
-    url: Callable[..., str]
+    site: Links
 
     def confirm(self, subscriber: Subscriber) -> str:
         """The confirmation link, in the subscriber's language."""
         token = confirm_token(subscriber, self.secret)
-        return self.url("public.subscribe_confirm", lang=subscriber.language, token=token)
+        return self.site.subscription_confirm(subscriber.language, token)
 
     def unsubscribe(self, subscriber: Subscriber) -> str:
         """The one-click unsubscribe link, in the subscriber's language."""
         token = unsubscribe_token(subscriber, self.secret)
-        return self.url("public.unsubscribe", lang=subscriber.language, token=token)
+        return self.site.unsubscribe(subscriber.language, token)
 
     def announcement(self, announcement: Announcement, lang: str) -> str:
         """The announcement's page in ``lang``."""
-        return self.url("public.news_item", lang=lang, announcement_id=announcement.id)
+        return self.site.announcement(announcement.id, lang)
 
 
 def _subscriber_of(token: str, serializer, **options) -> Subscriber | None:
@@ -118,7 +118,7 @@ def _email_key(address: str, secret: str) -> str:
 
 
 def request_subscription(
-    address: str, language: str, *, client: str, links: Links, now: datetime | None = None
+    address: str, language: str, *, client: str, links: MailLinks, now: datetime | None = None
 ) -> bool:
     """Ask for ``address`` to receive the announcements in ``language``, and commit.
 
@@ -141,7 +141,7 @@ def request_subscription(
     return True
 
 
-def _subscribe(address: str, language: str, links: Links, now: datetime) -> None:
+def _subscribe(address: str, language: str, links: MailLinks, now: datetime) -> None:
     """Create or update the subscriber and queue a confirmation unless it already receives mail.
 
     A confirmed subscription is left as it is: changing it (even its language) takes
@@ -159,7 +159,7 @@ def _subscribe(address: str, language: str, links: Links, now: datetime) -> None
     queue_confirmation(subscriber, links)
 
 
-def queue_confirmation(subscriber: Subscriber, links: Links) -> OutboxMessage | None:
+def queue_confirmation(subscriber: Subscriber, links: MailLinks) -> OutboxMessage | None:
     """Queue the confirmation e-mail in the subscriber's language (the caller commits)."""
     prefix = f"subscribe-confirm:{subscriber.id}:"
     earlier = db.session.scalar(
@@ -236,7 +236,7 @@ def unsubscribe(token: str, secret: str, now: datetime | None = None) -> Subscri
 # --- the mailing ----------------------------------------------------------------------
 
 
-def queue_announcement(announcement: Announcement, links: Links) -> int:
+def queue_announcement(announcement: Announcement, links: MailLinks) -> int:
     """Queue a published announcement to every subscriber who receives mail; how many were queued.
 
     Each subscriber gets it once (``announcement:<id>:<subscriber>``), in its own

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import click
-from flask import current_app, url_for
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from portal.campaign import deadlines
 from portal.campaign.audit import Actor
 from portal.campaign.periods import current_campaign, local_today
 from portal.campaign.staff import marketing_manager
+from portal.web.urls import SiteLinks
 from portal.wording.messages import deadline_state_name, deadline_text
 
 
@@ -43,7 +44,7 @@ def deadlines_command(today: datetime | None, notify: bool, lang: str | None) ->
         )
         if manager is None:
             raise click.ClickException("set MARKETING_MANAGER_EMAIL to send the notices")
-        queued = deadlines.notify(items, manager, actor=Actor(label="cli"), url=_staff_url)
+        queued = deadlines.notify(items, manager, actor=Actor(label="cli"), links=SiteLinks())
         click.echo(f"notices queued: {queued}; {len(items) - queued} already sent before")
 
 
@@ -56,10 +57,3 @@ def _print(items, day: date) -> None:
         click.echo(
             f"{item.due.isoformat()}  {deadline_state_name(item.state):<12} {deadline_text(item)}"
         )
-
-
-def _staff_url(endpoint: str, **values) -> str:
-    """A staff page's address for the notices: on ``PUBLIC_BASE_URL``, or its path without one."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    with current_app.test_request_context(base_url=base or None):
-        return url_for(endpoint, _external=bool(base), **values)

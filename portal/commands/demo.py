@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.demo import load_campaign, load_draws, load_participants
+from portal.web.urls import SiteLinks
 
 
 @click.command("demo")
@@ -14,7 +16,7 @@ def demo_command() -> None:
     """Load the 2022 Ismet.kz campaign (idempotent)."""
     campaign, done = load_campaign()
     done += load_participants(campaign)
-    done += load_draws(campaign)
+    done += load_draws(campaign, secret=current_app.config["SECRET_KEY"], links=SiteLinks())
     if done:
         click.echo(f"Demo campaign {campaign.slug}: added {', '.join(done)}.")
     else:

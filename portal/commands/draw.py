@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from portal.campaign import draws
-from portal.campaign.draws import DrawRefused, public_url
+from portal.campaign.draws import DrawRefused
 from portal.campaign.periods import current_campaign, find_period
 from portal.models import Draw, db, utcnow
-from portal.services.randomorg import RandomOrgError
+from portal.services.randomorg import RandomOrgClient, RandomOrgError
+from portal.web.urls import SiteLinks
 from portal.wording.messages import describe_draw_check, describe_random_org_error, describe_refusal
 
 LANG_OPTION = click.option(
@@ -46,7 +48,7 @@ def _report(draw, lang: str) -> None:
         click.echo(
             f"winner {winner.rank}: position {winner.position}, {winner.participant.account_masked}"
         )
-    click.echo(f"public record: {public_url(draw, lang)}")
+    click.echo(f"public record: {SiteLinks().draw_record(draw.id, lang)}")
 
 
 @draw_cli.command("run")
@@ -77,7 +79,7 @@ def run_command(period_key, commission, place, late_reason, fallback_reason, yes
     refusals = draws.refusals(period, draws.month_prize(period), None, utcnow())
     if refusals:
         raise _fail(refusals[0], lang)
-    pool = draws.prepare(period)
+    pool = draws.prepare(period, secret=current_app.config["SECRET_KEY"])
     click.echo(f"pool for {period.key}: {pool.size} participants, sha256 {pool.sha256}")
     if not yes:
         click.confirm("Conduct the draw over this pool?", abort=True)
@@ -86,6 +88,8 @@ def run_command(period_key, commission, place, late_reason, fallback_reason, yes
             pool,
             commission=members,
             place=place,
+            links=SiteLinks(),
+            client=RandomOrgClient.from_config(current_app.config),
             actor_label="cli",
             late_reason=late_reason,
             fallback_reason=fallback_reason,
@@ -108,7 +112,15 @@ def redraw_command(draw_id: int, reason: str, fallback_reason: str, lang: str) -
     if draw is None:
         raise click.ClickException(f"no draw {draw_id}")
     try:
-        new = draws.redraw(draw, reason, actor_label="cli", fallback_reason=fallback_reason)
+        new = draws.redraw(
+            draw,
+            reason,
+            secret=current_app.config["SECRET_KEY"],
+            links=SiteLinks(),
+            client=RandomOrgClient.from_config(current_app.config),
+            actor_label="cli",
+            fallback_reason=fallback_reason,
+        )
     except (draws.DrawRefused, RandomOrgError) as error:
         raise _fail(error, lang) from None
     click.echo(f"draw {new.id} replaces draw {draw_id}: {reason}")

@@ -16,10 +16,11 @@ from portal.campaign import draws
 from portal.campaign.audit import Actor
 from portal.campaign.eligibility import latest_run
 from portal.campaign.imports import existing_batch, run_import
+from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, local_today
 from portal.demo.participants import month_files
 from portal.demo.randomorg_standin import StandIn
-from portal.demo.winners import PATHS
+from portal.demo.winners import PATHS, DrawSite
 from portal.models import Announcement, Campaign, Prize, RulesVersion, db
 from portal.services.randomorg import RandomOrgClient
 
@@ -153,9 +154,12 @@ DRAW_MOMENTS = {
 DEMO_PLACE = "Алматы қ., Абай даңғылы, 100"
 
 
-def load_draws(campaign: Campaign) -> list[str]:
+def load_draws(campaign: Campaign, *, secret: str | bytes, links: Links) -> list[str]:
     """Hold the draws of the months that have none, through the stand-in random.org,
     and take each month's winners along their path (``portal.demo.winners``).
+
+    ``secret`` is the site's secret key (the draws' entry keys are made from it) and
+    ``links`` its addresses, printed in the protocols and the announcements.
 
     They are signed with the stand-in's test key, so every page says they prove
     nothing about random.org.
@@ -171,8 +175,9 @@ def load_draws(campaign: Campaign) -> list[str]:
     done = []
     with StandIn() as standin:
         client = RandomOrgClient(standin.url, standin.api_key, standin.public_key_pem)
+        site = DrawSite(secret, links, client, standin)
         for period in due:
-            pool = draws.prepare(period)
+            pool = draws.prepare(period, secret=secret)
             if pool.size == 0:
                 continue
             when = DRAW_MOMENTS.get(period.key) or datetime.now(CAMPAIGN_TZ)
@@ -181,6 +186,7 @@ def load_draws(campaign: Campaign) -> list[str]:
                 pool,
                 commission=[draws.Member(name, position) for name, position in DEMO_COMMISSION],
                 place=DEMO_PLACE,
+                links=links,
                 actor_label="demo",
                 late_reason="Демонстрациялық деректер: жеребе random.org-тың сынақ серверімен өткізілді.",
                 client=client,
@@ -189,7 +195,7 @@ def load_draws(campaign: Campaign) -> list[str]:
             done.append(f"draw {draw.id} for {period.key} (pool {draw.pool_size})")
             path = PATHS.get(period.key)
             if path is not None:
-                done += path(draw, client, standin)
+                done += path(draw, site)
     return done
 
 

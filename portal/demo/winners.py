@@ -15,17 +15,32 @@ All names and notes are invented; the photo is drawn here, of nobody.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from PIL import Image, ImageDraw
 
 from portal.campaign import acts, draws, winners
+from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ
+from portal.demo.randomorg_standin import StandIn
 from portal.models import Winner, db
 from portal.models.acts import WinnerFile
+from portal.services.randomorg import RandomOrgClient
 from portal.wording.messages import redraw_reason, winner_announcement
 
 DEMO = winners.Actor(label="demo")
+
+
+@dataclass(frozen=True)
+class DrawSite:
+    """What the demo's draws and redraws are made with: the site's secret and links, and
+    the stand-in random.org with a client that asks it."""
+
+    secret: str | bytes
+    links: Links
+    client: RandomOrgClient
+    standin: StandIn
 
 
 def at(year: int, month: int, day: int, hour: int = 10) -> datetime:
@@ -47,15 +62,23 @@ def _verify(winner: Winner, when: datetime, ok: bool = True, note: str = "") -> 
     )
 
 
-def _publish(winner: Winner, when: datetime) -> None:
-    titles, bodies = winner_announcement(winner)
+def _publish(winner: Winner, when: datetime, links: Links) -> None:
+    titles, bodies = winner_announcement(winner, links)
     winners.publish(winner, titles, bodies, actor=DEMO, now=when)
 
 
-def _redraw(draw, client, standin, when: datetime):
-    standin.clock = lambda: when
+def _redraw(draw, site: DrawSite, when: datetime):
+    site.standin.clock = lambda: when
     reason = redraw_reason(_only_winner(draw))
-    return draws.redraw(draw, reason, actor_label="demo", client=client, now=when)
+    return draws.redraw(
+        draw,
+        reason,
+        secret=site.secret,
+        links=site.links,
+        client=site.client,
+        actor_label="demo",
+        now=when,
+    )
 
 
 def _photo(winner: Winner, when: datetime) -> None:
@@ -126,6 +149,7 @@ def _to_delivery(
     method: str,
     office: str = "",
     staff: str = "",
+    links: Links,
 ) -> None:
     """In touch, act issued and signed by hand, published, delivered, photo."""
     issued, signed, published, delivered = steps
@@ -139,7 +163,7 @@ def _to_delivery(
         now=issued,
     )
     _act_signed_by_hand(winner, issued, signed)
-    _publish(winner, published)
+    _publish(winner, published, links)
     winners.deliver(
         winner,
         method=method,
@@ -153,7 +177,7 @@ def _to_delivery(
     _photo(winner, delivered)
 
 
-def september(draw, client, standin) -> list[str]:
+def september(draw, site: DrawSite) -> list[str]:
     winner = _only_winner(draw)  # drawn Monday 10 October 2022
     _verify(winner, at(2022, 10, 11))
     _to_delivery(
@@ -161,12 +185,13 @@ def september(draw, client, standin) -> list[str]:
         contact_on=date(2022, 10, 11),
         steps=[at(2022, 10, 12), at(2022, 10, 14), at(2022, 10, 14, 15), at(2022, 10, 18)],
         method=Winner.ELECTRONIC,
+        links=site.links,
     )
     db.session.commit()
     return ["2022-09: winner verified, delivered electronically, published with photo"]
 
 
-def october(draw, client, standin) -> list[str]:
+def october(draw, site: DrawSite) -> list[str]:
     first = _only_winner(draw)  # drawn Thursday 10 November 2022
     _verify(
         first,
@@ -175,7 +200,7 @@ def october(draw, client, standin) -> list[str]:
         note="Мемлекеттік тізілім бойынша кәсіпкер қызметін 2022 жылғы қазанда тоқтатқан.",
     )
     db.session.commit()
-    second = _only_winner(_redraw(draw, client, standin, at(2022, 11, 11, 15)))
+    second = _only_winner(_redraw(draw, site, at(2022, 11, 11, 15)))
     _verify(second, at(2022, 11, 14))
     _to_delivery(
         second,
@@ -184,12 +209,13 @@ def october(draw, client, standin) -> list[str]:
         method=Winner.OFFICE,
         office="B2B сату кеңсесі, Алматы қ., Абай даңғылы, 100",
         staff="Әсел Нұрланова",
+        links=site.links,
     )
     db.session.commit()
     return ["2022-10: first winner disqualified, redraw, second winner delivered at an office"]
 
 
-def november(draw, client, standin) -> list[str]:
+def november(draw, site: DrawSite) -> list[str]:
     first = _only_winner(draw)  # drawn Friday 9 December 2022
     _verify(first, at(2022, 12, 12))
     for day, channel in ((12, "phone"), (14, "email"), (16, "sms")):
@@ -206,7 +232,7 @@ def november(draw, client, standin) -> list[str]:
         first, note="10 күн ішінде байланысқа шықпады.", actor=DEMO, now=at(2022, 12, 20)
     )
     db.session.commit()
-    second = _only_winner(_redraw(draw, client, standin, at(2022, 12, 20, 15)))
+    second = _only_winner(_redraw(draw, site, at(2022, 12, 20, 15)))
     _verify(second, at(2022, 12, 21))
     winners.record_contact(
         second,
@@ -217,7 +243,7 @@ def november(draw, client, standin) -> list[str]:
         actor=DEMO,
         now=at(2022, 12, 21, 12),
     )
-    _publish(second, at(2022, 12, 22))
+    _publish(second, at(2022, 12, 22), site.links)
     db.session.commit()
     return ["2022-11: first winner silent for 10 days, redraw, second winner published"]
 

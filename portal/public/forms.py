@@ -10,7 +10,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
     RadioField,
@@ -86,28 +85,6 @@ class CheckForm(FlaskForm):
 
 
 # --- the winner's private page ------------------------------------------------------
-
-
-class IdentityForm(FlaskForm):
-    """Rule 10: the director (signatory) and the identity document named in the act."""
-
-    director_name = StringField(
-        _l("Director's full name"), validators=[DataRequired(), Length(max=200)]
-    )
-    document_type = RadioField(
-        _l("Identity document"),
-        choices=[
-            SelectChoice("id_card", _l("Identity card")),
-            SelectChoice("passport", _l("Passport")),
-        ],
-        validators=[DataRequired()],
-    )
-    document_number = StringField(
-        _l("Document number"), validators=[DataRequired(), Length(max=40)]
-    )
-    document_issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=200)])
-    document_date = DateField(_l("Date of issue"), validators=[DataRequired()])
-    submit = SubmitField(_l("Save"))
 
 
 class SignatureForm(FlaskForm):

@@ -10,14 +10,18 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal.campaign import acts
 from portal.models import Winner, db
 from portal.models.acts import WinnerFile
 from portal.public import bp
-from portal.public.forms import IdentityForm, ManualSigningForm, SignatureForm
+from portal.public.forms import ManualSigningForm, SignatureForm
+from portal.services import eds
+from portal.web.downloads import act_response
+from portal.web.forms import IdentityForm
+from portal.web.urls import SiteLinks
 from portal.wording.messages import describe_act_refusal
 
 MAX_CMS_BYTES = 1024 * 1024
@@ -100,17 +104,6 @@ def winner_act(token: str):
     return act_response(act)
 
 
-def act_response(act) -> Response:
-    """The act's PDF as issued, as a download named by its number (never cached)."""
-    response = Response(act.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="act-{act.number.replace("/", "-")}.pdf"'
-    )
-    response.headers["ETag"] = act.sha256
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.post("/winner/<token>/signature")
 def winner_signature(token: str):
     """A detached CMS of the act: uploaded from any NCA tool, or sent by the page's NCALayer script."""
@@ -122,7 +115,9 @@ def winner_signature(token: str):
     via = "ncalayer" if form.cms_base64.data else "upload"
     try:
         cms = _cms_from(form)
-        report = acts.sign_with_eds(act, cms, via=via)
+        report = acts.sign_with_eds(
+            act, cms, eds_settings=eds.settings_from_config(current_app.config), via=via
+        )
     except acts.ActRefused as refusal:
         db.session.rollback()
         flash(describe_act_refusal(refusal), "error")
@@ -173,7 +168,12 @@ def winner_manual(token: str):
         return _page(winner, token, 400, manual_form=form)
     written = list(submission.files)
     try:
-        acts.notify_manager(submission)
+        acts.notify_manager(
+            submission,
+            manager_email=current_app.config.get("MARKETING_MANAGER_EMAIL"),
+            default_language=current_app.config["LANGUAGES"][0],
+            links=SiteLinks(),
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -6,6 +6,7 @@ from flask import current_app, g, has_request_context, request, url_for
 from flask_login import current_user
 
 from portal.models.mixins import current_language
+from portal.web.urls import absolute_url
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский"}
 
@@ -43,11 +44,13 @@ def other_languages() -> list[str]:
 
 
 def page_url(lang: str, external: bool = False) -> str:
-    """The current page in ``lang``: same view, same arguments, other language."""
+    """The current page in ``lang``: same view, same arguments, other language
+    (``external``: an absolute URL, see ``portal.web.urls``)."""
+    build = absolute_url if external else url_for
     endpoint = request.endpoint
     if endpoint and endpoint.startswith("public.") and request.url_rule is not None:
         values = dict(request.view_args or {})
         values.update(request.args.to_dict())
         values["lang"] = lang
-        return url_for(endpoint, _external=external, **values)
-    return url_for("public.index", lang=lang, _external=external)
+        return build(endpoint, **values)
+    return build("public.index", lang=lang)

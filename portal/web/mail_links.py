@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 
-from portal.campaign.subscriptions import Links
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """The absolute address of a page, on the host the request came to (or ``SERVER_NAME``)."""
-    return url_for(endpoint, _external=True, **values)
+from portal.campaign.subscriptions import MailLinks
+from portal.web.urls import SiteLinks
 
 
-def subscription_links() -> Links:
+def subscription_links() -> MailLinks:
     """The site's secret key and its absolute addresses, for the subscribers' e-mails."""
-    return Links(secret=current_app.config["SECRET_KEY"], url=absolute_url)
+    return MailLinks(secret=current_app.config["SECRET_KEY"], site=SiteLinks())

@@ -18,6 +18,7 @@ from portal.campaign.draws import current_draw
 from portal.models.mixins import current_language
 from portal.services.markup import render_inline, render_markdown
 from portal.web import i18n
+from portal.web.urls import absolute_url
 from portal.wording import formats, messages
 from portal.wording.eds import describe_eds_check
 
@@ -41,6 +42,7 @@ def register(app: Flask) -> None:
         format_month=formats.format_month,
         other_languages=i18n.other_languages,
         page_url=i18n.page_url,
+        absolute_url=absolute_url,
         language_names=i18n.LANGUAGE_NAMES,
         legal_form_name=messages.legal_form_name,
         describe_draw_check=messages.describe_draw_check,

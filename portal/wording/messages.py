@@ -7,9 +7,10 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from portal.campaign.draws import Check as DrawCheck
-from portal.campaign.draws import DrawRefused, public_url
+from portal.campaign.draws import DrawRefused
 from portal.campaign.eligibility import Check
 from portal.campaign.imports import Problem
+from portal.campaign.links import Links
 from portal.campaign.winners import WinnerRefused
 from portal.services.randomorg import RandomOrgError
 from portal.wording.formats import format_day, format_month
@@ -369,8 +370,9 @@ def rules_change_titles(number: int) -> dict[str, str]:
     return titles
 
 
-def winner_announcement(winner) -> tuple[dict[str, str], dict[str, str]]:
-    """The news item that publishes a winner, in every language: titles and bodies."""
+def winner_announcement(winner, links: Links) -> tuple[dict[str, str], dict[str, str]]:
+    """The news item that publishes a winner, in every language: titles and bodies,
+    linking to the public record of its draw (``links.draw_record``)."""
     titles, bodies = {}, {}
     participant, period = winner.participant, winner.period
     for lang in current_app.config["LANGUAGES"]:
@@ -385,7 +387,7 @@ def winner_announcement(winner) -> tuple[dict[str, str], dict[str, str]]:
                 city=participant.city or "—",
                 prize=winner.prize.tr("name", lang),
                 month=month,
-                url=public_url(winner.draw, lang),
+                url=links.draw_record(winner.draw_id, lang),
             )
     return titles, bodies
 

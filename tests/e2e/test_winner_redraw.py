@@ -15,7 +15,17 @@ from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.models import Announcement, Campaign, Winner, db
 from portal.wording.messages import redraw_reason
-from tests.helpers import AFTER_SEPTEMBER, COMMISSION, TODAY, click, csv_bytes, row, sign_in
+from tests.helpers import (
+    AFTER_SEPTEMBER,
+    COMMISSION,
+    TODAY,
+    click,
+    csv_bytes,
+    prepare,
+    row,
+    sign_in,
+    site,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +56,9 @@ def test_disqualification_redraw_and_a_new_published_winner(
         import_month(september, "sep.csv", csv_bytes([row(n) for n in range(1, 7)]), today=TODAY)
         eligibility.compute(september)
         db.session.commit()
-        draw = draws.conduct(draws.prepare(september), commission=COMMISSION, place="Almaty",
-                             now=AFTER_SEPTEMBER)  # fmt: skip
+        draw = draws.conduct(
+            prepare(september), **site(), commission=COMMISSION, place="Almaty", now=AFTER_SEPTEMBER
+        )
         (first,) = winners.winners_of_draw(draw)
         first_id, first_company, draw_id = first.id, first.participant.company_name, draw.id
     auth.create("marketing", language="ru")

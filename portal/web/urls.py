@@ -1,0 +1,59 @@
+"""Absolute URLs: one way to write the site's address into a page, a PDF, an e-mail or a log.
+
+``PUBLIC_BASE_URL`` (e.g. ``https://ismet.kz`` or ``https://example.kz/promo``) is the
+site's address when set, in a request or not. Without it, a request gives its own host
+(as does Flask's ``SERVER_NAME`` outside one), and a command, with neither, writes the
+path alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, url_for
+from werkzeug.routing import MapAdapter
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """The address of ``endpoint`` (a full name, such as ``public.draw``) with ``values``."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base and (has_request_context() or current_app.config.get("SERVER_NAME")):
+        return url_for(endpoint, _external=True, **values)
+    current_app.inject_url_defaults(endpoint, values)
+    return _adapter(base).build(endpoint, values, force_external=bool(base))
+
+
+def _adapter(base: str | None) -> MapAdapter:
+    """The app's URL map bound to ``base`` (scheme, host and any path prefix), or to no host."""
+    if not base:
+        root = current_app.config.get("APPLICATION_ROOT") or "/"
+        return current_app.url_map.bind("localhost", script_name=root)
+    parts = urlsplit(base.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"PUBLIC_BASE_URL must be an absolute http(s) URL: {base!r}")
+    return current_app.url_map.bind(
+        parts.netloc, script_name=parts.path.rstrip("/") or "/", url_scheme=parts.scheme
+    )
+
+
+class SiteLinks:
+    """The campaign's links (``portal.campaign.links.Links``) on this site."""
+
+    def draw_record(self, draw_id: int, lang: str) -> str:
+        return absolute_url("public.draw", lang=lang, draw_id=draw_id)
+
+    def winner_admin(self, winner_id: int) -> str:
+        return absolute_url("admin.winner", winner_id=winner_id)
+
+    def draws_admin(self) -> str:
+        return absolute_url("admin.draws")
+
+    def subscription_confirm(self, lang: str, token: str) -> str:
+        return absolute_url("public.subscribe_confirm", lang=lang, token=token)
+
+    def unsubscribe(self, lang: str, token: str) -> str:
+        return absolute_url("public.unsubscribe", lang=lang, token=token)
+
+    def announcement(self, announcement_id: int, lang: str) -> str:
+        return absolute_url("public.news_item", lang=lang, announcement_id=announcement_id)
