@@ -120,11 +120,10 @@ def draw(draw_id: int):
     form = RedrawForm()
     form.commission.data = "\n".join(f"{m['name']}, {m['position']}" for m in record.commission)
     form.place.data = record.place
-    fallen = [
-        w for w in winner_rules.winners_of_draw(record) if w.status in winner_rules.ELIMINATED
-    ]
-    if fallen:  # rules 8, 9, 12: the reason is offered, the commission may reword it
-        form.reason.data = " ".join(redraw_reason(w) for w in fallen)
+    if winner_rules.draw_awaits_redraw(
+        record
+    ):  # the reason is offered, the commission may reword it
+        form.reason.data = " ".join(redraw_reason(w) for w in winner_rules.winners_of_draw(record))
     return _draw_page(record, form)
 
 
@@ -139,7 +138,7 @@ def _draw_page(record: Draw, form: RedrawForm):
         verified=draw_rules.verified(checks),
         winners=draw_rules.winners_of(record),
         lifecycle={w.draw_winner_id: w for w in lifecycle},
-        redraw_due=bool(lifecycle) and all(w.status in winner_rules.ELIMINATED for w in lifecycle),
+        redraw_due=winner_rules.draw_awaits_redraw(record),
         chain=draw_rules.chain(record),
     )
 

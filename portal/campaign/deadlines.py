@@ -80,7 +80,7 @@ def _winner_items(winner: Winner, today: date) -> list[Deadline]:
         items.append(
             _item("contact", f"contact:{winner.id}", winner.contact_due, period, winner, today)
         )
-    if winner.status in winner_rules.ELIMINATED and winner.draw.replaced_by is None:
+    if winner_rules.awaits_redraw(winner):
         fell_on = local_today(winner.events[-1].at) if winner.events else today
         items.append(_item("redraw", f"redraw:{winner.id}", fell_on, period, winner, today))
     return items

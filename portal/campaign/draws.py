@@ -240,9 +240,7 @@ def refusals(
             problems.append(DrawRefused("already-drawn", month=period.key))
     elif replaces.replaced_by is not None:
         problems.append(DrawRefused("already-replaced", draw=replaces.id))
-    elif not all(
-        w.status in winner_rules.ELIMINATED for w in winner_rules.winners_of_draw(replaces)
-    ):
+    elif not winner_rules.draw_awaits_redraw(replaces):
         # rules 8, 9 and 12: a prize is drawn again only when its winner has fallen away
         problems.append(DrawRefused("winner-standing", draw=replaces.id))
     return problems
