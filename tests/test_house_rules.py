@@ -6,15 +6,130 @@ from __future__ import annotations
 
 from datetime import date
 
-from portal.campaign import deadlines, draws, winners
-from portal.models import db
+from portal.campaign import deadlines, draws, months, winners
+from portal.campaign.periods import SOON_DAYS, find_period, urgency
+from portal.models import Campaign, db
 from tests import test_draws, test_winners
-from tests.test_winners import at, draw_on
+from tests.test_public_pages import page_text, translated
+from tests.test_winners import at, contacted, draw_on
 
 # The fixtures of the draws and the winners: September 2022 with ten eligible
 # participants, and its draw on Friday 21 October 2022 with its one winner.
 september = test_draws.september
 drawn = test_winners.drawn
+
+
+def state(period, today: date) -> str:
+    return months.month_status(period, today).state
+
+
+# --- 1. a month's status, decided once ----------------------------------------------
+
+
+def test_a_month_without_a_draw_runs_then_its_draw_falls_due(ctx, demo):
+    september = find_period(db.session.get(Campaign, demo), "2022-09")
+    assert september.draw_deadline == date(2022, 10, 20)
+    assert state(september, date(2022, 9, 30)) == "running"
+    assert state(september, date(2022, 10, 1)) == "draw-due"
+    assert state(september, date(2022, 10, 17)) == "draw-due-soon"  # three days left
+    assert state(september, date(2022, 10, 20)) == "draw-due-soon"  # the last day
+    late = months.month_status(september, date(2022, 10, 23))
+    assert (late.state, late.days_left, late.draw, late.published) == ("draw-overdue", -3, None, [])
+    assert late.draw_due and not late.drawn
+
+
+def test_a_month_follows_its_draw_and_its_winner(app, drawn):
+    period, draw = drawn.period, drawn.draw
+    day = date(2022, 10, 24)
+    status = months.month_status(period, day)
+    assert (status.state, status.draw, status.published) == ("being-verified", draw, [])
+    assert status.drawn and not status.draw_due
+    contacted(drawn)  # verified, then in touch
+    assert state(period, day) == "verified-unpublished"
+    winners.publish(drawn, {"kk": "t", "ru": "t"}, {"kk": "b", "ru": "b"}, now=at(10, 25))
+    status = months.month_status(period, day)
+    assert (status.state, status.published) == ("published", [drawn])
+    winners.forfeit(drawn, "refused-to-sign", note="refused", now=at(10, 26))  # rule 12
+    assert state(period, day) == "awaiting-redraw"  # a fallen winner is shown no more
+    new = draws.redraw(draw, "forfeited", fallback_reason="t", now=at(10, 27))
+    status = months.month_status(period, day)
+    assert (status.state, status.draw) == ("being-verified", new)
+
+
+def test_no_template_queries_the_month(app):
+    """The four queries the templates once called are gone: views pass the month's status."""
+    assert not {"current_draw", "published_winners", "being_verified", "awaiting_redraw"} & set(
+        app.jinja_env.globals
+    )
+
+
+def test_the_public_pages_word_the_month_status(app, client, drawn):
+    winners.verify(drawn, manual_ok=False, manual_note="company closed", now=at(10, 24))
+    db.session.commit()
+    # one language: while the test's app context is pushed, the first request's locale stays
+    fell = translated("ru", "The winner fell away; the prize will be drawn again (rules 8, 9, 12)")
+    for path in ("/ru/", "/ru/winners"):
+        assert fell in page_text(client.get(path))
+    month = page_text(client.get("/ru/winners/2022-09"))
+    assert translated("ru", "The prize will be drawn again") in month
+    # October ended long ago and has no draw: its deadline has passed
+    october = page_text(client.get("/ru/winners/2022-10"))
+    message = translated("ru", "Draw was due by %(date)s; results not published yet")
+    assert all(part.strip() in october for part in message.split("%(date)s"))
+
+
+# --- 2. the dashboard shows a drawn month as drawn ------------------------------------
+
+
+def test_the_dashboard_shows_the_demo_months_as_drawn(app, client, auth, demo):
+    from portal.demo import load_draws, load_participants
+
+    with app.app_context():
+        campaign = db.session.get(Campaign, demo)
+        load_participants(campaign)
+        load_draws(campaign)
+        today = date(2026, 1, 15)
+        statuses = months.month_statuses(campaign, today)
+        assert [m.state for m in statuses] == ["published"] * 3
+        assert all(m.draw is not None and m.days_left < -1000 for m in statuses)
+        assert deadlines.pending(campaign, today) == []
+    auth.login("marketing")  # the account reads Russian
+    page = page_text(client.get("/admin/"))
+    assert translated("ru", "draw overdue") not in page
+    assert page.count(translated("ru", "winner published")) == 3
+    assert translated("ru", "Nothing is due or overdue.") in page
+    for draw_id in (1, 3, 5):  # each month links its standing draw (the redraws in Oct, Nov)
+        assert f'href="/admin/draws/{draw_id}"' in page
+
+
+def test_the_dashboard_labels_every_state(app):
+    from portal.wording.messages import month_state_name
+
+    with app.test_request_context("/ru/"):
+        names = {s: month_state_name(s) for s in months.STATES}
+    assert all(name != code for code, name in names.items())
+    assert len(set(names.values())) == len(months.STATES)
+
+
+# --- 3. "due soon" in one place -------------------------------------------------------
+
+
+def test_due_soon_is_one_rule_for_the_months_and_the_deadlines(ctx, demo):
+    september = find_period(db.session.get(Campaign, demo), "2022-09")
+    campaign = september.campaign
+    for days in range(0, SOON_DAYS + 3):
+        today = date.fromordinal(september.draw_deadline.toordinal() - days)
+        (item,) = [
+            i
+            for i in deadlines.pending(campaign, today, include_later=True)
+            if i.period == september
+        ]
+        soon = item.state in ("soon", "today")
+        assert soon == (days <= SOON_DAYS)
+        assert state(september, today) == ("draw-due-soon" if soon else "draw-due")
+        assert urgency(september.draw_deadline, today) == (item.state, days)
+    # five days ahead is not soon (the dashboard once said it was)
+    assert state(september, date(2022, 10, 15)) == "draw-due"
 
 
 # --- 4. "the prize awaits a redraw" in one place --------------------------------------
@@ -29,6 +144,7 @@ def test_a_prize_awaits_a_redraw_only_when_every_winner_of_its_draw_fell_away(se
     # one of two winners fell away: the other stands, there is no redraw to hold
     assert not winners.awaits_redraw(first) and not winners.draw_awaits_redraw(draw)
     assert "redraw" not in {i.kind for i in deadlines.pending(september.campaign, today)}
+    assert state(september, today) == "being-verified"
     refused = draws.refusals(september, draw.prize, draw, at(10, 24))
     assert [r.code for r in refused] == ["winner-standing"]
     winners.verify(second, manual_ok=False, manual_note="closed too", now=at(10, 24))
@@ -36,6 +152,7 @@ def test_a_prize_awaits_a_redraw_only_when_every_winner_of_its_draw_fell_away(se
     assert winners.draw_awaits_redraw(draw)
     kinds = [i.kind for i in deadlines.pending(september.campaign, today)]
     assert kinds.count("redraw") == 2
+    assert state(september, today) == "awaiting-redraw"
     assert draws.refusals(september, draw.prize, draw, at(10, 24)) == []
     draws.redraw(draw, "both fell away", fallback_reason="t", now=at(10, 25))
     assert not winners.awaits_redraw(first) and not winners.draw_awaits_redraw(draw)

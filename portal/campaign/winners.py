@@ -478,16 +478,6 @@ def published(period: ReportingPeriod) -> list[Winner]:
     return [w for w in standing(period) if w.published_at is not None]
 
 
-def being_verified(period: ReportingPeriod) -> bool:
-    """Whether the month has a winner drawn and not yet checked."""
-    return any(w.status == W.DRAWN for w in winners_of_period(period))
-
-
-def awaiting_redraw(period: ReportingPeriod) -> list[Winner]:
-    """Winners who fell away and whose prize is still to be drawn again."""
-    return [w for w in winners_of_period(period) if awaits_redraw(w)]
-
-
 def draw_awaits_redraw(draw: Draw) -> bool:
     """Rules 8, 9 and 12: the prize of ``draw`` is to be drawn again: every winner it
     picked has fallen away, and no redraw has replaced it yet."""

@@ -350,6 +350,21 @@ def deadline_text(item) -> str:
     return texts[item.kind]()
 
 
+def month_state_name(state: str) -> str:
+    """How a reporting month stands (``portal.campaign.months``), as the dashboard says it."""
+    names = {
+        "running": _("month running"),
+        "draw-due": _("draw due"),
+        "draw-due-soon": _("draw due soon"),
+        "draw-overdue": _("draw overdue"),
+        "being-verified": _("drawn, winner being verified"),
+        "awaiting-redraw": _("winner fell away, redraw due"),
+        "verified-unpublished": _("drawn, winner verified"),
+        "published": _("winner published"),
+    }
+    return names.get(state, state)
+
+
 def deadline_state_name(state: str) -> str:
     names = {
         "overdue": _("overdue"),
