@@ -135,6 +135,18 @@ def make_staff(email: str, role: str, language: str = "ru", active: bool = True)
     return account.id
 
 
+def admin_actor():
+    """The active administrator ``admin@ismet.kz`` (created when missing) as the actor:
+    the only one who may choose the local fallback instead of random.org."""
+    from portal.campaign.audit import Actor
+    from portal.models import StaffUser
+
+    email = "admin@ismet.kz"
+    if db.session.scalar(sa.select(StaffUser).filter_by(email=email)) is None:
+        make_staff(email, "admin")
+    return Actor(user=db.session.scalar(sa.select(StaffUser).filter_by(email=email)))
+
+
 class AuthActions:
     """Sign staff in and out through the real form, CSRF token included."""
 

@@ -18,7 +18,7 @@ from portal.models import (
     db,
 )
 from portal.models.staff import ROLES
-from tests.conftest import csrf_from, make_staff
+from tests.conftest import admin_actor, csrf_from, make_staff
 
 # Open to anyone (sign-in and its language) or to any signed-in account (sign-out).
 NOT_ROLE_CHECKED = {"admin.login", "admin.language", "admin.logout"}
@@ -59,6 +59,7 @@ def world(app, demo):
             place="Almaty",
             late_reason="test",
             fallback_reason="no random.org in this test",
+            actor=admin_actor(),
         )
         db.session.add(CalendarDay(day=date(2022, 12, 30), working=False, note="decree"))
         winner = db.session.scalar(sa.select(Winner).filter_by(draw_id=draw.id))

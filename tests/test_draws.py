@@ -25,6 +25,7 @@ from portal.models import (
     db,
 )
 from portal.services.randomorg import RandomOrgError
+from tests.conftest import admin_actor
 from tests.test_imports import TODAY, csv_bytes, row
 
 AFTER_SEPTEMBER = datetime(2022, 10, 10, 6, 0, tzinfo=UTC)  # before the deadline of the 20th
@@ -310,7 +311,9 @@ def test_without_a_key_no_draw_unless_the_fallback_is_chosen(app, september, sta
         conduct(september)
     assert error.value.code == "no-key" and nothing_stored()
     assert standin.requests == []
-    draw = conduct(september, fallback_reason="random.org unreachable for two days")
+    draw = conduct(
+        september, fallback_reason="random.org unreachable for two days", actor=admin_actor()
+    )
     assert draw.is_local and draw.fallback_reason == "random.org unreachable for two days"
     assert draw.signature == "" and len(draw.numbers) == 1 and 1 <= draw.numbers[0] <= 10
     checks = {c.code: c.ok for c in draws.verify(draw)}

@@ -6,10 +6,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from portal.campaign import deadlines, draws, months, winners
+import pytest
+import sqlalchemy as sa
+
+from portal.campaign import deadlines, draws, eligibility, months, winners
+from portal.campaign.audit import Actor
+from portal.campaign.imports import import_month
 from portal.campaign.periods import SOON_DAYS, find_period, urgency
-from portal.models import Campaign, db
+from portal.models import AuditEntry, Campaign, Draw, db
 from tests import test_draws, test_winners
+from tests.conftest import admin_actor, make_staff
+from tests.test_draws import COMMISSION, count
+from tests.test_imports import TODAY, csv_bytes, row
 from tests.test_public_pages import page_text, translated
 from tests.test_winners import at, contacted, draw_on
 
@@ -51,7 +59,7 @@ def test_a_month_follows_its_draw_and_its_winner(app, drawn):
     assert (status.state, status.published) == ("published", [drawn])
     winners.forfeit(drawn, "refused-to-sign", note="refused", now=at(10, 26))  # rule 12
     assert state(period, day) == "awaiting-redraw"  # a fallen winner is shown no more
-    new = draws.redraw(draw, "forfeited", fallback_reason="t", now=at(10, 27))
+    new = draws.redraw(draw, "forfeited", actor=admin_actor(), fallback_reason="t", now=at(10, 27))
     status = months.month_status(period, day)
     assert (status.state, status.draw) == ("being-verified", new)
 
@@ -154,7 +162,7 @@ def test_a_prize_awaits_a_redraw_only_when_every_winner_of_its_draw_fell_away(se
     assert kinds.count("redraw") == 2
     assert state(september, today) == "awaiting-redraw"
     assert draws.refusals(september, draw.prize, draw, at(10, 24)) == []
-    draws.redraw(draw, "both fell away", fallback_reason="t", now=at(10, 25))
+    draws.redraw(draw, "both fell away", actor=admin_actor(), fallback_reason="t", now=at(10, 25))
     assert not winners.awaits_redraw(first) and not winners.draw_awaits_redraw(draw)
     assert [r.code for r in draws.refusals(september, draw.prize, draw, at(10, 25))] == [
         "already-replaced"
@@ -171,3 +179,101 @@ def test_the_staff_pages_offer_the_redraw_by_the_same_rule(app, drawn, client, a
     assert 'id="redraw-heading"' in client.get(f"/admin/draws/{draw_id}").get_data(True)
     redraw_link = f"/admin/draws/{draw_id}#redraw-heading"
     assert redraw_link in client.get(f"/admin/winners/{winner_id}").get_data(True)
+
+
+# --- 5. the local fallback is an administrator's, in campaign ------------------------
+
+
+def staff_actor(role: str, active: bool = True) -> Actor:
+    from portal.models import StaffUser
+
+    make_staff(f"{role}{'' if active else '-gone'}@ismet.kz", role, active=active)
+    return Actor(user=db.session.scalar(sa.select(StaffUser).order_by(StaffUser.id.desc())))
+
+
+@pytest.mark.parametrize(("role", "active"), [("commission", True), ("admin", False), (None, True)])
+def test_conduct_itself_refuses_the_fallback_but_to_an_active_administrator(
+    september, role, active
+):
+    actor = staff_actor(role, active) if role else Actor(label="cli")
+    with pytest.raises(draws.DrawRefused) as refused:
+        draws.conduct(
+            draws.prepare(september),
+            commission=COMMISSION,
+            place="Almaty",
+            late_reason="test",
+            fallback_reason="random.org down",
+            actor=actor,
+            now=at(10, 21),
+        )
+    assert refused.value.code == "fallback-admin-only"
+    assert count(Draw) == 0
+    assert draws.refusals(september, september.campaign.prizes[0], None, at(10, 21)) == []
+    assert [
+        r.code
+        for r in draws.refusals(
+            september, september.campaign.prizes[0], None, at(10, 21), actor=actor, fallback=True
+        )
+    ] == ["fallback-admin-only"]
+
+
+def test_an_active_administrator_draws_locally(september):
+    draw = draw_on(september)
+    assert draw.is_local and draw.conducted_by == "admin@ismet.kz"
+
+
+def draw_run(runner, *extra):
+    commission = "; ".join(f"{m.name}, {m.position}" for m in COMMISSION)
+    return runner.invoke(
+        args=[
+            "draw",
+            "run",
+            "--period",
+            "2022-09",
+            "--commission",
+            commission,
+            "--late-reason",
+            "held late in the test",
+            "--fallback-reason",
+            "random.org unreachable",
+            "--yes",
+            "--lang",
+            "ru",
+            *extra,
+        ]
+    )
+
+
+def test_the_command_line_fallback_needs_an_active_administrator(app, runner, demo):
+    with app.app_context():
+        period = find_period(db.session.get(Campaign, demo), "2022-09")
+        import_month(period, "sep.csv", csv_bytes([row(1), row(2), row(3)]), today=TODAY)
+        eligibility.compute(period)
+        make_staff("commission@ismet.kz", "commission")
+        make_staff("admin@ismet.kz", "admin")
+        make_staff("former@ismet.kz", "admin", active=False)
+    result = draw_run(runner)
+    assert result.exit_code == 1 and "--admin" in result.output
+    result = draw_run(runner, "--admin", "former@ismet.kz")
+    assert result.exit_code == 1 and "no active staff account" in result.output
+    result = draw_run(runner, "--admin", "commission@ismet.kz")
+    assert result.exit_code == 1
+    assert translated("ru", "Only an administrator may choose the local fallback.") in result.output
+    with app.app_context():
+        assert count(Draw) == 0
+    result = draw_run(runner, "--admin", "Admin@Ismet.kz")
+    assert result.exit_code == 0, result.output
+    assert "LOCAL FALLBACK" in result.output
+    with app.app_context():
+        draw = db.session.scalar(sa.select(Draw))
+        assert draw.is_local and draw.conducted_by == "admin@ismet.kz"
+        entry = db.session.scalar(sa.select(AuditEntry).filter_by(action="draw.conduct"))
+        assert entry.actor == "admin@ismet.kz" and entry.actor_id == draw.conducted_by_id
+        draw_id = draw.id
+        (winner,) = winners.winners_of_draw(draw)
+        winners.verify(winner, manual_ok=False, manual_note="closed")
+        db.session.commit()
+    redraw = ["draw", "redraw", str(draw_id), "--reason", "fell away", "--fallback-reason", "x"]
+    assert runner.invoke(args=redraw).exit_code == 1
+    result = runner.invoke(args=[*redraw, "--admin", "admin@ismet.kz"])
+    assert result.exit_code == 0, result.output

@@ -13,7 +13,7 @@ from PIL import Image
 from portal.campaign import deadlines, draws, winners, workdays
 from portal.campaign.periods import CAMPAIGN_TZ
 from portal.models import Activity, Announcement, AuditEntry, CalendarDay, Winner, WinnerEvent, db
-from tests.conftest import csrf_from
+from tests.conftest import admin_actor, csrf_from
 from tests.test_draws import COMMISSION, september  # noqa: F401  (a fixture)
 
 W = Winner
@@ -31,6 +31,7 @@ def draw_on(period, when: datetime = FRIDAY_21_OCTOBER):
         place="Almaty",
         late_reason="test",
         fallback_reason="no random.org in this test",
+        actor=admin_actor(),
         now=when,
     )
 
@@ -325,7 +326,9 @@ def test_a_fallen_winner_leads_to_a_redraw_with_fresh_deadlines(drawn):
     item = deadlines.pending(drawn.period.campaign, date(2022, 10, 24))
     assert [(i.kind, i.winner.id) for i in item] == [("redraw", drawn.id)]
     reason = redraw_reason(drawn)
-    new = draws.redraw(drawn.draw, reason, fallback_reason="test", now=at(10, 25, 10))
+    new = draws.redraw(
+        drawn.draw, reason, fallback_reason="test", actor=admin_actor(), now=at(10, 25, 10)
+    )
     (second,) = winners.winners_of_draw(new)
     assert second.participant_id != drawn.participant_id and second.status == W.DRAWN
     assert (second.drawn_on, second.verification_due, second.contact_due) == (

@@ -34,6 +34,7 @@ from portal.campaign import audit
 from portal.campaign import winners as winner_rules
 from portal.campaign.eligibility import latest_run
 from portal.campaign.periods import CAMPAIGN_TZ, local_today
+from portal.campaign.staff import ADMIN
 from portal.models import (
     Activity,
     Draw,
@@ -227,10 +228,20 @@ def month_prize(period: ReportingPeriod) -> Prize:
 
 
 def refusals(
-    period: ReportingPeriod, prize: Prize, replaces: Draw | None, now: datetime
+    period: ReportingPeriod,
+    prize: Prize,
+    replaces: Draw | None,
+    now: datetime,
+    *,
+    actor: audit.Actor | None = None,
+    fallback: bool = False,
 ) -> list[DrawRefused]:
-    """Why the draw cannot be made now (empty when it can), before any pool is built."""
-    problems = []
+    """Why the draw cannot be made now (empty when it can), before any pool is built.
+
+    With ``fallback``, the draw is to be made locally instead of on random.org, which
+    only an active administrator may choose (``actor``'s account).
+    """
+    problems = fallback_refusals(actor, fallback)
     if replaces is None:
         if local_today(now) <= period.ends_on:
             problems.append(DrawRefused("month-not-ended", month=period.key))
@@ -244,6 +255,19 @@ def refusals(
         # rules 8, 9 and 12: a prize is drawn again only when its winner has fallen away
         problems.append(DrawRefused("winner-standing", draw=replaces.id))
     return problems
+
+
+def may_draw_locally(actor: audit.Actor | None) -> bool:
+    """Whether ``actor`` may choose the local fallback: an active administrator's account."""
+    user = getattr(actor, "user", None)
+    return getattr(user, "role", None) in ADMIN and bool(getattr(user, "active", False))
+
+
+def fallback_refusals(actor: audit.Actor | None, fallback: bool) -> list[DrawRefused]:
+    """Drawing locally instead of on random.org is an administrator's choice only."""
+    if fallback and not may_draw_locally(actor):
+        return [DrawRefused("fallback-admin-only")]
+    return []
 
 
 def is_late(period: ReportingPeriod, now: datetime) -> bool:
@@ -311,7 +335,7 @@ def _conduct(
     progress,
 ) -> Draw:
     period, prize, replaces = pool.period, pool.prize, pool.replaces
-    problems = refusals(period, prize, replaces, now)
+    problems = refusals(period, prize, replaces, now, actor=actor, fallback=bool(fallback_reason))
     if problems:
         raise problems[0]
     if replaces is not None and not reason:

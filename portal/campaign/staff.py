@@ -20,6 +20,12 @@ LOCKOUT_WINDOW = timedelta(minutes=15)
 LOCKOUT_DURATION = timedelta(minutes=15)
 
 
+def active_account(email: str) -> StaffUser | None:
+    """The active staff account with this e-mail, or None."""
+    account = db.session.scalar(sa.select(StaffUser).filter_by(email=normalise_email(email)))
+    return account if account is not None and account.active else None
+
+
 def marketing_manager(email: str | None, default_language: str) -> tuple[str, str] | None:
     """The manager's address (``MARKETING_MANAGER_EMAIL``) and the language to write in:
     the account's when the manager is staff, else ``default_language``; None without one."""

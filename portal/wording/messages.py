@@ -129,6 +129,7 @@ def describe_refusal(refusal: DrawRefused) -> str:
             "Draw %(draw)s has already been replaced by a redraw.", draw=d.get("draw")
         ),
         "redraw-reason-required": lambda: _("A redraw needs its reason."),
+        "fallback-admin-only": lambda: _("Only an administrator may choose the local fallback."),
         "commission-too-small": lambda: _(
             "At least %(minimum)s commission members must be present, each with a name and a position.",
             minimum=d.get("minimum"),
