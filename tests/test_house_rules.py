@@ -13,7 +13,8 @@ from portal.campaign import deadlines, draws, eligibility, months, winners
 from portal.campaign.audit import Actor
 from portal.campaign.imports import import_month
 from portal.campaign.periods import SOON_DAYS, find_period, urgency
-from portal.models import AuditEntry, Campaign, Draw, db
+from portal.models import Activity, AuditEntry, Campaign, Draw, Participant, db
+from portal.wording.messages import describe_check, legal_form_name
 from tests import test_draws, test_winners
 from tests.conftest import admin_actor, make_staff
 from tests.test_draws import COMMISSION, count
@@ -277,3 +278,58 @@ def test_the_command_line_fallback_needs_an_active_administrator(app, runner, de
     assert runner.invoke(args=redraw).exit_code == 1
     result = runner.invoke(args=[*redraw, "--admin", "admin@ismet.kz"])
     assert result.exit_code == 0, result.output
+
+
+# --- 6. any legal form is imported; eligibility decides ------------------------------
+
+
+def test_an_import_takes_any_legal_form_and_eligibility_decides(app, september):
+    cooperative = "Производственный кооператив"
+    rows = [
+        row(21, legal_form="JSC"),
+        row(22, legal_form="ie"),
+        row(23, legal_form="Llp"),
+        row(24, legal_form=cooperative),
+    ]
+    _, report = import_month(september, "more.csv", csv_bytes(rows), today=TODAY, replace=True)
+    assert report.ok, report.problems
+    eligibility.compute(september)
+    people = {
+        p.account_number: p
+        for p in db.session.scalars(sa.select(Participant).order_by(Participant.id))
+    }
+    jsc = people["ACC0000021"]
+    assert (jsc.legal_form, people["ACC0000024"].legal_form) == ("JSC", cooperative)
+    assert (people["ACC0000022"].legal_form, people["ACC0000023"].legal_form) == ("IE", "LLP")
+    activities = {
+        a.participant_id: a
+        for a in db.session.scalars(sa.select(Activity).filter_by(period_id=september.id))
+    }
+    assert not activities[jsc.id].eligible and activities[jsc.id].ok_legal_form is False
+    assert activities[people["ACC0000022"].id].eligible  # IE in any case
+    assert not activities[people["ACC0000024"].id].eligible
+    thresholds = eligibility.Thresholds.of(september.campaign, september)
+    checks = {c.condition: c for c in eligibility.explain(activities[jsc.id], thresholds)}
+    assert checks["legal_form"] == eligibility.Check(
+        "legal_form", False, "legal-form", {"form": "JSC"}
+    )
+    assert [c.condition for c in checks.values() if not c.ok] == ["legal_form"]
+    for activity in activities.values():  # the SQL and the Python agree on every form
+        explained = eligibility.explain(activity, thresholds)
+        assert activity.eligible == all(c.ok for c in explained)
+        assert activity.ok_legal_form == explained[-1].ok
+    with app.test_request_context("/ru/"):
+        assert describe_check(checks["legal_form"]) == translated(
+            "ru", "Legal form: %(form)s", form="JSC"
+        )
+        assert legal_form_name(cooperative) == cooperative
+        assert legal_form_name("IE") == "ИП"
+
+
+def test_a_legal_form_longer_than_the_column_is_reported(september):
+    _, report = import_month(
+        september, "long.csv", csv_bytes([row(1, legal_form="x" * 101)]), today=TODAY, replace=True
+    )
+    assert [(p.row, p.column, p.code, p.detail) for p in report.problems] == [
+        (2, "legal_form", "too-long", "100")
+    ]

@@ -33,7 +33,6 @@ def describe_problem(problem: Problem) -> str:
         "duplicate-account": _("This account number is already in row %(detail)s."),
         "bin-iin-invalid": _("%(column)s is not 12 digits with a valid control digit."),
         "bin-iin-changed": _("This account had another BIN/IIN in an earlier month."),
-        "legal-form": _("%(column)s must be IE or LLP."),
         "email-format": _("%(column)s is not an e-mail address."),
         "date-format": _("%(column)s is not a date in the form YYYY-MM-DD."),
         "date-invalid": _("%(column)s is not a real date."),
@@ -100,11 +99,12 @@ def describe_check(check: Check) -> str:
             v["count"],
             needed=v["needed"],
         )
-    return _("Legal form: %(form)s", form=v["form"])
+    return _("Legal form: %(form)s", form=legal_form_name(v["form"]))
 
 
 def legal_form_name(form: str) -> str:
-    """IE or LLP as people say it: ЖК / ЖШС in Kazakh, ИП / ТОО in Russian."""
+    """IE or LLP as people say it: ЖК / ЖШС in Kazakh, ИП / ТОО in Russian; any other
+    form (JSC, a cooperative, ...) as the import gave it."""
     names = {"IE": _("IE"), "LLP": _("LLP")}
     return names.get(form, form)
 
