@@ -4,6 +4,8 @@ decided by eligibility, the eligible pool in the order of the draw."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -333,3 +335,25 @@ def test_a_legal_form_longer_than_the_column_is_reported(september):
     assert [(p.row, p.column, p.code, p.detail) for p in report.problems] == [
         (2, "legal_form", "too-long", "100")
     ]
+
+
+# --- 7. the eligible pool's CSV in the order of the draw -----------------------------
+
+
+def test_the_eligible_csv_is_in_the_order_of_the_draw(app, client, auth, demo):
+    accounts = ["a10", "B2", "b1", "Ä1", "a9", "A1", "10", "9"]
+    with app.app_context():
+        september = find_period(db.session.get(Campaign, demo), "2022-09")
+        rows = [row(n, account_number=a) for n, a in enumerate(accounts, start=1)]
+        _, report = import_month(september, "sep.csv", csv_bytes(rows), today=TODAY)
+        assert report.ok
+        eligibility.compute(september)
+        db.session.commit()
+        pool = draws.prepare(september)
+        in_pool = [db.session.get(Participant, pid).account_number for pid in pool.participant_ids]
+        listed = [a for (a,) in draws.eligible_pool(september, Participant.account_number)]
+    assert in_pool == listed == sorted(accounts)  # Python's order: by code point
+    auth.login("marketing")
+    response = client.get("/admin/participants/2022-09/eligible.csv")
+    exported = [r["account_number"] for r in csv.DictReader(io.StringIO(response.get_data(True)))]
+    assert exported == in_pool

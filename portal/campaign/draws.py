@@ -154,31 +154,41 @@ def excluded_for(draw: Draw) -> set[int]:
     return {w.participant_id for d in chain(draw) for w in d.winners if d.id <= draw.id}
 
 
+def eligible_pool(period: ReportingPeriod, *columns: sa.ColumnElement) -> Iterator[tuple]:
+    """The month's eligible participants in pool order (the order of its first draw):
+    ``columns`` of ``Participant`` and ``Activity`` for each, streamed from the database."""
+    query = (
+        sa.select(*columns)
+        .select_from(Participant)
+        .join(Activity, Activity.participant_id == Participant.id)
+        .where(Activity.period_id == period.id, Activity.eligible.is_(True))
+        .order_by(by_code_point(Participant.account_number))
+    )
+    return _stream(query)
+
+
+def _stream(query: sa.Select) -> Iterator[tuple]:
+    # On the session's connection, without the ORM's per-row work: a million rows in
+    # half the time. Streamed in batches, so the rows never all sit in memory.
+    return db.session.connection().execute(query.execution_options(yield_per=50_000)).tuples()
+
+
 def _members(period: ReportingPeriod, replaces: Draw | None) -> Iterator[tuple[str, int]]:
     """``(account, participant id)`` in pool order, streamed from the database."""
     if replaces is None:
-        query = (
-            sa.select(Participant.account_number, Participant.id)
-            .join(Activity, Activity.participant_id == Participant.id)
-            .where(Activity.period_id == period.id, Activity.eligible.is_(True))
-        )
-        excluded: set[int] = set()
-    else:
-        root = chain(replaces)[0]
-        query = (
-            sa.select(Participant.account_number, Participant.id)
-            .join(DrawEntry, DrawEntry.participant_id == Participant.id)
-            .where(DrawEntry.draw_id == root.id)
-        )
-        excluded = excluded_for(replaces)
-    query = query.order_by(_by_code_point(Participant.account_number))
-    # On the session's connection, without the ORM's per-row work: a million rows in
-    # half the time. Streamed in batches, so the rows never all sit in memory.
-    rows = db.session.connection().execute(query.execution_options(yield_per=50_000)).tuples()
-    return (row for row in rows if row[1] not in excluded)
+        return eligible_pool(period, Participant.account_number, Participant.id)
+    root = chain(replaces)[0]
+    query = (
+        sa.select(Participant.account_number, Participant.id)
+        .join(DrawEntry, DrawEntry.participant_id == Participant.id)
+        .where(DrawEntry.draw_id == root.id)
+        .order_by(by_code_point(Participant.account_number))
+    )
+    excluded = excluded_for(replaces)
+    return (row for row in _stream(query) if row[1] not in excluded)
 
 
-def _by_code_point(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+def by_code_point(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     """``column`` ordered by code point, as Python orders text, whatever the database's locale.
 
     Both databases keep text as UTF-8, whose byte order is code point order: SQLite
