@@ -84,7 +84,10 @@ def test_disqualification_redraw_and_a_new_published_winner(
     # marketing: the new winner passes and is published
     sign_in(browser, live_server, wait, "marketing@ismet.kz", f"/admin/winners/{second_id}")
     verify_in_browser(browser, wait, True, "Register and account checked.")
+    verified_page = browser.find_element(By.CSS_SELECTOR, ".flash.success")
     click(browser, browser.find_element(By.CSS_SELECTOR, "#publish-heading ~ form button"))
+    # the verification's message is on the page already: wait for the next page's
+    wait.until(EC.staleness_of(verified_page))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
 
     # a visitor sees the new winner only, and the news
