@@ -26,6 +26,7 @@ from PIL import Image
 
 from portal import create_app
 from portal.campaign import acts, draws, eligibility, winners
+from portal.campaign.audit import Actor
 from portal.campaign.identity import with_control_digit
 from portal.campaign.imports import COLUMNS, import_month
 from portal.campaign.periods import CAMPAIGN_TZ, find_period
@@ -240,6 +241,7 @@ def draw_on(period, when: datetime = FRIDAY_21_OCTOBER):
         place="Almaty",
         late_reason="test",
         fallback_reason="no random.org in this test",
+        actor=admin_actor(),
         now=when,
     )
 
@@ -471,3 +473,12 @@ def sign_in(browser, live_server: str, wait, email: str, path: str) -> None:
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit].button").click()
     wait.until(EC.url_contains(path))
+
+
+def admin_actor() -> Actor:
+    """The active administrator ``admin@ismet.kz`` (created when missing) as the actor:
+    the only one who may choose the local fallback instead of random.org."""
+    email = "admin@ismet.kz"
+    if db.session.scalar(sa.select(StaffUser).filter_by(email=email)) is None:
+        make_staff(email, "admin")
+    return Actor(user=db.session.scalar(sa.select(StaffUser).filter_by(email=email)))

@@ -28,6 +28,7 @@ from portal.models import (
 from portal.models.staff import ROLES
 from tests.helpers import (
     TODAY,
+    admin_actor,
     csrf_from,
     csv_bytes,
     empty_all_tables,
@@ -120,6 +121,7 @@ def world(access_app):
             place="Almaty",
             late_reason="test",
             fallback_reason="no random.org in this test",
+            actor=admin_actor(),
         )
         db.session.add(CalendarDay(day=date(2022, 12, 30), working=False, note="decree"))
         winner = db.session.scalar(sa.select(Winner).filter_by(draw_id=draw.id))

@@ -15,7 +15,7 @@ from portal.models import Draw, OutboxMessage, db
 from portal.models.acts import WinnerFile
 from portal.services import documents
 from portal.web.urls import SiteLinks
-from tests.helpers import COMMISSION, conduct, make_staff, png, translated
+from tests.helpers import COMMISSION, admin_actor, conduct, make_staff, png, translated
 
 
 def pdf_words(data: bytes) -> str:
@@ -29,7 +29,9 @@ def stored_protocol(draw: Draw, lang: str) -> bytes:
 
 def test_the_protocol_prints_the_public_record_at_the_public_base_url(app, september):
     app.config["PUBLIC_BASE_URL"] = "https://ismet.kz/promo/"
-    draw = conduct(september, fallback_reason="random.org unreachable")  # no request here
+    draw = conduct(
+        september, fallback_reason="random.org unreachable", actor=admin_actor()
+    )  # no request here
     for lang in ("kk", "ru"):
         url = f"https://ismet.kz/promo/{lang}/draws/{draw.id}"
         sentence = translated(lang, "Anyone can check this draw at %(url)s", url=url)
@@ -37,7 +39,7 @@ def test_the_protocol_prints_the_public_record_at_the_public_base_url(app, septe
 
 
 def test_without_a_base_the_protocol_of_a_command_prints_the_path(app, september):
-    draw = conduct(september, fallback_reason="random.org unreachable")
+    draw = conduct(september, fallback_reason="random.org unreachable", actor=admin_actor())
     for lang in ("kk", "ru"):
         sentence = translated(
             lang, "Anyone can check this draw at %(url)s", url=f"/{lang}/draws/{draw.id}"
@@ -56,11 +58,13 @@ def test_a_draw_on_random_org_without_a_client_is_not_made(app, september):
 
 def test_the_cli_prints_the_public_record_at_the_public_base_url(app, runner, september):
     app.config["PUBLIC_BASE_URL"] = "https://ismet.kz"
+    admin_actor()
     commission = "; ".join(f"{m.name}, {m.position}" for m in COMMISSION)
     result = runner.invoke(
         args=[
             *("draw", "run", "--period", "2022-09", "--commission", commission, "--yes"),
             *("--late-reason", "test", "--fallback-reason", "test", "--lang", "ru"),
+            *("--admin", "admin@ismet.kz"),
         ]
     )
     assert result.exit_code == 0, result.output

@@ -29,6 +29,7 @@ from tests.helpers import (
     AFTER_SEPTEMBER,
     COMMISSION,
     TODAY,
+    admin_actor,
     conduct,
     count,
     csv_bytes,
@@ -287,7 +288,9 @@ def test_without_a_key_no_draw_unless_the_fallback_is_chosen(app, september, sta
         conduct(september)
     assert error.value.code == "no-key" and nothing_stored()
     assert standin.requests == []
-    draw = conduct(september, fallback_reason="random.org unreachable for two days")
+    draw = conduct(
+        september, fallback_reason="random.org unreachable for two days", actor=admin_actor()
+    )
     assert draw.is_local and draw.fallback_reason == "random.org unreachable for two days"
     assert draw.signature == "" and len(draw.numbers) == 1 and 1 <= draw.numbers[0] <= 10
     checks = {c.code: c.ok for c in draws.verify(draw)}

@@ -66,11 +66,11 @@ def test_a_bad_file_lists_its_problems_in_the_staff_language_and_stores_nothing(
     app, client, auth, demo
 ):
     auth.login("marketing")  # the account's language is Russian
-    response = upload(client, auth, csv_bytes([row(1), row(2, legal_form="JSC")]))
+    response = upload(client, auth, csv_bytes([row(1), row(2, bin_iin="123456789012")]))
     batch = wait_for(app, batch_id_of(response))
     assert batch.status == "failed"
     page = client.get(f"/admin/participants/imports/{batch.id}").get_data(as_text=True)
-    assert "Строка 3: legal_form должно быть IE (ИП) или LLP (ТОО)." in page
+    assert "Строка 3: bin_iin не состоит из 12 цифр с верной контрольной цифрой." in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 0
 

@@ -61,7 +61,7 @@ def test_a_file_with_problems_is_audited_and_no_eligibility_is_computed(septembe
     outcome = imports.run_import(
         september,
         "bad.csv",
-        csv_bytes([row(1, legal_form="JSC")]),
+        csv_bytes([row(1, bin_iin="123456789012")]),
         actor=Actor(label="demo"),
         today=TODAY,
     )

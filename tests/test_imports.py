@@ -99,7 +99,7 @@ def test_one_bad_row_and_nothing_is_stored(empty_september):
     rows = [
         row(1),
         row(2, bin_iin="123456789012"),
-        row(3, legal_form="JSC"),
+        row(3, email="not an address"),
         row(4, app_authorized_on="2022-02-30"),
         row(5, ekassa_connected_on="2023-01-01"),
         row(6, paid_months="-1"),
@@ -113,7 +113,7 @@ def test_one_bad_row_and_nothing_is_stored(empty_september):
     found = {(p.row, p.column, p.code) for p in report.problems}
     assert found == {
         (3, "bin_iin", "bin-iin-invalid"),
-        (4, "legal_form", "legal-form"),
+        (4, "email", "email-format"),
         (5, "app_authorized_on", "date-invalid"),
         (6, "ekassa_connected_on", "date-future"),
         (7, "paid_months", "count-negative"),
@@ -151,7 +151,7 @@ def test_missing_columns_and_unreadable_files(empty_september):
 
 
 def test_problems_are_capped_at_1000_with_the_total(empty_september):
-    rows = [row(n, legal_form="JSC") for n in range(1, 1201)]
+    rows = [row(n, bin_iin="123456789012") for n in range(1, 1201)]
     _, report = import_month(empty_september, "x.csv", csv_bytes(rows), today=TODAY)
     assert len(report.problems) == 1000 and report.total == 1200
 
@@ -218,12 +218,12 @@ def test_import_command_all_or_nothing_then_replace(app, runner, demo, tmp_path)
     good = tmp_path / "sep.csv"
     good.write_bytes(csv_bytes([row(1), row(2, receipts_in_period="1")]))
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(csv_bytes([row(3), row(4, legal_form="JSC")]))
+    bad.write_bytes(csv_bytes([row(3), row(4, bin_iin="123456789012")]))
     result = runner.invoke(
         args=["participants", "import", str(bad), "--period", "2022-09", "--lang", "ru"]
     )
     assert result.exit_code == 1
-    assert "Строка 3: legal_form должно быть IE (ИП) или LLP (ТОО)." in result.output
+    assert "Строка 3: bin_iin не состоит из 12 цифр с верной контрольной цифрой." in result.output
     assert "nothing was imported" in result.output
     result = runner.invoke(args=["participants", "import", str(good), "--period", "2022-09"])
     assert result.exit_code == 0, result.output

@@ -13,7 +13,7 @@ from PIL import Image
 from portal.campaign import deadlines, winners, workdays
 from portal.models import Activity, Announcement, AuditEntry, CalendarDay, Winner, WinnerEvent, db
 from portal.web.urls import SiteLinks
-from tests.helpers import at, csrf_from, in_touch, redraw, smtp_server, verified
+from tests.helpers import admin_actor, at, csrf_from, in_touch, redraw, smtp_server, verified
 
 W = Winner
 
@@ -311,7 +311,9 @@ def test_a_fallen_winner_leads_to_a_redraw_with_fresh_deadlines(drawn):
     item = deadlines.pending(drawn.period.campaign, date(2022, 10, 24))
     assert [(i.kind, i.winner.id) for i in item] == [("redraw", drawn.id)]
     reason = redraw_reason(drawn)
-    new = redraw(drawn.draw, reason, fallback_reason="test", now=at(10, 25, 10))
+    new = redraw(
+        drawn.draw, reason, fallback_reason="test", actor=admin_actor(), now=at(10, 25, 10)
+    )
     (second,) = winners.winners_of_draw(new)
     assert second.participant_id != drawn.participant_id and second.status == W.DRAWN
     assert (second.drawn_on, second.verification_due, second.contact_due) == (

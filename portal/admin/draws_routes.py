@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import DrawForm, RedrawForm
@@ -52,10 +51,11 @@ def draws():
 
 
 def _fallback_allowed(form) -> bool:
-    if form.use_fallback.data and current_user.role != "admin":
-        flash(_("Only an administrator may choose the local fallback."), "error")
-        return False
-    return True
+    """Whether the local fallback, if chosen, may be (the campaign decides); else say why not."""
+    refusals = draw_rules.fallback_refusals(current_actor(), bool(form.use_fallback.data))
+    for refusal in refusals:
+        flash(describe_refusal(refusal), "error")
+    return not refusals
 
 
 @bp.route("/draws/new/<period_key>", methods=["GET", "POST"])
@@ -114,6 +114,7 @@ def draw_new(period_key: str):
         refusals=[describe_refusal(r) for r in refusals],
         members=draw_rules.parse_commission(form.commission.data or ""),
         minimum=campaign.commission_min_members,
+        fallback_offered=draw_rules.may_draw_locally(current_actor()),
     )
 
 
@@ -125,11 +126,10 @@ def draw(draw_id: int):
     form = RedrawForm()
     form.commission.data = "\n".join(f"{m['name']}, {m['position']}" for m in record.commission)
     form.place.data = record.place
-    fallen = [
-        w for w in winner_rules.winners_of_draw(record) if w.status in winner_rules.ELIMINATED
-    ]
-    if fallen:  # rules 8, 9, 12: the reason is offered, the commission may reword it
-        form.reason.data = " ".join(redraw_reason(w) for w in fallen)
+    if winner_rules.draw_awaits_redraw(
+        record
+    ):  # the reason is offered, the commission may reword it
+        form.reason.data = " ".join(redraw_reason(w) for w in winner_rules.winners_of_draw(record))
     return _draw_page(record, form)
 
 
@@ -144,7 +144,8 @@ def _draw_page(record: Draw, form: RedrawForm):
         verified=draw_rules.verified(checks),
         winners=draw_rules.winners_of(record),
         lifecycle={w.draw_winner_id: w for w in lifecycle},
-        redraw_due=bool(lifecycle) and all(w.status in winner_rules.ELIMINATED for w in lifecycle),
+        redraw_due=winner_rules.draw_awaits_redraw(record),
+        fallback_offered=draw_rules.may_draw_locally(current_actor()),
         chain=draw_rules.chain(record),
     )
 

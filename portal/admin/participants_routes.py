@@ -22,6 +22,7 @@ from portal.admin import bp
 from portal.admin.forms import ConfirmForm
 from portal.admin.helpers import the_campaign
 from portal.campaign import audit, eligibility
+from portal.campaign.draws import eligible_pool
 from portal.campaign.imports import existing_batch
 from portal.campaign.periods import find_period
 from portal.campaign.staff import EVERY_ROLE, MARKETING
@@ -120,7 +121,7 @@ def participants_recompute(period_key: str):
 @bp.get("/participants/<period_key>/eligible.csv")
 @roles_required(*EVERY_ROLE)
 def participants_export(period_key: str):
-    """The month's eligible pool as CSV, sorted by account number (the order of the draw)."""
+    """The month's eligible pool as CSV, in the order of the draw (accounts by code point)."""
     campaign = the_campaign()
     period = find_period(campaign, period_key) or abort(404)
     audit.record("participants.export", period, {"period": period.key}, actor=current_actor())
@@ -138,20 +139,16 @@ def participants_export(period_key: str):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
-        query = (
-            sa.select(
-                Participant.account_number,
-                Participant.bin_iin,
-                Activity.legal_form,
-                Participant.company_name,
-                Participant.city,
-                Activity.receipts_in_period,
-            )
-            .join(Activity, Activity.participant_id == Participant.id)
-            .where(Activity.period_id == period.id, Activity.eligible.is_(True))
-            .order_by(Participant.account_number)
+        pool = eligible_pool(
+            period,
+            Participant.account_number,
+            Participant.bin_iin,
+            Activity.legal_form,
+            Participant.company_name,
+            Participant.city,
+            Activity.receipts_in_period,
         )
-        for record in db.session.execute(query).yield_per(5000):
+        for record in pool:
             writer.writerow(record)
             if buffer.tell() > 65536:
                 yield buffer.getvalue()

@@ -33,12 +33,12 @@ from portal.admin.forms import (
     role_names,
 )
 from portal.campaign import audit, deadlines
+from portal.campaign.months import month_statuses
 from portal.campaign.periods import CAMPAIGN_TZ, current_campaign, local_today
 from portal.campaign.staff import (
     ADMIN,
     EVERY_ROLE,
     authenticate,
-    dashboard_months,
     locked_until,
     normalise_email,
 )
@@ -151,7 +151,7 @@ def dashboard():
     """The campaign at a glance: months, deadlines, what is due and what is overdue."""
     campaign = current_campaign()
     today = local_today()
-    months = dashboard_months(campaign, today) if campaign else []
+    months = month_statuses(campaign, today) if campaign else []
     due = deadlines.pending(campaign, today) if campaign else []
     waiting = db.session.scalar(
         sa.select(sa.func.count())

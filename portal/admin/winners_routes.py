@@ -97,6 +97,7 @@ def _winner_page(record: Winner, forms: dict, status: int = 200):
         today=local_today(),
         may=lambda status: winner_rules.may(record, status),
         publishable=record.status in winner_rules.VERIFIED_STANDING and record.published_at is None,
+        awaits_redraw=winner_rules.awaits_redraw(record),
         **act_context(record),
         **forms,
     )

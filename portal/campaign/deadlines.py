@@ -18,13 +18,12 @@ from datetime import date
 
 from portal.campaign import audit, mailings
 from portal.campaign import winners as winner_rules
-from portal.campaign.draws import current_draw
 from portal.campaign.links import Links
-from portal.campaign.periods import local_today
+from portal.campaign.months import month_status
+from portal.campaign.periods import local_today, urgency
 from portal.models import Campaign, ReportingPeriod, Winner, db
 from portal.services.mail import enqueue, render_message
 
-SOON_DAYS = 3
 ORDER = {"overdue": 0, "today": 1, "soon": 2, "later": 3}
 
 
@@ -41,17 +40,8 @@ class Deadline:
     days_left: int
 
 
-def _state(due: date, today: date) -> tuple[str, int]:
-    days_left = (due - today).days
-    if days_left < 0:
-        return "overdue", days_left
-    if days_left == 0:
-        return "today", 0
-    return ("soon" if days_left <= SOON_DAYS else "later"), days_left
-
-
 def _item(kind: str, key: str, due: date, period, winner, today: date) -> Deadline:
-    state, days_left = _state(due, today)
+    state, days_left = urgency(due, today)
     return Deadline(key, kind, due, period, winner, state, days_left)
 
 
@@ -59,7 +49,7 @@ def pending(campaign: Campaign, today: date, *, include_later: bool = False) -> 
     """Everything due on ``today``: overdue first, then today's, then soon (then later)."""
     items = []
     for period in campaign.periods:
-        if today > period.ends_on and current_draw(period) is None:
+        if month_status(period, today).draw_due:
             items.append(
                 _item("draw", f"draw:{period.key}", period.draw_deadline, period, None, today)
             )
@@ -86,7 +76,7 @@ def _winner_items(winner: Winner, today: date) -> list[Deadline]:
         items.append(
             _item("contact", f"contact:{winner.id}", winner.contact_due, period, winner, today)
         )
-    if winner.status in winner_rules.ELIMINATED and winner.draw.replaced_by is None:
+    if winner_rules.awaits_redraw(winner):
         fell_on = local_today(winner.events[-1].at) if winner.events else today
         items.append(_item("redraw", f"redraw:{winner.id}", fell_on, period, winner, today))
     return items

@@ -33,6 +33,7 @@ from portal.campaign import winners as winner_rules
 from portal.campaign.eligibility import latest_run
 from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ, local_today
+from portal.campaign.staff import ADMIN
 from portal.models import (
     Activity,
     Draw,
@@ -150,31 +151,41 @@ def excluded_for(draw: Draw) -> set[int]:
     return {w.participant_id for d in chain(draw) for w in d.winners if d.id <= draw.id}
 
 
+def eligible_pool(period: ReportingPeriod, *columns: sa.ColumnElement) -> Iterator[tuple]:
+    """The month's eligible participants in pool order (the order of its first draw):
+    ``columns`` of ``Participant`` and ``Activity`` for each, streamed from the database."""
+    query = (
+        sa.select(*columns)
+        .select_from(Participant)
+        .join(Activity, Activity.participant_id == Participant.id)
+        .where(Activity.period_id == period.id, Activity.eligible.is_(True))
+        .order_by(by_code_point(Participant.account_number))
+    )
+    return _stream(query)
+
+
+def _stream(query: sa.Select) -> Iterator[tuple]:
+    # On the session's connection, without the ORM's per-row work: a million rows in
+    # half the time. Streamed in batches, so the rows never all sit in memory.
+    return db.session.connection().execute(query.execution_options(yield_per=50_000)).tuples()
+
+
 def _members(period: ReportingPeriod, replaces: Draw | None) -> Iterator[tuple[str, int]]:
     """``(account, participant id)`` in pool order, streamed from the database."""
     if replaces is None:
-        query = (
-            sa.select(Participant.account_number, Participant.id)
-            .join(Activity, Activity.participant_id == Participant.id)
-            .where(Activity.period_id == period.id, Activity.eligible.is_(True))
-        )
-        excluded: set[int] = set()
-    else:
-        root = chain(replaces)[0]
-        query = (
-            sa.select(Participant.account_number, Participant.id)
-            .join(DrawEntry, DrawEntry.participant_id == Participant.id)
-            .where(DrawEntry.draw_id == root.id)
-        )
-        excluded = excluded_for(replaces)
-    query = query.order_by(_by_code_point(Participant.account_number))
-    # On the session's connection, without the ORM's per-row work: a million rows in
-    # half the time. Streamed in batches, so the rows never all sit in memory.
-    rows = db.session.connection().execute(query.execution_options(yield_per=50_000)).tuples()
-    return (row for row in rows if row[1] not in excluded)
+        return eligible_pool(period, Participant.account_number, Participant.id)
+    root = chain(replaces)[0]
+    query = (
+        sa.select(Participant.account_number, Participant.id)
+        .join(DrawEntry, DrawEntry.participant_id == Participant.id)
+        .where(DrawEntry.draw_id == root.id)
+        .order_by(by_code_point(Participant.account_number))
+    )
+    excluded = excluded_for(replaces)
+    return (row for row in _stream(query) if row[1] not in excluded)
 
 
-def _by_code_point(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+def by_code_point(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     """``column`` ordered by code point, as Python orders text, whatever the database's locale.
 
     Both databases keep text as UTF-8, whose byte order is code point order: SQLite
@@ -228,10 +239,20 @@ def month_prize(period: ReportingPeriod) -> Prize:
 
 
 def refusals(
-    period: ReportingPeriod, prize: Prize, replaces: Draw | None, now: datetime
+    period: ReportingPeriod,
+    prize: Prize,
+    replaces: Draw | None,
+    now: datetime,
+    *,
+    actor: audit.Actor | None = None,
+    fallback: bool = False,
 ) -> list[DrawRefused]:
-    """Why the draw cannot be made now (empty when it can), before any pool is built."""
-    problems = []
+    """Why the draw cannot be made now (empty when it can), before any pool is built.
+
+    With ``fallback``, the draw is to be made locally instead of on random.org, which
+    only an active administrator may choose (``actor``'s account).
+    """
+    problems = fallback_refusals(actor, fallback)
     if replaces is None:
         if local_today(now) <= period.ends_on:
             problems.append(DrawRefused("month-not-ended", month=period.key))
@@ -241,12 +262,23 @@ def refusals(
             problems.append(DrawRefused("already-drawn", month=period.key))
     elif replaces.replaced_by is not None:
         problems.append(DrawRefused("already-replaced", draw=replaces.id))
-    elif not all(
-        w.status in winner_rules.ELIMINATED for w in winner_rules.winners_of_draw(replaces)
-    ):
+    elif not winner_rules.draw_awaits_redraw(replaces):
         # rules 8, 9 and 12: a prize is drawn again only when its winner has fallen away
         problems.append(DrawRefused("winner-standing", draw=replaces.id))
     return problems
+
+
+def may_draw_locally(actor: audit.Actor | None) -> bool:
+    """Whether ``actor`` may choose the local fallback: an active administrator's account."""
+    user = getattr(actor, "user", None)
+    return getattr(user, "role", None) in ADMIN and bool(getattr(user, "active", False))
+
+
+def fallback_refusals(actor: audit.Actor | None, fallback: bool) -> list[DrawRefused]:
+    """Drawing locally instead of on random.org is an administrator's choice only."""
+    if fallback and not may_draw_locally(actor):
+        return [DrawRefused("fallback-admin-only")]
+    return []
 
 
 def is_late(period: ReportingPeriod, now: datetime) -> bool:
@@ -322,7 +354,7 @@ def _conduct(
     progress,
 ) -> Draw:
     period, prize, replaces = pool.period, pool.prize, pool.replaces
-    problems = refusals(period, prize, replaces, now)
+    problems = refusals(period, prize, replaces, now, actor=actor, fallback=bool(fallback_reason))
     if problems:
         raise problems[0]
     if replaces is not None and not reason:

@@ -7,7 +7,8 @@ A participant is eligible for a reporting month when all five conditions hold:
   by the month's end (4.2);
 - ``paid``: at least ``min_paid_months`` months of the service paid (4.2);
 - ``receipts``: at least ``min_receipts`` receipts through the app in the month (4.2);
-- ``legal_form``: an individual entrepreneur or a limited liability partnership (3).
+- ``legal_form``: an individual entrepreneur or a limited liability partnership (3);
+  the import takes any legal form as given, and this condition decides.
 
 Each condition is written here twice, side by side: as a SQL expression, which
 computes a month of a million participants in one statement, and as Python, which
@@ -36,6 +37,13 @@ from portal.models import (
 
 LEGAL_FORMS = ("IE", "LLP")
 CONDITIONS = ("app", "ekassa", "paid", "receipts", "legal_form")
+
+
+def legal_form_as_stored(text: str) -> str:
+    """A legal form as the import keeps it: IE and LLP in capitals whatever their case
+    (so the condition knows them), any other form (JSC, ...) as the file gave it."""
+    upper = text.upper()
+    return upper if upper in LEGAL_FORMS else text
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from operator import itemgetter
 import sqlalchemy as sa
 
 from portal.campaign import audit, eligibility
-from portal.campaign.eligibility import LEGAL_FORMS
+from portal.campaign.eligibility import legal_form_as_stored
 from portal.campaign.identity import is_valid_bin_iin
 from portal.models import (
     Activity,
@@ -32,6 +32,7 @@ from portal.models import (
     utcnow,
 )
 from portal.models.base import insert_rows
+from portal.models.participants import LEGAL_FORM_LENGTH
 from portal.services.tabular import UnreadableFile, read_table
 
 COLUMNS = (
@@ -59,6 +60,7 @@ REQUIRED = (
 )
 LIMITS = {
     "account_number": 32,
+    "legal_form": LEGAL_FORM_LENGTH,
     "company_name": 300,
     "director_name": 300,
     "email": 254,
@@ -195,16 +197,14 @@ def check_rows(
             for column, value in zip(REQUIRED, required, strict=True):
                 if not value:
                     add(Problem(number, column, "required"))
-        limited = (account, company, director, email, phone, city)
+        limited = (account, legal_form, company, director, email, phone, city)
         if max(map(len, limited)) > SHORTEST_LIMIT:
             for column, value in zip(LIMITED, limited, strict=True):
                 if len(value) > LIMITS[column]:
                     add(Problem(number, column, "too-long", str(LIMITS[column])))
         if bin_iin and not is_valid_bin_iin(bin_iin):
             add(Problem(number, "bin_iin", "bin-iin-invalid"))
-        legal_form = legal_form.upper()
-        if legal_form and legal_form not in LEGAL_FORMS:
-            add(Problem(number, "legal_form", "legal-form"))
+        legal_form = legal_form_as_stored(legal_form)  # any form: eligibility decides
         if email and not EMAIL.match(email):
             add(Problem(number, "email", "email-format"))
         # each distinct date text is judged once (a file has few of them)
@@ -223,7 +223,7 @@ def check_rows(
                 number,
                 account,
                 bin_iin[:12],
-                legal_form[:8],
+                legal_form[:LEGAL_FORM_LENGTH],  # too long is reported: the row is not stored
                 company,
                 director,
                 email,

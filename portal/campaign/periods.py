@@ -1,4 +1,5 @@
-"""Reporting months and the date by which each month's draw is due (rules 1, 5)."""
+"""Reporting months, the date by which each month's draw is due (rules 1, 5), and how
+near a due date is on a given day."""
 
 from __future__ import annotations
 
@@ -14,10 +15,24 @@ CAMPAIGN_TZ = ZoneInfo("Asia/Almaty")
 # Rule 5: the draw of a month is held no later than the 20th of the following month.
 DRAW_DEADLINE_DAY = 20
 
+# A deadline is "soon" within this many days (DESIGN.md, "Deadlines").
+SOON_DAYS = 3
+
 
 def local_today(now: datetime | None = None) -> date:
     """Today's date in Kazakhstan, where the campaign's deadlines are counted."""
     return (now or datetime.now(CAMPAIGN_TZ)).astimezone(CAMPAIGN_TZ).date()
+
+
+def urgency(due: date, today: date) -> tuple[str, int]:
+    """How ``due`` stands on ``today``: ``overdue``, ``today``, ``soon`` (within
+    ``SOON_DAYS``) or ``later``, and the days left (negative once past)."""
+    days_left = (due - today).days
+    if days_left < 0:
+        return "overdue", days_left
+    if days_left == 0:
+        return "today", 0
+    return ("soon" if days_left <= SOON_DAYS else "later"), days_left
 
 
 def draw_deadline(year: int, month: int) -> date:

@@ -1,14 +1,13 @@
-"""Staff: who may do what, signing in with lock-outs after repeated failures, the
-marketing manager who receives notices, and the months of the campaign on the dashboard."""
+"""Staff: who may do what, signing in with lock-outs after repeated failures, and the
+marketing manager who receives notices."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from portal.models import ROLES, Campaign, LoginAttempt, ReportingPeriod, StaffUser, db, utcnow
+from portal.models import ROLES, LoginAttempt, StaffUser, db, utcnow
 
 # Who may do what: readers see the staff area, the others act in their field.
 EVERY_ROLE = ROLES
@@ -20,33 +19,11 @@ LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
 LOCKOUT_DURATION = timedelta(minutes=15)
 
-SOON_DAYS = 5
 
-
-@dataclass(frozen=True)
-class MonthStatus:
-    """A reporting month on the dashboard: its draw deadline and how it stands."""
-
-    period: ReportingPeriod
-    state: str  # "running", "due", "due-soon", "overdue"
-    days_left: int
-
-
-def dashboard_months(campaign: Campaign, today: date) -> list[MonthStatus]:
-    """Every month of the campaign with the state of its draw on ``today``."""
-    months = []
-    for period in campaign.periods:
-        days_left = (period.draw_deadline - today).days
-        if today <= period.ends_on:
-            state = "running"
-        elif days_left < 0:
-            state = "overdue"
-        elif days_left <= SOON_DAYS:
-            state = "due-soon"
-        else:
-            state = "due"
-        months.append(MonthStatus(period, state, days_left))
-    return months
+def active_account(email: str) -> StaffUser | None:
+    """The active staff account with this e-mail, or None."""
+    account = db.session.scalar(sa.select(StaffUser).filter_by(email=normalise_email(email)))
+    return account if account is not None and account.active else None
 
 
 def marketing_manager(email: str | None, default_language: str) -> tuple[str, str] | None:

@@ -508,18 +508,16 @@ def published(period: ReportingPeriod) -> list[Winner]:
     return [w for w in standing(period) if w.published_at is not None]
 
 
-def being_verified(period: ReportingPeriod) -> bool:
-    """Whether the month has a winner drawn and not yet checked."""
-    return any(w.status == W.DRAWN for w in winners_of_period(period))
+def draw_awaits_redraw(draw: Draw) -> bool:
+    """Rules 8, 9 and 12: the prize of ``draw`` is to be drawn again: every winner it
+    picked has fallen away, and no redraw has replaced it yet."""
+    picked = winners_of_draw(draw)
+    return draw.replaced_by is None and bool(picked) and all(w.status in ELIMINATED for w in picked)
 
 
-def awaiting_redraw(period: ReportingPeriod) -> list[Winner]:
-    """Winners who fell away and whose draw has not been replaced yet."""
-    return [
-        w
-        for w in winners_of_period(period)
-        if w.status in ELIMINATED and w.draw.replaced_by is None
-    ]
+def awaits_redraw(winner: Winner) -> bool:
+    """Whether ``winner`` fell away and its prize is still to be drawn again."""
+    return winner.status in ELIMINATED and draw_awaits_redraw(winner.draw)
 
 
 def photo_folder():

@@ -10,8 +10,10 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from portal.campaign import draws
+from portal.campaign.audit import Actor
 from portal.campaign.draws import DrawRefused
 from portal.campaign.periods import current_campaign, find_period
+from portal.campaign.staff import active_account
 from portal.models import Draw, db, utcnow
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.urls import SiteLinks
@@ -19,6 +21,19 @@ from portal.wording.messages import describe_draw_check, describe_random_org_err
 
 LANG_OPTION = click.option(
     "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of the messages."
+)
+FALLBACK_OPTION = click.option(
+    "--fallback-reason",
+    default="",
+    help="Draw locally (Python's secrets) instead of on random.org, for this written reason;"
+    " needs --admin.",
+)
+ADMIN_OPTION = click.option(
+    "--admin",
+    "admin_email",
+    default="",
+    help="The e-mail of the active administrator account who decides the local fallback;"
+    " recorded as who made the draw.",
 )
 
 
@@ -33,6 +48,21 @@ def _fail(error: Exception, lang: str) -> click.ClickException:
         if isinstance(error, DrawRefused):
             return click.ClickException(describe_refusal(error))
         return click.ClickException(describe_random_org_error(error))
+
+
+def _actor(admin_email: str, fallback_reason: str) -> Actor:
+    """Who makes the draw from the command line: the account named by ``--admin``, or ``cli``."""
+    if not admin_email:
+        if fallback_reason.strip():
+            raise click.ClickException(
+                "the local fallback is an administrator's decision: name the active"
+                " administrator account with --admin EMAIL"
+            )
+        return Actor(label="cli")
+    account = active_account(admin_email)
+    if account is None:
+        raise click.ClickException(f"no active staff account {admin_email}")
+    return Actor(user=account, label="cli")
 
 
 def _report(draw, lang: str) -> None:
@@ -60,23 +90,30 @@ def _report(draw, lang: str) -> None:
 )
 @click.option("--place", default="Almaty", show_default=True, help="Where the draw is held.")
 @click.option("--late-reason", default="", help="Required after the 20th of the following month.")
-@click.option(
-    "--fallback-reason",
-    default="",
-    help="Draw locally (Python's secrets) instead of on random.org, for this written reason.",
-)
+@FALLBACK_OPTION
+@ADMIN_OPTION
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation after showing the pool.")
 @LANG_OPTION
 @with_appcontext
-def run_command(period_key, commission, place, late_reason, fallback_reason, yes, lang) -> None:
+def run_command(
+    period_key, commission, place, late_reason, fallback_reason, admin_email, yes, lang
+) -> None:
     """Conduct the next due draw of a month: show the pool, confirm, draw, store the record."""
 
+    actor = _actor(admin_email, fallback_reason)
     campaign = current_campaign()
     period = find_period(campaign, period_key) if campaign else None
     if period is None:
         raise click.ClickException(f"no reporting month {period_key} in the current campaign")
     members = draws.parse_commission(commission)
-    refusals = draws.refusals(period, draws.month_prize(period), None, utcnow())
+    refusals = draws.refusals(
+        period,
+        draws.month_prize(period),
+        None,
+        utcnow(),
+        actor=actor,
+        fallback=bool(fallback_reason.strip()),
+    )
     if refusals:
         raise _fail(refusals[0], lang)
     pool = draws.prepare(period, secret=current_app.config["SECRET_KEY"])
@@ -90,7 +127,7 @@ def run_command(period_key, commission, place, late_reason, fallback_reason, yes
             place=place,
             links=SiteLinks(),
             client=RandomOrgClient.from_config(current_app.config),
-            actor_label="cli",
+            actor=actor,
             late_reason=late_reason,
             fallback_reason=fallback_reason,
         )
@@ -102,12 +139,16 @@ def run_command(period_key, commission, place, late_reason, fallback_reason, yes
 @draw_cli.command("redraw")
 @click.argument("draw_id", type=int)
 @click.option("--reason", required=True, help="Why the draw is made again (rules 8, 9, 12).")
-@click.option("--fallback-reason", default="", help="Draw locally instead, for this reason.")
+@FALLBACK_OPTION
+@ADMIN_OPTION
 @LANG_OPTION
 @with_appcontext
-def redraw_command(draw_id: int, reason: str, fallback_reason: str, lang: str) -> None:
+def redraw_command(
+    draw_id: int, reason: str, fallback_reason: str, admin_email: str, lang: str
+) -> None:
     """Conduct the redraw that replaces draw DRAW_ID, over its pool minus the excluded."""
 
+    actor = _actor(admin_email, fallback_reason)
     draw = db.session.get(Draw, draw_id)
     if draw is None:
         raise click.ClickException(f"no draw {draw_id}")
@@ -118,7 +159,7 @@ def redraw_command(draw_id: int, reason: str, fallback_reason: str, lang: str) -
             secret=current_app.config["SECRET_KEY"],
             links=SiteLinks(),
             client=RandomOrgClient.from_config(current_app.config),
-            actor_label="cli",
+            actor=actor,
             fallback_reason=fallback_reason,
         )
     except (draws.DrawRefused, RandomOrgError) as error:

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.models.base import UTCDateTime, db, utcnow
 from portal.models.campaign import ReportingPeriod
 
+# A legal form as the client's records give it ("IE", "LLP", "JSC", "Производственный кооператив").
+LEGAL_FORM_LENGTH = 100
+
 
 class Participant(db.Model):
     """A client of the campaign, identified by its personal account number (rule 3)."""
@@ -20,7 +23,7 @@ class Participant(db.Model):
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
     account_number: Mapped[str] = mapped_column(sa.String(32))
     bin_iin: Mapped[str] = mapped_column(sa.String(12), index=True)
-    legal_form: Mapped[str] = mapped_column(sa.String(8))
+    legal_form: Mapped[str] = mapped_column(sa.String(LEGAL_FORM_LENGTH))
     company_name: Mapped[str] = mapped_column(sa.String(300))
     director_name: Mapped[str] = mapped_column(sa.String(300), default="")
     email: Mapped[str] = mapped_column(sa.String(254), default="")
@@ -79,7 +82,7 @@ class Activity(db.Model):
     period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"))
     participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id"), index=True)
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id"), index=True)
-    legal_form: Mapped[str] = mapped_column(sa.String(8))
+    legal_form: Mapped[str] = mapped_column(sa.String(LEGAL_FORM_LENGTH))
     app_authorized_on: Mapped[date | None]
     ekassa_connected_on: Mapped[date | None]
     paid_months: Mapped[int]
@@ -127,7 +130,7 @@ class ImportRow(db.Model):
     row_number: Mapped[int]
     account_number: Mapped[str] = mapped_column(sa.String(32))
     bin_iin: Mapped[str] = mapped_column(sa.String(12))
-    legal_form: Mapped[str] = mapped_column(sa.String(8))
+    legal_form: Mapped[str] = mapped_column(sa.String(LEGAL_FORM_LENGTH))
     company_name: Mapped[str] = mapped_column(sa.String(300))
     director_name: Mapped[str] = mapped_column(sa.String(300))
     email: Mapped[str] = mapped_column(sa.String(254))

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from portal.campaign import news as news_rules
 from portal.campaign import rules as rules_domain
 from portal.campaign import winners as winner_rules
+from portal.campaign.months import month_status, month_statuses
 from portal.campaign.periods import current_campaign, find_period, local_today, next_draw_period
 from portal.models import Campaign, db
 from portal.public import bp, site_bp
@@ -88,7 +89,7 @@ def index():
     today = local_today()
     return render_template(
         "public/index.html",
-        today=today,
+        months=month_statuses(campaign, today),
         next_period=next_draw_period(campaign, today),
         rules=rules_domain.version_in_force(campaign, today),
         news=news_rules.published_announcements(campaign, limit=3),
@@ -201,7 +202,7 @@ def rules_diff():
 def winners():
     """Every reporting month with its draw and winners."""
     campaign = the_campaign()
-    return render_template("public/winners.html", periods=campaign.periods, today=local_today())
+    return render_template("public/winners.html", months=month_statuses(campaign, local_today()))
 
 
 @bp.get("/winners/<period_key>")
@@ -209,7 +210,9 @@ def winners_month(period_key: str):
     """One reporting month: its draw and its winners, or when the draw is due."""
     campaign = the_campaign()
     period = find_period(campaign, period_key) or abort(404)
-    return render_template("public/winners_month.html", period=period, today=local_today())
+    return render_template(
+        "public/winners_month.html", period=period, month=month_status(period, local_today())
+    )
 
 
 @bp.get("/winners/<period_key>/photo/<int:winner_id>")

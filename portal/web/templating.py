@@ -13,8 +13,6 @@ from typing import Any
 
 from flask import Flask
 
-from portal.campaign import winners as winner_rules
-from portal.campaign.draws import current_draw
 from portal.models.mixins import current_language
 from portal.services.markup import render_inline, render_markdown
 from portal.web import i18n
@@ -58,11 +56,7 @@ def register(app: Flask) -> None:
         identity_document_name=messages.identity_document_name,
         winner_file_name=messages.winner_file_name,
         describe_eds_check=describe_eds_check,
-        # queries still called by templates (to go: views pass the data)
-        current_draw=current_draw,
-        published_winners=winner_rules.published,
-        being_verified=winner_rules.being_verified,
-        awaiting_redraw=winner_rules.awaiting_redraw,
+        month_state_name=messages.month_state_name,
     )
 
     @app.context_processor

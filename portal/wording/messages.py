@@ -34,7 +34,6 @@ def describe_problem(problem: Problem) -> str:
         "duplicate-account": _("This account number is already in row %(detail)s."),
         "bin-iin-invalid": _("%(column)s is not 12 digits with a valid control digit."),
         "bin-iin-changed": _("This account had another BIN/IIN in an earlier month."),
-        "legal-form": _("%(column)s must be IE or LLP."),
         "email-format": _("%(column)s is not an e-mail address."),
         "date-format": _("%(column)s is not a date in the form YYYY-MM-DD."),
         "date-invalid": _("%(column)s is not a real date."),
@@ -101,11 +100,12 @@ def describe_check(check: Check) -> str:
             v["count"],
             needed=v["needed"],
         )
-    return _("Legal form: %(form)s", form=v["form"])
+    return _("Legal form: %(form)s", form=legal_form_name(v["form"]))
 
 
 def legal_form_name(form: str) -> str:
-    """IE or LLP as people say it: ЖК / ЖШС in Kazakh, ИП / ТОО in Russian."""
+    """IE or LLP as people say it: ЖК / ЖШС in Kazakh, ИП / ТОО in Russian; any other
+    form (JSC, a cooperative, ...) as the import gave it."""
     names = {"IE": _("IE"), "LLP": _("LLP")}
     return names.get(form, form)
 
@@ -130,6 +130,7 @@ def describe_refusal(refusal: DrawRefused) -> str:
             "Draw %(draw)s has already been replaced by a redraw.", draw=d.get("draw")
         ),
         "redraw-reason-required": lambda: _("A redraw needs its reason."),
+        "fallback-admin-only": lambda: _("Only an administrator may choose the local fallback."),
         "commission-too-small": lambda: _(
             "At least %(minimum)s commission members must be present, each with a name and a position.",
             minimum=d.get("minimum"),
@@ -349,6 +350,21 @@ def deadline_text(item) -> str:
         ),
     }
     return texts[item.kind]()
+
+
+def month_state_name(state: str) -> str:
+    """How a reporting month stands (``portal.campaign.months``), as the dashboard says it."""
+    names = {
+        "running": _("month running"),
+        "draw-due": _("draw due"),
+        "draw-due-soon": _("draw due soon"),
+        "draw-overdue": _("draw overdue"),
+        "being-verified": _("drawn, winner being verified"),
+        "awaiting-redraw": _("winner fell away, redraw due"),
+        "verified-unpublished": _("drawn, winner verified"),
+        "published": _("winner published"),
+    }
+    return names.get(state, state)
 
 
 def deadline_state_name(state: str) -> str:
