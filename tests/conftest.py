@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from portal.campaign import acts, eligibility, winners
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
+from portal.demo import load_campaign
+from portal.demo.randomorg_standin import StandIn
 from portal.models import Campaign, StaffUser, db
 from tests.helpers import (
     PASSWORD,
@@ -102,7 +104,6 @@ def runner(app):
 @pytest.fixture
 def demo(app):
     """Load the 2022 campaign as ``flask demo`` does; returns the campaign's id."""
-    from portal.demo import load_campaign
 
     with app.app_context():
         campaign, _ = load_campaign()
@@ -191,7 +192,6 @@ def smtpd(app):
 @pytest.fixture
 def standin(app):
     """The stand-in random.org, a real HTTP server, with the app pointed at it."""
-    from portal.demo.randomorg_standin import StandIn
 
     with StandIn() as server:
         app.config.update(

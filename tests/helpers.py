@@ -23,6 +23,8 @@ from aiosmtpd.controller import Controller
 from babel.support import Translations
 from flask import Flask, current_app
 from PIL import Image
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 
 from portal import create_app
 from portal.campaign import acts, draws, eligibility, winners
@@ -463,8 +465,6 @@ def click(browser, element) -> None:
 
 def sign_in(browser, live_server: str, wait, email: str, path: str) -> None:
     """Open ``path`` signed out, sign in on the page it sends to, and wait to be back on ``path``."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
 
     browser.delete_all_cookies()
     browser.get(live_server + path)

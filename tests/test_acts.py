@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from datetime import date, timedelta
@@ -14,6 +15,7 @@ from portal.campaign import acts
 from portal.models import AuditEntry, Winner, db
 from portal.models.acts import ActSignature, ManualSubmission, WinnerFile, WinnerLink
 from portal.services import eds
+from portal.services.mail import send_pending
 from tests.eds_pki import sign_cms
 from tests.helpers import (
     csrf_from,
@@ -206,7 +208,6 @@ def test_an_llp_director_signs_through_the_page(app, issued, client):
 
 
 def test_an_ie_signs_with_a_gost_2015_key_sent_as_ncalayer_does(app, issued, client):
-    import base64
 
     issued.winner.participant.legal_form = "IE"  # an IE signs with its own IIN
     pki = pki_for(app, issued.winner)
@@ -254,7 +255,6 @@ def manual_post(client, token, files, reason="The director's EDS expired."):
 
 
 def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth):
-    from portal.services.mail import send_pending
 
     app.config["MARKETING_MANAGER_EMAIL"] = "manager@ismet.kz"
     token = acts.issue_link(issued.winner)

@@ -3,16 +3,19 @@ and one signed out. A view's role rule (``roles_required``) decides 200 or 403."
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
-from portal.campaign import draws, eligibility
+from portal.campaign import acts, draws, eligibility, winners
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
+from portal.campaign.winners import photo_folder
 from portal.demo import load_campaign
 from portal.models import (
     Announcement,
@@ -26,6 +29,7 @@ from portal.models import (
     db,
 )
 from portal.models.staff import ROLES
+from portal.services import uploads
 from tests.helpers import (
     TODAY,
     admin_actor,
@@ -150,12 +154,6 @@ def world(access_app):
 
 def _give_photo(winner: Winner) -> None:
     """A stored photo for the winner's photo route to serve (the steps before are not the point)."""
-    import io
-
-    from PIL import Image
-
-    from portal.campaign.winners import photo_folder
-    from portal.services import uploads
 
     raw = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 10, 10)).save(raw, "PNG")
@@ -170,7 +168,6 @@ def _give_photo(winner: Winner) -> None:
 
 def _act_with_submission(winner: Winner):
     """The winner in touch, its act issued and signed by hand, waiting for staff."""
-    from portal.campaign import acts, winners
 
     winners.verify(winner, manual_ok=True, manual_note="ok")
     winners.record_contact(winner, on=winner.drawn_on, channel="phone", answered=True)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from portal import config
 from portal.campaign.staff import locked_until
 from portal.models import AuditEntry, LoginAttempt, StaffUser, db
 from portal.web.access import is_safe_next
@@ -86,7 +87,6 @@ def test_a_deactivated_account_cannot_sign_in(app, client, auth):
 
 
 def test_passwords_are_hashed_with_scrypt_unless_the_setting_says_otherwise(app):
-    from portal import config
 
     assert config.PASSWORD_HASH_METHOD == "scrypt"  # production's default
     outside = StaffUser(email="x@ismet.kz", role="admin")

@@ -15,6 +15,7 @@ from portal.models import Draw, OutboxMessage, db
 from portal.models.acts import WinnerFile
 from portal.services import documents
 from portal.web.urls import SiteLinks
+from portal.wording.messages import winner_announcement
 from tests.helpers import COMMISSION, admin_actor, conduct, make_staff, png, translated
 
 
@@ -73,7 +74,6 @@ def test_the_cli_prints_the_public_record_at_the_public_base_url(app, runner, se
 
 
 def test_the_winner_announcement_links_the_record_at_the_public_base_url(app, drawn):
-    from portal.wording.messages import winner_announcement
 
     app.config["PUBLIC_BASE_URL"] = "https://ismet.kz"
     _titles, bodies = winner_announcement(drawn, SiteLinks())

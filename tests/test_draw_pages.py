@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from portal.campaign import draws
-from portal.models import Draw, DrawFile, Participant, db
+from portal.campaign.periods import find_period
+from portal.models import Campaign, Draw, DrawFile, Participant, db
+from portal.services.randomorg import ERROR_CODES, RandomOrgError
+from portal.wording.messages import describe_random_org_error
 from tests.helpers import (
     COMMISSION,
     count,
@@ -111,9 +114,6 @@ def test_random_org_failure_is_said_and_nothing_stored(app, client, auth, demo, 
 def make_draw(app, demo) -> tuple[int, dict[str, str]]:
     bins = load_september(app, demo)
     with app.app_context():
-        from portal.campaign.periods import find_period
-        from portal.models import Campaign
-
         period = find_period(db.session.get(Campaign, demo), "2022-09")
         draw = draws.conduct(
             prepare(period),
@@ -242,8 +242,6 @@ def test_cli_runs_verifies_and_redraws(app, runner, demo, standin):
 
 
 def test_every_random_org_error_has_a_sentence_in_each_language(app):
-    from portal.services.randomorg import ERROR_CODES, RandomOrgError
-    from portal.wording.messages import describe_random_org_error
 
     for lang in ("kk", "ru"):
         with app.test_request_context(f"/{lang}/"):

@@ -16,9 +16,9 @@ from portal.campaign.audit import Actor
 from portal.campaign.imports import import_month
 from portal.campaign.periods import SOON_DAYS, find_period, urgency
 from portal.demo import load_draws, load_participants
-from portal.models import Activity, AuditEntry, Campaign, Draw, Participant, db
+from portal.models import Activity, AuditEntry, Campaign, Draw, Participant, StaffUser, db
 from portal.web.urls import SiteLinks
-from portal.wording.messages import describe_check, legal_form_name
+from portal.wording.messages import describe_check, legal_form_name, month_state_name
 from tests.helpers import (
     COMMISSION,
     TODAY,
@@ -120,7 +120,6 @@ def test_the_dashboard_shows_the_demo_months_as_drawn(app, client, auth, demo):
 
 
 def test_the_dashboard_labels_every_state(app):
-    from portal.wording.messages import month_state_name
 
     with app.test_request_context("/ru/"):
         names = {s: month_state_name(s) for s in months.STATES}
@@ -194,7 +193,6 @@ def test_the_staff_pages_offer_the_redraw_by_the_same_rule(app, drawn, client, a
 
 
 def staff_actor(role: str, active: bool = True) -> Actor:
-    from portal.models import StaffUser
 
     make_staff(f"{role}{'' if active else '-gone'}@ismet.kz", role, active=active)
     return Actor(user=db.session.scalar(sa.select(StaffUser).order_by(StaffUser.id.desc())))

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import re
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import Workbook
 
 from portal.campaign import eligibility
 from portal.campaign.imports import COLUMNS, AlreadyImported, import_month
 from portal.campaign.periods import find_period
-from portal.models import Activity, Campaign, ImportBatch, Participant, db
+from portal.demo import load_participants
+from portal.demo.participants import month_files
+from portal.models import Activity, AuditEntry, Campaign, ImportBatch, Participant, db
 from tests.helpers import TODAY, bin_iin, count, csv_bytes, row
 
 
@@ -56,7 +60,6 @@ def test_a_clean_file_is_stored_and_eligibility_explained(empty_september):
 
 
 def test_sql_and_python_conditions_always_agree(empty_september):
-    import random
 
     rng = random.Random(7)
     dates = [
@@ -197,7 +200,6 @@ def test_reimport_replaces_the_month_only_when_confirmed(empty_september):
 
 
 def test_xlsx_with_the_same_header(empty_september):
-    from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
@@ -239,8 +241,6 @@ def test_import_command_all_or_nothing_then_replace(app, runner, demo, tmp_path)
         == 1
     )
     with app.app_context():
-        from portal.models import AuditEntry
-
         actions = list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
         assert (
             actions.count("participants.import") == 3
@@ -251,8 +251,6 @@ def test_import_command_all_or_nothing_then_replace(app, runner, demo, tmp_path)
 
 
 def test_demo_months_are_deterministic_valid_and_varied(empty_september):
-    from portal.demo import load_participants
-    from portal.demo.participants import month_files
 
     assert month_files() == month_files()
     done = load_participants(empty_september.campaign)

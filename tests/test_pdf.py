@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+from flask import render_template_string
 from pypdf import PdfReader
 
 from portal.services.pdf import PdfRenderingError, render_pdf, static_path
@@ -48,7 +49,6 @@ def test_russian_rules_pdf_holds_the_russian_text(client, demo):
 
 
 def test_the_pdf_font_draws_every_kazakh_letter(app, ctx):
-    from flask import render_template_string
 
     html = render_template_string(
         "{% extends 'pdf/_base.html' %}{% block content %}<p>"

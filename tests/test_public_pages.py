@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from portal.models import RulesVersion, db
+from portal.models import Campaign, RulesVersion, db
 from portal.wording.formats import format_day, format_money, format_month
 from tests.helpers import page_text, publish_v2, translated
 
@@ -253,8 +253,6 @@ def test_formats_per_locale(ctx):
 def test_how_to_take_part_follows_the_campaigns_threshold(app, client, demo):
     assert "не менее 5 чеков" in page_text(client.get("/ru/"))
     with app.app_context():
-        from portal.models import Campaign
-
         db.session.get(Campaign, demo).min_receipts = 3
         db.session.commit()
     assert "не менее 3 чеков" in page_text(client.get("/ru/"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import date
@@ -13,6 +14,7 @@ from PIL import Image
 from portal.campaign import deadlines, winners, workdays
 from portal.models import Activity, Announcement, AuditEntry, CalendarDay, Winner, WinnerEvent, db
 from portal.web.urls import SiteLinks
+from portal.wording.messages import redraw_reason, winner_announcement, winner_outcome_name
 from tests.helpers import admin_actor, at, csrf_from, in_touch, redraw, smtp_server, verified
 
 W = Winner
@@ -271,7 +273,6 @@ def test_delivery_by_rule_13_only(drawn):
 
 
 def test_publication_announces_the_winner_without_personal_data(app, drawn):
-    from portal.wording.messages import winner_announcement
 
     with pytest.raises(winners.WinnerRefused) as refused:
         winners.publish(drawn, {"kk": "t", "ru": "t"}, {"kk": "b", "ru": "b"})
@@ -304,7 +305,6 @@ def test_every_step_is_in_the_audit_trail(drawn):
 
 
 def test_a_fallen_winner_leads_to_a_redraw_with_fresh_deadlines(drawn):
-    from portal.wording.messages import redraw_reason, winner_outcome_name
 
     winners.verify(drawn, manual_ok=False, manual_note="company closed", now=at(10, 24))
     db.session.commit()
@@ -350,7 +350,6 @@ def test_deadlines_on_the_2022_calendar(drawn):
 
 
 def client_page(app, auth, path: str) -> str:
-    import html
 
     return html.unescape(auth.client.get(path).get_data(as_text=True))
 
@@ -408,7 +407,6 @@ def test_the_public_month_page_follows_the_winner(app, drawn, client):
     db.session.commit()
     page = client.get("/ru/winners/2022-09").get_data(as_text=True)
     assert "being-verified" not in page and company not in page  # verified, not yet published
-    from portal.wording.messages import winner_announcement
 
     with app.test_request_context("/ru/"):
         titles, bodies = winner_announcement(drawn, SiteLinks())

@@ -11,6 +11,8 @@ import shutil
 import threading
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 from werkzeug.serving import make_server
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
@@ -48,8 +50,6 @@ def browser():
         pytest.skip(
             "browser test needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
         )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium

@@ -8,8 +8,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from portal.campaign import acts
-from portal.models import Winner, db
+from portal.campaign import acts, eligibility
+from portal.campaign.imports import import_month
+from portal.campaign.periods import find_period
+from portal.models import Campaign, Winner, db
 from tests.eds_pki import sign_cms
 from tests.helpers import (
     TODAY,
@@ -27,10 +29,6 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_winner_signs_its_act_and_staff_see_it(app, demo, auth, live_server, browser, tmp_path):
-    from portal.campaign import eligibility
-    from portal.campaign.imports import import_month
-    from portal.campaign.periods import find_period
-    from portal.models import Campaign
 
     with app.app_context():
         september = find_period(db.session.get(Campaign, demo), "2022-09")
