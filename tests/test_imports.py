@@ -295,3 +295,24 @@ def test_staff_see_the_funnel_search_a_participant_and_export_the_pool(app, clie
         ).status_code
         == 403
     )
+
+
+def test_cells_longer_than_their_columns_are_reported_on_every_database(empty_september):
+    """Over-long cells are problems of their rows, never a database error while staging."""
+    rows = [
+        row(1),
+        row(2, company_name="Ж" * 301),
+        row(3, legal_form="L" * 101, city="Қ" * 101),
+        row(4, account_number="9" * 33, phone="+7" * 21),
+    ]
+    batch, report = import_month(empty_september, "long.csv", csv_bytes(rows), today=TODAY)
+    db.session.commit()
+    assert batch.status == "failed"
+    assert {(p.row, p.column, p.code, p.detail) for p in report.problems} == {
+        (3, "company_name", "too-long", "300"),
+        (4, "legal_form", "too-long", "100"),
+        (4, "city", "too-long", "100"),
+        (5, "account_number", "too-long", "32"),
+        (5, "phone", "too-long", "40"),
+    }
+    assert count(Participant) == 0 and count(Activity) == 0

@@ -202,6 +202,10 @@ def check_rows(
             for column, value in zip(LIMITED, limited, strict=True):
                 if len(value) > LIMITS[column]:
                     add(Problem(number, column, "too-long", str(LIMITS[column])))
+            # reported, so never stored; cut to fit the staging table's columns
+            account, legal_form, company, director, email, phone, city = (
+                value[: LIMITS[column]] for column, value in zip(LIMITED, limited, strict=True)
+            )
         if bin_iin and not is_valid_bin_iin(bin_iin):
             add(Problem(number, "bin_iin", "bin-iin-invalid"))
         legal_form = legal_form_as_stored(legal_form)  # any form: eligibility decides
@@ -223,7 +227,7 @@ def check_rows(
                 number,
                 account,
                 bin_iin[:12],
-                legal_form[:LEGAL_FORM_LENGTH],  # too long is reported: the row is not stored
+                legal_form,
                 company,
                 director,
                 email,
