@@ -118,15 +118,7 @@ def winner_identity_staff(winner_id: int):
         return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
     return _done(
         winner_id,
-        lambda: acts.set_identity(
-            record,
-            director_name=form.director_name.data,
-            document_type=form.document_type.data,
-            document_number=form.document_number.data,
-            document_issuer=form.document_issuer.data,
-            document_date=form.document_date.data,
-            entered_by=current_user.email,
-        ),
+        lambda: acts.set_identity(record, **form.identity(), entered_by=current_user.email),
         _("Saved."),
     )
 

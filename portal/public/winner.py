@@ -76,15 +76,7 @@ def winner_identity(token: str):
     if not form.validate_on_submit():
         return _page(winner, token, 400, identity_form=form)
     try:
-        acts.set_identity(
-            winner,
-            director_name=form.director_name.data,
-            document_type=form.document_type.data,
-            document_number=form.document_number.data,
-            document_issuer=form.document_issuer.data,
-            document_date=form.document_date.data,
-            entered_by="winner",
-        )
+        acts.set_identity(winner, **form.identity(), entered_by="winner")
     except acts.ActRefused as refusal:
         db.session.rollback()
         flash(describe_act_refusal(refusal), "error")

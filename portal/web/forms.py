@@ -28,3 +28,13 @@ class IdentityForm(FlaskForm):
     document_issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=200)])
     document_date = DateField(_l("Date of issue"), validators=[DataRequired()])
     submit = SubmitField(_l("Save"))
+
+    def identity(self) -> dict:
+        """What was entered, as ``campaign.acts.set_identity`` takes it."""
+        return {
+            "director_name": self.director_name.data,
+            "document_type": self.document_type.data,
+            "document_number": self.document_number.data,
+            "document_issuer": self.document_issuer.data,
+            "document_date": self.document_date.data,
+        }
