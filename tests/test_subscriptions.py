@@ -17,7 +17,7 @@ from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 from portal.campaign import subscriptions
 from portal.models import Announcement, AuditEntry, OutboxMessage, RateLimitHit, Subscriber, db
 from portal.public.forms import is_valid_email, normalize_email
-from portal.web.mail_links import subscription_links
+from portal.web.urls import subscription_links
 from tests.helpers import SECRET_KEY, translated
 
 CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')

@@ -18,7 +18,7 @@ from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import Announcement, Campaign, OutboxMessage, RulesVersion, db, utcnow
 from portal.web.access import current_actor, roles_required
 from portal.web.i18n import LANGUAGE_NAMES
-from portal.web.mail_links import subscription_links
+from portal.web.urls import subscription_links
 from portal.wording.messages import rules_change_titles
 
 

@@ -28,7 +28,7 @@ from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import CalendarDay, ContactAttempt, Winner, db
 from portal.services import uploads
 from portal.web.access import current_actor, roles_required
-from portal.web.photos import photo_response
+from portal.web.downloads import photo_response
 from portal.web.urls import SiteLinks
 from portal.wording.messages import (
     contact_channel_name,

@@ -23,8 +23,8 @@ from portal.campaign.periods import current_campaign, find_period, local_today, 
 from portal.models import Campaign, db
 from portal.public import bp, site_bp
 from portal.services.pdf import render_pdf
+from portal.web.downloads import photo_response
 from portal.web.i18n import preferred_language
-from portal.web.photos import photo_response
 
 
 @bp.url_value_preprocessor

@@ -13,7 +13,7 @@ from portal.campaign import subscriptions
 from portal.extensions import csrf
 from portal.public import bp
 from portal.public.forms import SubscribeForm, normalize_email
-from portal.web.mail_links import subscription_links
+from portal.web.urls import subscription_links
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from flask import current_app, has_request_context, url_for
 from werkzeug.routing import MapAdapter
 
+from portal.campaign.subscriptions import MailLinks
+
 
 def absolute_url(endpoint: str, **values: Any) -> str:
     """The address of ``endpoint`` (a full name, such as ``public.draw``) with ``values``."""
@@ -57,3 +59,8 @@ class SiteLinks:
 
     def announcement(self, announcement_id: int, lang: str) -> str:
         return absolute_url("public.news_item", lang=lang, announcement_id=announcement_id)
+
+
+def subscription_links() -> MailLinks:
+    """The site's secret key and its absolute addresses, for the subscribers' e-mails."""
+    return MailLinks(secret=current_app.config["SECRET_KEY"], site=SiteLinks())
