@@ -1,4 +1,4 @@
-"""The monthly draw (rules 5-7), made so that anyone can check it (DESIGN.md, "The draw").
+"""The monthly draw (rules 5-7), made so that anyone can check it (docs/DESIGN.md, "The draw").
 
 1. The pool: the month's eligible participants (for a redraw: the pool of the month's
    draw minus everyone excluded since), sorted by account number as Python orders

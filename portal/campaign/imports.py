@@ -1,4 +1,4 @@
-"""Importing a month of activity data (the import format of DESIGN.md), all or nothing.
+"""Importing a month of activity data (the import format of docs/DESIGN.md), all or nothing.
 
 Every row is checked; one problem anywhere and nothing is stored but the record of
 the attempt, whose report lists every problem by row and column (the first

@@ -15,7 +15,7 @@ CAMPAIGN_TZ = ZoneInfo("Asia/Almaty")
 # Rule 5: the draw of a month is held no later than the 20th of the following month.
 DRAW_DEADLINE_DAY = 20
 
-# A deadline is "soon" within this many days (DESIGN.md, "Deadlines").
+# A deadline is "soon" within this many days (docs/DESIGN.md, "Deadlines").
 SOON_DAYS = 3
 
 

@@ -72,7 +72,7 @@ def draw_protocol(draw_id: int):
 
 @bp.get("/draws/<int:draw_id>/record.json")
 def draw_record(draw_id: int):
-    """The machine-readable record (DESIGN.md): ``random`` as received, signature, pool, positions."""
+    """The machine-readable record (docs/DESIGN.md): ``random`` as received, signature, pool, positions."""
     record = _draw(draw_id)
     body = json.dumps(draw_rules.record(record), ensure_ascii=False, indent=2) + "\n"
     return _download(body, "application/json", f"draw-{draw_id}-record.json", inline=True)
