@@ -141,7 +141,7 @@ def _draw_page(record: Draw, form: RedrawForm):
         draw=record,
         form=form,
         checks=checks,
-        verified=draw_rules.verified(checks),
+        verdict=draw_rules.verdict(checks),
         winners=draw_rules.winners_of(record),
         lifecycle={w.draw_winner_id: w for w in lifecycle},
         redraw_due=winner_rules.draw_awaits_redraw(record),

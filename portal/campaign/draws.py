@@ -691,5 +691,47 @@ INFORMATIVE = ("random-org-key",)
 
 
 def verified(checks: list[Check]) -> bool:
-    """Whether a draw's record holds together: every check passes but the informative ones."""
-    return all(c.ok for c in checks if c.code not in INFORMATIVE)
+    """Whether a draw's record holds together (its ``verdict`` holds), whoever signed it."""
+    return verdict(checks).holds
+
+
+# What a draw's verification comes to, the one verdict the public record, the staff's
+# draw page and ``flask draw verify`` all give (``portal.wording.messages.describe_verdict``):
+VERDICTS = (
+    "verified-random-org",  # holds together, signed by random.org's own key
+    "verified-other-key",  # holds together, but signed by another key: proves nothing
+    "local-fallback",  # drawn locally: no signed randomness, nothing to verify
+    "broken",  # the record does not hold together
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a draw's checks come to; ``key_sha256`` is the signing key's fingerprint."""
+
+    code: str  # one of VERDICTS
+    key_sha256: str = ""
+
+    @property
+    def proven(self) -> bool:
+        """Only random.org's own signature proves the numbers were not chosen."""
+        return self.code == "verified-random-org"
+
+    @property
+    def holds(self) -> bool:
+        """The record holds together (``flask draw verify`` exits 0), whoever signed it."""
+        return self.code in ("verified-random-org", "verified-other-key")
+
+
+def verdict(checks: list[Check]) -> Verdict:
+    """The verdict on a draw from its checks (``verify``), the signing key included."""
+    key = next((c for c in checks if c.code == "random-org-key"), None)
+    fingerprint = key.detail if key is not None else ""
+    failed = {c.code for c in checks if not c.ok and c.code not in INFORMATIVE}
+    if failed - {"local-fallback"}:
+        return Verdict("broken", fingerprint)
+    if "local-fallback" in failed:
+        return Verdict("local-fallback")
+    if key is not None and key.ok:
+        return Verdict("verified-random-org", fingerprint)
+    return Verdict("verified-other-key", fingerprint)

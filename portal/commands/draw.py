@@ -17,7 +17,12 @@ from portal.campaign.staff import active_account
 from portal.models import Draw, db, utcnow
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.urls import SiteLinks
-from portal.wording.messages import describe_draw_check, describe_random_org_error, describe_refusal
+from portal.wording.messages import (
+    describe_draw_check,
+    describe_random_org_error,
+    describe_refusal,
+    describe_verdict,
+)
 
 LANG_OPTION = click.option(
     "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of the messages."
@@ -179,11 +184,16 @@ def verify_command(draw_id: int, lang: str) -> None:
     if draw is None:
         raise click.ClickException(f"no draw {draw_id}")
     checks = draws.verify(draw)
+    verdict = draws.verdict(checks)
     with force_locale(lang):
         for check in checks:
             title, found = describe_draw_check(check)
             click.echo(f"{'ok  ' if check.ok else 'FAIL'} {title}: {found}")
-    if not draws.verified(checks):
-        click.echo(f"draw {draw_id} does NOT verify", err=True)
+        sentence = describe_verdict(verdict)
+    # the same verdict as the public record and the staff's page, then its code for scripts
+    if not verdict.holds:
+        click.echo(sentence, err=True)
+        click.echo(f"draw {draw_id}: {verdict.code}", err=True)
         sys.exit(1)
-    click.echo(f"draw {draw_id} verifies")
+    click.echo(sentence)
+    click.echo(f"draw {draw_id}: {verdict.code}")

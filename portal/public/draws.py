@@ -41,7 +41,7 @@ def draw(draw_id: int):
         draw=record,
         chain=draw_rules.chain(record),
         checks=checks,
-        verified=draw_rules.verified(checks),
+        verdict=draw_rules.verdict(checks),
         winners=draw_rules.winners_of(record),
         random=json.loads(record.random_json) if record.random_json else None,
         local_time=record.conducted_at.astimezone(CAMPAIGN_TZ),

@@ -44,6 +44,7 @@ def register(app: Flask) -> None:
         language_names=i18n.LANGUAGE_NAMES,
         legal_form_name=messages.legal_form_name,
         describe_draw_check=messages.describe_draw_check,
+        describe_verdict=messages.describe_verdict,
         condition_name=messages.condition_name,
         describe_check=messages.describe_check,
         winner_status_name=messages.winner_status_name,

@@ -7,7 +7,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from portal.campaign.draws import Check as DrawCheck
-from portal.campaign.draws import DrawRefused
+from portal.campaign.draws import DrawRefused, Verdict
 from portal.campaign.eligibility import Check
 from portal.campaign.imports import Problem
 from portal.campaign.links import Links
@@ -210,6 +210,25 @@ def describe_draw_check(check: DrawCheck) -> tuple[str, str]:
     else:
         found = _("Yes") if check.ok else _("No")
     return titles.get(check.code, check.code), found
+
+
+def describe_verdict(verdict: Verdict) -> str:
+    """What a draw's verification comes to, the same sentence on the public record, the
+    staff's draw page and in ``flask draw verify``."""
+    if verdict.code == "verified-random-org":
+        return _(
+            "Verified: the winners come from this pool and from numbers random.org signed for it."
+        )
+    if verdict.code == "verified-other-key":
+        return _(
+            "Not verified by random.org: the record holds together, but it was signed by another key (SHA-256 %(fingerprint)s), not random.org's. It proves nothing about the randomness of the numbers: a demonstration or test draw.",
+            fingerprint=verdict.key_sha256 or "—",
+        )
+    if verdict.code == "local-fallback":
+        return _(
+            "Cannot be verified: this draw was made without random.org, with the local fallback, and has no signed randomness to check."
+        )
+    return _("Verification FAILED: this record does not hold together.")
 
 
 # --- winners ------------------------------------------------------------------------
