@@ -6,27 +6,37 @@ import json
 
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from portal.admin import bp
 from portal.admin.forms import ImportForm
 from portal.admin.helpers import the_campaign
+from portal.campaign import eligibility
+from portal.campaign.eligibility import MonthFrozen
 from portal.campaign.imports import AlreadyImported, Problem, finish_import, start_import
 from portal.campaign.periods import find_period, local_today
 from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import ImportBatch, db
 from portal.services import background
 from portal.web.access import current_actor, roles_required
-from portal.wording.messages import describe_problem
+from portal.wording.messages import describe_frozen, describe_problem
 
 
 @bp.route("/participants/import", methods=["GET", "POST"])
 @roles_required(*MARKETING)
 def participants_import():
-    """Upload a month's file; replacing a month's data needs the box ticked."""
+    """Upload a month's file; replacing a month's data needs the box ticked; a drawn
+    month's data is frozen (offered no more, and refused if sent)."""
     request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
     campaign = the_campaign()
     form = ImportForm()
-    form.period.choices = [(p.key, p.key) for p in campaign.periods]
+    frozen = {p.key: eligibility.frozen(p) for p in campaign.periods}
+    form.period.choices = [
+        SelectChoice(key, key, render_kw={"disabled": True}) if refusal else SelectChoice(key, key)
+        for key, refusal in frozen.items()
+    ]
+    if not form.is_submitted():
+        form.period.data = next((key for key, refusal in frozen.items() if not refusal), None)
     if form.validate_on_submit():
         period = find_period(campaign, form.period.data) or abort(400)
         replace = bool(form.replace.data)
@@ -37,6 +47,9 @@ def participants_import():
             batch = start_import(
                 period, upload.filename or "upload", data, actor=actor, replace=replace
             )
+        except MonthFrozen as refusal:
+            db.session.commit()  # the refusal stays on the record
+            form.period.errors.append(describe_frozen(refusal))
         except AlreadyImported:
             form.replace.errors.append(
                 _("This month has data already: tick the box to replace it.")
@@ -48,7 +61,11 @@ def participants_import():
                 finish_import, batch_id, data, replace, actor_id, actor.ip, local_today()
             )
             return redirect(url_for("admin.import_status", batch_id=batch_id))
-    return render_template("admin/import_form.html", form=form)
+    return render_template(
+        "admin/import_form.html",
+        form=form,
+        frozen=[describe_frozen(refusal) for refusal in frozen.values() if refusal],
+    )
 
 
 def _status(batch: ImportBatch) -> dict:

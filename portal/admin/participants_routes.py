@@ -28,7 +28,7 @@ from portal.campaign.periods import find_period
 from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import Activity, Participant, db
 from portal.web.access import current_actor, roles_required
-from portal.wording.messages import condition_name, describe_check
+from portal.wording.messages import condition_name, describe_check, describe_frozen
 
 SEARCH_LIMIT = 50
 
@@ -44,6 +44,7 @@ def participants():
             "funnel": eligibility.funnel(p),
             "run": eligibility.latest_run(p),
             "batch": existing_batch(p),
+            "frozen": eligibility.frozen(p),
         }
         for p in campaign.periods
     ]
@@ -71,6 +72,7 @@ def participants():
         found=found,
         conditions=eligibility.CONDITIONS,
         condition_name=condition_name,
+        describe_frozen=describe_frozen,
         form=ConfirmForm(),
     )
 
@@ -105,7 +107,12 @@ def participants_recompute(period_key: str):
     period = find_period(campaign, period_key) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    run = eligibility.recompute(period, current_actor())
+    try:
+        run = eligibility.recompute(period, current_actor())
+    except eligibility.MonthFrozen as refusal:
+        db.session.commit()  # the refusal stays on the record
+        flash(describe_frozen(refusal), "error")
+        return redirect(url_for("admin.participants"))
     db.session.commit()
     flash(
         _(

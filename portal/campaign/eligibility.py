@@ -28,6 +28,7 @@ from portal.campaign import audit
 from portal.models import (
     Activity,
     Campaign,
+    Draw,
     EligibilityRun,
     Participant,
     ReportingPeriod,
@@ -158,11 +159,75 @@ def explain(activity: Activity, t: Thresholds) -> list[Check]:
     return checks
 
 
+# --- a drawn month is frozen ------------------------------------------------------------
+
+
+class MonthFrozen(Exception):
+    """A drawn month's data stays as it was drawn from: its pool, its winners' checks
+    (rule 8) and every participant's self-check rest on it. No import, no replacement,
+    no new computation of its eligibility. ``code`` is ``month-drawn``; ``details`` name
+    the month and its first draw (``portal.wording.messages`` words it)."""
+
+    def __init__(self, code: str, **details) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+def first_draw(period: ReportingPeriod) -> Draw | None:
+    """The month's first draw, once held: from then on the month's data is frozen."""
+    return db.session.scalar(
+        sa.select(Draw).filter_by(period_id=period.id).order_by(Draw.sequence, Draw.id).limit(1)
+    )
+
+
+def frozen(period: ReportingPeriod) -> MonthFrozen | None:
+    """Why the month's data may no longer change (its draw), or None while it may."""
+    draw = first_draw(period)
+    if draw is None:
+        return None
+    return MonthFrozen(
+        "month-drawn",
+        month=period.key,
+        year=period.year,
+        month_number=period.month,
+        draw=draw.id,
+        drawn_at=draw.conducted_at,
+    )
+
+
+def refuse_if_drawn(
+    period: ReportingPeriod,
+    *,
+    actor: audit.Actor | None = None,
+    action: str = "",
+    obj=None,
+    details: dict | None = None,
+) -> None:
+    """Raise ``MonthFrozen`` when the month has a draw; with ``actor``, the refusal is put
+    on the record first as ``action`` (the caller commits, so that it stays)."""
+    refusal = frozen(period)
+    if refusal is None:
+        return
+    if actor is not None:
+        audit.record(
+            action,
+            obj if obj is not None else period,
+            {"period": period.key, "draw": refusal.details["draw"], **(details or {})},
+            actor=actor,
+        )
+    raise refusal
+
+
 # --- computing a month ---------------------------------------------------------------
 
 
 def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
-    """Store the five conditions and the result for every participant of the month (one statement)."""
+    """Store the five conditions and the result for every participant of the month (one statement).
+
+    Raises ``MonthFrozen`` once the month has been drawn.
+    """
+    refuse_if_drawn(period)
     campaign = period.campaign
     thresholds = Thresholds.of(campaign, period)
     conditions = sql_conditions(thresholds)
@@ -189,7 +254,12 @@ def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
 
 
 def recompute(period: ReportingPeriod, actor: audit.Actor) -> EligibilityRun:
-    """Compute the month's eligibility for ``actor`` and put it on the record (the caller commits)."""
+    """Compute the month's eligibility for ``actor`` and put it on the record (the caller commits).
+
+    Once the month is drawn, raises ``MonthFrozen``, the refusal audited as
+    ``participants.eligibility_refused`` (the caller commits it too).
+    """
+    refuse_if_drawn(period, actor=actor, action="participants.eligibility_refused")
     run = compute(period, computed_by=actor.name)
     audit.record(
         "participants.eligibility",

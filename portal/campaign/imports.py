@@ -18,7 +18,7 @@ from operator import itemgetter
 import sqlalchemy as sa
 
 from portal.campaign import audit, eligibility
-from portal.campaign.eligibility import legal_form_as_stored
+from portal.campaign.eligibility import MonthFrozen, legal_form_as_stored, refuse_if_drawn
 from portal.campaign.identity import is_valid_bin_iin
 from portal.models import (
     Activity,
@@ -303,7 +303,10 @@ def import_month(
 
     A file with any problem stores nothing but the failed batch and its report. Rows
     are only read while checking, so ``progress`` may commit; storing is one step.
+    Raises ``MonthFrozen`` once the month has been drawn, and ``AlreadyImported`` when
+    it has data and ``replace`` is not asked for.
     """
+    refuse_if_drawn(period)
     previous = existing_batch(period)
     if previous is not None and not replace:
         raise AlreadyImported(previous.id)
@@ -462,8 +465,11 @@ def run_import(
     """Import a month for ``actor``, on the record; a clean file's eligibility is computed at once.
 
     The one import behind the upload page, ``flask participants import`` and the demo.
-    Raises ``AlreadyImported`` as ``import_month`` does. The caller commits.
+    Raises ``AlreadyImported`` as ``import_month`` does, and ``MonthFrozen`` once the
+    month has been drawn, the refusal audited (``participants.import_refused``). The
+    caller commits, a refusal too.
     """
+    refuse_import_if_drawn(period, filename, data, actor=actor, replace=replace)
     batch, report = import_month(
         period,
         filename,
@@ -492,13 +498,32 @@ def run_import(
     return Outcome(batch, report, run)
 
 
+def refuse_import_if_drawn(
+    period: ReportingPeriod, filename: str, data: bytes, *, actor: audit.Actor, replace: bool
+) -> None:
+    """Raise ``MonthFrozen`` when the month has been drawn, the refusal on the record."""
+    refuse_if_drawn(
+        period,
+        actor=actor,
+        action="participants.import_refused",
+        details={
+            "file": filename[:255],
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "replace": replace,
+        },
+    )
+
+
 def start_import(
     period: ReportingPeriod, filename: str, data: bytes, *, actor: audit.Actor, replace: bool
 ) -> ImportBatch:
     """Record an upload's import before it runs, so that its page can follow it (the caller commits).
 
-    Raises ``AlreadyImported`` when the month has data and ``replace`` is not asked for.
+    Raises ``MonthFrozen`` once the month has been drawn (the refusal audited: the caller
+    commits it), and ``AlreadyImported`` when the month has data and ``replace`` is not
+    asked for.
     """
+    refuse_import_if_drawn(period, filename, data, actor=actor, replace=replace)
     previous = existing_batch(period)
     if previous is not None and not replace:
         raise AlreadyImported(previous.id)
@@ -522,8 +547,7 @@ def finish_import(
     """
     batch = db.session.get(ImportBatch, batch_id)
     period = db.session.get(ReportingPeriod, batch.period_id)
-    user = db.session.get(StaffUser, actor_id) if actor_id is not None else None
-    actor = audit.Actor(user=user, ip=ip)
+    actor = actor_again(actor_id, ip)
 
     def progress(done: int) -> None:
         batch.progress = done
@@ -544,18 +568,35 @@ def finish_import(
     except AlreadyImported:
         db.session.rollback()
         fail(batch_id, "already-imported")
+    except MonthFrozen as refusal:  # drawn between the upload and now
+        db.session.rollback()
+        batch = db.session.get(ImportBatch, batch_id)
+        period = db.session.get(ReportingPeriod, batch.period_id)
+        audit.record(
+            "participants.import_refused",
+            period,
+            {"period": period.key, "draw": refusal.details["draw"], "batch": batch_id},
+            actor=actor_again(actor_id, ip),
+        )
+        fail(batch_id, "month-drawn", str(refusal.details["draw"]))
     except Exception:
         db.session.rollback()
         fail(batch_id, "internal")
         raise
 
 
-def fail(batch_id: int, code: str) -> None:
+def actor_again(actor_id: int | None, ip: str) -> audit.Actor:
+    """The actor of an upload, in the thread that finishes it."""
+    user = db.session.get(StaffUser, actor_id) if actor_id is not None else None
+    return audit.Actor(user=user, ip=ip)
+
+
+def fail(batch_id: int, code: str, detail: str = "") -> None:
     """Mark an import failed for ``code`` and drop the rows it staged, and commit."""
     batch = db.session.get(ImportBatch, batch_id)
     batch.status = ImportBatch.FAILED
     batch.problems_total = 1
-    batch.problems = json.dumps([{"row": 0, "column": "", "code": code, "detail": ""}])
+    batch.problems = json.dumps([{"row": 0, "column": "", "code": code, "detail": detail}])
     batch.finished_at = utcnow()
     # rows staged before a progress commit would otherwise stay behind
     db.session.execute(sa.delete(ImportRow).where(ImportRow.batch_id == batch_id))

@@ -11,13 +11,21 @@ from flask_babel import force_locale
 
 from portal.campaign import eligibility
 from portal.campaign.audit import Actor
+from portal.campaign.eligibility import MonthFrozen
 from portal.campaign.imports import AlreadyImported, run_import
 from portal.campaign.periods import current_campaign, find_period, local_today
 from portal.models import db
+from portal.wording.messages import describe_frozen
 from portal.wording.messages import describe_problem as describe
 
 participants = AppGroup("participants", help="Monthly activity data and eligibility.")
 CLI = Actor(label="cli")
+
+
+def _frozen(refusal: MonthFrozen, lang: str) -> click.ClickException:
+    """A drawn month's refusal, in ``lang``."""
+    with force_locale(lang):
+        return click.ClickException(describe_frozen(refusal))
 
 
 def _period(key: str):
@@ -59,6 +67,9 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
                 replace=replace,
                 progress=progress,
             )
+        except MonthFrozen as refusal:
+            db.session.commit()  # the refusal stays on the record
+            raise _frozen(refusal, lang) from None
         except AlreadyImported:
             raise click.ClickException(
                 f"{period_key} has data already; run again with --replace to replace it"
@@ -84,8 +95,16 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
 
 @participants.command("eligibility")
 @click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
-def participants_eligibility(period_key: str) -> None:
-    """Compute the month's eligibility again with the campaign's current thresholds."""
-    run = eligibility.recompute(_period(period_key), CLI)
+@click.option(
+    "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of a refusal."
+)
+def participants_eligibility(period_key: str, lang: str) -> None:
+    """Compute the month's eligibility again with the campaign's current thresholds
+    (refused once the month has been drawn)."""
+    try:
+        run = eligibility.recompute(_period(period_key), CLI)
+    except MonthFrozen as refusal:
+        db.session.commit()  # the refusal stays on the record
+        raise _frozen(refusal, lang) from None
     db.session.commit()
     click.echo(f"{period_key}: {run.eligible} of {run.participants} participants eligible.")

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from portal.campaign.draws import Check as DrawCheck
 from portal.campaign.draws import DrawRefused, Verdict
-from portal.campaign.eligibility import Check
+from portal.campaign.eligibility import Check, MonthFrozen
 from portal.campaign.imports import Problem
 from portal.campaign.links import Links
 from portal.campaign.winners import WinnerRefused
@@ -43,6 +43,9 @@ def describe_problem(problem: Problem) -> str:
         "already-imported": _(
             "The month received other data meanwhile; start again to replace it."
         ),
+        "month-drawn": _(
+            "The month was drawn meanwhile (draw No. %(detail)s): its data can no longer be replaced."
+        ),
         "internal": _(
             "The import stopped on an error of the portal; nothing was stored. The error is logged."
         ),
@@ -54,6 +57,17 @@ def describe_problem(problem: Problem) -> str:
     if problem.row:
         return _("Row %(row)s: %(problem)s", row=problem.row, problem=text)
     return text
+
+
+def describe_frozen(refusal: MonthFrozen) -> str:
+    """Why a drawn month's data can no longer be imported, replaced or computed again."""
+    d = refusal.details
+    return _(
+        "%(month)s was drawn on %(date)s (draw No. %(draw)s): its data can no longer be imported, replaced or computed again.",
+        month=format_month(d["year"], d["month_number"]),
+        date=format_day(d["drawn_at"]),
+        draw=d["draw"],
+    )
 
 
 def condition_name(condition: str) -> str:
