@@ -33,6 +33,7 @@ from portal.campaign.identity import with_control_digit
 from portal.campaign.imports import COLUMNS, import_month
 from portal.campaign.periods import CAMPAIGN_TZ, find_period
 from portal.commands.translate import TRANSLATIONS
+from portal.demo import load_draws, load_participants
 from portal.models import Campaign, RulesVersion, StaffUser, Winner, db
 from portal.services.randomorg import RandomOrgClient
 from portal.web.urls import SiteLinks
@@ -179,6 +180,16 @@ def load_september(app, campaign_id: int) -> dict[str, str]:
         eligibility.compute(september)
         db.session.commit()
         return {r["account_number"]: r["bin_iin"] for r in rows}
+
+
+def load_demo_draws(app, campaign_id: int) -> None:
+    """The demo's participants, draws and winners (``flask demo``'s later parts) for the
+    campaign ``demo`` loaded: Sep-Nov 2022 drawn through the stand-in, each month's winners
+    along its path."""
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        load_participants(campaign)
+        load_draws(campaign, secret=app.config["SECRET_KEY"], links=SiteLinks())
 
 
 # --- draws and winners on the 2022 calendar -----------------------------------------

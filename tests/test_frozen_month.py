@@ -120,6 +120,9 @@ def test_the_command_line_refuses_to_replace_or_recompute_a_drawn_month(
     # the winner's self-check still shows the activity it was drawn on
     page = page_text(submit_check(client, "ru", "ACC0000001", bins["ACC0000001"]))
     assert page.count('<li class="ok">') == 5  # September's five conditions, all met
+    assert (
+        translated("ru", "You won: your company was drawn in draw No. %(id)s.", id=draw_id) in page
+    )
     # a month not drawn is still imported as before
     october = runner.invoke(args=["participants", "import", str(five), "--period", "2022-10"])
     assert october.exit_code == 0, october.output

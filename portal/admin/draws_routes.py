@@ -144,6 +144,7 @@ def _draw_page(record: Draw, form: RedrawForm):
         verdict=draw_rules.verdict(checks),
         winners=draw_rules.winners_of(record),
         lifecycle={w.draw_winner_id: w for w in lifecycle},
+        standings=winner_rules.standings_of_draw(record),
         redraw_due=winner_rules.draw_awaits_redraw(record),
         fallback_offered=draw_rules.may_draw_locally(current_actor()),
         chain=draw_rules.chain(record),

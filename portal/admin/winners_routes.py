@@ -78,7 +78,10 @@ def winners():
     """Every winner of the campaign by month, with its step and its next deadline."""
     campaign = the_campaign()
     months = [(p, winner_rules.winners_of_period(p)) for p in campaign.periods]
-    return render_template("admin/winners.html", months=months, today=local_today())
+    standings = {w.id: winner_rules.public_standing(w) for _, items in months for w in items}
+    return render_template(
+        "admin/winners.html", months=months, standings=standings, today=local_today()
+    )
 
 
 @bp.get("/winners/<int:winner_id>")
@@ -98,6 +101,7 @@ def _winner_page(record: Winner, forms: dict, status: int = 200):
         may=lambda status: winner_rules.may(record, status),
         publishable=record.status in winner_rules.VERIFIED_STANDING and record.published_at is None,
         awaits_redraw=winner_rules.awaits_redraw(record),
+        standing=winner_rules.public_standing(record),
         **act_context(record),
         **forms,
     )

@@ -567,6 +567,30 @@ def entry_of(draw: Draw, participant: Participant) -> tuple[int, str] | None:
     return position, entry_code(draw.entry_key, participant.account_number)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A participant in one draw's pool, as its self-check shows it: its position, its
+    entry code and, when the draw picked it, where its prize stands."""
+
+    draw: Draw
+    position: int
+    code: str
+    won: winner_rules.Standing | None  # None: not drawn in this draw
+
+
+def entries_of(participant: Participant, period: ReportingPeriod) -> list[Entry]:
+    """Every draw of the month whose pool held ``participant``, oldest first."""
+    found = []
+    for draw in draws_of(period):
+        entry = entry_of(draw, participant)
+        if entry is None:
+            continue
+        winner = winner_rules.winner_in(draw, participant.id)
+        standing = winner_rules.public_standing(winner) if winner is not None else None
+        found.append(Entry(draw, *entry, standing))
+    return found
+
+
 def record(draw: Draw) -> dict:
     """The machine-readable public record (``record.json``): nothing personal."""
     return {

@@ -56,10 +56,10 @@ def month_status(period: ReportingPeriod, today: date) -> MonthStatus:
     if published:
         state = "published"
     elif draw is not None:
-        picked = winner_rules.winners_of_draw(draw)
+        standings = winner_rules.standings_of_draw(draw).values()
         if winner_rules.draw_awaits_redraw(draw):
             state = "awaiting-redraw"
-        elif any(w.status == Winner.DRAWN for w in picked):
+        elif any(s.code == "being-verified" for s in standings):
             state = "being-verified"
         else:
             state = "verified-unpublished"

@@ -13,6 +13,7 @@ nothing.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -484,6 +485,70 @@ def add_photo(
         uploads.remove_stored(photo_folder(), stored.relative_path)
         raise
     return winner
+
+
+# --- where a prize stands, for everyone -------------------------------------------------
+
+# A winner's standing as the public reads it, decided here once for the self-check, the
+# draw's public record, the month page and the staff's pages
+# (``portal.wording.messages.winner_standing`` words it):
+STANDINGS = (
+    "being-verified",  # drawn, the check against the rules under way (rule 8)
+    "verified",  # verified, waiting for the winner to get in touch (rule 9)
+    "handing-over",  # in touch: the act and the handing over under way (rules 10-13)
+    "delivered",  # the certificate handed over (rule 13), not published yet
+    "published",  # on the month's page (rule 7), the certificate handed over or not yet
+    "fell-away",  # disqualified, silent or forfeited (rules 8, 9, 12): the prize is drawn again
+)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a winner's prize stands, with nothing personal and none of the staff's notes:
+    what the public pages and the winner's own self-check may say."""
+
+    code: str  # one of STANDINGS
+    reason: str = ""  # fell-away: a condition, "manual", "no-response" or rule 12's reason
+    redraw_id: int | None = None  # fell-away: the draw that drew the prize again, once held
+    delivered_on: date | None = None  # the certificate handed over (rule 13)
+
+    @property
+    def standing(self) -> bool:
+        """The winner has not fallen away."""
+        return self.code != "fell-away"
+
+
+def public_standing(winner: Winner) -> Standing:
+    """Where ``winner``'s prize stands (``STANDINGS``), the one answer every page gives."""
+    if winner.status in ELIMINATED:
+        replaced = winner.draw.replaced_by
+        return Standing(
+            "fell-away", reason=winner.outcome, redraw_id=replaced.id if replaced else None
+        )
+    delivered_on = winner.delivered_on if winner.status in (W.DELIVERED, W.PUBLISHED) else None
+    if winner.published_at is not None:
+        code = "published"
+    elif delivered_on is not None:
+        code = "delivered"
+    elif winner.status in (W.CONTACTED, W.ACT_ISSUED, W.ACT_SIGNED):
+        code = "handing-over"
+    elif winner.status == W.VERIFIED:
+        code = "verified"
+    else:
+        code = "being-verified"
+    return Standing(code, delivered_on=delivered_on)
+
+
+def standings_of_draw(draw: Draw) -> dict[int, Standing]:
+    """Each winner of ``draw`` by its ``DrawWinner`` id, with its standing."""
+    return {w.draw_winner_id: public_standing(w) for w in winners_of_draw(draw)}
+
+
+def winner_in(draw: Draw, participant_id: int) -> Winner | None:
+    """The winner ``draw`` made of this participant, if it drew it."""
+    return db.session.scalar(
+        sa.select(Winner).filter_by(draw_id=draw.id, participant_id=participant_id)
+    )
 
 
 # --- reading ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import abort, render_template, request
 
-from portal.campaign.draws import draws_of, entry_of
+from portal.campaign.draws import Entry, entries_of
 from portal.campaign.eligibility import standing
 from portal.models import Participant, db
 from portal.public import bp
@@ -49,15 +49,9 @@ def check():
     )
 
 
-def draw_entries(campaign, account_number: str, months) -> dict[int, list]:
-    """For each month, the draws whose pool held the client: (draw, position, entry code)."""
+def draw_entries(campaign, account_number: str, months) -> dict[int, list[Entry]]:
+    """For each month, the draws whose pool held the client, and whether it won in them."""
     participant = db.session.scalar(
         sa.select(Participant).filter_by(campaign_id=campaign.id, account_number=account_number)
     )
-    found: dict[int, list] = {}
-    for month in months:
-        for draw in draws_of(month.period):
-            entry = entry_of(draw, participant)
-            if entry is not None:
-                found.setdefault(month.period.id, []).append((draw, *entry))
-    return found
+    return {month.period.id: entries_of(participant, month.period) for month in months}

@@ -7,6 +7,7 @@ import json
 from flask import Response, abort, g, render_template
 
 from portal.campaign import draws as draw_rules
+from portal.campaign import winners as winner_rules
 from portal.campaign.periods import CAMPAIGN_TZ
 from portal.models import Draw, DrawFile, db
 from portal.public import bp
@@ -43,6 +44,7 @@ def draw(draw_id: int):
         checks=checks,
         verdict=draw_rules.verdict(checks),
         winners=draw_rules.winners_of(record),
+        standings=winner_rules.standings_of_draw(record),
         random=json.loads(record.random_json) if record.random_json else None,
         local_time=record.conducted_at.astimezone(CAMPAIGN_TZ),
         key_sha256=key_fingerprint(record.public_key_pem) if record.public_key_pem else "",

@@ -210,8 +210,12 @@ def winners_month(period_key: str):
     """One reporting month: its draw and its winners, or when the draw is due."""
     campaign = the_campaign()
     period = find_period(campaign, period_key) or abort(404)
+    month = month_status(period, local_today())
     return render_template(
-        "public/winners_month.html", period=period, month=month_status(period, local_today())
+        "public/winners_month.html",
+        period=period,
+        month=month,
+        standings={w.id: winner_rules.public_standing(w) for w in month.published},
     )
 
 

@@ -11,7 +11,7 @@ from portal.campaign.draws import DrawRefused, Verdict
 from portal.campaign.eligibility import Check, MonthFrozen
 from portal.campaign.imports import Problem
 from portal.campaign.links import Links
-from portal.campaign.winners import WinnerRefused
+from portal.campaign.winners import Standing, WinnerRefused
 from portal.services.randomorg import RandomOrgError
 from portal.wording.formats import format_day, format_month
 from portal.wording.uploads import describe_upload_refusal
@@ -276,6 +276,53 @@ def winner_outcome_name(outcome: str) -> str:
         "refused-to-sign": _("Refused to sign the act (rule 12)"),
     }
     return names.get(outcome, outcome)
+
+
+def winner_standing(standing: Standing) -> str:
+    """Where a winner's prize stands, as the public record, the month page, the winner's
+    self-check and the staff's pages all say it: rules named, nothing personal."""
+    if standing.code == "fell-away":
+        reason = standing.reason
+        if reason in ("app", "ekassa", "paid", "receipts", "legal_form"):
+            why = _(
+                "Disqualified at the check (rule 8): the condition \u201c%(condition)s\u201d is not met.",
+                condition=condition_name(reason),
+            )
+        elif reason == "activity":
+            why = _("Disqualified at the check (rule 8): no activity of the month is on record.")
+        elif reason == "manual":
+            why = _("Disqualified at the check (rule 8): the organizer's checks were not passed.")
+        elif reason == "no-response":
+            why = _("Fell away: did not get in touch within 10 days of the draw (rule 9).")
+        elif reason == "no-identity-document":
+            why = _("Prize forfeited: no identity document was presented (rule 12).")
+        elif reason == "refused-to-sign":
+            why = _("Prize forfeited: the act was not signed (rule 12).")
+        else:
+            why = _("Fell away.")
+        then = (
+            _("The prize was drawn again in draw No. %(id)s.", id=standing.redraw_id)
+            if standing.redraw_id
+            else _("The prize will be drawn again.")
+        )
+        return f"{why} {then}"
+    if standing.code == "published":
+        if standing.delivered_on:
+            return _(
+                "Verified and published; the prize was handed over on %(date)s.",
+                date=format_day(standing.delivered_on),
+            )
+        return _("Verified and published; the prize is being handed over.")
+    if standing.code == "delivered":
+        return _(
+            "Verified; the prize was handed over on %(date)s.",
+            date=format_day(standing.delivered_on),
+        )
+    if standing.code == "handing-over":
+        return _("Verified; the act and the handing over of the prize are under way.")
+    if standing.code == "verified":
+        return _("Verified; waiting for the winner to get in touch (rule 9).")
+    return _("Drawn; being verified against the rules (rule 8).")
 
 
 def redraw_reason(winner) -> str:
