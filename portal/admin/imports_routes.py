@@ -16,6 +16,7 @@ from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import ImportBatch, db
 from portal.services import background
 from portal.web.access import current_actor, roles_required
+from portal.wording import confirmations
 from portal.wording.messages import describe_problem
 
 
@@ -48,7 +49,9 @@ def participants_import():
                 finish_import, batch_id, data, replace, actor_id, actor.ip, local_today()
             )
             return redirect(url_for("admin.import_status", batch_id=batch_id))
-    return render_template("admin/import_form.html", form=form)
+    return render_template(
+        "admin/import_form.html", form=form, confirm_replace=confirmations.replace_month()
+    )
 
 
 def _status(batch: ImportBatch) -> dict:
