@@ -188,6 +188,7 @@ def test_staff_identity_sent_incomplete_is_the_page_again_with_what_was_typed(
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert links_of(summary_of(html)) == ["document_issuer", "document_date"]
+    assert "<details open>" in html  # the form folded away is unfolded to show its errors
     assert 'value="Aidar Petrov"' in html and 'value="047123456"' in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WinnerIdentity)) == 0
 
