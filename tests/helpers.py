@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
@@ -25,16 +26,29 @@ from flask import Flask, current_app
 from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 from portal import create_app
-from portal.campaign import acts, draws, eligibility, winners
+from portal.campaign import acts, draws, eligibility, rules, winners
 from portal.campaign.audit import Actor
 from portal.campaign.identity import with_control_digit
 from portal.campaign.imports import COLUMNS, import_month
 from portal.campaign.periods import CAMPAIGN_TZ, find_period
 from portal.commands.translate import TRANSLATIONS
-from portal.demo import load_draws, load_participants
-from portal.models import Campaign, RulesVersion, StaffUser, Winner, db
+from portal.demo import load_campaign, load_draws, load_participants
+from portal.models import (
+    Activity,
+    Announcement,
+    CalendarDay,
+    Campaign,
+    Participant,
+    RulesVersion,
+    StaffUser,
+    Subscriber,
+    Winner,
+    db,
+    utcnow,
+)
 from portal.services.randomorg import RandomOrgClient
 from portal.web.urls import SiteLinks
 from tests.eds_pki import (
@@ -421,6 +435,12 @@ def translated(lang: str, message: str, **values) -> str:
     return text % values if values else text
 
 
+def translated_plural(lang: str, singular: str, plural: str, num: int, **values) -> str:
+    """The form of ``singular``/``plural`` for ``num`` in the catalogue of ``lang``."""
+    text = Translations.load(str(TRANSLATIONS), [lang]).ngettext(singular, plural, num)
+    return text % {"num": num, **values}
+
+
 def page_text(response) -> str:
     """The page's HTML, white space folded, without the texts only screen readers get."""
     html = re.sub(
@@ -474,6 +494,18 @@ def click(browser, element) -> None:
     element.click()
 
 
+def answer_confirmation(browser, accept: bool = True) -> str:
+    """Wait for the question the page asks before an action (``data-confirm``), accept or
+    dismiss it, and return its text."""
+    alert = WebDriverWait(browser, 10).until(EC.alert_is_present())
+    text = alert.text
+    if accept:
+        alert.accept()
+    else:
+        alert.dismiss()
+    return text
+
+
 def sign_in(browser, live_server: str, wait, email: str, path: str) -> None:
     """Open ``path`` signed out, sign in on the page it sends to, and wait to be back on ``path``."""
 
@@ -493,3 +525,88 @@ def admin_actor() -> Actor:
     if db.session.scalar(sa.select(StaffUser).filter_by(email=email)) is None:
         make_staff(email, "admin")
     return Actor(user=db.session.scalar(sa.select(StaffUser).filter_by(email=email)))
+
+
+# --- the whole demo, for the pages' accessibility ---------------------------------
+
+
+class DemoSite(NamedTuple):
+    """What ``load_demo_site`` made, for tests that visit every page of the demo."""
+
+    app: Flask
+    url: str  # where it is served (set by the fixture)
+    campaign_id: int
+    token: str  # November's standing winner's private link (its act issued)
+    winner_id: int
+    participant_id: int
+    account: str  # an eligible client's account number and BIN/IIN, for the self-check
+    bin_iin: str
+    draft: int  # the number of the rules draft being written
+    notice_id: int  # a draft announcement
+
+
+def load_demo_site(app: Flask) -> DemoSite:
+    """``flask demo`` (campaign, participants, draws and winners), then what the staff
+    pages show when work is under way: rules version 2 published and version 3 drafted, a
+    draft announcement, a decree in the calendar, two subscribers, an admin account in
+    each language (``admin-kk@ismet.kz``, ``admin-ru@ismet.kz``), and November's winner
+    with its act issued and a private link. Inside an app context."""
+    campaign, _ = load_campaign()
+    load_participants(campaign)
+    load_draws(campaign, secret=app.config["SECRET_KEY"], links=SiteLinks())
+    campaign_id = campaign.id
+    publish_v2(app, campaign_id)
+    campaign = db.session.get(Campaign, campaign_id)
+    draft = rules_start_draft(campaign)
+    notice = Announcement(
+        campaign_id=campaign_id,
+        kind=Announcement.KIND_NOTICE,
+        title_kk="Хабарландыру жобасы",
+        title_ru="Черновик объявления",
+        body_kk="Мәтін.",
+        body_ru="Текст.",
+    )
+    db.session.add(notice)
+    db.session.add(
+        CalendarDay(day=date(2022, 12, 26), working=False, note="Decree", created_by="t")
+    )
+    db.session.add_all(
+        [
+            Subscriber(email="kk@example.kz", language="kk", confirmed_at=utcnow()),
+            Subscriber(email="ru@example.kz", language="ru", confirmed_at=utcnow()),
+        ]
+    )
+    for lang in ("kk", "ru"):
+        make_staff(f"admin-{lang}@ismet.kz", "admin", language=lang)
+    november = find_period(campaign, "2022-11")
+    (winner,) = winners.standing(november)
+    with app.test_request_context("/ru/"):
+        acts.issue_act(with_identity(winner))
+        token = acts.issue_link(winner)
+    client = db.session.scalar(
+        sa.select(Participant)
+        .join(Activity, Activity.participant_id == Participant.id)
+        .where(Participant.campaign_id == campaign_id, Activity.eligible.is_(True))
+        .order_by(Participant.id)
+        .limit(1)
+    )
+    db.session.commit()
+    return DemoSite(
+        app=app,
+        url="",
+        campaign_id=campaign_id,
+        token=token,
+        winner_id=winner.id,
+        participant_id=winner.participant_id,
+        account=client.account_number,
+        bin_iin=client.bin_iin,
+        draft=draft,
+        notice_id=notice.id,
+    )
+
+
+def rules_start_draft(campaign: Campaign) -> int:
+    """A draft of the next rules version, started from the version in force; its number."""
+    draft = rules.start_draft(campaign, date.today())
+    db.session.flush()
+    return draft.number

@@ -9,14 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import NoteForm, StaffFileForm
+from portal.admin.forms import NoteForm
+from portal.admin.winner_page import page_forms, winner_page
 from portal.campaign import acts
 from portal.models import Winner, db
 from portal.models.acts import Act, ManualSubmission, WinnerFile
 from portal.services.mail import enqueue
 from portal.web.access import current_actor, roles_required
 from portal.web.downloads import act_response
-from portal.web.forms import IdentityForm
+from portal.web.forms import refusal_on_form
 from portal.web.urls import absolute_url
 from portal.wording.messages import describe_act_refusal
 
@@ -111,16 +112,22 @@ def winner_link_revoke(winner_id: int):
 @bp.post("/winners/<int:winner_id>/identity")
 @roles_required(*ACT_ROLES)
 def winner_identity_staff(winner_id: int):
+    """The director and the identity document, entered by staff; with errors the page
+    comes back with what was typed."""
     record = _winner(winner_id)
-    form = IdentityForm()
-    if not form.validate_on_submit():
-        flash(_("Fill in every field of the identity document."), "error")
-        return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
-    return _done(
-        winner_id,
-        lambda: acts.set_identity(record, **form.identity(), entered_by=current_user.email),
-        _("Saved."),
-    )
+    forms = page_forms(record, "identity_form")
+    form = forms["identity_form"]
+    if form.validate_on_submit():
+        try:
+            acts.set_identity(record, **form.identity(), entered_by=current_user.email)
+        except acts.ActRefused as refusal:
+            db.session.rollback()
+            refusal_on_form(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
+    return winner_page(_winner(winner_id), forms, 400)
 
 
 @bp.post("/winners/<int:winner_id>/act")
@@ -164,22 +171,27 @@ def winner_file_staff(file_id: int):
 def winner_staff_file(winner_id: int):
     """The organizer's director's identity card (rule 11)."""
     record = _winner(winner_id)
-    form = StaffFileForm()
+    forms = page_forms(record, "staff_file_form")
+    form = forms["staff_file_form"]
     if not form.validate_on_submit():
-        flash(_("Choose a file."), "error")
-        return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
+        return winner_page(record, forms, 400)
     upload = form.file.data
     data, name = upload.read(acts.FILE_MAX_BYTES + 1), upload.filename
     written: list[WinnerFile] = []
-
-    def store():
-        written.append(acts.staff_upload(record, data, name, actor=current_actor()))
-
     try:
-        return _done(winner_id, store, _("The file is stored."))
+        written.append(acts.staff_upload(record, data, name, actor=current_actor()))
+        db.session.commit()
+    except acts.ActRefused as refusal:
+        db.session.rollback()
+        acts.remove_files(written)
+        form.file.errors.append(describe_act_refusal(refusal))
+        return winner_page(_winner(winner_id), forms, 400)
     except BaseException:
+        db.session.rollback()
         acts.remove_files(written)
         raise
+    flash(_("The file is stored."), "success")
+    return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
 
 
 @bp.post("/submissions/<int:submission_id>/accept")
@@ -207,18 +219,3 @@ def submission_return(submission_id: int):
         lambda: acts.return_submission(submission, form.note.data or "", actor=current_actor()),
         _("The submission is returned to the winner with the reason."),
     )
-
-
-def act_context(record: Winner) -> dict:
-    """What the winner page shows of the act (used by ``winners_routes.winner``)."""
-    act, identity = acts.current_act(record), acts.identity_of(record)
-    return {
-        "acts_all": acts.acts_of(record),
-        "current_act": act,
-        "identity": identity,
-        "identity_form": IdentityForm(obj=identity),
-        "files": acts.files_of(record),
-        "links": acts.active_links(record),
-        "open_submission": acts.open_submission(act) if act else None,
-        "staff_file_form": StaffFileForm(),
-    }

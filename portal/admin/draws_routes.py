@@ -17,6 +17,8 @@ from portal.models import Draw, db, utcnow
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.access import current_actor, roles_required
 from portal.web.urls import SiteLinks
+from portal.wording import confirmations
+from portal.wording.formats import format_month
 from portal.wording.messages import describe_random_org_error, describe_refusal, redraw_reason
 
 
@@ -115,6 +117,11 @@ def draw_new(period_key: str):
         members=draw_rules.parse_commission(form.commission.data or ""),
         minimum=campaign.commission_min_members,
         fallback_offered=draw_rules.may_draw_locally(current_actor()),
+        confirm_draw=confirmations.conduct_draw(
+            format_month(period.year, period.month), pool.size, bool(form.use_fallback.data)
+        )
+        if pool
+        else "",
     )
 
 
@@ -148,6 +155,7 @@ def _draw_page(record: Draw, form: RedrawForm):
         redraw_due=winner_rules.draw_awaits_redraw(record),
         fallback_offered=draw_rules.may_draw_locally(current_actor()),
         chain=draw_rules.chain(record),
+        confirm_redraw=confirmations.redraw(record.id),
     )
 
 
@@ -178,4 +186,4 @@ def draw_redraw(draw_id: int):
     else:
         flash(_("Draw No. %(id)s replaces draw No. %(old)s.", id=new.id, old=draw_id), "success")
         return redirect(url_for("admin.draw", draw_id=new.id))
-    return redirect(url_for("admin.draw", draw_id=draw_id))
+    return _draw_page(record, form), 400  # the form as given, with why it was refused

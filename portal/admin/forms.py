@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -23,6 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from portal.campaign.periods import local_today
 from portal.campaign.rules import rules_problems
 from portal.models.staff import MIN_PASSWORD_LENGTH, ROLES
+from portal.web.forms import PortalForm
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 LANGUAGE_CHOICES = [SelectChoice("kk", "Қазақша"), SelectChoice("ru", "Русский")]
@@ -43,18 +43,18 @@ def role_choices() -> list[SelectChoice]:
     return [SelectChoice(role, names[role]) for role in ROLES]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     submit = SubmitField(_l("Sign in"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PortalForm):
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Change"))
 
 
-class UserForm(FlaskForm):
+class UserForm(PortalForm):
     email = EmailField(
         _l("E-mail"),
         validators=[
@@ -90,7 +90,7 @@ def rules_text(form, field) -> None:
         raise ValidationError(" ".join(describe_rules_problem(p) for p in problems))
 
 
-class RulesDraftForm(FlaskForm):
+class RulesDraftForm(PortalForm):
     body_kk = TextAreaField(
         _l("Rules in Kazakh (Markdown)"), validators=[DataRequired(), rules_text]
     )
@@ -112,7 +112,7 @@ class RulesDraftForm(FlaskForm):
             raise ValidationError(_("The date cannot be in the past."))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PortalForm):
     period = SelectField(_l("Reporting month"), choices=[])
     file = FileField(
         _l("File (CSV or XLSX)"),
@@ -122,13 +122,13 @@ class ImportForm(FlaskForm):
     submit = SubmitField(_l("Import"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button that only carries the CSRF token."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class AnnouncementForm(FlaskForm):
+class AnnouncementForm(PortalForm):
     title_kk = StringField(_l("Title in Kazakh"), validators=[DataRequired(), Length(max=300)])
     title_ru = StringField(_l("Title in Russian"), validators=[DataRequired(), Length(max=300)])
     body_kk = TextAreaField(_l("Text in Kazakh (Markdown)"), validators=[DataRequired()])
@@ -136,7 +136,7 @@ class AnnouncementForm(FlaskForm):
     submit = SubmitField(_l("Save draft"))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -146,7 +146,7 @@ class AuditFilterForm(FlaskForm):
     date_to = DateField(_l("To"), validators=[Optional()])
 
 
-class DrawForm(FlaskForm):
+class DrawForm(PortalForm):
     """The commission's draw: who is present, where; a reason when late or without random.org."""
 
     commission = TextAreaField(
@@ -171,7 +171,7 @@ class DrawForm(FlaskForm):
             raise ValidationError(_("Give the reason for drawing without random.org."))
 
 
-class RedrawForm(FlaskForm):
+class RedrawForm(PortalForm):
     reason = TextAreaField(
         _l("Reason for the redraw"), validators=[DataRequired(), Length(max=2000)]
     )
@@ -193,7 +193,7 @@ class RedrawForm(FlaskForm):
 # --- winners ------------------------------------------------------------------------
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(PortalForm):
     """Rule 8: the five conditions are re-checked by the portal; staff add their own checks."""
 
     manual_ok = SelectField(
@@ -208,7 +208,7 @@ class VerifyForm(FlaskForm):
     submit = SubmitField(_l("Record the verification"))
 
 
-class ContactForm(FlaskForm):
+class ContactForm(PortalForm):
     on = DateField(_l("Date"), validators=[DataRequired()])
     channel = SelectField(_l("Channel"), validators=[DataRequired()])
     answered = BooleanField(_l("The winner answered"))
@@ -216,20 +216,20 @@ class ContactForm(FlaskForm):
     submit = SubmitField(_l("Record the attempt"))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(PortalForm):
     """A step that needs only a note (and the CSRF token)."""
 
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Confirm"))
 
 
-class ForfeitForm(FlaskForm):
+class ForfeitForm(PortalForm):
     reason = SelectField(_l("Why the prize is forfeited"), validators=[DataRequired()])
     note = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Record the forfeit"))
 
 
-class DeliveryForm(FlaskForm):
+class DeliveryForm(PortalForm):
     method = SelectField(_l("How the certificate was handed over"), validators=[DataRequired()])
     on = DateField(_l("Date"), validators=[DataRequired()])
     office = StringField(_l("Sales office"), validators=[Length(max=200)])
@@ -238,14 +238,14 @@ class DeliveryForm(FlaskForm):
     submit = SubmitField(_l("Record the delivery"))
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(PortalForm):
     photo = FileField(
         _l("Photo of the winner with the certificate (JPEG or PNG)"), validators=[FileRequired()]
     )
     submit = SubmitField(_l("Publish the photo"))
 
 
-class CalendarDayForm(FlaskForm):
+class CalendarDayForm(PortalForm):
     day = DateField(_l("Date"), validators=[DataRequired()])
     working = SelectField(
         _l("The decree makes it"),
@@ -259,7 +259,7 @@ class CalendarDayForm(FlaskForm):
     submit = SubmitField(_l("Add to the calendar"))
 
 
-class StaffFileForm(FlaskForm):
+class StaffFileForm(PortalForm):
     file = FileField(
         _l("Organizer's director's identity card (PDF, JPEG or PNG)"), validators=[FileRequired()]
     )

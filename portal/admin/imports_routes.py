@@ -19,6 +19,7 @@ from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import ImportBatch, db
 from portal.services import background
 from portal.web.access import current_actor, roles_required
+from portal.wording import confirmations
 from portal.wording.messages import describe_frozen, describe_problem
 
 
@@ -65,6 +66,7 @@ def participants_import():
         "admin/import_form.html",
         form=form,
         frozen=[describe_frozen(refusal) for refusal in frozen.values() if refusal],
+        confirm_replace=confirmations.replace_month(),
     )
 
 

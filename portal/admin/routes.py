@@ -44,6 +44,7 @@ from portal.campaign.staff import (
 )
 from portal.models import AuditEntry, OutboxMessage, StaffUser, db
 from portal.web.access import client_address, current_actor, is_safe_next, roles_required
+from portal.wording import confirmations
 
 AUDIT_PAGE_SIZE = 100
 
@@ -166,6 +167,7 @@ def dashboard():
         today=today,
         mail_waiting=waiting,
         form=ConfirmForm(),
+        confirm_send=confirmations.send_mail(waiting),
     )
 
 

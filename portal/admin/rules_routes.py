@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from portal.admin import bp
 from portal.admin.forms import AnnouncementForm, ConfirmForm, RulesDraftForm, describe_rules_problem
 from portal.admin.helpers import the_campaign
-from portal.campaign import audit
+from portal.campaign import audit, subscriptions
 from portal.campaign import news as news_domain
 from portal.campaign import rules as rules_domain
 from portal.campaign.mailings import send_due
@@ -19,6 +28,7 @@ from portal.models import Announcement, Campaign, OutboxMessage, RulesVersion, d
 from portal.web.access import current_actor, roles_required
 from portal.web.i18n import LANGUAGE_NAMES
 from portal.web.urls import subscription_links
+from portal.wording import confirmations
 from portal.wording.messages import rules_change_titles
 
 
@@ -95,19 +105,35 @@ def rules_edit(number: int):
         return redirect(url_for("admin.rules_show", number=number))
     form = RulesDraftForm(obj=version)
     if form.validate_on_submit():
-        form.populate_obj(version)
-        audit.record(
-            "rules.draft_save",
-            version,
-            {"number": version.number, "effective_on": version.effective_on},
-            actor=current_actor(),
-        )
+        _save_draft(version, form)
         db.session.commit()
         flash(_("Draft of version %(number)s saved.", number=version.number), "success")
         return redirect(url_for("admin.rules_edit", number=number))
-    return render_template(
-        "admin/rules_edit.html", form=form, version=version, confirm=ConfirmForm()
+    return _edit_page(version, form)
+
+
+def _save_draft(version: RulesVersion, form: RulesDraftForm) -> None:
+    form.populate_obj(version)
+    audit.record(
+        "rules.draft_save",
+        version,
+        {"number": version.number, "effective_on": version.effective_on},
+        actor=current_actor(),
     )
+
+
+def _edit_page(version: RulesVersion, form: RulesDraftForm, status: int = 200):
+    """The editor, with the questions its buttons ask (how many subscribers are mailed)."""
+    return render_template(
+        "admin/rules_edit.html",
+        form=form,
+        version=version,
+        confirm=ConfirmForm(),
+        confirm_publish=confirmations.publish_rules(
+            version.number, subscriptions.audience(tuple(current_app.config["LANGUAGES"]))
+        ),
+        confirm_discard=confirmations.discard_rules(version.number),
+    ), status
 
 
 @bp.post("/rules/preview")
@@ -127,10 +153,22 @@ def rules_preview():
 @bp.post("/rules/<int:number>/publish")
 @roles_required(*MARKETING)
 def rules_publish(number: int):
-    """Publish a draft, announce it on the news page and feed, and queue the e-mails."""
+    """Publish a draft, announce it on the news page and feed, and queue the e-mails.
+
+    From the editor, the draft's fields come along: they are saved first (the audit
+    trail has the save), so what is published is what was on the screen; with errors,
+    the editor comes back with them and nothing is published.
+    """
     campaign = the_campaign()
     version = the_version(campaign, number)
-    if not ConfirmForm().validate_on_submit():
+    from_editor = "body_kk" in request.form or "body_ru" in request.form
+    if from_editor and not version.published:
+        form = RulesDraftForm()
+        if not form.validate_on_submit():
+            return _edit_page(version, form, 400)
+        _save_draft(version, form)
+        db.session.commit()
+    elif not ConfirmForm().validate_on_submit():
         abort(400)
     try:
         queued = rules_domain.publish_and_announce(
@@ -197,7 +235,19 @@ def announcements():
     items = db.session.scalars(
         sa.select(Announcement).filter_by(campaign_id=campaign.id).order_by(Announcement.id.desc())
     ).all()
-    return render_template("admin/news_list.html", items=items, form=ConfirmForm())
+    return render_template(
+        "admin/news_list.html",
+        items=items,
+        form=ConfirmForm(),
+        confirm_publish=_publish_question(),
+    )
+
+
+def _publish_question() -> str:
+    """What publishing an announcement does: who it is e-mailed to."""
+    return confirmations.publish_announcement(
+        subscriptions.audience(tuple(current_app.config["LANGUAGES"]))
+    )
 
 
 @bp.get("/news/new")
@@ -218,7 +268,7 @@ def announcement_new():
         db.session.commit()
         flash(_("Draft saved."), "success")
         return redirect(url_for("admin.announcement_edit", item_id=item.id))
-    return render_template("admin/news_form.html", form=form, item=None, confirm=ConfirmForm())
+    return render_template("admin/news_form.html", form=form, item=None)
 
 
 @bp.get("/news/<int:item_id>")
@@ -239,7 +289,13 @@ def announcement_edit(item_id: int):
         db.session.commit()
         flash(_("Draft saved."), "success")
         return redirect(url_for("admin.announcement_edit", item_id=item.id))
-    return render_template("admin/news_form.html", form=form, item=item, confirm=ConfirmForm())
+    return render_template(
+        "admin/news_form.html",
+        form=form,
+        item=item,
+        confirm=ConfirmForm(),
+        confirm_publish=_publish_question(),
+    )
 
 
 @bp.post("/news/<int:item_id>/publish")
@@ -272,7 +328,13 @@ def mail_outbox():
     latest = db.session.scalars(
         sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(50)
     ).all()
-    return render_template("admin/mail.html", counts=counts, latest=latest, form=ConfirmForm())
+    return render_template(
+        "admin/mail.html",
+        counts=counts,
+        latest=latest,
+        form=ConfirmForm(),
+        confirm_send=confirmations.send_mail(counts.get(OutboxMessage.PENDING, 0)),
+    )
 
 
 @bp.post("/mail/send")

@@ -6,33 +6,22 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms import SelectChoice
 
 from portal.admin import bp
-from portal.admin.acts_routes import act_context
-from portal.admin.forms import (
-    CalendarDayForm,
-    ConfirmForm,
-    ContactForm,
-    DeliveryForm,
-    ForfeitForm,
-    NoteForm,
-    PhotoForm,
-    VerifyForm,
-)
+from portal.admin.forms import CalendarDayForm, ConfirmForm
 from portal.admin.helpers import the_campaign
+from portal.admin.winner_page import page_forms, winner_page
 from portal.campaign import audit, workdays
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import local_today
 from portal.campaign.staff import EVERY_ROLE, MARKETING
-from portal.models import CalendarDay, ContactAttempt, Winner, db
+from portal.models import CalendarDay, Winner, db
 from portal.services import uploads
 from portal.web.access import current_actor, roles_required
 from portal.web.downloads import photo_response
 from portal.web.urls import SiteLinks
+from portal.wording import confirmations
 from portal.wording.messages import (
-    contact_channel_name,
-    delivery_method_name,
     describe_winner_refusal,
     winner_announcement,
     winner_outcome_name,
@@ -42,34 +31,6 @@ from portal.wording.uploads import describe_upload_refusal
 
 def _winner(winner_id: int) -> Winner:
     return db.session.get(Winner, winner_id) or abort(404)
-
-
-def _forms(winner: Winner) -> dict:
-    contact = ContactForm()
-    contact.channel.choices = [
-        SelectChoice(c, contact_channel_name(c)) for c in ContactAttempt.CHANNELS
-    ]
-    if not contact.on.data:
-        contact.on.data = min(local_today(), winner.contact_due)
-    forfeit = ForfeitForm()
-    forfeit.reason.choices = [
-        SelectChoice(r, winner_outcome_name(r)) for r in winner_rules.FORFEIT_REASONS
-    ]
-    delivery = DeliveryForm()
-    delivery.method.choices = [
-        SelectChoice(m, delivery_method_name(m)) for m in winner_rules.DELIVERY_METHODS
-    ]
-    if not delivery.on.data:
-        delivery.on.data = local_today()
-    return {
-        "verify_form": VerifyForm(),
-        "contact_form": contact,
-        "note_form": NoteForm(),
-        "forfeit_form": forfeit,
-        "delivery_form": delivery,
-        "photo_form": PhotoForm(),
-        "confirm_form": ConfirmForm(),
-    }
 
 
 @bp.get("/winners")
@@ -89,38 +50,35 @@ def winners():
 def winner(winner_id: int):
     """One winner: where it stands, what is due, its whole history, and the next steps."""
     record = _winner(winner_id)
-    return _winner_page(record, _forms(record))
+    return winner_page(record, page_forms(record))
 
 
-def _winner_page(record: Winner, forms: dict, status: int = 200):
-    body = render_template(
-        "admin/winner.html",
-        winner=record,
-        checks=winner_rules.condition_checks(record) if record.status == Winner.DRAWN else None,
-        today=local_today(),
-        may=lambda status: winner_rules.may(record, status),
-        publishable=record.status in winner_rules.VERIFIED_STANDING and record.published_at is None,
-        awaits_redraw=winner_rules.awaits_redraw(record),
-        standing=winner_rules.public_standing(record),
-        **act_context(record),
-        **forms,
-    )
-    return body, status
+class FieldRefused(Exception):
+    """A step refused because of what one field holds: shown next to that field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
 
 
 def _step(winner_id: int, form_name: str, act):
-    """Validate the step's form, take the step, commit; or show why not, storing nothing."""
+    """Validate the step's form, take the step, commit; or show why not, storing nothing
+    and keeping what the form was given."""
     record = _winner(winner_id)
-    forms = _forms(record)
+    forms = page_forms(record, form_name)
     form = forms[form_name]
     if not form.validate_on_submit():
-        return _winner_page(record, forms, 400)
+        return winner_page(record, forms, 400)
     try:
         message = act(record, form)
+    except FieldRefused as refusal:
+        db.session.rollback()
+        form[refusal.field].errors.append(refusal.message)
+        return winner_page(_winner(winner_id), forms, 400)
     except winner_rules.WinnerRefused as refusal:
         db.session.rollback()
         flash(describe_winner_refusal(refusal), "error")
-        return _winner_page(_winner(winner_id), forms, 400)
+        return winner_page(_winner(winner_id), forms, 400)
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("admin.winner", winner_id=winner_id))
@@ -170,7 +128,7 @@ def winner_no_response(winner_id: int):
         winner_rules.mark_no_response(record, note=form.note.data or "", actor=current_actor())
         return _("The winner did not get in touch in time. The commission is offered a redraw.")
 
-    return _step(winner_id, "note_form", act)
+    return _step(winner_id, "no_response_form", act)
 
 
 @bp.post("/winners/<int:winner_id>/forfeit")
@@ -219,16 +177,13 @@ def winner_photo(winner_id: int):
 
     def act(record, form):
         data = form.photo.data.read(winner_rules.PHOTO_MAX_BYTES + 1)
-        winner_rules.add_photo(record, data, actor=current_actor())
+        try:
+            winner_rules.add_photo(record, data, actor=current_actor())
+        except uploads.UploadRefused as refusal:
+            raise FieldRefused("photo", describe_upload_refusal(refusal)) from None
         return _("The photo is published.")
 
-    try:
-        return _step(winner_id, "photo_form", act)
-    except uploads.UploadRefused as refusal:
-        db.session.rollback()
-        flash(describe_upload_refusal(refusal), "error")
-        record = _winner(winner_id)
-        return _winner_page(record, _forms(record), 400)
+    return _step(winner_id, "photo_form", act)
 
 
 @bp.get("/winners/<int:winner_id>/photo")
@@ -261,6 +216,7 @@ def _calendar_page(form: CalendarDayForm, status: int = 200):
         confirm_form=ConfirmForm(),
         days_off=workdays.days_off(start, end),
         additions=additions,
+        confirm_remove={day.id: confirmations.remove_calendar_day(day.day) for day in additions},
         start=start,
         end=end,
     ), status

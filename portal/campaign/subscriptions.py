@@ -236,6 +236,23 @@ def unsubscribe(token: str, secret: str, now: datetime | None = None) -> Subscri
 # --- the mailing ----------------------------------------------------------------------
 
 
+# Who receives the announcements: confirmed, and not unsubscribed since.
+RECEIVING = (Subscriber.confirmed_at.is_not(None), Subscriber.unsubscribed_at.is_(None))
+
+
+def audience(languages: tuple[str, ...] = ("kk", "ru")) -> dict[str, int]:
+    """How many subscribers an announcement published now would be mailed to, by language
+    (every one of ``languages`` present, 0 when none)."""
+    counts = dict(
+        db.session.execute(
+            sa.select(Subscriber.language, sa.func.count())
+            .where(*RECEIVING)
+            .group_by(Subscriber.language)
+        ).all()
+    )
+    return {lang: counts.get(lang, 0) for lang in languages} | counts
+
+
 def queue_announcement(announcement: Announcement, links: MailLinks) -> int:
     """Queue a published announcement to every subscriber who receives mail; how many were queued.
 
@@ -256,9 +273,7 @@ def queue_announcement(announcement: Announcement, links: MailLinks) -> int:
         )
     )
     subscribers = db.session.scalars(
-        sa.select(Subscriber)
-        .where(Subscriber.confirmed_at.is_not(None), Subscriber.unsubscribed_at.is_(None))
-        .order_by(Subscriber.id)
+        sa.select(Subscriber).where(*RECEIVING).order_by(Subscriber.id)
     ).all()
     queued = 0
     for subscriber in subscribers:

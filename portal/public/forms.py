@@ -6,7 +6,6 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -20,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from portal.web.forms import PortalForm
 from portal.web.i18n import LANGUAGE_NAMES
 
 MAX_EMAIL_LENGTH = 254
@@ -54,7 +54,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class SubscribeForm(FlaskForm):
+class SubscribeForm(PortalForm):
     """An address and the language it wants the announcements in."""
 
     email = EmailField(_l("E-mail address"), filters=[_strip])
@@ -72,7 +72,7 @@ class SubscribeForm(FlaskForm):
             )
 
 
-class CheckForm(FlaskForm):
+class CheckForm(PortalForm):
     """The eligibility self-check: account number and BIN/IIN together."""
 
     account_number = StringField(
@@ -87,7 +87,7 @@ class CheckForm(FlaskForm):
 # --- the winner's private page ------------------------------------------------------
 
 
-class SignatureForm(FlaskForm):
+class SignatureForm(PortalForm):
     """A detached CMS signature of the act: a file from any NCA tool, or NCALayer's answer."""
 
     signature = FileField(_l("Signature file (.cms, .p7s)"))
@@ -95,7 +95,7 @@ class SignatureForm(FlaskForm):
     submit = SubmitField(_l("Send the signature"))
 
 
-class ManualSigningForm(FlaskForm):
+class ManualSigningForm(PortalForm):
     """Rule 11: signing by hand, for a stated reason, with scans."""
 
     reason = TextAreaField(

@@ -20,9 +20,8 @@ from portal.public import bp
 from portal.public.forms import ManualSigningForm, SignatureForm
 from portal.services import eds
 from portal.web.downloads import act_response
-from portal.web.forms import IdentityForm
+from portal.web.forms import IdentityForm, refusal_on_form
 from portal.web.urls import SiteLinks
-from portal.wording.messages import describe_act_refusal
 
 MAX_CMS_BYTES = 1024 * 1024
 
@@ -46,7 +45,8 @@ def _private(response: Response) -> Response:
 def _page(winner: Winner, token: str, status: int = 200, **forms):
     act = acts.current_act(winner)
     identity = acts.identity_of(winner)
-    identity_form = forms.get("identity_form") or IdentityForm(obj=identity)
+    # the form posted comes back as given; the others as the page offers them
+    identity_form = forms.get("identity_form") or IdentityForm(obj=identity, formdata=None)
     return render_template(
         "public/winner.html",
         winner=winner,
@@ -54,8 +54,8 @@ def _page(winner: Winner, token: str, status: int = 200, **forms):
         act=act,
         identity=identity,
         identity_form=identity_form,
-        signature_form=forms.get("signature_form") or SignatureForm(),
-        manual_form=forms.get("manual_form") or ManualSigningForm(),
+        signature_form=forms.get("signature_form") or SignatureForm(formdata=None),
+        manual_form=forms.get("manual_form") or ManualSigningForm(formdata=None),
         submission=acts.open_submission(act) if act else None,
         returned=[s for s in (act.submissions if act else []) if s.status == "returned"],
         signature=act.signatures[-1] if act and act.signatures else None,
@@ -79,7 +79,7 @@ def winner_identity(token: str):
         acts.set_identity(winner, **form.identity(), entered_by="winner")
     except acts.ActRefused as refusal:
         db.session.rollback()
-        flash(describe_act_refusal(refusal), "error")
+        refusal_on_form(form, refusal)
         return _page(winner, token, 400, identity_form=form)
     db.session.commit()
     flash(_("Saved. The act will name this document."), "success")
@@ -112,7 +112,7 @@ def winner_signature(token: str):
         )
     except acts.ActRefused as refusal:
         db.session.rollback()
-        flash(describe_act_refusal(refusal), "error")
+        refusal_on_form(form, refusal)
         return _page(winner, token, 400, signature_form=form)
     db.session.commit()  # the attempt is in the audit trail either way
     if not report.ok:
@@ -156,7 +156,7 @@ def winner_manual(token: str):
         )
     except acts.ActRefused as refusal:
         db.session.rollback()
-        flash(describe_act_refusal(refusal), "error")
+        refusal_on_form(form, refusal)
         return _page(winner, token, 400, manual_form=form)
     written = list(submission.files)
     try:

@@ -6,16 +6,17 @@ Templates receive the data they show from their view; nothing here queries the d
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.lists import format_list
 from flask import Flask
 
 from portal.models.mixins import current_language
 from portal.services.markup import render_inline, render_markdown
-from portal.web import i18n
+from portal.web import forms, i18n
 from portal.web.urls import absolute_url
 from portal.wording import formats, messages
 from portal.wording.eds import describe_eds_check
@@ -24,6 +25,22 @@ from portal.wording.eds import describe_eds_check
 def _isodate(value):
     """A date kept as ISO text (an act's frozen facts) back to a date for the ``day`` filter."""
     return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def machine_time(value: date | datetime | None) -> str:
+    """The value of a ``<time datetime>`` attribute: a day, or a moment to the second in UTC
+    (HTML takes at most three decimals of a second; Python writes six)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
+def words_list(items: list[str]) -> str:
+    """Names joined as the page's language joins them: "a, b and c", "a, b и c", "a, b және c"."""
+    return format_list([str(item) for item in items], locale=current_language())
 
 
 def register(app: Flask) -> None:
@@ -35,6 +52,8 @@ def register(app: Flask) -> None:
         moment=formats.format_moment,
         money=formats.format_money,
         isodate=_isodate,
+        machine_time=machine_time,
+        words_list=words_list,
     )
     app.jinja_env.globals.update(
         format_month=formats.format_month,
@@ -59,6 +78,10 @@ def register(app: Flask) -> None:
         winner_file_name=messages.winner_file_name,
         describe_eds_check=describe_eds_check,
         month_state_name=messages.month_state_name,
+        form_problems=forms.problems,
+        chosen_file=forms.chosen_file,
+        chosen_files=forms.chosen_files,
+        field_target=forms.field_target,
     )
 
     @app.context_processor

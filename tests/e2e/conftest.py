@@ -2,6 +2,9 @@
 
 Uses Debian's ``chromium`` and ``chromium-driver``; where either is missing the
 browser tests are skipped with that reason (``.ci/run`` installs both).
+
+``live_server`` and ``browser`` are a test's own; ``demo_site`` and ``shared_browser``
+serve a whole module (the full demo loaded once, one browser for every page).
 """
 
 from __future__ import annotations
@@ -9,11 +12,15 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from werkzeug.serving import make_server
+
+from portal.models import db
+from tests.helpers import DemoSite, empty_all_tables, load_demo_site, make_app
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 CHROMEDRIVER_CANDIDATES = ("/usr/bin/chromedriver", "chromedriver")
@@ -27,9 +34,9 @@ def _find(candidates) -> str | None:
     return None
 
 
-@pytest.fixture
-def live_server(app):
-    """Serve the test app on 127.0.0.1 in a background thread; yields its base URL."""
+@contextmanager
+def _serving(app):
+    """Serve ``app`` on 127.0.0.1 in a background thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -40,9 +47,9 @@ def live_server(app):
         thread.join(timeout=10)
 
 
-@pytest.fixture
-def browser():
-    """Headless Chromium, 1280 px wide, in Russian by default."""
+@contextmanager
+def _chromium():
+    """Headless Chromium, 1280 px wide; skipped (or failed, when required) without one."""
     chromium, chromedriver = _find(CHROMIUM_CANDIDATES), _find(CHROMEDRIVER_CANDIDATES)
     if not chromium or not chromedriver:
         if os.environ.get("PORTAL_REQUIRE_BROWSER"):
@@ -71,3 +78,41 @@ def browser():
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test app on 127.0.0.1 in a background thread; yields its base URL."""
+    with _serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium, 1280 px wide, in Russian by default."""
+    with _chromium() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def shared_browser():
+    """One headless Chromium for every test of a module."""
+    with _chromium() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def demo_site(database_url, tmp_path_factory) -> DemoSite:
+    """The whole demo (``flask demo``: campaign, participants, draws, winners), loaded once
+    for the module, with staff accounts and a winner's private link, served live.
+    Every table is emptied afterwards."""
+    app = make_app(database_url, tmp_path_factory.mktemp("demo-instance"))
+    try:
+        with app.app_context():
+            site = load_demo_site(app)
+        with _serving(app) as url:
+            yield site._replace(url=url)
+    finally:
+        with app.app_context():
+            empty_all_tables()
+            db.engine.dispose()

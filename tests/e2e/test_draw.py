@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.helpers import PASSWORD, click, load_september, translated
+from tests.helpers import PASSWORD, answer_confirmation, click, load_september, translated
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,10 @@ def test_commission_draws_and_a_visitor_verifies(
 
     digest = wait.until(EC.presence_of_element_located((By.ID, "pool-digest"))).text
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    size = browser.find_element(By.ID, "pool-size").text.split()[0]
     click(browser, browser.find_element(By.CSS_SELECTOR, "button[name=confirm]"))
+    question = answer_confirmation(browser)  # it names the pool drawn from
+    assert "random.org" in question and f" {size} " in question
     wait.until(EC.url_matches(r".*/admin/draws/\d+$"))
     draw_id = int(browser.current_url.rsplit("/", 1)[1])
     assert browser.find_element(By.CSS_SELECTOR, ".flash.success")

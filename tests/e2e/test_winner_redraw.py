@@ -19,6 +19,7 @@ from tests.helpers import (
     AFTER_SEPTEMBER,
     COMMISSION,
     TODAY,
+    answer_confirmation,
     click,
     csv_bytes,
     prepare,
@@ -31,11 +32,12 @@ pytestmark = pytest.mark.browser
 
 
 def submit_and_see_success(browser, wait, button) -> None:
-    """Click a form's button, wait for the page it leads to and its success message (the
-    page before may show one too: waiting for that, the test could sign out before the
-    browser sent the form)."""
+    """Click a form's button, accept the question it asks, wait for the page it leads to
+    and its success message (the page before may show one too: waiting for that, the test
+    could sign out before the browser sent the form)."""
     before = browser.find_element(By.TAG_NAME, "html")
     click(browser, button)
+    answer_confirmation(browser)
     wait.until(EC.staleness_of(before))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
 
@@ -82,6 +84,7 @@ def test_disqualification_redraw_and_a_new_published_winner(
         assert offered == redraw_reason(db.session.get(Winner, first_id))
     assert "company closed" not in offered  # the staff's note stays off the public record
     click(browser, browser.find_element(By.CSS_SELECTOR, "#redraw-heading ~ form button"))
+    answer_confirmation(browser)
     wait.until(lambda b: b.current_url.rstrip("/").rsplit("/", 1)[1] != str(draw_id))
     new_draw_id = int(browser.current_url.rsplit("/", 1)[1])
     with app.app_context():

@@ -32,10 +32,4 @@
     });
     refresh(pane, textarea);
   });
-
-  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
-    f.addEventListener("submit", function (event) {
-      if (!window.confirm(f.getAttribute("data-confirm"))) { event.preventDefault(); }
-    });
-  });
 })();
