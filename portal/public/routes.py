@@ -256,6 +256,7 @@ def news_feed():
         "public/feed.atom",
         announcements=announcements,
         updated=news_rules.feed_updated(campaign, announcements),
+        entry_updated=news_rules.entry_updated,
         feed_title=_("%(campaign)s: announcements", campaign=campaign.tr("title")),
     )
     return Response(body, mimetype="application/atom+xml")
