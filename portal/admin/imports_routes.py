@@ -4,18 +4,35 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from portal.admin import bp
 from portal.admin.forms import ImportForm
 from portal.admin.helpers import the_campaign
-from portal.campaign.imports import AlreadyImported, Problem, finish_import, start_import
+from portal.campaign.imports import (
+    COLUMNS,
+    AlreadyImported,
+    Problem,
+    finish_import,
+    start_import,
+)
 from portal.campaign.periods import find_period, local_today
 from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import ImportBatch, db
 from portal.services import background
+from portal.services.tabular import write_csv, write_xlsx
 from portal.web.access import current_actor, roles_required
+from portal.wording.imports import columns_table
 from portal.wording.messages import describe_problem
 
 
@@ -48,17 +65,52 @@ def participants_import():
                 finish_import, batch_id, data, replace, actor_id, actor.ip, local_today()
             )
             return redirect(url_for("admin.import_status", batch_id=batch_id))
-    return render_template("admin/import_form.html", form=form)
+    return render_template("admin/import_form.html", form=form, columns=columns_table())
+
+
+def _template(content: bytes, mimetype: str, extension: str) -> Response:
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="ismet-import.{extension}"'},
+    )
+
+
+@bp.get("/participants/import/template.csv")
+@roles_required(*MARKETING)
+def import_template_csv():
+    """The import format's header as a CSV file to fill in."""
+    return _template(write_csv([list(COLUMNS)]), "text/csv", "csv")
+
+
+@bp.get("/participants/import/template.xlsx")
+@roles_required(*MARKETING)
+def import_template_xlsx():
+    """The import format's header as a workbook to fill in, its columns described beside."""
+    columns = columns_table()
+    notes = [
+        [_("Column"), _("Meaning"), _("Required"), _("Format"), _("Example")],
+        *([c["name"], c["meaning"], c["requirement"], c["format"], c["example"]] for c in columns),
+    ]
+    content = write_xlsx(list(COLUMNS), _("Columns"), notes)
+    return _template(
+        content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+    )
 
 
 def _status(batch: ImportBatch) -> dict:
+    """The import's state for its page; a failed import has no percentage (it is not done)."""
+    if batch.status == ImportBatch.DONE:
+        percent = 100
+    elif batch.status == ImportBatch.FAILED:
+        percent = None
+    else:
+        percent = min(99, int(100 * batch.progress / max(batch.rows, 1)))
     return {
         "status": batch.status,
         "progress": batch.progress,
         "rows": batch.rows,
-        "percent": 100
-        if batch.status in (ImportBatch.DONE, ImportBatch.FAILED)
-        else min(99, int(100 * batch.progress / max(batch.rows, 1))),
+        "percent": percent,
     }
 
 
