@@ -50,8 +50,12 @@ RULES_CHANGE_NOTICE_DAYS = 30
 
 # The public site's address (a path prefix allowed), for every absolute link it writes:
 # protocols, e-mails, feeds, the CLI (portal.web.urls). Without it a request's own host,
-# and where no request gives one (`flask draw run`), the path alone.
+# and where no request gives one (`flask draw run`), DEFAULT_BASE_URL.
 PUBLIC_BASE_URL: str | None = None
+# The address written where neither PUBLIC_BASE_URL nor a request gives one (a command
+# making a protocol or an e-mail), so that no document carries a bare path: the portal
+# the rules name (rule 7). Each use is logged as a warning; None writes the path alone.
+DEFAULT_BASE_URL: str | None = "https://ismet.kz"
 
 # The organizer, as every protocol and act, the public pages' footer, the Atom feed and
 # every e-mail name it: one source. The name is the rules' own (rule 16); the others are

@@ -17,7 +17,7 @@ from portal.services.mail import enqueue
 from portal.web.access import current_actor, roles_required
 from portal.web.downloads import act_response
 from portal.web.forms import IdentityForm
-from portal.web.urls import absolute_url
+from portal.web.urls import SiteLinks, absolute_url
 from portal.wording.messages import describe_act_refusal
 
 ACT_ROLES = ("marketing", "admin")
@@ -134,7 +134,10 @@ def winner_issue_act(winner_id: int):
     return _done(
         winner_id,
         lambda: acts.issue_act(
-            record, actor=current_actor(), correction_reason=form.note.data or ""
+            record,
+            links=SiteLinks(),
+            actor=current_actor(),
+            correction_reason=form.note.data or "",
         ),
         _("The act is issued."),
     )

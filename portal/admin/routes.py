@@ -43,6 +43,7 @@ from portal.campaign.staff import (
     normalise_email,
 )
 from portal.models import AuditEntry, OutboxMessage, StaffUser, db
+from portal.services.organizer import missing_settings
 from portal.web.access import client_address, current_actor, is_safe_next, roles_required
 
 AUDIT_PAGE_SIZE = 100
@@ -166,6 +167,9 @@ def dashboard():
         today=today,
         mail_waiting=waiting,
         form=ConfirmForm(),
+        organizer_missing=missing_settings(
+            current_app.config, tuple(current_app.config["LANGUAGES"])
+        ),
     )
 
 
