@@ -110,7 +110,8 @@ def test_the_manual_signing_notice_in_the_language_given(ctx):
             url="https://ismet.kz/admin/winners/1",
         )
         assert subject == translated(lang, "Manual signing of act %(number)s", number="2022-09/1-1")
-        assert body.split("\n\n") == [
+        text, _signature = body.split("\n\n-- \n")  # the organizer's signature follows
+        assert text.split("\n\n") == [
             translated(
                 lang,
                 "%(company)s, winner of %(month)s, has sent its act %(number)s signed by hand, with %(count)s scans, for this reason:",
@@ -153,7 +154,8 @@ def test_the_manager_is_notified_once_in_its_language_with_the_staff_link(app, i
     assert mail.subject == translated(
         "kk", "Manual signing of act %(number)s", number=issued.number
     )
-    assert mail.body_text.endswith(f"\n\nhttps://ismet.kz/admin/winners/{issued.winner_id}")
+    text, _signature = mail.body_text.split("\n\n-- \n")  # the organizer's signature follows
+    assert text.endswith(f"\n\nhttps://ismet.kz/admin/winners/{issued.winner_id}")
     assert "The director's EDS expired." in mail.body_text
 
 

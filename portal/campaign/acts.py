@@ -39,7 +39,7 @@ from portal.models.acts import (
     WinnerLink,
 )
 from portal.services import documents, eds, uploads
-from portal.services.mail import enqueue
+from portal.services.mail import enqueue, render_message
 
 LINK_DAYS = 60
 TOKEN_BYTES = 32
@@ -511,6 +511,35 @@ def return_submission(
     )
     submission.return_reason = reason.strip()
     winner_rules.record_event(submission.act.winner, "manual_returned", actor, note=reason, now=now)
+
+
+def mail_link(winner: Winner, urls: dict[str, str], token: str) -> None:
+    """E-mail the winner its private link (``urls``: the page in each language), once per
+    link, when its e-mail is known: the text in each language, each saying who sends it
+    and how to tell it is genuine (the campaign's own site, never another's)."""
+    email = winner.participant.email
+    if not email:
+        return
+    parts = [
+        render_message(
+            "mail/winner_link.txt",
+            lang,
+            company=winner.participant.company_name,
+            prize=winner.prize.tr("name", lang),
+            year=winner.period.year,
+            month=winner.period.month,
+            url=url,
+        )
+        for lang, url in urls.items()
+    ]
+    enqueue(
+        "winner-link",
+        email,
+        next(iter(urls)),
+        " / ".join(part.subject for part in parts),
+        "\n\n---\n\n".join(part.body for part in parts),
+        dedupe_key=f"winner-link:{token_digest(token)}",
+    )
 
 
 def files_folder():
