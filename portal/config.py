@@ -50,8 +50,30 @@ RULES_CHANGE_NOTICE_DAYS = 30
 
 # The public site's address (a path prefix allowed), for every absolute link it writes:
 # protocols, e-mails, feeds, the CLI (portal.web.urls). Without it a request's own host,
-# and where no request gives one (`flask draw run`), the path alone.
+# and where no request gives one (`flask draw run`), DEFAULT_BASE_URL.
 PUBLIC_BASE_URL: str | None = None
+# The address written where neither PUBLIC_BASE_URL nor a request gives one (a command
+# making a protocol or an e-mail), so that no document carries a bare path: the portal
+# the rules name (rule 7). Each use is logged as a warning; None writes the path alone.
+DEFAULT_BASE_URL: str | None = "https://ismet.kz"
+
+# The organizer, as every protocol and act, the public pages' footer, the Atom feed and
+# every e-mail name it: one source. The name is the rules' own (rule 16); the others are
+# the organizer's registration details and contacts, which no file here can know: set
+# them (instance/config.py or PORTAL_ORGANIZER_*) before the first draw. Unset, they are
+# left out.
+ORGANIZER_NAME_KK = "«Қазақтелеком» АҚ филиалы – Корпоративтік бизнес жөніндегі дивизион"
+ORGANIZER_NAME_RU = "Филиал АО «Казахтелеком» – Дивизион по корпоративному бизнесу"
+ORGANIZER_BIN: str | None = None  # 12 digits
+ORGANIZER_ADDRESS_KK: str | None = None
+ORGANIZER_ADDRESS_RU: str | None = None
+# Who signs the acts for the organizer, and in what capacity.
+ORGANIZER_SIGNATORY_KK: str | None = None
+ORGANIZER_SIGNATORY_RU: str | None = None
+ORGANIZER_SIGNATORY_POSITION_KK: str | None = None
+ORGANIZER_SIGNATORY_POSITION_RU: str | None = None
+ORGANIZER_HOTLINE: str | None = None  # a telephone number, as it is dialled
+ORGANIZER_EMAIL: str | None = None
 
 RANDOM_ORG_API_KEY: str | None = None
 RANDOM_ORG_URL = "https://api.random.org/json-rpc/4/invoke"

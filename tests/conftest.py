@@ -17,6 +17,7 @@ from portal.campaign.periods import find_period
 from portal.demo import load_campaign
 from portal.demo.randomorg_standin import StandIn
 from portal.models import Campaign, StaffUser, db
+from portal.web.urls import SiteLinks
 from tests.helpers import (
     PASSWORD,
     TODAY,
@@ -209,6 +210,6 @@ def standin(app):
 def issued(app, drawn):
     """September's winner, verified, in touch, its identity entered and its act issued."""
     with app.test_request_context("/ru/"):
-        act = acts.issue_act(with_identity(in_touch(drawn)), now=at(10, 25))
+        act = acts.issue_act(with_identity(in_touch(drawn)), now=at(10, 25), links=SiteLinks())
     db.session.commit()
     return act

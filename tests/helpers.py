@@ -581,7 +581,7 @@ def load_demo_site(app: Flask) -> DemoSite:
     november = find_period(campaign, "2022-11")
     (winner,) = winners.standing(november)
     with app.test_request_context("/ru/"):
-        acts.issue_act(with_identity(winner))
+        acts.issue_act(with_identity(winner), links=SiteLinks())
         token = acts.issue_link(winner)
     client = db.session.scalar(
         sa.select(Participant)

@@ -16,6 +16,7 @@ from portal.models import AuditEntry, Winner, db
 from portal.models.acts import ActSignature, ManualSubmission, WinnerFile, WinnerLink
 from portal.services import eds
 from portal.services.mail import send_pending
+from portal.web.urls import SiteLinks
 from tests.eds_pki import sign_cms
 from tests.helpers import (
     csrf_from,
@@ -67,7 +68,7 @@ def test_an_act_is_frozen_and_a_correction_keeps_the_old_one(app, issued):
     first_bytes, first_sha = issued.pdf, issued.sha256
     winner = issued.winner
     with pytest.raises(acts.ActRefused) as refused:
-        acts.issue_act(winner)
+        acts.issue_act(winner, links=SiteLinks())
     assert refused.value.code == "correction-reason-required"
     acts.set_identity(
         winner,
@@ -79,7 +80,9 @@ def test_an_act_is_frozen_and_a_correction_keeps_the_old_one(app, issued):
         entered_by="staff",
     )
     with app.test_request_context("/ru/"):
-        second = acts.issue_act(winner, correction_reason="passport, not ID card")
+        second = acts.issue_act(
+            winner, correction_reason="passport, not ID card", links=SiteLinks()
+        )
     db.session.commit()
     assert second.number != issued.number and second.replaces_id == issued.id
     assert acts.current_act(winner) == second
@@ -91,11 +94,11 @@ def test_an_act_is_frozen_and_a_correction_keeps_the_old_one(app, issued):
 def test_no_act_without_identity_or_before_contact(app, drawn):
     verified(drawn)
     with pytest.raises(acts.ActRefused) as refused:
-        acts.issue_act(drawn)
+        acts.issue_act(drawn, links=SiteLinks())
     assert refused.value.code == "identity-required"
     with_identity(drawn)
     with pytest.raises(acts.ActRefused) as refused:
-        acts.issue_act(drawn)
+        acts.issue_act(drawn, links=SiteLinks())
     assert refused.value.code == "not-in-touch"
 
 
@@ -141,7 +144,7 @@ def test_the_winner_enters_its_identity_and_downloads_the_act(app, drawn, client
     }
     assert client.post(f"/ru/winner/{token}/identity", data=data).status_code == 302
     with app.test_request_context("/ru/"):
-        act = acts.issue_act(db.session.get(Winner, winner_id))
+        act = acts.issue_act(db.session.get(Winner, winner_id), links=SiteLinks())
     db.session.commit()
     download = client.get(f"/ru/winner/{token}/act.pdf")
     assert download.status_code == 200 and download.data == act.pdf
@@ -233,7 +236,7 @@ def test_a_demo_winner_signs_its_act_with_a_test_key(app, runner):
             sa.select(Winner).filter_by(status=W.CONTACTED).order_by(Winner.id.desc())
         )
         with_identity(winner)
-        act = acts.issue_act(winner)
+        act = acts.issue_act(winner, links=SiteLinks())
         pki = pki_for(app, winner)
         signer = pki.gost_ie if winner.participant.legal_form == "IE" else pki.head
         report = acts.sign_with_eds(

@@ -30,6 +30,7 @@ from portal.models import (
 )
 from portal.models.staff import ROLES
 from portal.services import uploads
+from portal.web.urls import SiteLinks
 from tests.helpers import (
     TODAY,
     admin_actor,
@@ -180,7 +181,7 @@ def _act_with_submission(winner: Winner):
         document_date=date(2020, 1, 1),
         entered_by="winner",
     )
-    act = acts.issue_act(winner)
+    act = acts.issue_act(winner, links=SiteLinks())
     submission = acts.submit_manual(
         act,
         reason="no EDS",

@@ -39,13 +39,18 @@ def test_the_protocol_prints_the_public_record_at_the_public_base_url(app, septe
         assert re.sub(r"\s+", "", sentence) in pdf_words(stored_protocol(draw, lang))
 
 
-def test_without_a_base_the_protocol_of_a_command_prints_the_path(app, september):
+def test_without_a_base_the_protocol_of_a_command_prints_the_default_base(app, september):
     draw = conduct(september, fallback_reason="random.org unreachable", actor=admin_actor())
     for lang in ("kk", "ru"):
-        sentence = translated(
-            lang, "Anyone can check this draw at %(url)s", url=f"/{lang}/draws/{draw.id}"
-        )
+        url = f"https://ismet.kz/{lang}/draws/{draw.id}"  # DEFAULT_BASE_URL, never a bare path
+        sentence = translated(lang, "Anyone can check this draw at %(url)s", url=url)
         assert re.sub(r"\s+", "", sentence) in pdf_words(stored_protocol(draw, lang))
+
+
+def test_without_any_base_no_protocol_is_made(app, september):
+    app.config["DEFAULT_BASE_URL"] = None
+    with pytest.raises(ValueError, match="absolute"):
+        conduct(september, fallback_reason="random.org unreachable", actor=admin_actor())
 
 
 def test_a_draw_on_random_org_without_a_client_is_not_made(app, september):
@@ -83,7 +88,8 @@ def test_the_winner_announcement_links_the_record_at_the_public_base_url(app, dr
 
 def test_the_act_is_rendered_in_the_languages_given(app, issued):
     facts = issued.facts
-    pdf = documents.act_pdf(facts, issued.winner, ["ru"])
+    records = {"ru": facts["record_url_ru"]}
+    pdf = documents.act_pdf(facts, issued.winner, ["ru"], records)
     text = pdf_words(pdf)
     title = translated("ru", "Acceptance-transfer act No. %(number)s", number=issued.number)
     assert re.sub(r"\s+", "", title) in text
@@ -104,7 +110,8 @@ def test_the_manual_signing_notice_in_the_language_given(ctx):
             url="https://ismet.kz/admin/winners/1",
         )
         assert subject == translated(lang, "Manual signing of act %(number)s", number="2022-09/1-1")
-        assert body.split("\n\n") == [
+        text, _signature = body.split("\n\n-- \n")  # the organizer's signature follows
+        assert text.split("\n\n") == [
             translated(
                 lang,
                 "%(company)s, winner of %(month)s, has sent its act %(number)s signed by hand, with %(count)s scans, for this reason:",
@@ -147,7 +154,8 @@ def test_the_manager_is_notified_once_in_its_language_with_the_staff_link(app, i
     assert mail.subject == translated(
         "kk", "Manual signing of act %(number)s", number=issued.number
     )
-    assert mail.body_text.endswith(f"\n\nhttps://ismet.kz/admin/winners/{issued.winner_id}")
+    text, _signature = mail.body_text.split("\n\n-- \n")  # the organizer's signature follows
+    assert text.endswith(f"\n\nhttps://ismet.kz/admin/winners/{issued.winner_id}")
     assert "The director's EDS expired." in mail.body_text
 
 

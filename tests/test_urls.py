@@ -1,5 +1,6 @@
 """Absolute URLs (``portal.web.urls``): PUBLIC_BASE_URL first, then the request's host,
-else the path alone; and the campaign's links built from them."""
+else DEFAULT_BASE_URL (the path alone only when that is emptied too); and the campaign's
+links built from them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,19 @@ from portal.campaign.links import Links
 from portal.web.urls import SiteLinks, absolute_url
 
 
-def test_outside_a_request_without_a_base_the_path_alone(app):
+def test_outside_a_request_without_a_base_the_default_base(app, caplog):
+    assert app.config["DEFAULT_BASE_URL"] == "https://ismet.kz"
+    with app.app_context():
+        assert absolute_url("public.draw", lang="kk", draw_id=7) == "https://ismet.kz/kk/draws/7"
+        assert absolute_url("admin.winner", winner_id=3) == "https://ismet.kz/admin/winners/3"
+    app.config["DEFAULT_BASE_URL"] = "https://promo.example.kz/x"
+    with app.app_context():
+        assert absolute_url("site.root") == "https://promo.example.kz/x/"
+    assert "PUBLIC_BASE_URL is not set" in caplog.text  # the fallback says so
+
+
+def test_without_any_base_outside_a_request_the_path_alone(app):
+    app.config["DEFAULT_BASE_URL"] = None
     with app.app_context():
         assert absolute_url("public.draw", lang="kk", draw_id=7) == "/kk/draws/7"
         assert absolute_url("admin.winner", winner_id=3) == "/admin/winners/3"
@@ -62,9 +75,9 @@ def test_a_public_base_url_must_be_absolute(app):
 def test_the_site_links_are_the_campaigns(app):
     links: Links = SiteLinks()
     with app.app_context():
-        assert links.draw_record(5, "ru") == "/ru/draws/5"
-        assert links.winner_admin(9) == "/admin/winners/9"
-        assert links.draws_admin() == "/admin/draws"
+        assert links.draw_record(5, "ru") == "https://ismet.kz/ru/draws/5"
+        assert links.winner_admin(9) == "https://ismet.kz/admin/winners/9"
+        assert links.draws_admin() == "https://ismet.kz/admin/draws"
     app.config["PUBLIC_BASE_URL"] = "https://ismet.kz/promo"
     with app.app_context():
         assert links.draw_record(5, "kk") == "https://ismet.kz/promo/kk/draws/5"

@@ -4,7 +4,6 @@ the scans of a manual signing and the decision on it (rules 10 and 11)."""
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,11 +13,10 @@ from portal.admin.winner_page import page_forms, winner_page
 from portal.campaign import acts
 from portal.models import Winner, db
 from portal.models.acts import Act, ManualSubmission, WinnerFile
-from portal.services.mail import enqueue
 from portal.web.access import current_actor, roles_required
 from portal.web.downloads import act_response
 from portal.web.forms import refusal_on_form
-from portal.web.urls import absolute_url
+from portal.web.urls import SiteLinks, absolute_url
 from portal.wording.messages import describe_act_refusal
 
 ACT_ROLES = ("marketing", "admin")
@@ -58,7 +56,7 @@ def winner_link(winner_id: int):
         lang: absolute_url("public.winner_page", lang=lang, token=token)
         for lang in current_app.config["LANGUAGES"]
     }
-    _mail_link(record, urls, token)
+    acts.mail_link(record, urls, token)
     db.session.commit()
     flash(
         _(
@@ -68,32 +66,6 @@ def winner_link(winner_id: int):
         "success",
     )
     return redirect(url_for("admin.winner", winner_id=winner_id))
-
-
-def _mail_link(record: Winner, urls: dict[str, str], token: str) -> None:
-    email = record.participant.email
-    if not email:
-        return
-    parts, subjects = [], []
-    for lang, url in urls.items():
-        with force_locale(lang):
-            subjects.append(_("Your prize in the Ismet.kz promotion"))
-            parts.append(
-                _(
-                    "Congratulations! %(company)s has won %(prize)s. Your private page, where you download and sign the acceptance-transfer act, is valid for 60 days: %(url)s",
-                    company=record.participant.company_name,
-                    prize=record.prize.tr("name", lang),
-                    url=url,
-                )
-            )
-    enqueue(
-        "winner-link",
-        email,
-        current_app.config["LANGUAGES"][0],
-        " / ".join(subjects),
-        "\n\n---\n\n".join(parts),
-        dedupe_key=f"winner-link:{acts.token_digest(token)}",
-    )
 
 
 @bp.post("/winners/<int:winner_id>/link/revoke")
@@ -141,7 +113,10 @@ def winner_issue_act(winner_id: int):
     return _done(
         winner_id,
         lambda: acts.issue_act(
-            record, actor=current_actor(), correction_reason=form.note.data or ""
+            record,
+            links=SiteLinks(),
+            actor=current_actor(),
+            correction_reason=form.note.data or "",
         ),
         _("The act is issued."),
     )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
@@ -13,13 +22,21 @@ from portal.admin.forms import ImportForm
 from portal.admin.helpers import the_campaign
 from portal.campaign import eligibility
 from portal.campaign.eligibility import MonthFrozen
-from portal.campaign.imports import AlreadyImported, Problem, finish_import, start_import
+from portal.campaign.imports import (
+    COLUMNS,
+    AlreadyImported,
+    Problem,
+    finish_import,
+    start_import,
+)
 from portal.campaign.periods import find_period, local_today
 from portal.campaign.staff import EVERY_ROLE, MARKETING
 from portal.models import ImportBatch, db
 from portal.services import background
+from portal.services.tabular import write_csv, write_xlsx
 from portal.web.access import current_actor, roles_required
 from portal.wording import confirmations
+from portal.wording.imports import columns_table
 from portal.wording.messages import describe_frozen, describe_problem
 
 
@@ -67,17 +84,53 @@ def participants_import():
         form=form,
         frozen=[describe_frozen(refusal) for refusal in frozen.values() if refusal],
         confirm_replace=confirmations.replace_month(),
+        columns=columns_table(),
+    )
+
+
+def _template(content: bytes, mimetype: str, extension: str) -> Response:
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="ismet-import.{extension}"'},
+    )
+
+
+@bp.get("/participants/import/template.csv")
+@roles_required(*MARKETING)
+def import_template_csv():
+    """The import format's header as a CSV file to fill in."""
+    return _template(write_csv([list(COLUMNS)]), "text/csv", "csv")
+
+
+@bp.get("/participants/import/template.xlsx")
+@roles_required(*MARKETING)
+def import_template_xlsx():
+    """The import format's header as a workbook to fill in, its columns described beside."""
+    columns = columns_table()
+    notes = [
+        [_("Column"), _("Meaning"), _("Required"), _("Format"), _("Example")],
+        *([c["name"], c["meaning"], c["requirement"], c["format"], c["example"]] for c in columns),
+    ]
+    content = write_xlsx(list(COLUMNS), _("Columns"), notes)
+    return _template(
+        content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
     )
 
 
 def _status(batch: ImportBatch) -> dict:
+    """The import's state for its page; a failed import has no percentage (it is not done)."""
+    if batch.status == ImportBatch.DONE:
+        percent = 100
+    elif batch.status == ImportBatch.FAILED:
+        percent = None
+    else:
+        percent = min(99, int(100 * batch.progress / max(batch.rows, 1)))
     return {
         "status": batch.status,
         "progress": batch.progress,
         "rows": batch.rows,
-        "percent": 100
-        if batch.status in (ImportBatch.DONE, ImportBatch.FAILED)
-        else min(99, int(100 * batch.progress / max(batch.rows, 1))),
+        "percent": percent,
     }
 
 

@@ -43,6 +43,7 @@ from portal.campaign.staff import (
     normalise_email,
 )
 from portal.models import AuditEntry, OutboxMessage, StaffUser, db
+from portal.services.organizer import missing_settings
 from portal.web.access import client_address, current_actor, is_safe_next, roles_required
 from portal.wording import confirmations
 
@@ -168,6 +169,9 @@ def dashboard():
         mail_waiting=waiting,
         form=ConfirmForm(),
         confirm_send=confirmations.send_mail(waiting),
+        organizer_missing=missing_settings(
+            current_app.config, tuple(current_app.config["LANGUAGES"])
+        ),
     )
 
 

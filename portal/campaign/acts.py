@@ -39,7 +39,7 @@ from portal.models.acts import (
     WinnerLink,
 )
 from portal.services import documents, eds, uploads
-from portal.services.mail import enqueue
+from portal.services.mail import enqueue, render_message
 
 LINK_DAYS = 60
 TOKEN_BYTES = 32
@@ -173,8 +173,11 @@ def acts_of(winner: Winner) -> list[Act]:
     return list(db.session.scalars(sa.select(Act).filter_by(winner_id=winner.id).order_by(Act.id)))
 
 
-def act_facts(winner: Winner, identity: WinnerIdentity, number: str, issued_on) -> dict:
-    """What the act says, kept beside its PDF (for the staff's view and for tests)."""
+def act_facts(
+    winner: Winner, identity: WinnerIdentity, number: str, issued_on, links: Links
+) -> dict:
+    """What the act says, kept beside its PDF (for the staff's view and for tests); the
+    organizer's requisites are the site's settings, printed by the document itself."""
     participant, prize = winner.participant, winner.prize
     vat = round(prize.nominal_kzt * VAT_RATE / (100 + VAT_RATE), 2)
     return {
@@ -195,13 +198,21 @@ def act_facts(winner: Winner, identity: WinnerIdentity, number: str, issued_on) 
         "vat_kzt": f"{vat:.2f}",
         "period": winner.period.key,
         "draw": winner.draw_id,
+        # where anyone checks the draw that drew the winner (its public record)
+        **{f"record_url_{lang}": links.draw_record(winner.draw_id, lang) for lang in LANGUAGES},
     }
 
 
 def issue_act(
-    winner: Winner, *, actor: Any = None, correction_reason: str = "", now: datetime | None = None
+    winner: Winner,
+    *,
+    links: Links,
+    actor: Any = None,
+    correction_reason: str = "",
+    now: datetime | None = None,
 ) -> Act:
-    """Issue the act (the winner moves to "act issued"), or a correction of the act in force."""
+    """Issue the act (the winner moves to "act issued"), or a correction of the act in force;
+    ``links`` gives the public record of the winner's draw, which the act prints."""
     now, actor = now or utcnow(), audit.as_actor(actor)
     identity = identity_of(winner)
     if identity is None:
@@ -218,8 +229,9 @@ def issue_act(
     sequence = len(acts_of(winner)) + 1
     number = f"{winner.period.key}/{winner.id}-{sequence}"
     issued_on = local_today(now)
-    facts = act_facts(winner, identity, number, issued_on)
-    pdf = documents.act_pdf(facts, winner, LANGUAGES)  # the Kazakh text, then the Russian
+    facts = act_facts(winner, identity, number, issued_on, links)
+    records = {lang: facts[f"record_url_{lang}"] for lang in LANGUAGES}
+    pdf = documents.act_pdf(facts, winner, LANGUAGES, records)  # Kazakh, then Russian
     act = Act(
         winner_id=winner.id,
         number=number,
@@ -499,6 +511,35 @@ def return_submission(
     )
     submission.return_reason = reason.strip()
     winner_rules.record_event(submission.act.winner, "manual_returned", actor, note=reason, now=now)
+
+
+def mail_link(winner: Winner, urls: dict[str, str], token: str) -> None:
+    """E-mail the winner its private link (``urls``: the page in each language), once per
+    link, when its e-mail is known: the text in each language, each saying who sends it
+    and how to tell it is genuine (the campaign's own site, never another's)."""
+    email = winner.participant.email
+    if not email:
+        return
+    parts = [
+        render_message(
+            "mail/winner_link.txt",
+            lang,
+            company=winner.participant.company_name,
+            prize=winner.prize.tr("name", lang),
+            year=winner.period.year,
+            month=winner.period.month,
+            url=url,
+        )
+        for lang, url in urls.items()
+    ]
+    enqueue(
+        "winner-link",
+        email,
+        next(iter(urls)),
+        " / ".join(part.subject for part in parts),
+        "\n\n---\n\n".join(part.body for part in parts),
+        dedupe_key=f"winner-link:{token_digest(token)}",
+    )
 
 
 def files_folder():

@@ -35,38 +35,40 @@ from portal.models.base import insert_rows
 from portal.models.participants import LEGAL_FORM_LENGTH
 from portal.services.tabular import UnreadableFile, read_table
 
-COLUMNS = (
-    "account_number",
-    "bin_iin",
-    "legal_form",
-    "company_name",
-    "director_name",
-    "email",
-    "phone",
-    "city",
-    "app_authorized_on",
-    "ekassa_connected_on",
-    "paid_months",
-    "receipts_in_period",
+# What a cell must hold (docs/DESIGN.md): a value; a column that must be there, its cells
+# may be empty; or a column that may be left out altogether.
+VALUE, COLUMN, OPTIONAL = "value", "column", "optional"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the import format: the one definition that the checks below, the
+    import page's list of columns and the templates to download are made from."""
+
+    name: str
+    kind: str  # text, bin_iin, email, date or count: how its cells are checked
+    required: str  # VALUE, COLUMN or OPTIONAL
+    limit: int | None  # at most this many characters
+    example: str  # a valid cell
+
+
+FORMAT = (
+    Column("account_number", "text", VALUE, 32, "7012345678"),
+    Column("bin_iin", "bin_iin", VALUE, None, "220540001239"),
+    Column("legal_form", "text", VALUE, LEGAL_FORM_LENGTH, "LLP"),
+    Column("company_name", "text", VALUE, 300, "Жетісу Сауда"),
+    Column("director_name", "text", VALUE, 300, "Ахметова Динара Серікқызы"),
+    Column("email", "email", OPTIONAL, 254, "info@example.kz"),
+    Column("phone", "text", OPTIONAL, 40, "+7 701 123 45 67"),
+    Column("city", "text", OPTIONAL, 100, "Алматы"),
+    Column("app_authorized_on", "date", COLUMN, None, "2022-09-05"),
+    Column("ekassa_connected_on", "date", COLUMN, None, "2022-09-12"),
+    Column("paid_months", "count", VALUE, None, "1"),
+    Column("receipts_in_period", "count", VALUE, None, "12"),
 )
-REQUIRED = (
-    "account_number",
-    "bin_iin",
-    "legal_form",
-    "company_name",
-    "director_name",
-    "paid_months",
-    "receipts_in_period",
-)
-LIMITS = {
-    "account_number": 32,
-    "legal_form": LEGAL_FORM_LENGTH,
-    "company_name": 300,
-    "director_name": 300,
-    "email": 254,
-    "phone": 40,
-    "city": 100,
-}
+COLUMNS = tuple(column.name for column in FORMAT)
+REQUIRED = tuple(column.name for column in FORMAT if column.required == VALUE)
+LIMITS = {column.name: column.limit for column in FORMAT if column.limit}
 MAX_PROBLEMS = 1000
 STAGE_BATCH = 20_000  # rows staged at a time
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -130,7 +132,7 @@ def _count(value: str, row: int, column: str, report: Report) -> int:
 
 LIMITED = tuple(LIMITS)
 SHORTEST_LIMIT = min(LIMITS.values())
-DATE_COLUMNS = ("app_authorized_on", "ekassa_connected_on")
+DATE_COLUMNS = tuple(column.name for column in FORMAT if column.kind == "date")
 
 
 def check_rows(

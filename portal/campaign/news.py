@@ -33,10 +33,14 @@ def published_announcement(campaign: Campaign, announcement_id: int) -> Announce
     )
 
 
+def entry_updated(announcement: Announcement) -> datetime:
+    """When a published announcement last changed: never before it was published."""
+    return max(announcement.updated_at, announcement.published_at or announcement.updated_at)
+
+
 def feed_updated(campaign: Campaign, announcements: list[Announcement]) -> datetime:
-    """When the feed last changed: its newest entry, or the campaign's creation."""
-    moments = [a.updated_at for a in announcements] + [campaign.created_at]
-    return max(moments)
+    """When the feed last changed: its latest entry, or the campaign's creation without one."""
+    return max((entry_updated(a) for a in announcements), default=campaign.created_at)
 
 
 def recent_rules_change(campaign: Campaign, today: date, days: int) -> RulesVersion | None:

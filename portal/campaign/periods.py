@@ -88,6 +88,19 @@ def current_campaign(today: date | None = None) -> Campaign | None:
     return db.session.scalar(sa.select(Campaign).order_by(Campaign.starts_on))
 
 
+UPCOMING, RUNNING, ENDED = "upcoming", "running", "ended"
+
+
+def campaign_state(campaign: Campaign, today: date) -> str:
+    """Where the campaign stands on ``today``: ``upcoming`` before its first day,
+    ``running`` from its first to its last day (rule 1), ``ended`` after that."""
+    if today < campaign.starts_on:
+        return UPCOMING
+    if today > campaign.ends_on:
+        return ENDED
+    return RUNNING
+
+
 def find_period(campaign: Campaign, key: str) -> ReportingPeriod | None:
     """The campaign's reporting month ``YYYY-MM``, or None."""
     try:

@@ -109,7 +109,7 @@ def _specimen(text: str) -> bytes:
     return raw.getvalue()
 
 
-def _act_signed_by_hand(winner: Winner, issued: datetime, signed: datetime) -> None:
+def _act_signed_by_hand(winner: Winner, issued: datetime, signed: datetime, links: Links) -> None:
     """The real act, issued; signed by hand (rule 11) with synthetic scans, accepted by staff.
 
     (The demo has no EDS key the portal's production trust anchors would accept; the
@@ -126,7 +126,7 @@ def _act_signed_by_hand(winner: Winner, issued: datetime, signed: datetime) -> N
         entered_by="winner",
         now=issued,
     )
-    act = acts.issue_act(winner, actor=DEMO, now=issued)
+    act = acts.issue_act(winner, links=links, actor=DEMO, now=issued)
     submission = acts.submit_manual(
         act,
         reason="Директордың ЭЦҚ кілтінің мерзімі өтіп кетті, жаңасы әлі берілмеді.",
@@ -162,7 +162,7 @@ def _to_delivery(
         actor=DEMO,
         now=issued,
     )
-    _act_signed_by_hand(winner, issued, signed)
+    _act_signed_by_hand(winner, issued, signed, links)
     _publish(winner, published, links)
     winners.deliver(
         winner,

@@ -19,7 +19,14 @@ from portal.campaign import news as news_rules
 from portal.campaign import rules as rules_domain
 from portal.campaign import winners as winner_rules
 from portal.campaign.months import month_status, month_statuses
-from portal.campaign.periods import current_campaign, find_period, local_today, next_draw_period
+from portal.campaign.periods import (
+    ENDED,
+    campaign_state,
+    current_campaign,
+    find_period,
+    local_today,
+    next_draw_period,
+)
 from portal.models import Campaign, db
 from portal.public import bp, site_bp
 from portal.services.pdf import render_pdf
@@ -45,7 +52,13 @@ def add_language(endpoint, values):
 
 @bp.context_processor
 def page_context():
-    return {"campaign": g.get("campaign")}
+    """The page's campaign, and the campaign the site shows when it has ended (every
+    public page then says so)."""
+    if "site_campaign" not in g:
+        g.site_campaign = g.get("campaign") or current_campaign()
+    shown = g.site_campaign
+    ended = shown is not None and campaign_state(shown, local_today()) == ENDED
+    return {"campaign": g.get("campaign"), "ended_campaign": shown if ended else None}
 
 
 def the_campaign() -> Campaign:
@@ -260,6 +273,7 @@ def news_feed():
         "public/feed.atom",
         announcements=announcements,
         updated=news_rules.feed_updated(campaign, announcements),
+        entry_updated=news_rules.entry_updated,
         feed_title=_("%(campaign)s: announcements", campaign=campaign.tr("title")),
     )
     return Response(body, mimetype="application/atom+xml")

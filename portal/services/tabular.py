@@ -1,4 +1,5 @@
-"""Reading the monthly activity files: CSV (UTF-8, with or without BOM) or XLSX."""
+"""The monthly activity files: reading CSV (UTF-8, with or without BOM; separated by
+commas, semicolons or tabs) or XLSX, and writing the templates to fill in."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 XLSX_MAGIC = b"PK\x03\x04"
+# The separators a CSV may use: a comma, or what spreadsheets write in locales whose
+# decimal mark is a comma (Excel in Russian and Kazakh saves "CSV" with semicolons).
+SEPARATORS = (",", ";", "\t")
+HEADER_SCAN = 64 * 1024  # a header is looked for in the file's first bytes
 
 
 class UnreadableFile(ValueError):
@@ -34,10 +41,20 @@ def read_table(
     return _read_csv(data)
 
 
+def separator(data: bytes) -> str:
+    """The separator of a CSV file: the one its header line holds most of (column names
+    hold none), a comma when it holds none."""
+    end = data.find(b"\n", 0, HEADER_SCAN)
+    header = data[: end if end >= 0 else HEADER_SCAN]
+    counts = {sep: header.count(sep.encode("ascii")) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=counts.__getitem__)  # a tie goes to the comma
+    return best if counts[best] else ","
+
+
 def _read_csv(data: bytes):
     # Decoded as it is read, so the file is never held twice in memory.
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(text, delimiter=separator(data))
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
@@ -101,3 +118,37 @@ def _read_xlsx(data: bytes):
             workbook.close()
 
     return header, rows()
+
+
+def write_csv(rows: list[list[str]]) -> bytes:
+    """Rows as a CSV file: UTF-8 with a BOM (so that spreadsheets read it as UTF-8),
+    commas, CRLF line ends."""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def write_xlsx(header: list[str], notes_title: str, notes: list[list[str]]) -> bytes:
+    """A workbook to fill in: its first sheet has ``header`` in bold and every column
+    formatted as text (so "0012" stays "0012" and dates stay as typed); a second sheet,
+    ``notes_title``, holds ``notes`` (not read by the import)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "data"
+    sheet.append(header)
+    for index, name in enumerate(header, start=1):
+        sheet.cell(row=1, column=index).font = Font(bold=True)
+        dimension = sheet.column_dimensions[get_column_letter(index)]
+        dimension.number_format = "@"
+        dimension.width = max(len(name) + 2, 14)
+    sheet.freeze_panes = "A2"
+    about = workbook.create_sheet(notes_title[:31])
+    for row in notes:
+        about.append(row)
+    for cell in about[1]:
+        cell.font = Font(bold=True)
+    for index in range(1, (max(map(len, notes)) if notes else 0) + 1):
+        about.column_dimensions[get_column_letter(index)].width = 40
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

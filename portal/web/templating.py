@@ -6,6 +6,7 @@ Templates receive the data they show from their view; nothing here queries the d
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -13,9 +14,11 @@ from typing import Any
 
 from babel.lists import format_list
 from flask import Flask
+from markupsafe import Markup, escape
 
 from portal.models.mixins import current_language
 from portal.services.markup import render_inline, render_markdown
+from portal.services.organizer import organizer
 from portal.web import forms, i18n
 from portal.web.urls import absolute_url
 from portal.wording import formats, messages
@@ -43,6 +46,22 @@ def words_list(items: list[str]) -> str:
     return format_list([str(item) for item in items], locale=current_language())
 
 
+# What XML 1.0 does not allow in a document, even escaped: C0 controls but tab and line
+# ends, lone surrogates, U+FFFE and U+FFFF.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _rfc3339(moment: datetime) -> str:
+    """A moment as RFC 3339 in UTC (``2022-10-21T06:00:00Z``), as Atom wants it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _xml_text(value) -> Markup:
+    """Text (or HTML, which is then shown as text) escaped for an XML element, whatever it
+    holds: Atom's ``type="html"`` content carries its HTML escaped."""
+    return escape(XML_ILLEGAL.sub("", str(value)))
+
+
 def register(app: Flask) -> None:
     """Filters, globals and the static files' cache-busting URLs."""
     app.jinja_env.filters.update(
@@ -54,12 +73,15 @@ def register(app: Flask) -> None:
         isodate=_isodate,
         machine_time=machine_time,
         words_list=words_list,
+        rfc3339=_rfc3339,
+        xml_text=_xml_text,
     )
     app.jinja_env.globals.update(
         format_month=formats.format_month,
         other_languages=i18n.other_languages,
         page_url=i18n.page_url,
         absolute_url=absolute_url,
+        organizer=organizer,
         language_names=i18n.LANGUAGE_NAMES,
         legal_form_name=messages.legal_form_name,
         describe_draw_check=messages.describe_draw_check,

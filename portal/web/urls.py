@@ -2,12 +2,15 @@
 
 ``PUBLIC_BASE_URL`` (e.g. ``https://ismet.kz`` or ``https://example.kz/promo``) is the
 site's address when set, in a request or not. Without it, a request gives its own host
-(as does Flask's ``SERVER_NAME`` outside one), and a command, with neither, writes the
-path alone.
+(as does Flask's ``SERVER_NAME`` outside one), and a command, with neither, writes
+``DEFAULT_BASE_URL`` (the portal the rules name), with a warning in the log: a protocol
+or an e-mail never carries a bare path. Only with that setting emptied too is the path
+written alone.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,12 +19,22 @@ from werkzeug.routing import MapAdapter
 
 from portal.campaign.subscriptions import MailLinks
 
+log = logging.getLogger(__name__)
+
 
 def absolute_url(endpoint: str, **values: Any) -> str:
     """The address of ``endpoint`` (a full name, such as ``public.draw``) with ``values``."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if not base and (has_request_context() or current_app.config.get("SERVER_NAME")):
         return url_for(endpoint, _external=True, **values)
+    if not base:
+        base = current_app.config.get("DEFAULT_BASE_URL")
+        warned = current_app.extensions.setdefault("portal.default_base_warned", set())
+        if base and base not in warned:  # said once per app and address, not per link
+            warned.add(base)
+            log.warning(
+                "PUBLIC_BASE_URL is not set: links are written at %s (DEFAULT_BASE_URL)", base
+            )
     current_app.inject_url_defaults(endpoint, values)
     return _adapter(base).build(endpoint, values, force_external=bool(base))
 
@@ -33,7 +46,9 @@ def _adapter(base: str | None) -> MapAdapter:
         return current_app.url_map.bind("localhost", script_name=root)
     parts = urlsplit(base.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"PUBLIC_BASE_URL must be an absolute http(s) URL: {base!r}")
+        raise ValueError(
+            f"PUBLIC_BASE_URL (or DEFAULT_BASE_URL) must be an absolute http(s) URL: {base!r}"
+        )
     return current_app.url_map.bind(
         parts.netloc, script_name=parts.path.rstrip("/") or "/", url_scheme=parts.scheme
     )

@@ -12,6 +12,7 @@ from portal.campaign import acts, eligibility
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.models import Campaign, Winner, db
+from portal.web.urls import SiteLinks
 from tests.eds_pki import sign_cms
 from tests.helpers import (
     TODAY,
@@ -39,7 +40,7 @@ def test_a_winner_signs_its_act_and_staff_see_it(app, demo, auth, live_server, b
         winner = db.session.scalar(db.select(Winner).filter_by(draw_winner_id=winner.id))
         winner.participant.legal_form = "LLP"
         with app.test_request_context("/kk/"):
-            acts.issue_act(with_identity(in_touch(winner)))
+            acts.issue_act(with_identity(in_touch(winner)), links=SiteLinks())
         token = acts.issue_link(winner)
         pki = pki_for(app, winner)
         winner_id, number = winner.id, acts.current_act(winner).number

@@ -36,7 +36,7 @@ def test_visitor_switches_language_reads_rules_and_sees_what_changed(
     clause = browser.find_element(By.ID, "clause-5")
     assert "Розыгрыш сертификатов Chocomart" in clause.text
     # the anchor of a clause is a link to itself
-    clause.find_element(By.CSS_SELECTOR, "a.clause-number").click()
+    click(browser, clause.find_element(By.CSS_SELECTOR, "a.clause-number"))
     wait_for_url(browser, "#clause-5")
 
     click(

@@ -9,8 +9,12 @@
   var bar = box.querySelector("progress");
   function poll() {
     fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (state) {
-      bar.value = state.percent;
-      bar.textContent = state.percent + " %";
+      if (state.percent === null) {
+        bar.hidden = true;  // a failed import has no progress to show: the page tells why
+      } else {
+        bar.value = state.percent;
+        bar.textContent = state.percent + " %";
+      }
       box.querySelector(".done").textContent = state.progress;
       box.querySelector(".total").textContent = state.rows;
       if (state.status === "done" || state.status === "failed") { window.location.reload(); return; }
