@@ -16,7 +16,17 @@ from portal.models.acts import WinnerFile
 from portal.services import documents
 from portal.web.urls import SiteLinks
 from portal.wording.messages import winner_announcement
-from tests.helpers import COMMISSION, admin_actor, conduct, make_staff, png, translated
+from tests.helpers import (
+    COMMISSION,
+    COMMISSION_TEXT,
+    PLACE,
+    admin_actor,
+    both,
+    conduct,
+    make_staff,
+    png,
+    translated,
+)
 
 
 def pdf_words(data: bytes) -> str:
@@ -52,7 +62,7 @@ def test_a_draw_on_random_org_without_a_client_is_not_made(app, september):
     pool = draws.prepare(september, secret=app.config["SECRET_KEY"])
     with pytest.raises(ValueError, match=r"random\.org client"):
         draws.conduct(
-            pool, commission=COMMISSION, place="Almaty", links=SiteLinks(), late_reason="test"
+            pool, commission=COMMISSION, place=PLACE, links=SiteLinks(), late_reason=both("test")
         )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Draw)) == 0
 
@@ -60,11 +70,11 @@ def test_a_draw_on_random_org_without_a_client_is_not_made(app, september):
 def test_the_cli_prints_the_public_record_at_the_public_base_url(app, runner, september):
     app.config["PUBLIC_BASE_URL"] = "https://ismet.kz"
     admin_actor()
-    commission = "; ".join(f"{m.name}, {m.position}" for m in COMMISSION)
     result = runner.invoke(
         args=[
-            *("draw", "run", "--period", "2022-09", "--commission", commission, "--yes"),
-            *("--late-reason", "test", "--fallback-reason", "test", "--lang", "ru"),
+            *("draw", "run", "--period", "2022-09", "--commission", COMMISSION_TEXT, "--yes"),
+            *("--late-reason-kk", "сынақ", "--late-reason-ru", "тест"),
+            *("--fallback-reason-kk", "сынақ", "--fallback-reason-ru", "тест", "--lang", "ru"),
             *("--admin", "admin@ismet.kz"),
         ]
     )

@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
+from portal.campaign import LANGUAGES
 from portal.campaign.draws import Check as DrawCheck
 from portal.campaign.draws import DrawRefused
 from portal.campaign.eligibility import Check
@@ -129,15 +130,18 @@ def describe_refusal(refusal: DrawRefused) -> str:
         "already-replaced": lambda: _(
             "Draw %(draw)s has already been replaced by a redraw.", draw=d.get("draw")
         ),
-        "redraw-reason-required": lambda: _("A redraw needs its reason."),
+        "redraw-reason-required": lambda: _("A redraw needs its reason, in Kazakh and in Russian."),
         "fallback-admin-only": lambda: _("Only an administrator may choose the local fallback."),
+        "fallback-reason-required": lambda: _(
+            "Drawing without random.org needs its reason, in Kazakh and in Russian."
+        ),
         "commission-too-small": lambda: _(
-            "At least %(minimum)s commission members must be present, each with a name and a position.",
+            "At least %(minimum)s commission members must be present, each with a name and a position in Kazakh and in Russian.",
             minimum=d.get("minimum"),
         ),
-        "place-required": lambda: _("Say where the draw is held."),
+        "place-required": lambda: _("Say where the draw is held, in Kazakh and in Russian."),
         "late-reason-required": lambda: _(
-            "The deadline for this draw was %(deadline)s: a late draw needs a written reason.",
+            "The deadline for this draw was %(deadline)s: a late draw needs a written reason, in Kazakh and in Russian.",
             deadline=format_day(d.get("deadline")),
         ),
         "pool-changed": lambda: _(
@@ -243,6 +247,16 @@ def winner_outcome_name(outcome: str) -> str:
         "refused-to-sign": _("Refused to sign the act (rule 12)"),
     }
     return names.get(outcome, outcome)
+
+
+def redraw_reasons(winners) -> dict[str, str]:
+    """The reason offered for the redraw after ``winners`` fell away, in each of the
+    campaign's languages: the public record and the protocol show the reader's own."""
+    reasons = {}
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            reasons[lang] = " ".join(redraw_reason(w) for w in winners)
+    return reasons
 
 
 def redraw_reason(winner) -> str:
