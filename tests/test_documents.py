@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from portal.campaign import acts, draws
-from portal.models import Draw, OutboxMessage, db
+from portal.models import Draw, OutboxMessage, ReportingPeriod, db
 from portal.models.acts import WinnerFile
 from portal.services import documents
 from portal.web.urls import SiteLinks
@@ -103,12 +103,15 @@ def test_the_act_is_rendered_in_the_languages_given(app, issued):
 
 
 def test_the_manual_signing_notice_in_the_language_given(ctx):
+    company = {"kk": "«Company 1» ЖШС", "ru": "ТОО «Company 1»"}
+    month = {"kk": "2022 жылғы қыркүйек", "ru": "сентябрь 2022 г."}
     for lang in ("kk", "ru"):
         subject, body = documents.manual_signing_mail(
             lang,
             act_number="2022-09/1-1",
             company="Company 1",
-            month="2022-09",
+            legal_form="LLP",
+            period=ReportingPeriod(year=2022, month=9),
             scans=2,
             reason="The director's EDS expired.",
             url="https://ismet.kz/admin/winners/1",
@@ -118,8 +121,8 @@ def test_the_manual_signing_notice_in_the_language_given(ctx):
             translated(
                 lang,
                 "%(company)s, winner of %(month)s, has sent its act %(number)s signed by hand, with %(count)s scans, for this reason:",
-                company="Company 1",
-                month="2022-09",
+                company=company[lang],
+                month=month[lang],
                 number="2022-09/1-1",
                 count=2,
             ),

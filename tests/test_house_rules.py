@@ -341,10 +341,14 @@ def test_an_import_takes_any_legal_form_and_eligibility_decides(app, september):
         assert activity.ok_legal_form == explained[-1].ok
     with app.test_request_context("/ru/"):
         assert describe_check(checks["legal_form"]) == translated(
-            "ru", "Legal form: %(form)s", form="JSC"
-        )
+            "ru", "Legal form: %(form)s", form="АО"
+        )  # the reader's abbreviation, not the import's code
         assert legal_form_name(cooperative) == cooperative
-        assert legal_form_name("IE") == "ИП"
+        assert (legal_form_name("IE"), legal_form_name("LLP"), legal_form_name("jsc")) == (
+            "ИП",
+            "ТОО",
+            "АО",
+        )
 
 
 def test_a_legal_form_longer_than_the_column_is_reported(september):

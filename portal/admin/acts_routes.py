@@ -18,7 +18,7 @@ from portal.web.access import current_actor, roles_required
 from portal.web.downloads import act_response
 from portal.web.forms import IdentityForm
 from portal.web.urls import absolute_url
-from portal.wording.messages import describe_act_refusal
+from portal.wording.messages import company_title, describe_act_refusal
 
 ACT_ROLES = ("marketing", "admin")
 # who may read acts and scans (personal data): the marketing staff, admins and auditors
@@ -80,7 +80,9 @@ def _mail_link(record: Winner, urls: dict[str, str], token: str) -> None:
             parts.append(
                 _(
                     "Congratulations! %(company)s has won %(prize)s. Your private page, where you download and sign the acceptance-transfer act, is valid for 60 days: %(url)s",
-                    company=record.participant.company_name,
+                    company=company_title(
+                        record.participant.company_name, record.participant.legal_form
+                    ),
                     prize=record.prize.tr("name", lang),
                     url=url,
                 )

@@ -15,7 +15,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from portal.models import Draw, DrawWinner, Participant, Winner
+from portal.models import Draw, DrawWinner, Participant, ReportingPeriod, Winner
 from portal.services.pdf import render_pdf
 
 
@@ -56,7 +56,8 @@ def manual_signing_mail(
     *,
     act_number: str,
     company: str,
-    month: str,
+    legal_form: str,
+    period: ReportingPeriod,
     scans: int,
     reason: str,
     url: str,
@@ -68,7 +69,8 @@ def manual_signing_mail(
             "mail/manual_signing.txt",
             act_number=act_number,
             company=company,
-            month=month,
+            legal_form=legal_form,
+            period=period,
             scans=scans,
             reason=reason,
             url=url,

@@ -38,11 +38,13 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         format_month=formats.format_month,
+        format_span=formats.format_span,
         other_languages=i18n.other_languages,
         page_url=i18n.page_url,
         absolute_url=absolute_url,
         language_names=i18n.LANGUAGE_NAMES,
         legal_form_name=messages.legal_form_name,
+        company_title=messages.company_title,
         describe_draw_check=messages.describe_draw_check,
         condition_name=messages.condition_name,
         describe_check=messages.describe_check,
