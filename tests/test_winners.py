@@ -35,7 +35,7 @@ def test_the_2022_calendar_counts_the_moved_days(ctx):
     assert workdays.verification_due(date(2022, 10, 10)) == date(2022, 10, 12)
     # Independence Day, Friday 16 December 2022, then a weekend
     assert workdays.verification_due(date(2022, 12, 15)) == date(2022, 12, 20)
-    assert [d for d, _ in workdays.days_off(date(2022, 10, 1), date(2022, 10, 31))] == [
+    assert [d.day for d in workdays.days_off(date(2022, 10, 1), date(2022, 10, 31))] == [
         date(2022, 10, 24),
         date(2022, 10, 25),
     ]
@@ -365,6 +365,7 @@ def test_deadlines_command_and_dashboard_agree_and_notify_once(app, drawn, runne
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("2022-")]
     assert len(lines) == 2 and "2022-10-26" in lines[0] and "2022-10-31" in lines[1]
+    assert "28 октября 2022 г.:" in result.output.splitlines()[0]  # the day as Russian writes it
     with smtp_server(app) as smtpd:
         first = runner.invoke(args=["deadlines", "--today", "2022-10-28", "--notify"])
         again = runner.invoke(args=["deadlines", "--today", "2022-10-29", "--notify"])

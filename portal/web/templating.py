@@ -17,7 +17,7 @@ from portal.models.mixins import current_language
 from portal.services.markup import render_inline, render_markdown
 from portal.web import i18n
 from portal.web.urls import absolute_url
-from portal.wording import formats, messages
+from portal.wording import formats, history, messages
 from portal.wording.eds import describe_eds_check
 
 
@@ -59,6 +59,13 @@ def register(app: Flask) -> None:
         winner_file_name=messages.winner_file_name,
         describe_eds_check=describe_eds_check,
         month_state_name=messages.month_state_name,
+        actor_name=history.actor_name,
+        audit_action_name=history.audit_action_name,
+        audit_object_name=history.audit_object_name,
+        describe_details=history.describe_details,
+        winner_event_text=history.winner_event_text,
+        winner_event_details=history.winner_event_details,
+        holiday_name=history.holiday_name,
     )
 
     @app.context_processor
