@@ -27,7 +27,7 @@ def format_day(value: date | datetime | None, lang: str | None = None) -> str:
     lang = lang or current_language()
     if isinstance(value, datetime):
         value = value.astimezone(CAMPAIGN_TZ).date()
-    return format_date(value, DATE_PATTERNS[lang], locale=lang)
+    return format_date(value, DATE_PATTERNS.get(lang, "d MMMM y"), locale=lang)
 
 
 def format_span(start: date, end: date, lang: str | None = None) -> str:
@@ -54,7 +54,7 @@ def format_month(year: int, month: int, lang: str | None = None, *, in_text: boo
     """A reporting month: ``2022 жылғы қыркүйек`` / ``Сентябрь 2022 г.`` standing on its own
     (a heading, a table cell), ``сентябрь 2022 г.`` ``in_text``, within a sentence."""
     lang = lang or current_language()
-    text = format_date(date(year, month, 1), MONTH_PATTERNS[lang], locale=lang)
+    text = format_date(date(year, month, 1), MONTH_PATTERNS.get(lang, "LLLL y"), locale=lang)
     return text if in_text else text[:1].upper() + text[1:]
 
 
