@@ -154,7 +154,9 @@ def main() -> None:
             del pool  # the screen's pool lived in another request
 
             client = RandomOrgClient(standin.url, standin.api_key, standin.public_key_pem)
-            members = [draws.Member(f"Member {n}", "commission") for n in range(1, 4)]
+            members = [
+                draws.Member(f"Member {n}", "комиссия мүшесі", "член комиссии") for n in range(1, 4)
+            ]
             # Confirmation, as the admin form and `draw run` do it: the pool is built again
             # from the nonce and must match the digest shown, then the draw is conducted.
             started = time.perf_counter()
@@ -165,9 +167,9 @@ def main() -> None:
                 pool,
                 progress=lambda step: marks.append((step, time.perf_counter())),
                 commission=members,
-                place="Almaty",
+                place={"kk": "Алматы қ.", "ru": "г. Алматы"},
                 actor_label="bench",
-                late_reason="benchmark",
+                late_reason={"kk": "бенчмарк", "ru": "бенчмарк"},
                 expected_sha256=shown_sha256,
                 client=client,
                 links=SiteLinks(),

@@ -211,10 +211,28 @@ def load_demo_draws(app, campaign_id: int) -> None:
 AFTER_SEPTEMBER = datetime(2022, 10, 10, 6, 0, tzinfo=UTC)  # before the deadline of the 20th
 FRIDAY_21_OCTOBER = datetime(2022, 10, 21, 11, 0, tzinfo=CAMPAIGN_TZ)
 COMMISSION = [
-    draws.Member("Aigul Sarsenova", "head of marketing"),
-    draws.Member("Erlan Zhumabayev", "lawyer"),
-    draws.Member("Dinara Akhmetova", "marketing manager"),
+    draws.Member(
+        "Aigul Sarsenova", "маркетинг бөлімінің басшысы", "руководитель отдела маркетинга"
+    ),
+    draws.Member("Erlan Zhumabayev", "заңгер", "юрист"),
+    draws.Member("Dinara Akhmetova", "маркетинг жөніндегі менеджер", "менеджер по маркетингу"),
 ]
+# "Name, position in Kazakh | position in Russian; …", as the CLI's --commission takes it
+COMMISSION_TEXT = "; ".join(f"{m.name}, {m.position_kk} | {m.position_ru}" for m in COMMISSION)
+PLACE = {"kk": "Алматы қ.", "ru": "г. Алматы"}
+
+
+def both(text: str) -> dict[str, str]:
+    """The same text in Kazakh and in Russian, where a test's wording does not matter."""
+    return {"kk": text, "ru": text}
+
+
+def _in_both(kwargs: dict) -> dict:
+    """The draw's texts given as one string (``late_reason="test"``) in both languages."""
+    for text in ("place", "reason", "late_reason", "fallback_reason"):
+        if isinstance(kwargs.get(text), str):
+            kwargs[text] = both(kwargs[text])
+    return kwargs
 
 
 def at(month: int, day: int, hour: int = 12) -> datetime:
@@ -237,19 +255,21 @@ def site() -> dict:
 
 
 def redraw(draw, reason, **kwargs):
-    """``draws.redraw`` as the admin form and the CLI call it."""
+    """``draws.redraw`` as the admin form and the CLI call it (a reason given as one
+    string stands for both languages)."""
     secret = current_app.config["SECRET_KEY"]
-    return draws.redraw(draw, reason, secret=secret, **site(), **kwargs)
+    reason = both(reason) if isinstance(reason, str) else reason
+    return draws.redraw(draw, reason, secret=secret, **site(), **_in_both(kwargs))
 
 
 def conduct(period, **kwargs):
     """``draws.conduct`` over the period's pool, with a commission, a place and a time
-    after September unless given."""
+    after September unless given (texts given as one string stand for both languages)."""
     kwargs.setdefault("commission", COMMISSION)
-    kwargs.setdefault("place", "Almaty")
+    kwargs.setdefault("place", PLACE)
     kwargs.setdefault("now", AFTER_SEPTEMBER)
     pool = kwargs.pop("pool", None) or prepare(period)
-    return draws.conduct(pool, **site(), **kwargs)
+    return draws.conduct(pool, **site(), **_in_both(kwargs))
 
 
 def png() -> bytes:
@@ -265,9 +285,9 @@ def draw_on(period, when: datetime = FRIDAY_21_OCTOBER):
         prepare(period),
         **site(),
         commission=COMMISSION,
-        place="Almaty",
-        late_reason="test",
-        fallback_reason="no random.org in this test",
+        place=PLACE,
+        late_reason=both("test"),
+        fallback_reason=both("no random.org in this test"),
         actor=admin_actor(),
         now=when,
     )

@@ -122,10 +122,13 @@ def world(access_app):
         draw = draws.conduct(
             prepare(september),
             **site(),
-            commission=[draws.Member(f"M{n}", "member") for n in range(3)],
-            place="Almaty",
-            late_reason="test",
-            fallback_reason="no random.org in this test",
+            commission=[draws.Member(f"M{n}", "мүше", "член") for n in range(3)],
+            place={"kk": "Алматы қ.", "ru": "г. Алматы"},
+            late_reason={"kk": "сынақ", "ru": "тест"},
+            fallback_reason={
+                "kk": "бұл сынақта random.org жоқ",
+                "ru": "в этом тесте нет random.org",
+            },
             actor=admin_actor(),
         )
         db.session.add(CalendarDay(day=date(2022, 12, 30), working=False, note="decree"))

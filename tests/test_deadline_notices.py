@@ -12,6 +12,7 @@ from portal.campaign import deadlines
 from portal.campaign.audit import Actor
 from portal.commands.translate import TRANSLATIONS
 from portal.models import AuditEntry, OutboxMessage, db
+from portal.wording.formats import format_day
 
 CLI = Actor(label="cli")
 
@@ -58,7 +59,8 @@ def test_each_deadline_is_mailed_once_with_its_link(drawn, smtpd):
         text, _signature = mail.body_text.split("\n\n-- \n")  # the organizer's signature
         paragraphs = text.split("\n\n")
         assert paragraphs[2:] == [link, once]
-        assert item.due.isoformat() in paragraphs[0]
+        assert format_day(item.due, "ru") in paragraphs[0]  # "26 октября 2022 г."
+        assert item.due.isoformat() not in paragraphs[0]
         assert paragraphs[1] in mail.subject and "\n" not in mail.subject
     assert len(smtpd.received) == 3  # sent at once
 

@@ -11,12 +11,22 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from portal.campaign import acts, draws
-from portal.models import Draw, OutboxMessage, db
+from portal.models import Draw, OutboxMessage, ReportingPeriod, db
 from portal.models.acts import WinnerFile
 from portal.services import documents
 from portal.web.urls import SiteLinks
 from portal.wording.messages import winner_announcement
-from tests.helpers import COMMISSION, admin_actor, conduct, make_staff, png, translated
+from tests.helpers import (
+    COMMISSION,
+    COMMISSION_TEXT,
+    PLACE,
+    admin_actor,
+    both,
+    conduct,
+    make_staff,
+    png,
+    translated,
+)
 
 
 def pdf_words(data: bytes) -> str:
@@ -57,7 +67,7 @@ def test_a_draw_on_random_org_without_a_client_is_not_made(app, september):
     pool = draws.prepare(september, secret=app.config["SECRET_KEY"])
     with pytest.raises(ValueError, match=r"random\.org client"):
         draws.conduct(
-            pool, commission=COMMISSION, place="Almaty", links=SiteLinks(), late_reason="test"
+            pool, commission=COMMISSION, place=PLACE, links=SiteLinks(), late_reason=both("test")
         )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Draw)) == 0
 
@@ -65,11 +75,11 @@ def test_a_draw_on_random_org_without_a_client_is_not_made(app, september):
 def test_the_cli_prints_the_public_record_at_the_public_base_url(app, runner, september):
     app.config["PUBLIC_BASE_URL"] = "https://ismet.kz"
     admin_actor()
-    commission = "; ".join(f"{m.name}, {m.position}" for m in COMMISSION)
     result = runner.invoke(
         args=[
-            *("draw", "run", "--period", "2022-09", "--commission", commission, "--yes"),
-            *("--late-reason", "test", "--fallback-reason", "test", "--lang", "ru"),
+            *("draw", "run", "--period", "2022-09", "--commission", COMMISSION_TEXT, "--yes"),
+            *("--late-reason-kk", "сынақ", "--late-reason-ru", "тест"),
+            *("--fallback-reason-kk", "сынақ", "--fallback-reason-ru", "тест", "--lang", "ru"),
             *("--admin", "admin@ismet.kz"),
         ]
     )
@@ -99,12 +109,15 @@ def test_the_act_is_rendered_in_the_languages_given(app, issued):
 
 
 def test_the_manual_signing_notice_in_the_language_given(ctx):
+    company = {"kk": "«Company 1» ЖШС", "ru": "ТОО «Company 1»"}
+    month = {"kk": "2022 жылғы қыркүйек", "ru": "сентябрь 2022 г."}
     for lang in ("kk", "ru"):
         subject, body = documents.manual_signing_mail(
             lang,
             act_number="2022-09/1-1",
             company="Company 1",
-            month="2022-09",
+            legal_form="LLP",
+            period=ReportingPeriod(year=2022, month=9),
             scans=2,
             reason="The director's EDS expired.",
             url="https://ismet.kz/admin/winners/1",
@@ -115,8 +128,8 @@ def test_the_manual_signing_notice_in_the_language_given(ctx):
             translated(
                 lang,
                 "%(company)s, winner of %(month)s, has sent its act %(number)s signed by hand, with %(count)s scans, for this reason:",
-                company="Company 1",
-                month="2022-09",
+                company=company[lang],
+                month=month[lang],
                 number="2022-09/1-1",
                 count=2,
             ),

@@ -17,6 +17,9 @@ from portal.services.randomorg import ERROR_CODES, RandomOrgError
 from portal.wording.messages import describe_random_org_error
 from tests.helpers import (
     COMMISSION,
+    COMMISSION_TEXT,
+    PLACE,
+    both,
     count,
     csrf_from,
     load_september,
@@ -27,7 +30,7 @@ from tests.helpers import (
     translated,
 )
 
-COMMISSION_TEXT = "\n".join(f"{m.name}, {m.position}" for m in COMMISSION)
+COMMISSION_LINES = "\n".join(f"{m.name}, {m.position_kk} | {m.position_ru}" for m in COMMISSION)
 
 
 def draw_in_browserless_admin(auth, client, role="commission"):
@@ -36,9 +39,11 @@ def draw_in_browserless_admin(auth, client, role="commission"):
     page = client.get("/admin/draws/new/2022-09")
     form = {
         "csrf_token": csrf_from(page.get_data(as_text=True)),
-        "commission": COMMISSION_TEXT,
-        "place": "Almaty, Abay avenue 100",
-        "late_reason": "Held late in the test: the month is long past.",
+        "commission": COMMISSION_LINES,
+        "place_kk": "Алматы қ., Абай даңғылы, 100",
+        "place_ru": "г. Алматы, пр. Абая, 100",
+        "late_reason_kk": "Сынақта кешіктіріліп өткізілді: ай әлдеқашан өтті.",
+        "late_reason_ru": "Проведен с опозданием в тесте: месяц давно прошел.",
     }
     shown = client.post("/admin/draws/new/2022-09", data=form)
     html = shown.get_data(as_text=True)
@@ -84,11 +89,14 @@ def test_a_commission_member_cannot_choose_the_fallback(app, client, auth, demo,
         "/admin/draws/new/2022-09",
         data={
             "csrf_token": csrf_from(page.get_data(as_text=True)),
-            "commission": COMMISSION_TEXT,
-            "place": "Almaty",
-            "late_reason": "late",
+            "commission": COMMISSION_LINES,
+            "place_kk": "Алматы қ.",
+            "place_ru": "г. Алматы",
+            "late_reason_kk": "кешікті",
+            "late_reason_ru": "опоздали",
             "use_fallback": "y",
-            "fallback_reason": "random.org down",
+            "fallback_reason_kk": "random.org істемейді",
+            "fallback_reason_ru": "random.org не работает",
         },
     )
     refusal = translated("ru", "Only an administrator may choose the local fallback.")
@@ -119,8 +127,8 @@ def make_draw(app, demo) -> tuple[int, dict[str, str]]:
             prepare(period),
             **site(),
             commission=COMMISSION,
-            place="Almaty",
-            late_reason="test",
+            place=PLACE,
+            late_reason=both("test"),
         )
         return draw.id, bins
 
@@ -198,7 +206,6 @@ def test_the_self_check_gives_the_entry_code_and_position(app, client, demo, sta
 
 def test_cli_runs_verifies_and_redraws(app, runner, demo, standin):
     load_september(app, demo)
-    commission = "; ".join(f"{m.name}, {m.position}" for m in COMMISSION)
     result = runner.invoke(
         args=[
             "draw",
@@ -206,10 +213,12 @@ def test_cli_runs_verifies_and_redraws(app, runner, demo, standin):
             "--period",
             "2022-09",
             "--commission",
-            commission,
+            COMMISSION_TEXT,
             "--yes",
-            "--late-reason",
-            "test",
+            "--late-reason-kk",
+            "сынақ",
+            "--late-reason-ru",
+            "тест",
         ]
     )
     assert result.exit_code == 0, result.output
@@ -226,7 +235,7 @@ def test_cli_runs_verifies_and_redraws(app, runner, demo, standin):
             "--period",
             "2022-09",
             "--commission",
-            commission,
+            COMMISSION_TEXT,
             "--yes",
             "--lang",
             "ru",

@@ -28,6 +28,7 @@ from portal.services.randomorg import RandomOrgError
 from tests.helpers import (
     AFTER_SEPTEMBER,
     COMMISSION,
+    COMMISSION_TEXT,
     TODAY,
     admin_actor,
     conduct,
@@ -137,7 +138,7 @@ def test_a_draw_stores_its_whole_record_and_verifies(september, standin):
 
 def test_a_stored_draw_cannot_be_changed_or_deleted(september, standin):
     draw = conduct(september)
-    draw.place = "elsewhere"
+    draw.place_ru = "elsewhere"
     with pytest.raises(DrawIsImmutable):
         db.session.flush()
     db.session.rollback()
@@ -180,7 +181,10 @@ def test_commission_must_be_complete(september, standin):
         conduct(september, commission=COMMISSION[:2])
     assert refused.value.code == "commission-too-small" and refused.value.details["minimum"] == 3
     with pytest.raises(draws.DrawRefused):
-        conduct(september, commission=[*COMMISSION[:2], draws.Member("Someone", "")])
+        conduct(september, commission=[*COMMISSION[:2], draws.Member("Someone", "", "")])
+    with pytest.raises(draws.DrawRefused) as refused:  # a position in Kazakh only
+        conduct(september, commission=draws.parse_commission(f"{COMMISSION_TEXT}; Someone, юрист"))
+    assert refused.value.code == "commission-too-small"
     assert nothing_stored()
 
 
@@ -189,8 +193,12 @@ def test_a_late_draw_needs_a_reason_and_is_marked(september, standin):
     with pytest.raises(draws.DrawRefused) as refused:
         conduct(september, now=late)
     assert refused.value.code == "late-reason-required" and nothing_stored()
-    draw = conduct(september, now=late, late_reason="The commission could not meet earlier.")
-    assert draw.late and draw.late_reason == "The commission could not meet earlier."
+    with pytest.raises(draws.DrawRefused) as refused:  # in one language only
+        conduct(september, now=late, late_reason={"ru": "Комиссия не могла собраться раньше."})
+    assert refused.value.code == "late-reason-required" and nothing_stored()
+    reason = {"kk": "Комиссия ертерек жинала алмады.", "ru": "Комиссия не могла собраться раньше."}
+    draw = conduct(september, now=late, late_reason=reason)
+    assert draw.late and (draw.late_reason_kk, draw.late_reason_ru) == (reason["kk"], reason["ru"])
 
 
 def test_a_second_draw_of_the_month_is_refused(september, standin):
@@ -291,7 +299,9 @@ def test_without_a_key_no_draw_unless_the_fallback_is_chosen(app, september, sta
     draw = conduct(
         september, fallback_reason="random.org unreachable for two days", actor=admin_actor()
     )
-    assert draw.is_local and draw.fallback_reason == "random.org unreachable for two days"
+    assert (
+        draw.is_local and draw.tr("fallback_reason", "ru") == "random.org unreachable for two days"
+    )
     assert draw.signature == "" and len(draw.numbers) == 1 and 1 <= draw.numbers[0] <= 10
     checks = {c.code: c.ok for c in draws.verify(draw)}
     assert checks["local-fallback"] is False and not draws.verified(draws.verify(draw))

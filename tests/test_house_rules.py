@@ -21,9 +21,12 @@ from portal.web.urls import SiteLinks
 from portal.wording.messages import describe_check, legal_form_name, month_state_name
 from tests.helpers import (
     COMMISSION,
+    COMMISSION_TEXT,
+    PLACE,
     TODAY,
     admin_actor,
     at,
+    both,
     count,
     csv_bytes,
     draw_on,
@@ -208,9 +211,9 @@ def test_conduct_itself_refuses_the_fallback_but_to_an_active_administrator(
             prepare(september),
             **site(),
             commission=COMMISSION,
-            place="Almaty",
-            late_reason="test",
-            fallback_reason="random.org down",
+            place=PLACE,
+            late_reason=both("test"),
+            fallback_reason=both("random.org down"),
             actor=actor,
             now=at(10, 21),
         )
@@ -231,7 +234,6 @@ def test_an_active_administrator_draws_locally(september):
 
 
 def draw_run(runner, *extra):
-    commission = "; ".join(f"{m.name}, {m.position}" for m in COMMISSION)
     return runner.invoke(
         args=[
             "draw",
@@ -239,11 +241,15 @@ def draw_run(runner, *extra):
             "--period",
             "2022-09",
             "--commission",
-            commission,
-            "--late-reason",
-            "held late in the test",
-            "--fallback-reason",
-            "random.org unreachable",
+            COMMISSION_TEXT,
+            "--late-reason-kk",
+            "сынақта кешіктіріліп өткізілді",
+            "--late-reason-ru",
+            "проведен с опозданием в тесте",
+            "--fallback-reason-kk",
+            "random.org қолжетімсіз",
+            "--fallback-reason-ru",
+            "random.org недоступен",
             "--yes",
             "--lang",
             "ru",
@@ -281,7 +287,15 @@ def test_the_command_line_fallback_needs_an_active_administrator(app, runner, de
         (winner,) = winners.winners_of_draw(draw)
         winners.verify(winner, manual_ok=False, manual_note="closed")
         db.session.commit()
-    redraw = ["draw", "redraw", str(draw_id), "--reason", "fell away", "--fallback-reason", "x"]
+    redraw = [
+        "draw",
+        "redraw",
+        str(draw_id),
+        "--fallback-reason-kk",
+        "x",
+        "--fallback-reason-ru",
+        "x",
+    ]
     assert runner.invoke(args=redraw).exit_code == 1
     result = runner.invoke(args=[*redraw, "--admin", "admin@ismet.kz"])
     assert result.exit_code == 0, result.output
@@ -327,10 +341,14 @@ def test_an_import_takes_any_legal_form_and_eligibility_decides(app, september):
         assert activity.ok_legal_form == explained[-1].ok
     with app.test_request_context("/ru/"):
         assert describe_check(checks["legal_form"]) == translated(
-            "ru", "Legal form: %(form)s", form="JSC"
-        )
+            "ru", "Legal form: %(form)s", form="АО"
+        )  # the reader's abbreviation, not the import's code
         assert legal_form_name(cooperative) == cooperative
-        assert legal_form_name("IE") == "ИП"
+        assert (legal_form_name("IE"), legal_form_name("LLP"), legal_form_name("jsc")) == (
+            "ИП",
+            "ТОО",
+            "АО",
+        )
 
 
 def test_a_legal_form_longer_than_the_column_is_reported(september):

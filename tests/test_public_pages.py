@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from portal.models import Campaign, RulesVersion, db
-from portal.wording.formats import format_day, format_money, format_month
+from portal.wording.formats import (
+    format_day,
+    format_moment,
+    format_money,
+    format_month,
+    format_span,
+)
 from tests.helpers import page_text, publish_v2, translated
 
 PAGES = [
@@ -153,11 +159,11 @@ def test_old_version_says_it_is_not_in_force(app, client, demo):
 
 def test_landing_page_shows_period_prize_and_how_to_take_part(client, demo):
     text = page_text(client.get("/kk/"))
-    assert "1 қыркүйек 2022 ж. – 30 қараша 2022 ж." in text
+    assert "2022 жылғы 1 қыркүйек – 30 қараша" in text  # as official Kazakh writes it
     assert "200 000 ₸" in text
     assert 'href="/kk/rules#clause-4-2"' in text
     text = page_text(client.get("/ru/"))
-    assert "1 сентября 2022 г. – 30 ноября 2022 г." in text
+    assert "1 сентября – 30 ноября 2022 г." in text
     assert "Вся территория Республики Казахстан" in text
 
 
@@ -165,7 +171,7 @@ def test_empty_month_says_when_its_draw_is_due(client, demo):
     text = page_text(client.get("/ru/winners/2022-10"))
     assert "20 ноября 2022 г." in text
     text = page_text(client.get("/kk/winners"))
-    for deadline in ("20 қазан 2022 ж.", "20 қараша 2022 ж.", "20 желтоқсан 2022 ж."):
+    for deadline in ("2022 жылғы 20 қазан", "2022 жылғы 20 қараша", "2022 жылғы 20 желтоқсан"):
         assert deadline in text
     assert client.get("/kk/winners/2022-12").status_code == 404
     assert client.get("/kk/winners/september").status_code == 404
@@ -244,10 +250,25 @@ def test_static_files_are_served_from_the_portal(client):
 def test_formats_per_locale(ctx):
     assert format_money(200_000, "kk").replace("\u00a0", " ") == "200 000 ₸"
     assert format_money(200_000, "ru").replace("\u00a0", " ") == "200 000 ₸"
-    assert format_day(date(2022, 10, 20), "kk") == "20 қазан 2022 ж."
+    assert format_day(date(2022, 10, 20), "kk") == "2022 жылғы 20 қазан"
     assert format_day(date(2022, 10, 20), "ru") == "20 октября 2022 г."
-    assert format_month(2022, 9, "kk") == "Қыркүйек 2022"
-    assert format_month(2022, 9, "ru") == "Сентябрь 2022"
+    assert format_month(2022, 9, "kk") == "2022 жылғы қыркүйек"
+    assert format_month(2022, 9, "kk", in_text=True) == "2022 жылғы қыркүйек"
+    assert format_month(2022, 9, "ru") == "Сентябрь 2022 г."  # on its own: a heading, a cell
+    assert format_month(2022, 9, "ru", in_text=True) == "сентябрь 2022 г."  # within a sentence
+    assert (
+        format_span(date(2022, 9, 1), date(2022, 11, 30), "kk")
+        == "2022 жылғы 1 қыркүйек – 30 қараша"
+    )
+    assert (
+        format_span(date(2022, 9, 1), date(2022, 11, 30), "ru") == "1 сентября – 30 ноября 2022 г."
+    )
+    assert format_span(date(2022, 12, 1), date(2023, 1, 31), "ru") == (
+        "1 декабря 2022 г. – 31 января 2023 г."
+    )
+    moment = datetime(2022, 10, 20, 5, 0, tzinfo=UTC)  # 11:00 in Almaty
+    assert format_moment(moment, "kk") == "2022 жылғы 20 қазан, 11:00"
+    assert format_moment(moment, "ru") == "20 октября 2022 г., 11:00"
 
 
 def test_how_to_take_part_follows_the_campaigns_threshold(app, client, demo):

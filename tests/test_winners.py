@@ -9,12 +9,13 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from PIL import Image
 
 from portal.campaign import deadlines, winners, workdays
 from portal.models import Activity, Announcement, AuditEntry, CalendarDay, Winner, WinnerEvent, db
 from portal.web.urls import SiteLinks
-from portal.wording.messages import redraw_reason, winner_announcement, winner_outcome_name
+from portal.wording.messages import redraw_reasons, winner_announcement, winner_outcome_name
 from tests.helpers import admin_actor, at, csrf_from, in_touch, redraw, smtp_server, verified
 
 W = Winner
@@ -34,7 +35,7 @@ def test_the_2022_calendar_counts_the_moved_days(ctx):
     assert workdays.verification_due(date(2022, 10, 10)) == date(2022, 10, 12)
     # Independence Day, Friday 16 December 2022, then a weekend
     assert workdays.verification_due(date(2022, 12, 15)) == date(2022, 12, 20)
-    assert [d for d, _ in workdays.days_off(date(2022, 10, 1), date(2022, 10, 31))] == [
+    assert [d.day for d in workdays.days_off(date(2022, 10, 1), date(2022, 10, 31))] == [
         date(2022, 10, 24),
         date(2022, 10, 25),
     ]
@@ -310,7 +311,7 @@ def test_a_fallen_winner_leads_to_a_redraw_with_fresh_deadlines(drawn):
     db.session.commit()
     item = deadlines.pending(drawn.period.campaign, date(2022, 10, 24))
     assert [(i.kind, i.winner.id) for i in item] == [("redraw", drawn.id)]
-    reason = redraw_reason(drawn)
+    reason = redraw_reasons([drawn])
     new = redraw(
         drawn.draw, reason, fallback_reason="test", actor=admin_actor(), now=at(10, 25, 10)
     )
@@ -321,9 +322,12 @@ def test_a_fallen_winner_leads_to_a_redraw_with_fresh_deadlines(drawn):
         date(2022, 10, 27),
         date(2022, 11, 4),
     )
-    assert new.reason == reason and str(drawn.draw_id) in reason
-    assert winner_outcome_name("manual") in reason
-    assert "company closed" not in reason  # staff notes stay off the public record
+    assert (new.reason_kk, new.reason_ru) == (reason["kk"], reason["ru"])
+    for lang in ("kk", "ru"):
+        assert str(drawn.draw_id) in reason[lang]
+        with force_locale(lang):
+            assert winner_outcome_name("manual") in reason[lang]
+        assert "company closed" not in reason[lang]  # staff notes stay off the public record
     assert drawn.status == W.DISQUALIFIED  # the history stays
     assert winners.standing(drawn.period) == [second]
 
@@ -361,6 +365,7 @@ def test_deadlines_command_and_dashboard_agree_and_notify_once(app, drawn, runne
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("2022-")]
     assert len(lines) == 2 and "2022-10-26" in lines[0] and "2022-10-31" in lines[1]
+    assert "28 октября 2022 г.:" in result.output.splitlines()[0]  # the day as Russian writes it
     with smtp_server(app) as smtpd:
         first = runner.invoke(args=["deadlines", "--today", "2022-10-28", "--notify"])
         again = runner.invoke(args=["deadlines", "--today", "2022-10-29", "--notify"])
@@ -488,4 +493,8 @@ def test_the_redraw_is_offered_with_the_reason_filled_in(app, drawn, client, aut
     auth.login("commission")
     page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
     assert 'id="redraw-heading"' in page and "company closed" not in page
-    assert re.search(r'<textarea[^>]*id="reason"[^>]*>\s*[^<]*' + str(draw_id), page)
+    for lang in ("kk", "ru"):  # in each language, for the record and the protocol of each
+        offered = re.search(f'<textarea[^>]*id="reason_{lang}"[^>]*>\\s*([^<]*)<', page).group(1)
+        with force_locale(lang):
+            assert html.unescape(offered.strip()) == redraw_reasons([drawn])[lang]
+            assert winner_outcome_name("manual") in html.unescape(offered)

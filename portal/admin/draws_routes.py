@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.admin import bp
 from portal.admin.forms import DrawForm, RedrawForm
 from portal.admin.helpers import the_campaign
+from portal.campaign import LANGUAGES
 from portal.campaign import draws as draw_rules
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import find_period
@@ -19,15 +21,28 @@ from portal.web.access import current_actor, roles_required
 from portal.web.urls import SiteLinks
 from portal.wording import confirmations
 from portal.wording.formats import format_month
-from portal.wording.messages import describe_random_org_error, describe_refusal, redraw_reason
+from portal.wording.messages import (
+    describe_random_org_error,
+    describe_refusal,
+    redraw_reasons,
+)
 
 
-def _last_commission() -> tuple[str, str]:
-    """The members and place of the latest draw, to start the form from."""
+def _start_from_last_draw(form) -> None:
+    """The members and place of the latest draw (or Almaty), to start the form from."""
     last = db.session.scalar(sa.select(Draw).order_by(Draw.id.desc()))
     if last is None:
-        return "", _("Almaty")
-    return "\n".join(f"{m['name']}, {m['position']}" for m in last.commission), last.place
+        for lang in LANGUAGES:
+            with force_locale(lang):
+                form[f"place_{lang}"].data = _("Almaty")
+        return
+    _fill_from(form, last)
+
+
+def _fill_from(form, draw: Draw) -> None:
+    form.commission.data = draw_rules.commission_text(draw.commission)
+    for lang, text in draw_rules.draw_texts(draw, "place").items():
+        form[f"place_{lang}"].data = text
 
 
 @bp.get("/draws")
@@ -71,7 +86,7 @@ def draw_new(period_key: str):
     now = utcnow()
     late = draw_rules.is_late(period, now)
     if not form.is_submitted():
-        form.commission.data, form.place.data = _last_commission()
+        _start_from_last_draw(form)
     refusals = draw_rules.refusals(period, prize, None, now)
     pool = None
     if form.validate_on_submit() and _fallback_allowed(form) and not refusals:
@@ -84,14 +99,12 @@ def draw_new(period_key: str):
                 draw = draw_rules.conduct(
                     pool,
                     commission=draw_rules.parse_commission(form.commission.data),
-                    place=form.place.data,
+                    place=form.texts("place"),
                     links=SiteLinks(),
                     client=RandomOrgClient.from_config(current_app.config),
                     actor=current_actor(),
-                    late_reason=form.late_reason.data or "",
-                    fallback_reason=(form.fallback_reason.data or "")
-                    if form.use_fallback.data
-                    else "",
+                    late_reason=form.texts("late_reason"),
+                    fallback_reason=form.fallback_texts(),
                     expected_sha256=form.pool_sha256.data,
                 )
             except draw_rules.DrawRefused as refusal:
@@ -131,12 +144,11 @@ def draw(draw_id: int):
     """A draw as the staff see it, with the redraw form while it stands."""
     record = db.session.get(Draw, draw_id) or abort(404)
     form = RedrawForm()
-    form.commission.data = "\n".join(f"{m['name']}, {m['position']}" for m in record.commission)
-    form.place.data = record.place
-    if winner_rules.draw_awaits_redraw(
-        record
-    ):  # the reason is offered, the commission may reword it
-        form.reason.data = " ".join(redraw_reason(w) for w in winner_rules.winners_of_draw(record))
+    _fill_from(form, record)
+    if winner_rules.draw_awaits_redraw(record):
+        # the reason is offered in each language; the commission may reword it
+        for lang, text in redraw_reasons(winner_rules.winners_of_draw(record)).items():
+            form[f"reason_{lang}"].data = text
     return _draw_page(record, form)
 
 
@@ -170,14 +182,14 @@ def draw_redraw(draw_id: int):
     try:
         new = draw_rules.redraw(
             record,
-            form.reason.data,
+            form.texts("reason"),
             secret=current_app.config["SECRET_KEY"],
             links=SiteLinks(),
             client=RandomOrgClient.from_config(current_app.config),
             actor=current_actor(),
             commission=draw_rules.parse_commission(form.commission.data),
-            place=form.place.data,
-            fallback_reason=(form.fallback_reason.data or "") if form.use_fallback.data else "",
+            place=form.texts("place"),
+            fallback_reason=form.fallback_texts(),
         )
     except draw_rules.DrawRefused as refusal:
         flash(describe_refusal(refusal), "error")

@@ -146,48 +146,82 @@ class AuditFilterForm(PortalForm):
     date_to = DateField(_l("To"), validators=[Optional()])
 
 
-class DrawForm(PortalForm):
-    """The commission's draw: who is present, where; a reason when late or without random.org."""
+COMMISSION_HINT = _l('One per line: "Name, position in Kazakh | position in Russian".')
+
+
+class _DrawTexts:
+    """What the commission writes for the public record and the protocol, in Kazakh and in
+    Russian (``<name>_kk``, ``<name>_ru`` fields); the local fallback needs its reason in both."""
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.use_fallback.data:
+            for f in (self.fallback_reason_kk, self.fallback_reason_ru):
+                if not (f.data or "").strip():
+                    f.errors = [*f.errors, _("Give the reason for drawing without random.org.")]
+                    ok = False
+        return ok
+
+    def texts(self, name: str) -> dict[str, str]:
+        """A text of the form in each language, as ``portal.campaign.draws`` takes it."""
+        return {"kk": self[f"{name}_kk"].data or "", "ru": self[f"{name}_ru"].data or ""}
+
+    def fallback_texts(self) -> dict[str, str]:
+        return self.texts("fallback_reason") if self.use_fallback.data else {}
+
+
+class DrawForm(_DrawTexts, PortalForm):
+    """The commission's draw: who is present, where; a reason when late or without random.org.
+
+    What the public record and the protocol show is written in Kazakh and in Russian."""
 
     commission = TextAreaField(
         _l("Commission members present"),
         validators=[DataRequired(), Length(max=4000)],
-        description=_l('One per line: "Name, position".'),
+        description=COMMISSION_HINT,
     )
-    place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
-    late_reason = TextAreaField(
-        _l("Reason for holding the draw late"), validators=[Length(max=2000)]
+    place_kk = StringField(_l("Place, in Kazakh"), validators=[DataRequired(), Length(max=200)])
+    place_ru = StringField(_l("Place, in Russian"), validators=[DataRequired(), Length(max=200)])
+    late_reason_kk = TextAreaField(
+        _l("Reason for holding the draw late, in Kazakh"), validators=[Length(max=2000)]
+    )
+    late_reason_ru = TextAreaField(
+        _l("Reason for holding the draw late, in Russian"), validators=[Length(max=2000)]
     )
     use_fallback = BooleanField(_l("Draw without random.org (local fallback)"))
-    fallback_reason = TextAreaField(
-        _l("Reason for drawing without random.org"), validators=[Length(max=2000)]
+    fallback_reason_kk = TextAreaField(
+        _l("Reason for drawing without random.org, in Kazakh"), validators=[Length(max=2000)]
+    )
+    fallback_reason_ru = TextAreaField(
+        _l("Reason for drawing without random.org, in Russian"), validators=[Length(max=2000)]
     )
     nonce = HiddenField()
     pool_sha256 = HiddenField()
     submit = SubmitField(_l("Show the pool"))
 
-    def validate_fallback_reason(self, field) -> None:
-        if self.use_fallback.data and not (field.data or "").strip():
-            raise ValidationError(_("Give the reason for drawing without random.org."))
 
-
-class RedrawForm(PortalForm):
-    reason = TextAreaField(
-        _l("Reason for the redraw"), validators=[DataRequired(), Length(max=2000)]
+class RedrawForm(_DrawTexts, PortalForm):
+    reason_kk = TextAreaField(
+        _l("Reason for the redraw, in Kazakh"), validators=[DataRequired(), Length(max=2000)]
+    )
+    reason_ru = TextAreaField(
+        _l("Reason for the redraw, in Russian"), validators=[DataRequired(), Length(max=2000)]
     )
     commission = TextAreaField(
-        _l("Commission members present"), validators=[DataRequired(), Length(max=4000)]
+        _l("Commission members present"),
+        validators=[DataRequired(), Length(max=4000)],
+        description=COMMISSION_HINT,
     )
-    place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)])
+    place_kk = StringField(_l("Place, in Kazakh"), validators=[DataRequired(), Length(max=200)])
+    place_ru = StringField(_l("Place, in Russian"), validators=[DataRequired(), Length(max=200)])
     use_fallback = BooleanField(_l("Draw without random.org (local fallback)"))
-    fallback_reason = TextAreaField(
-        _l("Reason for drawing without random.org"), validators=[Length(max=2000)]
+    fallback_reason_kk = TextAreaField(
+        _l("Reason for drawing without random.org, in Kazakh"), validators=[Length(max=2000)]
+    )
+    fallback_reason_ru = TextAreaField(
+        _l("Reason for drawing without random.org, in Russian"), validators=[Length(max=2000)]
     )
     submit = SubmitField(_l("Redraw"))
-
-    def validate_fallback_reason(self, field) -> None:
-        if self.use_fallback.data and not (field.data or "").strip():
-            raise ValidationError(_("Give the reason for drawing without random.org."))
 
 
 # --- winners ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import io
 import json
 import secrets
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,6 +36,7 @@ from portal.campaign.periods import CAMPAIGN_TZ, local_today
 from portal.campaign.staff import ADMIN
 from portal.models import (
     Activity,
+    CommissionMember,
     Draw,
     DrawEntry,
     DrawFile,
@@ -67,23 +68,49 @@ class DrawRefused(Exception):
         self.details = details
 
 
-@dataclass(frozen=True)
-class Member:
-    """A commission member present at the draw."""
+# A commission member present at the draw: the name, the position in each language.
+Member = CommissionMember
 
-    name: str
-    position: str
+# What the commission writes (the place, a reason) is written in each of the campaign's
+# languages: ``{"kk": ..., "ru": ...}``. The public record and the protocol show the
+# reader's own; a text missing in one language is refused.
+Texts = Mapping[str, str]
+NO_TEXT: Texts = {}
+
+
+def texts(value: Texts | None) -> dict[str, str]:
+    """``value`` in every language of the campaign, trimmed (``""`` where it is missing)."""
+    value = value or {}
+    return {lang: (value.get(lang) or "").strip() for lang in LANGUAGES}
+
+
+def written(value: Texts | None) -> bool:
+    """Whether anything of ``value`` is written, in any language."""
+    return any(texts(value).values())
+
+
+def complete(value: Texts | None) -> bool:
+    """Whether ``value`` is written in every language of the campaign."""
+    return all(texts(value).values())
 
 
 def parse_commission(text: str) -> list[Member]:
-    """``"Name, position; Name, position"`` (or one per line) as members; blanks dropped."""
+    """``"Name, position in Kazakh | position in Russian; …"`` (or one member a line) as
+    members; blank parts dropped. A position without its Russian half (no ``|``) keeps
+    that half empty, which ``conduct`` refuses."""
     members = []
     for part in text.replace("\n", ";").split(";"):
         if not part.strip():
             continue
-        name, _, position = part.partition(",")
-        members.append(Member(name.strip(), position.strip()))
+        name, _, positions = part.partition(",")
+        position_kk, _, position_ru = positions.partition("|")
+        members.append(Member(name.strip(), position_kk.strip(), position_ru.strip()))
     return members
+
+
+def commission_text(members: Iterable[Member]) -> str:
+    """Members written as ``parse_commission`` reads them, one a line."""
+    return "\n".join(f"{m.name}, {m.position_kk} | {m.position_ru}" for m in members)
 
 
 @dataclass
@@ -290,14 +317,14 @@ def conduct(
     pool: Pool,
     *,
     commission: list[Member],
-    place: str,
+    place: Texts,
     links: Links,
     client: RandomOrgClient | None = None,
     actor=None,
     actor_label: str | None = None,
-    late_reason: str = "",
-    reason: str = "",
-    fallback_reason: str = "",
+    late_reason: Texts = NO_TEXT,
+    reason: Texts = NO_TEXT,
+    fallback_reason: Texts = NO_TEXT,
     expected_sha256: str | None = None,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
@@ -305,23 +332,24 @@ def conduct(
     """Make the draw over ``pool`` and store its whole record; commit, or roll back and raise.
 
     ``client`` asks random.org (it may be None only with a ``fallback_reason``); ``links``
-    gives the public record's address that the protocol prints.
+    gives the public record's address that the protocol prints. ``place`` and the reasons
+    are ``Texts``: one text per language of the campaign.
 
     Raises ``DrawRefused`` when the draw may not be made, and ``RandomOrgError`` when
     random.org gave no valid signed answer; in both cases nothing is stored.
     """
-    if client is None and not fallback_reason.strip():
+    if client is None and not written(fallback_reason):
         raise ValueError("a draw on random.org needs a random.org client")
     now = now or utcnow()
     try:
         draw = _conduct(
             pool,
             commission=commission,
-            place=place,
+            place=texts(place),
             actor=audit.as_actor(actor, actor_label),
-            late_reason=late_reason.strip(),
-            reason=reason.strip(),
-            fallback_reason=fallback_reason.strip(),
+            late_reason=texts(late_reason),
+            reason=texts(reason),
+            fallback_reason=texts(fallback_reason),
             expected_sha256=expected_sha256,
             client=client,
             links=links,
@@ -341,12 +369,12 @@ def conduct(
 def _conduct(
     pool: Pool,
     *,
-    commission,
-    place,
+    commission: list[Member],
+    place: dict[str, str],
     actor: audit.Actor,
-    late_reason,
-    reason,
-    fallback_reason,
+    late_reason: dict[str, str],
+    reason: dict[str, str],
+    fallback_reason: dict[str, str],
     expected_sha256,
     client: RandomOrgClient | None,
     links: Links,
@@ -354,18 +382,23 @@ def _conduct(
     progress,
 ) -> Draw:
     period, prize, replaces = pool.period, pool.prize, pool.replaces
-    problems = refusals(period, prize, replaces, now, actor=actor, fallback=bool(fallback_reason))
+    fallback = written(fallback_reason)
+    problems = refusals(period, prize, replaces, now, actor=actor, fallback=fallback)
     if problems:
         raise problems[0]
-    if replaces is not None and not reason:
+    if fallback and not complete(fallback_reason):
+        raise DrawRefused("fallback-reason-required")
+    if replaces is not None and not complete(reason):
         raise DrawRefused("redraw-reason-required")
     minimum = period.campaign.commission_min_members
-    if len(commission) < minimum or any(not m.name or not m.position for m in commission):
+    if len(commission) < minimum or any(
+        not (m.name.strip() and m.position_kk.strip() and m.position_ru.strip()) for m in commission
+    ):
         raise DrawRefused("commission-too-small", minimum=minimum)
-    if not place.strip():
+    if not complete(place):
         raise DrawRefused("place-required")
     late = replaces is None and is_late(period, now)
-    if late and not late_reason:
+    if late and not complete(late_reason):
         raise DrawRefused("late-reason-required", deadline=period.draw_deadline)
     if expected_sha256 is not None and expected_sha256 != pool.sha256:
         raise DrawRefused("pool-changed")
@@ -378,17 +411,25 @@ def _conduct(
         prize_id=prize.id,
         sequence=0 if replaces is None else replaces.sequence + 1,
         replaces_id=getattr(replaces, "id", None),
-        reason=reason,
+        reason_kk=reason["kk"],
+        reason_ru=reason["ru"],
         late=late,
-        late_reason=late_reason if late else "",
-        source=Draw.LOCAL if fallback_reason else Draw.RANDOM_ORG,
-        fallback_reason=fallback_reason,
+        late_reason_kk=late_reason["kk"] if late else "",
+        late_reason_ru=late_reason["ru"] if late else "",
+        source=Draw.LOCAL if fallback else Draw.RANDOM_ORG,
+        fallback_reason_kk=fallback_reason["kk"],
+        fallback_reason_ru=fallback_reason["ru"],
         conducted_at=now,
         conducted_by_id=getattr(actor.user, "id", None),
         conducted_by=actor.name,
-        place=place.strip()[:200],
+        place_kk=place["kk"][:200],
+        place_ru=place["ru"][:200],
         commission_json=json.dumps(
-            [{"name": m.name, "position": m.position} for m in commission], ensure_ascii=False
+            [
+                Member(m.name.strip(), m.position_kk.strip(), m.position_ru.strip()).as_json()
+                for m in commission
+            ],
+            ensure_ascii=False,
         ),
         pool_size=pool.size,
         pool_sha256=pool.sha256,
@@ -398,7 +439,7 @@ def _conduct(
     db.session.add(draw)
     db.session.flush()  # the draw's place in the chain is taken here, or IntegrityError
 
-    if fallback_reason:
+    if fallback:
         numbers = secrets.SystemRandom().sample(range(1, pool.size + 1), n)
     else:
         progress("random.org")
@@ -502,7 +543,7 @@ def winners_of(draw: Draw) -> list[tuple[DrawWinner, Participant]]:
 
 def redraw(
     draw: Draw,
-    reason: str,
+    reason: Texts,
     *,
     secret: str | bytes,
     links: Links,
@@ -510,22 +551,20 @@ def redraw(
     actor=None,
     actor_label: str | None = None,
     commission: list[Member] | None = None,
-    place: str | None = None,
-    fallback_reason: str = "",
+    place: Texts | None = None,
+    fallback_reason: Texts = NO_TEXT,
     now: datetime | None = None,
 ) -> Draw:
     """A new draw over ``draw``'s pool minus everyone excluded so far, replacing ``draw``.
 
-    The draw replaced stays exactly as it was; the new one names it and the reason.
-    ``secret``, ``links`` and ``client`` are ``prepare``'s and ``conduct``'s.
+    The draw replaced stays exactly as it was; the new one names it and the reason (in
+    each language). ``secret``, ``links`` and ``client`` are ``prepare``'s and ``conduct``'s.
     """
     pool = prepare(draw.period, draw.prize, secret=secret, replaces=draw)
     return conduct(
         pool,
-        commission=commission
-        if commission is not None
-        else [Member(m["name"], m["position"]) for m in draw.commission],
-        place=place if place is not None else draw.place,
+        commission=commission if commission is not None else draw.commission,
+        place=place if place is not None else draw_texts(draw, "place"),
         actor=actor,
         actor_label=actor_label,
         reason=reason,
@@ -537,6 +576,11 @@ def redraw(
 
 
 # --- reading ----------------------------------------------------------------------
+
+
+def draw_texts(draw: Draw, name: str) -> dict[str, str]:
+    """A text the commission wrote for ``draw`` (``place``, ``reason``, ...) in every language."""
+    return {lang: draw.tr(name, lang) for lang in LANGUAGES}
 
 
 def current_draw(period: ReportingPeriod, prize: Prize | None = None) -> Draw | None:
@@ -606,10 +650,11 @@ def record(draw: Draw) -> dict:
         },
         "conducted_at": draw.conducted_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "source": draw.source,
-        "fallback_reason": draw.fallback_reason or None,
+        **_texts_of(draw, "fallback_reason"),
         "late": draw.late,
-        "late_reason": draw.late_reason or None,
-        "commission": draw.commission,
+        **_texts_of(draw, "late_reason"),
+        **_texts_of(draw, "place"),
+        "commission": [m.as_json() for m in draw.commission],
         "pool": {"size": draw.pool_size, "sha256": draw.pool_sha256, "file": "pool.csv"},
         "random": json.loads(draw.random_json) if draw.random_json else None,
         "signature": draw.signature or None,
@@ -625,8 +670,13 @@ def record(draw: Draw) -> dict:
         ],
         "replaces": draw.replaces_id,
         "replaced_by": draw.replaced_by.id if draw.replaced_by is not None else None,
-        "reason": draw.reason or None,
+        **_texts_of(draw, "reason"),
     }
+
+
+def _texts_of(draw: Draw, name: str) -> dict[str, str | None]:
+    """``name_kk``, ``name_ru``, ... of the record: the text in each language, or None."""
+    return {f"{name}_{lang}": draw.tr(name, lang) or None for lang in LANGUAGES}
 
 
 # --- verifying ----------------------------------------------------------------------
@@ -651,7 +701,7 @@ def verify(draw: Draw) -> list[Check]:
     checks.append(Check("pool-size", lines == draw.pool_size, str(lines)))
     if draw.is_local:
         numbers = draw.numbers
-        checks.append(Check("local-fallback", False, draw.fallback_reason))
+        checks.append(Check("local-fallback", False))
     else:
         random = json.loads(draw.random_json or "{}")
         user = random.get("userData") or {}

@@ -7,7 +7,9 @@ not know yet is added by staff as a ``CalendarDay``, which wins over the package
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import holidays
@@ -21,7 +23,34 @@ CONTACT_DAYS = 10  # rule 9
 
 @lru_cache(maxsize=32)
 def _national(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("KZ", years=year)
+    # in English whatever the machine's locale: the names are codes that
+    # ``portal.wording.history.holiday_name`` says in the reader's language
+    return holidays.country_holidays("KZ", years=year, language="en_US")
+
+
+@dataclass(frozen=True)
+class DayOff:
+    """A day off other than a plain weekend: a holiday (its English name in the ``holidays``
+    package, ``observed`` when it fell on a weekend), a day off moved here by decree from
+    the Saturday ``moved_from``, or a decree added by staff (no name)."""
+
+    day: date
+    holiday: str = ""
+    observed: bool = False
+    moved_from: date | None = None
+
+
+MOVED = re.compile(r"Day off \(substituted from (\d\d/\d\d/\d{4})\)")
+OBSERVED = " (observed)"
+
+
+def _day_off(day: date, name: str) -> DayOff:
+    moved = MOVED.fullmatch(name)
+    if moved:
+        return DayOff(day, moved_from=datetime.strptime(moved.group(1), "%m/%d/%Y").date())
+    if name.endswith(OBSERVED):
+        return DayOff(day, name.removesuffix(OBSERVED), observed=True)
+    return DayOff(day, name)
 
 
 def _additions(start: date, end: date) -> dict[date, bool]:
@@ -51,15 +80,15 @@ def add_working_days(start: date, days: int) -> date:
     return day
 
 
-def days_off(start: date, end: date) -> list[tuple[date, str]]:
-    """The days off between ``start`` and ``end`` other than plain weekends, with their names."""
+def days_off(start: date, end: date) -> list[DayOff]:
+    """The days off between ``start`` and ``end`` other than plain weekends, with what they are."""
     additions = _additions(start, end)
     found = []
     day = start
     while day <= end:
         national = _national(day.year)
         if not is_working_day(day, additions) and (day.weekday() < 5 or day in national):
-            found.append((day, national.get(day) or ""))
+            found.append(_day_off(day, national.get(day) or ""))
         day += timedelta(days=1)
     return found
 

@@ -15,6 +15,7 @@ from portal.campaign.audit import Actor
 from portal.campaign.periods import current_campaign, local_today
 from portal.campaign.staff import marketing_manager
 from portal.web.urls import SiteLinks
+from portal.wording.formats import format_day
 from portal.wording.messages import deadline_state_name, deadline_text
 
 
@@ -50,10 +51,10 @@ def deadlines_command(today: datetime | None, notify: bool, lang: str | None) ->
 
 def _print(items, day: date) -> None:
 
-    click.echo(_("Due on %(day)s:", day=day.isoformat()))
+    click.echo(_("Due on %(day)s:", day=format_day(day)))
     if not items:
         click.echo(_("Nothing is due or overdue."))
-    for item in items:
+    for item in items:  # the due date first as YYYY-MM-DD, for scripts to sort and read
         click.echo(
             f"{item.due.isoformat()}  {deadline_state_name(item.state):<12} {deadline_text(item)}"
         )

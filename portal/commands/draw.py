@@ -14,6 +14,7 @@ from portal.campaign.audit import Actor
 from portal.campaign.draws import DrawRefused
 from portal.campaign.periods import current_campaign, find_period
 from portal.campaign.staff import active_account
+from portal.campaign.winners import winners_of_draw
 from portal.models import Draw, db, utcnow
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.urls import SiteLinks
@@ -22,17 +23,31 @@ from portal.wording.messages import (
     describe_random_org_error,
     describe_refusal,
     describe_verdict,
+    redraw_reasons,
 )
 
 LANG_OPTION = click.option(
     "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of the messages."
 )
-FALLBACK_OPTION = click.option(
-    "--fallback-reason",
-    default="",
-    help="Draw locally (Python's secrets) instead of on random.org, for this written reason;"
-    " needs --admin.",
+FALLBACK_OPTIONS = (
+    click.option(
+        "--fallback-reason-kk",
+        default="",
+        help="Draw locally (Python's secrets) instead of on random.org, for this written reason"
+        " in Kazakh; needs --fallback-reason-ru and --admin.",
+    ),
+    click.option(
+        "--fallback-reason-ru", default="", help="The local fallback's reason in Russian."
+    ),
 )
+
+
+def fallback_options(command):
+    for option in reversed(FALLBACK_OPTIONS):
+        command = option(command)
+    return command
+
+
 ADMIN_OPTION = click.option(
     "--admin",
     "admin_email",
@@ -55,10 +70,10 @@ def _fail(error: Exception, lang: str) -> click.ClickException:
         return click.ClickException(describe_random_org_error(error))
 
 
-def _actor(admin_email: str, fallback_reason: str) -> Actor:
+def _actor(admin_email: str, fallback_reason: dict[str, str]) -> Actor:
     """Who makes the draw from the command line: the account named by ``--admin``, or ``cli``."""
     if not admin_email:
-        if fallback_reason.strip():
+        if draws.written(fallback_reason):
             raise click.ClickException(
                 "the local fallback is an administrator's decision: name the active"
                 " administrator account with --admin EMAIL"
@@ -76,7 +91,7 @@ def _report(draw, lang: str) -> None:
         f"draw {draw.id}: {draw.period.key}, pool {draw.pool_size}, sha256 {draw.pool_sha256}"
     )
     if draw.is_local:
-        click.echo(f"LOCAL FALLBACK (not random.org): {draw.fallback_reason}")
+        click.echo(f"LOCAL FALLBACK (not random.org): {draw.tr('fallback_reason', lang)}")
     else:
         click.echo(f"random.org serial {draw.serial_number}, completed {draw.completion_time}")
     for winner in draw.winners:
@@ -91,20 +106,41 @@ def _report(draw, lang: str) -> None:
 @click.option(
     "--commission",
     required=True,
-    help='The members present: "Name, position; Name, position; ...".',
+    help='The members present: "Name, position in Kazakh | position in Russian; ...".',
 )
-@click.option("--place", default="Almaty", show_default=True, help="Where the draw is held.")
-@click.option("--late-reason", default="", help="Required after the 20th of the following month.")
-@FALLBACK_OPTION
+@click.option(
+    "--place-kk", default="Алматы қ.", show_default=True, help="Where the draw is held, in Kazakh."
+)
+@click.option(
+    "--place-ru", default="г. Алматы", show_default=True, help="Where the draw is held, in Russian."
+)
+@click.option(
+    "--late-reason-kk", default="", help="Required after the 20th of the following month."
+)
+@click.option("--late-reason-ru", default="", help="The late reason in Russian.")
+@fallback_options
 @ADMIN_OPTION
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation after showing the pool.")
 @LANG_OPTION
 @with_appcontext
 def run_command(
-    period_key, commission, place, late_reason, fallback_reason, admin_email, yes, lang
+    period_key,
+    commission,
+    place_kk,
+    place_ru,
+    late_reason_kk,
+    late_reason_ru,
+    fallback_reason_kk,
+    fallback_reason_ru,
+    admin_email,
+    yes,
+    lang,
 ) -> None:
-    """Conduct the next due draw of a month: show the pool, confirm, draw, store the record."""
+    """Conduct the next due draw of a month: show the pool, confirm, draw, store the record.
 
+    What the public record and the protocol show is given in Kazakh and in Russian."""
+
+    fallback_reason = {"kk": fallback_reason_kk, "ru": fallback_reason_ru}
     actor = _actor(admin_email, fallback_reason)
     campaign = current_campaign()
     period = find_period(campaign, period_key) if campaign else None
@@ -117,7 +153,7 @@ def run_command(
         None,
         utcnow(),
         actor=actor,
-        fallback=bool(fallback_reason.strip()),
+        fallback=draws.written(fallback_reason),
     )
     if refusals:
         raise _fail(refusals[0], lang)
@@ -129,11 +165,11 @@ def run_command(
         draw = draws.conduct(
             pool,
             commission=members,
-            place=place,
+            place={"kk": place_kk, "ru": place_ru},
             links=SiteLinks(),
             client=RandomOrgClient.from_config(current_app.config),
             actor=actor,
-            late_reason=late_reason,
+            late_reason={"kk": late_reason_kk, "ru": late_reason_ru},
             fallback_reason=fallback_reason,
         )
     except (draws.DrawRefused, RandomOrgError) as error:
@@ -143,20 +179,36 @@ def run_command(
 
 @draw_cli.command("redraw")
 @click.argument("draw_id", type=int)
-@click.option("--reason", required=True, help="Why the draw is made again (rules 8, 9, 12).")
-@FALLBACK_OPTION
+@click.option(
+    "--reason-kk",
+    default="",
+    help="Why the draw is made again (rules 8, 9, 12), in Kazakh; by default the reason"
+    " the winners' fall gives, in both languages.",
+)
+@click.option("--reason-ru", default="", help="The reason in Russian.")
+@fallback_options
 @ADMIN_OPTION
 @LANG_OPTION
 @with_appcontext
 def redraw_command(
-    draw_id: int, reason: str, fallback_reason: str, admin_email: str, lang: str
+    draw_id: int,
+    reason_kk: str,
+    reason_ru: str,
+    fallback_reason_kk: str,
+    fallback_reason_ru: str,
+    admin_email: str,
+    lang: str,
 ) -> None:
     """Conduct the redraw that replaces draw DRAW_ID, over its pool minus the excluded."""
 
+    fallback_reason = {"kk": fallback_reason_kk, "ru": fallback_reason_ru}
     actor = _actor(admin_email, fallback_reason)
     draw = db.session.get(Draw, draw_id)
     if draw is None:
         raise click.ClickException(f"no draw {draw_id}")
+    reason = {"kk": reason_kk, "ru": reason_ru}
+    if not draws.written(reason):
+        reason = redraw_reasons(winners_of_draw(draw))
     try:
         new = draws.redraw(
             draw,
@@ -169,7 +221,7 @@ def redraw_command(
         )
     except (draws.DrawRefused, RandomOrgError) as error:
         raise _fail(error, lang) from None
-    click.echo(f"draw {new.id} replaces draw {draw_id}: {reason}")
+    click.echo(f"draw {new.id} replaces draw {draw_id}: {new.tr('reason', lang)}")
     _report(new, lang)
 
 

@@ -136,11 +136,16 @@ def load_participants(campaign: Campaign) -> list[str]:
     return done
 
 
-# The demo's commission: invented people, as all the demo's data.
+# The demo's commission: invented people, as all the demo's data; each position in
+# Kazakh and in Russian, as the public record and the protocols show it.
 DEMO_COMMISSION = (
-    ("Айгүл Сәрсенова", "маркетинг бөлімінің басшысы"),
-    ("Ерлан Жұмабаев", "корпоративтік бизнес дирекциясының заңгері"),
-    ("Динара Ахметова", "маркетинг жөніндегі менеджер"),
+    ("Айгүл Сәрсенова", "маркетинг бөлімінің басшысы", "руководитель отдела маркетинга"),
+    (
+        "Ерлан Жұмабаев",
+        "корпоративтік бизнес дирекциясының заңгері",
+        "юрист дирекции корпоративного бизнеса",
+    ),
+    ("Динара Ахметова", "маркетинг жөніндегі менеджер", "менеджер по маркетингу"),
 )
 
 
@@ -151,7 +156,12 @@ DRAW_MOMENTS = {
     "2022-10": datetime(2022, 11, 10, 11, 0, tzinfo=CAMPAIGN_TZ),  # Thursday
     "2022-11": datetime(2022, 12, 9, 11, 0, tzinfo=CAMPAIGN_TZ),  # Friday
 }
-DEMO_PLACE = "Алматы қ., Абай даңғылы, 100"
+DEMO_PLACE = {"kk": "Алматы қ., Абай даңғылы, 100", "ru": "г. Алматы, пр. Абая, 100"}
+# Stored only for a month drawn after its deadline (one not in DRAW_MOMENTS is drawn now).
+DEMO_LATE_REASON = {
+    "kk": "Демонстрациялық деректер: жеребе random.org-тың сынақ серверімен өткізілді.",
+    "ru": "Демонстрационные данные: розыгрыш проведен на тестовом сервере random.org.",
+}
 
 
 def load_draws(campaign: Campaign, *, secret: str | bytes, links: Links) -> list[str]:
@@ -184,11 +194,11 @@ def load_draws(campaign: Campaign, *, secret: str | bytes, links: Links) -> list
             standin.clock = lambda when=when: when
             draw = draws.conduct(
                 pool,
-                commission=[draws.Member(name, position) for name, position in DEMO_COMMISSION],
+                commission=[draws.Member(*member) for member in DEMO_COMMISSION],
                 place=DEMO_PLACE,
                 links=links,
                 actor_label="demo",
-                late_reason="Демонстрациялық деректер: жеребе random.org-тың сынақ серверімен өткізілді.",
+                late_reason=DEMO_LATE_REASON,
                 client=client,
                 now=when,
             )

@@ -92,7 +92,7 @@ def _client(rng: random.Random, n: int) -> dict:
     legal_form = "IE" if rng.random() < 0.62 else "LLP"
     surname, given = rng.choice(SURNAMES), rng.choice(GIVEN)
     trade = rng.choice(TRADES)
-    company = f"ЖК {surname}" if legal_form == "IE" else f"«{trade} {surname}» ЖШС"
+    company = f"{trade} {surname}"  # as registered: the legal form is a column of its own
     roll = rng.random()
     if roll < 0.80:
         month = rng.choices([9, 10, 11], weights=[6, 3, 1])[0]

@@ -27,7 +27,7 @@ from portal.demo.randomorg_standin import StandIn
 from portal.models import Winner, db
 from portal.models.acts import WinnerFile
 from portal.services.randomorg import RandomOrgClient
-from portal.wording.messages import redraw_reason, winner_announcement
+from portal.wording.messages import redraw_reasons, winner_announcement
 
 DEMO = winners.Actor(label="demo")
 
@@ -56,7 +56,7 @@ def _verify(winner: Winner, when: datetime, ok: bool = True, note: str = "") -> 
     winners.verify(
         winner,
         manual_ok=ok,
-        manual_note=note or "Мемлекеттік тізілімде БСН/ЖСН және атауы сәйкес; дербес шот белсенді.",
+        manual_note=note or "Мемлекеттік тізілімде БСН/ЖСН және атауы сәйкес; жеке шот белсенді.",
         actor=DEMO,
         now=when,
     )
@@ -69,7 +69,7 @@ def _publish(winner: Winner, when: datetime, links: Links) -> None:
 
 def _redraw(draw, site: DrawSite, when: datetime):
     site.standin.clock = lambda: when
-    reason = redraw_reason(_only_winner(draw))
+    reason = redraw_reasons([_only_winner(draw)])
     return draws.redraw(
         draw,
         reason,

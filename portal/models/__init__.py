@@ -11,7 +11,14 @@ from portal.models.acts import (
 from portal.models.audit import AuditEntry
 from portal.models.base import db, utcnow
 from portal.models.campaign import Campaign, Prize, ReportingPeriod
-from portal.models.draws import Draw, DrawEntry, DrawFile, DrawIsImmutable, DrawWinner
+from portal.models.draws import (
+    CommissionMember,
+    Draw,
+    DrawEntry,
+    DrawFile,
+    DrawIsImmutable,
+    DrawWinner,
+)
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
 from portal.models.participants import Activity, EligibilityRun, ImportBatch, ImportRow, Participant
@@ -28,6 +35,7 @@ __all__ = [
     "AuditEntry",
     "CalendarDay",
     "Campaign",
+    "CommissionMember",
     "ContactAttempt",
     "Draw",
     "DrawEntry",

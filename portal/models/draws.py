@@ -8,6 +8,7 @@ protocols) live beside it in ``draw_file``, so that loading a draw never loads t
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -16,11 +17,36 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.models.base import UTCDateTime, db, utcnow
 from portal.models.campaign import Prize, ReportingPeriod
+from portal.models.mixins import Bilingual
 from portal.models.participants import Participant
 
 
-class Draw(db.Model):
-    """One draw of a prize for a month: its pool, its randomness, its winners."""
+@dataclass(frozen=True)
+class CommissionMember(Bilingual):
+    """A commission member present at a draw: the name as written, the position in each
+    language (``tr("position")``)."""
+
+    name: str
+    position_kk: str
+    position_ru: str
+
+    @classmethod
+    def from_json(cls, item: dict[str, str]) -> CommissionMember:
+        # a member stored before positions had two languages has ``position`` alone
+        single = item.get("position", "")
+        return cls(item["name"], item.get("position_kk", single), item.get("position_ru", single))
+
+    def as_json(self) -> dict[str, str]:
+        return {"name": self.name, "position_kk": self.position_kk, "position_ru": self.position_ru}
+
+
+class Draw(Bilingual, db.Model):
+    """One draw of a prize for a month: its pool, its randomness, its winners.
+
+    What the commission writes is kept in each language (``tr("place")``, ``tr("reason")``,
+    ``tr("late_reason")``, ``tr("fallback_reason")``, each member's ``tr("position")``):
+    the public record and the protocol show the reader's own.
+    """
 
     __tablename__ = "draw"
 
@@ -34,16 +60,22 @@ class Draw(db.Model):
     # per place in the chain, which is what refuses a second draw made at the same moment.
     sequence: Mapped[int] = mapped_column(default=0)
     replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw.id"), unique=True)
-    reason: Mapped[str] = mapped_column(sa.Text, default="")  # why a redraw was made
+    # why a redraw was made
+    reason_kk: Mapped[str] = mapped_column(sa.Text, default="")
+    reason_ru: Mapped[str] = mapped_column(sa.Text, default="")
     late: Mapped[bool] = mapped_column(default=False)
-    late_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    late_reason_kk: Mapped[str] = mapped_column(sa.Text, default="")
+    late_reason_ru: Mapped[str] = mapped_column(sa.Text, default="")
     source: Mapped[str] = mapped_column(sa.String(16), default=RANDOM_ORG)
-    fallback_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    fallback_reason_kk: Mapped[str] = mapped_column(sa.Text, default="")
+    fallback_reason_ru: Mapped[str] = mapped_column(sa.Text, default="")
 
     conducted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     conducted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
     conducted_by: Mapped[str] = mapped_column(sa.String(254), default="")
-    place: Mapped[str] = mapped_column(sa.String(200), default="")
+    place_kk: Mapped[str] = mapped_column(sa.String(200), default="")
+    place_ru: Mapped[str] = mapped_column(sa.String(200), default="")
+    # [{"name", "position_kk", "position_ru"}, ...]
     commission_json: Mapped[str] = mapped_column("commission", sa.Text, default="[]")
 
     pool_size: Mapped[int]
@@ -81,8 +113,8 @@ class Draw(db.Model):
     )
 
     @property
-    def commission(self) -> list[dict[str, str]]:
-        return json.loads(self.commission_json or "[]")
+    def commission(self) -> list[CommissionMember]:
+        return [CommissionMember.from_json(m) for m in json.loads(self.commission_json or "[]")]
 
     @property
     def numbers(self) -> list[int]:

@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from qrcode.constants import ERROR_CORRECT_M
 
-from portal.models import Draw, DrawWinner, Participant, Winner
+from portal.models import Draw, DrawWinner, Participant, ReportingPeriod, Winner
 from portal.services.pdf import png_data_uri, render_pdf
 
 
@@ -88,7 +88,8 @@ def manual_signing_mail(
     *,
     act_number: str,
     company: str,
-    month: str,
+    legal_form: str,
+    period: ReportingPeriod,
     scans: int,
     reason: str,
     url: str,
@@ -100,7 +101,8 @@ def manual_signing_mail(
             "mail/manual_signing.txt",
             act_number=act_number,
             company=company,
-            month=month,
+            legal_form=legal_form,
+            period=period,
             scans=scans,
             reason=reason,
             url=url,

@@ -21,7 +21,7 @@ from portal.services.markup import render_inline, render_markdown
 from portal.services.organizer import organizer
 from portal.web import forms, i18n
 from portal.web.urls import absolute_url
-from portal.wording import formats, messages
+from portal.wording import formats, history, messages
 from portal.wording.eds import describe_eds_check
 
 
@@ -78,12 +78,14 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         format_month=formats.format_month,
+        format_span=formats.format_span,
         other_languages=i18n.other_languages,
         page_url=i18n.page_url,
         absolute_url=absolute_url,
         organizer=organizer,
         language_names=i18n.LANGUAGE_NAMES,
         legal_form_name=messages.legal_form_name,
+        company_title=messages.company_title,
         describe_draw_check=messages.describe_draw_check,
         describe_verdict=messages.describe_verdict,
         condition_name=messages.condition_name,
@@ -104,6 +106,13 @@ def register(app: Flask) -> None:
         chosen_file=forms.chosen_file,
         chosen_files=forms.chosen_files,
         field_target=forms.field_target,
+        actor_name=history.actor_name,
+        audit_action_name=history.audit_action_name,
+        audit_object_name=history.audit_object_name,
+        describe_details=history.describe_details,
+        winner_event_text=history.winner_event_text,
+        winner_event_details=history.winner_event_details,
+        holiday_name=history.holiday_name,
     )
 
     @app.context_processor

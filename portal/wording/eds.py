@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime
+
 from flask_babel import gettext as _
 
 from portal.services.eds import Check
+from portal.wording.formats import format_moment
+
+MOMENTS = ("at", "not_after", "not_before", "revoked_at")
+
+
+def _params(check: Check) -> dict[str, str]:
+    """The check's parameters, its moments (ISO text) as the reader's language writes them."""
+    params = dict(check.params)
+    for name in MOMENTS:
+        with contextlib.suppress(KeyError, TypeError, ValueError):  # not a moment: as it is
+            params[name] = format_moment(datetime.fromisoformat(params[name]))
+    return params
 
 
 def _passed(check: Check) -> str:
-    p = check.params
+    p = _params(check)
     if check.name == "cms":
         return _("The file is a CMS signature.")
     if check.name == "certificate":
@@ -39,7 +54,7 @@ def _passed(check: Check) -> str:
 
 
 def _failed(check: Check) -> str:
-    p = check.params
+    p = _params(check)
     messages = {
         "malformed": _("The file is not a valid CMS signature."),
         "no-signer": _("The signature file contains no signer."),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, ngettext, pgettext
 from flask_babel import gettext as _
 
+from portal.campaign import LANGUAGES
 from portal.campaign.draws import Check as DrawCheck
 from portal.campaign.draws import DrawRefused, Verdict
 from portal.campaign.eligibility import Check, MonthFrozen
@@ -13,7 +16,7 @@ from portal.campaign.imports import Problem
 from portal.campaign.links import Links
 from portal.campaign.winners import Standing, WinnerRefused
 from portal.services.randomorg import RandomOrgError
-from portal.wording.formats import format_day, format_month
+from portal.wording.formats import format_day, format_money, format_month
 from portal.wording.uploads import describe_upload_refusal
 
 
@@ -118,15 +121,44 @@ def describe_check(check: Check) -> str:
 
 
 def legal_form_name(form: str) -> str:
-    """IE or LLP as people say it: ЖК / ЖШС in Kazakh, ИП / ТОО in Russian; any other
-    form (JSC, a cooperative, ...) as the import gave it."""
-    names = {"IE": _("IE"), "LLP": _("LLP")}
-    return names.get(form, form)
+    """A legal form as the reader's language abbreviates it: ЖК / ИП, ЖШС / ТОО, АҚ / АО;
+    any other form (a cooperative, ...) as the import gave it."""
+    names = {"IE": _("IE"), "LLP": _("LLP"), "JSC": _("JSC")}
+    return names.get(form.strip().upper(), form)
+
+
+# A legal form written into a registered name, in any of the languages ("ТОО «Ромашка»").
+NAME_WITH_FORM = re.compile(r"(?<!\w)(?:ЖК|ЖШС|АҚ|ИП|ТОО|АО|IE|LLP|JSC)(?!\w)")
+
+
+def company_title(name: str, form: str) -> str:
+    """A company as the reader's language names it, its registered name said once:
+    "ТОО «Салон Жумабаев»" / "«Салон Жумабаев» ЖШС".
+
+    A name that carries its legal form already, or whose form has no abbreviation here,
+    is shown as registered, nothing added. Where a page has its own legal form column,
+    it shows the registered name alone beside ``legal_form_name``.
+    """
+    name = name.strip()
+    label = legal_form_name(form)
+    if label == form or NAME_WITH_FORM.search(name):
+        return name
+    if name[:1] in '«"“':
+        return _("%(form)s %(name)s", form=label, name=name)
+    return _("%(form)s “%(name)s”", form=label, name=name)
+
+
+def month_of_key(key: str | None) -> str:
+    """A reporting month's key (``2022-09``) as a sentence says it: ``сентябрь 2022 г.``."""
+    if not key:
+        return ""
+    year, month = key.split("-")
+    return format_month(int(year), int(month), in_text=True)
 
 
 def describe_refusal(refusal: DrawRefused) -> str:
     """Why a draw was not made."""
-    d = refusal.details
+    d = {**refusal.details, "month": month_of_key(refusal.details.get("month"))}
     messages = {
         "month-not-ended": lambda: _(
             "The month %(month)s has not ended yet: its draw is held after its last day.",
@@ -143,15 +175,18 @@ def describe_refusal(refusal: DrawRefused) -> str:
         "already-replaced": lambda: _(
             "Draw %(draw)s has already been replaced by a redraw.", draw=d.get("draw")
         ),
-        "redraw-reason-required": lambda: _("A redraw needs its reason."),
+        "redraw-reason-required": lambda: _("A redraw needs its reason, in Kazakh and in Russian."),
         "fallback-admin-only": lambda: _("Only an administrator may choose the local fallback."),
+        "fallback-reason-required": lambda: _(
+            "Drawing without random.org needs its reason, in Kazakh and in Russian."
+        ),
         "commission-too-small": lambda: _(
-            "At least %(minimum)s commission members must be present, each with a name and a position.",
+            "At least %(minimum)s commission members must be present, each with a name and a position in Kazakh and in Russian.",
             minimum=d.get("minimum"),
         ),
-        "place-required": lambda: _("Say where the draw is held."),
+        "place-required": lambda: _("Say where the draw is held, in Kazakh and in Russian."),
         "late-reason-required": lambda: _(
-            "The deadline for this draw was %(deadline)s: a late draw needs a written reason.",
+            "The deadline for this draw was %(deadline)s: a late draw needs a written reason, in Kazakh and in Russian.",
             deadline=format_day(d.get("deadline")),
         ),
         "pool-changed": lambda: _(
@@ -325,6 +360,16 @@ def winner_standing(standing: Standing) -> str:
     return _("Drawn; being verified against the rules (rule 8).")
 
 
+def redraw_reasons(winners) -> dict[str, str]:
+    """The reason offered for the redraw after ``winners`` fell away, in each of the
+    campaign's languages: the public record and the protocol show the reader's own."""
+    reasons = {}
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            reasons[lang] = " ".join(redraw_reason(w) for w in winners)
+    return reasons
+
+
 def redraw_reason(winner) -> str:
     """The reason offered to the commission for the redraw after ``winner`` fell away.
 
@@ -404,8 +449,9 @@ def describe_winner_refusal(refusal: WinnerRefused) -> str:
 
 def deadline_text(item) -> str:
     """One line of what is due: what, for whom, by when."""
-    month = format_month(item.period.year, item.period.month)
-    company = item.winner.participant.company_name if item.winner else ""
+    month = format_month(item.period.year, item.period.month, in_text=True)
+    participant = item.winner.participant if item.winner else None
+    company = company_title(participant.company_name, participant.legal_form) if participant else ""
     texts = {
         "draw": lambda: _(
             "Draw of %(month)s, due by %(date)s (rule 5)", month=month, date=format_day(item.due)
@@ -470,22 +516,60 @@ def winner_announcement(winner, links: Links) -> tuple[dict[str, str], dict[str,
     """The news item that publishes a winner, in every language: titles and bodies,
     linking to the public record of its draw (``links.draw_record``)."""
     titles, bodies = {}, {}
-    participant, period = winner.participant, winner.period
+    participant, period, prize = winner.participant, winner.period, winner.prize
     for lang in current_app.config["LANGUAGES"]:
         with force_locale(lang):
-            month = format_month(period.year, period.month, lang)
+            month = format_month(period.year, period.month, lang, in_text=True)
             titles[lang] = _("The winner of %(month)s", month=month)
-            bodies[lang] = _(
-                "%(company)s (%(form)s, account %(account)s, %(city)s) wins %(prize)s of %(month)s. [The public record of the draw](%(url)s) shows how it was drawn.",
-                company=participant.company_name,
-                form=legal_form_name(participant.legal_form),
-                account=participant.account_masked,
-                city=participant.city or "—",
-                prize=winner.prize.tr("name", lang),
-                month=month,
-                url=links.draw_record(winner.draw_id, lang),
-            )
+            sentences = [
+                _winner_named(participant, month),
+                _(
+                    "The prize is %(prize)s with a nominal value of %(amount)s.",
+                    prize=in_sentence(prize.tr("name", lang)),
+                    amount=format_money(prize.nominal_kzt, lang),
+                ),
+                _(
+                    "The winner's account: %(account)s; city: %(city)s.",
+                    account=participant.account_masked,
+                    city=participant.city or "—",
+                ),
+                _(
+                    "[The public record of the draw](%(url)s) shows how the winner was drawn.",
+                    url=links.draw_record(winner.draw_id, lang),
+                ),
+            ]
+            bodies[lang] = " ".join(sentences)
     return titles, bodies
+
+
+def _winner_named(participant, month: str) -> str:
+    # Russian makes the verb agree with the legal form: "стало ТОО", "стал ИП".
+    company = company_title(participant.company_name, participant.legal_form)
+    form = participant.legal_form.strip().upper()
+    if form == "LLP":
+        return pgettext(
+            "a partnership",
+            "The winner of the draw for %(month)s is %(company)s.",
+            month=month,
+            company=company,
+        )
+    if form == "IE":
+        return pgettext(
+            "an entrepreneur",
+            "The winner of the draw for %(month)s is %(company)s.",
+            month=month,
+            company=company,
+        )
+    return _("The winner of the draw for %(month)s is %(company)s.", month=month, company=company)
+
+
+def in_sentence(name: str) -> str:
+    """A name that opens with a common noun ("Сертификат Chocomart"), as written within a
+    sentence ("сертификат Chocomart"); a brand, an acronym or a Latin word stays as it is."""
+    first = name.split(" ", 1)[0]
+    if len(first) > 1 and re.fullmatch(r"[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]+", first):
+        return name[:1].lower() + name[1:]
+    return name
 
 
 # --- acts ---------------------------------------------------------------------------

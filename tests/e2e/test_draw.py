@@ -35,12 +35,16 @@ def test_commission_draws_and_a_visitor_verifies(
     commission = browser.find_element(By.ID, "commission")
     commission.clear()
     commission.send_keys(
-        "Aigul Sarsenova, head of marketing\nErlan Zhumabayev, lawyer\nDinara Akhmetova, manager"
+        "Aigul Sarsenova, маркетинг бөлімінің басшысы | руководитель отдела маркетинга\n"
+        "Erlan Zhumabayev, заңгер | юрист\n"
+        "Dinara Akhmetova, менеджер | менеджер"
     )
-    place = browser.find_element(By.ID, "place")
-    place.clear()
-    place.send_keys("Almaty, Abay avenue 100")
-    browser.find_element(By.ID, "late_reason").send_keys("The month is long past in this test.")
+    for lang, place in (("kk", "Алматы қ., Абай даңғылы, 100"), ("ru", "г. Алматы, пр. Абая, 100")):
+        field = browser.find_element(By.ID, f"place_{lang}")
+        field.clear()
+        field.send_keys(place)
+    browser.find_element(By.ID, "late_reason_kk").send_keys("Бұл сынақта ай әлдеқашан өтті.")
+    browser.find_element(By.ID, "late_reason_ru").send_keys("В этом тесте месяц давно прошел.")
     click(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
 
     digest = wait.until(EC.presence_of_element_located((By.ID, "pool-digest"))).text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
@@ -14,10 +13,11 @@ from portal.campaign import draws, eligibility, winners
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.models import Announcement, Campaign, Winner, db
-from portal.wording.messages import redraw_reason
+from portal.wording.messages import redraw_reasons
 from tests.helpers import (
     AFTER_SEPTEMBER,
     COMMISSION,
+    PLACE,
     TODAY,
     answer_confirmation,
     click,
@@ -59,7 +59,7 @@ def test_disqualification_redraw_and_a_new_published_winner(
         eligibility.compute(september)
         db.session.commit()
         draw = draws.conduct(
-            prepare(september), **site(), commission=COMMISSION, place="Almaty", now=AFTER_SEPTEMBER
+            prepare(september), **site(), commission=COMMISSION, place=PLACE, now=AFTER_SEPTEMBER
         )
         (first,) = winners.winners_of_draw(draw)
         first_id, first_company, draw_id = first.id, first.participant.company_name, draw.id
@@ -78,11 +78,13 @@ def test_disqualification_redraw_and_a_new_published_winner(
 
     # the commission finds the redraw offered, the reason filled in, and redraws
     sign_in(browser, live_server, wait, "commission@ismet.kz", f"/admin/draws/{draw_id}")
-    reason = browser.find_element(By.ID, "reason")
-    offered = reason.get_attribute("value")
-    with app.test_request_context("/kk/"), force_locale("kk"):  # the commission's language
-        assert offered == redraw_reason(db.session.get(Winner, first_id))
-    assert "company closed" not in offered  # the staff's note stays off the public record
+    offered = {
+        lang: browser.find_element(By.ID, f"reason_{lang}").get_attribute("value")
+        for lang in ("kk", "ru")
+    }
+    with app.test_request_context("/kk/"):  # offered in each language
+        assert offered == redraw_reasons([db.session.get(Winner, first_id)])
+    assert "company closed" not in str(offered)  # the staff's note stays off the public record
     click(browser, browser.find_element(By.CSS_SELECTOR, "#redraw-heading ~ form button"))
     answer_confirmation(browser)
     wait.until(lambda b: b.current_url.rstrip("/").rsplit("/", 1)[1] != str(draw_id))
