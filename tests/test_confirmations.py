@@ -226,9 +226,11 @@ def test_the_draw_asks_naming_the_month_and_the_pool(app, september, client, aut
         "/admin/draws/new/2022-09",
         data={
             "csrf_token": csrf_from(page),
-            "commission": "A B, head\nC D, lawyer\nE F, manager",
-            "place": "Almaty",
-            "late_reason": "Late in this test.",
+            "commission": "A B, басшы | руководитель\nC D, заңгер | юрист\nE F, менеджер | менеджер",
+            "place_kk": "Алматы қ.",
+            "place_ru": "г. Алматы",
+            "late_reason_kk": "Бұл сынақта кешікті.",
+            "late_reason_ru": "В этом тесте с опозданием.",
         },
     ).get_data(as_text=True)
     asked = html_lib.unescape(re.search(r'<form[^>]*data-confirm="([^"]*)"', shown).group(1))

@@ -227,14 +227,19 @@ def test_staff_forms_sent_with_errors_show_the_summary(
 def test_the_draw_form_sent_without_a_place_keeps_the_members(app, september, client, auth):
     auth.login("commission")
     page = client.get("/admin/draws/new/2022-09").get_data(as_text=True)
-    members = "Aigul Sarsenova, head of marketing\nErlan Zhumabayev, lawyer"
+    members = "Aigul Sarsenova, head of marketing | head\nErlan Zhumabayev, заңгер | юрист"
     response = client.post(
         "/admin/draws/new/2022-09",
-        data={"csrf_token": csrf_from(page), "commission": members, "place": ""},
+        data={
+            "csrf_token": csrf_from(page),
+            "commission": members,
+            "place_kk": "",
+            "place_ru": "",
+        },
     )
     html = response.get_data(as_text=True)
-    assert links_of(summary_of(html)) == ["place"]
-    assert "Erlan Zhumabayev, lawyer" in html
+    assert links_of(summary_of(html)) == ["place_kk", "place_ru"]
+    assert "Erlan Zhumabayev, заңгер | юрист" in html
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])

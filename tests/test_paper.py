@@ -130,15 +130,25 @@ def big_draw(period, members: int, repeat: int = 6) -> Draw:
     """A late draw without random.org, with a large commission and long texts (each reason
     ``repeat`` sentences long)."""
     commission = [
-        draws.Member(f"Member{n:02d} Surname{n:02d}", f"{LONG} {n}") for n in range(members)
+        draws.Member(f"Member{n:02d} Surname{n:02d}", f"{LONG} {n}", f"{LONG} {n}")
+        for n in range(members)
     ]
     return draws.conduct(
         prepare(period),
         **site(),
         commission=commission,
-        place="Алматы қ., Абай даңғылы, 100, «Қазақтелеком» АҚ кеңсесі, 5-қабат, мәжіліс залы",
-        late_reason="Комиссия мүшелерінің бірі іссапарда болды; " * repeat,
-        fallback_reason="random.org was unreachable for the whole day; " * repeat,
+        place={
+            "kk": "Алматы қ., Абай даңғылы, 100, «Қазақтелеком» АҚ кеңсесі, 5-қабат, мәжіліс залы",
+            "ru": "г. Алматы, пр. Абая, 100, офис АО «Казахтелеком», 5 этаж, зал заседаний",
+        },
+        late_reason={
+            "kk": "Комиссия мүшелерінің бірі іссапарда болды; " * repeat,
+            "ru": "Один из членов комиссии был в командировке; " * repeat,
+        },
+        fallback_reason={
+            "kk": "random.org күні бойы қолжетімсіз болды; " * repeat,
+            "ru": "random.org был недоступен весь день; " * repeat,
+        },
         actor=admin_actor(),
         now=FRIDAY_21_OCTOBER,
     )

@@ -16,6 +16,8 @@ from portal.services.randomorg import key_fingerprint
 from portal.wording.messages import describe_verdict
 from tests.helpers import (
     COMMISSION,
+    PLACE,
+    both,
     draw_on,
     load_september,
     page_text,
@@ -38,7 +40,11 @@ def standin_draw(app, demo) -> tuple[int, str]:
     with app.app_context():
         period = find_period(db.session.get(Campaign, demo), "2022-09")
         draw = draws.conduct(
-            prepare(period), **site(), commission=COMMISSION, place="Almaty", late_reason="test"
+            prepare(period),
+            **site(),
+            commission=COMMISSION,
+            place=PLACE,
+            late_reason=both("test"),
         )
         return draw.id, key_fingerprint(draw.public_key_pem)
 
