@@ -16,6 +16,7 @@ from portal.models.migration import render_item
 from portal.public import bp as public_bp
 from portal.public import site_bp
 from portal.web import access, http, i18n, templating
+from portal.web.urls import DatabaseIdConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
@@ -96,6 +97,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    # before the routes that use it: an id too large for its column is a 404, not a 500
+    app.url_map.converters["id"] = DatabaseIdConverter
     app.register_blueprint(site_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(admin_bp)

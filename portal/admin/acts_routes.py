@@ -40,7 +40,7 @@ def _done(winner_id: int, action, success: str):
     return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
 
 
-@bp.post("/winners/<int:winner_id>/link")
+@bp.post("/winners/<id:winner_id>/link")
 @roles_required(*ACT_ROLES)
 def winner_link(winner_id: int):
     """A new private link (earlier ones revoked), shown once here and mailed to the winner."""
@@ -68,7 +68,7 @@ def winner_link(winner_id: int):
     return redirect(url_for("admin.winner", winner_id=winner_id))
 
 
-@bp.post("/winners/<int:winner_id>/link/revoke")
+@bp.post("/winners/<id:winner_id>/link/revoke")
 @roles_required(*ACT_ROLES)
 def winner_link_revoke(winner_id: int):
     record = _winner(winner_id)
@@ -81,7 +81,7 @@ def winner_link_revoke(winner_id: int):
     )
 
 
-@bp.post("/winners/<int:winner_id>/identity")
+@bp.post("/winners/<id:winner_id>/identity")
 @roles_required(*ACT_ROLES)
 def winner_identity_staff(winner_id: int):
     """The director and the identity document, entered by staff; with errors the page
@@ -102,7 +102,7 @@ def winner_identity_staff(winner_id: int):
     return winner_page(_winner(winner_id), forms, 400)
 
 
-@bp.post("/winners/<int:winner_id>/act")
+@bp.post("/winners/<id:winner_id>/act")
 @roles_required(*ACT_ROLES)
 def winner_issue_act(winner_id: int):
     """Issue the act, or a corrected act with a new number (the old one is kept)."""
@@ -122,7 +122,7 @@ def winner_issue_act(winner_id: int):
     )
 
 
-@bp.get("/acts/<int:act_id>.pdf")
+@bp.get("/acts/<id:act_id>.pdf")
 @roles_required(*READERS)
 def act_pdf(act_id: int):
     act = db.session.get(Act, act_id) or abort(404)
@@ -131,7 +131,7 @@ def act_pdf(act_id: int):
     return act_response(act)
 
 
-@bp.get("/winner-files/<int:file_id>")
+@bp.get("/winner-files/<id:file_id>")
 @roles_required(*READERS)
 def winner_file_staff(file_id: int):
     record = db.session.get(WinnerFile, file_id) or abort(404)
@@ -141,7 +141,7 @@ def winner_file_staff(file_id: int):
     return response
 
 
-@bp.post("/winners/<int:winner_id>/files")
+@bp.post("/winners/<id:winner_id>/files")
 @roles_required(*ACT_ROLES)
 def winner_staff_file(winner_id: int):
     """The organizer's director's identity card (rule 11)."""
@@ -169,7 +169,7 @@ def winner_staff_file(winner_id: int):
     return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
 
 
-@bp.post("/submissions/<int:submission_id>/accept")
+@bp.post("/submissions/<id:submission_id>/accept")
 @roles_required(*ACT_ROLES)
 def submission_accept(submission_id: int):
     submission = db.session.get(ManualSubmission, submission_id) or abort(404)
@@ -182,7 +182,7 @@ def submission_accept(submission_id: int):
     )
 
 
-@bp.post("/submissions/<int:submission_id>/return")
+@bp.post("/submissions/<id:submission_id>/return")
 @roles_required(*ACT_ROLES)
 def submission_return(submission_id: int):
     submission = db.session.get(ManualSubmission, submission_id) or abort(404)

@@ -138,7 +138,7 @@ def draw_new(period_key: str):
     )
 
 
-@bp.get("/draws/<int:draw_id>")
+@bp.get("/draws/<id:draw_id>")
 @roles_required(*EVERY_ROLE)
 def draw(draw_id: int):
     """A draw as the staff see it, with the redraw form while it stands."""
@@ -171,7 +171,7 @@ def _draw_page(record: Draw, form: RedrawForm):
     )
 
 
-@bp.post("/draws/<int:draw_id>/redraw")
+@bp.post("/draws/<id:draw_id>/redraw")
 @roles_required(*COMMISSION)
 def draw_redraw(draw_id: int):
     """Draw again over the pool minus the excluded; the draw replaced stays as it was."""

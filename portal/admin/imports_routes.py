@@ -134,7 +134,7 @@ def _status(batch: ImportBatch) -> dict:
     }
 
 
-@bp.get("/participants/imports/<int:batch_id>")
+@bp.get("/participants/imports/<id:batch_id>")
 @roles_required(*EVERY_ROLE)
 def import_status(batch_id: int):
     """How far an import is; its problems, translated, when it failed."""
@@ -145,7 +145,7 @@ def import_status(batch_id: int):
     )
 
 
-@bp.get("/participants/imports/<int:batch_id>.json")
+@bp.get("/participants/imports/<id:batch_id>.json")
 @roles_required(*EVERY_ROLE)
 def import_status_json(batch_id: int):
     """The import's state, for the page that follows it."""

@@ -77,7 +77,7 @@ def participants():
     )
 
 
-@bp.get("/participants/<int:participant_id>")
+@bp.get("/participants/<id:participant_id>")
 @roles_required(*EVERY_ROLE)
 def participant(participant_id: int):
     """One participant: its details and, for each month, the reason for each decision."""

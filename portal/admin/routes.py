@@ -45,6 +45,7 @@ from portal.campaign.staff import (
 from portal.models import AuditEntry, OutboxMessage, StaffUser, db
 from portal.services.organizer import missing_settings
 from portal.web.access import client_address, current_actor, is_safe_next, roles_required
+from portal.web.urls import database_int
 from portal.wording import confirmations
 
 AUDIT_PAGE_SIZE = 100
@@ -113,9 +114,8 @@ def language():
     form = LanguageForm()
     if not form.validate_on_submit():
         abort(400)
-    response = redirect(
-        request.referrer if is_safe_next(urlpath(request.referrer)) else url_for("admin.dashboard")
-    )
+    back = urlpath(request.referrer)
+    response = redirect(back if is_safe_next(back) else url_for("admin.dashboard"))
     if current_user.is_authenticated:
         current_user.language = form.language.data
         audit.record(
@@ -223,8 +223,8 @@ def user_new():
     return render_template("admin/user_form.html", form=form, account=None)
 
 
-@bp.get("/users/<int:user_id>")
-@bp.post("/users/<int:user_id>")
+@bp.get("/users/<id:user_id>")
+@bp.post("/users/<id:user_id>")
 @roles_required(*ADMIN)
 def user_edit(user_id: int):
     """Change an account's role, language, password, or deactivate it (never delete)."""
@@ -290,7 +290,7 @@ def audit_log():
     """The audit trail, newest first, filtered by action, person and dates."""
     form = AuditFilterForm(request.args)
     form.validate()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = database_int(request.args.get("page")) or 1
     entries = db.session.scalars(
         _audit_query(form)
         .order_by(AuditEntry.id.desc())

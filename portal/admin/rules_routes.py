@@ -70,7 +70,7 @@ def rules_new():
     return redirect(url_for("admin.rules_edit", number=draft.number))
 
 
-@bp.get("/rules/<int:number>")
+@bp.get("/rules/<id:number>")
 @roles_required(*EVERY_ROLE)
 def rules_show(number: int):
     """One version, with what it changes against the one before it."""
@@ -93,8 +93,8 @@ def rules_show(number: int):
     )
 
 
-@bp.get("/rules/<int:number>/edit")
-@bp.post("/rules/<int:number>/edit")
+@bp.get("/rules/<id:number>/edit")
+@bp.post("/rules/<id:number>/edit")
 @roles_required(*MARKETING)
 def rules_edit(number: int):
     """Edit a draft: both languages side by side, with a live preview."""
@@ -150,7 +150,7 @@ def rules_preview():
     )
 
 
-@bp.post("/rules/<int:number>/publish")
+@bp.post("/rules/<id:number>/publish")
 @roles_required(*MARKETING)
 def rules_publish(number: int):
     """Publish a draft, announce it on the news page and feed, and queue the e-mails.
@@ -209,7 +209,7 @@ def rules_publish(number: int):
     return redirect(url_for("admin.rules_show", number=number))
 
 
-@bp.post("/rules/<int:number>/discard")
+@bp.post("/rules/<id:number>/discard")
 @roles_required(*MARKETING)
 def rules_discard(number: int):
     """Throw away a draft (a published version cannot be)."""
@@ -271,8 +271,8 @@ def announcement_new():
     return render_template("admin/news_form.html", form=form, item=None)
 
 
-@bp.get("/news/<int:item_id>")
-@bp.post("/news/<int:item_id>")
+@bp.get("/news/<id:item_id>")
+@bp.post("/news/<id:item_id>")
 @roles_required(*MARKETING)
 def announcement_edit(item_id: int):
     """Edit a draft announcement."""
@@ -298,7 +298,7 @@ def announcement_edit(item_id: int):
     )
 
 
-@bp.post("/news/<int:item_id>/publish")
+@bp.post("/news/<id:item_id>/publish")
 @roles_required(*MARKETING)
 def announcement_publish(item_id: int):
     """Publish a draft announcement and queue it to the subscribers."""

@@ -45,7 +45,7 @@ def winners():
     )
 
 
-@bp.get("/winners/<int:winner_id>")
+@bp.get("/winners/<id:winner_id>")
 @roles_required(*EVERY_ROLE)
 def winner(winner_id: int):
     """One winner: where it stands, what is due, its whole history, and the next steps."""
@@ -84,7 +84,7 @@ def _step(winner_id: int, form_name: str, act):
     return redirect(url_for("admin.winner", winner_id=winner_id))
 
 
-@bp.post("/winners/<int:winner_id>/verify")
+@bp.post("/winners/<id:winner_id>/verify")
 @roles_required(*MARKETING)
 def winner_verify(winner_id: int):
     def act(record, form):
@@ -104,7 +104,7 @@ def winner_verify(winner_id: int):
     return _step(winner_id, "verify_form", act)
 
 
-@bp.post("/winners/<int:winner_id>/contact")
+@bp.post("/winners/<id:winner_id>/contact")
 @roles_required(*MARKETING)
 def winner_contact(winner_id: int):
     def act(record, form):
@@ -121,7 +121,7 @@ def winner_contact(winner_id: int):
     return _step(winner_id, "contact_form", act)
 
 
-@bp.post("/winners/<int:winner_id>/no-response")
+@bp.post("/winners/<id:winner_id>/no-response")
 @roles_required(*MARKETING)
 def winner_no_response(winner_id: int):
     def act(record, form):
@@ -131,7 +131,7 @@ def winner_no_response(winner_id: int):
     return _step(winner_id, "no_response_form", act)
 
 
-@bp.post("/winners/<int:winner_id>/forfeit")
+@bp.post("/winners/<id:winner_id>/forfeit")
 @roles_required(*MARKETING)
 def winner_forfeit(winner_id: int):
     def act(record, form):
@@ -141,7 +141,7 @@ def winner_forfeit(winner_id: int):
     return _step(winner_id, "forfeit_form", act)
 
 
-@bp.post("/winners/<int:winner_id>/deliver")
+@bp.post("/winners/<id:winner_id>/deliver")
 @roles_required(*MARKETING)
 def winner_deliver(winner_id: int):
     def act(record, form):
@@ -159,7 +159,7 @@ def winner_deliver(winner_id: int):
     return _step(winner_id, "delivery_form", act)
 
 
-@bp.post("/winners/<int:winner_id>/publish")
+@bp.post("/winners/<id:winner_id>/publish")
 @roles_required(*MARKETING)
 def winner_publish(winner_id: int):
     def act(record, form):
@@ -170,7 +170,7 @@ def winner_publish(winner_id: int):
     return _step(winner_id, "confirm_form", act)
 
 
-@bp.post("/winners/<int:winner_id>/photo")
+@bp.post("/winners/<id:winner_id>/photo")
 @roles_required(*MARKETING)
 def winner_photo(winner_id: int):
     """The photo with the certificate: checked by content, resized, stripped of metadata."""
@@ -186,7 +186,7 @@ def winner_photo(winner_id: int):
     return _step(winner_id, "photo_form", act)
 
 
-@bp.get("/winners/<int:winner_id>/photo")
+@bp.get("/winners/<id:winner_id>/photo")
 @roles_required(*EVERY_ROLE)
 def winner_photo_file(winner_id: int):
     record = _winner(winner_id)
@@ -251,7 +251,7 @@ def calendar_add():
     return redirect(url_for("admin.calendar"))
 
 
-@bp.post("/calendar/<int:day_id>/remove")
+@bp.post("/calendar/<id:day_id>/remove")
 @roles_required(*MARKETING)
 def calendar_remove(day_id: int):
     form = ConfirmForm()

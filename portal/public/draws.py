@@ -32,7 +32,7 @@ def _download(content: bytes | str, mimetype: str, filename: str, inline: bool =
     )
 
 
-@bp.get("/draws/<int:draw_id>")
+@bp.get("/draws/<id:draw_id>")
 def draw(draw_id: int):
     """Everything about a draw but personal data, its verification, and how to redo it."""
     record = _draw(draw_id)
@@ -53,7 +53,7 @@ def draw(draw_id: int):
     )
 
 
-@bp.get("/draws/<int:draw_id>/pool.csv")
+@bp.get("/draws/<id:draw_id>/pool.csv")
 def draw_pool(draw_id: int):
     """The pool file exactly as it was drawn from; its SHA-256 is the pool digest."""
     record = _draw(draw_id)
@@ -61,7 +61,7 @@ def draw_pool(draw_id: int):
     return _download(pool.content, "text/csv", f"draw-{draw_id}-pool.csv")
 
 
-@bp.get("/draws/<int:draw_id>/protocol.pdf")
+@bp.get("/draws/<id:draw_id>/protocol.pdf")
 def draw_protocol(draw_id: int):
     """The protocol in the page's language, as made at the draw (never made again)."""
 
@@ -72,7 +72,7 @@ def draw_protocol(draw_id: int):
     )
 
 
-@bp.get("/draws/<int:draw_id>/record.json")
+@bp.get("/draws/<id:draw_id>/record.json")
 def draw_record(draw_id: int):
     """The machine-readable record (docs/DESIGN.md): ``random`` as received, signature, pool, positions."""
     record = _draw(draw_id)
@@ -88,7 +88,7 @@ SIGNED_FILES = {
 }
 
 
-@bp.get('/draws/<int:draw_id>/<any("random.json", "signature.base64", "public-key.pem"):name>')
+@bp.get('/draws/<id:draw_id>/<any("random.json", "signature.base64", "public-key.pem"):name>')
 def draw_signed_file(draw_id: int, name: str):
     """random.org's signed ``random`` object, its signature, or the key it was checked with."""
     record = _draw(draw_id)

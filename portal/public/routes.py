@@ -32,6 +32,7 @@ from portal.public import bp, site_bp
 from portal.services.pdf import render_pdf
 from portal.web.downloads import photo_response
 from portal.web.i18n import preferred_language
+from portal.web.urls import database_int
 
 
 @bp.url_value_preprocessor
@@ -136,7 +137,7 @@ def rules():
     return _render_version(version, in_force=True)
 
 
-@bp.get("/rules/v<int:number>")
+@bp.get("/rules/v<id:number>")
 def rules_version(number: int):
     """One published version of the rules."""
     campaign = the_campaign()
@@ -145,7 +146,7 @@ def rules_version(number: int):
     return _render_version(version, in_force=in_force is not None and in_force.id == version.id)
 
 
-@bp.get("/rules/v<int:number>.pdf")
+@bp.get("/rules/v<id:number>.pdf")
 def rules_pdf(number: int):
     """One published version of the rules as a PDF in the page's language."""
     campaign = the_campaign()
@@ -178,10 +179,7 @@ def _version_arg(name: str, default: int | None) -> int | None:
     value = request.args.get(name)
     if value in (None, ""):
         return default
-    try:
-        return int(value.removeprefix("v"))
-    except ValueError:
-        abort(404)
+    return database_int(value.removeprefix("v")) or abort(404)
 
 
 @bp.get("/rules/diff")
@@ -232,7 +230,7 @@ def winners_month(period_key: str):
     )
 
 
-@bp.get("/winners/<period_key>/photo/<int:winner_id>")
+@bp.get("/winners/<period_key>/photo/<id:winner_id>")
 def winner_photo(period_key: str, winner_id: int):
     """A published winner's photo with the certificate (resized, without metadata)."""
     campaign = the_campaign()
@@ -256,7 +254,7 @@ def news():
     )
 
 
-@bp.get("/news/<int:announcement_id>")
+@bp.get("/news/<id:announcement_id>")
 def news_item(announcement_id: int):
     """One announcement."""
     campaign = the_campaign()

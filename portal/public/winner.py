@@ -175,7 +175,7 @@ def winner_manual(token: str):
     return redirect(url_for("public.winner_page", token=token))
 
 
-@bp.get("/winner/<token>/files/<int:file_id>")
+@bp.get("/winner/<token>/files/<id:file_id>")
 def winner_file(token: str, file_id: int):
     """A scan the winner uploaded, back to the winner (never the organizer's own files)."""
     winner = _winner(token)

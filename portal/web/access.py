@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
@@ -44,8 +45,10 @@ def roles_required(*roles: str) -> Callable:
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only a local path may be the target of the redirect after sign-in."""
-    if not target:
+    """Only a local path may be the target of the redirect after sign-in: no scheme, no
+    host, and no control character (a CR/LF would split the Location header; a browser
+    drops tabs and line breaks from a URL, so ``/\t/evil.example`` would leave the site)."""
+    if not target or any(unicodedata.category(char) == "Cc" for char in target):
         return False
     parts = urlsplit(target)
     return (

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app, g, render_template, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -25,11 +25,29 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def register_errorhandlers(app: Flask) -> None:
     def render_error(error: HTTPException):
         """An error page in the visitor's language."""
+        if isinstance(error, MethodNotAllowed) and not _found_with(error.valid_methods):
+            error = NotFound()  # e.g. GET /admin/winners/0/photo, which only a POST rule shares
         code = error.code or 500
         return render_template("errors/error.html", code=code, error=error), code
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)
+
+
+def _found_with(methods) -> bool:
+    """Whether the request's path names something with one of ``methods``: Werkzeug
+    answers 405 when a rule of another method has the same shape, even where no rule
+    accepts the path's values (an id out of range), which is a 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in methods or ():
+        try:
+            adapter.match(method=method)
+        except NotFound:
+            continue
+        except HTTPException:  # a redirect, another 405: the path itself exists
+            return True
+        return True
+    return False
 
 
 def register_headers(app: Flask) -> None:

@@ -15,11 +15,35 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
-from werkzeug.routing import MapAdapter
+from werkzeug.routing import IntegerConverter, Map, MapAdapter
 
 from portal.campaign.subscriptions import MailLinks
 
 log = logging.getLogger(__name__)
+
+# Every id in a URL is a row's INTEGER key (a rules version's number too): 32 bits on
+# PostgreSQL, the smallest of the databases the portal runs on.
+DATABASE_ID_MAX = 2**31 - 1
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<id:name>``: a database id, 1 to ``DATABASE_ID_MAX``, in ASCII digits. Any other
+    value matches no route (404) instead of reaching the database, where a number too
+    large for its column is an error (500) rather than a row not found."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map: Map) -> None:
+        super().__init__(map, min=1, max=DATABASE_ID_MAX)
+
+
+def database_int(value: str | None) -> int | None:
+    """A number given in a query string (``?page=``, ``?from=v2``) that a database column
+    can hold, or None for anything else (absent, not a number, out of range)."""
+    if value is None or not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 1 <= number <= DATABASE_ID_MAX else None
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
