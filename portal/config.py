@@ -37,6 +37,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # None: secure everywhere but in debug or tests (set false for plain http on 127.0.0.1).
 SESSION_COOKIE_SECURE: bool | None = None
 WTF_CSRF_TIME_LIMIT = None
+# Sent with every answer to an https request (browsers ignore it over http): browsers
+# then never use http for this site again, for a year, nor for its subdomains. None:
+# not sent (a site whose subdomains are not all on https may drop includeSubDomains).
+STRICT_TRANSPORT_SECURITY: str | None = "max-age=31536000; includeSubDomains"
 
 # Cookie that remembers the visitor's language choice.
 LANGUAGE_COOKIE = "lang"

@@ -212,7 +212,7 @@ def signed_in_client(app, role: str):
 )
 def test_admin_url(access_app, world, endpoint, method, rule, allowed, role):
     """Signed out: the sign-in page; signed in: the page or the form's answer for the
-    roles the view allows, 403 for every other."""
+    roles the view allows, 403 for every other; never stored by a browser or a proxy."""
     assert allowed is not None, f"{endpoint} has no role rule"
     [url_rule] = [
         r for r in access_app.url_map.iter_rules(endpoint) if r.rule == rule and method in r.methods
@@ -226,6 +226,8 @@ def test_admin_url(access_app, world, endpoint, method, rule, allowed, role):
         token = csrf_from(client.get(page).get_data(as_text=True))
         response = client.post(path, data={"csrf_token": token}, headers={"X-CSRFToken": token})
     response.close()  # a streamed response (the CSV) holds its context until closed
+    # staff pages and exports hold personal data: no browser or proxy keeps them
+    assert response.headers.get("Cache-Control") == "no-store"
     if role == "anonymous":
         assert response.status_code == 302
         assert "/admin/login" in response.headers["Location"]

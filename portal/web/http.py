@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.serving import WSGIRequestHandler
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -50,13 +51,29 @@ def _found_with(methods) -> bool:
     return False
 
 
+# Public pages that show one person's data (the self-check's answer); the winner's own
+# pages say so themselves (portal/public/winner.py), and every staff page is private.
+PRIVATE_ENDPOINTS = frozenset({"public.check"})
+# What the development server (`flask run`, `make run`, the browser tests) says it is, in
+# place of "Werkzeug/x.y Python/x.y": no software and no version for anyone to look up.
+SERVER_HEADER = "portal"
+
+
 def register_headers(app: Flask) -> None:
+    hide_server_version()
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        hsts = app.config.get("STRICT_TRANSPORT_SECURITY")
+        if hsts and request.is_secure:  # behind a proxy: once ProxyFix has set the scheme
+            response.headers.setdefault("Strict-Transport-Security", hsts)
+        if request.path.split("/", 2)[1] == "admin" or request.endpoint in PRIVATE_ENDPOINTS:
+            # staff pages and exports, personal data: kept by no browser and no proxy
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.after_request
@@ -74,3 +91,13 @@ def register_headers(app: Flask) -> None:
                 httponly=True,
             )
         return response
+
+
+def hide_server_version() -> None:
+    """The development server's ``Server`` header without Werkzeug's and Python's
+    versions (a production server's header is its own: see the README)."""
+    WSGIRequestHandler.version_string = _server_header
+
+
+def _server_header(handler: WSGIRequestHandler) -> str:
+    return SERVER_HEADER
