@@ -53,12 +53,20 @@ SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
 RULES_CHANGE_NOTICE_DAYS = 30
 
 # The public site's address (a path prefix allowed), for every absolute link it writes:
-# protocols, e-mails, feeds, the CLI (portal.web.urls). Without it a request's own host,
-# and where no request gives one (`flask draw run`), DEFAULT_BASE_URL.
+# protocols, e-mails, feeds, the CLI (portal.web.urls). Set it in production. Without
+# it a request's own host where that host is trusted (TRUSTED_HOSTS set, or debug and
+# tests), and elsewhere (`flask draw run`, or a request naming any host) DEFAULT_BASE_URL.
 PUBLIC_BASE_URL: str | None = None
-# The address written where neither PUBLIC_BASE_URL nor a request gives one (a command
-# making a protocol or an e-mail), so that no document carries a bare path: the portal
-# the rules name (rule 7). Each use is logged as a warning; None writes the path alone.
+# The hosts the site answers at (e.g. ["ismet.kz", "www.ismet.kz"]; ".ismet.kz" also
+# takes its subdomains, the port is not compared): a request naming another host in
+# its Host header gets a 400 (Flask's own check). None: any host is answered, and then
+# no link is ever written at the request's host outside debug and tests.
+TRUSTED_HOSTS: list[str] | None = None
+# The address written where neither PUBLIC_BASE_URL nor a trusted request host gives
+# one (a command making a protocol or an e-mail; a request in production without
+# TRUSTED_HOSTS), so that no document carries a bare path or a host a visitor made up:
+# the portal the rules name (rule 7). Its use is logged as a warning; None writes the
+# path alone.
 DEFAULT_BASE_URL: str | None = "https://ismet.kz"
 
 # The organizer, as every protocol and act, the public pages' footer, the Atom feed and

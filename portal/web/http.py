@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, render_template, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from flask import Flask, Response, current_app, g, render_template, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, SecurityError
 from werkzeug.serving import WSGIRequestHandler
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -26,6 +28,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def register_errorhandlers(app: Flask) -> None:
     def render_error(error: HTTPException):
         """An error page in the visitor's language."""
+        if isinstance(request.routing_exception, SecurityError):
+            return untrusted_host()
         if isinstance(error, MethodNotAllowed) and not _found_with(error.valid_methods):
             error = NotFound()  # e.g. GET /admin/winners/0/photo, which only a POST rule shares
         code = error.code or 500
@@ -33,6 +37,16 @@ def register_errorhandlers(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)
+
+
+def untrusted_host() -> Response:
+    """The answer to a request for a host not in ``TRUSTED_HOSTS``: a 400 in plain text,
+    in every language of the site (no page: nothing is linked at a host not the site's)."""
+    lines = []
+    for lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            lines.append(_("This site does not answer at this address."))
+    return Response("\n".join(lines) + "\n", 400, mimetype="text/plain")
 
 
 def _found_with(methods) -> bool:

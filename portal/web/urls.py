@@ -1,11 +1,14 @@
 """Absolute URLs: one way to write the site's address into a page, a PDF, an e-mail or a log.
 
 ``PUBLIC_BASE_URL`` (e.g. ``https://ismet.kz`` or ``https://example.kz/promo``) is the
-site's address when set, in a request or not. Without it, a request gives its own host
-(as does Flask's ``SERVER_NAME`` outside one), and a command, with neither, writes
-``DEFAULT_BASE_URL`` (the portal the rules name), with a warning in the log: a protocol
-or an e-mail never carries a bare path. Only with that setting emptied too is the path
-written alone.
+site's address when set, in a request or not: the request's ``Host`` header, which
+anyone sending the request chooses, never makes a link then. Without it, a request
+gives its own host only where that host is one the site trusts (``TRUSTED_HOSTS``, which
+refuses any other with a 400) or on a developer's machine (debug, tests); Flask's
+``SERVER_NAME`` gives it too. Otherwise (production without either, or a command) the
+link is written at ``DEFAULT_BASE_URL`` (the portal the rules name), with a warning in
+the log: a protocol or an e-mail never carries a bare path, nor a host a visitor made
+up. Only with that setting emptied too is the path written alone.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def database_int(value: str | None) -> int | None:
 def absolute_url(endpoint: str, **values: Any) -> str:
     """The address of ``endpoint`` (a full name, such as ``public.draw``) with ``values``."""
     base = current_app.config.get("PUBLIC_BASE_URL")
-    if not base and (has_request_context() or current_app.config.get("SERVER_NAME")):
+    if not base and (current_app.config.get("SERVER_NAME") or _request_host_trusted()):
         return url_for(endpoint, _external=True, **values)
     if not base:
         base = current_app.config.get("DEFAULT_BASE_URL")
@@ -61,6 +64,15 @@ def absolute_url(endpoint: str, **values: Any) -> str:
             )
     current_app.inject_url_defaults(endpoint, values)
     return _adapter(base).build(endpoint, values, force_external=bool(base))
+
+
+def _request_host_trusted() -> bool:
+    """Whether a link may be written at the request's own host: it was checked against
+    ``TRUSTED_HOSTS``, or the site runs in debug or tests (``make run``, pytest)."""
+    if not has_request_context():
+        return False
+    app = current_app
+    return bool(app.config.get("TRUSTED_HOSTS")) or app.debug or app.testing
 
 
 def _adapter(base: str | None) -> MapAdapter:
