@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 
 from portal import commands
@@ -15,10 +17,15 @@ from portal.extensions import babel, csrf, db, login_manager, migrate
 from portal.models.migration import render_item
 from portal.public import bp as public_bp
 from portal.public import site_bp
-from portal.web import access, http, i18n, templating
+from portal.web import access, http, i18n, logs, templating
 from portal.web.urls import DatabaseIdConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# The instance's files (database, secret key, uploads) are the portal's account's alone.
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
 
 
@@ -37,6 +44,7 @@ def create_app(
     templating.register(app)
     http.register_errorhandlers(app)
     http.register_headers(app)
+    logs.register(app)
     commands.register(app)
     return app
 
@@ -50,16 +58,54 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.from_mapping(test_config)
 
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    private_folder(instance)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.sqlite3'}"
+    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    private_folder(Path(app.config["UPLOAD_FOLDER"]))
+    # a database error's message (and so a 500's traceback in the log) never shows the
+    # values of its statement: e-mails, BIN/IINs, names
+    engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    engine_options.setdefault("hide_parameters", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         # Secure cookies everywhere but on a developer's own http://127.0.0.1.
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
+
+
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` for the portal's account alone (0700), or make it so."""
+    folder.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
+    _only_for_owner(folder, PRIVATE_FOLDER_MODE)
+
+
+def private_sqlite_file(uri: str) -> None:
+    """The SQLite database file for the portal's account alone (0600): created so before
+    SQLite opens it (an empty file is an empty database; its journals take its mode),
+    or made so. Other databases keep their own rules."""
+    url = sa.engine.make_url(uri)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database)
+    if path.name.startswith("file:") or not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        _only_for_owner(path, PRIVATE_FILE_MODE)
+
+
+def _only_for_owner(path: Path, mode: int) -> None:
+    """Take group's and others' rights off ``path``; a warning where that is not ours to do."""
+    try:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, mode)
+    except OSError as error:
+        log.warning("cannot make %s private (mode %o): %s", path, mode, error)
 
 
 def _instance_secret_key(instance: Path) -> str:
@@ -70,7 +116,7 @@ def _instance_secret_key(instance: Path) -> str:
     except FileNotFoundError:
         pass
     key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key + "\n")
     return key

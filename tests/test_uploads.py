@@ -439,7 +439,7 @@ def test_store_writes_a_new_random_file(tmp_path):
     assert re.fullmatch(r"([0-9a-f]{2})/\1[0-9a-f]{30}\.pdf", stored.relative_path)
     path = tmp_path / stored.relative_path
     assert path.read_bytes() == data
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # the portal's account's alone
     assert (stored.sha256, stored.size) == (checked.sha256, len(data))
 
 
@@ -450,7 +450,7 @@ def test_store_mode_does_not_depend_on_the_umask(tmp_path):
         stored = store(data, check(data, "a.png"), tmp_path)
     finally:
         os.umask(previous)
-    assert stat.S_IMODE((tmp_path / stored.relative_path).stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / stored.relative_path).stat().st_mode) == 0o600
     assert stored.relative_path.endswith(".png")
 
 

@@ -122,6 +122,20 @@ class ImportForm(PortalForm):
     submit = SubmitField(_l("Import"))
 
 
+class ParticipantSearchForm(PortalForm):
+    """The participants' search, sent by POST: an account number or a BIN/IIN never
+    travels in an address, so no access log, proxy or browser history keeps it."""
+
+    q = StringField(
+        _l("Account number, BIN/IIN or company name"),
+        validators=[
+            DataRequired(message=_l("Enter an account number, a BIN/IIN or a company name.")),
+            Length(max=300),
+        ],
+    )
+    submit = SubmitField(_l("Search"))
+
+
 class ConfirmForm(PortalForm):
     """A button that only carries the CSRF token."""
 

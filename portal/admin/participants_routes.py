@@ -12,20 +12,19 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
 
 from portal.admin import bp
-from portal.admin.forms import ConfirmForm
+from portal.admin.forms import ConfirmForm, ParticipantSearchForm
 from portal.admin.helpers import the_campaign
 from portal.campaign import audit, eligibility
 from portal.campaign.draws import eligible_pool
 from portal.campaign.imports import existing_batch
 from portal.campaign.periods import find_period
-from portal.campaign.staff import EVERY_ROLE, MARKETING
+from portal.campaign.staff import EVERY_ROLE, MARKETING, PERSONAL_DATA
 from portal.models import Activity, Participant, db
 from portal.web.access import current_actor, roles_required
 from portal.wording.messages import condition_name, describe_check, describe_frozen
@@ -36,23 +35,26 @@ SEARCH_LIMIT = 50
 @bp.get("/participants")
 @roles_required(*EVERY_ROLE)
 def participants():
-    """Each month's funnel (how many pass each condition), and the search."""
-    campaign = the_campaign()
-    months = [
-        {
-            "period": p,
-            "funnel": eligibility.funnel(p),
-            "run": eligibility.latest_run(p),
-            "batch": existing_batch(p),
-            "frozen": eligibility.frozen(p),
-        }
-        for p in campaign.periods
-    ]
-    query = request.args.get("q", "").strip()
-    found = []
-    if query:
-        pattern = f"%{query}%"
-        found = db.session.scalars(
+    """Each month's funnel (how many pass each condition), and the search form."""
+    return _participants_page(ParticipantSearchForm(formdata=None))
+
+
+@bp.post("/participants")
+@roles_required(*PERSONAL_DATA)
+def participants_search():
+    """The search, by POST (never in an address that logs keep), on the same page."""
+    form = ParticipantSearchForm()
+    if not form.validate_on_submit():
+        return _participants_page(form, status=400)
+    return _participants_page(form, search(the_campaign(), form.q.data.strip()))
+
+
+def search(campaign, query: str) -> list[Participant]:
+    """The campaign's participants whose account number or BIN/IIN is ``query``, or
+    whose name holds it."""
+    pattern = f"%{query}%"
+    return list(
+        db.session.scalars(
             sa.select(Participant)
             .where(Participant.campaign_id == campaign.id)
             .where(
@@ -64,17 +66,34 @@ def participants():
             )
             .order_by(Participant.company_name)
             .limit(SEARCH_LIMIT)
-        ).all()
+        )
+    )
+
+
+def _participants_page(
+    search_form: ParticipantSearchForm, found: list[Participant] | None = None, status: int = 200
+):
+    campaign = the_campaign()
+    months = [
+        {
+            "period": p,
+            "funnel": eligibility.funnel(p),
+            "run": eligibility.latest_run(p),
+            "batch": existing_batch(p),
+            "frozen": eligibility.frozen(p),
+        }
+        for p in campaign.periods
+    ]
     return render_template(
         "admin/participants.html",
         months=months,
-        query=query,
+        search_form=search_form,
         found=found,
         conditions=eligibility.CONDITIONS,
         condition_name=condition_name,
         describe_frozen=describe_frozen,
         form=ConfirmForm(),
-    )
+    ), status
 
 
 @bp.get("/participants/<id:participant_id>")

@@ -14,6 +14,8 @@ EVERY_ROLE = ROLES
 ADMIN = ("admin",)
 MARKETING = ("marketing", "admin")
 COMMISSION = ("commission", "admin")
+# who may read one person's data (a participant's BIN/IIN, contacts, a winner's file)
+PERSONAL_DATA = ("admin", "marketing", "auditor")
 
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)

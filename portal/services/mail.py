@@ -5,7 +5,9 @@ A message is queued in the caller's transaction (``enqueue``) and sent later by
 ``sending``) and committed before it reaches the SMTP server, so two runs at once
 never send it twice. A permanent refusal (5xx) fails it; a temporary one (4xx, the
 server unreachable) puts it back with an exponential backoff, up to ``MAX_ATTEMPTS``.
-Neither ``last_error`` nor the log ever holds a message's body.
+Neither ``last_error`` nor the log ever holds a message's body. Once a message is sent,
+or failed for good, it keeps no secret: the tokens of the private links it carried (a
+winner's page, a confirmation, an unsubscribe link) are masked in its stored text.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from portal.models import OutboxMessage, db, utcnow
+from portal.services.redaction import redact_links
 
 log = logging.getLogger(__name__)
 
@@ -321,6 +324,9 @@ def _send_one(
         message.status = OutboxMessage.SENT
         message.sent_at = clock()
         outcome = SENT
+    if outcome != RETRY:  # never to be sent again: its links are no one's to read here
+        message.body_text = redact_links(message.body_text)
+        message.list_unsubscribe = redact_links(message.list_unsubscribe)
     db.session.commit()
     log.info("outbox message %s (%s): %s", message_id, kind, outcome)
     report.add(message_id, outcome, error)

@@ -106,8 +106,8 @@ PDF_STREAM = re.compile(rb"\bstream\r?\n.*?\bendstream\b", re.DOTALL)
 
 STORED_NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{32}\.(pdf|jpg|png)")
 TOKEN_BYTES = 16
-FILE_MODE = 0o640
-FOLDER_MODE = 0o750
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 WINDOWS_RESERVED = str.maketrans(dict.fromkeys('<>:"|?*', "_"))
 
 

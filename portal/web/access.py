@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, has_request_context, request
+from flask import abort, current_app, has_request_context, request
 from flask_login import current_user
 
 from portal.campaign.audit import Actor
@@ -42,6 +42,14 @@ def roles_required(*roles: str) -> Callable:
         return wrapper
 
     return decorator
+
+
+def may_open(endpoint: str) -> bool:
+    """Whether the signed-in staff member's role may open ``endpoint`` (its view's role
+    rule): what a page links or offers follows the rules the views enforce."""
+    view = current_app.view_functions.get(endpoint)
+    allowed = getattr(view, "allowed_roles", ())
+    return current_user.is_authenticated and current_user.role in allowed
 
 
 def is_safe_next(target: str | None) -> bool:

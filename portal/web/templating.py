@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from portal.models.mixins import current_language
 from portal.services.markup import render_inline, render_markdown
 from portal.services.organizer import organizer
-from portal.web import forms, i18n
+from portal.web import access, forms, i18n
 from portal.web.urls import absolute_url
 from portal.wording import formats, history, messages
 from portal.wording.eds import describe_eds_check
@@ -82,6 +82,7 @@ def register(app: Flask) -> None:
         other_languages=i18n.other_languages,
         page_url=i18n.page_url,
         absolute_url=absolute_url,
+        may_open=access.may_open,
         organizer=organizer,
         language_names=i18n.LANGUAGE_NAMES,
         legal_form_name=messages.legal_form_name,
