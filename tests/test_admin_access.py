@@ -1,5 +1,8 @@
 """Every admin URL, found from the URL map: one test case per URL rule, method and role,
-and one signed out. A view's role rule (``roles_required``) decides 200 or 403."""
+and one signed out. The table below says which role may open each endpoint, by GET or
+POST, for what its work needs (the README and docs/DESIGN.md have it too); the views'
+role rules (``roles_required``) must be that table, and decide 200 or 403. A commission
+member's pages show no full BIN/IIN, account number or identity document."""
 
 from __future__ import annotations
 
@@ -50,6 +53,94 @@ NOT_ROLE_CHECKED = {"admin.login", "admin.language", "admin.logout"}
 # POSTs that read: the chain check, and the search (by POST, to keep it out of logs)
 READING_POSTS = {"admin.audit_verify", "admin.participants_search"}
 
+ADMIN, MARKETING, COMMISSION, AUDITOR = "admin", "marketing", "commission", "auditor"
+EVERYONE = {ADMIN, MARKETING, COMMISSION, AUDITOR}
+# reads marketing's work and one person's data, changes nothing
+READERS = {ADMIN, MARKETING, AUDITOR}
+DOERS = {ADMIN, MARKETING}  # act in marketing's field
+# Who may open what, by method and endpoint: each role what its work needs.
+# admin: everything; marketing: participants, imports, winners, acts, identity, mail,
+# rules, news, calendar; commission: draws and redraws, the months' funnel (counts), the
+# winners' list and standing, accounts masked; auditor: reads everything, the audit
+# trail included, but exports no list of people (the eligible pool, full BIN/IIN).
+ROLE_TABLE: dict[tuple[str, str], set[str]] = {
+    ("GET", "admin.dashboard"): EVERYONE,
+    # staff accounts
+    ("GET", "admin.users"): {ADMIN},
+    ("GET", "admin.user_new"): {ADMIN},
+    ("POST", "admin.user_new"): {ADMIN},
+    ("GET", "admin.user_edit"): {ADMIN},
+    ("POST", "admin.user_edit"): {ADMIN},
+    # the audit trail: every staff member's actions and addresses
+    ("GET", "admin.audit_log"): {ADMIN, AUDITOR},
+    ("GET", "admin.audit_csv"): {ADMIN, AUDITOR},
+    ("POST", "admin.audit_verify"): {ADMIN, AUDITOR},
+    # rules, announcements, mail
+    ("GET", "admin.rules_versions"): READERS,
+    ("GET", "admin.rules_show"): READERS,
+    ("POST", "admin.rules_new"): DOERS,
+    ("POST", "admin.rules_preview"): DOERS,
+    ("GET", "admin.rules_edit"): DOERS,
+    ("POST", "admin.rules_edit"): DOERS,
+    ("POST", "admin.rules_publish"): DOERS,
+    ("POST", "admin.rules_discard"): DOERS,
+    ("GET", "admin.announcements"): READERS,
+    ("GET", "admin.announcement_new"): DOERS,
+    ("POST", "admin.announcement_new"): DOERS,
+    ("GET", "admin.announcement_edit"): DOERS,
+    ("POST", "admin.announcement_edit"): DOERS,
+    ("POST", "admin.announcement_publish"): DOERS,
+    ("GET", "admin.mail_outbox"): READERS,
+    ("POST", "admin.mail_send"): DOERS,
+    # participants: the funnel's counts for all; a person's data for the readers; the
+    # list of people (full BIN/IIN) for those who work with it
+    ("GET", "admin.participants"): EVERYONE,
+    ("POST", "admin.participants_search"): READERS,
+    ("GET", "admin.participant"): READERS,
+    ("GET", "admin.participants_export"): DOERS,
+    ("POST", "admin.participants_recompute"): DOERS,
+    ("GET", "admin.participants_import"): DOERS,
+    ("POST", "admin.participants_import"): DOERS,
+    ("GET", "admin.import_template_csv"): DOERS,
+    ("GET", "admin.import_template_xlsx"): DOERS,
+    ("GET", "admin.import_status"): READERS,
+    ("GET", "admin.import_status_json"): READERS,
+    # draws: the commission's
+    ("GET", "admin.draws"): EVERYONE,
+    ("GET", "admin.draw"): EVERYONE,
+    ("GET", "admin.draw_new"): {ADMIN, COMMISSION},
+    ("POST", "admin.draw_new"): {ADMIN, COMMISSION},
+    ("POST", "admin.draw_redraw"): {ADMIN, COMMISSION},
+    # winners: the list and standing for all; a winner's page, acts and files for the readers
+    ("GET", "admin.winners"): EVERYONE,
+    ("GET", "admin.winner"): READERS,
+    ("GET", "admin.winner_photo_file"): READERS,
+    ("GET", "admin.act_pdf"): READERS,
+    ("GET", "admin.winner_file_staff"): READERS,
+    **{
+        ("POST", f"admin.{endpoint}"): DOERS
+        for endpoint in (
+            "winner_verify",
+            "winner_contact",
+            "winner_no_response",
+            "winner_forfeit",
+            "winner_deliver",
+            "winner_publish",
+            "winner_photo",
+            "winner_link",
+            "winner_link_revoke",
+            "winner_identity_staff",
+            "winner_issue_act",
+            "winner_staff_file",
+            "submission_accept",
+            "submission_return",
+        )
+    },
+    ("GET", "admin.calendar"): READERS,
+    ("POST", "admin.calendar_add"): DOERS,
+    ("POST", "admin.calendar_remove"): DOERS,
+}
+
 
 def admin_routes() -> list[tuple[str, str, str, tuple[str, ...] | None]]:
     """(endpoint, method, rule, allowed roles or None) for every role-checked admin URL,
@@ -67,11 +158,12 @@ def admin_routes() -> list[tuple[str, str, str, tuple[str, ...] | None]]:
 
 
 ROUTES = admin_routes()
+DOCUMENT_NUMBER = "048123456"  # the winner's director's identity card, in the world below
 # GETs first: the POSTs of the sweep may discard the draft they find. Every case shares
 # one world (the module's fixtures), as a person clicking through the staff area would.
 CASES = [
-    (endpoint, method, rule, allowed, role)
-    for endpoint, method, rule, allowed in sorted(ROUTES, key=lambda route: route[1] != "GET")
+    (endpoint, method, rule, ROLE_TABLE.get((method, endpoint), set()), role)
+    for endpoint, method, rule, _ in sorted(ROUTES, key=lambda route: route[1] != "GET")
     for role in ("anonymous", *ROLES)
 ]
 
@@ -82,6 +174,12 @@ def test_every_admin_view_has_a_role_rule_and_the_auditor_changes_nothing():
     for endpoint, method, _rule, allowed in ROUTES:
         if "auditor" in allowed:
             assert method == "GET" or endpoint in READING_POSTS, endpoint
+
+
+def test_the_role_rules_are_the_table():
+    """Each view's role rule is the table's, and the table names every URL there is."""
+    rules = {(method, endpoint): set(allowed) for endpoint, method, _, allowed in ROUTES}
+    assert rules == ROLE_TABLE
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +279,7 @@ def _act_with_submission(winner: Winner):
         winner,
         director_name="D",
         document_type="id_card",
-        document_number="1",
+        document_number=DOCUMENT_NUMBER,
         document_issuer="MVD",
         document_date=date(2020, 1, 1),
         entered_by="winner",
@@ -207,15 +305,25 @@ def signed_in_client(app, role: str):
     return client
 
 
+@pytest.fixture(scope="module")
+def personal_numbers(access_app, world) -> set[str]:
+    """Every full BIN/IIN and account number of the world's participants, and the
+    winner's identity document's number: what a commission member never sees."""
+    with access_app.app_context():
+        people = db.session.execute(sa.select(Participant.bin_iin, Participant.account_number))
+        return {number for pair in people for number in pair} | {DOCUMENT_NUMBER}
+
+
 @pytest.mark.parametrize(
     ("endpoint", "method", "rule", "allowed", "role"),
     CASES,
     ids=[f"{endpoint}[{method}]-{role}" for endpoint, method, _, _, role in CASES],
 )
-def test_admin_url(access_app, world, endpoint, method, rule, allowed, role):
+def test_admin_url(access_app, world, personal_numbers, endpoint, method, rule, allowed, role):
     """Signed out: the sign-in page; signed in: the page or the form's answer for the
-    roles the view allows, 403 for every other; never stored by a browser or a proxy."""
-    assert allowed is not None, f"{endpoint} has no role rule"
+    roles the table allows, 403 for every other; never stored by a browser or a proxy; a
+    commission member's pages without anyone's full numbers."""
+    assert allowed, f"{endpoint} [{method}] is not in the table"
     [url_rule] = [
         r for r in access_app.url_map.iter_rules(endpoint) if r.rule == rule and method in r.methods
     ]
@@ -227,7 +335,10 @@ def test_admin_url(access_app, world, endpoint, method, rule, allowed, role):
         page = "/admin/login" if role == "anonymous" else "/admin/"
         token = csrf_from(client.get(page).get_data(as_text=True))
         response = client.post(path, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+    body = response.get_data()
     response.close()  # a streamed response (the CSV) holds its context until closed
+    if role == "commission":
+        assert {number for number in personal_numbers if number.encode() in body} == set()
     # staff pages and exports hold personal data: no browser or proxy keeps them
     assert response.headers.get("Cache-Control") == "no-store"
     if role == "anonymous":

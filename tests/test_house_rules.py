@@ -189,6 +189,10 @@ def test_the_staff_pages_offer_the_redraw_by_the_same_rule(app, drawn, client, a
     db.session.commit()
     assert 'id="redraw-heading"' in client.get(f"/admin/draws/{draw_id}").get_data(True)
     redraw_link = f"/admin/draws/{draw_id}#redraw-heading"
+    assert redraw_link in client.get("/admin/").get_data(True)  # the commission's "what is due"
+    assert client.get(f"/admin/winners/{winner_id}").status_code == 403  # personal data
+    auth.logout()
+    auth.login("marketing")
     assert redraw_link in client.get(f"/admin/winners/{winner_id}").get_data(True)
 
 

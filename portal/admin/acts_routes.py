@@ -11,6 +11,7 @@ from portal.admin import bp
 from portal.admin.forms import NoteForm
 from portal.admin.winner_page import page_forms, winner_page
 from portal.campaign import acts
+from portal.campaign.staff import MARKETING, PERSONAL_DATA
 from portal.models import Winner, db
 from portal.models.acts import Act, ManualSubmission, WinnerFile
 from portal.web.access import current_actor, roles_required
@@ -18,10 +19,6 @@ from portal.web.downloads import act_response
 from portal.web.forms import refusal_on_form
 from portal.web.urls import SiteLinks, absolute_url
 from portal.wording.messages import describe_act_refusal
-
-ACT_ROLES = ("marketing", "admin")
-# who may read acts and scans (personal data): the marketing staff, admins and auditors
-READERS = ("marketing", "admin", "auditor")
 
 
 def _winner(winner_id: int) -> Winner:
@@ -41,7 +38,7 @@ def _done(winner_id: int, action, success: str):
 
 
 @bp.post("/winners/<id:winner_id>/link")
-@roles_required(*ACT_ROLES)
+@roles_required(*MARKETING)
 def winner_link(winner_id: int):
     """A new private link (earlier ones revoked), shown once here and mailed to the winner."""
     record = _winner(winner_id)
@@ -69,7 +66,7 @@ def winner_link(winner_id: int):
 
 
 @bp.post("/winners/<id:winner_id>/link/revoke")
-@roles_required(*ACT_ROLES)
+@roles_required(*MARKETING)
 def winner_link_revoke(winner_id: int):
     record = _winner(winner_id)
     if not NoteForm().validate_on_submit():
@@ -82,7 +79,7 @@ def winner_link_revoke(winner_id: int):
 
 
 @bp.post("/winners/<id:winner_id>/identity")
-@roles_required(*ACT_ROLES)
+@roles_required(*MARKETING)
 def winner_identity_staff(winner_id: int):
     """The director and the identity document, entered by staff; with errors the page
     comes back with what was typed."""
@@ -103,7 +100,7 @@ def winner_identity_staff(winner_id: int):
 
 
 @bp.post("/winners/<id:winner_id>/act")
-@roles_required(*ACT_ROLES)
+@roles_required(*MARKETING)
 def winner_issue_act(winner_id: int):
     """Issue the act, or a corrected act with a new number (the old one is kept)."""
     record = _winner(winner_id)
@@ -123,7 +120,7 @@ def winner_issue_act(winner_id: int):
 
 
 @bp.get("/acts/<id:act_id>.pdf")
-@roles_required(*READERS)
+@roles_required(*PERSONAL_DATA)
 def act_pdf(act_id: int):
     act = db.session.get(Act, act_id) or abort(404)
     acts.record_download(act.winner, act, current_user.email)
@@ -132,7 +129,7 @@ def act_pdf(act_id: int):
 
 
 @bp.get("/winner-files/<id:file_id>")
-@roles_required(*READERS)
+@roles_required(*PERSONAL_DATA)
 def winner_file_staff(file_id: int):
     record = db.session.get(WinnerFile, file_id) or abort(404)
     response = Response(acts.read_file(record), mimetype=record.mime_type)
@@ -142,7 +139,7 @@ def winner_file_staff(file_id: int):
 
 
 @bp.post("/winners/<id:winner_id>/files")
-@roles_required(*ACT_ROLES)
+@roles_required(*MARKETING)
 def winner_staff_file(winner_id: int):
     """The organizer's director's identity card (rule 11)."""
     record = _winner(winner_id)
@@ -170,7 +167,7 @@ def winner_staff_file(winner_id: int):
 
 
 @bp.post("/submissions/<id:submission_id>/accept")
-@roles_required(*ACT_ROLES)
+@roles_required(*MARKETING)
 def submission_accept(submission_id: int):
     submission = db.session.get(ManualSubmission, submission_id) or abort(404)
     if not NoteForm().validate_on_submit():
@@ -183,7 +180,7 @@ def submission_accept(submission_id: int):
 
 
 @bp.post("/submissions/<id:submission_id>/return")
-@roles_required(*ACT_ROLES)
+@roles_required(*MARKETING)
 def submission_return(submission_id: int):
     submission = db.session.get(ManualSubmission, submission_id) or abort(404)
     form = NoteForm()

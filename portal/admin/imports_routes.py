@@ -30,7 +30,7 @@ from portal.campaign.imports import (
     start_import,
 )
 from portal.campaign.periods import find_period, local_today
-from portal.campaign.staff import EVERY_ROLE, MARKETING
+from portal.campaign.staff import MARKETING, READ_MARKETING
 from portal.models import ImportBatch, db
 from portal.services import background
 from portal.services.tabular import write_csv, write_xlsx
@@ -135,7 +135,7 @@ def _status(batch: ImportBatch) -> dict:
 
 
 @bp.get("/participants/imports/<id:batch_id>")
-@roles_required(*EVERY_ROLE)
+@roles_required(*READ_MARKETING)
 def import_status(batch_id: int):
     """How far an import is; its problems, translated, when it failed."""
     batch = db.session.get(ImportBatch, batch_id) or abort(404)
@@ -146,7 +146,7 @@ def import_status(batch_id: int):
 
 
 @bp.get("/participants/imports/<id:batch_id>.json")
-@roles_required(*EVERY_ROLE)
+@roles_required(*READ_MARKETING)
 def import_status_json(batch_id: int):
     """The import's state, for the page that follows it."""
     batch = db.session.get(ImportBatch, batch_id) or abort(404)

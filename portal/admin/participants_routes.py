@@ -97,7 +97,7 @@ def _participants_page(
 
 
 @bp.get("/participants/<id:participant_id>")
-@roles_required(*EVERY_ROLE)
+@roles_required(*PERSONAL_DATA)
 def participant(participant_id: int):
     """One participant: its details and, for each month, the reason for each decision."""
     campaign = the_campaign()
@@ -145,7 +145,7 @@ def participants_recompute(period_key: str):
 
 
 @bp.get("/participants/<period_key>/eligible.csv")
-@roles_required(*EVERY_ROLE)
+@roles_required(*MARKETING)
 def participants_export(period_key: str):
     """The month's eligible pool as CSV, in the order of the draw (accounts by code point)."""
     campaign = the_campaign()

@@ -37,6 +37,7 @@ from portal.campaign.months import month_statuses
 from portal.campaign.periods import CAMPAIGN_TZ, current_campaign, local_today
 from portal.campaign.staff import (
     ADMIN,
+    AUDIT,
     EVERY_ROLE,
     authenticate,
     locked_until,
@@ -285,7 +286,7 @@ def _audit_query(form: AuditFilterForm):
 
 
 @bp.get("/audit")
-@roles_required(*EVERY_ROLE)
+@roles_required(*AUDIT)
 def audit_log():
     """The audit trail, newest first, filtered by action, person and dates."""
     form = AuditFilterForm(request.args)
@@ -308,7 +309,7 @@ def audit_log():
 
 
 @bp.get("/audit.csv")
-@roles_required(*EVERY_ROLE)
+@roles_required(*AUDIT)
 def audit_csv():
     """The filtered audit trail as CSV, oldest first, with each entry's hashes."""
     form = AuditFilterForm(request.args)
@@ -367,7 +368,7 @@ def audit_csv():
 
 
 @bp.post("/audit/verify")
-@roles_required(*EVERY_ROLE)
+@roles_required(*AUDIT)
 def audit_verify():
     """Check the whole chain now and show the result."""
     report = audit.verify_chain()

@@ -23,7 +23,7 @@ from portal.campaign import news as news_domain
 from portal.campaign import rules as rules_domain
 from portal.campaign.mailings import send_due
 from portal.campaign.periods import local_today
-from portal.campaign.staff import EVERY_ROLE, MARKETING
+from portal.campaign.staff import MARKETING, READ_MARKETING
 from portal.models import Announcement, Campaign, OutboxMessage, RulesVersion, db, utcnow
 from portal.web.access import current_actor, roles_required
 from portal.web.i18n import LANGUAGE_NAMES
@@ -42,7 +42,7 @@ def the_version(campaign: Campaign, number: int) -> RulesVersion:
 
 
 @bp.get("/rules")
-@roles_required(*EVERY_ROLE)
+@roles_required(*READ_MARKETING)
 def rules_versions():
     """Every version of the rules, the draft first."""
     campaign = the_campaign()
@@ -71,7 +71,7 @@ def rules_new():
 
 
 @bp.get("/rules/<id:number>")
-@roles_required(*EVERY_ROLE)
+@roles_required(*READ_MARKETING)
 def rules_show(number: int):
     """One version, with what it changes against the one before it."""
     campaign = the_campaign()
@@ -228,7 +228,7 @@ def rules_discard(number: int):
 
 
 @bp.get("/news")
-@roles_required(*EVERY_ROLE)
+@roles_required(*READ_MARKETING)
 def announcements():
     """Every announcement, drafts included."""
     campaign = the_campaign()
@@ -317,7 +317,7 @@ def announcement_publish(item_id: int):
 
 
 @bp.get("/mail")
-@roles_required(*EVERY_ROLE)
+@roles_required(*READ_MARKETING)
 def mail_outbox():
     """The outbox: how many messages wait, were sent or failed, and the latest ones."""
     counts = dict(

@@ -14,7 +14,7 @@ from portal.admin.winner_page import page_forms, winner_page
 from portal.campaign import audit, workdays
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import local_today
-from portal.campaign.staff import EVERY_ROLE, MARKETING
+from portal.campaign.staff import EVERY_ROLE, MARKETING, PERSONAL_DATA, READ_MARKETING
 from portal.models import CalendarDay, Winner, db
 from portal.services import uploads
 from portal.web.access import current_actor, roles_required
@@ -46,7 +46,7 @@ def winners():
 
 
 @bp.get("/winners/<id:winner_id>")
-@roles_required(*EVERY_ROLE)
+@roles_required(*PERSONAL_DATA)
 def winner(winner_id: int):
     """One winner: where it stands, what is due, its whole history, and the next steps."""
     record = _winner(winner_id)
@@ -187,7 +187,7 @@ def winner_photo(winner_id: int):
 
 
 @bp.get("/winners/<id:winner_id>/photo")
-@roles_required(*EVERY_ROLE)
+@roles_required(*PERSONAL_DATA)
 def winner_photo_file(winner_id: int):
     record = _winner(winner_id)
     if not record.photo_path:
@@ -199,7 +199,7 @@ def winner_photo_file(winner_id: int):
 
 
 @bp.get("/calendar")
-@roles_required(*EVERY_ROLE)
+@roles_required(*READ_MARKETING)
 def calendar():
     """The campaign's days off, and the decrees staff added to the package's calendar."""
     return _calendar_page(CalendarDayForm())

@@ -9,13 +9,26 @@ import sqlalchemy as sa
 
 from portal.models import ROLES, LoginAttempt, StaffUser, db, utcnow
 
-# Who may do what: readers see the staff area, the others act in their field.
+# Who may do what, each role what its work needs (the table is in the README and in
+# docs/DESIGN.md; tests/test_admin_access.py checks every staff URL against it):
+# every role: the dashboard, the draws (winners' accounts masked), the winners' list and
+# standing, the months' funnel: nothing that names a person's numbers
 EVERY_ROLE = ROLES
+# staff accounts
 ADMIN = ("admin",)
+# acts in marketing's field: imports, winners' steps, links, identity, acts, the calendar,
+# rules, announcements, mail; exports the eligible pool (full BIN/IIN: a list of people)
 MARKETING = ("marketing", "admin")
+# conducts draws and redraws
 COMMISSION = ("commission", "admin")
-# who may read one person's data (a participant's BIN/IIN, contacts, a winner's file)
+# reads marketing's work: rules and announcements in draft, the outbox, the calendar,
+# imports and their problems (which quote the rows)
+READ_MARKETING = ("admin", "marketing", "auditor")
+# reads one person's data: a participant's BIN/IIN and contacts, the search, a winner's
+# page (identity document, contacts), its acts, scans and photo
 PERSONAL_DATA = ("admin", "marketing", "auditor")
+# the audit trail: staff's addresses, sign-ins and every action, its export and check
+AUDIT = ("admin", "auditor")
 
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
