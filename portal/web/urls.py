@@ -68,7 +68,7 @@ def absolute_url(endpoint: str, **values: Any) -> str:
 
 def _request_host_trusted() -> bool:
     """Whether a link may be written at the request's own host: it was checked against
-    ``TRUSTED_HOSTS``, or the site runs in debug or tests (``make run``, pytest)."""
+    ``TRUSTED_HOSTS``, or the site runs in debug or tests (``flask run --debug``, pytest)."""
     if not has_request_context():
         return False
     app = current_app
