@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import commands
 from portal.admin import bp as admin_bp
@@ -31,6 +32,7 @@ def create_app(
         instance_relative_config=True,
     )
     configure(app, test_config)
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     templating.register(app)
@@ -59,6 +61,17 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         # Secure cookies everywhere but on a developer's own http://127.0.0.1.
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Read the forwarding headers of ``TRUSTED_PROXY_COUNT`` proxies, and none without."""
+    count = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if count < 0:
+        raise ValueError("TRUSTED_PROXY_COUNT cannot be negative")
+    if count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count
+        )
 
 
 def _instance_secret_key(instance: Path) -> str:
@@ -93,6 +106,7 @@ def register_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     login_manager.user_loader(access.load_user)
+    app.before_request(access.check_session)
 
 
 def register_blueprints(app: Flask) -> None:
