@@ -42,6 +42,7 @@ from portal.campaign.staff import (
     end_sessions,
     normalise_email,
     sessions_ended_by,
+    set_password,
 )
 from portal.models import AuditEntry, OutboxMessage, StaffUser, db
 from portal.services.organizer import missing_settings
@@ -55,7 +56,7 @@ from portal.web.access import (
     start_session,
 )
 from portal.wording import confirmations
-from portal.wording.staff import sign_in_refusal
+from portal.wording.staff import password_hint, sign_in_refusal
 
 AUDIT_PAGE_SIZE = 100
 
@@ -217,7 +218,7 @@ def user_new():
                 language=form.language.data,
                 active=form.active.data,
             )
-            account.set_password(form.password.data)
+            set_password(account, form.password.data)  # the form checked it
             db.session.add(account)
             db.session.flush()
             audit.record(
@@ -229,7 +230,9 @@ def user_new():
             db.session.commit()
             flash(_("Account %(email)s created.", email=email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, account=None)
+    return render_template(
+        "admin/user_form.html", form=form, account=None, password_hint=password_hint()
+    )
 
 
 @bp.get("/users/<int:user_id>")
@@ -265,7 +268,7 @@ def user_edit(user_id: int):
             }
             changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
             if form.password.data:
-                account.set_password(form.password.data)
+                set_password(account, form.password.data)  # the form checked it
                 changes["password"] = "changed"  # noqa: S105 - the fact, never the value
             if why := sessions_ended_by(changes):
                 # the account's other sessions end; the admin's own, making the change, stays
@@ -276,7 +279,9 @@ def user_edit(user_id: int):
             db.session.commit()
             flash(_("Account %(email)s saved.", email=account.email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, account=account)
+    return render_template(
+        "admin/user_form.html", form=form, account=account, password_hint=password_hint()
+    )
 
 
 # --- audit trail --------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""Staff: who may do what, signing in with lock-outs after repeated
+"""Staff: who may do what, their passwords, signing in with lock-outs after repeated
 failures, the sessions kept on the server, and the marketing manager who receives
 notices."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,7 +13,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from portal.models import ROLES, LoginAttempt, StaffSession, StaffUser, db, utcnow
-from portal.models.staff import check_no_account_password
+from portal.models.staff import MIN_PASSWORD_LENGTH, check_no_account_password
+from portal.services.passwords import is_common
 
 # Who may do what: readers see the staff area, the others act in their field.
 EVERY_ROLE = ROLES
@@ -49,6 +51,78 @@ def marketing_manager(email: str | None, default_language: str) -> tuple[str, st
         return None
     account = db.session.scalar(sa.select(StaffUser).filter_by(email=email.lower()))
     return email, getattr(account, "language", None) or default_language
+
+
+# --- passwords ---------------------------------------------------------------------
+
+# Why a password is refused, in the order they are told.
+PASSWORD_PROBLEMS = ("too-short", "blank", "repetitive", "common", "email", "name")
+# Fewer different characters than this, or one character making up half of it, and a
+# password is one character (or a few) repeated.
+MIN_DIFFERENT_CHARACTERS = 5
+# A part of the e-mail or the name shorter than this is not looked for in a password.
+SHORTEST_PERSONAL_PART = 3
+
+
+class PasswordRefused(ValueError):
+    """A password that ``password_problems`` refuses; ``problems`` says why (codes)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(", ".join(problems))
+        self.problems = problems
+
+
+def _folded(text: str) -> str:
+    """Lower case, without spaces, dots, dashes and other separators."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def password_problems(password: str, email: str = "", name: str = "") -> list[str]:
+    """Why ``password`` cannot be a staff password for the account ``email`` named
+    ``name`` (codes of ``PASSWORD_PROBLEMS``); an empty list when it can.
+
+    At least 12 characters; not only spaces; not one character, or one piece, repeated;
+    not on the list of common passwords (``portal.services.passwords``); not containing
+    the account's e-mail, the e-mail's part before the @, or the person's name (in any
+    case, separators ignored). No rules of composition: a phrase of several words is
+    the easiest good password.
+    """
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append("too-short")
+    if not password.strip():
+        problems.append("blank")
+        return problems
+    folded = password.casefold()
+    most = max(folded.count(character) for character in set(folded))
+    if (
+        len(set(folded)) < MIN_DIFFERENT_CHARACTERS
+        or most * 2 >= len(folded)
+        or (folded + folded).find(folded, 1) < len(folded)  # one piece repeated
+    ):
+        problems.append("repetitive")
+    if is_common(password) or is_common(password.strip()):
+        problems.append("common")
+    squeezed = _folded(password)
+    email = normalise_email(email)
+    local = email.partition("@")[0]
+    if any(
+        len(_folded(part)) >= SHORTEST_PERSONAL_PART and _folded(part) in squeezed
+        for part in (email, local)
+        if part
+    ):
+        problems.append("email")
+    if name and len(_folded(name)) >= SHORTEST_PERSONAL_PART and _folded(name) in squeezed:
+        problems.append("name")
+    return problems
+
+
+def set_password(account: StaffUser, password: str) -> None:
+    """Give ``account`` a new password, or raise ``PasswordRefused`` saying why not."""
+    problems = password_problems(password, account.email or "", account.name or "")
+    if problems:
+        raise PasswordRefused(problems)
+    account.set_password(password)
 
 
 # --- signing in ---------------------------------------------------------------------
