@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import commands
 from portal.admin import bp as admin_bp
@@ -39,6 +40,7 @@ def create_app(
         instance_relative_config=True,
     )
     configure(app, test_config)
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     templating.register(app)
@@ -108,6 +110,17 @@ def _only_for_owner(path: Path, mode: int) -> None:
         log.warning("cannot make %s private (mode %o): %s", path, mode, error)
 
 
+def trust_proxies(app: Flask) -> None:
+    """Read the forwarding headers of ``TRUSTED_PROXY_COUNT`` proxies, and none without."""
+    count = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if count < 0:
+        raise ValueError("TRUSTED_PROXY_COUNT cannot be negative")
+    if count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count
+        )
+
+
 def _instance_secret_key(instance: Path) -> str:
     """The key kept in instance/secret_key, generated on first start."""
     path = instance / "secret_key"
@@ -140,6 +153,7 @@ def register_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     login_manager.user_loader(access.load_user)
+    app.before_request(access.check_session)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -32,6 +32,18 @@ BACKGROUND_THREADS = True
 # use a cheap one to sign in quickly; production keeps scrypt.
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method's name
 
+# How many reverse proxies in front of the portal to trust: each one's X-Forwarded-For,
+# -Proto, -Host and -Prefix are then read (Werkzeug's ProxyFix), so that lock-outs, rate
+# limits and the audit trail see the real client's address. 0 trusts none: the headers
+# are ignored, since anyone can send them. Set it to the number of proxies that add these
+# headers (1 for one nginx in front), never more.
+TRUSTED_PROXY_COUNT = 0
+
+# A staff member's session (kept on the server, see portal/campaign/staff.py) ends after
+# this many minutes without a request, and this many hours after sign-in in any case.
+SESSION_IDLE_MINUTES = 30
+SESSION_MAX_HOURS = 12
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # None: secure everywhere but in debug or tests (set false for plain http on 127.0.0.1).

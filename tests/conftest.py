@@ -83,6 +83,23 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def other_app(app, database_url, tmp_path):
+    """Make another app on the test database with other settings (``other_app(NAME=…)``),
+    as a site configured so would run; its tables are emptied with ``app``'s."""
+    made = []
+
+    def make(**settings):
+        made.append(make_app(database_url, tmp_path / f"other-{len(made)}", **settings))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def ctx(app):
     """An app context for tests that work with the database or domain functions directly."""
     with app.app_context():

@@ -21,8 +21,10 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from portal.campaign.periods import local_today
 from portal.campaign.rules import rules_problems
-from portal.models.staff import MIN_PASSWORD_LENGTH, ROLES
+from portal.campaign.staff import password_problems
+from portal.models.staff import ROLES
 from portal.web.forms import PortalForm
+from portal.wording.staff import describe_password_problems
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 LANGUAGE_CHOICES = [SelectChoice("kk", "Қазақша"), SelectChoice("ru", "Русский")]
@@ -66,13 +68,18 @@ class UserForm(PortalForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=role_choices)
     language = SelectField(_l("Interface language"), choices=LANGUAGE_CHOICES)
-    password = PasswordField(_l("Password"), validators=[Optional()])
+    # spaces only are a password to refuse, not an empty field
+    password = PasswordField(_l("Password"), validators=[Optional(strip_whitespace=False)])
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 
     def validate_password(self, field):
-        if field.data and len(field.data) < MIN_PASSWORD_LENGTH:
-            raise ValidationError(_("At least %(num)d characters.", num=MIN_PASSWORD_LENGTH))
+        """The password rules (``campaign.staff.password_problems``), each reason said."""
+        if not field.data:
+            return
+        problems = password_problems(field.data, self.email.data or "", self.name.data or "")
+        if problems:
+            raise ValidationError(" ".join(describe_password_problems(problems)))
 
 
 def describe_rules_problem(problem) -> str:

@@ -40,14 +40,25 @@ from portal.campaign.staff import (
     AUDIT,
     EVERY_ROLE,
     authenticate,
-    locked_until,
+    end_sessions,
     normalise_email,
+    sessions_ended_by,
+    set_password,
 )
 from portal.models import AuditEntry, OutboxMessage, StaffUser, db
 from portal.services.organizer import missing_settings
-from portal.web.access import client_address, current_actor, is_safe_next, roles_required
+from portal.web.access import (
+    client_address,
+    current_actor,
+    end_session,
+    is_safe_next,
+    roles_required,
+    session_token,
+    start_session,
+)
 from portal.web.urls import database_int
 from portal.wording import confirmations
+from portal.wording.staff import password_hint, sign_in_refusal
 
 AUDIT_PAGE_SIZE = 100
 
@@ -55,45 +66,43 @@ AUDIT_PAGE_SIZE = 100
 @bp.get("/login")
 @bp.post("/login")
 def login():
-    """Sign in; repeated failures lock the account and the address for 15 minutes."""
+    """Sign in. Five failures from one client address lock it out for 15 minutes; an
+    account failing from many addresses is slowed to one check a minute (``staff``)."""
     if current_user.is_authenticated:
         return redirect(url_for("admin.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
         ip = client_address()
         email = normalise_email(form.email.data)
-        user, outcome = authenticate(email, form.password.data, ip)
-        if outcome == "ok":
+        attempt = authenticate(email, form.password.data, ip)
+        if attempt.outcome == "ok":
+            user = attempt.user
+            start_session(user)
             login_user(user)
             audit.record("auth.sign_in", user, actor=audit.Actor(user=user, ip=ip))
             db.session.commit()
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("admin.dashboard"))
-        if outcome == "locked":
+        actor = current_actor(label=email)
+        if attempt.outcome in ("locked", "slowed"):
             audit.record(
-                "auth.refused_locked",
+                "auth.refused_locked" if attempt.outcome == "locked" else "auth.refused_slowed",
                 details={"email": email},
-                actor=current_actor(label=email),
+                actor=actor,
                 object_type="account",
             )
-            flash(_("Too many failed attempts. Try again in 15 minutes."), "error")
         else:
             audit.record(
-                "auth.sign_in_failed",
-                details={"email": email},
-                actor=current_actor(label=email),
-                object_type="account",
+                "auth.sign_in_failed", details={"email": email}, actor=actor, object_type="account"
             )
-            if outcome == "now-locked":
+            if attempt.outcome in ("now-locked", "now-slowed"):
                 audit.record(
-                    "auth.locked_out",
-                    details={"email": email, "until": locked_until(email, ip).isoformat()},
-                    actor=current_actor(label=email),
+                    "auth.locked_out" if attempt.outcome == "now-locked" else "auth.slowed_down",
+                    details={"email": email, "until": attempt.until.isoformat()},
+                    actor=actor,
                     object_type="account",
                 )
-                flash(_("Too many failed attempts. Try again in 15 minutes."), "error")
-            else:
-                flash(_("Wrong e-mail or password."), "error")
+        flash(sign_in_refusal(attempt.outcome), "error")
         db.session.commit()
     return render_template("admin/login.html", form=form)
 
@@ -101,8 +110,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (by POST, with the CSRF token)."""
+    """Sign out (by POST, with the CSRF token): the session ends on the server too."""
     audit.record("auth.sign_out", current_user, actor=current_actor())
+    end_session()
     db.session.commit()
     logout_user()
     flash(_("You have signed out."), "success")
@@ -209,7 +219,7 @@ def user_new():
                 language=form.language.data,
                 active=form.active.data,
             )
-            account.set_password(form.password.data)
+            set_password(account, form.password.data)  # the form checked it
             db.session.add(account)
             db.session.flush()
             audit.record(
@@ -221,7 +231,9 @@ def user_new():
             db.session.commit()
             flash(_("Account %(email)s created.", email=email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, account=None)
+    return render_template(
+        "admin/user_form.html", form=form, account=None, password_hint=password_hint()
+    )
 
 
 @bp.get("/users/<id:user_id>")
@@ -257,13 +269,20 @@ def user_edit(user_id: int):
             }
             changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
             if form.password.data:
-                account.set_password(form.password.data)
+                set_password(account, form.password.data)  # the form checked it
                 changes["password"] = "changed"  # noqa: S105 - the fact, never the value
+            if why := sessions_ended_by(changes):
+                # the account's other sessions end; the admin's own, making the change, stays
+                ended = end_sessions(account, why, keep=session_token())
+                if ended:
+                    changes["sessions_ended"] = ended
             audit.record("account.update", account, changes, actor=current_actor())
             db.session.commit()
             flash(_("Account %(email)s saved.", email=account.email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, account=account)
+    return render_template(
+        "admin/user_form.html", form=form, account=account, password_hint=password_hint()
+    )
 
 
 # --- audit trail --------------------------------------------------------------------

@@ -69,6 +69,8 @@ def record(
     """Append an entry to the trail in the current transaction (the caller commits)."""
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
+    else:  # SQLite: take the database's write lock before reading the last entry
+        db.session.execute(sa.update(AuditEntry).where(sa.false()).values(id=AuditEntry.id))
     db.session.flush()
     last = db.session.scalar(
         sa.select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from portal.campaign import audit
-from portal.campaign.staff import normalise_email
+from portal.campaign.staff import PasswordRefused, normalise_email, set_password
 from portal.models import StaffUser, db
-from portal.models.staff import MIN_PASSWORD_LENGTH
+from portal.wording.staff import describe_password_problems
 
 users = AppGroup("users", help="Staff accounts.")
 
@@ -40,10 +41,13 @@ def users_create(email: str, role: str, name: str, language: str, password_file)
         password = password_file.read().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     account = StaffUser(email=email, name=name, role=role, language=language)
-    account.set_password(password)
+    try:
+        set_password(account, password)
+    except PasswordRefused as refused:
+        with force_locale("en"):  # as the command's other messages
+            reasons = " ".join(describe_password_problems(refused.problems))
+        raise click.ClickException(f"password refused: {reasons}") from None
     db.session.add(account)
     db.session.flush()
     audit.record(

@@ -23,7 +23,7 @@ from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
 from portal.models.participants import Activity, EligibilityRun, ImportBatch, ImportRow, Participant
 from portal.models.rules import RulesVersion
-from portal.models.staff import ROLES, LoginAttempt, StaffUser
+from portal.models.staff import ROLES, LoginAttempt, StaffSession, StaffUser
 from portal.models.winners import CalendarDay, ContactAttempt, Winner, WinnerCheck, WinnerEvent
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "RateLimitHit",
     "ReportingPeriod",
     "RulesVersion",
+    "StaffSession",
     "StaffUser",
     "Subscriber",
     "Winner",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, render_template, request
+from flask import abort, render_template
 
 from portal.campaign.draws import Entry, entries_of
 from portal.campaign.eligibility import standing
@@ -14,6 +14,7 @@ from portal.public import bp
 from portal.public.forms import CheckForm
 from portal.public.routes import the_campaign
 from portal.services import ratelimit
+from portal.web.access import client_address
 from portal.wording.messages import condition_name, describe_check
 
 CHECKS_PER_HOUR = 20
@@ -29,7 +30,7 @@ def check():
     entries: dict[int, list] = {}
     if form.validate_on_submit():
         allowed = ratelimit.allow(
-            "check-ip", request.remote_addr or "unknown", CHECKS_PER_HOUR, timedelta(hours=1)
+            "check-ip", client_address() or "unknown", CHECKS_PER_HOUR, timedelta(hours=1)
         )
         db.session.commit()
         if not allowed:

@@ -4,23 +4,66 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, has_request_context, request
+from flask import abort, current_app, g, has_request_context, request, session
 from flask_login import current_user
 
+from portal.campaign import staff
 from portal.campaign.audit import Actor
 from portal.extensions import login_manager
-from portal.models import ROLES, StaffUser, db
+from portal.models import ROLES, StaffUser, db, utcnow
+
+# The key of Flask's signed session cookie that holds the server-side session's token.
+SESSION_TOKEN = "staff_session"  # noqa: S105 - a cookie key's name
 
 
 def load_user(user_id: str) -> StaffUser | None:
-    """The signed-in account, if it still exists."""
-    try:
-        return db.session.get(StaffUser, int(user_id))
-    except ValueError:
+    """The signed-in account: the one whose session, kept on the server, the cookie's
+    token names, while that session is open (not signed out, idle or too old, nor ended
+    by a change to the account). Runs before the view (``check_session``): it commits
+    the session's end, or the time it was last seen."""
+    account = staff.session_account(
+        session.get(SESSION_TOKEN),
+        utcnow(),
+        idle=timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
+        lifetime=timedelta(hours=current_app.config["SESSION_MAX_HOURS"]),
+    )
+    db.session.commit()
+    if account is None or str(account.id) != user_id:
+        session.pop(SESSION_TOKEN, None)
+        session.pop("_user_id", None)
         return None
+    return account
+
+
+def check_session() -> None:
+    """Before every request but static files: load the signed-in account, so that its
+    session is checked (and its bookkeeping committed) before the view does anything."""
+    if request.endpoint != "static":
+        current_user._get_current_object()
+
+
+def start_session(user: StaffUser) -> None:
+    """After a successful sign-in: a new session on the server, its token in a fresh
+    cookie (nothing from before the sign-in is kept, the CSRF token neither). The caller
+    commits."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    session[SESSION_TOKEN] = staff.open_session(user, client_address())
+
+
+def end_session() -> None:
+    """Sign-out: the session ends on the server, whatever becomes of the cookie. The
+    caller commits."""
+    staff.end_session(session.pop(SESSION_TOKEN, None), "sign-out")
+
+
+def session_token() -> str | None:
+    """The token of this request's session (to keep it when its account changes)."""
+    return session.get(SESSION_TOKEN)
 
 
 def roles_required(*roles: str) -> Callable:

@@ -88,6 +88,8 @@ def audit_action_name(action: str) -> str:
         "auth.sign_in_failed": _("Sign-in failed"),
         "auth.refused_locked": _("Sign-in refused: locked"),
         "auth.locked_out": _("Sign-in locked after repeated failures"),
+        "auth.refused_slowed": _("Sign-in refused: the account is slowed down"),
+        "auth.slowed_down": _("Account slowed down after failures from several addresses"),
         "auth.sign_out": _("Signed out"),
         "account.create": _("Staff account created"),
         "account.update": _("Staff account changed"),
@@ -146,6 +148,8 @@ def audit_object_name(object_type: str, object_id: str) -> str:
 def _detail_label(key: str) -> str:
     labels = {
         "email": _("E-mail"),
+        "password": _("Password"),
+        "sessions_ended": _("Sessions ended"),
         "role": _("Role"),
         "active": _("Active"),
         "language": _("Language"),
@@ -249,6 +253,7 @@ def _value(key: str, value: Any) -> str:
         "status": _status_name,
         "by": _by_name,
         "via": _via_name,
+        "password": lambda v: _("changed"),
     }
     if key in ("from", "to") and not ISO_DATE.match(text):
         return winner_status_name(text)
