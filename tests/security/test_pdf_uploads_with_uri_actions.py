@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -220,3 +221,8 @@ def test_a_views_own_body_limit_holds_before_the_csrf_check_reads_the_form(app, 
         "/admin/participants/import", data=data, content_type="multipart/form-data"
     )
     assert response.status_code == 302  # read, and its import started
+    status = response.headers["Location"] + ".json"
+    deadline = time.monotonic() + 20
+    while client.get(status).json["status"] not in ("done", "failed"):  # let it end
+        assert time.monotonic() < deadline, "the import did not end"
+        time.sleep(0.05)
