@@ -18,7 +18,7 @@ from portal.extensions import babel, csrf, db, login_manager, migrate
 from portal.models.migration import render_item
 from portal.public import bp as public_bp
 from portal.public import site_bp
-from portal.web import access, http, i18n, logs, templating
+from portal.web import access, http, i18n, limits, logs, templating
 from portal.web.urls import DatabaseIdConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -39,6 +39,7 @@ def create_app(
         instance_path=instance_path or os.environ.get("PORTAL_INSTANCE_PATH"),
         instance_relative_config=True,
     )
+    app.request_class = limits.PortalRequest  # a view's own body limit (web/limits.py)
     configure(app, test_config)
     trust_proxies(app)
     register_extensions(app)

@@ -660,6 +660,7 @@ SAMPLE_DETAILS = {
     "damaged": {"kind": "pdf"},
     "pdf-encrypted": {},
     "pdf-active-content": {"feature": "/JS"},
+    "pdf-unsafe-link": {"link": "javascript:alert(1)"},
     "image-too-large": {"pixels": 64_000_000, "limit": MAX_PIXELS},
 }
 

@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.campaign.periods import local_today
-from portal.campaign.rules import rules_problems
+from portal.campaign.rules import RULES_MAX_BYTES, rules_problems
 from portal.campaign.staff import password_problems
 from portal.models.staff import ROLES
 from portal.web.forms import PortalForm
@@ -84,6 +84,12 @@ class UserForm(PortalForm):
 
 def describe_rules_problem(problem) -> str:
     """A problem of a rules text, in the staff member's language."""
+    if problem.kind == "too-large":
+        return _(
+            "The text is larger than %(limit)s KB (it has %(size)s KB): shorten it.",
+            limit=RULES_MAX_BYTES // 1024,
+            size=-(-problem.size // 1024),
+        )
     if problem.kind == "no-clauses":
         return _('The text has no numbered clauses (a clause starts with its number, e.g. "5.").')
     return _("Clause %(number)s appears twice.", number=problem.number)

@@ -7,11 +7,9 @@ import json
 from flask import (
     Response,
     abort,
-    current_app,
     jsonify,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -35,17 +33,18 @@ from portal.models import ImportBatch, db
 from portal.services import background
 from portal.services.tabular import write_csv, write_xlsx
 from portal.web.access import current_actor, roles_required
+from portal.web.limits import body_limit
 from portal.wording import confirmations
 from portal.wording.imports import columns_table
 from portal.wording.messages import describe_frozen, describe_problem
 
 
 @bp.route("/participants/import", methods=["GET", "POST"])
+@body_limit("IMPORT_MAX_BYTES")
 @roles_required(*MARKETING)
 def participants_import():
     """Upload a month's file; replacing a month's data needs the box ticked; a drawn
     month's data is frozen (offered no more, and refused if sent)."""
-    request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
     campaign = the_campaign()
     form = ImportForm()
     frozen = {p.key: eligibility.frozen(p) for p in campaign.periods}

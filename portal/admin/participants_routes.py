@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import sqlalchemy as sa
 from flask import (
     Response,
@@ -26,6 +23,7 @@ from portal.campaign.imports import existing_batch
 from portal.campaign.periods import find_period
 from portal.campaign.staff import EVERY_ROLE, MARKETING, PERSONAL_DATA
 from portal.models import Activity, Participant, db
+from portal.services.tabular import csv_chunks
 from portal.web.access import current_actor, roles_required
 from portal.wording.messages import condition_name, describe_check, describe_frozen
 
@@ -161,11 +159,9 @@ def participants_export(period_key: str):
         "receipts_in_period",
     ]
 
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        pool = eligible_pool(
+    def pool():
+        # queried as the response streams: the view's own session is closed by then
+        yield from eligible_pool(
             period,
             Participant.account_number,
             Participant.bin_iin,
@@ -174,16 +170,9 @@ def participants_export(period_key: str):
             Participant.city,
             Activity.receipts_in_period,
         )
-        for record in pool:
-            writer.writerow(record)
-            if buffer.tell() > 65536:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
 
     return Response(
-        stream_with_context(rows()),
+        stream_with_context(csv_chunks(columns, pool(), lineterminator="\n")),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="eligible-{period.key}.csv"'},
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
@@ -47,6 +45,7 @@ from portal.campaign.staff import (
 )
 from portal.models import AuditEntry, OutboxMessage, StaffUser, db
 from portal.services.organizer import missing_settings
+from portal.services.tabular import csv_chunks
 from portal.web.access import (
     client_address,
     current_actor,
@@ -341,46 +340,39 @@ def audit_csv():
     )
     db.session.commit()
 
+    header = [
+        "id",
+        "at",
+        "actor",
+        "ip",
+        "action",
+        "object_type",
+        "object_id",
+        "details",
+        "prev_hash",
+        "entry_hash",
+    ]
+
     def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                "id",
-                "at",
-                "actor",
-                "ip",
-                "action",
-                "object_type",
-                "object_id",
-                "details",
-                "prev_hash",
-                "entry_hash",
+        # queried as the response streams: the view's own session is closed by then
+        entries = db.session.scalars(_audit_query(form).order_by(AuditEntry.id))
+        for entry in entries.yield_per(1000):
+            yield [
+                entry.id,
+                entry.at.isoformat(),
+                entry.actor,
+                entry.ip,
+                entry.action,
+                entry.object_type,
+                entry.object_id,
+                entry.details,
+                entry.prev_hash,
+                entry.entry_hash,
             ]
-        )
-        for entry in db.session.scalars(_audit_query(form).order_by(AuditEntry.id)).yield_per(1000):
-            writer.writerow(
-                [
-                    entry.id,
-                    entry.at.isoformat(),
-                    entry.actor,
-                    entry.ip,
-                    entry.action,
-                    entry.object_type,
-                    entry.object_id,
-                    entry.details,
-                    entry.prev_hash,
-                    entry.entry_hash,
-                ]
-            )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
 
     stamp = format_datetime(datetime.now(CAMPAIGN_TZ), "yyyyMMdd-HHmm")
     return Response(
-        stream_with_context(rows()),
+        stream_with_context(csv_chunks(header, rows())),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
     )

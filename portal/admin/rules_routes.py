@@ -83,9 +83,7 @@ def rules_show(number: int):
         .order_by(RulesVersion.number.desc())
     )
     diffs = {
-        lang: rules_domain.diff_rules(previous.tr("body", lang), version.tr("body", lang))
-        if previous
-        else None
+        lang: rules_domain.stored_diff(previous, version, lang) if previous else None
         for lang in ("kk", "ru")
     }
     return render_template(
@@ -141,12 +139,14 @@ def _edit_page(version: RulesVersion, form: RulesDraftForm, status: int = 200):
 def rules_preview():
     """The rendered rules for the editor's live preview (sanitized like the public page)."""
     body = (request.get_json(silent=True) or {}).get("body", "")
-    if not isinstance(body, str) or len(body) > 200_000:
+    if not isinstance(body, str):
         abort(400)
-    document = rules_domain.parse_rules(body)
+    problems = rules_domain.rules_problems(body)
+    too_large = any(problem.kind == "too-large" for problem in problems)
+    document = rules_domain.parse_rules("" if too_large else body)
     return jsonify(
-        html=render_template("admin/_rules_preview.html", document=document),
-        problems=[describe_rules_problem(p) for p in rules_domain.rules_problems(body)],
+        html="" if too_large else render_template("admin/_rules_preview.html", document=document),
+        problems=[describe_rules_problem(p) for p in problems],
     )
 
 
@@ -192,6 +192,11 @@ def rules_publish(number: int):
                 language=LANGUAGE_NAMES.get(refused.lang, ""),
             ),
             "date": _("its effective date is in the past."),
+            "too-large": _(
+                "its text in %(language)s is larger than %(limit)s KB.",
+                language=LANGUAGE_NAMES.get(refused.lang, ""),
+                limit=rules_domain.RULES_MAX_BYTES // 1024,
+            ),
         }
         flash(
             _("The version cannot be published: %(reason)s", reason=reasons[refused.code]), "error"

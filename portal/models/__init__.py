@@ -22,7 +22,7 @@ from portal.models.draws import (
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
 from portal.models.participants import Activity, EligibilityRun, ImportBatch, ImportRow, Participant
-from portal.models.rules import RulesVersion
+from portal.models.rules import RulesVersion, StoredRulesDiff
 from portal.models.staff import ROLES, LoginAttempt, StaffSession, StaffUser
 from portal.models.winners import CalendarDay, ContactAttempt, Winner, WinnerCheck, WinnerEvent
 
@@ -55,6 +55,7 @@ __all__ = [
     "RulesVersion",
     "StaffSession",
     "StaffUser",
+    "StoredRulesDiff",
     "Subscriber",
     "Winner",
     "WinnerCheck",

@@ -1,4 +1,4 @@
-"""Versions of a campaign's rules. A published version is never edited."""
+"""Versions of a campaign's rules, and their comparisons. A published version is never edited."""
 
 from __future__ import annotations
 
@@ -43,6 +43,27 @@ class RulesVersion(Bilingual, db.Model):
 
     def __repr__(self) -> str:
         return f"<RulesVersion {self.number}{'' if self.published else ' draft'}>"
+
+
+class StoredRulesDiff(db.Model):
+    """What changed between two published versions in one language, computed once.
+
+    Published versions never change, so neither does their comparison: it is kept as
+    the JSON of ``portal.campaign.rules.RulesDiff`` (``diff_format`` says which form of
+    it, so that a later form is computed again rather than misread).
+    """
+
+    __tablename__ = "rules_diff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    older_id: Mapped[int] = mapped_column(sa.ForeignKey("rules_version.id"))
+    newer_id: Mapped[int] = mapped_column(sa.ForeignKey("rules_version.id"), index=True)
+    language: Mapped[str] = mapped_column(sa.String(2))
+    diff_format: Mapped[int]
+    diff_json: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("older_id", "newer_id", "language"),)
 
 
 def _was_published(version: RulesVersion) -> bool:

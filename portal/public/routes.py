@@ -184,7 +184,7 @@ def _version_arg(name: str, default: int | None) -> int | None:
 
 @bp.get("/rules/diff")
 def rules_diff():
-    """What changed between two published versions, clause by clause."""
+    """What changed between two published versions, clause by clause (kept once computed)."""
     campaign = the_campaign()
     versions = rules_domain.published_versions(campaign)
     if not versions:
@@ -202,7 +202,7 @@ def rules_diff():
         versions=versions,
         older=older,
         newer=newer,
-        diff=rules_domain.diff_rules(older.tr("body"), newer.tr("body")),
+        diff=rules_domain.stored_diff(older, newer, g.lang),  # computed once, then kept
     )
 
 

@@ -21,9 +21,15 @@ from portal.public.forms import ManualSigningForm, SignatureForm
 from portal.services import eds
 from portal.web.downloads import act_response
 from portal.web.forms import IdentityForm, refusal_on_form
+from portal.web.limits import body_limit
 from portal.web.urls import SiteLinks
 
 MAX_CMS_BYTES = 1024 * 1024
+# NCALayer's answer is the CMS in base64: 4 characters for every 3 bytes.
+MAX_CMS_BASE64 = 4 * -(-MAX_CMS_BYTES // 3)
+# The whole request that brings a signature (a CMS file or its base64, the form's
+# token and the multipart wrapping): refused before it is read when larger.
+MAX_SIGNATURE_REQUEST = MAX_CMS_BASE64 + 64 * 1024
 
 
 def _winner(token: str) -> Winner:
@@ -97,8 +103,12 @@ def winner_act(token: str):
 
 
 @bp.post("/winner/<token>/signature")
+@body_limit(MAX_SIGNATURE_REQUEST)
 def winner_signature(token: str):
-    """A detached CMS of the act: uploaded from any NCA tool, or sent by the page's NCALayer script."""
+    """A detached CMS of the act: uploaded from any NCA tool, or sent by the page's NCALayer script.
+
+    A request larger than a CMS can be is refused (413) before it is read or parsed.
+    """
     winner = _winner(token)
     act = acts.current_act(winner) or abort(404)
     form = SignatureForm()
@@ -124,6 +134,8 @@ def winner_signature(token: str):
 
 def _cms_from(form: SignatureForm) -> bytes:
     if form.cms_base64.data:
+        if not isinstance(form.cms_base64.data, str) or len(form.cms_base64.data) > MAX_CMS_BASE64:
+            raise acts.ActRefused("bad-signature-file")  # before decoding it
         try:
             return base64.b64decode(form.cms_base64.data.strip(), validate=True)
         except (binascii.Error, ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 from openpyxl import Workbook, load_workbook
@@ -120,22 +120,69 @@ def _read_xlsx(data: bytes):
     return header, rows()
 
 
-def write_csv(rows: list[list[str]]) -> bytes:
+# What a spreadsheet reads as a formula when a cell starts with it (OWASP's CSV
+# injection list, with the full-width forms some spreadsheets also take for them).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value) -> str | int:
+    """A cell fit for a CSV that people open in a spreadsheet: text that a spreadsheet
+    would take for a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return, also after spaces or line breaks) gets a leading single quote, so
+    it is shown as the text it is; ``None`` is empty; numbers stay numbers.
+
+    The one rule for every CSV the portal writes (``write_csv``, ``csv_chunks``).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_STARTS) or text.lstrip(" \n").startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def write_csv(rows: Iterable[Iterable]) -> bytes:
     """Rows as a CSV file: UTF-8 with a BOM (so that spreadsheets read it as UTF-8),
-    commas, CRLF line ends."""
+    commas, CRLF line ends, every cell through ``safe_cell``."""
     out = io.StringIO()
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows(map(_safe_row, rows))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def csv_chunks(
+    header: list[str], rows: Iterable[Iterable], *, lineterminator: str = "\r\n"
+) -> Iterator[str]:
+    """A CSV export streamed in chunks of about 64 KB: ``header``, then ``rows``, every
+    cell through ``safe_cell`` (no BOM: the chunks are text)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=lineterminator)
+    writer.writerow(_safe_row(header))
+    for row in rows:
+        writer.writerow(_safe_row(row))
+        if buffer.tell() > 65536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _safe_row(row: Iterable) -> list:
+    return [safe_cell(value) for value in row]
 
 
 def write_xlsx(header: list[str], notes_title: str, notes: list[list[str]]) -> bytes:
     """A workbook to fill in: its first sheet has ``header`` in bold and every column
     formatted as text (so "0012" stays "0012" and dates stay as typed); a second sheet,
-    ``notes_title``, holds ``notes`` (not read by the import)."""
+    ``notes_title``, holds ``notes`` (not read by the import). Every cell is written as
+    text, never as a formula, whatever it starts with."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "data"
-    sheet.append(header)
+    _append_text(sheet, header)
     for index, name in enumerate(header, start=1):
         sheet.cell(row=1, column=index).font = Font(bold=True)
         dimension = sheet.column_dimensions[get_column_letter(index)]
@@ -144,7 +191,7 @@ def write_xlsx(header: list[str], notes_title: str, notes: list[list[str]]) -> b
     sheet.freeze_panes = "A2"
     about = workbook.create_sheet(notes_title[:31])
     for row in notes:
-        about.append(row)
+        _append_text(about, row)
     for cell in about[1]:
         cell.font = Font(bold=True)
     for index in range(1, (max(map(len, notes)) if notes else 0) + 1):
@@ -152,3 +199,11 @@ def write_xlsx(header: list[str], notes_title: str, notes: list[list[str]]) -> b
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _append_text(sheet, values: Iterable) -> None:
+    """A row of text cells: openpyxl would make a formula of a text starting with ``=``."""
+    sheet.append([None if value is None else str(value) for value in values])
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"

@@ -49,6 +49,7 @@ REFUSAL_CODES = (
     "damaged",
     "pdf-encrypted",
     "pdf-active-content",
+    "pdf-unsafe-link",
     "image-too-large",
 )
 MIME_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
@@ -80,8 +81,9 @@ PDF_ACTIVE_KEYS = {
     "/RichMediaContent",
     "/RichMediaSettings",
 }
-# Action types (``/S``) that run code, open other files or send data; /GoTo and /URI
-# links are harmless and common (scanner apps add them).
+# Action types (``/S``) that run code, open other files or send data; /GoTo links and
+# /URI links to https addresses are harmless and common (scanner apps add them); a /URI
+# to anything else (javascript:, file:, http:, a relative address) is refused below.
 PDF_ACTIVE_ACTIONS = {
     "/JavaScript",
     "/Launch",
@@ -103,6 +105,13 @@ PDF_ACTIVE_BYTES = re.compile(
     rb"(?=[\s()<>\[\]{}/%]|$)"
 )
 PDF_STREAM = re.compile(rb"\bstream\r?\n.*?\bendstream\b", re.DOTALL)
+# The only kind of address a link in an uploaded PDF may lead to.
+PDF_LINK_SCHEME = "https://"
+# A link's address in the clear: ``/URI (text)`` or ``/URI <hex>`` (and a URI
+# dictionary's ``/Base``); the object walk also sees those in object streams.
+PDF_URI_BYTES = re.compile(
+    rb"/(?:URI|Base)\s*(?:\(((?:\\.|[^\\)]){0,64})|<(?!<)([0-9A-Fa-f\s]{0,128}))"
+)
 
 STORED_NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{32}\.(pdf|jpg|png)")
 TOKEN_BYTES = 16
@@ -222,11 +231,17 @@ def _check_pdf(data: bytes) -> None:
         raise
     except Exception:  # pypdf raises many kinds (and RecursionError) for a damaged file
         raise UploadRefused("damaged", kind="pdf") from None
+    outside_streams = PDF_STREAM.sub(b"", data) if feature is None else b""
     if feature is None:
-        match = PDF_ACTIVE_BYTES.search(PDF_STREAM.sub(b"", data))
+        match = PDF_ACTIVE_BYTES.search(outside_streams)
         feature = match and "/" + match.group(1).decode("ascii")
     if feature:
         raise UploadRefused("pdf-active-content", feature=feature)
+    link = _pdf_unsafe_link(reader)
+    if link is None:
+        link = _pdf_unsafe_link_bytes(outside_streams)
+    if link is not None:
+        raise UploadRefused("pdf-unsafe-link", link=link[:200])
 
 
 def _pdf_active_feature(reader: PdfReader) -> str | None:
@@ -244,6 +259,45 @@ def _pdf_active_feature(reader: PdfReader) -> str | None:
             if name in names:
                 return name
     return None
+
+
+def _pdf_unsafe_link(reader: PdfReader) -> str | None:
+    """The first link address (``/URI``, or a URI dictionary's ``/Base``) that is not
+    an https address, if any."""
+    for dictionary in _pdf_dictionaries(reader):
+        for key in ("/URI", "/Base"):
+            value = dict.get(dictionary, key)
+            if isinstance(value, IndirectObject):
+                value = value.get_object()
+            if isinstance(value, bytes | str) and not is_safe_link(value):
+                return _link_text(value)
+    return None
+
+
+def _pdf_unsafe_link_bytes(outside_streams: bytes) -> str | None:
+    """The same check on the file's bytes outside streams (the second guard)."""
+    for match in PDF_URI_BYTES.finditer(outside_streams):
+        literal, hexadecimal = match.groups()
+        if literal is not None:
+            value = literal
+        else:
+            digits = re.sub(rb"\s", b"", hexadecimal)
+            value = bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii"))
+        if not is_safe_link(value):
+            return _link_text(value)
+    return None
+
+
+def is_safe_link(value: bytes | str) -> bool:
+    """Whether a PDF link's address is an https address (the scheme in any case; nothing
+    before it, not even spaces or control characters, which some viewers skip)."""
+    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return text[: len(PDF_LINK_SCHEME)].lower() == PDF_LINK_SCHEME
+
+
+def _link_text(value: bytes | str) -> str:
+    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def _name(dictionary: DictionaryObject, key: str) -> str | None:

@@ -15,6 +15,7 @@ from portal.campaign.eligibility import Check, MonthFrozen
 from portal.campaign.imports import Problem
 from portal.campaign.links import Links
 from portal.campaign.winners import Standing, WinnerRefused
+from portal.services.markup import escape_markdown
 from portal.services.randomorg import RandomOrgError
 from portal.wording.formats import format_day, format_money, format_month
 from portal.wording.uploads import describe_upload_refusal
@@ -514,7 +515,11 @@ def rules_change_titles(number: int) -> dict[str, str]:
 
 def winner_announcement(winner, links: Links) -> tuple[dict[str, str], dict[str, str]]:
     """The news item that publishes a winner, in every language: titles and bodies,
-    linking to the public record of its draw (``links.draw_record``)."""
+    linking to the public record of its draw (``links.draw_record``).
+
+    The bodies are Markdown (for the link); the data in them (company, city, account,
+    prize) is escaped, so an imported ``[x](https://…)`` is shown, never made a link.
+    """
     titles, bodies = {}, {}
     participant, period, prize = winner.participant, winner.period, winner.prize
     for lang in current_app.config["LANGUAGES"]:
@@ -525,13 +530,13 @@ def winner_announcement(winner, links: Links) -> tuple[dict[str, str], dict[str,
                 _winner_named(participant, month),
                 _(
                     "The prize is %(prize)s with a nominal value of %(amount)s.",
-                    prize=in_sentence(prize.tr("name", lang)),
+                    prize=escape_markdown(in_sentence(prize.tr("name", lang))),
                     amount=format_money(prize.nominal_kzt, lang),
                 ),
                 _(
                     "The winner's account: %(account)s; city: %(city)s.",
-                    account=participant.account_masked,
-                    city=participant.city or "—",
+                    account=escape_markdown(participant.account_masked),
+                    city=escape_markdown(participant.city) or "—",
                 ),
                 _(
                     "[The public record of the draw](%(url)s) shows how the winner was drawn.",
@@ -544,7 +549,8 @@ def winner_announcement(winner, links: Links) -> tuple[dict[str, str], dict[str,
 
 def _winner_named(participant, month: str) -> str:
     # Russian makes the verb agree with the legal form: "стало ТОО", "стал ИП".
-    company = company_title(participant.company_name, participant.legal_form)
+    # data from the import, put into Markdown: escaped, so it reads as the text it is
+    company = escape_markdown(company_title(participant.company_name, participant.legal_form))
     form = participant.legal_form.strip().upper()
     if form == "LLP":
         return pgettext(

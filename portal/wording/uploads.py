@@ -33,6 +33,9 @@ def describe_upload_refusal(refusal: UploadRefused) -> str:
         "pdf-active-content": lambda: _(
             "The PDF contains scripts, attached files or multimedia, which are not accepted: please send a plain scan of the document."
         ),
+        "pdf-unsafe-link": lambda: _(
+            "The PDF contains a link to an address that is not a secure web address (https), which is not accepted: please send the document without it, for example as a plain scan."
+        ),
         "image-too-large": lambda: _(
             "The image is too large: at most %(limit)s megapixels are accepted. Please reduce its resolution.",
             limit=format_decimal(d.get("limit", MAX_PIXELS) / 1_000_000, format="#,##0.#"),
