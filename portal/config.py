@@ -24,6 +24,8 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 # A month of activity data may be larger than other requests (1,000,000 rows ~ 130 MB).
 IMPORT_MAX_BYTES = 256 * 1024 * 1024
+# ... and at most this many rows after its header (its header: at most 64 columns).
+IMPORT_MAX_ROWS = 1_000_000
 # Imports run in a thread of their own; off, they run within the request (debugging).
 BACKGROUND_THREADS = True
 

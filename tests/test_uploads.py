@@ -689,7 +689,7 @@ def test_sentences_give_the_limits_readably(app):
         assert "PDF, JPEG, or PNG" in describe_upload_refusal(
             UploadRefused("not-allowed-type", kind=None, allowed=("pdf", "jpeg", "png"))
         )
-        assert "60 megapixels" in describe_upload_refusal(
+        assert "40 megapixels" in describe_upload_refusal(
             UploadRefused("image-too-large", limit=MAX_PIXELS)
         )
     with app.test_request_context("/kk/"), force_locale("ru"):

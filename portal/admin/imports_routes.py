@@ -7,6 +7,7 @@ import json
 from flask import (
     Response,
     abort,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -75,7 +76,14 @@ def participants_import():
             batch_id, actor_id = batch.id, getattr(actor.user, "id", None)
             db.session.commit()
             background.start(
-                finish_import, batch_id, data, replace, actor_id, actor.ip, local_today()
+                finish_import,
+                batch_id,
+                data,
+                replace,
+                actor_id,
+                actor.ip,
+                local_today(),
+                current_app.config["IMPORT_MAX_ROWS"],
             )
             return redirect(url_for("admin.import_status", batch_id=batch_id))
     return render_template(

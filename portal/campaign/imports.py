@@ -70,6 +70,10 @@ COLUMNS = tuple(column.name for column in FORMAT)
 REQUIRED = tuple(column.name for column in FORMAT if column.required == VALUE)
 LIMITS = {column.name: column.limit for column in FORMAT if column.limit}
 MAX_PROBLEMS = 1000
+# A month's file: at most this many rows after the header (the IMPORT_MAX_ROWS setting
+# gives the import its own), and this many columns in its header (12 are read).
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 64
 STAGE_BATCH = 20_000  # rows staged at a time
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 COUNT = re.compile(r"-?[0-9]+")
@@ -154,7 +158,8 @@ def check_rows(
     missing = [c for c in (*REQUIRED, *DATE_COLUMNS) if c not in header]
     for column in missing:
         report.add(Problem(0, column, "missing-column"))
-    duplicates = [c for c in set(header) if header.count(c) > 1 and c]
+    seen: set[str] = set()
+    duplicates = sorted({c for c in header if c and (c in seen or seen.add(c))})
     for column in duplicates:
         report.add(Problem(0, column, "duplicate-column"))
     if missing or duplicates:
@@ -300,13 +305,16 @@ def import_month(
     replace: bool = False,
     progress: Callable[[int], None] | None = None,
     batch: ImportBatch | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> tuple[ImportBatch, Report]:
     """Check a file and, when it is clean, store it as the month's data (the caller commits).
 
     A file with any problem stores nothing but the failed batch and its report. Rows
     are only read while checking, so ``progress`` may commit; storing is one step.
     Raises ``MonthFrozen`` once the month has been drawn, and ``AlreadyImported`` when
-    it has data and ``replace`` is not asked for.
+    it has data and ``replace`` is not asked for. A file of more than ``max_rows`` rows
+    or ``MAX_COLUMNS`` columns, or a workbook over its limits, is refused (a problem of
+    the file) before any row is read.
     """
     refuse_if_drawn(period)
     previous = existing_batch(period)
@@ -323,11 +331,11 @@ def import_month(
         insert_rows(ImportRow.__table__, columns, [prefix + row for row in rows])
 
     try:
-        header, rows = read_table(data, filename)
+        header, rows = read_table(data, filename, max_rows=max_rows, max_columns=MAX_COLUMNS)
         report = check_rows(header, rows, today, stage, progress)
     except UnreadableFile as unreadable:
         report = Report()
-        report.add(Problem(0, "", unreadable.code))
+        report.add(Problem(0, "", unreadable.code, unreadable.detail))
     if report.rows:
         check_staged(batch, period.campaign_id, report)
     batch.rows = report.rows
@@ -463,6 +471,7 @@ def run_import(
     replace: bool = False,
     progress: Callable[[int], None] | None = None,
     batch: ImportBatch | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> Outcome:
     """Import a month for ``actor``, on the record; a clean file's eligibility is computed at once.
 
@@ -481,6 +490,7 @@ def run_import(
         replace=replace,
         progress=progress,
         batch=batch,
+        max_rows=max_rows,
     )
     audit.record(
         "participants.import",
@@ -540,7 +550,13 @@ def start_import(
 
 
 def finish_import(
-    batch_id: int, data: bytes, replace: bool, actor_id: int | None, ip: str, today: date
+    batch_id: int,
+    data: bytes,
+    replace: bool,
+    actor_id: int | None,
+    ip: str,
+    today: date,
+    max_rows: int = MAX_ROWS,
 ) -> None:
     """Run the import ``start_import`` recorded, committing its progress as it goes.
 
@@ -565,6 +581,7 @@ def finish_import(
             replace=replace,
             progress=progress,
             batch=batch,
+            max_rows=max_rows,
         )
         db.session.commit()
     except AlreadyImported:

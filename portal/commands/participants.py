@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
@@ -66,6 +67,7 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
                 today=local_today(),
                 replace=replace,
                 progress=progress,
+                max_rows=current_app.config["IMPORT_MAX_ROWS"],
             )
         except MonthFrozen as refusal:
             db.session.commit()  # the refusal stays on the record

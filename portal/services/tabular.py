@@ -1,44 +1,57 @@
 """The monthly activity files: reading CSV (UTF-8, with or without BOM; separated by
-commas, semicolons or tabs) or XLSX, and writing the templates to fill in."""
+commas, semicolons or tabs) or XLSX (``portal.services.xlsx``), within limits of rows
+and columns, and writing the exports and the templates to fill in."""
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+import re
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from portal.services import xlsx
 
 XLSX_MAGIC = b"PK\x03\x04"
 # The separators a CSV may use: a comma, or what spreadsheets write in locales whose
 # decimal mark is a comma (Excel in Russian and Kazakh saves "CSV" with semicolons).
 SEPARATORS = (",", ";", "\t")
 HEADER_SCAN = 64 * 1024  # a header is looked for in the file's first bytes
+# A line the reader skips: nothing but spaces, tabs and separators.
+BLANK_LINE = re.compile(rb"^[ \t,;]*\r?$", re.MULTILINE)
 
 
 class UnreadableFile(ValueError):
-    """The file is neither UTF-8 CSV nor XLSX; ``code`` says which way it failed."""
+    """The file is not read: ``code`` says why (not UTF-8 CSV nor XLSX, damaged, or over
+    a limit), ``detail`` the limit it broke."""
 
-    def __init__(self, code: str):
+    def __init__(self, code: str, detail: str = ""):
         super().__init__(code)
-        self.code = code
+        self.code, self.detail = code, detail
 
 
 def read_table(
-    data: bytes, filename: str = ""
+    data: bytes, filename: str = "", *, max_rows: int, max_columns: int
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and an iterator of ``(row number, cells)``; row 2 is the first data row.
 
     Cells are stripped text in the header's order; a row may have fewer cells than the
     header (the rest are empty) or more (cells that belong to no column). Blank rows
-    are skipped.
+    are skipped. A file with more than ``max_rows`` rows after its header, or a header
+    of more than ``max_columns`` columns, is refused (``too-many-rows``,
+    ``too-many-columns``) before any row is given; so is a workbook that would unpack
+    to more than its limits (``portal.services.xlsx``).
     """
     if data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx"):
-        return _read_xlsx(data)
-    return _read_csv(data)
+        return _read_xlsx(data, max_rows, max_columns)
+    return _read_csv(data, max_rows, max_columns)
 
 
 def separator(data: bytes) -> str:
@@ -51,10 +64,14 @@ def separator(data: bytes) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(data: bytes):
+def _csv_reader(data: bytes):
     # Decoded as it is read, so the file is never held twice in memory.
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    reader = csv.reader(text, delimiter=separator(data))
+    return csv.reader(text, delimiter=separator(data))
+
+
+def _read_csv(data: bytes, max_rows: int, max_columns: int):
+    reader = _csv_reader(data)
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
@@ -63,6 +80,10 @@ def _read_csv(data: bytes):
         raise UnreadableFile("not-utf8") from None
     except csv.Error:
         raise UnreadableFile("bad-csv") from None
+    if len(header) > max_columns:
+        raise UnreadableFile("too-many-columns", str(max_columns))
+    if data.count(b"\n") > max_rows + 1 and _csv_rows(data, max_rows) > max_rows:
+        raise UnreadableFile("too-many-rows", str(max_rows))
 
     def rows():
         try:
@@ -78,6 +99,25 @@ def _read_csv(data: bytes):
     return header, rows()
 
 
+def _csv_rows(data: bytes, limit: int) -> int:
+    """How many rows with a value a CSV file has after its header, counted up to
+    ``limit + 1``: its lines less its blank ones (at C speed) when no cell is quoted
+    (only a quoted cell may hold a line break), otherwise read."""
+    if b'"' not in data:
+        lines = data.count(b"\n") + 1  # the last one empty when the file ends a line
+        return lines - len(BLANK_LINE.findall(data)) - 1
+    count = -1
+    try:
+        for values in _csv_reader(data):
+            if any(value.strip() for value in values):
+                count += 1
+                if count > limit:
+                    break
+    except (UnicodeDecodeError, csv.Error):
+        pass  # reported where the rows are read
+    return count
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -90,32 +130,59 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(data: bytes):
-
+def _read_xlsx(data: bytes, max_rows: int, max_columns: int):
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+        archive, parts = xlsx.open_workbook(data)
+        if xlsx.count_rows(archive, parts) > max_rows + 1:
+            raise UnreadableFile("too-many-rows", str(max_rows))
+        texts = xlsx.shared_strings(archive, parts)
+        styles = xlsx.date_styles(archive, parts)
+        rows_iter = xlsx.sheet_rows(archive, parts, texts, styles, max_column=max_columns)
+        first = next(rows_iter, None)
+    except UnreadableFile:
+        raise
+    except xlsx.WorkbookRefused as refused:
+        raise UnreadableFile(refused.code, refused.detail) from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError):
+        # a damaged part, a wrong checksum or size, an encrypted entry
         raise UnreadableFile("bad-xlsx") from None
-    sheet = workbook.worksheets[0]
-    rows_iter = sheet.iter_rows(values_only=True)
-    try:
-        header = [_cell(v) for v in next(rows_iter)]
-    except StopIteration:
-        workbook.close()
-        raise UnreadableFile("empty") from None
-    while header and not header[-1]:
-        header.pop()
+    if first is None:
+        raise UnreadableFile("empty")
+    header: list[str] = []
+    pending = [first]
+    if first[0] == 1:  # the header is the sheet's first row
+        pending = []
+        _, cells, beyond = first
+        if beyond:
+            raise UnreadableFile("too-many-columns", str(max_columns))
+        header = [_cell(cells.get(column)) for column in range(1, max(cells, default=0) + 1)]
+        while header and not header[-1]:
+            header.pop()
+    width = len(header)
 
-    def rows():
+    def rows():  # as openpyxl gave them, a row being at most max_columns wide
+        given = 0
         try:
-            for number, values in enumerate(rows_iter, start=2):
-                cells = [_cell(v) for v in values]
-                while cells and not cells[-1]:  # a sheet's rows run to its widest row
-                    cells.pop()
-                if cells:
-                    yield number, cells
+            for number, cells, beyond in itertools.chain(pending, rows_iter):
+                last = max(cells, default=0)  # at most max_columns
+                values = [_cell(cells.get(column)) for column in range(1, last + 1)]
+                while values and not values[-1]:
+                    values.pop()
+                if beyond:  # a value further still (not kept): the check reports it
+                    values += [""] * (max(width, len(values)) - len(values)) + ["…"]
+                if values:
+                    given += 1
+                    if given > max_rows:
+                        raise UnreadableFile("too-many-rows", str(max_rows))
+                    yield number, values
+        except UnreadableFile:
+            raise
+        except xlsx.WorkbookRefused as refused:
+            raise UnreadableFile(refused.code, refused.detail) from None
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError):
+            raise UnreadableFile("bad-xlsx") from None
         finally:
-            workbook.close()
+            archive.close()
 
     return header, rows()
 

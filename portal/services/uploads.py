@@ -6,6 +6,11 @@ which are shown publicly only after ``prepare_photo`` has re-encoded them.
 - ``check`` decides what a file is from its bytes alone: the magic bytes, then a real
   parse (pypdf for PDF, Pillow for images). The name the browser sent never decides
   anything; a renamed executable, HTML page or ZIP is refused as ``not-allowed-type``.
+  A PDF with scripts, attachments, actions that launch, submit or open other files,
+  or a link to anything but an https address is refused. An image's pixels are
+  bounded from its header before it is decoded (``MAX_PIXELS``; ``MAX_BUFFERED_PIXELS``
+  for a JPEG decoded scan after scan), and it is read through without its pixels ever
+  being held whole: a PNG's rows unpacked as a stream, a JPEG decoded at 1/8 scale.
 - The original name is only *displayed*: ``Checked.display_name`` is its last path
   component with control, format (bidi) and Windows-reserved characters removed. It
   is never used on disk, so a name such as ``../../etc/passwd.pdf`` cannot lead
@@ -31,7 +36,9 @@ import io
 import os
 import re
 import secrets
+import struct
 import unicodedata
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -64,9 +71,26 @@ MAGIC = (
 PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG"}
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-# A 600 dpi A4 scan is 35 megapixels, a 50 MP phone photo 50: anything larger is refused
-# before it is decoded (60 MP of RGB is 180 MB of memory).
-MAX_PIXELS = 60_000_000
+# A 600 dpi A4 scan is 35 megapixels: anything larger is refused from the header, before
+# it is decoded (below Pillow's own limit of 89 MP; 40 MP of RGB would be 120 MB).
+MAX_PIXELS = 40_000_000
+# A JPEG decoded scan after scan (progressive, or with one scan per colour) makes its
+# decoder hold every coefficient of the image: 6 bytes a pixel. Such a JPEG is smaller.
+MAX_BUFFERED_PIXELS = 12_000_000
+JPEG_SCAN = b"\xff\xda"  # a scan's start; in the compressed data a 0xFF is followed by 0
+# Checking a PNG's rows: channels by colour type, the interlaced passes, filter types.
+PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+ADAM7 = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
+PNG_FILTERS = bytes(range(5))
+PNG_STREAM_CHUNK = 256 * 1024
 # Objects walked in one PDF; a scanned document has a few hundred.
 MAX_PDF_OBJECTS = 100_000
 DISPLAY_NAME_LENGTH = 100
@@ -335,14 +359,22 @@ def _pdf_dictionaries(reader: PdfReader) -> Iterator[DictionaryObject]:
 
 
 def _check_image(data: bytes, kind: str) -> None:
-    """Decode the image in full (so a truncated file is refused), its pixels bounded."""
+    """Read the image through (so a truncated or damaged file is refused), its pixels
+    bounded from its header first, without holding its pixels in memory: a PNG's
+    compressed rows are unpacked as a stream and counted, a JPEG is decoded at an
+    eighth of its size."""
     formats = [PIL_FORMATS[kind]]
     try:
         with Image.open(io.BytesIO(data), formats=formats) as probe:
-            _check_pixels(probe)
-            probe.verify()
-        with Image.open(io.BytesIO(data), formats=formats) as image:
-            image.load()
+            _check_pixels(probe, kind, data)
+            probe.verify()  # the chunks' checksums (PNG), the markers (JPEG)
+        if kind == "png":
+            _check_png_rows(data)
+        else:
+            with Image.open(io.BytesIO(data), formats=formats) as image:
+                width, height = image.size
+                image.draft("RGB", (max(width // 8, 1), max(height // 8, 1)))
+                image.load()
     except UploadRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -352,10 +384,64 @@ def _check_image(data: bytes, kind: str) -> None:
         raise UploadRefused("damaged", kind=kind) from None
 
 
-def _check_pixels(image: Image.Image) -> None:
+def _check_pixels(image: Image.Image, kind: str = "", data: bytes = b"") -> None:
+    """Refuse an image larger than its limit, from its header: ``MAX_PIXELS``, or
+    ``MAX_BUFFERED_PIXELS`` for a JPEG decoded scan after scan (progressive, or with
+    several scans), whose decoder holds all of the image's coefficients."""
     width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise UploadRefused("image-too-large", pixels=width * height, limit=MAX_PIXELS)
+    limit = MAX_PIXELS
+    if kind == "jpeg" and (image.info.get("progressive") or data.count(JPEG_SCAN) > 1):
+        limit = MAX_BUFFERED_PIXELS
+    if width * height > limit:
+        raise UploadRefused("image-too-large", pixels=width * height, limit=limit)
+
+
+def _check_png_rows(data: bytes) -> None:
+    """A PNG's image data unpacked as a stream, never whole: it must unpack to every row
+    its header announces, each starting with a valid filter type (data after the last
+    row is not unpacked, as Pillow does not read it).
+
+    Raises ``ValueError`` for a damaged file (``_check_image`` refuses it). The chunks'
+    checksums, their order and the header's values are ``verify``'s checks, made before.
+    """
+    if data[12:16] != b"IHDR":
+        raise ValueError("a PNG starts with its header chunk")
+    width, height, depth, colour, interlace = struct.unpack_from(">IIBBxxB", data, 16)
+    bits = depth * PNG_CHANNELS[colour]
+    passes = ADAM7 if interlace else ((0, 0, 1, 1),)
+    plan = []  # (rows, bytes a row) of each pass: a row is its filter type and its pixels
+    for x0, y0, dx, dy in passes:
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            plan.append((rows, 1 + -(-columns * bits // 8)))
+    unpack = zlib.decompressobj()
+    step, done = 0, 0  # the pass being read, and how much of it is read
+    position = 8
+    while position < len(data):
+        length, name = struct.unpack_from(">I4s", data, position)
+        body = memoryview(data)[position + 8 : position + 8 + length]
+        position += 12 + length
+        if name == b"IEND":
+            break
+        if name != b"IDAT":
+            continue
+        while body:
+            out = unpack.decompress(body, PNG_STREAM_CHUNK)
+            body = unpack.unconsumed_tail
+            while out and step < len(plan):  # data after the last row is left unread
+                rows, row_bytes = plan[step]
+                piece, out = out[: rows * row_bytes - done], out[rows * row_bytes - done :]
+                # the filter types of the rows that start in this piece, read at C speed
+                if piece[(-done) % row_bytes :: row_bytes].translate(None, PNG_FILTERS):
+                    raise ValueError("a row with an unknown filter type")
+                done += len(piece)
+                if done == rows * row_bytes:
+                    step, done = step + 1, 0
+            if unpack.eof or step == len(plan):
+                break
+        if step == len(plan):
+            return
+    raise ValueError("the image data ends before its last row")
 
 
 # Storage

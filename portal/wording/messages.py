@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app
-from flask_babel import force_locale, ngettext, pgettext
+from flask_babel import force_locale, format_decimal, ngettext, pgettext
 from flask_babel import gettext as _
 
 from portal.campaign import LANGUAGES
@@ -20,6 +20,9 @@ from portal.services.randomorg import RandomOrgError
 from portal.wording.formats import format_day, format_money, format_month
 from portal.wording.uploads import describe_upload_refusal
 
+# Problems whose detail is a limit, a number to write as the reader writes numbers.
+LIMIT_PROBLEMS = ("too-many-rows", "too-many-columns", "xlsx-too-large", "xlsx-too-many-texts")
+
 
 def describe_problem(problem: Problem) -> str:
     """One problem as a sentence: where it is and what is wrong."""
@@ -29,6 +32,18 @@ def describe_problem(problem: Problem) -> str:
         "not-utf8": _("The file is not UTF-8 text (save the CSV as UTF-8) nor an XLSX workbook."),
         "bad-csv": _("The file cannot be read as CSV."),
         "bad-xlsx": _("The file cannot be read as an XLSX workbook."),
+        "too-many-rows": _(
+            "The file has more than %(detail)s rows after its header: the import takes no more."
+        ),
+        "too-many-columns": _(
+            "The header has more than %(detail)s columns: remove the columns the import does not read."
+        ),
+        "xlsx-too-large": _(
+            "The workbook would unpack to more than %(detail)s MB, or to far more than its own size: save it again, or as CSV (UTF-8)."
+        ),
+        "xlsx-too-many-texts": _(
+            "The workbook holds more than %(detail)s different texts: save it as CSV (UTF-8)."
+        ),
         "empty": _("The file is empty."),
         "no-rows": _("The file has a header but no rows."),
         "extra-cells": _("The row has more cells than the header."),
@@ -54,9 +69,12 @@ def describe_problem(problem: Problem) -> str:
             "The import stopped on an error of the portal; nothing was stored. The error is logged."
         ),
     }
+    detail = problem.detail
+    if problem.code in LIMIT_PROBLEMS and detail.isdigit():
+        detail = format_decimal(int(detail))  # 1 000 000, as the reader writes numbers
     text = messages.get(problem.code, problem.code) % {
         "column": problem.column,
-        "detail": problem.detail,
+        "detail": detail,
     }
     if problem.row:
         return _("Row %(row)s: %(problem)s", row=problem.row, problem=text)
