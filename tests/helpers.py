@@ -13,6 +13,7 @@ import email.policy
 import io
 import re
 import socket
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,6 +28,7 @@ from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.campaign import acts, draws, eligibility, rules, winners
@@ -630,3 +632,46 @@ def rules_start_draft(campaign: Campaign) -> int:
     draft = rules.start_draft(campaign, date.today())
     db.session.flush()
     return draft.number
+
+
+@contextmanager
+def serving(app):
+    """Serve ``app`` with Werkzeug's development server (as ``flask run`` and the browser
+    tests do) on 127.0.0.1 in a background thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def handmade_pdf(
+    *extra: bytes, catalog: bytes = b"", page: bytes = b"", unlisted: bytes = b""
+) -> bytes:
+    """A one-page PDF written by hand: objects 1-3 are the catalog, the page tree and the
+    page; ``extra`` bodies are objects 4, 5...; ``unlisted`` is an object missing from
+    the cross-reference table."""
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R" + catalog + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]" + page + b" >>",
+        *extra,
+    ]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    out += unlisted
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(bodies) + 1,
+        xref,
+    )
+    return bytes(out)

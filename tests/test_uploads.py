@@ -34,6 +34,7 @@ from portal.services.uploads import (
     store,
 )
 from portal.wording.uploads import describe_upload_refusal
+from tests.helpers import handmade_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "scripts" / "upload_translations.json"
@@ -52,35 +53,6 @@ def pypdf_pdf(*, attachment: bytes | None = None, password: str | None = None) -
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
-
-
-def handmade_pdf(
-    *extra: bytes, catalog: bytes = b"", page: bytes = b"", unlisted: bytes = b""
-) -> bytes:
-    """A one-page PDF written by hand: objects 1-3 are the catalog, the page tree and the
-    page; ``extra`` bodies are objects 4, 5...; ``unlisted`` is an object missing from
-    the cross-reference table."""
-    bodies = [
-        b"<< /Type /Catalog /Pages 2 0 R" + catalog + b" >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]" + page + b" >>",
-        *extra,
-    ]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    out += unlisted
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(bodies) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 def content_stream(text: bytes) -> bytes:

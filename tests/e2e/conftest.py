@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from contextlib import contextmanager
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from werkzeug.serving import make_server
 
 from portal.models import db
-from tests.helpers import DemoSite, empty_all_tables, load_demo_site, make_app
+from tests.helpers import DemoSite, empty_all_tables, load_demo_site, make_app, serving
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 CHROMEDRIVER_CANDIDATES = ("/usr/bin/chromedriver", "chromedriver")
@@ -32,19 +30,6 @@ def _find(candidates) -> str | None:
         if path:
             return path
     return None
-
-
-@contextmanager
-def _serving(app):
-    """Serve ``app`` on 127.0.0.1 in a background thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @contextmanager
@@ -83,7 +68,7 @@ def _chromium():
 @pytest.fixture
 def live_server(app):
     """Serve the test app on 127.0.0.1 in a background thread; yields its base URL."""
-    with _serving(app) as url:
+    with serving(app) as url:
         yield url
 
 
@@ -110,7 +95,7 @@ def demo_site(database_url, tmp_path_factory) -> DemoSite:
     try:
         with app.app_context():
             site = load_demo_site(app)
-        with _serving(app) as url:
+        with serving(app) as url:
             yield site._replace(url=url)
     finally:
         with app.app_context():

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import http.client
 import socket
-import threading
-from contextlib import contextmanager
 
-from werkzeug.serving import make_server
-
-from tests.helpers import make_staff, sign_in_client
+from tests.helpers import make_staff, serving, sign_in_client
 
 
 def test_https_answers_carry_hsts_and_http_answers_none(app, demo, client):
@@ -41,22 +37,9 @@ def test_staff_pages_and_exports_are_never_stored(app, demo, client):
     assert client.get("/kk/").headers.get("Cache-Control") != "no-store"
 
 
-@contextmanager
-def serving(app):
-    """The app behind Werkzeug's development server, as ``flask run`` and the browser
-    tests serve it; yields its port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
 def test_the_development_server_names_no_software(app, demo):
-    with serving(app) as port:
+    with serving(app) as url:
+        port = int(url.rsplit(":", 1)[1])
         servers = []
         for method, path in (("GET", "/kk/"), ("GET", "/kk/nowhere"), ("POST", "/admin/logout")):
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -21,41 +21,14 @@ from portal.campaign import acts
 from portal.models import AuditEntry, db
 from portal.models.acts import WinnerFile
 from portal.services.uploads import UploadRefused, check
-from tests.helpers import csrf_from, png, translated
+from tests.helpers import csrf_from, handmade_pdf, png, translated
 
 MAX_CMS_BASE64 = 4 * -(-1024 * 1024 // 3)  # a CMS of at most 1 MB, in base64
 
 
-def pdf_with(
-    *objects: bytes, page: bytes = b"", catalog: bytes = b"", unlisted: bytes = b""
-) -> bytes:
-    """A one-page PDF written by hand: objects 1-3 are the catalog, the pages and the
-    page; ``objects`` are 4, 5, ...; ``unlisted`` is an object no cross-reference lists."""
-    bodies = [
-        b"<< /Type /Catalog /Pages 2 0 R" + catalog + b" >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]" + page + b" >>",
-        *objects,
-    ]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    out += unlisted
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(bodies) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
 def link_pdf(uri: bytes) -> bytes:
     """A PDF whose page has a link annotation: a ``/URI`` action to ``uri`` (a PDF string)."""
-    return pdf_with(
+    return handmade_pdf(
         b"<< /Type /Annot /Subtype /Link /Rect [0 0 100 20] /A << /S /URI /URI " + uri + b" >> >>",
         page=b" /Annots [4 0 R]",
     )
@@ -101,17 +74,17 @@ def test_every_other_kind_of_link_address_is_refused(uri):
 
 def test_a_link_address_found_indirectly_or_only_in_the_bytes_is_refused():
     # the address as an object of its own, the /URI name written with an escape
-    indirect = pdf_with(
+    indirect = handmade_pdf(
         b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /URI /U#52I 5 0 R >> >>",
         b"(javascript:alert\\(1\\))",
         page=b" /Annots [4 0 R]",
     )
     assert refused(indirect).code == "pdf-unsafe-link"
     # a URI dictionary's base, against which relative links are resolved
-    base = pdf_with(catalog=b" /URI << /Base (javascript:alert\\(1\\)//) >>")
+    base = handmade_pdf(catalog=b" /URI << /Base (javascript:alert\\(1\\)//) >>")
     assert refused(base).code == "pdf-unsafe-link"
     # an object no cross-reference entry lists: the byte scan finds it
-    unlisted = pdf_with(unlisted=b"9 0 obj\n<< /S /URI /URI (javascript:x) >>\nendobj\n")
+    unlisted = handmade_pdf(unlisted=b"9 0 obj\n<< /S /URI /URI (javascript:x) >>\nendobj\n")
     assert refused(unlisted).code == "pdf-unsafe-link"
 
 
@@ -126,7 +99,7 @@ def test_a_link_address_found_indirectly_or_only_in_the_bytes_is_refused():
 )
 def test_actions_that_run_launch_submit_or_open_other_files_are_still_refused(action):
     for where in (b" /OpenAction 4 0 R", b" /AA << /O 4 0 R >>"):
-        assert refused(pdf_with(action, catalog=where)).code == "pdf-active-content"
+        assert refused(handmade_pdf(action, catalog=where)).code == "pdf-active-content"
 
 
 def manual_post(client, token, signed_act: bytes):

@@ -8,15 +8,12 @@ from __future__ import annotations
 import logging
 import re
 import stat
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import flask_migrate
 import pytest
 import requests
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from portal.campaign import acts, subscriptions
 from portal.models import (
@@ -37,6 +34,7 @@ from tests.helpers import (
     make_app,
     make_staff,
     png,
+    serving,
     verified,
 )
 
@@ -46,19 +44,6 @@ SECRET_LINK = re.compile(r"/(?:winner|subscribe/confirm|unsubscribe)/([^/\s?#\"'
 def tokens_in(text: str | None) -> set[str]:
     """The tokens of the private links in ``text``, but the mask."""
     return {token for token in SECRET_LINK.findall(text or "") if token != "…"}
-
-
-@contextmanager
-def serving(app):
-    """The app behind Werkzeug's development server; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def test_a_sent_e_mail_keeps_no_token(app, drawn, client, auth, smtpd):
