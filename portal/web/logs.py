@@ -36,7 +36,6 @@ from typing import Any
 from flask import Flask
 from flask.logging import default_handler
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
-from werkzeug.wsgi import ClosingIterator
 
 from portal.services.redaction import redact_links
 
@@ -191,7 +190,7 @@ class RequestLog:
         trusted = int(self.app.config.get("TRUSTED_PROXY_COUNT") or 0)
         request_id = incoming_request_id(environ, trusted) or uuid.uuid4().hex
         environ[REQUEST_ID_ENVIRON] = request_id
-        _request_id.set(request_id)
+        token = _request_id.set(request_id)
         started = time.perf_counter()
         status: list[str] = []
 
@@ -201,14 +200,18 @@ class RequestLog:
             headers.append((REQUEST_ID_HEADER, request_id))
             return start_response(line, headers, exc_info)
 
+        # Flask has made the whole answer (and called ``start``) when it returns: the
+        # id is this thread's until then, and no longer, whoever closes the answer.
         try:
             body = self.wsgi_app(environ, start)
         except BaseException:
             self.record(environ, "500", started)
-            _request_id.set(None)
             raise
-        self.record(environ, status[0] if status else "500", started)
-        return ClosingIterator(body, [lambda: _request_id.set(None)])
+        else:
+            self.record(environ, status[0] if status else "500", started)
+        finally:
+            _request_id.reset(token)
+        return body
 
     def record(self, environ: dict, status_line: str, started: float) -> None:
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
