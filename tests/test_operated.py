@@ -6,8 +6,15 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +29,7 @@ from tests.helpers import (
     PASSWORD,
     csrf_from,
     csv_bytes,
+    free_port,
     make_staff,
     row,
     sign_in_client,
@@ -30,6 +38,7 @@ from tests.helpers import (
     verified,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 SUBSCRIBER = "Journey.Reader@example.kz"
@@ -389,3 +398,116 @@ def test_probes_need_no_language_nor_session(client):
         response = client.get(path, headers={"Cookie": "session=forged; lang=ru"})
         assert response.status_code == 200
         assert "Set-Cookie" not in response.headers
+
+
+# --- under gunicorn, as deployed ---------------------------------------------------------
+
+GUNICORN_CONF = """
+from portal.web import metrics
+from portal.web.logs import GUNICORN_LOGCONFIG_DICT
+
+bind = "127.0.0.1:{port}"
+workers = 2
+logconfig_dict = GUNICORN_LOGCONFIG_DICT
+
+
+def on_starting(server):
+    metrics.clear_multiprocess_dir()
+
+
+def child_exit(server, worker):
+    metrics.child_exit(server, worker)
+"""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the redirect itself is the answer
+
+
+OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _get(url: str) -> tuple[int, str, dict]:
+    try:
+        with OPENER.open(url, timeout=10) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), dict(error.headers)
+
+
+def _booted_after(log, dead_pid: int) -> bool:
+    """A worker was booted after the one with ``dead_pid`` died (gunicorn's own log)."""
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    exited = [i for i, r in enumerate(lines) if str(dead_pid) in r["message"]]
+    return any(
+        r["message"].startswith("Booting worker") and i > exited[-1] for i, r in enumerate(lines)
+    )
+
+
+def test_two_gunicorn_workers_share_their_metrics_and_log_json(database_url, tmp_path):
+    port = free_port()
+    config = tmp_path / "gunicorn.conf.py"
+    config.write_text(GUNICORN_CONF.format(port=port))
+    figures = tmp_path / "prometheus"
+    figures.mkdir()
+    (figures / "counter_99999.db").write_bytes(b"left over by an earlier run")
+    environment = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(figures),
+        "PORTAL_SQLALCHEMY_DATABASE_URI": database_url,
+        "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
+        "PORTAL_SECRET_KEY": "gunicorn-test",
+        "PORTAL_LOG_FORMAT": "json",
+    }
+    stderr = open(tmp_path / "stderr.log", "wb")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(config), "wsgi:app"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _get(f"{base}/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, (tmp_path / "stderr.log").read_text()
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+        for _ in range(20):
+            assert _get(f"{base}/")[0] == 302
+        status, text, _ = _get(f"{base}/metrics")
+        assert status == 200
+        served = 'portal_http_request_duration_seconds_count{endpoint="site.root",method="GET",status="302"}'
+        assert f"{served} 20.0" in text
+        assert "portal_database_metrics_up 1.0" in text
+
+        # a worker that served pages dies: its counts stay, its replacement counts on
+        lines = [json.loads(line) for line in (tmp_path / "stderr.log").read_text().splitlines()]
+        pages = [r for r in lines if r["logger"] == "portal.access" and r["path"] == "/"]
+        os.kill(pages[0]["process"], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not _booted_after(tmp_path / "stderr.log", pages[0]["process"]):
+            assert time.monotonic() < deadline, "gunicorn did not replace the worker"
+            time.sleep(0.2)
+        for _ in range(5):
+            assert _get(f"{base}/")[0] == 302
+        assert f"{served} 25.0" in _get(f"{base}/metrics")[1]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        stderr.close()
+    assert not (figures / "counter_99999.db").exists()
+    lines = [json.loads(line) for line in (tmp_path / "stderr.log").read_text().splitlines()]
+    access = [r for r in lines if r["logger"] == "portal.access"]
+    assert [r["status"] for r in access if r["path"] == "/"] == [302] * 25
+    assert [r["status"] for r in access if r["path"] == "/metrics"] == [200] * 2
+    assert all(HEX_ID.fullmatch(r["request_id"]) for r in access)
+    assert any(r["logger"] == "gunicorn.error" for r in lines)
+    assert not [r for r in lines if r["logger"] == "gunicorn.access"]

@@ -99,12 +99,12 @@ class RequestIdFilter(logging.Filter):
 
 class JsonFormatter(_JsonFormatter):
     """One JSON object a line: ``time`` (UTC, ISO 8601), ``level``, ``logger``,
-    ``message``, ``request_id`` and a record's extra fields; a traceback as
+    ``message``, ``process``, ``request_id`` and a record's extra fields; a traceback as
     ``exc_info``, its tokens and PostgreSQL's row values hidden."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if not args and "fmt" not in kwargs:
-            kwargs["fmt"] = ["levelname", "name", "message"]
+            kwargs["fmt"] = ["levelname", "name", "message", "process"]
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
         kwargs.setdefault("timestamp", "time")
         super().__init__(*args, **kwargs)
