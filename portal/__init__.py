@@ -19,7 +19,7 @@ from portal.models.migration import render_item
 from portal.public import bp as public_bp
 from portal.public import site_bp
 from portal.services import storage
-from portal.web import access, http, i18n, limits, logs, templating
+from portal.web import access, health, http, i18n, limits, logs, metrics, templating
 from portal.web.urls import DatabaseIdConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -49,6 +49,8 @@ def create_app(
     http.register_errorhandlers(app)
     http.register_headers(app)
     logs.register(app)
+    metrics.register(app)
+    health.register(app)
     commands.register(app)
     return app
 

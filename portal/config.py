@@ -121,3 +121,18 @@ EDS_TRUST_ANCHORS: str | None = None
 EDS_OCSP_URL: str | None = None
 # An NCANode 3 server (e.g. "http://127.0.0.1:14579") to check GOST 34.310-2004 signatures.
 EDS_NCANODE_URL: str | None = None
+
+# --- operating the portal (portal/web/logs.py, metrics.py, health.py; flask backup) ---
+# "json": every log record as one JSON line on stderr with the request's id (production);
+# "text": Python's and Flask's own logging, untouched (make run).
+LOG_FORMAT = "text"
+LOG_LEVEL = "INFO"  # the root logger's level with LOG_FORMAT = "json"
+# Who may read /metrics: clients in these networks (as seen after TRUSTED_PROXY_COUNT
+# proxies), or a request with "Authorization: Bearer <METRICS_TOKEN>" when it is set.
+# A request that came through an untrusted proxy (a forwarding header with
+# TRUSTED_PROXY_COUNT = 0) is refused without the token, whatever its address.
+METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+METRICS_TOKEN: str | None = None
+# The PostgreSQL client programs `flask backup` and `flask restore` run (version >= the server's).
+PG_DUMP = "pg_dump"
+PG_RESTORE = "pg_restore"

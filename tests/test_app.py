@@ -47,11 +47,11 @@ def test_migrations_build_exactly_the_models(ctx):
     assert differences == []
 
 
-def test_healthz_reports_an_unreachable_database(tmp_path):
+def test_readyz_reports_an_unreachable_database(tmp_path):
     app = make_app(f"sqlite:///{tmp_path}/missing/dir/db.sqlite3", tmp_path / "instance")
-    response = app.test_client().get("/healthz")
+    response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json["database"] == "unreachable"
+    assert response.json["checks"]["database"] == "failed"
 
 
 def test_demo_command_is_idempotent(runner, ctx):

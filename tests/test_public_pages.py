@@ -199,7 +199,7 @@ def test_news_feed_is_atom_in_the_language(client, demo, lang):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.get_data(as_text=True) == "ok\n"
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])

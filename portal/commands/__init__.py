@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from portal.commands.audit import audit_group
+from portal.commands.backup import backup_command, restore_command
 from portal.commands.deadlines import deadlines_command
 from portal.commands.demo import demo_command
 from portal.commands.draw import draw_cli
@@ -17,6 +18,8 @@ from portal.commands.users import users
 
 COMMANDS = (
     audit_group,
+    backup_command,
+    restore_command,
     deadlines_command,
     demo_command,
     draw_cli,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -27,7 +26,7 @@ from portal.campaign.periods import (
     local_today,
     next_draw_period,
 )
-from portal.models import Campaign, db
+from portal.models import Campaign
 from portal.public import bp, site_bp
 from portal.services.pdf import render_pdf
 from portal.web.downloads import photo_response
@@ -80,17 +79,6 @@ def root():
     response = redirect(url_for("public.index", lang=preferred_language()))
     response.headers["Vary"] = "Cookie, Accept-Language"
     return response
-
-
-@site_bp.get("/healthz")
-def healthz():
-    """200 when the database answers, 503 when it does not."""
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        db.session.rollback()
-        return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
 
 
 # --- campaign -------------------------------------------------------------------

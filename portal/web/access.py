@@ -18,6 +18,9 @@ from portal.models import ROLES, StaffUser, db, utcnow
 
 # The key of Flask's signed session cookie that holds the server-side session's token.
 SESSION_TOKEN = "staff_session"  # noqa: S105 - a cookie key's name
+# Requests that load no account: static files, and the probes and metrics
+# (portal/web/health.py, metrics.py), which must stay cheap and need no session.
+SESSIONLESS_ENDPOINTS = frozenset({"static", "healthz", "readyz", "metrics"})
 
 
 def load_user(user_id: str) -> StaffUser | None:
@@ -42,7 +45,7 @@ def load_user(user_id: str) -> StaffUser | None:
 def check_session() -> None:
     """Before every request but static files: load the signed-in account, so that its
     session is checked (and its bookkeeping committed) before the view does anything."""
-    if request.endpoint != "static":
+    if request.endpoint not in SESSIONLESS_ENDPOINTS:
         current_user._get_current_object()
 
 
