@@ -65,6 +65,7 @@ from tests.eds_pki import (
 )
 
 TESTS_DIR = Path(__file__).resolve().parent
+REPOSITORY = TESTS_DIR.parent
 DATA_DIR = TESTS_DIR / "data"
 
 # --- the app as the tests configure it ---------------------------------------------
