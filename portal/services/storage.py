@@ -257,8 +257,8 @@ class S3Storage:
         if not BUCKET.fullmatch(bucket or ""):
             raise ValueError(f"not an S3 bucket name: {bucket!r}")
         prefix = (prefix or "").strip("/")
-        if prefix:
-            check_key(prefix)
+        if prefix and not KEY.fullmatch(prefix):
+            raise ValueError(f"not a key prefix: {prefix!r}")
         if addressing_style and addressing_style not in ADDRESSING_STYLES:
             raise ValueError(f"S3_ADDRESSING_STYLE must be one of {', '.join(ADDRESSING_STYLES)}")
         if bool(access_key_id) != bool(secret_access_key):
@@ -318,7 +318,7 @@ class S3Storage:
             stream: Any = io.BytesIO(source)
             counted = None
         else:
-            stream = counted = _Counted(source)  # read once, part after part
+            stream = counted = _Counted(source)  # read once, in full pieces
         try:
             self.client.upload_fileobj(stream, self.bucket, name, Config=self._transfer)
         except ClientError as error:
@@ -415,15 +415,29 @@ def _failure(key: str, error: Exception) -> StorageError:
 
 
 class _Counted:
-    """A binary stream that counts the bytes read from it (what a put wrote)."""
+    """A binary stream read in full pieces, counting the bytes read (what a put wrote).
+
+    boto3 takes a piece shorter than it asked for as the end of a stream that cannot
+    seek, and would store the object cut short; a request's body or a socket gives such
+    pieces, so each ``read(size)`` here reads on until ``size`` bytes or the real end.
+    """
 
     def __init__(self, source: BinaryIO) -> None:
         self.source, self.count = source, 0
 
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.source.read(size)
-        self.count += len(chunk)
-        return chunk
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            pieces = []
+            while piece := self.source.read(CHUNK):
+                pieces.append(piece)
+        else:
+            pieces, wanted = [], size
+            while wanted > 0 and (piece := self.source.read(wanted)):
+                pieces.append(piece)
+                wanted -= len(piece)
+        data = b"".join(pieces)
+        self.count += len(data)
+        return data
 
 
 class Within:
