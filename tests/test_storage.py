@@ -52,6 +52,8 @@ def test_what_is_put_is_read_back_and_listed(any_storage):
         "winners/ab/one.pdf",
     ]
     assert list(any_storage.keys("photos/")) == ["photos/cd/two.jpg"]
+    assert list(any_storage.keys("winners/ab/o")) == ["winners/ab/one.pdf"]
+    assert list(any_storage.keys("win")) == ["winners/ab/one.pdf"]
     assert list(any_storage.keys("nothing/")) == []
     any_storage.delete("photos/cd/two.jpg")
     assert not any_storage.exists("photos/cd/two.jpg")

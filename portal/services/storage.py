@@ -188,9 +188,13 @@ class LocalStorage:
         return self.path(key).is_file()
 
     def keys(self, prefix: str = "") -> Iterator[str]:
-        if not self.root.is_dir():
+        folder = prefix.rpartition("/")[0]  # only the folder the prefix names is walked
+        if folder and not KEY.fullmatch(folder):
             return
-        for path in sorted(self.root.rglob("*")):
+        base = self.root / folder if folder else self.root
+        if not base.is_dir() or not base.resolve().is_relative_to(self.root.resolve()):
+            return
+        for path in sorted(base.rglob("*")):
             if not path.is_file() or path.name.endswith(".partial"):
                 continue
             key = path.relative_to(self.root).as_posix()
