@@ -30,6 +30,10 @@ def test_outside_development_the_portal_refuses_to_start_without_a_secret_key(
     with pytest.raises(MissingSecretKey, match="PORTAL_SECRET_KEY"):
         create_app(instance_path=str(tmp_path))
     assert not (tmp_path / "secret_key").exists()
+    # nor does a key left in the instance folder by development count
+    (tmp_path / "secret_key").write_text("k" * 64 + "\n", encoding="ascii")
+    with pytest.raises(MissingSecretKey):
+        create_app(instance_path=str(tmp_path))
 
 
 def test_the_secret_key_from_the_settings_is_used_and_nothing_generated(
