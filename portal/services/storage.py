@@ -235,8 +235,10 @@ class S3Storage:
     Nothing is overwritten: every write this client makes (``PutObject``, and the
     ``CompleteMultipartUpload`` that ends a large upload) carries ``If-None-Match: *``,
     so the store itself refuses a key that has an object (412), even when two servers
-    write at once; a store that ignores the condition would overwrite (AWS and moto
-    honour it; check an S3-compatible one with the contract tests). A stream larger than
+    write at once. AWS and moto honour it; a store that refuses the header fails every
+    write (loudly), one that ignores it would overwrite: check an S3-compatible store
+    with the contract tests (tests/test_storage.py) first. A write retried after its
+    answer was lost may find its own object and report ``ObjectExists``. A stream larger than
     ``S3_PART`` goes up in parts (multipart upload, boto3's ``upload_fileobj``), never
     held whole in memory; an interrupted one is aborted. ``open`` streams the object.
 
