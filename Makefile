@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-FLASK  := $(BIN)/flask --app wsgi
+# Without PORTAL_SECRET_KEY the portal refuses to start, except for these development
+# commands: they may use the key generated once into instance/secret_key (one machine's).
+INSTANCE_SECRET_KEY ?= true
+FLASK  := PORTAL_INSTANCE_SECRET_KEY=$(INSTANCE_SECRET_KEY) $(BIN)/flask --app wsgi
 PORT   ?= 5000
 # `make run` serves on 127.0.0.1: links made outside a request (protocols, e-mails) use this.
 RUN_BASE_URL ?= http://127.0.0.1:$(PORT)

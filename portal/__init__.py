@@ -31,6 +31,19 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
 
 
+class MissingSecretKey(RuntimeError):
+    """The portal cannot start without its secret key outside development."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "SECRET_KEY is not set: set PORTAL_SECRET_KEY (or SECRET_KEY in "
+            "instance/config.py) to a long random value, the same on every app server, "
+            "e.g. the output of `python3 -c 'import secrets; print(secrets.token_hex(32))'`."
+            " Only development (make run, PORTAL_INSTANCE_SECRET_KEY=true, debug or test "
+            "mode) may use a key generated into instance/secret_key."
+        )
+
+
 def create_app(
     test_config: dict[str, Any] | None = None, instance_path: str | None = None
 ) -> Flask:
@@ -70,13 +83,16 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
-    private_folder(Path(app.config["UPLOAD_FOLDER"]))
+    if not app.config.get("STORAGE_URL"):  # the files kept in the folder
+        private_folder(Path(app.config["UPLOAD_FOLDER"]))
     # a database error's message (and so a 500's traceback in the log) never shows the
     # values of its statement: e-mails, BIN/IINs, names
     engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     engine_options.setdefault("hide_parameters", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     if not app.config.get("SECRET_KEY"):
+        if not (app.config.get("INSTANCE_SECRET_KEY") or app.debug or app.testing):
+            raise MissingSecretKey
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         # Secure cookies everywhere but on a developer's own http://127.0.0.1.
@@ -126,7 +142,8 @@ def trust_proxies(app: Flask) -> None:
 
 
 def _instance_secret_key(instance: Path) -> str:
-    """The key kept in instance/secret_key, generated on first start."""
+    """The key kept in instance/secret_key, generated on first start (development and
+    tests only: another app server would have another key)."""
     path = instance / "secret_key"
     try:
         return path.read_text(encoding="ascii").strip()

@@ -17,8 +17,28 @@ CAMPAIGN_TIMEZONE = "Asia/Almaty"
 
 # Set from the instance folder by create_app when left as None.
 SQLALCHEMY_DATABASE_URI: str | None = None
-SECRET_KEY: str | None = None
 UPLOAD_FOLDER: str | None = None
+# Signs sessions, CSRF tokens and links, and derives each draw's entry-code key: set it
+# (PORTAL_SECRET_KEY), the same on every app server. Without it the portal refuses to
+# start, unless INSTANCE_SECRET_KEY is true (`make run` and the Makefile's other
+# development commands set it) or in debug or test mode: then a key is generated once
+# into instance/secret_key, good for one machine only.
+SECRET_KEY: str | None = None
+INSTANCE_SECRET_KEY = False
+
+# Where files are kept (winners' scans and photos, uploaded month files): unset, the
+# folder UPLOAD_FOLDER; "file:///srv/portal/files", another folder (one that every app
+# server mounts); "s3://bucket" or "s3://bucket/prefix", an S3-compatible bucket, for
+# several app servers (portal/services/storage.py).
+STORAGE_URL: str | None = None
+# The S3 store: its address (unset: AWS itself), region, and credentials (unset: boto3's
+# usual ones, the AWS_* variables, ~/.aws or an instance role). "path" addressing
+# (https://host/bucket/key) suits most S3-compatible stores reached by a host name.
+S3_ENDPOINT_URL: str | None = None
+S3_REGION: str | None = None
+S3_ACCESS_KEY_ID: str | None = None
+S3_SECRET_ACCESS_KEY: str | None = None
+S3_ADDRESSING_STYLE: str | None = None  # "path", "virtual" or "auto" (unset)
 
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024

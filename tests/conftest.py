@@ -6,6 +6,7 @@ the stand-in random.org. Plain helpers and factories are in ``tests/helpers.py``
 from __future__ import annotations
 
 import os
+import subprocess
 
 import flask_migrate
 import pytest
@@ -17,6 +18,7 @@ from portal.campaign.periods import find_period
 from portal.demo import load_campaign
 from portal.demo.randomorg_standin import StandIn
 from portal.models import Campaign, StaffUser, db
+from portal.services.storage import LocalStorage, S3Storage
 from portal.web.urls import SiteLinks
 from tests.helpers import (
     PASSWORD,
@@ -29,7 +31,10 @@ from tests.helpers import (
     in_touch,
     make_app,
     make_staff,
+    new_bucket,
     row,
+    s3_settings,
+    serve_moto,
     sign_in_client,
     smtp_server,
     with_identity,
@@ -67,15 +72,62 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    """A real S3-speaking server: moto's server mode in a process of its own, on a free
+    port of 127.0.0.1, for the whole run; its address."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    process, endpoint = serve_moto(log)
+    yield endpoint
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture
-def app(database_url, tmp_path):
+def s3_bucket(moto_server):
+    """A new, empty bucket on the moto server; the settings that keep files in it
+    (``STORAGE_URL`` = ``s3://<bucket>/files`` and the ``S3_*`` settings)."""
+    return s3_settings(moto_server, new_bucket(moto_server))
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_storage(request, tmp_path):
+    """Each storage in turn, empty: the instance folder's kind, then an S3 bucket (whose
+    parts are 5 MiB, S3's least, so that a test can make a multipart upload)."""
+    if request.param == "local":
+        return LocalStorage(tmp_path / "files")
+    settings = request.getfixturevalue("s3_bucket")
+    bucket, _, prefix = settings["STORAGE_URL"].removeprefix("s3://").partition("/")
+    return S3Storage(
+        bucket,
+        prefix,
+        endpoint_url=settings["S3_ENDPOINT_URL"],
+        region=settings["S3_REGION"],
+        access_key_id=settings["S3_ACCESS_KEY_ID"],
+        secret_access_key=settings["S3_SECRET_ACCESS_KEY"],
+        part_size=5 * 1024 * 1024,
+    )
+
+
+@pytest.fixture
+def app(request, database_url, tmp_path):
     """The portal configured for tests; every table is emptied afterwards.
 
     No app context stays pushed while a test runs: a request must get its own, as in
     production, or ``g`` (and Flask-Babel's locale cached on it) would leak from one
     request to the next. Tests that use the database directly take ``ctx``.
+
+    A test marked ``s3_storage`` gets a portal that keeps its files in a bucket of the
+    moto server (``STORAGE_URL=s3://…``) instead of its instance folder.
     """
-    app = make_app(database_url, tmp_path / "instance")
+    settings = {}
+    if request.node.get_closest_marker("s3_storage"):
+        settings = request.getfixturevalue("s3_bucket")
+    app = make_app(database_url, tmp_path / "instance", **settings)
     yield app
     with app.app_context():
         empty_all_tables()

@@ -12,14 +12,21 @@ import email
 import email.policy
 import io
 import re
+import secrets
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+import boto3
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from babel.support import Translations
@@ -65,6 +72,7 @@ from tests.eds_pki import (
 )
 
 TESTS_DIR = Path(__file__).resolve().parent
+REPOSITORY = TESTS_DIR.parent
 DATA_DIR = TESTS_DIR / "data"
 
 # --- the app as the tests configure it ---------------------------------------------
@@ -675,3 +683,67 @@ def handmade_pdf(
         xref,
     )
     return bytes(out)
+
+
+# --- an S3-speaking server ------------------------------------------------------------
+
+S3_ACCESS_KEY_ID = "test-access-key"
+S3_SECRET_ACCESS_KEY = "test-secret-access-key-not-for-any-log"
+S3_REGION = "us-east-1"
+
+
+def serve_moto(log: Path, attempts: int = 3) -> tuple[subprocess.Popen, str]:
+    """moto's S3 server (``python -m moto.server``) in its own process on a free port of
+    127.0.0.1, its output into ``log``; the process and its address, once it answers."""
+    for _ in range(attempts):
+        port = free_port()
+        with log.open("ab") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
+                    return process, endpoint
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.2)
+        process.kill()  # the port was taken meanwhile, or it never answered
+        process.wait()
+    raise RuntimeError(f"moto's server did not start: see {log}")
+
+
+def s3_client(endpoint: str):
+    """A plain boto3 client of the moto server (to look at, or tamper with, a bucket)."""
+    return boto3.session.Session(
+        aws_access_key_id=S3_ACCESS_KEY_ID,
+        aws_secret_access_key=S3_SECRET_ACCESS_KEY,
+        region_name=S3_REGION,
+    ).client("s3", endpoint_url=endpoint)
+
+
+def new_bucket(endpoint: str) -> str:
+    """A new, empty bucket on the moto server; its name."""
+    name = f"portal-test-{secrets.token_hex(6)}"
+    s3_client(endpoint).create_bucket(Bucket=name)
+    return name
+
+
+def s3_settings(endpoint: str, bucket: str, prefix: str = "files") -> dict:
+    """The settings that keep the portal's files in ``bucket`` under ``prefix``."""
+    return {
+        "STORAGE_URL": f"s3://{bucket}/{prefix}",
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_REGION": S3_REGION,
+        "S3_ACCESS_KEY_ID": S3_ACCESS_KEY_ID,
+        "S3_SECRET_ACCESS_KEY": S3_SECRET_ACCESS_KEY,
+    }
+
+
+def bucket_keys(endpoint: str, bucket: str) -> list[str]:
+    """Every object's name in the bucket, as S3 lists them."""
+    pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", ()))

@@ -18,7 +18,7 @@ from PIL import Image
 from portal.campaign import acts, draws, eligibility, winners
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
-from portal.campaign.winners import photo_folder
+from portal.campaign.winners import photo_storage
 from portal.demo import load_campaign
 from portal.models import (
     Announcement,
@@ -262,7 +262,7 @@ def _give_photo(winner: Winner) -> None:
     raw = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 10, 10)).save(raw, "PNG")
     checked = uploads.check(raw.getvalue(), "p.png")
-    stored = uploads.store(raw.getvalue(), checked, photo_folder())
+    stored = uploads.store(raw.getvalue(), checked, photo_storage())
     winner.photo_path, winner.photo_sha256, winner.photo_type = (
         stored.relative_path,
         stored.sha256,

@@ -20,7 +20,8 @@ from flask_babel import force_locale
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 from pypdf import PdfWriter
 
-from portal.services import uploads
+from portal.services import storage, uploads
+from portal.services.storage import LocalStorage, ObjectExists
 from portal.services.uploads import (
     DEFAULT_MAX_BYTES,
     MAX_PIXELS,
@@ -395,7 +396,7 @@ def test_a_name_with_a_path_never_reaches_the_disk(tmp_path):
     data = pypdf_pdf()
     checked = check(data, "../../etc/passwd.pdf")
     folder = tmp_path / "uploads"
-    stored = store(data, checked, folder)
+    stored = store(data, checked, LocalStorage(folder))
     assert "passwd" not in stored.relative_path
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert files == [folder / stored.relative_path]
@@ -407,7 +408,7 @@ def test_a_name_with_a_path_never_reaches_the_disk(tmp_path):
 def test_store_writes_a_new_random_file(tmp_path):
     data = pypdf_pdf()
     checked = check(data, "act.pdf")
-    stored = store(data, checked, tmp_path)
+    stored = store(data, checked, LocalStorage(tmp_path))
     assert re.fullmatch(r"([0-9a-f]{2})/\1[0-9a-f]{30}\.pdf", stored.relative_path)
     path = tmp_path / stored.relative_path
     assert path.read_bytes() == data
@@ -419,7 +420,7 @@ def test_store_mode_does_not_depend_on_the_umask(tmp_path):
     data = encoded(picture(), "PNG")
     previous = os.umask(0o077)
     try:
-        stored = store(data, check(data, "a.png"), tmp_path)
+        stored = store(data, check(data, "a.png"), LocalStorage(tmp_path))
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / stored.relative_path).stat().st_mode) == 0o600
@@ -429,7 +430,8 @@ def test_store_mode_does_not_depend_on_the_umask(tmp_path):
 def test_storing_the_same_bytes_twice_gives_two_files(tmp_path):
     data = encoded(picture(), "JPEG")
     checked = check(data, "id.jpg")
-    first, second = store(data, checked, tmp_path), store(data, checked, tmp_path)
+    where = LocalStorage(tmp_path)
+    first, second = store(data, checked, where), store(data, checked, where)
     assert first.relative_path != second.relative_path
     assert (tmp_path / first.relative_path).read_bytes() == data
     assert (tmp_path / second.relative_path).read_bytes() == data
@@ -441,38 +443,38 @@ def test_a_name_collision_is_refused_not_overwritten(tmp_path, monkeypatch):
     existing.parent.mkdir()
     existing.write_bytes(b"the earlier upload")
     data = pypdf_pdf()
-    with pytest.raises(FileExistsError):
-        store(data, check(data, "act.pdf"), tmp_path)
+    with pytest.raises(ObjectExists):
+        store(data, check(data, "act.pdf"), LocalStorage(tmp_path))
     assert existing.read_bytes() == b"the earlier upload"
 
 
 def test_store_refuses_data_other_than_the_checked(tmp_path):
     checked = check(pypdf_pdf(), "act.pdf")
     with pytest.raises(ValueError, match="not the data"):
-        store(handmade_pdf(), checked, tmp_path)
+        store(handmade_pdf(), checked, LocalStorage(tmp_path))
     assert not any(tmp_path.iterdir())
 
 
 def test_open_stored_gives_back_the_bytes(tmp_path):
     data = pypdf_pdf()
-    stored = store(data, check(data, "act.pdf"), tmp_path)
-    assert open_stored(tmp_path, stored.relative_path, stored.sha256) == data
+    stored = store(data, check(data, "act.pdf"), LocalStorage(tmp_path))
+    assert open_stored(LocalStorage(tmp_path), stored.relative_path, stored.sha256) == data
 
 
 def test_open_stored_detects_a_changed_file(tmp_path):
     data = pypdf_pdf()
-    stored = store(data, check(data, "act.pdf"), tmp_path)
+    stored = store(data, check(data, "act.pdf"), LocalStorage(tmp_path))
     path = tmp_path / stored.relative_path
     path.chmod(0o600)
     path.write_bytes(data + b"%")
     with pytest.raises(StoredFileError) as caught:
-        open_stored(tmp_path, stored.relative_path, stored.sha256)
+        open_stored(LocalStorage(tmp_path), stored.relative_path, stored.sha256)
     assert caught.value.code == "changed"
 
 
 def test_open_stored_of_a_missing_file(tmp_path):
     with pytest.raises(StoredFileError) as caught:
-        open_stored(tmp_path, "ab/" + "ab" * 16 + ".pdf", "0" * 64)
+        open_stored(LocalStorage(tmp_path), "ab/" + "ab" * 16 + ".pdf", "0" * 64)
     assert caught.value.code == "missing"
 
 
@@ -496,10 +498,10 @@ def test_open_stored_refuses_paths_it_did_not_make(tmp_path, relative_path):
     folder = tmp_path / "uploads"
     folder.mkdir()
     with pytest.raises(StoredFileError) as caught:
-        open_stored(folder, relative_path, "0" * 64)
+        open_stored(LocalStorage(folder), relative_path, "0" * 64)
     assert caught.value.code == "bad-path"
     with pytest.raises(StoredFileError):
-        remove_stored(folder, relative_path)
+        remove_stored(LocalStorage(folder), relative_path)
     assert outside.exists()
 
 
@@ -512,24 +514,26 @@ def test_open_stored_refuses_a_link_out_of_the_folder(tmp_path):
     link = "ab/" + "ab" * 16 + ".pdf"
     (folder / link).symlink_to(outside)
     with pytest.raises(StoredFileError) as caught:
-        open_stored(folder, link, check(data, "a.pdf").sha256)
+        open_stored(LocalStorage(folder), link, check(data, "a.pdf").sha256)
     assert caught.value.code == "bad-path"
 
 
 def test_remove_stored_rolls_back(tmp_path):
     data = pypdf_pdf()
-    stored = store(data, check(data, "act.pdf"), tmp_path)
-    remove_stored(tmp_path, stored.relative_path)
+    stored = store(data, check(data, "act.pdf"), LocalStorage(tmp_path))
+    remove_stored(LocalStorage(tmp_path), stored.relative_path)
     assert not (tmp_path / stored.relative_path).exists()
-    remove_stored(tmp_path, stored.relative_path)  # already gone: nothing to do
+    remove_stored(LocalStorage(tmp_path), stored.relative_path)  # already gone: nothing to do
 
 
-def test_upload_folder_is_the_instance_folder_and_never_static(app):
+def test_the_storage_is_the_instance_folder_and_never_static(app):
     with app.app_context():
-        assert uploads.upload_folder() == (Path(app.instance_path) / "uploads").resolve()
-        app.config["UPLOAD_FOLDER"] = str(Path(app.static_folder) / "uploads")
-        with pytest.raises(RuntimeError, match="static"):
-            uploads.upload_folder()
+        where = storage.current()
+        assert isinstance(where, LocalStorage)
+        assert where.root == Path(app.instance_path) / "uploads"
+    app.config["UPLOAD_FOLDER"] = str(Path(app.static_folder) / "uploads")
+    with pytest.raises(RuntimeError, match="static"):
+        storage.init_app(app)
 
 
 # Public photos

@@ -27,8 +27,7 @@ def picture(fmt: str = "PNG", size=(400, 300)) -> bytes:
 
 
 def stored_files() -> list[str]:
-    folder = winners.photo_folder()
-    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+    return sorted(winners.photo_storage().keys())
 
 
 def published(winner: Winner) -> Winner:
@@ -47,7 +46,7 @@ def test_a_photo_is_stored_resized_and_completes_publication(drawn):
     db.session.expire_all()
     winner = db.session.get(Winner, winner.id)
     assert winner.status == W.PUBLISHED and winner.photo_type == "image/jpeg"
-    data = uploads.open_stored(winners.photo_folder(), winner.photo_path, winner.photo_sha256)
+    data = uploads.open_stored(winners.photo_storage(), winner.photo_path, winner.photo_sha256)
     assert max(Image.open(io.BytesIO(data)).size) <= 1600
     event = db.session.scalars(
         sa.select(WinnerEvent).filter_by(winner_id=winner.id).order_by(WinnerEvent.id.desc())

@@ -38,7 +38,7 @@ from portal.models.acts import (
     WinnerIdentity,
     WinnerLink,
 )
-from portal.services import documents, eds, uploads
+from portal.services import documents, eds, storage, uploads
 from portal.services.mail import enqueue, render_message
 
 LINK_DAYS = 60
@@ -430,7 +430,7 @@ def _store_file(
     submission: ManualSubmission | None = None,
     now: datetime,
 ) -> WinnerFile:
-    stored = uploads.store(data, checked, files_folder())
+    stored = uploads.store(data, checked, files_storage())
     record = WinnerFile(
         winner_id=winner.id,
         submission_id=submission.id if submission else None,
@@ -542,18 +542,26 @@ def mail_link(winner: Winner, urls: dict[str, str], token: str) -> None:
     )
 
 
-def files_folder():
-    return uploads.upload_folder() / "winners"
+# Winners' files are kept under this prefix of the storage: ``WinnerFile.path``
+# ``ab/ab12….pdf`` is the key ``winners/ab/ab12….pdf``.
+FILES_PREFIX = "winners"
+
+
+def files_storage() -> storage.Storage:
+    """Where winners' scans and the organizer's director's card are kept."""
+    return storage.within(storage.current(), FILES_PREFIX)
 
 
 def read_file(record: WinnerFile) -> bytes:
-    return uploads.open_stored(files_folder(), record.path, record.sha256)
+    """The file's bytes, its digest checked (``uploads.StoredFileError`` otherwise)."""
+    return uploads.open_stored(files_storage(), record.path, record.sha256)
 
 
 def remove_files(records: list[WinnerFile]) -> None:
     """Remove the files of records whose transaction failed (never of committed ones)."""
+    where = files_storage()
     for record in records:
-        uploads.remove_stored(files_folder(), record.path)
+        uploads.remove_stored(where, record.path)
 
 
 def notify_manager(

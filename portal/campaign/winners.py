@@ -35,8 +35,7 @@ from portal.models import (
     db,
     utcnow,
 )
-from portal.services import uploads
-from portal.services.uploads import upload_folder
+from portal.services import storage, uploads
 
 W = Winner
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -475,14 +474,14 @@ def add_photo(
     photo = uploads.prepare_photo(data, max_bytes=PHOTO_MAX_BYTES)
     checked = uploads.check(photo, "photo", allowed=PHOTO_KINDS)
     check_photo_allowed(winner)  # before writing: a refusal leaves no file
-    stored = uploads.store(photo, checked, photo_folder())
+    stored = uploads.store(photo, checked, photo_storage())
     try:
         set_photo(
             winner, stored.relative_path, stored.sha256, checked.mime_type, actor=actor, now=now
         )
         db.session.commit()
     except BaseException:
-        uploads.remove_stored(photo_folder(), stored.relative_path)
+        uploads.remove_stored(photo_storage(), stored.relative_path)
         raise
     return winner
 
@@ -585,7 +584,11 @@ def awaits_redraw(winner: Winner) -> bool:
     return winner.status in ELIMINATED and draw_awaits_redraw(winner.draw)
 
 
-def photo_folder():
-    """Where winners' photos are kept: under the upload folder, never under ``static/``."""
+# Winners' photos are kept under this prefix of the storage: ``Winner.photo_path``
+# ``ab/ab12….jpg`` is the key ``photos/ab/ab12….jpg`` (never under ``static/``).
+PHOTO_PREFIX = "photos"
 
-    return upload_folder() / "photos"
+
+def photo_storage() -> storage.Storage:
+    """Where winners' photos are kept."""
+    return storage.within(storage.current(), PHOTO_PREFIX)

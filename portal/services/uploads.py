@@ -16,10 +16,13 @@ which are shown publicly only after ``prepare_photo`` has re-encoded them.
   is never used on disk, so a name such as ``../../etc/passwd.pdf`` cannot lead
   anywhere; it becomes ``passwd.pdf`` on screen. There is therefore no refusal for a
   bad name.
-- ``store`` writes under the upload folder (``UPLOAD_FOLDER``, ``<instance>/uploads``,
-  never under ``static/``) in a random name whose extension comes from the kind. It
-  never overwrites: the file is created with ``O_EXCL``. A crash while writing leaves
-  a partial file whose digest does not match, which ``open_stored`` refuses.
+- ``store`` writes through the portal's storage (``portal.services.storage``: the
+  folder ``UPLOAD_FOLDER``, ``<instance>/uploads``, never under ``static/``, or an S3
+  bucket), under a prefix the caller gives (``winners/``, ``photos/``), in a random
+  name whose extension comes from the kind. It never overwrites: the storage refuses a
+  key that has an object (a folder links the finished file into place; S3 writes with
+  ``If-None-Match: *``). ``open_stored`` gives a file back only if its SHA-256 is the
+  one recorded when it was stored: a file changed (or half written) since is refused.
 - Refusals are ``UploadRefused`` with a short ``code``; ``portal.wording.uploads``
   words them for the reader.
 
@@ -33,7 +36,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import os
 import re
 import secrets
 import struct
@@ -41,12 +43,13 @@ import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from flask import current_app
 from PIL import Image, ImageCms, ImageOps
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+from portal.services.storage import BadKey, ObjectMissing, Storage
 
 KINDS = ("pdf", "jpeg", "png")
 REFUSAL_CODES = (
@@ -139,8 +142,6 @@ PDF_URI_BYTES = re.compile(
 
 STORED_NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{32}\.(pdf|jpg|png)")
 TOKEN_BYTES = 16
-FILE_MODE = 0o600
-FOLDER_MODE = 0o700
 WINDOWS_RESERVED = str.maketrans(dict.fromkeys('<>:"|?*', "_"))
 
 
@@ -175,7 +176,7 @@ class Checked:
 
 @dataclass(frozen=True)
 class Stored:
-    """Where a file was stored, relative to the upload folder (POSIX separators)."""
+    """Where a file was stored: its key relative to the prefix it was stored under."""
 
     relative_path: str
     sha256: str
@@ -447,100 +448,58 @@ def _check_png_rows(data: bytes) -> None:
 # Storage
 
 
-def upload_folder() -> Path:
-    """The configured upload folder of the current app; never inside its static files."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"]).resolve()
-    static = Path(current_app.static_folder or current_app.root_path).resolve()
-    if folder.is_relative_to(static):
-        raise RuntimeError(f"UPLOAD_FOLDER must not be inside the static files: {folder}")
-    return folder
+def store(data: bytes, checked: Checked, where: Storage) -> Stored:
+    """Write ``data`` (as accepted by ``check``) under a new random name in ``where``
+    (the part of the storage for such files, ``storage.within(…, "winners")``).
 
-
-def store(data: bytes, checked: Checked, folder: Path) -> Stored:
-    """Write ``data`` (as accepted by ``check``) under a new random name in ``folder``.
-
-    The name is ``<2 hex>/<32 hex><extension of the kind>``; the file is created with
-    ``O_EXCL`` (an existing file raises ``FileExistsError``, it is never overwritten),
-    synced to disk with its directory, and has mode 0640.
+    The name is ``<2 hex>/<32 hex><extension of the kind>``; an existing object is never
+    overwritten (the storage raises ``storage.ObjectExists``); in a folder the file has
+    mode 0600 and its folders 0700.
     """
     digest = hashlib.sha256(data).hexdigest()
     if digest != checked.sha256 or len(data) != checked.size:
         raise ValueError("the data is not the data that was checked")
     token = secrets.token_hex(TOKEN_BYTES)
-    relative = PurePosixPath(token[:2], token + EXTENSIONS[checked.kind])
-    folder = Path(folder)
-    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    directory = folder / relative.parent
-    directory.mkdir(mode=FOLDER_MODE, exist_ok=True)
-    path = folder / relative
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
-    descriptor = os.open(path, flags, FILE_MODE)
-    try:
-        os.fchmod(descriptor, FILE_MODE)  # whatever the umask
-        view = memoryview(data)
-        while view:
-            view = view[os.write(descriptor, view) :]
-        os.fsync(descriptor)
-    except BaseException:
-        os.close(descriptor)
-        path.unlink(missing_ok=True)
-        raise
-    os.close(descriptor)
-    _fsync_directory(directory)
-    return Stored(relative_path=str(relative), sha256=digest, size=len(data))
+    relative = str(PurePosixPath(token[:2], token + EXTENSIONS[checked.kind]))
+    where.put(relative, data)
+    return Stored(relative_path=relative, sha256=digest, size=len(data))
 
 
-def open_stored(folder: Path, relative_path: str, expected_sha256: str) -> bytes:
-    """The stored file's bytes, or ``StoredFileError`` if its digest is not the expected."""
-    path = _stored_path(folder, relative_path)
+def open_stored(where: Storage, relative_path: str, expected_sha256: str) -> bytes:
+    """The stored file's bytes, or ``StoredFileError``: ``changed`` if its digest is not
+    the expected, ``missing``, or ``bad-path`` for a name ``store`` could not have made."""
+    key = _stored_key(relative_path)
     try:
-        descriptor = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
-    except FileNotFoundError:
+        data = where.read(key)
+    except ObjectMissing:
         raise StoredFileError("missing", relative_path) from None
-    with os.fdopen(descriptor, "rb") as handle:
-        data = handle.read()
+    except BadKey:  # a symbolic link in the folder that leads out of it
+        raise StoredFileError("bad-path", relative_path) from None
     if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), expected_sha256.lower()):
         raise StoredFileError("changed", relative_path)
     return data
 
 
-def remove_stored(folder: Path, relative_path: str) -> None:
+def remove_stored(where: Storage, relative_path: str) -> None:
     """Delete a file just stored, to roll back a transaction that failed after ``store``.
 
     Stored files are records; nothing else should delete them.
     """
-    _stored_path(folder, relative_path).unlink(missing_ok=True)
+    key = _stored_key(relative_path)
+    try:
+        where.delete(key)
+    except BadKey:
+        raise StoredFileError("bad-path", relative_path) from None
 
 
-def _stored_path(folder: Path, relative_path: str) -> Path:
-    """The file of a relative path that ``store`` could have made; anything else refused."""
+def _stored_key(relative_path: str) -> str:
+    """The key of a relative path that ``store`` could have made; anything else refused."""
     if not isinstance(relative_path, str) or not STORED_NAME.fullmatch(relative_path):
         raise StoredFileError("bad-path", relative_path)
     directory, name = relative_path.split("/")
     if not name.startswith(directory):
         raise StoredFileError("bad-path", relative_path)
-    folder = Path(folder).resolve()
-    path = (folder / directory / name).resolve()
-    if not path.is_relative_to(folder):  # a symbolic link in the folder
-        raise StoredFileError("bad-path", relative_path)
-    return path
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:  # not possible everywhere (Windows)
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+    return relative_path
 
 
 # Public photos

@@ -23,7 +23,7 @@ def act_response(act: Act) -> Response:
 
 def photo_response(winner: Winner) -> Response:
     """The winner's photo, its digest checked on the way out."""
-    data = uploads.open_stored(winner_rules.photo_folder(), winner.photo_path, winner.photo_sha256)
+    data = uploads.open_stored(winner_rules.photo_storage(), winner.photo_path, winner.photo_sha256)
     response = Response(data, mimetype=winner.photo_type or "application/octet-stream")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "public, max-age=3600"

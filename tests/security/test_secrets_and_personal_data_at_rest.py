@@ -151,7 +151,7 @@ def test_the_instance_files_are_the_portals_alone(tmp_path):
     with app.app_context():
         flask_migrate.upgrade()
         data = png()
-        stored = uploads.store(data, uploads.check(data, "a.png"), acts.files_folder())
+        stored = uploads.store(data, uploads.check(data, "a.png"), acts.files_storage())
         db.engine.dispose()
     database = instance / "portal.sqlite3"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{database}"
