@@ -61,6 +61,7 @@ class Stack:
     worker: bool  # whether a job worker runs
     staff: dict[str, str] = field(default_factory=dict)  # role -> e-mail
     password: str = STAFF_PASSWORD  # every staff member's
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def session(self, source: str = "127.0.0.1") -> requests.Session:
         """A client whose connections leave from ``source`` (any 127.0.0.0/8 address is
@@ -76,6 +77,10 @@ class Stack:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
+
+    def signal(self, name: str, number: int) -> None:
+        """Send a signal to one of the stack's processes (``gunicorn``, ``nginx``, ``worker``)."""
+        self.processes[name].send_signal(number)
 
     def log(self, name: str) -> str:
         return self.logs[name].read_text(encoding="utf-8", errors="replace")
@@ -461,6 +466,7 @@ def stack(tmp_path_factory):
             logs={**logs, "nginx-access": folder / "nginx-access.log"},
             worker=worker,
             staff=staff,
+            processes={name: process for name, (process, _) in processes.items()},
         )
         _wait_until_served(stack, processes)
         yield stack

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import signal
 import socket
 import ssl
 import time
@@ -223,3 +224,32 @@ def test_a_client_locked_out_does_not_lock_out_another(stack):
     assert from_intruder == ["auth.sign_in_failed"] * 5 + ["auth.locked_out", "auth.refused_locked"]
     assert entries[-1] == ("auth.sign_in", "127.0.0.1")
     assert not [ip for _, ip in entries if ip not in ("127.0.0.1", "127.0.0.2")]
+
+
+def test_the_logs_keep_no_token_of_a_private_link(stack):
+    visitor = stack.session()
+    token = "Zq8" + "x" * 40  # the shape of a private link's token
+    for path in (f"/kk/winner/{token}", f"/ru/unsubscribe/{token}?from=mail"):
+        assert visitor.get(f"{stack.url}{path}", timeout=30).status_code < 500
+    nginx_log, gunicorn_log = stack.log("nginx-access"), stack.log("gunicorn")
+    assert token not in nginx_log and token not in gunicorn_log
+    assert '"GET /kk/winner/... HTTP/1.1" 404' in nginx_log
+    assert '"GET /ru/unsubscribe/...?from=mail HTTP/1.1"' in nginx_log
+    assert "/kk/winner/…" in gunicorn_log
+
+
+def test_a_reload_replaces_the_workers_while_requests_are_answered(stack):
+    before = set(re.findall(r"Booting worker with pid: (\d+)", stack.log("gunicorn")))
+    visitor = stack.session()
+    stack.signal("gunicorn", signal.SIGHUP)  # systemctl reload ismet-portal-web
+    statuses = []
+    deadline = time.monotonic() + 60
+    while True:
+        statuses.append(visitor.get(f"{stack.url}/ru/rules", timeout=30).status_code)
+        booted = set(re.findall(r"Booting worker with pid: (\d+)", stack.log("gunicorn")))
+        if len(booted - before) >= 2 and len(statuses) >= 20:
+            break
+        assert time.monotonic() < deadline, (
+            f"no new workers after HUP: {stack.log('gunicorn')[-2000:]}"
+        )
+    assert set(statuses) == {200}
