@@ -85,6 +85,15 @@ class Stack:
     def log(self, name: str) -> str:
         return self.logs[name].read_text(encoding="utf-8", errors="replace")
 
+    def logged(self, name: str, text: str, wait: float = 10.0) -> str:
+        """The log once it has ``text`` (a server logs a request after answering it);
+        fails after ``wait`` seconds."""
+        deadline = time.monotonic() + wait
+        while text not in (log := self.log(name)):
+            assert time.monotonic() < deadline, f"{text!r} not in the {name} log:\n{log[-2000:]}"
+            time.sleep(0.1)
+        return log
+
 
 class SourceAddressAdapter(HTTPAdapter):
     """requests' adapter whose connections are bound to one local address."""
