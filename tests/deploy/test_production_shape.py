@@ -88,6 +88,26 @@ def test_plain_http_is_sent_to_https(stack):
     assert answer.headers["Location"] == "https://127.0.0.1/kk/rules?x=1"
 
 
+def test_tls_is_modern_and_offers_http2(stack):
+    host, port = stack.url.removeprefix("https://").split(":")
+    for highest, version in (
+        (ssl.TLSVersion.MAXIMUM_SUPPORTED, "TLSv1.3"),
+        (ssl.TLSVersion.TLSv1_2, "TLSv1.2"),
+    ):
+        context = ssl.create_default_context(cafile=stack.ca_file)
+        context.maximum_version = highest
+        context.set_alpn_protocols(["h2", "http/1.1"])
+        with (
+            socket.create_connection((host, int(port)), timeout=30) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            assert tls.version() == version and tls.selected_alpn_protocol() == "h2"
+            name, _, _ = tls.cipher()
+            assert version == "TLSv1.3" or (
+                name.startswith("ECDHE-") and ("GCM" in name or "CHACHA20" in name)
+            )
+
+
 def test_a_visitor_reads_the_site_in_both_languages(stack):
     visitor = stack.session()
     for lang in ("kk", "ru"):
@@ -100,7 +120,7 @@ def test_a_visitor_reads_the_site_in_both_languages(stack):
     rules = visitor.get(f"{stack.url}/ru/rules", timeout=30)
     assert rules.status_code == 200 and 'id="clause-5"' in rules.text
     # the request id nginx gave is the one the portal's server logged
-    stack.logged("gunicorn", f"rid={rules.headers['X-Request-ID']}")
+    stack.logged("gunicorn", rules.headers["X-Request-ID"])
 
 
 def test_static_files_come_from_nginx_with_long_cache_headers(stack):
