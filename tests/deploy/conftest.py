@@ -62,6 +62,7 @@ class Stack:
     staff: dict[str, str] = field(default_factory=dict)  # role -> e-mail
     password: str = STAFF_PASSWORD  # every staff member's
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    socket: Path | None = None  # gunicorn's
 
     def session(self, source: str = "127.0.0.1") -> requests.Session:
         """A client whose connections leave from ``source`` (any 127.0.0.0/8 address is
@@ -476,6 +477,7 @@ def stack(tmp_path_factory):
             worker=worker,
             staff=staff,
             processes={name: process for name, (process, _) in processes.items()},
+            socket=socket,
         )
         _wait_until_served(stack, processes)
         yield stack

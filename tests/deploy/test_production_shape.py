@@ -13,6 +13,7 @@ import re
 import signal
 import socket
 import ssl
+import stat
 import time
 
 import sqlalchemy as sa
@@ -106,6 +107,12 @@ def test_tls_is_modern_and_offers_http2(stack):
             assert version == "TLSv1.3" or (
                 name.startswith("ECDHE-") and ("GCM" in name or "CHACHA20" in name)
             )
+
+
+def test_only_the_portal_s_account_and_group_may_open_gunicorn_s_socket(stack):
+    # nginx's account is in the group; anyone else could send forwarding headers
+    mode = stack.socket.stat().st_mode
+    assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o770
 
 
 def test_a_visitor_reads_the_site_in_both_languages(stack):
