@@ -389,8 +389,10 @@ def stack(tmp_path_factory):
         ca_file, cert, key = _certificates(folder)
         config = _nginx_config(folder, http_port, https_port, socket, cert, key)
         url = f"https://127.0.0.1:{https_port}"
+        # this machine's environment without its portal and gunicorn settings, then the test's
+        inherited = ("PORTAL_", "GUNICORN_", "FORWARDED_ALLOW_IPS", "PROMETHEUS_", "FLASK_")
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith(inherited)},
             "PORTAL_INSTANCE_PATH": str(folder / "instance"),
             "PORTAL_SQLALCHEMY_DATABASE_URI": database_url,
             "PORTAL_SECRET_KEY": SECRET_KEY,
@@ -406,8 +408,6 @@ def stack(tmp_path_factory):
             "GUNICORN_WORKERS": "2",
             "PYTHONUNBUFFERED": "1",
         }
-        for name in ("PORTAL_TEST_DATABASE_URL", "FLASK_DEBUG", "PROMETHEUS_MULTIPROC_DIR"):
-            env.pop(name, None)
         if os.environ.get("PORTAL_TEST_JOBS_URL"):
             env["PORTAL_JOBS_URL"] = os.environ["PORTAL_TEST_JOBS_URL"]
         flask = [str(BIN / "flask"), "--app", "wsgi"]
