@@ -13,23 +13,27 @@ and the job worker, on PostgreSQL and Redis where they answer.
   server's end. A worker command the portal does not have yet is said and skipped.
 
 Plain http on 127.0.0.1: session cookies without ``Secure``, links at
-``http://127.0.0.1:<port>``.
+``http://127.0.0.1:<port>``. ``PORTAL_SECRET_KEY``, unless set, is the instance's own key
+(``instance/secret_key``), passed to both processes as production passes it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shlex
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+REPO = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/ismet_portal"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 STOP_WAIT = 15  # seconds each process gets to stop before it is killed
@@ -75,9 +79,24 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+def secret_key(env: dict[str, str]) -> str:
+    """The instance's own key (``<instance>/secret_key``, the one ``make run`` uses; made
+    once, for this account alone), given to both processes as production gives it."""
+    instance = Path(env.get("PORTAL_INSTANCE_PATH") or REPO / "instance")
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    return path.read_text(encoding="ascii").strip()
+
+
 def environment(port: int) -> dict[str, str]:
     """The settings both processes run with."""
     env = dict(os.environ)
+    if not env.get("PORTAL_SECRET_KEY"):
+        env["PORTAL_SECRET_KEY"] = secret_key(env)
     env.setdefault("PORTAL_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     env.setdefault("PORTAL_SESSION_COOKIE_SECURE", "false")
     env.setdefault("GUNICORN_BIND", f"127.0.0.1:{port}")
