@@ -109,7 +109,7 @@ def environment(port: int) -> dict[str, str]:
             env["PORTAL_SQLALCHEMY_DATABASE_URI"] = url
             say(f"database: PostgreSQL, {sa.engine.make_url(url).database}")
         else:
-            say("NOTICE: database: the instance's SQLite file (instance/portal.sqlite3)")
+            say("NOTICE: database: the instance folder's SQLite file (portal.sqlite3)")
     if "PORTAL_JOBS_URL" in env:
         say("job queue: PORTAL_JOBS_URL as set")
     else:
