@@ -10,7 +10,7 @@ PORT   ?= 5000
 # `make run` serves on 127.0.0.1: links made outside a request (protocols, e-mails) use this.
 RUN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test venv dev catalogs db demo lint benchmarks clean
+.PHONY: run serve test venv dev catalogs db demo lint benchmarks clean
 
 ## run: install, compile the catalogues, migrate and load the demo, then serve on 127.0.0.1:$(PORT)
 run: catalogs
@@ -20,14 +20,22 @@ run: catalogs
 	PORTAL_SESSION_COOKIE_SECURE=false PORTAL_PUBLIC_BASE_URL=$(RUN_BASE_URL) \
 		$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+## serve: the production shape on 127.0.0.1:$(SERVE_PORT): gunicorn (gunicorn.conf.py) and the
+## job worker, on PostgreSQL and Redis where they answer (else SQLite, said); Ctrl-C stops both
+SERVE_PORT ?= 8000
+serve: catalogs
+	$(BIN)/python scripts/serve.py --port $(SERVE_PORT) --flask "$(FLASK)" \
+		--web "$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app" \
+		--worker "$(FLASK) jobs worker"
+
 ## test: install (with the test tools), compile the catalogues and run the whole suite
 test: dev catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## lint: ruff (style and format) and import-linter (the layers of the house, pyproject.toml)
 lint: dev
-	$(BIN)/ruff check portal tests benchmarks scripts wsgi.py
-	$(BIN)/ruff format --check portal tests benchmarks scripts wsgi.py
+	$(BIN)/ruff check portal tests benchmarks scripts wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format --check portal tests benchmarks scripts wsgi.py gunicorn.conf.py
 	$(BIN)/lint-imports
 
 ## venv: create .venv and install requirements.txt (again only when it changes)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import logging.config
 import os
 import re
+import runpy
 import signal
 import subprocess
 import sys
@@ -233,17 +235,26 @@ def test_text_is_the_default_and_an_unknown_format_is_refused(other_app):
         other_app(LOG_FORMAT="xml")
 
 
-def test_the_gunicorn_configuration_writes_json_through_the_filter():
-    config = logs.GUNICORN_LOGCONFIG_DICT
-    handler = config["handlers"]["console"]
-    assert handler["filters"] == ["request_id", "redact"]
-    assert config["formatters"]["json"]["()"] == "portal.web.logs.JsonFormatter"
-    formatter = logs.JsonFormatter()
-    record = logging.LogRecord("gunicorn.error", logging.INFO, __file__, 1, "x", (), None)
-    record.msg = "GET /kk/winner/SECRET?email=a@b.kz HTTP/1.1"
-    logs.RedactingFilter().filter(record)
-    logs.RequestIdFilter().filter(record)
-    line = json.loads(formatter.format(record))
+def test_the_gunicorn_configuration_writes_json_through_the_filter(monkeypatch):
+    """gunicorn.conf.py's JSON handler (made without the portal) is the one the app takes
+    over: the portal's formatter and both filters on it, not a second handler."""
+    monkeypatch.setenv("PORTAL_LOG_FORMAT", "json")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["accesslog"] is None
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    try:
+        root.handlers.clear()
+        logging.config.dictConfig(config["logconfig_dict"])
+        (installed,) = root.handlers
+        assert logs.use_json_logs() is installed and root.handlers == [installed]
+        record = logging.LogRecord("gunicorn.error", logging.INFO, __file__, 1, "x", (), None)
+        record.msg = "GET /kk/winner/SECRET?email=a@b.kz HTTP/1.1"
+        assert all(f.filter(record) for f in installed.filters)
+        line = json.loads(installed.format(record))
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
     assert line["message"] == "GET /kk/winner/…?… HTTP/1.1"
     assert line["logger"] == "gunicorn.error" and line["request_id"] is None
 
@@ -402,23 +413,6 @@ def test_probes_need_no_language_nor_session(client):
 
 # --- under gunicorn, as deployed ---------------------------------------------------------
 
-GUNICORN_CONF = """
-from portal.web import metrics
-from portal.web.logs import GUNICORN_LOGCONFIG_DICT
-
-bind = "127.0.0.1:{port}"
-workers = 2
-logconfig_dict = GUNICORN_LOGCONFIG_DICT
-
-
-def on_starting(server):
-    metrics.clear_multiprocess_dir()
-
-
-def child_exit(server, worker):
-    metrics.child_exit(server, worker)
-"""
-
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
@@ -447,8 +441,6 @@ def _booted_after(log, dead_pid: int) -> bool:
 
 def test_two_gunicorn_workers_share_their_metrics_and_log_json(database_url, tmp_path):
     port = free_port()
-    config = tmp_path / "gunicorn.conf.py"
-    config.write_text(GUNICORN_CONF.format(port=port))
     figures = tmp_path / "prometheus"
     figures.mkdir()
     (figures / "counter_99999.db").write_bytes(b"left over by an earlier run")
@@ -459,10 +451,12 @@ def test_two_gunicorn_workers_share_their_metrics_and_log_json(database_url, tmp
         "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
         "PORTAL_SECRET_KEY": "gunicorn-test",
         "PORTAL_LOG_FORMAT": "json",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
     }
     stderr = open(tmp_path / "stderr.log", "wb")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(config), "wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,

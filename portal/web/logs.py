@@ -19,7 +19,7 @@ otherwise a new one; it is sent back in the answer's ``X-Request-ID`` header, an
 access record (``portal.access``) per request names the method, the path (tokens
 masked, no query string), the status, the duration, the id and the client's address
 (kept for investigating abuse; see docs/DESIGN.md). Gunicorn's own logs use the same
-formatter through ``GUNICORN_LOGCONFIG_DICT`` (its ``logconfig_dict``).
+JSON lines (gunicorn.conf.py's ``logconfig_dict``), on the handler the app then takes over.
 """
 
 from __future__ import annotations
@@ -123,9 +123,16 @@ def json_handler(stream: Any = None) -> logging.Handler:
 
 
 def portal_json_handler() -> logging.Handler | None:
-    """The root logger's JSON handler, if one is installed (by us or by gunicorn)."""
+    """The root logger's JSON handler, if one is installed: ours, or the one gunicorn's
+    ``logconfig_dict`` (gunicorn.conf.py) put there, which then gets our formatter and
+    filters (that file imports nothing of the portal, so it cannot name them)."""
     for handler in logging.getLogger().handlers:
-        if isinstance(handler.formatter, JsonFormatter):
+        if isinstance(handler.formatter, _JsonFormatter):
+            if not isinstance(handler.formatter, JsonFormatter):
+                handler.setFormatter(JsonFormatter())
+            for kind in (RequestIdFilter, RedactingFilter):
+                if not any(isinstance(existing, kind) for existing in handler.filters):
+                    handler.addFilter(kind())
             return handler
     return None
 
@@ -141,33 +148,6 @@ def use_json_logs(level: str | int = "INFO") -> logging.Handler:
     root.setLevel(level)
     logging.getLogger("portal").removeHandler(default_handler)
     return handler
-
-
-# For gunicorn.conf.py: ``logconfig_dict = GUNICORN_LOGCONFIG_DICT``. Gunicorn's own
-# messages and the app's go to stderr as JSON lines; gunicorn's access log is off, the
-# app writes its own (``portal.access``, with the request id and no query string).
-GUNICORN_LOGCONFIG_DICT: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
-    "filters": {
-        "request_id": {"()": f"{__name__}.RequestIdFilter"},
-        "redact": {"()": f"{__name__}.RedactingFilter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["request_id", "redact"],
-            "stream": "ext://sys.stderr",
-        }
-    },
-    "root": {"level": "INFO", "handlers": ["console"]},
-    "loggers": {
-        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-        "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
-    },
-}
 
 
 def incoming_request_id(environ: dict, trusted_proxies: int) -> str | None:
