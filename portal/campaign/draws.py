@@ -677,7 +677,8 @@ def _record(
     period, prize, replaces = pool.period, pool.prize, pool.replaces
     _lock_month(period)
     attempt = db.session.get(DrawAttempt, reservation.attempt_id, populate_existing=True)
-    if attempt is None or attempt.state != DrawAttempt.PENDING:
+    if attempt is None or attempt.state != DrawAttempt.PENDING or attempt.expires_at <= utcnow():
+        # lapsed: another attempt may hold the place now, so this answer is not recorded
         raise DrawRefused("attempt-expired", month=reservation.period_key)
     place, reason, late_reason = request.place, request.reason, request.late_reason
     fallback_reason, actor, now = request.fallback_reason, request.actor, request.now
