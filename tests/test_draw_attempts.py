@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.campaign import audit, draws, months
+from portal.campaign import audit, draws, eligibility, months
 from portal.models import AuditEntry, Draw, DrawAttempt, db, utcnow
 from portal.services.randomorg import RandomOrgError
 from tests.helpers import (
@@ -179,6 +179,12 @@ def test_a_reservation_left_by_a_dead_process_lapses(september, standin):
     assert refused.value.details["by"] == "crashed"
     refusals = draws.refusals(september, draws.month_prize(september), None, AFTER_SEPTEMBER)
     assert [r.code for r in refusals] == ["draw-in-progress"]
+    # while the draw is under way the month's data stays as its pool was made from
+    with pytest.raises(eligibility.MonthFrozen) as frozen:
+        eligibility.recompute(september, audit.Actor(label="test"))
+    assert frozen.value.code == "month-drawing"
+    assert frozen.value.details["draw"] == reservation.draw_id
+    db.session.rollback()
     # ten minutes later the place is free again
     attempt = db.session.get(DrawAttempt, reservation.attempt_id)
     attempt.expires_at = utcnow() - timedelta(seconds=1)

@@ -84,6 +84,13 @@ def describe_problem(problem: Problem) -> str:
 def describe_frozen(refusal: MonthFrozen) -> str:
     """Why a drawn month's data can no longer be imported, replaced or computed again."""
     d = refusal.details
+    if refusal.code == "month-drawing":
+        return _(
+            "A draw of %(month)s is under way since %(time)s (draw No. %(draw)s): its data cannot be imported, replaced or computed again meanwhile.",
+            month=format_month(d["year"], d["month_number"]),
+            time=format_moment(d["drawn_at"]),
+            draw=d["draw"],
+        )
     return _(
         "%(month)s was drawn on %(date)s (draw No. %(draw)s): its data can no longer be imported, replaced or computed again.",
         month=format_month(d["year"], d["month_number"]),
