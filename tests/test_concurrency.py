@@ -438,6 +438,8 @@ def test_twenty_clients_while_a_draw_waits_ten_seconds_for_random_org(app, demo,
     # the draw is made once; the other member was told why not, in a page of its own
     outcomes = sorted(answers[name].status_code for name in ("first", "second"))
     assert outcomes[-1] == 302 and outcomes[0] in (200, 400), outcomes
+    (refused,) = [a for a in answers.values() if a.status_code != 302]
+    assert "уже идёт" in refused.text  # "... is under way", in the member's Russian
     with app.app_context():
         september = find_period(db.session.get(Campaign, demo), "2022-09")
         assert (
