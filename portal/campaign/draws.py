@@ -67,8 +67,9 @@ from portal.services.randomorg import (
 POOL_HEADER = "position,entry_code,account_masked\n"
 # How long a reserved draw may wait for random.org's answer and its recording: a
 # reservation still pending after this (its process died) no longer holds the month's
-# place, and the next attempt marks it failed (``expired``). Longer than the client's
-# worst case (timeouts and retries: RANDOM_ORG_TIMEOUT, RANDOM_ORG_RETRIES).
+# place, and the next attempt marks it failed (``expired``). Never shorter than the
+# client's worst case plus a minute (``longest_wait``: RANDOM_ORG_TIMEOUT, _RETRIES,
+# _BACKOFF), which with the defaults is 2 min 27 s.
 RESERVATION_HOLD = timedelta(minutes=10)
 
 
@@ -432,6 +433,8 @@ def conduct(
         now=now,
     )
     progress = progress or (lambda step: None)
+    if client is not None and not request.fallback:
+        hold = max(hold, longest_wait(client) + timedelta(minutes=1))
     try:
         reservation = reserve(pool, request, expected_sha256=expected_sha256, hold=hold)
     except sa.exc.IntegrityError:  # another attempt took the place at the same moment
@@ -466,6 +469,15 @@ def conduct(
         _fail(reservation, "internal", type(error).__name__, request.actor, result)
         raise
     return draw
+
+
+def longest_wait(client: RandomOrgClient) -> timedelta:
+    """The longest ``client`` may take to answer: every try's connect and read timeouts,
+    and the backoffs between them (a reservation is held at least that long)."""
+    connect, read = client.timeout
+    tries = client.retries + 1
+    backoffs = client.backoff * (2**client.retries - 1)
+    return timedelta(seconds=(connect + read) * tries + backoffs)
 
 
 @dataclass(frozen=True)
