@@ -161,7 +161,7 @@ def test_an_answer_after_the_reservation_lapsed_is_not_recorded(other_app, septe
 def test_a_reservation_left_by_a_dead_process_lapses(september, standin):
     """A process reserves and dies: the month is held only until the reservation lapses."""
     pool = prepare(september)
-    request = draws._Request(
+    request = draws.DrawRequest(
         commission=COMMISSION,
         place=PLACE,
         actor=audit.Actor(label="crashed"),
@@ -199,7 +199,7 @@ def test_a_reservation_left_by_a_dead_process_lapses(september, standin):
 def test_the_commission_page_refuses_a_second_draw_under_way(app, client, auth, september):
     """The page says the draw is under way, in the member's language, instead of a form."""
     pool = prepare(september)
-    request = draws._Request(
+    request = draws.DrawRequest(
         commission=COMMISSION,
         place=PLACE,
         actor=audit.Actor(label="other member"),

@@ -423,7 +423,7 @@ def conduct(
     if client is None and not written(fallback_reason):
         raise ValueError("a draw on random.org needs a random.org client")
     now = now or utcnow()
-    request = _Request(
+    request = DrawRequest(
         commission=commission,
         place=texts(place),
         actor=audit.as_actor(actor, actor_label),
@@ -481,7 +481,7 @@ def longest_wait(client: RandomOrgClient) -> timedelta:
 
 
 @dataclass(frozen=True)
-class _Request:
+class DrawRequest:
     """What the commission asked for, its texts in every language."""
 
     commission: list[Member]
@@ -516,7 +516,11 @@ def _lock_month(period: ReportingPeriod) -> None:
     (``models.base.tune_sqlite``), so what is read next is the latest.
     """
     table = ReportingPeriod.__table__
-    db.session.execute(sa.update(table).where(table.c.id == period.id).values(id=table.c.id))
+    # not the key: a FOR NO KEY UPDATE lock, which rows referring to the month (an
+    # import's) do not wait for, nor it for them
+    db.session.execute(
+        sa.update(table).where(table.c.id == period.id).values(draw_deadline=table.c.draw_deadline)
+    )
 
 
 def _next_draw_id() -> int:
@@ -531,7 +535,7 @@ def _next_draw_id() -> int:
 
 def reserve(
     pool: Pool,
-    request: _Request,
+    request: DrawRequest,
     *,
     expected_sha256: str | None = None,
     hold: timedelta = RESERVATION_HOLD,
@@ -578,7 +582,7 @@ def reserve(
     return reservation
 
 
-def _problems(pool: Pool, request: _Request, expected_sha256: str | None) -> list[DrawRefused]:
+def _problems(pool: Pool, request: DrawRequest, expected_sha256: str | None) -> list[DrawRefused]:
     """Why the draw over ``pool`` may not be made as asked (empty when it may)."""
     period, prize, replaces = pool.period, pool.prize, pool.replaces
     problems = refusals(
@@ -678,7 +682,7 @@ def _fail(
 def _record(
     pool: Pool,
     reservation: Reservation,
-    request: _Request,
+    request: DrawRequest,
     numbers: list[int],
     result: SignedResult | None,
     client: RandomOrgClient | None,
