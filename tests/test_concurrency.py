@@ -464,3 +464,16 @@ def test_twenty_clients_while_a_draw_waits_ten_seconds_for_random_org(app, demo,
         chain = audit.verify_chain()
         assert chain.ok, chain
         assert chain.checked > CLIENTS
+
+
+def test_sqlite_runs_in_wal_and_writes_begin_immediate(app):
+    """Each SQLite connection: WAL, the busy timeout of SQLITE_BUSY_TIMEOUT, and a
+    transaction that takes the write lock at its first write."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's settings")
+        with db.engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+            assert raw.isolation_level == "IMMEDIATE"
