@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import commands
 from portal.admin import bp as admin_bp
 from portal.extensions import babel, csrf, db, login_manager, migrate
+from portal.models.base import tune_sqlite
 from portal.models.migration import render_item
 from portal.public import bp as public_bp
 from portal.public import site_bp
@@ -89,6 +90,11 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     # values of its statement: e-mails, BIN/IINs, names
     engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     engine_options.setdefault("hide_parameters", True)
+    if sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite":
+        # how long a write waits for another's to end before "database is locked"
+        connect_args = dict(engine_options.get("connect_args") or {})
+        connect_args.setdefault("timeout", float(app.config["SQLITE_BUSY_TIMEOUT"]))
+        engine_options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     if not app.config.get("SECRET_KEY"):
         if not (app.config.get("INSTANCE_SECRET_KEY") or app.debug or app.testing):
@@ -158,6 +164,9 @@ def _instance_secret_key(instance: Path) -> str:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            tune_sqlite(engine)  # WAL, BEGIN IMMEDIATE (models/base.py)
     migrate.init_app(
         app,
         db,

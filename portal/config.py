@@ -41,6 +41,10 @@ S3_SECRET_ACCESS_KEY: str | None = None
 S3_ADDRESSING_STYLE: str | None = None  # "path", "virtual" or "auto" (unset)
 
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+# SQLite only: how many seconds a writing transaction waits for another one to end
+# before it gives up with "database is locked" (the database runs in WAL mode, its
+# writing transactions start with BEGIN IMMEDIATE: see portal/models/base.py).
+SQLITE_BUSY_TIMEOUT = 30
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 # A month of activity data may be larger than other requests (1,000,000 rows ~ 130 MB).
 IMPORT_MAX_BYTES = 256 * 1024 * 1024

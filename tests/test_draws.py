@@ -233,7 +233,9 @@ def test_two_draws_at_the_same_moment_give_one(app, september, standin):
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert sorted(outcomes) == ["already-drawn", "drawn"]
+    # the other one is refused while the first waits on random.org, or once it is recorded
+    assert outcomes.count("drawn") == 1
+    assert set(outcomes) - {"drawn"} <= {"draw-in-progress", "already-drawn"}
     db.session.expire_all()
     assert count(Draw) == 1 and count(DrawWinner) == 1
 

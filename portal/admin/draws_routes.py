@@ -22,6 +22,7 @@ from portal.web.urls import SiteLinks
 from portal.wording import confirmations
 from portal.wording.formats import format_month
 from portal.wording.messages import (
+    describe_attempt,
     describe_random_org_error,
     describe_refusal,
     redraw_reasons,
@@ -58,13 +59,15 @@ def draws():
             {
                 "period": period,
                 "draws": draw_rules.draws_of(period),
+                # the attempts that did not become draws: under way, failed or lapsed
+                "attempts": draw_rules.attempts_of(period),
                 "refusals": [
                     describe_refusal(r) for r in draw_rules.refusals(period, prize, None, now)
                 ],
                 "late": draw_rules.is_late(period, now),
             }
         )
-    return render_template("admin/draws.html", months=months)
+    return render_template("admin/draws.html", months=months, describe_attempt=describe_attempt)
 
 
 def _fallback_allowed(form) -> bool:

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from portal.models import AuditEntry, db, utcnow
 from portal.models.audit import GENESIS_HASH
 
-# Serialises appends on PostgreSQL; SQLite serialises writers by itself.
+# Serialises appends on PostgreSQL; SQLite serialises writers by itself (a writing
+# transaction starts with BEGIN IMMEDIATE: portal/models/base.py tune_sqlite).
 CHAIN_LOCK_ID = 0x15_3E7_A0D1
 
 

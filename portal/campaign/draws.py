@@ -10,8 +10,13 @@
    ``userData`` names the draw, the month, the pool digest and the pool size.
 4. Number ``i`` is position ``data[i]`` of the pool file.
 
-Everything is stored in the caller's transaction, which the functions here end: a
-draw is committed whole, or rolled back whole when anything fails.
+No transaction waits on the network. ``conduct`` makes a draw in three steps: it
+reserves the draw's place in the month's chain (a ``DrawAttempt``, ``pending``, with the
+id the draw will have, which random.org signs) and commits; it asks random.org outside
+any transaction; then it records the whole draw, and marks the attempt ``done``, in one
+transaction. An attempt that fails is kept ``failed`` with its reason, for the staff; a
+``pending`` one whose process died expires after its hold (``RESERVATION_HOLD``). The
+public sees only draws, each committed whole: never an attempt.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import secrets
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -38,6 +43,7 @@ from portal.models import (
     Activity,
     CommissionMember,
     Draw,
+    DrawAttempt,
     DrawEntry,
     DrawFile,
     DrawWinner,
@@ -51,12 +57,20 @@ from portal.models.participants import mask_account
 from portal.services import documents
 from portal.services.randomorg import (
     RandomOrgClient,
+    RandomOrgError,
+    SignedResult,
     is_random_org_key,
     key_fingerprint,
     verify_signature,
 )
 
 POOL_HEADER = "position,entry_code,account_masked\n"
+# How long a reserved draw may wait for random.org's answer and its recording: a
+# reservation still pending after this (its process died) no longer holds the month's
+# place, and the next attempt marks it failed (``expired``). Never shorter than the
+# client's worst case plus a minute (``longest_wait``: RANDOM_ORG_TIMEOUT, _RETRIES,
+# _BACKOFF), which with the defaults is 2 min 27 s.
+RESERVATION_HOLD = timedelta(minutes=10)
 
 
 class DrawRefused(Exception):
@@ -292,7 +306,71 @@ def refusals(
     elif not winner_rules.draw_awaits_redraw(replaces):
         # rules 8, 9 and 12: a prize is drawn again only when its winner has fallen away
         problems.append(DrawRefused("winner-standing", draw=replaces.id))
+    if not problems:
+        sequence = 0 if replaces is None else replaces.sequence + 1
+        under_way = pending_attempt(period, prize, sequence)
+        if under_way is not None:
+            problems.append(
+                DrawRefused(
+                    "draw-in-progress",
+                    month=period.key,
+                    by=under_way.started_by,
+                    since=under_way.started_at,
+                    until=under_way.expires_at,
+                )
+            )
     return problems
+
+
+def pending_attempt(
+    period: ReportingPeriod, prize: Prize, sequence: int, now: datetime | None = None
+) -> DrawAttempt | None:
+    """The attempt that holds this place of the month's chain now (pending, not expired)."""
+    return db.session.scalar(
+        sa.select(DrawAttempt).where(
+            DrawAttempt.period_id == period.id,
+            DrawAttempt.prize_id == prize.id,
+            DrawAttempt.sequence == sequence,
+            DrawAttempt.state == DrawAttempt.PENDING,
+            DrawAttempt.expires_at > (now or utcnow()),
+        )
+    )
+
+
+def attempts_of(period: ReportingPeriod) -> list[DrawAttempt]:
+    """The month's attempts that did not become draws (pending or failed), newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(DrawAttempt)
+            .where(DrawAttempt.period_id == period.id, DrawAttempt.state != DrawAttempt.DONE)
+            .order_by(DrawAttempt.id.desc())
+        )
+    )
+
+
+def expire_stale(period: ReportingPeriod, actor: audit.Actor, now: datetime | None = None) -> int:
+    """Mark the month's attempts pending past their hold failed (``expired``), on the
+    record; how many. Called with the month locked (``_lock_month``)."""
+    now = now or utcnow()
+    stale = db.session.scalars(
+        sa.select(DrawAttempt).where(
+            DrawAttempt.period_id == period.id,
+            DrawAttempt.state == DrawAttempt.PENDING,
+            DrawAttempt.expires_at <= now,
+        )
+    ).all()
+    for attempt in stale:
+        attempt.state = DrawAttempt.FAILED
+        attempt.failure = "expired"
+        attempt.failure_detail = "no answer recorded before the reservation expired"
+        attempt.finished_at = now
+        audit.record(
+            "draw.attempt_expired",
+            attempt,
+            {"period": period.key, "draw": attempt.draw_id, "started_by": attempt.started_by},
+            actor=actor,
+        )
+    return len(stale)
 
 
 def may_draw_locally(actor: audit.Actor | None) -> bool:
@@ -328,95 +406,311 @@ def conduct(
     expected_sha256: str | None = None,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    hold: timedelta = RESERVATION_HOLD,
 ) -> Draw:
-    """Make the draw over ``pool`` and store its whole record; commit, or roll back and raise.
+    """Make the draw over ``pool`` and store its whole record; commits (see the module's
+    docstring: reserve and commit, ask random.org, record and commit).
 
     ``client`` asks random.org (it may be None only with a ``fallback_reason``); ``links``
     gives the public record's address that the protocol prints. ``place`` and the reasons
-    are ``Texts``: one text per language of the campaign.
+    are ``Texts``: one text per language of the campaign. ``hold`` bounds the reservation.
 
-    Raises ``DrawRefused`` when the draw may not be made, and ``RandomOrgError`` when
-    random.org gave no valid signed answer; in both cases nothing is stored.
+    Raises ``DrawRefused`` when the draw may not be made (nothing is stored; when found
+    only at recording, the attempt is kept failed), among others ``draw-in-progress``
+    while another attempt holds the month's place; and ``RandomOrgError`` when random.org
+    gave no valid signed answer (no draw is stored, the attempt is kept failed).
     """
     if client is None and not written(fallback_reason):
         raise ValueError("a draw on random.org needs a random.org client")
     now = now or utcnow()
+    request = DrawRequest(
+        commission=commission,
+        place=texts(place),
+        actor=audit.as_actor(actor, actor_label),
+        late_reason=texts(late_reason),
+        reason=texts(reason),
+        fallback_reason=texts(fallback_reason),
+        now=now,
+    )
+    progress = progress or (lambda step: None)
+    if client is not None and not request.fallback:
+        hold = max(hold, longest_wait(client) + timedelta(minutes=1))
     try:
-        draw = _conduct(
-            pool,
-            commission=commission,
-            place=texts(place),
-            actor=audit.as_actor(actor, actor_label),
-            late_reason=texts(late_reason),
-            reason=texts(reason),
-            fallback_reason=texts(fallback_reason),
-            expected_sha256=expected_sha256,
-            client=client,
-            links=links,
-            now=now,
-            progress=progress or (lambda step: None),
-        )
-        db.session.commit()
-    except sa.exc.IntegrityError:
+        reservation = reserve(pool, request, expected_sha256=expected_sha256, hold=hold)
+    except sa.exc.IntegrityError:  # another attempt took the place at the same moment
         db.session.rollback()
-        raise DrawRefused("already-drawn", month=pool.period.key) from None
+        raise DrawRefused("draw-in-progress", month=pool.period.key) from None
     except BaseException:
         db.session.rollback()
+        raise
+    # no transaction is open from here until the answer is recorded
+    try:
+        asked = None if request.fallback else client  # the fallback draws locally
+        numbers, result = _numbers(pool, reservation, asked, progress)
+    except RandomOrgError as error:
+        _fail(reservation, error.code, error.detail, request.actor)
+        raise
+    except BaseException as error:
+        _fail(reservation, "internal", type(error).__name__, request.actor)
+        raise
+    try:
+        draw = _record(pool, reservation, request, numbers, result, client, links, progress)
+        db.session.commit()
+    except DrawRefused as refusal:
+        db.session.rollback()
+        _fail(reservation, refusal.code, "", request.actor, result)
+        raise
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        _fail(reservation, "already-drawn", "", request.actor, result)
+        raise DrawRefused("already-drawn", month=reservation.period_key) from None
+    except BaseException as error:
+        db.session.rollback()
+        _fail(reservation, "internal", type(error).__name__, request.actor, result)
         raise
     return draw
 
 
-def _conduct(
+def longest_wait(client: RandomOrgClient) -> timedelta:
+    """The longest ``client`` may take to answer: every try's connect and read timeouts,
+    and the backoffs between them (a reservation is held at least that long)."""
+    connect, read = client.timeout
+    tries = client.retries + 1
+    backoffs = client.backoff * (2**client.retries - 1)
+    return timedelta(seconds=(connect + read) * tries + backoffs)
+
+
+@dataclass(frozen=True)
+class DrawRequest:
+    """What the commission asked for, its texts in every language."""
+
+    commission: list[Member]
+    place: dict[str, str]
+    actor: audit.Actor
+    late_reason: dict[str, str]
+    reason: dict[str, str]
+    fallback_reason: dict[str, str]
+    now: datetime
+
+    @property
+    def fallback(self) -> bool:
+        return written(self.fallback_reason)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A committed reservation, as plain values: nothing here loads from the database."""
+
+    attempt_id: int
+    draw_id: int
+    period_key: str
+    late: bool
+    prizes_drawn: int
+
+
+def _lock_month(period: ReportingPeriod) -> None:
+    """Serialise the month's draws: a write that changes nothing, first in the transaction.
+
+    PostgreSQL: the month's row stays locked until the transaction ends. SQLite: the
+    transaction starts here with BEGIN IMMEDIATE, the database's one write lock
+    (``models.base.tune_sqlite``), so what is read next is the latest.
+    """
+    table = ReportingPeriod.__table__
+    # not the key: a FOR NO KEY UPDATE lock, which rows referring to the month (an
+    # import's) do not wait for, nor it for them
+    db.session.execute(
+        sa.update(table).where(table.c.id == period.id).values(draw_deadline=table.c.draw_deadline)
+    )
+
+
+def _next_draw_id() -> int:
+    """The id the reserved draw will have, never given to another draw or attempt."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.scalar(sa.text("SELECT nextval(pg_get_serial_sequence('draw', 'id'))"))
+    # SQLite, under the write lock: past every draw's and every attempt's
+    highest = db.session.scalar(sa.select(sa.func.max(Draw.id))) or 0
+    reserved = db.session.scalar(sa.select(sa.func.max(DrawAttempt.draw_id))) or 0
+    return max(highest, reserved) + 1
+
+
+def reserve(
     pool: Pool,
+    request: DrawRequest,
     *,
-    commission: list[Member],
-    place: dict[str, str],
-    actor: audit.Actor,
-    late_reason: dict[str, str],
-    reason: dict[str, str],
-    fallback_reason: dict[str, str],
-    expected_sha256,
-    client: RandomOrgClient | None,
-    links: Links,
-    now,
-    progress,
-) -> Draw:
+    expected_sha256: str | None = None,
+    hold: timedelta = RESERVATION_HOLD,
+) -> Reservation:
+    """Step 1: check that the draw may be made and take its place in the month's chain; commits.
+
+    Raises ``DrawRefused`` (nothing stored) when it may not be made now.
+    """
     period, prize, replaces = pool.period, pool.prize, pool.replaces
-    fallback = written(fallback_reason)
-    problems = refusals(period, prize, replaces, now, actor=actor, fallback=fallback)
+    _lock_month(period)
+    if replaces is not None:
+        db.session.refresh(replaces)  # what it was before the lock may have changed
+    expire_stale(period, request.actor)
+    problems = _problems(pool, request, expected_sha256)
     if problems:
         raise problems[0]
-    if fallback and not complete(fallback_reason):
-        raise DrawRefused("fallback-reason-required")
-    if replaces is not None and not complete(reason):
-        raise DrawRefused("redraw-reason-required")
-    minimum = period.campaign.commission_min_members
-    if len(commission) < minimum or any(
-        not (m.name.strip() and m.position_kk.strip() and m.position_ru.strip()) for m in commission
-    ):
-        raise DrawRefused("commission-too-small", minimum=minimum)
-    if not complete(place):
-        raise DrawRefused("place-required")
-    late = replaces is None and is_late(period, now)
-    if late and not complete(late_reason):
-        raise DrawRefused("late-reason-required", deadline=period.draw_deadline)
-    if expected_sha256 is not None and expected_sha256 != pool.sha256:
-        raise DrawRefused("pool-changed")
-    if pool.size == 0:
-        raise DrawRefused("empty-pool", month=period.key)
-
-    n = min(prize.count_per_period, pool.size)
-    draw = Draw(
+    late = replaces is None and is_late(period, request.now)
+    started = utcnow()
+    attempt = DrawAttempt(
         period_id=period.id,
         prize_id=prize.id,
         sequence=0 if replaces is None else replaces.sequence + 1,
+        replaces_id=getattr(replaces, "id", None),
+        draw_id=_next_draw_id(),
+        state=DrawAttempt.PENDING,
+        source=Draw.LOCAL if request.fallback else Draw.RANDOM_ORG,
+        pool_size=pool.size,
+        pool_sha256=pool.sha256,
+        started_at=started,
+        started_by_id=getattr(request.actor.user, "id", None),
+        started_by=request.actor.name,
+        expires_at=started + hold,
+    )
+    db.session.add(attempt)
+    db.session.flush()  # the pending place is taken here, or IntegrityError
+    reservation = Reservation(
+        attempt_id=attempt.id,
+        draw_id=attempt.draw_id,
+        period_key=period.key,
+        late=late,
+        prizes_drawn=min(prize.count_per_period, pool.size),
+    )
+    db.session.commit()
+    return reservation
+
+
+def _problems(pool: Pool, request: DrawRequest, expected_sha256: str | None) -> list[DrawRefused]:
+    """Why the draw over ``pool`` may not be made as asked (empty when it may)."""
+    period, prize, replaces = pool.period, pool.prize, pool.replaces
+    problems = refusals(
+        period, prize, replaces, request.now, actor=request.actor, fallback=request.fallback
+    )
+    if problems:
+        return problems
+    if request.fallback and not complete(request.fallback_reason):
+        return [DrawRefused("fallback-reason-required")]
+    if replaces is not None and not complete(request.reason):
+        return [DrawRefused("redraw-reason-required")]
+    minimum = period.campaign.commission_min_members
+    if len(request.commission) < minimum or any(
+        not (m.name.strip() and m.position_kk.strip() and m.position_ru.strip())
+        for m in request.commission
+    ):
+        return [DrawRefused("commission-too-small", minimum=minimum)]
+    if not complete(request.place):
+        return [DrawRefused("place-required")]
+    late = replaces is None and is_late(period, request.now)
+    if late and not complete(request.late_reason):
+        return [DrawRefused("late-reason-required", deadline=period.draw_deadline)]
+    if expected_sha256 is not None and expected_sha256 != pool.sha256:
+        return [DrawRefused("pool-changed")]
+    if pool.size == 0:
+        return [DrawRefused("empty-pool", month=period.key)]
+    return []
+
+
+def _user_data(pool: Pool, reservation: Reservation) -> dict:
+    """What random.org signs with the numbers: the draw, the month, the pool."""
+    return {
+        "draw": reservation.draw_id,
+        "period": reservation.period_key,
+        "pool_sha256": pool.sha256,
+        "pool_size": pool.size,
+    }
+
+
+def _numbers(
+    pool: Pool,
+    reservation: Reservation,
+    client: RandomOrgClient | None,
+    progress: Callable[[str], None],
+) -> tuple[list[int], SignedResult | None]:
+    """Step 2, outside any transaction: the drawn positions, and random.org's signed answer
+    (None for a local draw)."""
+    n = reservation.prizes_drawn
+    if client is None:
+        return secrets.SystemRandom().sample(range(1, pool.size + 1), n), None
+    progress("random.org")
+    result = client.generate_signed_integers(
+        n, 1, pool.size, replacement=False, user_data=_user_data(pool, reservation)
+    )
+    return list(result.data), result
+
+
+def _fail(
+    reservation: Reservation,
+    code: str,
+    detail: str,
+    actor: audit.Actor,
+    result: SignedResult | None = None,
+) -> None:
+    """Keep the attempt as failed, with its reason, on the record; commits. An attempt
+    that is no longer pending (expired meanwhile) is left as it is."""
+    db.session.rollback()
+    table = DrawAttempt.__table__
+    now = utcnow()
+    changed = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == reservation.attempt_id, table.c.state == DrawAttempt.PENDING)
+        .values(
+            state=DrawAttempt.FAILED,
+            failure=code[:40],
+            failure_detail=detail,
+            finished_at=now,
+            response_text=result.response_text if result is not None else "",
+        )
+    ).rowcount
+    if changed:
+        audit.record(
+            "draw.attempt_failed",
+            details={
+                "period": reservation.period_key,
+                "draw": reservation.draw_id,
+                "failure": code,
+                "serial_number": result.serial_number if result is not None else None,
+            },
+            object_type="DrawAttempt",
+            object_id=reservation.attempt_id,
+            actor=actor,
+        )
+    db.session.commit()
+
+
+def _record(
+    pool: Pool,
+    reservation: Reservation,
+    request: DrawRequest,
+    numbers: list[int],
+    result: SignedResult | None,
+    client: RandomOrgClient | None,
+    links: Links,
+    progress: Callable[[str], None],
+) -> Draw:
+    """Step 3: the whole draw, in the transaction the caller commits; the attempt ``done``."""
+    period, prize, replaces = pool.period, pool.prize, pool.replaces
+    _lock_month(period)
+    attempt = db.session.get(DrawAttempt, reservation.attempt_id, populate_existing=True)
+    if attempt is None or attempt.state != DrawAttempt.PENDING or attempt.expires_at <= utcnow():
+        # lapsed: another attempt may hold the place now, so this answer is not recorded
+        raise DrawRefused("attempt-expired", month=reservation.period_key)
+    place, reason, late_reason = request.place, request.reason, request.late_reason
+    fallback_reason, actor, now = request.fallback_reason, request.actor, request.now
+    late = reservation.late
+    draw = Draw(
+        id=reservation.draw_id,
+        period_id=period.id,
+        prize_id=prize.id,
+        sequence=attempt.sequence,
         replaces_id=getattr(replaces, "id", None),
         reason_kk=reason["kk"],
         reason_ru=reason["ru"],
         late=late,
         late_reason_kk=late_reason["kk"] if late else "",
         late_reason_ru=late_reason["ru"] if late else "",
-        source=Draw.LOCAL if fallback else Draw.RANDOM_ORG,
+        source=Draw.LOCAL if result is None else Draw.RANDOM_ORG,
         fallback_reason_kk=fallback_reason["kk"],
         fallback_reason_ru=fallback_reason["ru"],
         conducted_at=now,
@@ -427,44 +721,28 @@ def _conduct(
         commission_json=json.dumps(
             [
                 Member(m.name.strip(), m.position_kk.strip(), m.position_ru.strip()).as_json()
-                for m in commission
+                for m in request.commission
             ],
             ensure_ascii=False,
         ),
         pool_size=pool.size,
         pool_sha256=pool.sha256,
         entry_key=pool.entry_key,
-        prizes_drawn=n,
+        prizes_drawn=reservation.prizes_drawn,
     )
-    db.session.add(draw)
-    db.session.flush()  # the draw's place in the chain is taken here, or IntegrityError
-
-    if fallback:
-        numbers = secrets.SystemRandom().sample(range(1, pool.size + 1), n)
-    else:
-        progress("random.org")
-        user_data = {
-            "draw": draw.id,
-            "period": period.key,
-            "pool_sha256": pool.sha256,
-            "pool_size": pool.size,
-        }
-        result = client.generate_signed_integers(
-            n, 1, pool.size, replacement=False, user_data=user_data
-        )
-        numbers = list(result.data)
+    if result is not None:
         draw.request_json = json.dumps(
             {
                 "jsonrpc": "2.0",
                 "method": "generateSignedIntegers",
                 "params": {
                     "apiKey": "(not published)",
-                    "n": n,
+                    "n": reservation.prizes_drawn,
                     "min": 1,
                     "max": pool.size,
                     "replacement": False,
                     "base": 10,
-                    "userData": user_data,
+                    "userData": _user_data(pool, reservation),
                 },
             },
             ensure_ascii=False,
@@ -476,6 +754,8 @@ def _conduct(
         draw.serial_number = result.serial_number
         draw.completion_time = result.completion_time
     draw.numbers_json = json.dumps(numbers)
+    db.session.add(draw)
+    db.session.flush()  # the draw's place in the chain is taken here, or IntegrityError
 
     progress("pool")
     insert_rows(
@@ -515,6 +795,8 @@ def _conduct(
                 sha256=hashlib.sha256(pdf).hexdigest(),
             )
         )
+    attempt.state = DrawAttempt.DONE
+    attempt.finished_at = utcnow()
     audit.record(
         "draw.redraw" if replaces is not None else "draw.conduct",
         draw,

@@ -29,6 +29,7 @@ from portal.models import (
     Activity,
     Campaign,
     Draw,
+    DrawAttempt,
     EligibilityRun,
     Participant,
     ReportingPeriod,
@@ -165,8 +166,9 @@ def explain(activity: Activity, t: Thresholds) -> list[Check]:
 class MonthFrozen(Exception):
     """A drawn month's data stays as it was drawn from: its pool, its winners' checks
     (rule 8) and every participant's self-check rest on it. No import, no replacement,
-    no new computation of its eligibility. ``code`` is ``month-drawn``; ``details`` name
-    the month and its first draw (``portal.wording.messages`` words it)."""
+    no new computation of its eligibility. ``code`` is ``month-drawn``, or
+    ``month-drawing`` while its first draw is under way; ``details`` name the month and
+    its first draw (``portal.wording.messages`` words it)."""
 
     def __init__(self, code: str, **details) -> None:
         super().__init__(code)
@@ -185,7 +187,7 @@ def frozen(period: ReportingPeriod) -> MonthFrozen | None:
     """Why the month's data may no longer change (its draw), or None while it may."""
     draw = first_draw(period)
     if draw is None:
-        return None
+        return _drawing(period)
     return MonthFrozen(
         "month-drawn",
         month=period.key,
@@ -193,6 +195,31 @@ def frozen(period: ReportingPeriod) -> MonthFrozen | None:
         month_number=period.month,
         draw=draw.id,
         drawn_at=draw.conducted_at,
+    )
+
+
+def _drawing(period: ReportingPeriod) -> MonthFrozen | None:
+    """The month's first draw under way (reserved, waiting on random.org), if any: its
+    data must stay as its pool was made from (``month-drawing``)."""
+    attempt = db.session.scalar(
+        sa.select(DrawAttempt)
+        .where(
+            DrawAttempt.period_id == period.id,
+            DrawAttempt.sequence == 0,
+            DrawAttempt.state == DrawAttempt.PENDING,
+            DrawAttempt.expires_at > utcnow(),
+        )
+        .limit(1)
+    )
+    if attempt is None:
+        return None
+    return MonthFrozen(
+        "month-drawing",
+        month=period.key,
+        year=period.year,
+        month_number=period.month,
+        draw=attempt.draw_id,
+        drawn_at=attempt.started_at,
     )
 
 

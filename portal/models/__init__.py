@@ -14,6 +14,7 @@ from portal.models.campaign import Campaign, Prize, ReportingPeriod
 from portal.models.draws import (
     CommissionMember,
     Draw,
+    DrawAttempt,
     DrawEntry,
     DrawFile,
     DrawIsImmutable,
@@ -38,6 +39,7 @@ __all__ = [
     "CommissionMember",
     "ContactAttempt",
     "Draw",
+    "DrawAttempt",
     "DrawEntry",
     "DrawFile",
     "DrawIsImmutable",

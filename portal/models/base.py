@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -25,6 +26,32 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def tune_sqlite(engine: sa.Engine) -> None:
+    """Make a SQLite engine fit for several threads and processes at once.
+
+    Each new connection is put in WAL mode (readers never wait for the writer, nor the
+    writer for readers), with ``synchronous=NORMAL`` (safe in WAL), and its transactions
+    start with ``BEGIN IMMEDIATE`` at their first write (the sqlite3 module's legacy
+    control: reads before the first write run on their own, as under READ COMMITTED). A
+    writing transaction thus takes the write lock when it starts and waits for it up to
+    the busy timeout (``SQLITE_BUSY_TIMEOUT``, the driver's ``timeout``), instead of
+    failing at once with "database is locked" when another writer got there between its
+    read and its write. Other databases are left as they are.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connected(dbapi_connection, connection_record) -> None:
+        dbapi_connection.isolation_level = "IMMEDIATE"
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")  # "memory" for :memory:, kept so
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
 
 
 def utcnow() -> datetime:

@@ -174,6 +174,67 @@ class DrawFile(db.Model):
     __table_args__ = (sa.UniqueConstraint("draw_id", "name"),)
 
 
+class DrawAttempt(db.Model):
+    """A draw's place in its month's chain, reserved before random.org is asked.
+
+    A draw is made in three steps, so that no transaction waits on the network: the
+    attempt is stored ``pending`` with the chain's place it takes and the id the draw
+    will have (its number is signed in random.org's ``userData``), and committed;
+    random.org is asked outside any transaction; then the draw is recorded whole and the
+    attempt marked ``done``, in one transaction. An attempt that fails (random.org's
+    error, a bad signature, a refusal found at recording) is marked ``failed`` with its
+    reason; one left ``pending`` past ``expires_at`` (its process died) is marked failed
+    by the next attempt. Attempts are the staff's: the public sees only the draws.
+    At most one attempt a place is pending (a partial unique index).
+    """
+
+    __tablename__ = "draw_attempt"
+
+    PENDING, FAILED, DONE = "pending", "failed", "done"
+    STATES = (PENDING, FAILED, DONE)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"), index=True)
+    prize_id: Mapped[int] = mapped_column(sa.ForeignKey("prize.id"))
+    sequence: Mapped[int]
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw.id"))
+    # the draw's id if it is made: not a foreign key, as a failed attempt has no draw
+    draw_id: Mapped[int] = mapped_column(unique=True)
+    state: Mapped[str] = mapped_column(sa.String(16), default=PENDING)
+    source: Mapped[str] = mapped_column(sa.String(16), default=Draw.RANDOM_ORG)
+    pool_size: Mapped[int]
+    pool_sha256: Mapped[str] = mapped_column(sa.String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    started_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # why it failed: a random.org error code (``portal.services.randomorg.ERROR_CODES``),
+    # a refusal's code, ``expired`` or ``internal``; and what was wrong, for the staff
+    failure: Mapped[str] = mapped_column(sa.String(40), default="")
+    failure_detail: Mapped[str] = mapped_column(sa.Text, default="")
+    # random.org's answer as received, when one came (kept for a failed attempt too)
+    response_text: Mapped[str] = mapped_column(sa.Text, default="")
+
+    period: Mapped[ReportingPeriod] = relationship()
+
+    __table_args__ = (
+        sa.Index(
+            "uq_draw_attempt_pending_place",
+            "period_id",
+            "prize_id",
+            "sequence",
+            unique=True,
+            sqlite_where=sa.text("state = 'pending'"),
+            postgresql_where=sa.text("state = 'pending'"),
+        ),
+        sa.CheckConstraint("state IN ('pending', 'failed', 'done')", name="state_known"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<DrawAttempt {self.id} {self.state}>"
+
+
 class DrawIsImmutable(RuntimeError):
     """A stored draw, or anything of its record, was about to be changed or deleted."""
 

@@ -16,8 +16,8 @@ from portal.campaign.imports import Problem
 from portal.campaign.links import Links
 from portal.campaign.winners import Standing, WinnerRefused
 from portal.services.markup import escape_markdown
-from portal.services.randomorg import RandomOrgError
-from portal.wording.formats import format_day, format_money, format_month
+from portal.services.randomorg import ERROR_CODES, RandomOrgError
+from portal.wording.formats import format_day, format_moment, format_money, format_month
 from portal.wording.uploads import describe_upload_refusal
 
 # Problems whose detail is a limit, a number to write as the reader writes numbers.
@@ -84,6 +84,13 @@ def describe_problem(problem: Problem) -> str:
 def describe_frozen(refusal: MonthFrozen) -> str:
     """Why a drawn month's data can no longer be imported, replaced or computed again."""
     d = refusal.details
+    if refusal.code == "month-drawing":
+        return _(
+            "A draw of %(month)s is under way since %(time)s (draw No. %(draw)s): its data cannot be imported, replaced or computed again meanwhile.",
+            month=format_month(d["year"], d["month_number"]),
+            time=format_moment(d["drawn_at"]),
+            draw=d["draw"],
+        )
     return _(
         "%(month)s was drawn on %(date)s (draw No. %(draw)s): its data can no longer be imported, replaced or computed again.",
         month=format_month(d["year"], d["month_number"]),
@@ -218,8 +225,45 @@ def describe_refusal(refusal: DrawRefused) -> str:
             "The winner of draw %(draw)s has not fallen away: a prize is drawn again only after a failed check, ten days of silence or a forfeit (rules 8, 9 and 12).",
             draw=d.get("draw"),
         ),
+        "draw-in-progress": lambda: (
+            _(
+                "A draw of %(month)s is under way (started by %(by)s at %(since)s): wait for its outcome on the draws page. If it is never recorded, its reservation lapses at %(until)s.",
+                month=d.get("month"),
+                by=d.get("by") or "—",
+                since=format_moment(d.get("since")),
+                until=format_moment(d.get("until")),
+            )
+            if d.get("since")
+            else _(
+                "Another draw of %(month)s was confirmed at the same moment and is under way: wait for its outcome on the draws page.",
+                month=d.get("month"),
+            )
+        ),
+        "attempt-expired": lambda: _(
+            "random.org answered too late: the reservation of this draw of %(month)s had lapsed, so nothing was recorded. Conduct the draw again.",
+            month=d.get("month"),
+        ),
     }
     return messages.get(refusal.code, lambda: refusal.code)()
+
+
+def describe_attempt(attempt) -> str:
+    """Why a draw attempt did not become a draw (a ``DrawAttempt``), for the staff."""
+    if attempt.state == "pending":
+        return _(
+            "Under way: waiting for random.org's answer; the reservation lapses at %(until)s.",
+            until=format_moment(attempt.expires_at),
+        )
+    if attempt.failure == "expired":
+        return _(
+            "Lapsed: no answer was recorded before %(until)s (the process that made it stopped?).",
+            until=format_moment(attempt.expires_at),
+        )
+    if attempt.failure == "internal":
+        return _("Failed: an error of the portal (see its log).")
+    if attempt.failure in ERROR_CODES:
+        return describe_random_org_error(RandomOrgError(attempt.failure))
+    return describe_refusal(DrawRefused(attempt.failure, month=attempt.period.key))
 
 
 def describe_random_org_error(error: RandomOrgError) -> str:
