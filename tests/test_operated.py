@@ -308,6 +308,7 @@ def test_metrics_count_requests_by_endpoint_and_read_the_database(app, client, d
     assert sample(text, "portal_imports", status="done") == 1
     assert sample(text, "portal_imports", status="failed") == 0
     assert sample(text, "portal_draws", source="random.org") == 0
+    assert sample(text, "portal_draw_attempts", state="failed") == 0
     assert sample(text, "portal_mail_outbox", status="pending") == 1
     assert sample(text, "portal_mail_oldest_unsent_seconds") >= 0
     assert sample(text, "portal_database_metrics_up") == 1

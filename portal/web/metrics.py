@@ -34,7 +34,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_flask_exporter import PrometheusMetrics
 
-from portal.models import Draw, ImportBatch, OutboxMessage, db
+from portal.models import Draw, DrawAttempt, ImportBatch, OutboxMessage, db
 
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "portal.metrics"
@@ -154,16 +154,16 @@ class BusinessCollector:
             _gauge("portal_draws", "Draws made, by source of randomness", draws, "source"),
             _gauge("portal_mail_outbox", "E-mails in the outbox by status", mail, "status"),
         ]
-        status_column = Draw.__table__.c.get("status")
-        if status_column is not None:
-            figures.append(
-                _gauge(
-                    "portal_draws_by_status",
-                    "Draws by status",
-                    _count_by(status_column, ()),
-                    "status",
-                )
+        attempts = _count_by(DrawAttempt.state, DrawAttempt.STATES)
+        figures.append(
+            _gauge(
+                "portal_draw_attempts",
+                "Draw attempts by state (pending: waiting for random.org; failed: kept "
+                "with their reason)",
+                attempts,
+                "state",
             )
+        )
         age = GaugeMetricFamily(
             "portal_mail_oldest_unsent_seconds",
             "Age of the oldest e-mail not sent yet (0 when none waits)",
