@@ -18,7 +18,7 @@ from portal.extensions import babel, csrf, db, login_manager, migrate
 from portal.models.migration import render_item
 from portal.public import bp as public_bp
 from portal.public import site_bp
-from portal.services import storage
+from portal.services import jobs, storage
 from portal.web import access, http, i18n, limits, logs, templating
 from portal.web.urls import DatabaseIdConverter
 
@@ -157,6 +157,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(access.load_user)
     app.before_request(access.check_session)
     storage.init_app(app)
+    jobs.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
