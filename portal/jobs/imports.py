@@ -116,7 +116,7 @@ def _queued_batches() -> set[int]:
     return {
         task.args[0]
         for task in jobs.queue.pending() + jobs.queue.scheduled()
-        if task.name == run_import.name and task.args
+        if isinstance(task, run_import.task_class) and task.args
     }
 
 
@@ -148,7 +148,7 @@ def _drop_files() -> None:
 @jobs.queue.signal(SIGNAL_INTERRUPTED)
 def on_interrupted(signal: str, task) -> None:
     """The worker stopped with an import running: end it now rather than at the next sweep."""
-    if task.name != run_import.name or not task.args:
+    if not isinstance(task, run_import.task_class) or not task.args:
         return
     try:
         with jobs.the_app().app_context():

@@ -1,0 +1,262 @@
+"""The job queue as it runs: a real worker (``flask jobs worker``, a subprocess) on a SQLite
+queue file, killed in the middle of an import and started again; the queue's storage;
+the schedule of the periodic jobs; the browser's large uploads."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from portal.jobs import imports as import_jobs
+from portal.jobs.schedule import daily_in_almaty
+from portal.models import Activity, AuditEntry, ImportBatch, ImportRow, db
+from portal.services import jobs, storage
+from tests.helpers import (
+    PASSWORD,
+    SECRET_KEY,
+    csrf_from,
+    csv_bytes,
+    make_staff,
+    row,
+    sign_in_client,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+
+
+def big_file(rows: int) -> bytes:
+    return csv_bytes([row(n) for n in range(1, rows + 1)])
+
+
+class Worker:
+    """``flask jobs worker`` in a process of its own, with the test's database, upload
+    folder and queue file."""
+
+    def __init__(self, database_url: str, instance: Path, queue_url: str, folder: Path):
+        self.env = {
+            **os.environ,
+            "PORTAL_INSTANCE_PATH": str(instance),
+            "PORTAL_SQLALCHEMY_DATABASE_URI": database_url,
+            "PORTAL_JOBS_URL": queue_url,
+            "PORTAL_UPLOAD_FOLDER": str(folder),
+            "PORTAL_SECRET_KEY": SECRET_KEY,
+        }
+        self.log = instance / "worker.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [*FLASK, "jobs", "worker", "--workers", "2"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self, how: int = signal.SIGKILL) -> None:
+        self.process.send_signal(how)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.kill(signal.SIGTERM)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture
+def queued(other_app, database_url, tmp_path, demo):
+    """An app whose jobs go to a SQLite queue file, and a worker for it (not started)."""
+    folder = tmp_path / "shared-uploads"
+    queue_url = f"sqlite:///{tmp_path / 'queue' / 'jobs.sqlite3'}"
+    app = other_app(JOBS_IMMEDIATE=False, JOBS_URL=queue_url, UPLOAD_FOLDER=str(folder))
+    worker = Worker(database_url, tmp_path / "worker-instance", queue_url, folder)
+    (tmp_path / "worker-instance").mkdir()
+    yield app, worker
+    worker.stop()
+
+
+def signed_in(app):
+    client = app.test_client()
+    with app.app_context():
+        make_staff("marketing@ismet.kz", "marketing")
+    sign_in_client(client, "marketing@ismet.kz", PASSWORD)
+    return client
+
+
+def upload(client, content: bytes, name: str = "sep.csv"):
+    """The import form sent as a browser sends it (the body encoded here, in memory: the
+    test client would spool a large one to a file it leaves open)."""
+    token = csrf_from(client.get("/admin/participants/import").get_data(as_text=True))
+    boundary, body = encode_multipart(
+        {
+            "period": "2022-09",
+            "csrf_token": token,
+            "file": FileStorage(io.BytesIO(content), name, content_type="text/csv"),
+        }
+    )
+    return client.post(
+        "/admin/participants/import",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def batch_of(response) -> int:
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def poll(app, batch_id: int, until, seconds: float, worker: Worker | None = None):
+    """The batch once ``until(batch)`` holds; fails after ``seconds`` (a bound, not a speed)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with app.app_context():
+            batch = db.session.get(ImportBatch, batch_id)
+            if until(batch):
+                db.session.expunge(batch)
+                return batch
+        time.sleep(0.2)
+    raise AssertionError(
+        f"import {batch_id} not as expected within {seconds} s; "
+        + (worker.output() if worker else "")
+    )
+
+
+def staged(app, batch_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(sa.func.count()).select_from(ImportRow).filter_by(batch_id=batch_id)
+        )
+
+
+def test_an_import_killed_with_its_worker_fails_visibly_within_a_minute_of_the_restart(queued):
+    app, worker = queued
+    client = signed_in(app)
+    worker.start()
+    batch_id = batch_of(upload(client, big_file(150_000)))
+    with app.app_context():
+        assert storage.current().exists(f"imports/{batch_id}.csv")
+    # mid-import: rows staged and committed, the import not done
+    poll(app, batch_id, lambda b: b.status == "running" and b.progress > 0, 120, worker)
+    worker.kill(signal.SIGKILL)
+    assert staged(app, batch_id) > 0
+    with app.app_context():
+        assert db.session.get(ImportBatch, batch_id).status == "running"
+
+    worker.start()
+    restarted = time.monotonic()
+    batch = poll(app, batch_id, lambda b: b.status == "failed", 60, worker)
+    assert time.monotonic() - restarted <= 60
+    assert staged(app, batch_id) == 0
+    with app.app_context():
+        assert not storage.current().exists(f"imports/{batch_id}.csv")
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 0
+        entry = db.session.scalar(
+            sa.select(AuditEntry).filter_by(action="participants.import_interrupted")
+        )
+        assert entry is not None and entry.object_id == str(batch_id)
+    assert '"interrupted"' in batch.problems
+    # the page says why, in the staff member's language (Russian), and so does the trail
+    page = client.get(f"/admin/participants/imports/{batch_id}").get_data(as_text=True)
+    assert 'data-status="failed"' in page
+    assert "Прервано: обработчик заданий остановился до окончания импорта" in page
+    client.post("/admin/language", data={"language": "kk", "csrf_token": csrf_from(page)})
+    page = client.get(f"/admin/participants/imports/{batch_id}").get_data(as_text=True)
+    assert "Үзілді: импорт аяқталмай тұрып тапсырмаларды орындаушы процесс тоқтап қалды" in page
+
+    # the restarted worker imports the next upload to its end
+    again = batch_of(upload(client, big_file(30), name="again.csv"))
+    done = poll(app, again, lambda b: b.status in ("done", "failed"), 60, worker)
+    assert done.status == "done" and done.rows == 30
+    with app.app_context():
+        assert not storage.current().exists(f"imports/{again}.csv")
+
+
+def test_a_worker_stopped_by_sigterm_fails_its_running_import_at_once(queued):
+    app, worker = queued
+    client = signed_in(app)
+    worker.start()
+    batch_id = batch_of(upload(client, big_file(150_000)))
+    poll(app, batch_id, lambda b: b.status == "running" and b.progress > 0, 120, worker)
+    worker.kill(signal.SIGTERM)  # huey's "interrupted" signal, before the process ends
+    with app.app_context():
+        batch = db.session.get(ImportBatch, batch_id)
+        assert batch.status == "failed" and '"interrupted"' in batch.problems, worker.output()
+    worker.start()  # what the dying import staged after it was failed is removed
+    deadline = time.monotonic() + 60
+    while staged(app, batch_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert staged(app, batch_id) == 0
+
+
+def test_the_sweep_leaves_a_queued_import_and_a_live_one_alone(queued, monkeypatch):
+    app, _ = queued
+    client = signed_in(app)
+    waiting = batch_of(upload(client, big_file(3)))  # no worker: it waits in the queue
+    with app.app_context():
+        assert jobs.pending_count() == 1
+        later = time.time() + 3600  # an hour on: only the queue says it is not lost
+        monkeypatch.setattr(import_jobs, "utcnow", lambda: datetime(2100, 1, 1, tzinfo=UTC))
+        assert import_jobs.sweep(now=later) == []
+        jobs.queue.flush()  # the queue lost it (a broker wiped): now it is interrupted
+        assert import_jobs.sweep(now=later) == [waiting]
+        assert db.session.get(ImportBatch, waiting).status == "failed"
+        assert not storage.current().exists(f"imports/{waiting}.csv")
+
+
+def test_the_queue_file_is_private_and_answers(tmp_path, other_app):
+    url = f"sqlite:///{tmp_path / 'q' / 'jobs.sqlite3'}"
+    app = other_app(JOBS_IMMEDIATE=False, JOBS_URL=url)
+    with app.app_context():
+        jobs.ping()
+        assert jobs.pending_count() == 0
+    mode = stat.S_IMODE((tmp_path / "q" / "jobs.sqlite3").stat().st_mode)
+    assert mode == 0o600
+    default = other_app(JOBS_IMMEDIATE=False)
+    assert default.config["JOBS_URL"] == f"sqlite:///{Path(default.instance_path) / 'jobs.sqlite3'}"
+
+
+def test_a_queue_that_does_not_answer_fails_the_ping(other_app):
+    with socket.socket() as sock:  # a port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = other_app(JOBS_IMMEDIATE=False, JOBS_URL=f"redis://127.0.0.1:{port}/1")
+    with app.app_context(), pytest.raises(Exception, match=r"(?i)connect"):
+        jobs.ping()
+
+
+def test_redis_as_the_queue(other_app):
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", 6379)):
+            pytest.skip("no Redis on 127.0.0.1:6379")
+    app = other_app(JOBS_IMMEDIATE=False, JOBS_URL="redis://127.0.0.1:6379/1")
+    with app.app_context():
+        jobs.queue.flush()
+        jobs.ping()
+        import_jobs.sweep_now()
+        assert jobs.pending_count() == 1
+        jobs.queue.flush()
+
+
+def test_deadline_notices_go_out_at_nine_in_almaty():
+    due = daily_in_almaty(9)
+    assert due(datetime(2026, 3, 2, 4, 0))  # 04:00 UTC is 09:00 in Almaty (UTC+5)
+    assert not due(datetime(2026, 3, 2, 3, 0))
+    assert not due(datetime(2026, 3, 2, 4, 1))
