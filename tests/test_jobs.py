@@ -20,10 +20,13 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from portal.jobs import deadlines as deadline_jobs
 from portal.jobs import imports as import_jobs
+from portal.jobs import mail as mail_jobs
 from portal.jobs.schedule import daily_in_almaty
-from portal.models import Activity, AuditEntry, ImportBatch, ImportRow, db
+from portal.models import Activity, AuditEntry, ImportBatch, ImportRow, OutboxMessage, db
 from portal.services import jobs, storage
+from portal.services.mail import enqueue
 from tests.helpers import (
     PASSWORD,
     SECRET_KEY,
@@ -260,3 +263,48 @@ def test_deadline_notices_go_out_at_nine_in_almaty():
     assert due(datetime(2026, 3, 2, 4, 0))  # 04:00 UTC is 09:00 in Almaty (UTC+5)
     assert not due(datetime(2026, 3, 2, 3, 0))
     assert not due(datetime(2026, 3, 2, 4, 1))
+
+
+# --- the periodic jobs, run as the worker runs them (here at once: JOBS_IMMEDIATE) ------
+
+
+def test_the_outbox_job_sends_what_is_due_on_the_worker_record(app, ctx, smtpd):
+    enqueue("notice", "someone@example.kz", "ru", "Тема", "Текст", "test-1")
+    db.session.commit()
+    mail_jobs.send_every_minute()
+    assert [r.rcpt_tos for r in smtpd.received] == [["someone@example.kz"]]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(OutboxMessage.status)) == OutboxMessage.SENT
+    entry = db.session.scalar(sa.select(AuditEntry).filter_by(action="mail.run"))
+    assert entry.actor == "jobs"
+
+
+def test_the_staff_send_button_runs_the_outbox_job(app, client, auth, smtpd):
+    with app.app_context():
+        enqueue("notice", "someone@example.kz", "ru", "Тема", "Текст", "test-2")
+        db.session.commit()
+    auth.login("marketing")
+    page = client.get("/admin/mail").get_data(as_text=True)
+    sent = client.post("/admin/mail/send", data={"csrf_token": csrf_from(page)})
+    assert sent.status_code == 302
+    assert [r.rcpt_tos for r in smtpd.received] == [["someone@example.kz"]]
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).filter_by(action="mail.run"))
+        assert entry.actor == "marketing@ismet.kz"
+
+
+def test_the_daily_job_mails_the_deadline_notices_once(app, drawn, smtpd):
+    db.session.commit()
+    app.config["MARKETING_MANAGER_EMAIL"] = "manager@ismet.kz"
+    deadline_jobs.notify_daily()  # the draw's winner is long overdue for verification
+    received = len(smtpd.received)
+    assert received >= 1
+    assert all(r.rcpt_tos == ["manager@ismet.kz"] for r in smtpd.received)
+    deadline_jobs.notify_daily()  # the next day: each item is mailed once
+    assert len(smtpd.received) == received
+
+
+def test_without_a_manager_the_daily_job_mails_nothing(app, drawn, smtpd):
+    db.session.commit()
+    deadline_jobs.notify_daily()
+    assert smtpd.received == []
