@@ -213,15 +213,22 @@ def test_the_sweep_leaves_a_queued_import_and_a_live_one_alone(queued, monkeypat
     app, _ = queued
     client = signed_in(app)
     waiting = batch_of(upload(client, big_file(3)))  # no worker: it waits in the queue
+    live = batch_of(upload(client, big_file(4), name="live.csv"))
     with app.app_context():
-        assert jobs.pending_count() == 1
+        assert jobs.pending_count() == 2
         later = time.time() + 3600  # an hour on: only the queue says it is not lost
         monkeypatch.setattr(import_jobs, "utcnow", lambda: datetime(2100, 1, 1, tzinfo=UTC))
         assert import_jobs.sweep(now=later) == []
-        jobs.queue.flush()  # the queue lost it (a broker wiped): now it is interrupted
+        jobs.queue.flush()  # the queue lost them (a broker wiped)...
+        jobs.queue.put(f"heartbeat:import:{live}", later - 29)  # ...but one beat 29 s ago
         assert import_jobs.sweep(now=later) == [waiting]
         assert db.session.get(ImportBatch, waiting).status == "failed"
+        assert db.session.get(ImportBatch, live).status == "pending"
         assert not storage.current().exists(f"imports/{waiting}.csv")
+        assert storage.current().exists(f"imports/{live}.csv")
+        jobs.queue.put(f"heartbeat:import:{live}", later - 31)  # silent for too long
+        assert import_jobs.sweep(now=later) == [live]
+        assert not storage.current().exists(f"imports/{live}.csv")
 
 
 def test_the_queue_file_is_private_and_answers(tmp_path, other_app):

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import redis
 from flask import Flask, current_app, has_app_context
 from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 NAME = "portal"
 FILE_MODE = 0o600
 HEARTBEAT_PREFIX = "heartbeat:"
+REDIS_CONNECT_TIMEOUT = 5  # seconds
 
 
 class PortalHuey(Huey):
@@ -74,7 +76,12 @@ def storage_for(url: str, name: str = NAME):
         private_file(path)
         return SqliteStorage(name, filename=str(path), timeout=30)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisStorage(name, url=url)
+        # a Redis that does not answer is an error within seconds (the readiness check),
+        # never a wait for the system's TCP timeout
+        pool = redis.ConnectionPool.from_url(
+            url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, health_check_interval=30
+        )
+        return RedisStorage(name, connection_pool=pool)
     raise ValueError(f"JOBS_URL: not a sqlite:/// or redis:// address: {url.split(':', 1)[0]}")
 
 
