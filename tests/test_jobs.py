@@ -315,3 +315,19 @@ def test_without_a_manager_the_daily_job_mails_nothing(app, drawn, smtpd):
     db.session.commit()
     deadline_jobs.notify_daily()
     assert smtpd.received == []
+
+
+def test_jobs_status_counts_what_waits_and_fails_when_the_queue_does_not_answer(
+    other_app, tmp_path
+):
+    app = other_app(JOBS_IMMEDIATE=False, JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
+    with app.app_context():
+        import_jobs.sweep_now()
+    result = app.test_cli_runner().invoke(args=["jobs", "status"])
+    assert result.exit_code == 0 and "pending 1, scheduled 0" in result.output
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = other_app(JOBS_IMMEDIATE=False, JOBS_URL=f"redis://127.0.0.1:{port}/1")
+    result = down.test_cli_runner().invoke(args=["jobs", "status"])
+    assert result.exit_code == 1 and "the job queue does not answer" in result.output

@@ -77,7 +77,9 @@ def participants_import():
         else:
             batch_id, actor_id = batch.id, getattr(actor.user, "id", None)
             key = import_jobs.file_key(batch_id, filename)
-            storage.current().put(key, upload.stream)
+            files = storage.current()
+            files.delete(key)  # a batch id is new: what a key holds is a leftover (a restore)
+            files.put(key, upload.stream)
             db.session.commit()
             import_jobs.run_import(batch_id, key, replace, actor_id, actor.ip, local_today())
             return redirect(url_for("admin.import_status", batch_id=batch_id))

@@ -53,5 +53,10 @@ def worker_command(workers: int | None) -> None:
 @with_appcontext
 def status_command() -> None:
     """How many jobs wait in the queue, and for a later time."""
-    jobs.ping()
+    try:
+        jobs.ping()
+    except Exception as error:
+        raise click.ClickException(
+            f"the job queue does not answer: {type(error).__name__}"
+        ) from None
     click.echo(f"pending {jobs.pending_count()}, scheduled {jobs.scheduled_count()}")
