@@ -5,6 +5,7 @@ the schedule of the periodic jobs; the browser's large uploads."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import socket
@@ -17,22 +18,35 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from portal.jobs import deadlines as deadline_jobs
 from portal.jobs import imports as import_jobs
 from portal.jobs import mail as mail_jobs
+from portal.jobs import photos as photo_jobs
 from portal.jobs.schedule import daily_in_almaty
-from portal.models import Activity, AuditEntry, ImportBatch, ImportRow, OutboxMessage, db
+from portal.models import (
+    Activity,
+    AuditEntry,
+    ImportBatch,
+    ImportRow,
+    OutboxMessage,
+    Winner,
+    WinnerEvent,
+    db,
+)
 from portal.services import jobs, storage
 from portal.services.mail import enqueue
+from portal.wording.history import describe_details, winner_action_name
 from tests.helpers import (
     PASSWORD,
     SECRET_KEY,
     csrf_from,
     csv_bytes,
     make_staff,
+    png,
     row,
     sign_in_client,
 )
@@ -331,3 +345,24 @@ def test_jobs_status_counts_what_waits_and_fails_when_the_queue_does_not_answer(
     down = other_app(JOBS_IMMEDIATE=False, JOBS_URL=f"redis://127.0.0.1:{port}/1")
     result = down.test_cli_runner().invoke(args=["jobs", "status"])
     assert result.exit_code == 1 and "the job queue does not answer" in result.output
+
+
+def test_a_photo_the_job_may_not_set_is_refused_in_the_winner_history(app, drawn):
+    key = f"photos/incoming/{drawn.id}-test.png"
+    storage.current().put(key, png())
+    db.session.commit()
+    photo_jobs.process_photo(drawn.id, key, None, "")  # the winner is not delivered yet
+    db.session.expire_all()
+    winner = db.session.get(Winner, drawn.id)
+    assert winner.photo_path == ""
+    event = db.session.scalar(sa.select(WinnerEvent).filter_by(action="photo_refused"))
+    assert event is not None and json.loads(event.details_json) == {"cause": "step"}
+    assert not storage.current().exists(key)
+    with force_locale("ru"):
+        assert (
+            winner_action_name("photo_refused")
+            == "Фото не опубликовано: обработчик заданий его отклонил"
+        )
+        assert describe_details({"cause": "step"}) == (
+            "Причина: на текущем этапе победителя фото добавить уже нельзя"
+        )

@@ -4,7 +4,9 @@ metadata) by the worker, not in the request.
 The page checks the upload by its content and the winner's step at once (a refusal is
 shown next to the field), keeps the file as sent under ``photos/incoming/`` in the
 storage and enqueues ``process_photo``, which makes it fit, stores and sets it
-(``campaign.winners.add_photo``), then removes the file as sent.
+(``campaign.winners.add_photo``), then removes the file as sent. A photo the job cannot
+make fit (damaged past what the page checks) or may no longer set is not published, and
+the winner's history says so (``photo_refused``).
 """
 
 from __future__ import annotations
@@ -40,10 +42,17 @@ def process_photo(winner_id: int, key: str, actor_id: int | None, ip: str) -> No
         winner = db.session.get(Winner, winner_id)
         if winner is None:
             return
+        actor = actor_again(actor_id, ip)
         try:
-            winners.add_photo(winner, files.read(key), actor=actor_again(actor_id, ip))
-        except (uploads.UploadRefused, winners.WinnerRefused) as refusal:
+            winners.add_photo(winner, files.read(key), actor=actor)
+        except (uploads.UploadRefused, winners.WinnerRefused, OSError, ValueError) as refusal:
+            # checked by the page, refused here all the same (damaged past its header, or
+            # the winner's step changed meanwhile): said in the winner's history
             db.session.rollback()
-            log.warning("winner %s: photo refused by the job (%s)", winner_id, refusal)
+            cause = "step" if isinstance(refusal, winners.WinnerRefused) else "unreadable"
+            log.warning("winner %s: photo refused by the job (%s)", winner_id, cause)
+            winner = db.session.get(Winner, winner_id)
+            winners.record_event(winner, "photo_refused", actor, details={"cause": cause})
+            db.session.commit()
     finally:
         files.delete(key)

@@ -75,6 +75,7 @@ def winner_action_name(action: str) -> str:
         "manual_submitted": _("Act sent signed by hand"),
         "manual_returned": _("Manual signing returned to the winner"),
         "photo_replaced": _("Photo replaced"),
+        "photo_refused": _("Photo not published: the job worker refused it"),
         "verification_due": _("Verification deadline recounted"),
     }
     return names.get(action, action)
@@ -297,7 +298,11 @@ def _status_name(status: str) -> str:
 
 
 def _cause_name(cause: str) -> str:
-    names = {"interrupted": _("interrupted: the worker stopped")}
+    names = {
+        "interrupted": _("interrupted: the worker stopped"),
+        "unreadable": _("the file could not be read as a photo"),
+        "step": _("the winner's step no longer allows a photo"),
+    }
     return names.get(cause, cause)
 
 
