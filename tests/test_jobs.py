@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -366,3 +367,19 @@ def test_a_photo_the_job_may_not_set_is_refused_in_the_winner_history(app, drawn
         assert describe_details({"cause": "step"}) == (
             "Причина: на текущем этапе победителя фото добавить уже нельзя"
         )
+
+
+def test_a_long_import_whose_heartbeat_beats_is_not_swept(queued):
+    app, worker = queued
+    # a sweep 3 s after the start, and one each minute, while a heartbeat 2 s old is stale
+    worker.env.update(PORTAL_JOBS_STALE_SECONDS="2", PORTAL_JOBS_HEARTBEAT_SECONDS="0.5")
+    client = signed_in(app)
+    batch_id = batch_of(upload(client, big_file(250_000)))
+    worker.start()
+    batch = poll(app, batch_id, lambda b: b.status in ("done", "failed"), 300, worker)
+    assert batch.status == "done", worker.output()
+    log = worker.log.read_text()
+    took = float(re.search(r"run_import: \S+ executed in ([0-9.]+)s", log).group(1))
+    if took < 4:
+        pytest.skip(f"the import took {took} s: no sweep ran while it did")
+    assert re.search(r"sweep_now: \S+ @\S+ \S+ executed", log), log[-2000:]
