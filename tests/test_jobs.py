@@ -236,13 +236,16 @@ def test_the_sweep_leaves_a_queued_import_and_a_live_one_alone(queued, monkeypat
         assert import_jobs.sweep(now=later) == []
         jobs.queue.flush()  # the queue lost them (a broker wiped)...
         jobs.queue.put(f"heartbeat:import:{live}", later - 29)  # ...but one beat 29 s ago
-        assert import_jobs.sweep(now=later) == [waiting]
+        # neither queued nor beating: perhaps just taken by a worker; lost if it stays so
+        assert import_jobs.sweep(now=later) == []
+        jobs.queue.put(f"heartbeat:import:{live}", later + 29)
+        assert import_jobs.sweep(now=later + 29) == []
+        assert import_jobs.sweep(now=later + 30) == [waiting]
         assert db.session.get(ImportBatch, waiting).status == "failed"
         assert db.session.get(ImportBatch, live).status == "pending"
         assert not storage.current().exists(f"imports/{waiting}.csv")
         assert storage.current().exists(f"imports/{live}.csv")
-        jobs.queue.put(f"heartbeat:import:{live}", later - 31)  # silent for too long
-        assert import_jobs.sweep(now=later) == [live]
+        assert import_jobs.sweep(now=later + 60) == [live]  # silent for 31 s: too long
         assert not storage.current().exists(f"imports/{live}.csv")
 
 
@@ -371,15 +374,15 @@ def test_a_photo_the_job_may_not_set_is_refused_in_the_winner_history(app, drawn
 
 def test_a_long_import_whose_heartbeat_beats_is_not_swept(queued):
     app, worker = queued
-    # a sweep 3 s after the start, and one each minute, while a heartbeat 2 s old is stale
-    worker.env.update(PORTAL_JOBS_STALE_SECONDS="2", PORTAL_JOBS_HEARTBEAT_SECONDS="0.5")
+    # a sweep 5 s after the start, and one each minute, while a heartbeat 4 s old is stale
+    worker.env.update(PORTAL_JOBS_STALE_SECONDS="4", PORTAL_JOBS_HEARTBEAT_SECONDS="0.5")
     client = signed_in(app)
-    batch_id = batch_of(upload(client, big_file(250_000)))
+    batch_id = batch_of(upload(client, big_file(400_000)))
     worker.start()
     batch = poll(app, batch_id, lambda b: b.status in ("done", "failed"), 300, worker)
-    assert batch.status == "done", worker.output()
+    assert batch.status == "done", (batch.problems, worker.output())
     log = worker.log.read_text()
     took = float(re.search(r"run_import: \S+ executed in ([0-9.]+)s", log).group(1))
-    if took < 4:
+    if took < 6:
         pytest.skip(f"the import took {took} s: no sweep ran while it did")
     assert re.search(r"sweep_now: \S+ @\S+ \S+ executed", log), log[-2000:]

@@ -10,8 +10,9 @@ when the import ends, done or failed. While it runs it writes a heartbeat every
 An import whose job dies (the worker killed, stopped, its machine gone) is ended by
 ``sweep``, which the worker runs when it starts, ``JOBS_STALE_SECONDS`` after it
 starts, and every minute: a batch still pending or running whose heartbeat is older
-than ``JOBS_STALE_SECONDS`` (or that has none, is in no queue and is older than that)
-fails for the reason ``interrupted``, on its page and in the audit trail; its staged
+than ``JOBS_STALE_SECONDS`` (or that has none and has been in no queue for that long:
+a job just taken from the queue writes its first beat at once) fails for the reason
+``interrupted``, on its page and in the audit trail; its staged
 rows and its stored file are removed. huey's ``interrupted`` signal (a worker stopped
 by SIGTERM with the job running) ends it at once, the same way.
 """
@@ -35,6 +36,7 @@ from portal.services import jobs, storage
 log = logging.getLogger(__name__)
 
 PREFIX = "imports/"
+MISSING_PREFIX = "missing:"  # when the sweep first found a batch neither queued nor beating
 WORKER = Actor(label="jobs")
 
 
@@ -56,11 +58,11 @@ def run_import(
     config = current_app.config
     files = storage.current()
     try:
-        batch = db.session.get(ImportBatch, batch_id)
-        if batch is None or batch.status not in (ImportBatch.PENDING, ImportBatch.RUNNING):
-            return  # ended meanwhile (the sweep failed it): nothing to do but tidy up
-        db.session.rollback()
         with jobs.heartbeat(beat_name(batch_id), config["JOBS_HEARTBEAT_SECONDS"]):
+            batch = db.session.get(ImportBatch, batch_id)
+            if batch is None or batch.status not in (ImportBatch.PENDING, ImportBatch.RUNNING):
+                return  # ended meanwhile (the sweep failed it): nothing to do but tidy up
+            db.session.rollback()
             data = files.read(key)
             imports.finish_import(
                 batch_id, data, replace, actor_id, ip, today, config["IMPORT_MAX_ROWS"]
@@ -86,11 +88,21 @@ def sweep(now: float | None = None) -> list[int]:
     queued = _queued_batches()
     ended = []
     for batch in imports.open_batches():
-        beat = jobs.last_beat(beat_name(batch.id))
+        name = beat_name(batch.id)
+        beat = jobs.last_beat(name)
         if beat is None:
             age = (utcnow() - batch.created_at).total_seconds()
             if batch.id in queued or age < stale_after:
+                jobs.queue.delete(MISSING_PREFIX + name)
                 continue  # waiting for a worker, or only just recorded
+            # neither queued nor beating: lost, or just taken from the queue by a worker
+            # that has not written its first beat yet; lost once it stays so
+            missing_since = jobs.queue.get(MISSING_PREFIX + name, peek=True)
+            if missing_since is None:
+                jobs.queue.put(MISSING_PREFIX + name, now)
+                continue
+            if now - missing_since < stale_after:
+                continue
         elif now - beat < stale_after:
             continue  # alive
         if interrupt(batch.id):
@@ -108,6 +120,7 @@ def interrupt(batch_id: int) -> bool:
     for key in storage.current().keys(f"{PREFIX}{batch_id}."):
         storage.current().delete(key)
     jobs.forget_beat(beat_name(batch_id))
+    jobs.queue.delete(MISSING_PREFIX + beat_name(batch_id))
     return ended
 
 
