@@ -10,13 +10,16 @@ PORT   ?= 5000
 # `make run` serves on 127.0.0.1: links made outside a request (protocols, e-mails) use this.
 RUN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run serve test venv dev catalogs db demo lint benchmarks clean
+.PHONY: run serve worker test venv dev catalogs db demo lint benchmarks clean
 
 ## run: install, compile the catalogues, migrate and load the demo, then serve on 127.0.0.1:$(PORT)
+##      with the job worker beside it (its queue a SQLite file in instance/), stopped with it
 run: catalogs
 	$(FLASK) db upgrade
 	PORTAL_PUBLIC_BASE_URL=$(RUN_BASE_URL) $(FLASK) demo
-	@echo "Serving the portal on $(RUN_BASE_URL)/"
+	@echo "Serving the portal on $(RUN_BASE_URL)/, its job worker beside it"
+	PORTAL_PUBLIC_BASE_URL=$(RUN_BASE_URL) $(FLASK) jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	PORTAL_SESSION_COOKIE_SECURE=false PORTAL_PUBLIC_BASE_URL=$(RUN_BASE_URL) \
 		$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
@@ -27,6 +30,10 @@ serve: catalogs
 	$(BIN)/python scripts/serve.py --port $(SERVE_PORT) --flask "$(FLASK)" \
 		--web "$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app" \
 		--worker "$(FLASK) jobs worker"
+
+## worker: the job worker alone (imports, mail, deadline notices, photos; JOBS_URL)
+worker: catalogs
+	$(FLASK) jobs worker
 
 ## test: install (with the test tools), compile the catalogues and run the whole suite
 test: dev catalogs

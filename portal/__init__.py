@@ -19,7 +19,7 @@ from portal.models.base import tune_sqlite
 from portal.models.migration import render_item
 from portal.public import bp as public_bp
 from portal.public import site_bp
-from portal.services import storage
+from portal.services import jobs, storage
 from portal.web import access, health, http, i18n, limits, logs, metrics, templating
 from portal.web.urls import DatabaseIdConverter
 
@@ -65,6 +65,14 @@ def create_app(
     logs.register(app)
     metrics.register(app)
     health.register(app)
+    health.add_check(app, "jobs", jobs.ping)
+    metrics.add_gauge(app, "portal_jobs_pending", "Jobs waiting in the queue", jobs.pending_count)
+    metrics.add_gauge(
+        app,
+        "portal_jobs_scheduled",
+        "Jobs waiting for their time (retries, delays)",
+        jobs.scheduled_count,
+    )
     commands.register(app)
     return app
 
@@ -185,6 +193,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(access.load_user)
     app.before_request(access.check_session)
     storage.init_app(app)
+    jobs.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

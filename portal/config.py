@@ -50,8 +50,21 @@ MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 IMPORT_MAX_BYTES = 256 * 1024 * 1024
 # ... and at most this many rows after its header (its header: at most 64 columns).
 IMPORT_MAX_ROWS = 1_000_000
-# Imports run in a thread of their own; off, they run within the request (debugging).
-BACKGROUND_THREADS = True
+
+# The job queue (portal/services/jobs.py, run by `flask jobs worker`): None is a SQLite
+# file, <instance>/jobs.sqlite3, with no server (make run, one machine); production:
+# "redis://host:6379/0". Imports, outgoing mail, deadline notices and photos are jobs.
+JOBS_URL: str | None = None
+# On, every job runs at once inside the call that enqueues it (tests, debugging), in
+# memory: no worker needed, nothing queued.
+JOBS_IMMEDIATE = False
+# Threads of `flask jobs worker` (its --workers): an import holds one while it runs.
+JOBS_WORKERS = 2
+# A running import writes a heartbeat every JOBS_HEARTBEAT_SECONDS; one whose heartbeat
+# is older than JOBS_STALE_SECONDS (its worker killed) is failed by the sweep, which the
+# worker runs when it starts and every minute.
+JOBS_HEARTBEAT_SECONDS = 5
+JOBS_STALE_SECONDS = 30
 
 # How staff passwords are hashed (werkzeug's method string). Checking reads the method
 # from the stored hash, so changing this only affects passwords set afterwards. Tests

@@ -87,6 +87,7 @@ TEST_SETTINGS = {
     "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 9,  # nothing listens: a test that mails must start its own server
+    "JOBS_IMMEDIATE": True,  # jobs run where they are enqueued; tests/test_jobs.py runs a worker
 }
 
 

@@ -1,14 +1,19 @@
-"""Importing in the browser's way: the real upload form, the import in a background thread."""
+"""Importing in the browser's way: the real upload form, the file streamed to the storage,
+the import a job (run at once: JOBS_IMMEDIATE; tests/test_jobs.py runs a real worker)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 
+import requests
 import sqlalchemy as sa
 
+from portal.campaign.imports import COLUMNS
 from portal.models import Activity, AuditEntry, ImportBatch, db
-from tests.helpers import csv_bytes, row
+from portal.services import storage
+from tests.helpers import PASSWORD, csrf_from, csv_bytes, make_staff, row, serving
 
 
 def upload(client, auth, content: bytes, name: str = "sep.csv", replace: bool = False):
@@ -39,7 +44,7 @@ def batch_id_of(response) -> int:
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
-def test_upload_runs_in_the_background_and_the_page_follows_it(app, client, auth, demo):
+def test_upload_runs_as_a_job_and_the_page_follows_it(app, client, auth, demo):
     auth.login("marketing")
     response = upload(client, auth, csv_bytes([row(n) for n in range(1, 40)]))
     batch = wait_for(app, batch_id_of(response))
@@ -94,3 +99,62 @@ def test_only_csv_or_xlsx_files_are_accepted(app, client, auth, demo):
     assert response.status_code == 200 and 'class="errors"' in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
+
+
+def _served_upload(base: str, content: bytes, name: str = "big.csv") -> requests.Response:
+    """Sign in and send the import form to a real server, as a browser does."""
+    session = requests.Session()
+    login = session.get(f"{base}/admin/login")
+    session.post(
+        f"{base}/admin/login",
+        data={
+            "email": "marketing@ismet.kz",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(login.text),
+        },
+    )
+    form = session.get(f"{base}/admin/participants/import")
+    assert form.status_code == 200, form.status_code
+    return session.post(
+        f"{base}/admin/participants/import",
+        data={"period": "2022-09", "csrf_token": csrf_from(form.text)},
+        files={"file": (name, content, "text/csv")},
+        allow_redirects=False,
+        headers={"Accept-Language": "ru"},
+    )
+
+
+def _padded_file(rows: int, cell: int) -> bytes:
+    """A valid month whose rows carry a large extra column (ignored by the import)."""
+    padding = "x" * cell
+    return csv_bytes(
+        [{**row(n), "note": padding} for n in range(1, rows + 1)], columns=(*COLUMNS, "note")
+    )
+
+
+def test_a_browser_import_over_32_mib_is_accepted_and_imported(app, auth, demo):
+    auth.create("marketing")
+    content = _padded_file(640, 64 * 1024)  # 40 MiB: more than MAX_CONTENT_LENGTH
+    assert len(content) > 40 * 1024 * 1024 > app.config["MAX_CONTENT_LENGTH"]
+    with serving(app) as base:
+        response = _served_upload(base, content)
+    assert response.status_code == 302, response.text[:300]
+    batch = wait_for(app, int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert batch.status == "done" and batch.rows == 640
+    assert batch.sha256 == hashlib.sha256(content).hexdigest()
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 640
+        assert not list(storage.current().keys("imports/"))  # the stored file is removed
+
+
+def test_a_browser_import_over_its_limit_is_refused_in_the_staff_language(other_app, demo):
+    app = other_app(IMPORT_MAX_BYTES=1024 * 1024)
+    with app.app_context():
+        make_staff("marketing@ismet.kz", "marketing")
+    with serving(app) as base:
+        response = _served_upload(base, _padded_file(40, 64 * 1024))  # 2.5 MiB
+    assert response.status_code == 413
+    assert "Файл слишком большой" in response.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
+        assert not list(storage.current().keys("imports/"))

@@ -312,6 +312,7 @@ def test_metrics_count_requests_by_endpoint_and_read_the_database(app, client, d
     assert sample(text, "portal_mail_outbox", status="pending") == 1
     assert sample(text, "portal_mail_oldest_unsent_seconds") >= 0
     assert sample(text, "portal_database_metrics_up") == 1
+    assert sample(text, "portal_jobs_pending") == 0
     assert "reader@example.kz" not in text
 
 
@@ -379,15 +380,26 @@ def test_healthz_is_alive_without_the_database(tmp_path, other_app):
 def test_readyz_answers_each_check(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+    checks = {"database": "ok", "storage": "ok", "jobs": "ok"}
+    assert response.json == {"status": "ok", "checks": checks}
     assert "Set-Cookie" not in response.headers
+
+
+def test_readyz_is_503_when_the_job_queue_does_not_answer(other_app):
+    closed = free_port()  # nothing listens there
+    app = other_app(JOBS_IMMEDIATE=False, JOBS_URL=f"redis://127.0.0.1:{closed}/0")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"] == {"database": "ok", "storage": "ok", "jobs": "failed"}
+    assert str(closed) not in response.get_data(as_text=True)
 
 
 def test_readyz_is_503_when_the_database_does_not_answer(tmp_path, other_app):
     app = other_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/db.sqlite3")
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json == {"status": "failed", "checks": {"database": "failed", "storage": "ok"}}
+    checks = {"database": "failed", "storage": "ok", "jobs": "ok"}
+    assert response.json == {"status": "failed", "checks": checks}
     assert "missing" not in response.get_data(as_text=True)
 
 

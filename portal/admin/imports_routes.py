@@ -1,4 +1,5 @@
-"""Uploading a month of activity data: the import runs in the background, the page follows it."""
+"""Uploading a month of activity data: the file is streamed to the storage, a job imports
+it (``portal.jobs.imports``), the page follows it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 from flask import (
     Response,
     abort,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -25,13 +25,14 @@ from portal.campaign.imports import (
     COLUMNS,
     AlreadyImported,
     Problem,
-    finish_import,
+    fingerprint,
     start_import,
 )
 from portal.campaign.periods import find_period, local_today
 from portal.campaign.staff import MARKETING, READ_MARKETING
+from portal.jobs import imports as import_jobs
 from portal.models import ImportBatch, db
-from portal.services import background
+from portal.services import storage
 from portal.services.tabular import write_csv, write_xlsx
 from portal.web.access import current_actor, roles_required
 from portal.web.limits import body_limit
@@ -59,12 +60,13 @@ def participants_import():
         period = find_period(campaign, form.period.data) or abort(400)
         replace = bool(form.replace.data)
         upload = form.file.data
-        data = upload.read()
+        filename = upload.filename or "upload"
+        # never read whole: hashed, then copied to the storage, chunk by chunk (Werkzeug
+        # keeps a large upload in a temporary file, not in memory)
+        facts = fingerprint(upload.stream)
         actor = current_actor()
         try:
-            batch = start_import(
-                period, upload.filename or "upload", data, actor=actor, replace=replace
-            )
+            batch = start_import(period, filename, facts, actor=actor, replace=replace)
         except MonthFrozen as refusal:
             db.session.commit()  # the refusal stays on the record
             form.period.errors.append(describe_frozen(refusal))
@@ -74,17 +76,12 @@ def participants_import():
             )
         else:
             batch_id, actor_id = batch.id, getattr(actor.user, "id", None)
+            key = import_jobs.file_key(batch_id, filename)
+            files = storage.current()
+            files.delete(key)  # a batch id is new: what a key holds is a leftover (a restore)
+            files.put(key, upload.stream)
             db.session.commit()
-            background.start(
-                finish_import,
-                batch_id,
-                data,
-                replace,
-                actor_id,
-                actor.ip,
-                local_today(),
-                current_app.config["IMPORT_MAX_ROWS"],
-            )
+            import_jobs.run_import(batch_id, key, replace, actor_id, actor.ip, local_today())
             return redirect(url_for("admin.import_status", batch_id=batch_id))
     return render_template(
         "admin/import_form.html",

@@ -15,6 +15,7 @@ from portal.campaign import audit, workdays
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import local_today
 from portal.campaign.staff import EVERY_ROLE, MARKETING, PERSONAL_DATA, READ_MARKETING
+from portal.jobs import photos as photo_jobs
 from portal.models import CalendarDay, Winner, db
 from portal.services import uploads
 from portal.web.access import current_actor, roles_required
@@ -173,15 +174,18 @@ def winner_publish(winner_id: int):
 @bp.post("/winners/<id:winner_id>/photo")
 @roles_required(*MARKETING)
 def winner_photo(winner_id: int):
-    """The photo with the certificate: checked by content, resized, stripped of metadata."""
+    """The photo with the certificate: checked by content here, then resized and stripped
+    of its metadata by a job (``portal.jobs.photos``)."""
 
     def act(record, form):
         data = form.photo.data.read(winner_rules.PHOTO_MAX_BYTES + 1)
         try:
-            winner_rules.add_photo(record, data, actor=current_actor())
+            key = photo_jobs.receive(record, data)
         except uploads.UploadRefused as refusal:
             raise FieldRefused("photo", describe_upload_refusal(refusal)) from None
-        return _("The photo is published.")
+        actor = current_actor()
+        photo_jobs.process_photo(record.id, key, getattr(actor.user, "id", None), actor.ip)
+        return _("The photo is received: it is on the month's page once it is made fit for it.")
 
     return _step(winner_id, "photo_form", act)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from operator import itemgetter
+from typing import BinaryIO
 
 import sqlalchemy as sa
 
@@ -75,6 +76,7 @@ MAX_PROBLEMS = 1000
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 64
 STAGE_BATCH = 20_000  # rows staged at a time
+CHUNK = 1024 * 1024  # bytes read at a time from a stream
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 COUNT = re.compile(r"-?[0-9]+")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -279,14 +281,40 @@ def existing_batch(period: ReportingPeriod) -> ImportBatch | None:
     )
 
 
-def new_batch(period: ReportingPeriod, filename: str, data: bytes, actor=None) -> ImportBatch:
+@dataclass(frozen=True)
+class Fingerprint:
+    """What is recorded of a file before it is read: its SHA-256 and its number of lines."""
+
+    sha256: str
+    lines: int
+
+
+def fingerprint(source: bytes | BinaryIO | Fingerprint) -> Fingerprint:
+    """The fingerprint of bytes, or of a binary stream read to its end chunk by chunk (then
+    put back at its start), so that an upload is never held in memory whole."""
+    if isinstance(source, Fingerprint):
+        return source
+    if isinstance(source, bytes | bytearray | memoryview):
+        return Fingerprint(hashlib.sha256(source).hexdigest(), bytes(source).count(b"\n"))
+    digest, lines = hashlib.sha256(), 0
+    while chunk := source.read(CHUNK):
+        digest.update(chunk)
+        lines += chunk.count(b"\n")
+    source.seek(0)
+    return Fingerprint(digest.hexdigest(), lines)
+
+
+def new_batch(
+    period: ReportingPeriod, filename: str, data: bytes | Fingerprint, actor=None
+) -> ImportBatch:
     """Record an import attempt before it starts (the caller commits, so others can follow it)."""
+    facts = fingerprint(data)
     batch = ImportBatch(
         period_id=period.id,
         filename=filename[:255],
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=facts.sha256,
         status=ImportBatch.PENDING,
-        rows=max(data.count(b"\n") - 1, 0),  # an estimate until the rows are counted
+        rows=max(facts.lines - 1, 0),  # an estimate until the rows are counted
         imported_by_id=getattr(actor, "id", None),
         imported_by=getattr(actor, "email", "") or "",
     )
@@ -511,7 +539,12 @@ def run_import(
 
 
 def refuse_import_if_drawn(
-    period: ReportingPeriod, filename: str, data: bytes, *, actor: audit.Actor, replace: bool
+    period: ReportingPeriod,
+    filename: str,
+    data: bytes | Fingerprint,
+    *,
+    actor: audit.Actor,
+    replace: bool,
 ) -> None:
     """Raise ``MonthFrozen`` when the month has been drawn, the refusal on the record."""
     refuse_if_drawn(
@@ -520,16 +553,24 @@ def refuse_import_if_drawn(
         action="participants.import_refused",
         details={
             "file": filename[:255],
-            "sha256": hashlib.sha256(data).hexdigest(),
+            "sha256": fingerprint(data).sha256,
             "replace": replace,
         },
     )
 
 
 def start_import(
-    period: ReportingPeriod, filename: str, data: bytes, *, actor: audit.Actor, replace: bool
+    period: ReportingPeriod,
+    filename: str,
+    data: bytes | Fingerprint,
+    *,
+    actor: audit.Actor,
+    replace: bool,
 ) -> ImportBatch:
     """Record an upload's import before it runs, so that its page can follow it (the caller commits).
+
+    ``data`` is the file, or its ``fingerprint`` when the file is kept elsewhere (the
+    upload page streams it to the storage, for the import job to read).
 
     Raises ``MonthFrozen`` once the month has been drawn (the refusal audited: the caller
     commits it), and ``AlreadyImported`` when the month has data and ``replace`` is not
@@ -560,10 +601,13 @@ def finish_import(
 ) -> None:
     """Run the import ``start_import`` recorded, committing its progress as it goes.
 
-    Meant for another thread (``services.background``), so it takes ids, not objects,
-    and commits. Whatever stops it marks the batch failed (``fail``).
+    Meant for a job (``portal.jobs.imports``), so it takes ids, not objects, and
+    commits. Whatever stops it marks the batch failed (``fail``); an import already
+    ended (failed by the sweep of interrupted imports, ``abandon``) is left as it is.
     """
     batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.status not in (ImportBatch.PENDING, ImportBatch.RUNNING):
+        return
     period = db.session.get(ReportingPeriod, batch.period_id)
     actor = actor_again(actor_id, ip)
 
@@ -608,6 +652,74 @@ def actor_again(actor_id: int | None, ip: str) -> audit.Actor:
     """The actor of an upload, in the thread that finishes it."""
     user = db.session.get(StaffUser, actor_id) if actor_id is not None else None
     return audit.Actor(user=user, ip=ip)
+
+
+INTERRUPTED = "interrupted"
+
+
+def abandon(batch_id: int, *, actor: audit.Actor) -> bool:
+    """An import whose job stopped before it ended (its worker killed or stopped): failed,
+    for the reason ``interrupted``, its staged rows removed, on the record; and committed.
+
+    Only a batch still pending or running is abandoned (the status is changed by one
+    conditional statement, so two sweeps at once abandon it once); ``True`` when it was.
+    """
+    table = ImportBatch.__table__
+    changed = db.session.execute(
+        table.update()
+        .where(
+            table.c.id == batch_id,
+            table.c.status.in_((ImportBatch.PENDING, ImportBatch.RUNNING)),
+        )
+        .values(status=ImportBatch.FAILED)
+    ).rowcount
+    if not changed:
+        db.session.rollback()
+        return False
+    batch = db.session.get(ImportBatch, batch_id)
+    db.session.refresh(batch)
+    audit.record(
+        "participants.import_interrupted",
+        batch,
+        {
+            "period": batch.period.key,
+            "file": batch.filename,
+            "sha256": batch.sha256,
+            "status": ImportBatch.FAILED,
+            "cause": INTERRUPTED,
+        },
+        actor=actor,
+    )
+    fail(batch_id, INTERRUPTED)
+    return True
+
+
+def drop_leftovers() -> int:
+    """Remove the staged rows of every import that has ended (rows a killed job staged after
+    its batch was failed); the number removed."""
+    open_batches = sa.select(ImportBatch.id).where(
+        ImportBatch.status.in_((ImportBatch.PENDING, ImportBatch.RUNNING))
+    )
+    left = ImportRow.batch_id.not_in(open_batches)
+    # looked for first: reading takes no lock, so a sweep does not wait for an import
+    # that holds SQLite's write lock while nothing is left over
+    if db.session.scalar(sa.select(sa.exists().where(left))):
+        removed = db.session.execute(sa.delete(ImportRow).where(left)).rowcount
+        db.session.commit()
+        return removed
+    db.session.rollback()
+    return 0
+
+
+def open_batches() -> list[ImportBatch]:
+    """The imports not ended yet (waiting for their job, or running), the oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(ImportBatch)
+            .where(ImportBatch.status.in_((ImportBatch.PENDING, ImportBatch.RUNNING)))
+            .order_by(ImportBatch.id)
+        )
+    )
 
 
 def fail(batch_id: int, code: str, detail: str = "") -> None:

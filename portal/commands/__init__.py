@@ -10,6 +10,7 @@ from portal.commands.deadlines import deadlines_command
 from portal.commands.demo import demo_command
 from portal.commands.draw import draw_cli
 from portal.commands.eds import eds_cli
+from portal.commands.jobs import jobs_cli
 from portal.commands.mail import mail_cli
 from portal.commands.participants import participants
 from portal.commands.randomorg import randomorg_cli
@@ -24,6 +25,7 @@ COMMANDS = (
     demo_command,
     draw_cli,
     eds_cli,
+    jobs_cli,
     mail_cli,
     participants,
     randomorg_cli,

@@ -38,6 +38,7 @@ def actor_name(actor: str) -> str:
         "winner": _("the winner, on its private page"),
         "draw": _("the draw itself"),
         "staff": _("staff"),
+        "jobs": _("the job worker"),
     }
     return names.get(actor, actor) if actor else "—"
 
@@ -74,6 +75,7 @@ def winner_action_name(action: str) -> str:
         "manual_submitted": _("Act sent signed by hand"),
         "manual_returned": _("Manual signing returned to the winner"),
         "photo_replaced": _("Photo replaced"),
+        "photo_refused": _("Photo not published: the job worker refused it"),
         "verification_due": _("Verification deadline recounted"),
     }
     return names.get(action, action)
@@ -106,6 +108,7 @@ def audit_action_name(action: str) -> str:
         "deadlines.notify": _("Deadline notices queued"),
         "participants.import_started": _("Import started"),
         "participants.import": _("Import finished"),
+        "participants.import_interrupted": _("Import interrupted"),
         "participants.eligibility": _("Eligibility computed"),
         "participants.view": _("Participant's card opened"),
         "participants.export": _("Eligible pool exported"),
@@ -218,6 +221,7 @@ def _detail_label(key: str) -> str:
         "date_from": _("From"),
         "date_to": _("To"),
         "photo": _("Photo"),
+        "cause": _("Cause"),
     }
     return labels.get(key, key)
 
@@ -259,6 +263,7 @@ def _value(key: str, value: Any) -> str:
         "by": _by_name,
         "via": _via_name,
         "password": lambda v: _("changed"),
+        "cause": _cause_name,
     }
     if key in ("from", "to") and not ISO_DATE.match(text):
         return winner_status_name(text)
@@ -295,6 +300,15 @@ def _status_name(status: str) -> str:
         "replaced": _("replaced"),
     }
     return names.get(status) or winner_status_name(status)
+
+
+def _cause_name(cause: str) -> str:
+    names = {
+        "interrupted": _("interrupted: the worker stopped"),
+        "unreadable": _("the file could not be read as a photo"),
+        "step": _("the winner's step no longer allows a photo"),
+    }
+    return names.get(cause, cause)
 
 
 def _by_name(by: str) -> str:

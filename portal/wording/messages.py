@@ -68,6 +68,9 @@ def describe_problem(problem: Problem) -> str:
         "internal": _(
             "The import stopped on an error of the portal; nothing was stored. The error is logged."
         ),
+        "interrupted": _(
+            "Interrupted: the worker stopped before the import ended; nothing was stored. Import the file again."
+        ),
     }
     detail = problem.detail
     if problem.code in LIMIT_PROBLEMS and detail.isdigit():

@@ -133,8 +133,8 @@ def test_a_database_error_logs_no_values(app, ctx, caplog):
         db.session.flush()
     db.session.rollback()
     app.logger.error("Exception on /admin/users/new [POST]", exc_info=failure.value)  # as Flask
-    logging.getLogger("portal.services.background").exception(
-        "background work failed", exc_info=failure.value
+    logging.getLogger("huey").exception(  # as the job worker logs a job's failure
+        "Unhandled exception in task", exc_info=failure.value
     )
     assert "SQL parameters hidden" in str(failure.value)  # not in SQLAlchemy's message
     assert caplog.text.count("IntegrityError") >= 2
