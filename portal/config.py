@@ -65,6 +65,9 @@ JOBS_WORKERS = 2
 # worker runs when it starts and every minute.
 JOBS_HEARTBEAT_SECONDS = 5
 JOBS_STALE_SECONDS = 30
+# A port on 127.0.0.1 where `flask jobs worker` serves its own Prometheus figures (each
+# job's outcome and duration: portal/jobs/metrics.py); None: not served.
+JOBS_METRICS_PORT: int | None = None
 
 # How staff passwords are hashed (werkzeug's method string). Checking reads the method
 # from the stored hash, so changing this only affects passwords set afterwards. Tests

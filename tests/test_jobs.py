@@ -386,3 +386,37 @@ def test_a_long_import_whose_heartbeat_beats_is_not_swept(queued):
     if took < 6:
         pytest.skip(f"the import took {took} s: no sweep ran while it did")
     assert re.search(r"sweep_now: \S+ @\S+ \S+ executed", log), log[-2000:]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_worker_serves_each_jobs_outcome_for_prometheus(queued):
+    """With JOBS_METRICS_PORT, the worker counts what it ran (huey's signals) and serves
+    it on loopback: an import that completed, by its job's name, never its arguments."""
+    app, worker = queued
+    port = free_port()
+    worker.env["PORTAL_JOBS_METRICS_PORT"] = str(port)
+    client = signed_in(app)
+    worker.start()
+    batch_id = batch_of(upload(client, big_file(20)))
+    poll(app, batch_id, lambda b: b.status == "done", 60, worker)
+    wanted = re.compile(
+        r'^portal_jobs_total\{job="[^"]*import[^"]*",outcome="complete"\} 1\.0$', re.M
+    )
+    deadline, text = time.monotonic() + 30, ""
+    while not wanted.search(text):  # the signal follows the job's end
+        assert time.monotonic() < deadline, text or worker.output()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+                connection.sendall(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                text = b"".join(iter(lambda: connection.recv(65536), b"")).decode()
+        except OSError:
+            time.sleep(0.2)
+    assert "portal_job_duration_seconds_count" in text
+    labels = re.findall(r'job="([^"]*)"', text)
+    assert labels and all(re.fullmatch(r"[A-Za-z_.]+", label) for label in labels)
+    assert "sep.csv" not in text

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal import jobs as portal_jobs
+from portal.jobs import metrics as job_metrics
 from portal.services import jobs
 
 
@@ -42,6 +43,10 @@ def worker_command(workers: int | None) -> None:
         periodic=True,
         check_worker_health=True,
     )
+    job_metrics.count(jobs.queue)
+    if port := app.config.get("JOBS_METRICS_PORT"):
+        job_metrics.serve(int(port))
+        click.echo(f"job worker: metrics on http://127.0.0.1:{port}/metrics")
     # the imports a killed worker left: ended now, and again once their heartbeat is stale
     portal_jobs.imports.sweep_now()
     portal_jobs.imports.sweep_now.schedule(delay=app.config["JOBS_STALE_SECONDS"] + 1)
