@@ -1,6 +1,5 @@
 """The portal as it is deployed: nginx (Debian's package) with deploy/nginx/ismet-portal.conf
-in front of gunicorn with gunicorn.conf.py and two workers, the job worker when the
-portal has one, on a PostgreSQL database of its own, and the stand-in random.org.
+in front of gunicorn with gunicorn.conf.py and two workers, the job worker, on a PostgreSQL database of its own, and the stand-in random.org.
 
 Everything runs as the current user in a temporary folder: nginx with ``-p``/``-c``, its
 pid, logs and temporary files there, listening on free ports of 127.0.0.1 with a
@@ -58,7 +57,6 @@ class Stack:
     database_url: str
     folder: Path
     logs: dict[str, Path]
-    worker: bool  # whether a job worker runs
     staff: dict[str, str] = field(default_factory=dict)  # role -> e-mail
     password: str = STAFF_PASSWORD  # every staff member's
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -346,13 +344,6 @@ def _run(command: list[str], env: dict, **kwargs) -> str:
     return done.stdout
 
 
-def _has_jobs_command(flask: list[str], env: dict) -> bool:
-    done = subprocess.run(
-        [*flask, "jobs", "--help"], cwd=REPO, env=env, capture_output=True, timeout=60, check=False
-    )
-    return done.returncode == 0
-
-
 def _wait_until_served(stack: Stack, processes: dict) -> None:
     """Until the home page answers through nginx (bounded), failing as soon as a process ends."""
     session = stack.session()
@@ -376,7 +367,7 @@ def _wait_until_served(stack: Stack, processes: dict) -> None:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    """nginx → gunicorn (2 workers) → PostgreSQL, and the job worker when there is one."""
+    """nginx → gunicorn (2 workers) → PostgreSQL, and the job worker."""
     base_url = _postgres_url()
     nginx = _nginx()
     folder = tmp_path_factory.mktemp("shape")
@@ -443,12 +434,10 @@ def stack(tmp_path_factory):
             ),
             signal.SIGTERM,
         )
-        worker = _has_jobs_command(flask, env)
-        if worker:
-            processes["worker"] = (
-                _start("worker", [*flask, "jobs", "worker"], env, folder, logs),
-                signal.SIGINT,
-            )
+        processes["worker"] = (
+            _start("worker", [*flask, "jobs", "worker"], env, folder, logs),
+            signal.SIGINT,
+        )
         processes["nginx"] = (
             _start(
                 "nginx",
@@ -474,7 +463,6 @@ def stack(tmp_path_factory):
             database_url=database_url,
             folder=folder,
             logs={**logs, "nginx-access": folder / "nginx-access.log"},
-            worker=worker,
             staff=staff,
             processes={name: process for name, (process, _) in processes.items()},
             socket=socket,

@@ -165,6 +165,8 @@ def test_a_staff_member_imports_a_month_through_the_proxy(stack):
     assert started.status_code == 302, started.text[:500]
     state = wait_for_import(staff, stack, started.headers["Location"])
     assert state == {"status": "done", "progress": ROWS, "rows": ROWS, "percent": 100}
+    # the job worker ran it, not a web process
+    assert "run_import" in stack.logged("worker", "run_import")
 
     # a file larger than the portal's other requests (33 MB) passes nginx on the import's
     # address, reaches the portal and fails there for its header
