@@ -130,6 +130,15 @@ def test_a_visitor_reads_the_site_in_both_languages(stack):
     stack.logged("gunicorn", rules.headers["X-Request-ID"])
 
 
+def test_the_probes_answer_through_the_proxy_and_the_metrics_do_not(stack):
+    visitor = stack.session()
+    assert visitor.get(f"{stack.url}/healthz", timeout=30).text == "ok\n"
+    ready = visitor.get(f"{stack.url}/readyz", timeout=30)
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "storage": "ok", "jobs": "ok"}
+    assert visitor.get(f"{stack.url}/metrics", timeout=30).status_code == 404
+
+
 def test_static_files_come_from_nginx_with_long_cache_headers(stack):
     visitor = stack.session()
     home = visitor.get(f"{stack.url}/kk/", timeout=30).text
