@@ -318,6 +318,17 @@ def in_touch(winner: Winner) -> Winner:
     return winner
 
 
+def published(winner: Winner) -> Winner:
+    """The winner's prize handed over and published (on 28 October), waiting for its photo."""
+    in_touch(winner)
+    winners.mark_act_issued(winner, now=at(10, 26))
+    winners.mark_act_signed(winner, now=at(10, 27))
+    winners.deliver(winner, method=Winner.ELECTRONIC, on=date(2022, 10, 28), now=at(10, 28))
+    winners.publish(winner, {"kk": "t", "ru": "t"}, {"kk": "b", "ru": "b"}, now=at(10, 28))
+    db.session.commit()
+    return winner
+
+
 def with_identity(winner: Winner) -> Winner:
     """The winner with its director's identity document entered."""
     acts.set_identity(

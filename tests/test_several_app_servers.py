@@ -8,7 +8,6 @@ second app (another server, another instance folder) on the same database sees t
 from __future__ import annotations
 
 import io
-from datetime import date
 from pathlib import Path
 from unittest.mock import patch
 
@@ -26,10 +25,10 @@ from tests.helpers import (
     at,
     bucket_keys,
     csrf_from,
-    in_touch,
     load_september,
     make_staff,
     png,
+    published,
     s3_client,
     sign_in_client,
     submit_check,
@@ -96,17 +95,6 @@ def test_winners_files_go_to_the_bucket_and_come_back_to_staff(app, issued, clie
     with pytest.raises(uploads.StoredFileError) as changed:
         acts.read_file(records[1])
     assert changed.value.code == "changed"
-
-
-def published(winner: Winner) -> Winner:
-    """The winner's prize handed over and published, waiting for its photo."""
-    in_touch(winner)
-    winners.mark_act_issued(winner, now=at(10, 26))
-    winners.mark_act_signed(winner, now=at(10, 27))
-    winners.deliver(winner, method=W.ELECTRONIC, on=date(2022, 10, 28), now=at(10, 28))
-    winners.publish(winner, {"kk": "t", "ru": "t"}, {"kk": "b", "ru": "b"}, now=at(10, 28))
-    db.session.commit()
-    return winner
 
 
 @pytest.mark.s3_storage

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 from unittest.mock import patch
 
 import pytest
@@ -14,7 +13,7 @@ from portal.campaign import winners
 from portal.campaign.audit import Actor
 from portal.models import Winner, WinnerEvent, db
 from portal.services import uploads
-from tests.helpers import at, in_touch
+from tests.helpers import at, in_touch, published
 
 W = Winner
 STAFF = Actor(label="staff")
@@ -28,16 +27,6 @@ def picture(fmt: str = "PNG", size=(400, 300)) -> bytes:
 
 def stored_files() -> list[str]:
     return sorted(winners.photo_storage().keys())
-
-
-def published(winner: Winner) -> Winner:
-    in_touch(winner)
-    winners.mark_act_issued(winner, now=at(10, 26))
-    winners.mark_act_signed(winner, now=at(10, 27))
-    winners.deliver(winner, method=W.ELECTRONIC, on=date(2022, 10, 28), now=at(10, 28))
-    winners.publish(winner, {"kk": "t", "ru": "t"}, {"kk": "b", "ru": "b"}, now=at(10, 28))
-    db.session.commit()
-    return winner
 
 
 def test_a_photo_is_stored_resized_and_completes_publication(drawn):
