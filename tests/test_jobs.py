@@ -249,6 +249,24 @@ def test_the_sweep_leaves_a_queued_import_and_a_live_one_alone(queued, monkeypat
         assert not storage.current().exists(f"imports/{live}.csv")
 
 
+def test_the_sweep_removes_a_stored_file_whose_batch_was_never_recorded(queued):
+    """The upload page stores the file, then commits its batch: a commit that failed
+    leaves a file with no batch, which the sweep removes once it has stayed so."""
+    app, _ = queued
+    with app.app_context():
+        files = storage.current()
+        files.put("imports/999999.csv", b"bin_iin,account_number\n")
+        files.put("imports/notes.txt", b"not an upload's name: left alone")
+        now = time.time()
+        import_jobs.sweep(now=now)
+        assert files.exists("imports/999999.csv")  # perhaps its batch is being committed
+        import_jobs.sweep(now=now + 29)
+        assert files.exists("imports/999999.csv")
+        import_jobs.sweep(now=now + 30)
+        assert not files.exists("imports/999999.csv")
+        assert files.exists("imports/notes.txt")
+
+
 def test_the_queue_file_is_private_and_answers(tmp_path, other_app):
     url = f"sqlite:///{tmp_path / 'q' / 'jobs.sqlite3'}"
     app = other_app(JOBS_IMMEDIATE=False, JOBS_URL=url)

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "imports/"
 MISSING_PREFIX = "missing:"  # when the sweep first found a batch neither queued nor beating
+ORPHAN_PREFIX = "orphan-file:"  # when the sweep first found a stored file with no batch
 WORKER = Actor(label="jobs")
 
 
@@ -108,7 +109,7 @@ def sweep(now: float | None = None) -> list[int]:
         if interrupt(batch.id):
             ended.append(batch.id)
     imports.drop_leftovers()
-    _drop_files()
+    _drop_files(now, stale_after)
     return ended
 
 
@@ -133,9 +134,11 @@ def _queued_batches() -> set[int]:
     }
 
 
-def _drop_files() -> None:
-    """Remove the stored uploads of imports that have ended (a file whose batch is not
-    committed yet, the upload page being between the two, stays)."""
+def _drop_files(now: float, stale_after: float) -> None:
+    """Remove the stored uploads of imports that have ended, and of batches that were
+    never recorded (the upload page stores the file, then commits its batch: a failed
+    commit leaves the file alone) once they have been seen so for ``stale_after``
+    seconds (a file whose batch is being committed stays)."""
     files = storage.current()
     stored: dict[int, list[str]] = {}
     for key in files.keys(PREFIX):
@@ -144,17 +147,27 @@ def _drop_files() -> None:
             stored.setdefault(int(stem), []).append(key)
     if not stored:
         return
-    ended = set(
-        db.session.scalars(
-            sa.select(ImportBatch.id).where(
-                ImportBatch.id.in_(stored),
-                ImportBatch.status.not_in((ImportBatch.PENDING, ImportBatch.RUNNING)),
-            )
-        )
+    statuses = dict(
+        db.session.execute(
+            sa.select(ImportBatch.id, ImportBatch.status).where(ImportBatch.id.in_(stored))
+        ).all()
     )
     db.session.rollback()
-    for batch_id in ended:
-        for key in stored[batch_id]:
+    for batch_id, keys in stored.items():
+        status = statuses.get(batch_id)
+        if status in (ImportBatch.PENDING, ImportBatch.RUNNING):
+            continue
+        if status is None:
+            marker = f"{ORPHAN_PREFIX}{batch_id}"
+            seen = jobs.queue.get(marker, peek=True)
+            if seen is None:
+                jobs.queue.put(marker, now)
+                continue
+            if now - seen < stale_after:
+                continue
+            jobs.queue.delete(marker)
+            log.warning("import file of batch %s without its batch: removed", batch_id)
+        for key in keys:
             files.delete(key)
 
 
