@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from portal import jobs as portal_jobs
 from portal.jobs import metrics as job_metrics
 from portal.services import jobs
+from portal.web import logs
 
 
 @click.group("jobs")
@@ -36,6 +37,9 @@ def worker_command(workers: int | None) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+        # every record of the worker's threads (huey.consumer.Worker-1, ...) masked too
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(logs.RedactingFilter())
     jobs.bind(app)
     consumer = jobs.queue.create_consumer(
         workers=workers or app.config["JOBS_WORKERS"],

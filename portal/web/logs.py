@@ -39,7 +39,9 @@ from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 from portal.services.redaction import redact_links
 
-REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+# the servers' loggers, and the job worker's (huey's own "Unhandled exception in task"
+# carries a failed job's traceback)
+REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "huey", "huey.consumer")
 ACCESS_LOGGER = "portal.access"
 LOG_FORMATS = ("text", "json")
 # PostgreSQL's detail of an error, which quotes the row's values
