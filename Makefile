@@ -24,12 +24,13 @@ run: catalogs
 		$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## serve: the production shape on 127.0.0.1:$(SERVE_PORT): gunicorn (gunicorn.conf.py) and the
-## job worker, on PostgreSQL and Redis where they answer (else SQLite, said); Ctrl-C stops both
+## job worker, on PostgreSQL and Redis where they answer (else SQLite, said); Ctrl-C stops both.
+## Like production, the processes get PORTAL_SECRET_KEY (scripts/serve.py: the instance's key)
 SERVE_PORT ?= 8000
 serve: catalogs
-	$(BIN)/python scripts/serve.py --port $(SERVE_PORT) --flask "$(FLASK)" \
+	$(BIN)/python scripts/serve.py --port $(SERVE_PORT) --flask "$(BIN)/flask --app wsgi" \
 		--web "$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app" \
-		--worker "$(FLASK) jobs worker"
+		--worker "$(BIN)/flask --app wsgi jobs worker"
 
 ## worker: the job worker alone (imports, mail, deadline notices, photos; JOBS_URL)
 worker: catalogs

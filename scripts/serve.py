@@ -130,12 +130,8 @@ def run(command: list[str], env: dict[str, str]) -> None:
     subprocess.run(command, env=env, check=True)
 
 
-def has_command(flask: list[str], group: str, env: dict[str, str]) -> bool:
-    """Whether ``flask <group>`` exists in this version of the portal."""
-    probe = subprocess.run(
-        [*flask, group, "--help"], env=env, capture_output=True, text=True, check=False
-    )
-    return probe.returncode == 0
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def stop(processes: dict[str, subprocess.Popen]) -> None:
@@ -162,6 +158,10 @@ def main() -> int:
     parser.add_argument("--web", required=True, help="the web server's command")
     parser.add_argument("--worker", required=True, help="the job worker's command")
     args = parser.parse_args()
+    # Ctrl-C, and TERM (a supervisor, `kill`), stop both processes; also when started
+    # from a shell in the background, which would leave INT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     flask = shlex.split(args.flask)
     env = environment(args.port)
     run([*flask, "db", "upgrade"], env)
@@ -171,15 +171,8 @@ def main() -> int:
     try:
         say("$ " + args.web)
         processes["web"] = subprocess.Popen(shlex.split(args.web), env=env)
-        worker = shlex.split(args.worker)
-        if has_command(flask, "jobs", env):
-            say("$ " + args.worker)
-            processes["worker"] = subprocess.Popen(worker, env=env)
-        else:
-            say(
-                "NOTICE: this version has no `flask jobs` command: no job worker; "
-                "imports run inside the web process"
-            )
+        say("$ " + args.worker)
+        processes["worker"] = subprocess.Popen(shlex.split(args.worker), env=env)
         say(f"serving the portal on {env['PORTAL_PUBLIC_BASE_URL']}/ (Ctrl-C stops)")
         while True:
             for name, process in processes.items():
