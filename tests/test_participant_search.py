@@ -8,10 +8,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from portal.campaign import eligibility
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.campaign.search import SEARCH_LIMIT, exact_matches, name_matches
-from portal.models import Campaign, db
+from portal.models import Activity, Campaign, db
 from tests.helpers import TODAY, bin_iin, csv_bytes, row, translated
 
 REFINE = "Only the first %(num)s are shown: refine your search."
@@ -133,3 +134,40 @@ def test_each_search_is_answered_by_an_index(ctx, demo):
     assert [p.company_name for p in db.session.scalars(name_matches(demo, "ompany 12345"))] == [
         "Company 12345"
     ]
+
+
+def test_the_funnel_is_counted_by_the_eligibility_run_and_read_from_it(empty_september):
+    """The staff page's funnel is the one the month's eligibility run counted, as long as
+    the month holds the data it counted; a later import is counted again until computed."""
+    period = empty_september
+    rows = [row(1), row(2, receipts_in_period="1"), row(3, app_authorized_on="")]
+    import_month(period, "sep.csv", csv_bytes(rows), today=TODAY)
+    db.session.commit()
+    not_computed = {"participants": 3, **dict.fromkeys(eligibility.CONDITIONS, 0), "eligible": 0}
+    assert eligibility.funnel(period) == not_computed
+    run = eligibility.compute(period)
+    db.session.commit()
+    computed = {
+        "participants": 3,
+        "app": 2,
+        "ekassa": 3,
+        "paid": 3,
+        "receipts": 2,
+        "legal_form": 3,
+        "eligible": 1,
+    }
+    assert eligibility.funnel(period) == computed
+    assert (run.passed_app, run.passed_receipts, run.eligible) == (2, 2, 1)
+    # read from the run, not counted per view: a change behind its back does not show
+    db.session.execute(sa.update(Activity).values(ok_app=False))
+    db.session.commit()
+    assert eligibility.funnel(period) == computed
+    # the month's data replaced: counted from the rows again until eligibility is computed
+    _, report = import_month(period, "sep2.csv", csv_bytes(rows[:2]), today=TODAY, replace=True)
+    assert report.ok
+    db.session.commit()
+    assert eligibility.funnel(period) == {**not_computed, "participants": 2}
+    eligibility.compute(period)
+    db.session.commit()
+    two = dict.fromkeys(("participants", *eligibility.CONDITIONS), 2)
+    assert eligibility.funnel(period) == {**two, "receipts": 1, "eligible": 1}

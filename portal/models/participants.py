@@ -121,6 +121,15 @@ class EligibilityRun(db.Model):
     min_paid_months: Mapped[int]
     participants: Mapped[int]
     eligible: Mapped[int]
+    # How many passed each condition, counted by the run on the data of the import
+    # ``batch_id`` (the month's funnel: the staff pages read it instead of counting a
+    # million rows per view); None for runs made before they were kept.
+    batch_id: Mapped[int | None]
+    passed_app: Mapped[int | None]
+    passed_ekassa: Mapped[int | None]
+    passed_paid: Mapped[int | None]
+    passed_receipts: Mapped[int | None]
+    passed_legal_form: Mapped[int | None]
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     computed_by: Mapped[str] = mapped_column(sa.String(254), default="")
 
