@@ -86,6 +86,7 @@ def bin_iin(n: int) -> str:
 
 def fill(period, rows: int) -> None:
     """N participants with their month's figures, inserted directly (not what is measured)."""
+    from portal.campaign import eligibility
     from portal.models import ImportBatch, Participant, db
     from portal.models.base import insert_rows
 
@@ -123,6 +124,7 @@ def fill(period, rows: int) -> None:
         ),
         {"period": period.id, "batch": batch.id},
     )
+    eligibility.compute(period)  # as an import does: the month's funnel with it
     db.session.commit()
 
 

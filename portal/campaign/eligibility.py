@@ -308,21 +308,19 @@ def funnel(period: ReportingPeriod) -> dict[str, int]:
 
     As the month's latest eligibility run counted them, when the month's data has not
     changed since (no later import); counted again otherwise, and for runs made before
-    the counts were kept.
+    the counts were kept; none without data.
     """
+    batch_id = _current_batch_id(period)
+    if batch_id is None:  # no data: an import stores a month's rows all or nothing
+        return dict.fromkeys(("participants", *CONDITIONS, "eligible"), 0)
     run = latest_run(period)
-    if run is not None and run.passed_app is not None and _run_is_current(run, period):
+    if run is not None and run.batch_id == batch_id and run.passed_app is not None:
         return {
             "participants": run.participants,
             **{name: getattr(run, f"passed_{name}") for name in CONDITIONS},
             "eligible": run.eligible,
         }
     return _count_funnel(period)
-
-
-def _run_is_current(run: EligibilityRun, period: ReportingPeriod) -> bool:
-    """Whether ``run`` was computed on the data the month holds now."""
-    return run.batch_id is not None and run.batch_id == _current_batch_id(period)
 
 
 def _current_batch_id(period: ReportingPeriod) -> int | None:
