@@ -29,31 +29,38 @@ INDEX = "ix_participant_company_name"
 COUNTS = ("passed_app", "passed_ekassa", "passed_paid", "passed_receipts", "passed_legal_form")
 
 
-def _trigrams_available(bind) -> bool:
-    """Whether pg_trgm is (or could now be made) installed; a refusal leaves the
-    transaction usable (it happens inside a savepoint)."""
+def _trigrams_schema(bind) -> str | None:
+    """The schema holding pg_trgm, created now if it may be, or None when it cannot be
+    (a refusal leaves the transaction usable: it happens inside a savepoint). Named in
+    the index, its operator class is found whatever the connection's search path."""
     try:
         with bind.begin_nested():
             bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     except sa.exc.DBAPIError:
-        return False
-    return True
+        return None
+    return bind.execute(
+        sa.text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'pg_trgm'"
+        )
+    ).scalar_one()
 
 
 def upgrade():
     bind = op.get_bind()
-    if bind.dialect.name == "postgresql" and _trigrams_available(bind):
+    schema = _trigrams_schema(bind) if bind.dialect.name == "postgresql" else None
+    if schema is not None:
+        quoted = bind.dialect.identifier_preparer.quote_identifier(schema)
         op.create_index(
             INDEX,
             "participant",
             ["company_name"],
             postgresql_using="gin",
-            postgresql_ops={"company_name": "gin_trgm_ops"},
+            postgresql_ops={"company_name": f"{quoted}.gin_trgm_ops"},
         )
     else:
         with op.batch_alter_table("participant", schema=None) as batch_op:
             batch_op.create_index(INDEX, ["company_name"], unique=False)
-
     with op.batch_alter_table("eligibility_run", schema=None) as batch_op:
         batch_op.add_column(sa.Column("batch_id", sa.Integer(), nullable=True))
         for name in COUNTS:
