@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -21,13 +20,12 @@ from portal.campaign import audit, eligibility
 from portal.campaign.draws import eligible_pool
 from portal.campaign.imports import existing_batch
 from portal.campaign.periods import find_period
+from portal.campaign.search import SEARCH_LIMIT, search
 from portal.campaign.staff import EVERY_ROLE, MARKETING, PERSONAL_DATA
 from portal.models import Activity, Participant, db
 from portal.services.tabular import csv_chunks
 from portal.web.access import current_actor, roles_required
 from portal.wording.messages import condition_name, describe_check, describe_frozen
-
-SEARCH_LIMIT = 50
 
 
 @bp.get("/participants")
@@ -44,32 +42,16 @@ def participants_search():
     form = ParticipantSearchForm()
     if not form.validate_on_submit():
         return _participants_page(form, status=400)
-    return _participants_page(form, search(the_campaign(), form.q.data.strip()))
-
-
-def search(campaign, query: str) -> list[Participant]:
-    """The campaign's participants whose account number or BIN/IIN is ``query``, or
-    whose name holds it."""
-    pattern = f"%{query}%"
-    return list(
-        db.session.scalars(
-            sa.select(Participant)
-            .where(Participant.campaign_id == campaign.id)
-            .where(
-                sa.or_(
-                    Participant.account_number == query,
-                    Participant.bin_iin == query,
-                    Participant.company_name.ilike(pattern),
-                )
-            )
-            .order_by(Participant.company_name)
-            .limit(SEARCH_LIMIT)
-        )
-    )
+    found, more = search(the_campaign(), form.q.data.strip())
+    return _participants_page(form, found, more=more)
 
 
 def _participants_page(
-    search_form: ParticipantSearchForm, found: list[Participant] | None = None, status: int = 200
+    search_form: ParticipantSearchForm,
+    found: list[Participant] | None = None,
+    status: int = 200,
+    *,
+    more: bool = False,
 ):
     campaign = the_campaign()
     months = [
@@ -87,6 +69,8 @@ def _participants_page(
         months=months,
         search_form=search_form,
         found=found,
+        more=more,
+        search_limit=SEARCH_LIMIT,
         conditions=eligibility.CONDITIONS,
         condition_name=condition_name,
         describe_frozen=describe_frozen,

@@ -31,6 +31,7 @@ from portal.models import (
     Draw,
     DrawAttempt,
     EligibilityRun,
+    ImportBatch,
     Participant,
     ReportingPeriod,
     db,
@@ -261,17 +262,15 @@ def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
     values = {f"ok_{name}": sa.case((expr, True), else_=False) for name, expr in conditions.items()}
     values["eligible"] = sa.case((sa.and_(*conditions.values()), True), else_=False)
     db.session.execute(sa.update(Activity).where(Activity.period_id == period.id).values(**values))
-    total, eligible = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(Activity.eligible.is_(True))).where(
-            Activity.period_id == period.id
-        )
-    ).one()
+    counted = _count_funnel(period)
     run = EligibilityRun(
         period_id=period.id,
         min_receipts=thresholds.min_receipts,
         min_paid_months=thresholds.min_paid_months,
-        participants=total,
-        eligible=eligible,
+        participants=counted["participants"],
+        eligible=counted["eligible"],
+        **{f"passed_{name}": counted[name] for name in CONDITIONS},
+        batch_id=_current_batch_id(period),
         computed_at=utcnow(),
         computed_by=computed_by,
     )
@@ -305,7 +304,36 @@ def latest_run(period: ReportingPeriod) -> EligibilityRun | None:
 
 
 def funnel(period: ReportingPeriod) -> dict[str, int]:
-    """How many of the month's participants pass each condition, and all of them."""
+    """How many of the month's participants pass each condition, and all of them.
+
+    As the month's latest eligibility run counted them, when the month's data has not
+    changed since (no later import); counted again otherwise, and for runs made before
+    the counts were kept; none without data.
+    """
+    batch_id = _current_batch_id(period)
+    if batch_id is None:  # no data: an import stores a month's rows all or nothing
+        return dict.fromkeys(("participants", *CONDITIONS, "eligible"), 0)
+    run = latest_run(period)
+    if run is not None and run.batch_id == batch_id and run.passed_app is not None:
+        return {
+            "participants": run.participants,
+            **{name: getattr(run, f"passed_{name}") for name in CONDITIONS},
+            "eligible": run.eligible,
+        }
+    return _count_funnel(period)
+
+
+def _current_batch_id(period: ReportingPeriod) -> int | None:
+    """The import whose data the month holds now (its latest done), if any."""
+    return db.session.scalar(
+        sa.select(sa.func.max(ImportBatch.id)).where(
+            ImportBatch.period_id == period.id, ImportBatch.status == ImportBatch.DONE
+        )
+    )
+
+
+def _count_funnel(period: ReportingPeriod) -> dict[str, int]:
+    """The funnel counted from the month's figures (one pass over them)."""
     a = Activity
     row = db.session.execute(
         sa.select(

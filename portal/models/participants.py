@@ -30,7 +30,18 @@ class Participant(db.Model):
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
     city: Mapped[str] = mapped_column(sa.String(100), default="")
 
-    __table_args__ = (sa.UniqueConstraint("campaign_id", "account_number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "account_number"),
+        # The staff's search by a part of the name: trigrams on PostgreSQL (pg_trgm; a
+        # B-tree of the same name where the extension cannot be created, see migration
+        # 0015), on SQLite a B-tree walked in the order of the names up to the page's limit.
+        sa.Index(
+            "ix_participant_company_name",
+            "company_name",
+            postgresql_using="gin",
+            postgresql_ops={"company_name": "gin_trgm_ops"},
+        ),
+    )
 
     @property
     def account_masked(self) -> str:
@@ -110,6 +121,15 @@ class EligibilityRun(db.Model):
     min_paid_months: Mapped[int]
     participants: Mapped[int]
     eligible: Mapped[int]
+    # How many passed each condition, counted by the run on the data of the import
+    # ``batch_id`` (the month's funnel: the staff pages read it instead of counting a
+    # million rows per view); None for runs made before they were kept.
+    batch_id: Mapped[int | None]
+    passed_app: Mapped[int | None]
+    passed_ekassa: Mapped[int | None]
+    passed_paid: Mapped[int | None]
+    passed_receipts: Mapped[int | None]
+    passed_legal_form: Mapped[int | None]
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     computed_by: Mapped[str] = mapped_column(sa.String(254), default="")
 
