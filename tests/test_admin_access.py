@@ -50,8 +50,9 @@ from tests.helpers import (
 
 # Open to anyone (sign-in and its language) or to any signed-in account (sign-out).
 NOT_ROLE_CHECKED = {"admin.login", "admin.language", "admin.logout"}
-# POSTs that read: the chain check, and the search (by POST, to keep it out of logs)
-READING_POSTS = {"admin.audit_verify", "admin.participants_search"}
+# POSTs that read: the chain check, a draw verified again (only its kept verdict is
+# renewed), and the search (by POST, to keep it out of logs)
+READING_POSTS = {"admin.audit_verify", "admin.draw_verify", "admin.participants_search"}
 
 ADMIN, MARKETING, COMMISSION, AUDITOR = "admin", "marketing", "commission", "auditor"
 EVERYONE = {ADMIN, MARKETING, COMMISSION, AUDITOR}
@@ -111,6 +112,7 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "admin.draw_new"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_new"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_redraw"): {ADMIN, COMMISSION},
+    ("POST", "admin.draw_verify"): EVERYONE,
     # winners: the list and standing for all; a winner's page, acts and files for the readers
     ("GET", "admin.winners"): EVERYONE,
     ("GET", "admin.winner"): READERS,

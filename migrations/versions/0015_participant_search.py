@@ -12,7 +12,7 @@ An eligibility run keeps how many passed each condition and the import it counte
 its rows per view; runs made before keep NULL there and are counted as before.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-26 05:00:00.000000
 
 """
@@ -21,7 +21,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

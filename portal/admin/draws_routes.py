@@ -23,6 +23,7 @@ from portal.wording import confirmations
 from portal.wording.formats import format_month
 from portal.wording.messages import (
     describe_attempt,
+    describe_changed_verdict,
     describe_random_org_error,
     describe_refusal,
     redraw_reasons,
@@ -156,14 +157,15 @@ def draw(draw_id: int):
 
 
 def _draw_page(record: Draw, form: RedrawForm):
-    checks = draw_rules.verify(record)
+    stored = draw_rules.stored_verdict(record)  # verified again only on demand (below)
     lifecycle = winner_rules.winners_of_draw(record)
     return render_template(
         "admin/draw.html",
         draw=record,
         form=form,
-        checks=checks,
-        verdict=draw_rules.verdict(checks),
+        checks=draw_rules.stored_checks(stored),
+        verdict=draw_rules.stored_as_verdict(stored),
+        verified=stored,
         winners=draw_rules.winners_of(record),
         lifecycle={w.draw_winner_id: w for w in lifecycle},
         standings=winner_rules.standings_of_draw(record),
@@ -172,6 +174,20 @@ def _draw_page(record: Draw, form: RedrawForm):
         chain=draw_rules.chain(record),
         confirm_redraw=confirmations.redraw(record.id),
     )
+
+
+@bp.post("/draws/<id:draw_id>/verify")
+@roles_required(*EVERY_ROLE)
+def draw_verify(draw_id: int):
+    """Verify the draw again from its stored files, keep the new verdict, on the record."""
+    record = db.session.get(Draw, draw_id) or abort(404)
+    result = draw_rules.reverify(record, current_actor())
+    db.session.commit()
+    if result.changed:
+        flash(describe_changed_verdict(result.previous, draw_id), "error")
+    else:
+        flash(_("Verified again: the verdict is unchanged."), "success")
+    return redirect(url_for("admin.draw", draw_id=draw_id) + "#verification")
 
 
 @bp.post("/draws/<id:draw_id>/redraw")

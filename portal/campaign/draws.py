@@ -46,6 +46,7 @@ from portal.models import (
     DrawAttempt,
     DrawEntry,
     DrawFile,
+    DrawVerdict,
     DrawWinner,
     Participant,
     Prize,
@@ -455,6 +456,8 @@ def conduct(
         raise
     try:
         draw = _record(pool, reservation, request, numbers, result, client, links, progress)
+        # verified once, as it is recorded: its pages show this verdict, never verifying again
+        store_verdict(draw, verify(draw), by=DRAW_ITSELF)
         db.session.commit()
     except DrawRefused as refusal:
         db.session.rollback()
@@ -979,7 +982,7 @@ def verify(draw: Draw) -> list[Check]:
     pool = draw_file(draw, DrawFile.POOL)
     digest = hashlib.sha256(pool.content).hexdigest() if pool else ""
     checks.append(Check("pool-digest", digest == draw.pool_sha256, digest))
-    lines = pool.content.decode("utf-8").count("\n") - 1 if pool else -1
+    lines = pool.content.count(b"\n") - 1 if pool else -1  # UTF-8: no other byte is 0x0A
     checks.append(Check("pool-size", lines == draw.pool_size, str(lines)))
     if draw.is_local:
         numbers = draw.numbers
@@ -1091,3 +1094,112 @@ def verdict(checks: list[Check]) -> Verdict:
     if key is not None and key.ok:
         return Verdict("verified-random-org", fingerprint)
     return Verdict("verified-other-key", fingerprint)
+
+
+# --- the stored verdict -------------------------------------------------------------
+
+# Who verified a draw, when no one of the staff did (``wording.history.actor_name``):
+DRAW_ITSELF = "draw"  # as the draw was recorded, in its own transaction
+FIRST_VIEW = "first-view"  # a draw stored before verdicts were kept, at its record's first view
+
+
+def store_verdict(
+    draw: Draw, checks: list[Check], *, by: str, now: datetime | None = None
+) -> tuple[DrawVerdict, Verdict | None]:
+    """Keep ``checks``' verdict as ``draw``'s (replacing the one kept), in the caller's
+    transaction; the row kept and the verdict it replaced (None when there was none)."""
+    found = verdict(checks)
+    row = db.session.get(DrawVerdict, draw.id)
+    previous = stored_as_verdict(row) if row is not None else None
+    if row is None:
+        row = DrawVerdict(draw_id=draw.id)
+        db.session.add(row)
+    row.code = found.code
+    row.key_sha256 = found.key_sha256
+    row.checks_json = json.dumps(
+        [{"code": c.code, "ok": c.ok, "detail": c.detail} for c in checks], ensure_ascii=False
+    )
+    row.verified_at = now or utcnow()
+    row.verified_by = by[:254]
+    db.session.flush()
+    return row, previous
+
+
+def stored_as_verdict(row: DrawVerdict) -> Verdict:
+    return Verdict(row.code, row.key_sha256)
+
+
+def stored_checks(row: DrawVerdict) -> list[Check]:
+    return [
+        Check(c["code"], bool(c["ok"]), c.get("detail", "")) for c in json.loads(row.checks_json)
+    ]
+
+
+def stored_verdict(draw: Draw, by: str = FIRST_VIEW) -> DrawVerdict:
+    """The verdict kept for ``draw``: what its pages show, read without touching its files.
+
+    A draw stored before verdicts were kept (or whose verdict was lost) is verified here
+    once, under its month's lock so that simultaneous first views verify it once, and
+    its verdict kept; commits then.
+    """
+    row = db.session.get(DrawVerdict, draw.id)
+    if row is not None:
+        return row
+    draw_id = draw.id
+    _lock_month(draw.period)
+    row = db.session.get(DrawVerdict, draw_id, populate_existing=True)
+    if row is None:  # nobody verified it while this view waited for the lock
+        row, _ = store_verdict(draw, verify(draw), by=by)
+    db.session.commit()
+    return db.session.get(DrawVerdict, draw_id)
+
+
+@dataclass(frozen=True)
+class Reverification:
+    """A draw verified again on demand: its checks now, the verdict now and the one kept before."""
+
+    checks: list[Check]
+    verdict: Verdict
+    previous: Verdict | None
+    stored: DrawVerdict
+
+    @property
+    def changed(self) -> bool:
+        """The new verdict disagrees with the one kept: something of the record changed."""
+        return self.previous is not None and self.previous != self.verdict
+
+
+def reverify(draw: Draw, actor: audit.Actor, now: datetime | None = None) -> Reverification:
+    """Verify ``draw`` again from its stored files and keep the new verdict and time, on the
+    audit trail (``draw.verify``; a verdict that differs from the one kept is said there
+    loudly, ``changed``); in the caller's transaction, which commits."""
+    checks = verify(draw)
+    row, previous = store_verdict(draw, checks, by=actor.name or "cli", now=now)
+    found = stored_as_verdict(row)
+    result = Reverification(checks, found, previous, row)
+    audit.record(
+        "draw.verify",
+        draw,
+        {
+            "verdict": found.code,
+            "previous": previous.code if previous is not None else None,
+            "changed": result.changed,
+            "failed": [c.code for c in checks if not c.ok and c.code not in INFORMATIVE],
+        },
+        actor=actor,
+    )
+    return result
+
+
+def verify_missing(by: str = "cli") -> list[int]:
+    """Verify, once, every draw with no verdict kept (stored before verdicts were), keeping
+    each verdict as its record's first view would; commits after each; their ids."""
+    missing = db.session.scalars(
+        sa.select(Draw.id)
+        .outerjoin(DrawVerdict, DrawVerdict.draw_id == Draw.id)
+        .where(DrawVerdict.draw_id.is_(None))
+        .order_by(Draw.id)
+    ).all()
+    for draw_id in missing:
+        stored_verdict(db.session.get(Draw, draw_id), by=by)
+    return list(missing)

@@ -19,6 +19,7 @@ from portal.models import Draw, db, utcnow
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.urls import SiteLinks
 from portal.wording.messages import (
+    describe_changed_verdict,
     describe_draw_check,
     describe_random_org_error,
     describe_refusal,
@@ -226,24 +227,43 @@ def redraw_command(
 
 
 @draw_cli.command("verify")
-@click.argument("draw_id", type=int)
+@click.argument("draw_id", type=int, required=False)
+@click.option(
+    "--missing",
+    is_flag=True,
+    help="Verify, once, every draw that has no verdict kept yet (stored before verdicts were).",
+)
 @LANG_OPTION
 @with_appcontext
-def verify_command(draw_id: int, lang: str) -> None:
-    """Re-verify a stored draw offline; exit 0 only when its record holds together."""
+def verify_command(draw_id: int | None, missing: bool, lang: str) -> None:
+    """Re-verify a stored draw offline and keep its new verdict and time; exit 0 only when
+    its record holds together (and its verdict is the one kept before)."""
 
+    actor = Actor(label="cli")
+    if missing:
+        done = draws.verify_missing()
+        click.echo(f"{len(done)} draw(s) verified: {' '.join(map(str, done)) or '-'}")
+        if draw_id is None:
+            return
+    if draw_id is None:
+        raise click.UsageError("give a DRAW_ID or --missing")
     draw = db.session.get(Draw, draw_id)
     if draw is None:
         raise click.ClickException(f"no draw {draw_id}")
-    checks = draws.verify(draw)
-    verdict = draws.verdict(checks)
+    result = draws.reverify(draw, actor)
+    db.session.commit()
+    verdict = result.verdict
     with force_locale(lang):
-        for check in checks:
+        for check in result.checks:
             title, found = describe_draw_check(check)
             click.echo(f"{'ok  ' if check.ok else 'FAIL'} {title}: {found}")
         sentence = describe_verdict(verdict)
+        changed = describe_changed_verdict(result.previous, draw_id) if result.changed else ""
     # the same verdict as the public record and the staff's page, then its code for scripts
-    if not verdict.holds:
+    if changed:
+        click.echo(changed, err=True)
+        click.echo(f"draw {draw_id}: verdict changed from {result.previous.code}", err=True)
+    if not verdict.holds or result.changed:
         click.echo(sentence, err=True)
         click.echo(f"draw {draw_id}: {verdict.code}", err=True)
         sys.exit(1)

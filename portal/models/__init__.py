@@ -18,6 +18,7 @@ from portal.models.draws import (
     DrawEntry,
     DrawFile,
     DrawIsImmutable,
+    DrawVerdict,
     DrawWinner,
 )
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
@@ -43,6 +44,7 @@ __all__ = [
     "DrawEntry",
     "DrawFile",
     "DrawIsImmutable",
+    "DrawVerdict",
     "DrawWinner",
     "EligibilityRun",
     "ImportBatch",

@@ -174,6 +174,31 @@ class DrawFile(db.Model):
     __table_args__ = (sa.UniqueConstraint("draw_id", "name"),)
 
 
+class DrawVerdict(db.Model):
+    """What a draw's verification came to, kept so that its record is never verified per view.
+
+    A draw is verified once, in the transaction that records it; staff and ``flask draw
+    verify`` verify it again on demand and keep the new result here (each time also in the
+    audit trail). A draw stored before verdicts were kept gets its own at its first view.
+    Not part of the draw's immutable record: only this row is replaced on re-verification.
+    """
+
+    __tablename__ = "draw_verdict"
+
+    draw_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("draw.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    code: Mapped[str] = mapped_column(sa.String(24))  # one of campaign.draws.VERDICTS
+    key_sha256: Mapped[str] = mapped_column(sa.String(64), default="")
+    # [{"code", "ok", "detail"}, ...]: each check as it came out
+    checks_json: Mapped[str] = mapped_column("checks", sa.Text, default="[]")
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    verified_by: Mapped[str] = mapped_column(sa.String(254), default="")
+
+    def __repr__(self) -> str:
+        return f"<DrawVerdict {self.draw_id} {self.code}>"
+
+
 class DrawAttempt(db.Model):
     """A draw's place in its month's chain, reserved before random.org is asked.
 

@@ -34,15 +34,18 @@ def _download(content: bytes | str, mimetype: str, filename: str, inline: bool =
 
 @bp.get("/draws/<id:draw_id>")
 def draw(draw_id: int):
-    """Everything about a draw but personal data, its verification, and how to redo it."""
+    """Everything about a draw but personal data, its stored verification, and how to redo it."""
     record = _draw(draw_id)
-    checks = draw_rules.verify(record)
+    # the verdict kept when the draw was made (or last verified by staff): the page never
+    # loads the pool file, so it serves in the same time whatever the pool's size
+    stored = draw_rules.stored_verdict(record)
     return render_template(
         "public/draw.html",
         draw=record,
         chain=draw_rules.chain(record),
-        checks=checks,
-        verdict=draw_rules.verdict(checks),
+        checks=draw_rules.stored_checks(stored),
+        verdict=draw_rules.stored_as_verdict(stored),
+        verified_at=stored.verified_at,
         winners=draw_rules.winners_of(record),
         standings=winner_rules.standings_of_draw(record),
         random=json.loads(record.random_json) if record.random_json else None,

@@ -37,6 +37,7 @@ def actor_name(actor: str) -> str:
         "demo": _("the demo loader"),
         "winner": _("the winner, on its private page"),
         "draw": _("the draw itself"),
+        "first-view": _("the site, at the record's first view"),
         "staff": _("staff"),
         "jobs": _("the job worker"),
     }
@@ -116,6 +117,7 @@ def audit_action_name(action: str) -> str:
         "draw.redraw": _("Redraw conducted"),
         "draw.attempt_failed": _("Draw attempt failed"),
         "draw.attempt_expired": _("Draw reservation lapsed"),
+        "draw.verify": _("Draw verified again"),
         "act.download": _("Act downloaded"),
         "act.eds_attempt": _("EDS signature checked"),
         "winner.file_uploaded": _("Winner's file uploaded"),

@@ -346,6 +346,16 @@ def describe_verdict(verdict: Verdict) -> str:
     return _("Verification FAILED: this record does not hold together.")
 
 
+def describe_changed_verdict(previous: Verdict, draw_id: int) -> str:
+    """Said loudly to staff (and by ``flask draw verify``) when a draw verified again
+    no longer gives the verdict kept for it."""
+    return _(
+        "The verdict has CHANGED since the last verification (it was: %(previous)s). Something in the stored record of draw No. %(id)s is no longer as it was; this is recorded in the audit trail.",
+        previous=describe_verdict(previous),
+        id=draw_id,
+    )
+
+
 # --- winners ------------------------------------------------------------------------
 
 
