@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from axe_selenium_python import Axe
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -258,9 +259,11 @@ def test_staff_page_has_no_accessibility_violation(
         if shared_browser.find_element(By.TAG_NAME, "html").get_attribute("lang") != lang:
             switch = f".language-switch button[data-lang='{lang}']"
             click(shared_browser, shared_browser.find_element(By.CSS_SELECTOR, switch))
-            WebDriverWait(shared_browser, 10).until(
-                lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
-            )
+            # the page is replaced under the wait: its old <html> may go stale between
+            # being found and being read
+            WebDriverWait(
+                shared_browser, 10, ignored_exceptions=(StaleElementReferenceException,)
+            ).until(lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang)
     else:
         signed_in(lang)
         shared_browser.get(site.url + path)
