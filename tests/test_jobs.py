@@ -46,6 +46,7 @@ from tests.helpers import (
     SECRET_KEY,
     csrf_from,
     csv_bytes,
+    free_port,
     make_staff,
     png,
     row,
@@ -280,9 +281,7 @@ def test_the_queue_file_is_private_and_answers(tmp_path, other_app):
 
 
 def test_a_queue_that_does_not_answer_fails_the_ping(other_app):
-    with socket.socket() as sock:  # a port where nothing listens
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     app = other_app(JOBS_IMMEDIATE=False, JOBS_URL=f"redis://127.0.0.1:{port}/1")
     with app.app_context(), pytest.raises(Exception, match=r"(?i)connect"):
         jobs.ping()
@@ -361,9 +360,7 @@ def test_jobs_status_counts_what_waits_and_fails_when_the_queue_does_not_answer(
         import_jobs.sweep_now()
     result = app.test_cli_runner().invoke(args=["jobs", "status"])
     assert result.exit_code == 0 and "pending 1, scheduled 0" in result.output
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     down = other_app(JOBS_IMMEDIATE=False, JOBS_URL=f"redis://127.0.0.1:{port}/1")
     result = down.test_cli_runner().invoke(args=["jobs", "status"])
     assert result.exit_code == 1 and "the job queue does not answer" in result.output
@@ -410,12 +407,6 @@ def test_a_long_import_whose_heartbeat_beats_is_not_swept(queued):
     if took < 6:
         pytest.skip(f"the import took {took} s: no sweep ran while it did")
     assert re.search(r"sweep_now: \S+ @\S+ \S+ executed", log), log[-2000:]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_worker_serves_each_jobs_outcome_for_prometheus(queued):

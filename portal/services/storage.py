@@ -28,7 +28,6 @@ import logging
 import os
 import re
 import secrets
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,10 +203,6 @@ class LocalStorage:
     def ping(self) -> None:
         if not self.root.is_dir() or not os.access(self.root, os.W_OK | os.X_OK):
             raise StorageError(str(self.root), "not a writable folder")
-
-    def copy_to(self, key: str, target: BinaryIO) -> None:
-        with self.open(key) as handle:
-            shutil.copyfileobj(handle, target, CHUNK)
 
     def _folders(self, folder: Path) -> None:
         """``folder`` and those between it and the root, each made 0700 (``mkdir -p``
@@ -396,10 +391,6 @@ class S3Storage:
             self.client.head_bucket(Bucket=self.bucket)
         except (ClientError, BotoCoreError) as error:
             raise _failure(f"s3://{self.bucket}", error) from error
-
-    def copy_to(self, key: str, target: BinaryIO) -> None:
-        with self.open(key) as handle:
-            shutil.copyfileobj(handle, target, CHUNK)
 
 
 def _never_overwrite(params: dict, **_: Any) -> None:
