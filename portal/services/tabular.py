@@ -4,6 +4,7 @@ and columns, and writing the exports and the templates to fill in."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -130,8 +131,22 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(data: bytes, max_rows: int, max_columns: int):
+@contextlib.contextmanager
+def _workbook_refusals() -> Iterator[None]:
+    """A workbook's refusals and damage (a bad part, a wrong checksum or size, an
+    encrypted entry) as ``UnreadableFile``, wherever the workbook is read."""
     try:
+        yield
+    except UnreadableFile:
+        raise
+    except xlsx.WorkbookRefused as refused:
+        raise UnreadableFile(refused.code, refused.detail) from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError):
+        raise UnreadableFile("bad-xlsx") from None
+
+
+def _read_xlsx(data: bytes, max_rows: int, max_columns: int):
+    with _workbook_refusals():
         archive, parts = xlsx.open_workbook(data)
         if xlsx.count_rows(archive, parts) > max_rows + 1:
             raise UnreadableFile("too-many-rows", str(max_rows))
@@ -139,13 +154,6 @@ def _read_xlsx(data: bytes, max_rows: int, max_columns: int):
         styles = xlsx.date_styles(archive, parts)
         rows_iter = xlsx.sheet_rows(archive, parts, texts, styles, max_column=max_columns)
         first = next(rows_iter, None)
-    except UnreadableFile:
-        raise
-    except xlsx.WorkbookRefused as refused:
-        raise UnreadableFile(refused.code, refused.detail) from None
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError):
-        # a damaged part, a wrong checksum or size, an encrypted entry
-        raise UnreadableFile("bad-xlsx") from None
     if first is None:
         raise UnreadableFile("empty")
     header: list[str] = []
@@ -163,24 +171,19 @@ def _read_xlsx(data: bytes, max_rows: int, max_columns: int):
     def rows():  # as openpyxl gave them, a row being at most max_columns wide
         given = 0
         try:
-            for number, cells, beyond in itertools.chain(pending, rows_iter):
-                last = max(cells, default=0)  # at most max_columns
-                values = [_cell(cells.get(column)) for column in range(1, last + 1)]
-                while values and not values[-1]:
-                    values.pop()
-                if beyond:  # a value further still (not kept): the check reports it
-                    values += [""] * (max(width, len(values)) - len(values)) + ["…"]
-                if values:
-                    given += 1
-                    if given > max_rows:
-                        raise UnreadableFile("too-many-rows", str(max_rows))
-                    yield number, values
-        except UnreadableFile:
-            raise
-        except xlsx.WorkbookRefused as refused:
-            raise UnreadableFile(refused.code, refused.detail) from None
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError):
-            raise UnreadableFile("bad-xlsx") from None
+            with _workbook_refusals():
+                for number, cells, beyond in itertools.chain(pending, rows_iter):
+                    last = max(cells, default=0)  # at most max_columns
+                    values = [_cell(cells.get(column)) for column in range(1, last + 1)]
+                    while values and not values[-1]:
+                        values.pop()
+                    if beyond:  # a value further still (not kept): the check reports it
+                        values += [""] * (max(width, len(values)) - len(values)) + ["…"]
+                    if values:
+                        given += 1
+                        if given > max_rows:
+                            raise UnreadableFile("too-many-rows", str(max_rows))
+                        yield number, values
         finally:
             archive.close()
 
