@@ -158,18 +158,23 @@ def test_an_answer_after_the_reservation_lapsed_is_not_recorded(other_app, septe
     assert draws.verified(draws.verify(conduct(september)))
 
 
-def test_a_reservation_left_by_a_dead_process_lapses(september, standin):
-    """A process reserves and dies: the month is held only until the reservation lapses."""
-    pool = prepare(september)
-    request = draws.DrawRequest(
+def draw_request(by: str) -> draws.DrawRequest:
+    """The commission's request for September's draw, made by ``by``."""
+    return draws.DrawRequest(
         commission=COMMISSION,
         place=PLACE,
-        actor=audit.Actor(label="crashed"),
+        actor=audit.Actor(label=by),
         late_reason={},
         reason={},
         fallback_reason={},
         now=AFTER_SEPTEMBER,
     )
+
+
+def test_a_reservation_left_by_a_dead_process_lapses(september, standin):
+    """A process reserves and dies: the month is held only until the reservation lapses."""
+    pool = prepare(september)
+    request = draw_request(by="crashed")
     reservation = draws.reserve(pool, request, hold=timedelta(minutes=10))
     # ... and its process is killed here: nothing records or fails it
     with pytest.raises(draws.DrawRefused) as refused:
@@ -199,15 +204,7 @@ def test_a_reservation_left_by_a_dead_process_lapses(september, standin):
 def test_the_commission_page_refuses_a_second_draw_under_way(app, client, auth, september):
     """The page says the draw is under way, in the member's language, instead of a form."""
     pool = prepare(september)
-    request = draws.DrawRequest(
-        commission=COMMISSION,
-        place=PLACE,
-        actor=audit.Actor(label="other member"),
-        late_reason={},
-        reason={},
-        fallback_reason={},
-        now=AFTER_SEPTEMBER,
-    )
+    request = draw_request(by="other member")
     draws.reserve(pool, request)
     auth.login("commission")
     page = client.get("/admin/draws/new/2022-09")
