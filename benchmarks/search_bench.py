@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import add_database_argument, analyze, database_url, make_app, median_ms
 
 # Words of company names as the clients' records give them, combined so that a part of
 # one name is rare and a single word is shared by many.
@@ -134,26 +135,6 @@ def sa_text(sql: str):
     return sa.text(sql)
 
 
-def analyze(engine) -> None:
-    """What the database's maintenance does after a load (autovacuum on PostgreSQL)."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("VACUUM ANALYZE participant")
-            connection.exec_driver_sql("VACUUM ANALYZE activity")
-        else:
-            connection.exec_driver_sql("ANALYZE")
-
-
-def median_ms(action, repeat: int) -> float:
-    action()  # warm: the first request compiles templates, the first query fills caches
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
 def floors(engine, campaign_id: int, n: int, repeat: int) -> dict[str, float]:
     """The same row by its index, with a bare query on the driver's own connection."""
     raw = engine.raw_connection()
@@ -186,29 +167,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--database-url", help="a PostgreSQL database to empty and use")
+    add_database_argument(parser)
     args = parser.parse_args()
 
     import flask_migrate
-    import sqlalchemy as sa
 
-    from portal import create_app
     from portal.campaign.periods import find_period
     from portal.demo import load_campaign
     from portal.models import StaffUser, db
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        url = args.database_url or f"sqlite:///{workdir / 'portal.sqlite3'}"
-        if args.database_url:
-            engine = sa.create_engine(url)
-            with engine.begin() as connection:
-                connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-                connection.exec_driver_sql("CREATE SCHEMA public")
-            engine.dispose()
-        app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"}, instance_path=str(workdir)
-        )
+        url = database_url(args.database_url, workdir)
+        app = make_app(url, workdir)
         with app.app_context():
             flask_migrate.upgrade()
             campaign, _ = load_campaign()
@@ -219,7 +190,7 @@ def main() -> None:
             staff.set_password(PASSWORD)
             db.session.add(staff)
             db.session.commit()
-            analyze(db.engine)
+            analyze(db.engine, "participant", "activity")
             print(
                 f"{db.engine.dialect.name}: {args.rows:,} participants loaded"
                 f" in {time.perf_counter() - started:.1f} s"
