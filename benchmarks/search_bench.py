@@ -135,6 +135,21 @@ def sa_text(sql: str):
     return sa.text(sql)
 
 
+def sizes(engine) -> str:
+    """The database's size on disk, and on SQLite the part of it that the trigrams of
+    the names take (their FTS5 table's pages); PostgreSQL's with its indexes."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            size = connection.exec_driver_sql("SELECT pg_database_size(current_database())")
+            return f"database {size.scalar_one() / 1e6:.0f} MB"
+        pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+        size = pages * connection.exec_driver_sql("PRAGMA page_size").scalar_one()
+        trigrams = connection.exec_driver_sql(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'participant_name_%'"
+        ).scalar_one()
+        return f"database {size / 1e6:.0f} MB, the names' trigrams {trigrams / 1e6:.0f} MB of it"
+
+
 def floors(engine, campaign_id: int, n: int, repeat: int) -> dict[str, float]:
     """The same row by its index, with a bare query on the driver's own connection."""
     raw = engine.raw_connection()
@@ -193,7 +208,7 @@ def main() -> None:
             analyze(db.engine, "participant", "activity")
             print(
                 f"{db.engine.dialect.name}: {args.rows:,} participants loaded"
-                f" in {time.perf_counter() - started:.1f} s"
+                f" in {time.perf_counter() - started:.1f} s, {sizes(db.engine)}"
             )
             engine = db.engine
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
 
@@ -12,9 +13,10 @@ from portal.campaign import eligibility
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.campaign.search import FEW_NAMES, SEARCH_LIMIT, exact_matches, name_matches
+from portal.demo import load_campaign
 from portal.models import Activity, Campaign, Participant, db
 from portal.models.participants import NAME_TRIGRAMS
-from tests.helpers import TODAY, bin_iin, csv_bytes, row, translated
+from tests.helpers import TODAY, bin_iin, csv_bytes, make_app, row, translated
 
 REFINE = "Only the first %(num)s are shown: refine your search."
 
@@ -379,3 +381,24 @@ def test_the_funnel_is_counted_by_the_eligibility_run_and_read_from_it(empty_sep
     db.session.commit()
     two = dict.fromkeys(("participants", *eligibility.CONDITIONS), 2)
     assert eligibility.funnel(period) == {**two, "receipts": 1, "eligible": 1}
+
+
+def test_migration_0016_makes_the_trigrams_of_the_names_already_there(tmp_path):
+    """Upgraded with participants in it, a SQLite database finds them by their trigrams;
+    downgraded, it has neither the FTS5 table nor its triggers (a SQLite file of its own,
+    whatever database the other tests use: the migration works on SQLite alone)."""
+    app = make_app(f"sqlite:///{tmp_path / 'migrations.sqlite3'}", tmp_path / "instance")
+    with app.app_context():
+        flask_migrate.upgrade(revision="0015")
+        campaign = load_campaign()[0].id
+        add_participants(campaign, KAZAKH_AND_RUSSIAN)
+        flask_migrate.upgrade()
+        assert names_found(campaign, "ақжол") == ["ТОО Ақжол"]
+        assert f"SCAN {NAME_TRIGRAMS}" in plan(name_matches(campaign, "ақжол"))
+        db.session.rollback()
+        flask_migrate.downgrade(revision="0015")
+        left = db.session.scalars(
+            sa.text("SELECT name FROM sqlite_master WHERE name LIKE 'participant_name%'")
+        )
+        assert list(left) == []
+        db.engine.dispose()
