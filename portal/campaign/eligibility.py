@@ -77,9 +77,11 @@ class Thresholds:
 # --- the conditions, as SQL --------------------------------------------------------
 
 
-def sql_conditions(t: Thresholds) -> dict[str, sa.ColumnElement[bool]]:
-    """Each condition as a boolean SQL expression over the ``activity`` table."""
-    a = Activity.__table__.c
+def sql_conditions(t: Thresholds, a=None) -> dict[str, sa.ColumnElement[bool]]:
+    """Each condition as a boolean SQL expression over the ``activity`` table, or over the
+    columns ``a`` of another that has its figures under the same names (the import's
+    staged rows, stored with their eligibility at once)."""
+    a = Activity.__table__.c if a is None else a
     return {
         "app": sa.and_(a.app_authorized_on.is_not(None), a.app_authorized_on <= t.month_ends_on),
         "ekassa": sa.and_(
@@ -91,6 +93,15 @@ def sql_conditions(t: Thresholds) -> dict[str, sa.ColumnElement[bool]]:
         "receipts": a.receipts_in_period >= t.min_receipts,
         "legal_form": a.legal_form.in_(LEGAL_FORMS),
     }
+
+
+def sql_verdicts(t: Thresholds, a=None) -> dict[str, sa.ColumnElement[bool]]:
+    """What ``compute`` stores, as SQL over the same columns as ``sql_conditions``:
+    ``ok_<condition>`` for each condition and ``eligible``, each TRUE or FALSE."""
+    conditions = sql_conditions(t, a)
+    values = {f"ok_{name}": sa.case((expr, True), else_=False) for name, expr in conditions.items()}
+    values["eligible"] = sa.case((sa.and_(*conditions.values()), True), else_=False)
+    return values
 
 
 # --- the conditions, as Python, with their evidence --------------------------------
@@ -258,10 +269,14 @@ def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
     refuse_if_drawn(period)
     campaign = period.campaign
     thresholds = Thresholds.of(campaign, period)
-    conditions = sql_conditions(thresholds)
-    values = {f"ok_{name}": sa.case((expr, True), else_=False) for name, expr in conditions.items()}
-    values["eligible"] = sa.case((sa.and_(*conditions.values()), True), else_=False)
-    db.session.execute(sa.update(Activity).where(Activity.period_id == period.id).values(**values))
+    values = sql_verdicts(thresholds)
+    # Only the rows whose verdicts change are written (none after an import, which
+    # stores them with the rows; those of a threshold's change after): a row rewritten
+    # is a new version of it in every index on PostgreSQL.
+    changes = sa.or_(*(getattr(Activity, name).is_distinct_from(v) for name, v in values.items()))
+    db.session.execute(
+        sa.update(Activity).where(Activity.period_id == period.id, changes).values(**values)
+    )
     counted = _count_funnel(period)
     run = EligibilityRun(
         period_id=period.id,
