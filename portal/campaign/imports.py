@@ -32,7 +32,7 @@ from portal.models import (
     db,
     utcnow,
 )
-from portal.models.base import load_rows, refresh_statistics
+from portal.models.base import load_rows, refresh_statistics, room_for_bulk_statements
 from portal.models.participants import LEGAL_FORM_LENGTH
 from portal.services.tabular import UnreadableFile, read_table
 
@@ -374,6 +374,7 @@ def import_month(
         report = Report()
         report.add(Problem(0, "", unreadable.code, unreadable.detail))
     if report.rows:
+        room_for_bulk_statements()  # rows are read: the rest is one transaction
         refresh_statistics(ImportRow.__table__)  # the joins below planned for what was staged
         check_staged(batch, period.campaign_id, report)
     batch.rows = report.rows

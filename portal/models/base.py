@@ -144,7 +144,23 @@ def load_rows(
 def refresh_statistics(*tables: sa.Table) -> None:
     """Have the planner's statistics of ``tables`` brought up to date (``ANALYZE``), in
     the session's transaction: after a bulk load, before the statements that join what
-    was loaded (PostgreSQL would otherwise plan them for the tables as they were)."""
+    was loaded (PostgreSQL would otherwise plan them for the tables as they were). Not
+    on SQLite, whose planner does without (and planned the import's joins worse with)."""
     connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return
     for table in tables:
         connection.exec_driver_sql(f"ANALYZE {table.name}")
+
+
+# Memory for the sorts and hashes of one bulk statement on PostgreSQL (its default, 4 MB,
+# has a join or a grouping of a million rows spill to temporary files in batches).
+BULK_WORK_MEM = "128MB"
+
+
+def room_for_bulk_statements() -> None:
+    """Give the rest of the session's transaction room for set-based statements over a
+    million rows (``SET LOCAL work_mem`` on PostgreSQL; SQLite has no such setting)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
