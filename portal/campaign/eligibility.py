@@ -261,9 +261,12 @@ def refuse_if_drawn(
 # --- computing a month ---------------------------------------------------------------
 
 
-def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
+def compute(period: ReportingPeriod, computed_by: str = "", stored: bool = False) -> EligibilityRun:
     """Store the five conditions and the result for every participant of the month (one statement).
 
+    ``stored``: the month's rows hold them already, computed by ``sql_verdicts`` with the
+    campaign's current thresholds in this transaction (an import that stored them with
+    its rows): only the run is recorded, counted from them.
     Raises ``MonthFrozen`` once the month has been drawn.
     """
     refuse_if_drawn(period)
@@ -274,9 +277,10 @@ def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
     # stores them with the rows; those of a threshold's change after): a row rewritten
     # is a new version of it in every index on PostgreSQL.
     changes = sa.or_(*(getattr(Activity, name).is_distinct_from(v) for name, v in values.items()))
-    db.session.execute(
-        sa.update(Activity).where(Activity.period_id == period.id, changes).values(**values)
-    )
+    if not stored:
+        db.session.execute(
+            sa.update(Activity).where(Activity.period_id == period.id, changes).values(**values)
+        )
     counted = _count_funnel(period)
     run = EligibilityRun(
         period_id=period.id,
@@ -294,14 +298,15 @@ def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
     return run
 
 
-def recompute(period: ReportingPeriod, actor: audit.Actor) -> EligibilityRun:
-    """Compute the month's eligibility for ``actor`` and put it on the record (the caller commits).
+def recompute(period: ReportingPeriod, actor: audit.Actor, stored: bool = False) -> EligibilityRun:
+    """Compute the month's eligibility for ``actor`` and put it on the record (the caller
+    commits); ``stored`` as ``compute`` takes it.
 
     Once the month is drawn, raises ``MonthFrozen``, the refusal audited as
     ``participants.eligibility_refused`` (the caller commits it too).
     """
     refuse_if_drawn(period, actor=actor, action="participants.eligibility_refused")
-    run = compute(period, computed_by=actor.name)
+    run = compute(period, computed_by=actor.name, stored=stored)
     audit.record(
         "participants.eligibility",
         run,

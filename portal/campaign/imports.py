@@ -565,7 +565,8 @@ def run_import(
         },
         actor=actor,
     )
-    run = eligibility.recompute(period, actor) if report.ok else None
+    # stored with the rows (``with_eligibility``): only the run is recorded
+    run = eligibility.recompute(period, actor, stored=True) if report.ok else None
     return Outcome(batch, report, run)
 
 
