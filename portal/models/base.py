@@ -92,8 +92,8 @@ def insert_rows(
 ) -> int:
     """Insert plain tuples fast, in the session's transaction: the DB-API's executemany.
 
-    For the hot paths (staged import rows, a draw's pool of a million entries), where
-    building ORM objects or dictionaries would cost more than the database's work. The
+    For the hot paths (a draw's pool of a million entries; ``load_rows`` on SQLite),
+    where building ORM objects or dictionaries would cost more than the database's work. The
     statement is made from the table's own column names, never from input.
     """
     connection = db.session.connection()
