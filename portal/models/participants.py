@@ -146,7 +146,7 @@ class ImportRow(db.Model):
 
     Rows are checked into this table as they are read, so a million-row file never
     sits in memory; the month's data is then made from it by set-based statements.
-    Unlogged on PostgreSQL (migration 0016): its rows live for the import only.
+    Unlogged on PostgreSQL (migration 0017): its rows live for the import only.
     """
 
     __tablename__ = "import_row"

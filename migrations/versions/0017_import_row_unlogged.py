@@ -5,16 +5,16 @@ the sweep when its job stops): writing them to the write-ahead log as well doubl
 staging a million rows writes. An unlogged table is emptied by a crash, which fails
 the import under way as its job's stop does. Other databases have no such tables.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-26 06:45:00.000000
 
 """
 
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
