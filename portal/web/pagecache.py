@@ -153,6 +153,7 @@ class PublicPageCache:
         self.engine: sa.Engine | None = None
         self._cookies: dict[tuple[str, int], str] = {}
         self.duration_metric = self.total_metric = None
+        self._series: dict[tuple, tuple] = {}  # the metrics' labelled series, found once
 
     # --- the state the entries belong to ------------------------------------------
 
@@ -326,12 +327,21 @@ class PublicPageCache:
     def count(self, entry: Entry, method: str, status: int, started: float) -> None:
         """The request metrics, as prometheus-flask-exporter counts Flask's answers."""
         duration = max(time.perf_counter() - started, 0.0)
-        if self.duration_metric is not None:
-            self.duration_metric.labels(
-                method=method, endpoint=entry.endpoint, status=status
-            ).observe(duration)
-        if self.total_metric is not None:
-            self.total_metric.labels(method=method, status=status).inc()
+        key = (method, entry.endpoint, status)
+        series = self._series.get(key)
+        if series is None:
+            duration_metric = total_metric = None
+            if self.duration_metric is not None:
+                duration_metric = self.duration_metric.labels(
+                    method=method, endpoint=entry.endpoint, status=status
+                )
+            if self.total_metric is not None:
+                total_metric = self.total_metric.labels(method=method, status=status)
+            series = self._series[key] = (duration_metric, total_metric)
+        if series[0] is not None:
+            series[0].observe(duration)
+        if series[1] is not None:
+            series[1].inc()
 
 
 def _no_write(data: bytes) -> None:  # pragma: no cover - Flask never calls write()
