@@ -23,7 +23,7 @@ makes it. A cache looks at that generation at most every ``PUBLIC_CACHE_CHECK_SE
 moved; it drops everything too when the campaign's local date (Asia/Almaty) changes,
 since a month's status and the deadlines shown depend on it; and an entry is never
 served older than ``PUBLIC_CACHE_MAX_AGE_SECONDS``. The cache is bounded by
-``PUBLIC_CACHE_MAX_BYTES`` (least recently used entries go first).
+``PUBLIC_CACHE_MAX_BYTES`` (the oldest entries go first).
 
 Answers from memory are counted in the request metrics as Flask's own are (same names,
 the endpoint that rendered them). The language cookie is set as Flask would set it.
@@ -265,12 +265,15 @@ class PublicPageCache:
         endpoint: str,
         key: tuple,
     ) -> Entry:
-        etag = '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
-        names = {k.lower() for k, _ in headers}
+        given = {k.lower(): v for k, v in headers}
         headers = list(headers)
-        headers.append(("ETag", etag))
-        headers.append(("Last-Modified", format_datetime(state.last_modified, usegmt=True)))
-        if "cache-control" not in names:
+        etag = given.get("etag")  # a view's own (the rules PDF's digest) is kept
+        if etag is None:
+            etag = '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
+            headers.append(("ETag", etag))
+        if "last-modified" not in given:
+            headers.append(("Last-Modified", format_datetime(state.last_modified, usegmt=True)))
+        if "cache-control" not in given:
             headers.append(("Cache-Control", self.cache_control))
         lang = _lang_of(key[3], self.languages)
         return Entry(
