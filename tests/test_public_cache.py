@@ -284,3 +284,11 @@ def test_a_change_rolled_back_keeps_the_cache(hit, app, client, demo):
         db.session.flush()
         db.session.rollback()
     assert hit(client.get("/kk/"))
+
+
+def test_pages_are_kept_when_the_generation_is_read_on_every_request(hit, other_app, demo):
+    client = other_app(PUBLIC_CACHE_CHECK_SECONDS=0).test_client()
+    client.get("/kk/")  # the generation read, then read again (unchanged) for each page
+    for path in ("/ru/", "/kk/news", "/ru/rules"):
+        client.get(path)
+        assert hit(client.get(path)), path

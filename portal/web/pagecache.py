@@ -183,7 +183,7 @@ class PublicPageCache:
                 self.drop(fresh)
             self.seen_local = seen
             self.next_check = time.monotonic() + self.check_seconds
-            return fresh
+            return self.state  # the same object while nothing changed: ``keep`` compares it
 
     def drop(self, state: State | None) -> None:
         """Forget every entry (under the lock); the new state."""
