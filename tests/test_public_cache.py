@@ -292,3 +292,16 @@ def test_pages_are_kept_when_the_generation_is_read_on_every_request(hit, other_
     for path in ("/ru/", "/kk/news", "/ru/rules"):
         client.get(path)
         assert hit(client.get(path)), path
+
+
+def test_behind_a_trusted_proxy_each_host_and_scheme_has_its_own_entry(hit, other_app, demo):
+    client = other_app(TRUSTED_PROXY_COUNT=1, PUBLIC_BASE_URL=None).test_client()
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "ismet.kz"}
+    secure = client.get("/kk/", headers=https)
+    assert "Strict-Transport-Security" in secure.headers
+    assert hit(client.get("/kk/", headers=https))
+    plain = client.get("/kk/", headers={"X-Forwarded-Host": "ismet.kz"})
+    assert not hit(plain) and "Strict-Transport-Security" not in plain.headers
+    other_host = client.get("/kk/", headers={**https, "X-Forwarded-Host": "www.ismet.kz"})
+    assert not hit(other_host)
+    assert hit(client.get("/kk/", headers=https))

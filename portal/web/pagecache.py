@@ -1,9 +1,9 @@
 """The public pages, rendered once per change and served from each app server's memory.
 
 A WSGI middleware (``PublicPageCache``) sits between the request log (request id, access
-record: portal/web/logs.py) and Flask. An anonymous ``GET`` or ``HEAD`` of a public page
-that a previous ``GET`` rendered is answered from memory with the bytes and headers Flask
-made then (the security headers and CSP included), before any of Flask's per-request
+record: portal/web/logs.py) and Flask, inside ``ProxyFix`` when proxies are trusted. An
+anonymous ``GET`` or ``HEAD`` of a public page that a previous ``GET`` rendered is
+answered from memory with the bytes and headers Flask made then (the security headers and CSP included), before any of Flask's per-request
 work; everything else goes to Flask as before. The answer carries validators (``ETag``:
 a digest of the bytes; ``Last-Modified``: when the content last changed, or the start of
 the local day; ``Cache-Control``), and a conditional request that matches gets a 304.
@@ -45,6 +45,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, request, session
 from werkzeug.http import dump_cookie
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.campaign import periods
 from portal.models import db
@@ -401,4 +402,11 @@ def register(app: Flask) -> None:
         cache.total_metric = _find_metric(metrics.registry, "portal_http_request_total")
     app.extensions[EXTENSION_KEY] = cache
     app.after_request(offer)
+    proxies = cache.wsgi_app
+    if isinstance(proxies, ProxyFix):
+        # inside the trusted proxies' reading: the key is the host, scheme and prefix
+        # the visitor asked for (X-Forwarded-*), which the page's links and HSTS follow
+        cache.wsgi_app = proxies.app
+        proxies.app = cache
+        return
     app.wsgi_app = cache  # type: ignore[method-assign]
