@@ -9,8 +9,8 @@ emptied first) with the demo campaign as ``flask demo`` makes it: rules, news, m
 drawn with their winners. Starts the portal with gunicorn.conf.py (``wsgi:app``) on a free
 port, fetches each page's status, headers and bytes, then starts the floor, a bare WSGI
 app (benchmarks/bare_app.py) that serves exactly those, under the same gunicorn.conf.py
-and the same ``GUNICORN_*`` settings, and runs wrk against each page of both (the
-portal first, then the floor, page by page). Prints req/s, p50 and p99 of both and the
+and the same ``GUNICORN_*`` settings, and runs wrk against each page of both (page by
+page: the portal, then at once the floor, both servers running, the idle one idle). Prints req/s, p50 and p99 of both and the
 ratio (aim: at most 2x). Then ``/kk/rules/v1.pdf``: 20 requests, each timed, and
 whether their bytes are the same.
 
@@ -196,6 +196,7 @@ def main() -> None:
         env.update({k: v for k, v in os.environ.items() if k.startswith("GUNICORN_")})
         port = free_port()
         portal = start_gunicorn(root, env, None, port)
+        floor = None
         try:
             pages = {}
             for path in paths.values():
@@ -208,27 +209,25 @@ def main() -> None:
                     "body": base64.b64encode(body).decode(),
                 }
             pdf_times, pdf_distinct = pdf_requests(port, 20)
+            pages_file = workdir / "pages.json"
+            pages_file.write_text(json.dumps(pages))
+            floor_port = free_port()
+            floor = start_gunicorn(
+                root, {**env, "BARE_PAGES": str(pages_file)}, "bare_app:app", floor_port
+            )
             results: dict[str, dict] = {}
-            for name, path in paths.items():
-                fetch(port, path)  # every worker is warm enough after the first seconds
+            for name, path in paths.items():  # each page's two runs one after the other
+                fetch(port, path)
+                _, _, body = fetch(floor_port, path)
+                assert base64.b64decode(pages[path]["body"]) == body, path
                 results[name] = {
-                    "portal": wrk(port, path, args.connections, args.duration, args.threads)
+                    "portal": wrk(port, path, args.connections, args.duration, args.threads),
+                    "floor": wrk(floor_port, path, args.connections, args.duration, args.threads),
                 }
         finally:
             stop(portal)
-        pages_file = workdir / "pages.json"
-        pages_file.write_text(json.dumps(pages))
-        port = free_port()
-        floor = start_gunicorn(root, {**env, "BARE_PAGES": str(pages_file)}, "bare_app:app", port)
-        try:
-            for name, path in paths.items():
-                status, _, body = fetch(port, path)
-                assert base64.b64decode(pages[path]["body"]) == body, path
-                results[name]["floor"] = wrk(
-                    port, path, args.connections, args.duration, args.threads
-                )
-        finally:
-            stop(floor)
+            if floor is not None:
+                stop(floor)
 
     workers = os.environ.get("GUNICORN_WORKERS") or "gunicorn.conf.py's default"
     threads = os.environ.get("GUNICORN_THREADS") or "gunicorn.conf.py's default"
