@@ -71,9 +71,12 @@ keepalive = _int("GUNICORN_KEEPALIVE", 75)
 
 # Each worker is replaced after about this many requests (the jitter spreads the
 # replacements so that the workers do not all restart at once): a slow leak in a
-# library never grows for ever. 0 turns it off.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+# library never grows for ever. 0 turns it off. A new worker costs about 2 s of a core
+# (it imports the portal) and starts with an empty cache of public pages, while a public
+# page from that cache costs a fraction of a millisecond: with 2000, a busy server spent
+# most of its time starting workers (docs/DESIGN.md, "Public pages cache").
+max_requests = _int("GUNICORN_MAX_REQUESTS", 200_000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 20_000)
 
 # --- the app ---------------------------------------------------------------------------
 

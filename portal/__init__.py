@@ -15,12 +15,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import commands
 from portal.admin import bp as admin_bp
 from portal.extensions import babel, csrf, db, login_manager, migrate
+from portal.models import content
 from portal.models.base import tune_sqlite
 from portal.models.migration import include_name, render_item
 from portal.public import bp as public_bp
 from portal.public import site_bp
 from portal.services import jobs, storage
-from portal.web import access, health, http, i18n, limits, logs, metrics, templating
+from portal.web import access, health, http, i18n, limits, logs, metrics, pagecache, templating
 from portal.web.urls import DatabaseIdConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -62,8 +63,9 @@ def create_app(
     templating.register(app)
     http.register_errorhandlers(app)
     http.register_headers(app)
-    logs.register(app)
     metrics.register(app)
+    pagecache.register(app)  # inside the request log: cached answers get their id and record
+    logs.register(app)
     health.register(app)
     health.add_check(app, "jobs", jobs.ping)
     metrics.add_gauge(app, "portal_jobs_pending", "Jobs waiting in the queue", jobs.pending_count)
@@ -172,6 +174,7 @@ def _instance_secret_key(instance: Path) -> str:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    content.register_events()  # every change to public content bumps its generation
     with app.app_context():
         for engine in db.engines.values():
             tune_sqlite(engine)  # WAL, BEGIN IMMEDIATE (models/base.py)

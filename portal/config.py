@@ -103,6 +103,20 @@ LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Static files get their content hash in the URL, so they can be cached for long.
 SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
 
+# The public pages' cache (portal/web/pagecache.py, docs/DESIGN.md "Public pages cache"):
+# anonymous visitors' public pages rendered once per change and served from each app
+# server's memory. How often (seconds) a worker looks at the content's generation in the
+# database (a change made by another process shows within this; one made by its own
+# process at once); how old an entry may be served at most; the memory it may take per
+# worker and per page; what browsers and proxies are told (they revalidate each time:
+# a 304 when nothing changed).
+PUBLIC_CACHE = True
+PUBLIC_CACHE_CHECK_SECONDS = 1.0
+PUBLIC_CACHE_MAX_AGE_SECONDS = 600.0
+PUBLIC_CACHE_MAX_BYTES = 64 * 1024 * 1024
+PUBLIC_CACHE_MAX_ENTRY_BYTES = 2 * 1024 * 1024
+PUBLIC_CACHE_CONTROL = "public, no-cache"
+
 # How long the notice of a rules change stays on the rules pages.
 RULES_CHANGE_NOTICE_DAYS = 30
 

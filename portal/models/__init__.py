@@ -11,6 +11,7 @@ from portal.models.acts import (
 from portal.models.audit import AuditEntry
 from portal.models.base import db, utcnow
 from portal.models.campaign import Campaign, Prize, ReportingPeriod
+from portal.models.content import ContentState
 from portal.models.draws import (
     CommissionMember,
     Draw,
@@ -39,6 +40,7 @@ __all__ = [
     "Campaign",
     "CommissionMember",
     "ContactAttempt",
+    "ContentState",
     "Draw",
     "DrawAttempt",
     "DrawEntry",

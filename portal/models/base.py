@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -87,6 +88,11 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC)
 
 
+# Called with the session and the table's name by every ``insert_rows``, which no ORM
+# event sees (portal/models/content.py listens).
+bulk_insert_listeners: list[Callable[[Any, str], None]] = []
+
+
 def insert_rows(
     table: sa.Table, columns: Sequence[str], rows: Iterable[tuple], chunk: int = 20_000
 ) -> int:
@@ -96,6 +102,8 @@ def insert_rows(
     where building ORM objects or dictionaries would cost more than the database's work. The
     statement is made from the table's own column names, never from input.
     """
+    for listener in bulk_insert_listeners:  # the public content's generation (content.py)
+        listener(db.session(), table.name)
     connection = db.session.connection()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     names = [table.c[name].name for name in columns]  # KeyError for a column not there

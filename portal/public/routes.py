@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Response,
     abort,
@@ -28,6 +30,7 @@ from portal.campaign.periods import (
 )
 from portal.models import Campaign
 from portal.public import bp, site_bp
+from portal.services import storage
 from portal.services.pdf import render_pdf
 from portal.web.downloads import photo_response
 from portal.web.i18n import preferred_language
@@ -136,7 +139,8 @@ def rules_version(number: int):
 
 @bp.get("/rules/v<id:number>.pdf")
 def rules_pdf(number: int):
-    """One published version of the rules as a PDF in the page's language."""
+    """One published version of the rules as a PDF in the page's language: made on its
+    first request, stored, and the same bytes ever after (services/storage.py)."""
     campaign = the_campaign()
     version = rules_domain.published_version(campaign, number) or abort(404)
     html = render_template(
@@ -144,12 +148,17 @@ def rules_pdf(number: int):
         version=version,
         document=rules_domain.parse_rules(version.tr("body")),
     )
+    digest = hashlib.sha256(html.encode()).hexdigest()[:16]
+    key = f"rules/{campaign.id}/v{number}-{g.lang}-{digest}.pdf"
+    content = storage.made_once(storage.current(), key, lambda: render_pdf(html))
     filename = f"ismet-rules-v{number}-{g.lang}.pdf"
-    return Response(
-        render_pdf(html),
+    response = Response(
+        content,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
+    response.set_etag(digest)
+    return response.make_conditional(request)
 
 
 @bp.get("/rules/history")

@@ -17,7 +17,11 @@ The keys the portal writes (what a backup of the files copies):
 - ``winners/<2 hex>/<32 hex>.<pdf|jpg|png>``: winners' scans and the organizer's
   director's card (``WinnerFile.path`` holds the part after ``winners/``);
 - ``photos/<2 hex>/<32 hex>.<jpg|png>``: winners' public photos (``Winner.photo_path``);
-- ``imports/…``: uploaded month files waiting for their import job.
+- ``imports/…``: uploaded month files waiting for their import job;
+- ``rules/<campaign>/v<number>-<language>-<16 hex>.pdf``: a published rules version as
+  a PDF, made on its first request and served from here ever after (the hex digits are a
+  digest of the page it was made from: another organizer's name or template makes another
+  file).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import urlsplit
@@ -471,6 +475,22 @@ class Within:
 
     def ping(self) -> None:
         self.storage.ping()
+
+
+def made_once(storage: Storage, key: str, make: Callable[[], bytes]) -> bytes:
+    """The object under ``key``, made by ``make()`` and stored the first time it is asked
+    for: the same bytes ever after, for every app server. Two servers making it at once
+    both make it, and the one that stores second serves what the first stored."""
+    try:
+        return storage.read(key)
+    except ObjectMissing:
+        pass
+    content = make()
+    try:
+        storage.put(key, content)
+    except ObjectExists:
+        return storage.read(key)
+    return content
 
 
 def within(storage: Storage, prefix: str) -> Storage:

@@ -196,6 +196,8 @@ class RequestLog:
         return body
 
     def record(self, environ: dict, status_line: str, started: float) -> None:
+        if not self.log.isEnabledFor(logging.INFO):
+            return  # nobody keeps it (the text logs' default): not worth its masking
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         path = mask(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
         path = path[:MAX_LOGGED_PATH]
