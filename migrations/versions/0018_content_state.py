@@ -3,8 +3,8 @@
 The public pages' cache (portal/web/pagecache.py) reads it to know when what it holds
 is out of date (portal/models/content.py).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-26 07:00:00.000000
 
 """
@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0016"
-down_revision = "0015"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
