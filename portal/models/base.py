@@ -115,3 +115,35 @@ def insert_rows(
         connection.exec_driver_sql(statement, batch)
         done += len(batch)
     return done
+
+
+def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
+    """Insert plain tuples in one stream, in the session's transaction; how many.
+
+    PostgreSQL: one ``COPY ... FROM STDIN`` (psycopg 3's ``cursor.copy``), each row sent
+    as it comes. Elsewhere (SQLite): one ``executemany`` of the driver's cursor over the
+    rows as they come, without batches. Either way the rows are never all in memory; the
+    values are Python's (int, str, bool, date, datetime, bytes, None), adapted by the
+    driver. For the bulk paths (a draw's million entries, an import's staged rows),
+    beside ``insert_rows``. The statement is made from the table's own column names,
+    never from input.
+    """
+    connection = db.session.connection()
+    names = ", ".join(table.c[name].name for name in columns)  # KeyError for a column not there
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        else:
+            marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+            cursor.executemany(
+                f"INSERT INTO {table.name} ({names}) "  # noqa: S608
+                f"VALUES ({', '.join([marker] * len(columns))})",
+                rows,
+            )
+        return cursor.rowcount
+    finally:
+        cursor.close()
