@@ -5,8 +5,8 @@
 Fills a fresh SQLite database, or the PostgreSQL database given (emptied first, see
 ``_common``), migrated as in production, with N eligible participants
 for September 2022, builds the pool as the confirmation screen does, then times
-the confirmation as the admin form does it (the pool rebuilt from the nonce and
-checked against the digest shown, then `draws.conduct`, the randomness from the local
+the confirmation as the admin form does it (the pool shown taken back by its nonce,
+kept by ``draws.show``, and checked against the digest shown, then `draws.conduct`, the randomness from the local
 stand-in random.org, a real HTTP server) until the record is committed, and prints
 the peak memory (RSS). The floor is
 `sort` and `sha256sum` of the same pool file, the least any draw must do; the ratio
@@ -139,7 +139,7 @@ def main() -> None:
             base_rss = peak_mb()
 
             started = time.perf_counter()
-            pool = draws.prepare(period, secret=app.config["SECRET_KEY"])
+            pool = draws.show(period, secret=app.config["SECRET_KEY"])
             prepare_s = time.perf_counter() - started
             prepare_rss = peak_mb()
             nonce, shown_sha256 = pool.nonce, pool.sha256
@@ -149,8 +149,9 @@ def main() -> None:
             members = [
                 draws.Member(f"Member {n}", "комиссия мүшесі", "член комиссии") for n in range(1, 4)
             ]
-            # Confirmation, as the admin form and `draw run` do it: the pool is built again
-            # from the nonce and must match the digest shown, then the draw is conducted.
+            # Confirmation, as the admin form does it: the pool shown is taken back by its
+            # nonce (built again if anything changed) and must match the digest shown, then
+            # the draw is conducted.
             started = time.perf_counter()
             pool = draws.prepare(period, secret=app.config["SECRET_KEY"], nonce=nonce)
             rebuilt_s = time.perf_counter() - started
@@ -179,13 +180,13 @@ def main() -> None:
             verify_s = time.perf_counter() - started
 
         floor_s = floor(pool_path)
-        print(f"pool shown (prepare)          {prepare_s:6.1f} s  peak RSS {prepare_rss:5.0f} MB")
+        print(f"pool shown (draws.show)       {prepare_s:6.1f} s  peak RSS {prepare_rss:5.0f} MB")
         print(
             f"confirmation -> stored record {confirm_s:6.1f} s  peak RSS {confirm_rss:5.0f} MB"
             f" (before the pool: {base_rss:.0f} MB)"
         )
-        print(f"  of which the pool rebuilt    {rebuilt_s:6.1f} s")
-        print(f"  of which draw and storage    {confirm_s - rebuilt_s:6.1f} s")
+        print(f"  of which the pool taken back{rebuilt_s:6.1f} s")
+        print(f"  of which draw and storage   {confirm_s - rebuilt_s:6.1f} s")
         for step, seconds in phases:
             print(f"    {step:<26} {seconds:6.1f} s")
         print(f"verify (offline)              {verify_s:6.1f} s")
