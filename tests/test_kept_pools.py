@@ -119,10 +119,10 @@ def test_kept_pools_are_few_and_expire(september):
 def test_copy_rows_writes_every_row_in_the_session_transaction(september):
     """COPY on PostgreSQL, one executemany on SQLite: the rows as given, uncommitted."""
     table = Participant.__table__
-    before = count(Participant)
+    before, campaign_id = count(Participant), september.campaign_id
     rows = (
         (
-            september.campaign_id,
+            campaign_id,
             f"COPY{n:06d}",
             "000000000000",
             "IE",

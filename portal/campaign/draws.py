@@ -898,10 +898,11 @@ def _record(
     db.session.flush()  # the draw's place in the chain is taken here, or IntegrityError
 
     progress("pool")
+    draw_id = draw.id
     copy_rows(
         DrawEntry.__table__,
         ("draw_id", "position", "participant_id"),
-        ((draw.id, position, pid) for position, pid in enumerate(pool.participant_ids, start=1)),
+        ((draw_id, position, pid) for position, pid in enumerate(pool.participant_ids, start=1)),
     )
     for rank, position in enumerate(numbers, start=1):
         db.session.add(

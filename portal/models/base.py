@@ -126,7 +126,8 @@ def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) ->
     values are Python's (int, str, bool, date, datetime, bytes, None), adapted by the
     driver. For the bulk paths (a draw's million entries, an import's staged rows),
     beside ``insert_rows``. The statement is made from the table's own column names,
-    never from input.
+    never from input. The rows must not use the session while they are read (an
+    attribute loaded lazily would wait forever for the connection the COPY holds).
     """
     connection = db.session.connection()
     names = ", ".join(table.c[name].name for name in columns)  # KeyError for a column not there
