@@ -138,13 +138,24 @@ def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) ->
                 write = copy.write_row
                 for row in rows:
                     write(row)
+            return cursor.rowcount
         else:
             marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-            cursor.executemany(
-                f"INSERT INTO {table.name} ({names}) "  # noqa: S608
-                f"VALUES ({', '.join([marker] * len(columns))})",
-                rows,
-            )
-        return cursor.rowcount
+            cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
+            # the table's indexes take rows out of their order: their pages kept in
+            # memory (64 MB at most, for this insert) instead of read again and again
+            cursor.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+            try:
+                cursor.executemany(
+                    f"INSERT INTO {table.name} ({names}) "  # noqa: S608
+                    f"VALUES ({', '.join([marker] * len(columns))})",
+                    rows,
+                )
+                return cursor.rowcount
+            finally:
+                cursor.execute(f"PRAGMA cache_size = {int(cache)}")
     finally:
         cursor.close()
+
+
+BULK_CACHE_KIB = -65_536  # SQLite's page cache during ``copy_rows``: 64 MB (negative: KiB)
