@@ -16,6 +16,8 @@ is the portal's time over the floor's.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import shutil
 import subprocess
 import sys
@@ -27,6 +29,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import add_database_argument, analyze, database_url, make_app, migrated, peak_mb
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (VmRSS), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak() -> float:
+    """Start the peak RSS (VmHWM) afresh from the memory held now (Linux's clear_refs 5);
+    returns that memory, in MB."""
+    with contextlib.suppress(OSError):  # the peak then stays the process's
+        Path("/proc/self/clear_refs").write_text("5")
+    return rss_mb()
 
 
 def fill(period, rows: int) -> None:
@@ -144,6 +162,9 @@ def main() -> None:
             prepare_rss = peak_mb()
             nonce, shown_sha256 = pool.nonce, pool.sha256
             del pool  # the screen's pool lived in another request
+            gc.collect()
+            # The confirmation is a request of its own: its peak is measured from here.
+            before_rss = reset_peak()
 
             client = RandomOrgClient(standin.url, standin.api_key, standin.public_key_pem)
             members = [
@@ -155,10 +176,10 @@ def main() -> None:
             started = time.perf_counter()
             pool = draws.prepare(period, secret=app.config["SECRET_KEY"], nonce=nonce)
             rebuilt_s = time.perf_counter() - started
-            marks: list[tuple[str, float]] = []
+            marks: list[tuple[str, float, float]] = [("taken back", started, rss_mb())]
             draw = draws.conduct(
                 pool,
-                progress=lambda step: marks.append((step, time.perf_counter())),
+                progress=lambda step: marks.append((step, time.perf_counter(), rss_mb())),
                 commission=members,
                 place={"kk": "Алматы қ.", "ru": "г. Алматы"},
                 actor_label="bench",
@@ -169,8 +190,8 @@ def main() -> None:
                 now=datetime(2022, 10, 10, tzinfo=UTC),
             )
             confirm_s = time.perf_counter() - started
-            ends = [t for _, t in marks[1:]] + [started + confirm_s]
-            phases = [(step, end - t) for (step, t), end in zip(marks, ends, strict=True)]
+            ends = [t for _, t, _ in marks[1:]] + [started + confirm_s]
+            phases = [(step, end - t, rss) for (step, t, rss), end in zip(marks, ends, strict=True)]
             confirm_rss = peak_mb()
             assert draw.pool_size == args.rows
             pool_path = workdir / "pool.csv"
@@ -183,12 +204,12 @@ def main() -> None:
         print(f"pool shown (draws.show)       {prepare_s:6.1f} s  peak RSS {prepare_rss:5.0f} MB")
         print(
             f"confirmation -> stored record {confirm_s:6.1f} s  peak RSS {confirm_rss:5.0f} MB"
-            f" (before the pool: {base_rss:.0f} MB)"
+            f" (at its start: {before_rss:.0f} MB; after the fill: {base_rss:.0f} MB)"
         )
         print(f"  of which the pool taken back{rebuilt_s:6.1f} s")
         print(f"  of which draw and storage   {confirm_s - rebuilt_s:6.1f} s")
-        for step, seconds in phases:
-            print(f"    {step:<26} {seconds:6.1f} s")
+        for step, seconds, rss in phases[1:]:
+            print(f"    {step:<26} {seconds:6.1f} s  RSS at its start {rss:5.0f} MB")
         print(f"verify (offline)              {verify_s:6.1f} s")
         print(f"floor: sort + sha256sum       {floor_s:6.1f} s")
         print(
