@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -37,6 +38,22 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+class Sampler(threading.Thread):
+    """The resident memory every 20 ms, so that each step's own peak can be told."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, float]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.02):
+            self.samples.append((time.perf_counter(), rss_mb()))
+
+    def peak(self, start: float, end: float) -> float:
+        return max((rss for t, rss in self.samples if start <= t <= end), default=0.0)
 
 
 def reset_peak() -> float:
@@ -173,6 +190,8 @@ def main() -> None:
             # Confirmation, as the admin form does it: the pool shown is taken back by its
             # nonce (built again if anything changed) and must match the digest shown, then
             # the draw is conducted.
+            sampler = Sampler()
+            sampler.start()
             started = time.perf_counter()
             pool = draws.prepare(period, secret=app.config["SECRET_KEY"], nonce=nonce)
             rebuilt_s = time.perf_counter() - started
@@ -190,8 +209,13 @@ def main() -> None:
                 now=datetime(2022, 10, 10, tzinfo=UTC),
             )
             confirm_s = time.perf_counter() - started
+            sampler.done.set()
+            sampler.join()
             ends = [t for _, t, _ in marks[1:]] + [started + confirm_s]
-            phases = [(step, end - t, rss) for (step, t, rss), end in zip(marks, ends, strict=True)]
+            phases = [
+                (step, end - t, rss, sampler.peak(t, end))
+                for (step, t, rss), end in zip(marks, ends, strict=True)
+            ]
             confirm_rss = peak_mb()
             assert draw.pool_size == args.rows
             pool_path = workdir / "pool.csv"
@@ -208,8 +232,10 @@ def main() -> None:
         )
         print(f"  of which the pool taken back{rebuilt_s:6.1f} s")
         print(f"  of which draw and storage   {confirm_s - rebuilt_s:6.1f} s")
-        for step, seconds, rss in phases[1:]:
-            print(f"    {step:<26} {seconds:6.1f} s  RSS at its start {rss:5.0f} MB")
+        for step, seconds, rss, peak in phases:
+            print(
+                f"    {step:<26} {seconds:6.1f} s  RSS {rss:5.0f} MB at its start, {peak:5.0f} MB at most"
+            )
         print(f"verify (offline)              {verify_s:6.1f} s")
         print(f"floor: sort + sha256sum       {floor_s:6.1f} s")
         print(

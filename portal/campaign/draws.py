@@ -55,7 +55,7 @@ from portal.models import (
     ReportingPeriod,
     db,
 )
-from portal.models.base import copy_rows, utcnow
+from portal.models.base import copy_rows, read_bytes, utcnow
 from portal.models.participants import mask_account
 from portal.services import documents
 from portal.services.randomorg import (
@@ -366,9 +366,10 @@ def _kept_pool(
     """The pool kept under ``nonce`` for this draw, when it was made from ``inputs`` with
     ``key`` and its file still has the digest it was kept with; else None."""
     table = KeptPool.__table__.c
+    this = (table.nonce == nonce,)
     found = db.session.execute(
-        sa.select(table.content, table.participant_ids, table.sha256, table.size).where(
-            table.nonce == nonce,
+        sa.select(table.sha256, table.size).where(
+            *this,
             table.period_id == period.id,
             *_same_draw(prize, replaces),
             table.inputs == inputs,
@@ -377,9 +378,11 @@ def _kept_pool(
     ).one_or_none()
     if found is None:
         return None
-    content, ids, kept_sha256, size = found
-    content = bytes(content)  # PostgreSQL's driver may give a memoryview
-    participant_ids = _ids_from_bytes(ids)
+    kept_sha256, size = found
+    content = read_bytes(sa.select(table.content).where(*this)) or b""
+    participant_ids = _ids_from_bytes(
+        read_bytes(sa.select(table.participant_ids).where(*this)) or b""
+    )
     sha256 = hashlib.sha256(content).hexdigest()
     if sha256 != kept_sha256 or len(participant_ids) != size:
         return None
@@ -1123,10 +1126,12 @@ class Check:
 def verify(draw: Draw) -> list[Check]:
     """Re-check a stored draw offline, as an outsider would with its public files."""
     checks: list[Check] = []
-    pool = draw_file(draw, DrawFile.POOL)
-    digest = hashlib.sha256(pool.content).hexdigest() if pool else ""
+    pool = read_bytes(  # the file alone, in binary: a million-line pool is read once
+        sa.select(DrawFile.content).filter_by(draw_id=draw.id, name=DrawFile.POOL)
+    )
+    digest = hashlib.sha256(pool).hexdigest() if pool is not None else ""
     checks.append(Check("pool-digest", digest == draw.pool_sha256, digest))
-    lines = pool.content.count(b"\n") - 1 if pool else -1  # UTF-8: no other byte is 0x0A
+    lines = pool.count(b"\n") - 1 if pool is not None else -1  # UTF-8: no other byte is 0x0A
     checks.append(Check("pool-size", lines == draw.pool_size, str(lines)))
     if draw.is_local:
         numbers = draw.numbers

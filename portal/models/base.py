@@ -159,3 +159,22 @@ def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) ->
 
 
 BULK_CACHE_KIB = -65_536  # SQLite's page cache during ``copy_rows``: 64 MB (negative: KiB)
+
+
+def read_bytes(query: sa.Select) -> bytes | None:
+    """The one bytes value ``query`` selects (its first row's first column), or None.
+
+    PostgreSQL's driver is asked for the result in binary: a large value (a draw's pool
+    file) arrives as its bytes, not as hex text twice its size decoded in memory.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        value = connection.execute(query).scalar()
+        return None if value is None else bytes(value)
+    compiled = query.compile(dialect=connection.dialect)
+    cursor = connection.connection.driver_connection.cursor(binary=True)
+    try:
+        found = cursor.execute(str(compiled), compiled.params).fetchone()
+    finally:
+        cursor.close()
+    return None if found is None or found[0] is None else bytes(found[0])
