@@ -317,8 +317,9 @@ def show(
             sa.or_(table.kept_at < now - KEPT_POOL_HOLD, table.nonce.in_(newest.scalar_subquery()))
         )
     )
-    db.session.execute(
-        sa.insert(KeptPool.__table__).values(
+    db.session.execute(  # the values as parameters: no statement object keeps the file
+        sa.insert(KeptPool.__table__),
+        dict(
             nonce=pool.nonce,
             period_id=pool.period.id,
             prize_id=pool.prize.id,
@@ -330,7 +331,7 @@ def show(
             content=pool.content,
             participant_ids=_ids_as_bytes(pool.participant_ids),
             kept_at=now,
-        )
+        ),
     )
     db.session.commit()
     return pool
@@ -379,10 +380,8 @@ def _kept_pool(
     if found is None:
         return None
     kept_sha256, size = found
-    content = read_bytes(sa.select(table.content).where(*this)) or b""
-    participant_ids = _ids_from_bytes(
-        read_bytes(sa.select(table.participant_ids).where(*this)) or b""
-    )
+    content = read_bytes(table.content, *this) or b""
+    participant_ids = _ids_from_bytes(read_bytes(table.participant_ids, *this) or b"")
     sha256 = hashlib.sha256(content).hexdigest()
     if sha256 != kept_sha256 or len(participant_ids) != size:
         return None
@@ -1126,9 +1125,8 @@ class Check:
 def verify(draw: Draw) -> list[Check]:
     """Re-check a stored draw offline, as an outsider would with its public files."""
     checks: list[Check] = []
-    pool = read_bytes(  # the file alone, in binary: a million-line pool is read once
-        sa.select(DrawFile.content).filter_by(draw_id=draw.id, name=DrawFile.POOL)
-    )
+    files = DrawFile.__table__.c  # the file alone, read once: a pool may be a million lines
+    pool = read_bytes(files.content, files.draw_id == draw.id, files.name == DrawFile.POOL)
     digest = hashlib.sha256(pool).hexdigest() if pool is not None else ""
     checks.append(Check("pool-digest", digest == draw.pool_sha256, digest))
     lines = pool.count(b"\n") - 1 if pool is not None else -1  # UTF-8: no other byte is 0x0A

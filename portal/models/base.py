@@ -161,18 +161,33 @@ def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) ->
 BULK_CACHE_KIB = -65_536  # SQLite's page cache during ``copy_rows``: 64 MB (negative: KiB)
 
 
-def read_bytes(query: sa.Select) -> bytes | None:
-    """The one bytes value ``query`` selects (its first row's first column), or None.
+def read_bytes(column: sa.Column, *where: sa.ColumnElement[bool]) -> bytes | None:
+    """The bytes ``column`` holds in the one row ``where`` selects, or None (no row, NULL).
 
-    PostgreSQL's driver is asked for the result in binary: a large value (a draw's pool
-    file) arrives as its bytes, not as hex text twice its size decoded in memory.
+    Read whole but once: PostgreSQL's driver is asked for the result in binary (not as
+    hex text twice its size, decoded), SQLite's blob is read straight into the bytes
+    (SQLite's incremental blob I/O, not a copy of it assembled first). For a large value
+    (a draw's pool file) that is one copy in memory, not three.
     """
+    table = column.table
     connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite":
+        rowid = connection.execute(
+            sa.select(sa.literal_column("rowid")).select_from(table).where(*where)
+        ).scalar()
+        if rowid is None:
+            return None
+        if connection.execute(sa.select(column.is_(None)).where(*where)).scalar():
+            return None
+        with driver.blobopen(table.name, column.name, rowid, readonly=True) as blob:
+            return blob.read()
+    query = sa.select(column).where(*where)
     if connection.dialect.name != "postgresql":
         value = connection.execute(query).scalar()
         return None if value is None else bytes(value)
     compiled = query.compile(dialect=connection.dialect)
-    cursor = connection.connection.driver_connection.cursor(binary=True)
+    cursor = driver.cursor(binary=True)
     try:
         found = cursor.execute(str(compiled), compiled.params).fetchone()
     finally:
