@@ -143,7 +143,7 @@ def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) ->
             marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
             cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
             # the table's indexes take rows out of their order: their pages kept in
-            # memory (64 MB at most, for this insert) instead of read again and again
+            # memory (32 MB at most, for this insert) instead of read again and again
             cursor.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
             try:
                 cursor.executemany(
@@ -158,7 +158,7 @@ def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) ->
         cursor.close()
 
 
-BULK_CACHE_KIB = -65_536  # SQLite's page cache during ``copy_rows``: 64 MB (negative: KiB)
+BULK_CACHE_KIB = -32_768  # SQLite's page cache during ``copy_rows``: 32 MB (negative: KiB)
 
 
 def read_bytes(column: sa.Column, *where: sa.ColumnElement[bool]) -> bytes | None:
@@ -193,3 +193,25 @@ def read_bytes(column: sa.Column, *where: sa.ColumnElement[bool]) -> bytes | Non
     finally:
         cursor.close()
     return None if found is None or found[0] is None else bytes(found[0])
+
+
+def insert_with_bytes(table: sa.Table, values: dict, column: str) -> None:
+    """Insert one row whose ``column`` holds a large bytes value, in the session's transaction.
+
+    SQLite: the row is inserted with a zeroblob of the value's size, then the value is
+    written into it by incremental blob I/O, page by page (bound as a parameter, SQLite
+    would copy it twice more in memory). Elsewhere: a plain insert (PostgreSQL's
+    driver sends bytes in binary).
+    """
+    connection = db.session.connection()
+    value = values[column]
+    if connection.dialect.name != "sqlite":
+        connection.execute(sa.insert(table), values)
+        return
+    others = {name: v for name, v in values.items() if name != column}
+    result = connection.execute(
+        sa.insert(table).values({column: sa.func.zeroblob(len(value))}), others
+    )
+    driver = connection.connection.driver_connection
+    with driver.blobopen(table.name, table.c[column].name, result.lastrowid) as blob:
+        blob.write(value)
