@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 
 from portal import MissingSecretKey, create_app
 from portal.models import Campaign, db
+from portal.models.migration import include_name
 from tests.helpers import REPOSITORY, make_app
 
 
@@ -111,7 +112,9 @@ def test_defaults_then_instance_config_then_environment(tmp_path, monkeypatch):
 def test_migrations_build_exactly_the_models(ctx):
     """The schema made by the migrations matches the models: nothing left to migrate."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

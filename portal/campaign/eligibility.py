@@ -77,9 +77,11 @@ class Thresholds:
 # --- the conditions, as SQL --------------------------------------------------------
 
 
-def sql_conditions(t: Thresholds) -> dict[str, sa.ColumnElement[bool]]:
-    """Each condition as a boolean SQL expression over the ``activity`` table."""
-    a = Activity.__table__.c
+def sql_conditions(t: Thresholds, a=None) -> dict[str, sa.ColumnElement[bool]]:
+    """Each condition as a boolean SQL expression over the ``activity`` table, or over the
+    columns ``a`` of another that has its figures under the same names (the import's
+    staged rows, stored with their eligibility at once)."""
+    a = Activity.__table__.c if a is None else a
     return {
         "app": sa.and_(a.app_authorized_on.is_not(None), a.app_authorized_on <= t.month_ends_on),
         "ekassa": sa.and_(
@@ -91,6 +93,15 @@ def sql_conditions(t: Thresholds) -> dict[str, sa.ColumnElement[bool]]:
         "receipts": a.receipts_in_period >= t.min_receipts,
         "legal_form": a.legal_form.in_(LEGAL_FORMS),
     }
+
+
+def sql_verdicts(t: Thresholds, a=None) -> dict[str, sa.ColumnElement[bool]]:
+    """What ``compute`` stores, as SQL over the same columns as ``sql_conditions``:
+    ``ok_<condition>`` for each condition and ``eligible``, each TRUE or FALSE."""
+    conditions = sql_conditions(t, a)
+    values = {f"ok_{name}": sa.case((expr, True), else_=False) for name, expr in conditions.items()}
+    values["eligible"] = sa.case((sa.and_(*conditions.values()), True), else_=False)
+    return values
 
 
 # --- the conditions, as Python, with their evidence --------------------------------
@@ -250,18 +261,26 @@ def refuse_if_drawn(
 # --- computing a month ---------------------------------------------------------------
 
 
-def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
+def compute(period: ReportingPeriod, computed_by: str = "", stored: bool = False) -> EligibilityRun:
     """Store the five conditions and the result for every participant of the month (one statement).
 
+    ``stored``: the month's rows hold them already, computed by ``sql_verdicts`` with the
+    campaign's current thresholds in this transaction (an import that stored them with
+    its rows): only the run is recorded, counted from them.
     Raises ``MonthFrozen`` once the month has been drawn.
     """
     refuse_if_drawn(period)
     campaign = period.campaign
     thresholds = Thresholds.of(campaign, period)
-    conditions = sql_conditions(thresholds)
-    values = {f"ok_{name}": sa.case((expr, True), else_=False) for name, expr in conditions.items()}
-    values["eligible"] = sa.case((sa.and_(*conditions.values()), True), else_=False)
-    db.session.execute(sa.update(Activity).where(Activity.period_id == period.id).values(**values))
+    values = sql_verdicts(thresholds)
+    # Only the rows whose verdicts change are written (none after an import, which
+    # stores them with the rows; those of a threshold's change after): a row rewritten
+    # is a new version of it in every index on PostgreSQL.
+    changes = sa.or_(*(getattr(Activity, name).is_distinct_from(v) for name, v in values.items()))
+    if not stored:
+        db.session.execute(
+            sa.update(Activity).where(Activity.period_id == period.id, changes).values(**values)
+        )
     counted = _count_funnel(period)
     run = EligibilityRun(
         period_id=period.id,
@@ -279,14 +298,15 @@ def compute(period: ReportingPeriod, computed_by: str = "") -> EligibilityRun:
     return run
 
 
-def recompute(period: ReportingPeriod, actor: audit.Actor) -> EligibilityRun:
-    """Compute the month's eligibility for ``actor`` and put it on the record (the caller commits).
+def recompute(period: ReportingPeriod, actor: audit.Actor, stored: bool = False) -> EligibilityRun:
+    """Compute the month's eligibility for ``actor`` and put it on the record (the caller
+    commits); ``stored`` as ``compute`` takes it.
 
     Once the month is drawn, raises ``MonthFrozen``, the refusal audited as
     ``participants.eligibility_refused`` (the caller commits it too).
     """
     refuse_if_drawn(period, actor=actor, action="participants.eligibility_refused")
-    run = compute(period, computed_by=actor.name)
+    run = compute(period, computed_by=actor.name, stored=stored)
     audit.record(
         "participants.eligibility",
         run,

@@ -32,7 +32,7 @@ from portal.models import (
     db,
     utcnow,
 )
-from portal.models.base import insert_rows
+from portal.models.base import load_rows, refresh_statistics, room_for_bulk_statements
 from portal.models.participants import LEGAL_FORM_LENGTH
 from portal.services.tabular import UnreadableFile, read_table
 
@@ -326,7 +326,7 @@ def new_batch(
 def import_month(
     period: ReportingPeriod,
     filename: str,
-    data: bytes,
+    data: bytes | BinaryIO,
     *,
     today: date,
     actor=None,
@@ -334,8 +334,17 @@ def import_month(
     progress: Callable[[int], None] | None = None,
     batch: ImportBatch | None = None,
     max_rows: int = MAX_ROWS,
+    facts: Fingerprint | None = None,
+    with_eligibility: bool = False,
 ) -> tuple[ImportBatch, Report]:
     """Check a file and, when it is clean, store it as the month's data (the caller commits).
+
+    ``data`` is the file's bytes or a binary stream of it (an open file, a stored
+    object), read as a stream, never whole; ``facts`` its fingerprint when the caller
+    has it already (recorded with a new batch; otherwise the file is read for it).
+    ``with_eligibility`` stores each row with its eligibility as ``eligibility.compute``
+    would (for a caller that computes it next: it then finds every row up to date);
+    otherwise the month's rows wait, not computed, for that computation.
 
     A file with any problem stores nothing but the failed batch and its report. Rows
     are only read while checking, so ``progress`` may commit; storing is one step.
@@ -348,7 +357,7 @@ def import_month(
     previous = existing_batch(period)
     if previous is not None and not replace:
         raise AlreadyImported(previous.id)
-    batch = batch or new_batch(period, filename, data, actor)
+    batch = batch or new_batch(period, filename, facts or data, actor)
     batch.status = ImportBatch.RUNNING
     columns = [c.name for c in ImportRow.__table__.columns if c.name != "id"]
 
@@ -356,7 +365,7 @@ def import_month(
         # Dates travel as their checked ISO text: SQLite stores them so (as SQLAlchemy's
         # Date does), PostgreSQL casts them to its date type.
         prefix = (batch.id,)
-        insert_rows(ImportRow.__table__, columns, [prefix + row for row in rows])
+        load_rows(ImportRow.__table__, columns, [prefix + row for row in rows])
 
     try:
         header, rows = read_table(data, filename, max_rows=max_rows, max_columns=MAX_COLUMNS)
@@ -365,13 +374,15 @@ def import_month(
         report = Report()
         report.add(Problem(0, "", unreadable.code, unreadable.detail))
     if report.rows:
+        room_for_bulk_statements()  # rows are read: the rest is one transaction
+        refresh_statistics(ImportRow.__table__)  # the joins below planned for what was staged
         check_staged(batch, period.campaign_id, report)
     batch.rows = report.rows
     if report.ok:
         if previous is not None:
             db.session.execute(sa.delete(Activity).where(Activity.period_id == period.id))
             previous.status = ImportBatch.REPLACED
-        _store(period, batch)
+        _store(period, batch, with_eligibility)
         batch.status = ImportBatch.DONE
         batch.progress = report.rows
     else:
@@ -423,7 +434,7 @@ def check_staged(batch: ImportBatch, campaign_id: int, report: Report) -> None:
         report.add(Problem(row_number, "bin_iin", "bin-iin-changed"))
 
 
-def _store(period: ReportingPeriod, batch: ImportBatch) -> None:
+def _store(period: ReportingPeriod, batch: ImportBatch, with_eligibility: bool) -> None:
     """From the staged rows: new participants, fresh contacts for known ones, the month's figures."""
     staged = ImportRow.__table__.c
     people = Participant.__table__
@@ -434,7 +445,12 @@ def _store(period: ReportingPeriod, batch: ImportBatch) -> None:
     )
     # Known clients first (their contacts as of this file), so that the update does
     # not also rewrite the rows the insert below has only just written.
-    db.session.execute(people.update().values({d: staged[d] for d in details}).where(mine, known))
+    # Only those whose contacts changed are written: a row rewritten is a new version
+    # of it in each of the table's indexes (on PostgreSQL).
+    changed = sa.or_(*(people.c[d].is_distinct_from(staged[d]) for d in details))
+    db.session.execute(
+        people.update().values({d: staged[d] for d in details}).where(mine, known, changed)
+    )
     db.session.execute(
         people.insert().from_select(
             ["campaign_id", "account_number", "bin_iin", *details],
@@ -448,7 +464,13 @@ def _store(period: ReportingPeriod, batch: ImportBatch) -> None:
             .order_by(staged.id),  # the file's order, as staged: no sort needed
         )
     )
+    refresh_statistics(people)  # the join below planned for the participants just added
     activity = Activity.__table__
+    # With their eligibility, as ``eligibility.compute`` would store it, when it is
+    # computed next: rewriting a million rows (and each of their indexes) costs more
+    # than writing them once with it.
+    thresholds = eligibility.Thresholds.of(period.campaign, period)
+    verdicts = eligibility.sql_verdicts(thresholds, staged) if with_eligibility else {}
     db.session.execute(
         activity.insert().from_select(
             [
@@ -460,6 +482,7 @@ def _store(period: ReportingPeriod, batch: ImportBatch) -> None:
                 "ekassa_connected_on",
                 "paid_months",
                 "receipts_in_period",
+                *verdicts,
             ],
             sa.select(
                 sa.literal(period.id),
@@ -470,6 +493,7 @@ def _store(period: ReportingPeriod, batch: ImportBatch) -> None:
                 staged.ekassa_connected_on,
                 staged.paid_months,
                 staged.receipts_in_period,
+                *verdicts.values(),
             )
             .join(people, known)
             .where(mine),
@@ -492,7 +516,7 @@ class Outcome:
 def run_import(
     period: ReportingPeriod,
     filename: str,
-    data: bytes,
+    data: bytes | BinaryIO,
     *,
     actor: audit.Actor,
     today: date,
@@ -500,15 +524,20 @@ def run_import(
     progress: Callable[[int], None] | None = None,
     batch: ImportBatch | None = None,
     max_rows: int = MAX_ROWS,
+    facts: Fingerprint | None = None,
 ) -> Outcome:
     """Import a month for ``actor``, on the record; a clean file's eligibility is computed at once.
 
     The one import behind the upload page, ``flask participants import`` and the demo.
     Raises ``AlreadyImported`` as ``import_month`` does, and ``MonthFrozen`` once the
     month has been drawn, the refusal audited (``participants.import_refused``). The
-    caller commits, a refusal too.
+    caller commits, a refusal too. ``data`` and ``facts`` are as ``import_month`` takes
+    them; the file is read once for its fingerprint (none when ``batch``, recorded by
+    ``start_import``, has it already) and once for its rows.
     """
-    refuse_import_if_drawn(period, filename, data, actor=actor, replace=replace)
+    if facts is None:
+        facts = fingerprint(data) if batch is None else Fingerprint(batch.sha256, batch.rows + 1)
+    refuse_import_if_drawn(period, filename, facts, actor=actor, replace=replace)
     batch, report = import_month(
         period,
         filename,
@@ -519,6 +548,8 @@ def run_import(
         progress=progress,
         batch=batch,
         max_rows=max_rows,
+        facts=facts,
+        with_eligibility=True,  # computed below, on the record
     )
     audit.record(
         "participants.import",
@@ -534,7 +565,8 @@ def run_import(
         },
         actor=actor,
     )
-    run = eligibility.recompute(period, actor) if report.ok else None
+    # stored with the rows (``with_eligibility``): only the run is recorded
+    run = eligibility.recompute(period, actor, stored=True) if report.ok else None
     return Outcome(batch, report, run)
 
 
@@ -592,7 +624,7 @@ def start_import(
 
 def finish_import(
     batch_id: int,
-    data: bytes,
+    data: bytes | BinaryIO,
     replace: bool,
     actor_id: int | None,
     ip: str,

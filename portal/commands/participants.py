@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from portal.campaign import eligibility
 from portal.campaign.audit import Actor
 from portal.campaign.eligibility import MonthFrozen
-from portal.campaign.imports import AlreadyImported, run_import
+from portal.campaign.imports import AlreadyImported, fingerprint, run_import
 from portal.campaign.periods import current_campaign, find_period, local_today
 from portal.models import db
 from portal.wording.messages import describe_frozen
@@ -48,10 +48,14 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
     """Import one month of activity data (CSV or XLSX), all or nothing, then compute eligibility."""
     period = _period(period_key)
     path = Path(file)
-    data = path.read_bytes()
-    with click.progressbar(
-        length=max(data.count(b"\n"), 1), label="Checking rows", file=sys.stderr
-    ) as bar:
+    with (
+        path.open("rb") as stream,  # read as a stream, never whole
+        click.progressbar(
+            length=max((facts := fingerprint(stream)).lines, 1),
+            label="Checking rows",
+            file=sys.stderr,
+        ) as bar,
+    ):
         last = [0]
 
         def progress(done: int) -> None:
@@ -62,12 +66,13 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
             outcome = run_import(
                 period,
                 path.name,
-                data,
+                stream,
                 actor=CLI,
                 today=local_today(),
                 replace=replace,
                 progress=progress,
                 max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                facts=facts,
             )
         except MonthFrozen as refusal:
             db.session.commit()  # the refusal stays on the record

@@ -31,7 +31,7 @@ from portal.campaign import imports
 from portal.campaign.audit import Actor
 from portal.jobs.schedule import every_minute
 from portal.models import ImportBatch, db, utcnow
-from portal.services import jobs, storage
+from portal.services import jobs, storage, tabular
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,11 @@ def run_import(
             if batch is None or batch.status not in (ImportBatch.PENDING, ImportBatch.RUNNING):
                 return  # ended meanwhile (the sweep failed it): nothing to do but tidy up
             db.session.rollback()
-            data = files.read(key)
-            imports.finish_import(
-                batch_id, data, replace, actor_id, ip, today, config["IMPORT_MAX_ROWS"]
-            )
+            # read as a stream, never whole (a stored object's body through a temporary file)
+            with files.open(key) as body, tabular.seekable(body) as stream:
+                imports.finish_import(
+                    batch_id, stream, replace, actor_id, ip, today, config["IMPORT_MAX_ROWS"]
+                )
     finally:
         files.delete(key)
 

@@ -13,6 +13,12 @@ from portal.models.campaign import ReportingPeriod
 # A legal form as the client's records give it ("IE", "LLP", "JSC", "Производственный кооператив").
 LEGAL_FORM_LENGTH = 100
 
+# On SQLite, the trigrams of the participants' names: an FTS5 table (tokenizer
+# ``trigram``, blind to case) whose content is ``participant.company_name``, kept in step
+# by triggers; made by migration 0016, outside the models (SQLAlchemy has no virtual
+# tables). Its rowid is the participant's id. PostgreSQL has its trigram index instead.
+NAME_TRIGRAMS = "participant_name_trigrams"
+
 
 class Participant(db.Model):
     """A client of the campaign, identified by its personal account number (rule 3)."""
@@ -34,7 +40,8 @@ class Participant(db.Model):
         sa.UniqueConstraint("campaign_id", "account_number"),
         # The staff's search by a part of the name: trigrams on PostgreSQL (pg_trgm; a
         # B-tree of the same name where the extension cannot be created, see migration
-        # 0015), on SQLite a B-tree walked in the order of the names up to the page's limit.
+        # 0015); on SQLite a B-tree walked in the order of the names up to the page's
+        # limit when many names match, beside the trigrams of NAME_TRIGRAMS.
         sa.Index(
             "ix_participant_company_name",
             "company_name",
@@ -139,6 +146,7 @@ class ImportRow(db.Model):
 
     Rows are checked into this table as they are read, so a million-row file never
     sits in memory; the month's data is then made from it by set-based statements.
+    Unlogged on PostgreSQL (migration 0017): its rows live for the import only.
     """
 
     __tablename__ = "import_row"

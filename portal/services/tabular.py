@@ -9,10 +9,13 @@ import csv
 import io
 import itertools
 import re
+import shutil
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -25,6 +28,8 @@ XLSX_MAGIC = b"PK\x03\x04"
 # decimal mark is a comma (Excel in Russian and Kazakh saves "CSV" with semicolons).
 SEPARATORS = (",", ";", "\t")
 HEADER_SCAN = 64 * 1024  # a header is looked for in the file's first bytes
+STREAM_CHUNK = 1024 * 1024  # bytes read at a time when a file is scanned
+SPOOL_BYTES = 8 * 1024 * 1024  # a one-way stream copied to a file beyond this (_seekable)
 # A line the reader skips: nothing but spaces, tabs and separators.
 BLANK_LINE = re.compile(rb"^[ \t,;]*\r?$", re.MULTILINE)
 
@@ -39,10 +44,12 @@ class UnreadableFile(ValueError):
 
 
 def read_table(
-    data: bytes, filename: str = "", *, max_rows: int, max_columns: int
+    source: bytes | BinaryIO, filename: str = "", *, max_rows: int, max_columns: int
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and an iterator of ``(row number, cells)``; row 2 is the first data row.
 
+    ``source`` is the file's bytes or a binary stream that can seek (an open file; a
+    stream that cannot, through ``seekable``), read as a stream, never whole into memory.
     Cells are stripped text in the header's order; a row may have fewer cells than the
     header (the rest are empty) or more (cells that belong to no column). Blank rows
     are skipped. A file with more than ``max_rows`` rows after its header, or a header
@@ -50,14 +57,33 @@ def read_table(
     ``too-many-columns``) before any row is given; so is a workbook that would unpack
     to more than its limits (``portal.services.xlsx``).
     """
-    if data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx"):
-        return _read_xlsx(data, max_rows, max_columns)
-    return _read_csv(data, max_rows, max_columns)
+    stream = io.BytesIO(source) if isinstance(source, bytes | bytearray | memoryview) else source
+    stream.seek(0)
+    start = stream.read(len(XLSX_MAGIC))
+    stream.seek(0)
+    if start == XLSX_MAGIC or filename.lower().endswith(".xlsx"):
+        return _read_xlsx(stream, max_rows, max_columns)
+    return _read_csv(stream, max_rows, max_columns)
+
+
+@contextlib.contextmanager
+def seekable(stream: BinaryIO) -> Iterator[BinaryIO]:
+    """The stream itself when it can seek (a file), or else a temporary file that it is
+    copied to chunk by chunk (in memory up to ``SPOOL_BYTES``), removed afterwards: a
+    file is read twice, counted then read (a stored object's body reads one way)."""
+    if stream.seekable():
+        yield stream
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spooled:
+        shutil.copyfileobj(stream, spooled, STREAM_CHUNK)
+        spooled.seek(0)
+        yield spooled
 
 
 def separator(data: bytes) -> str:
-    """The separator of a CSV file: the one its header line holds most of (column names
-    hold none), a comma when it holds none."""
+    """The separator of a CSV file (``data``: its start, ``HEADER_SCAN`` bytes are
+    enough): the one its header line holds most of (column names hold none), a comma
+    when it holds none."""
     end = data.find(b"\n", 0, HEADER_SCAN)
     header = data[: end if end >= 0 else HEADER_SCAN]
     counts = {sep: header.count(sep.encode("ascii")) for sep in SEPARATORS}
@@ -65,55 +91,88 @@ def separator(data: bytes) -> str:
     return best if counts[best] else ","
 
 
-def _csv_reader(data: bytes):
-    # Decoded as it is read, so the file is never held twice in memory.
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    return csv.reader(text, delimiter=separator(data))
-
-
-def _read_csv(data: bytes, max_rows: int, max_columns: int):
-    reader = _csv_reader(data)
+@contextlib.contextmanager
+def _csv_reader(stream: BinaryIO) -> Iterator:
+    """A CSV reader of the stream from its start, decoded as it is read (the file is
+    never held in memory); the stream is left open, at its start again, afterwards."""
+    stream.seek(0)
+    delimiter = separator(stream.read(HEADER_SCAN))
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        raise UnreadableFile("empty") from None
-    except UnicodeDecodeError:
-        raise UnreadableFile("not-utf8") from None
-    except csv.Error:
-        raise UnreadableFile("bad-csv") from None
-    if len(header) > max_columns:
-        raise UnreadableFile("too-many-columns", str(max_columns))
-    if data.count(b"\n") > max_rows + 1 and _csv_rows(data, max_rows) > max_rows:
-        raise UnreadableFile("too-many-rows", str(max_rows))
+        yield csv.reader(text, delimiter=delimiter)
+    finally:
+        text.detach()  # not closed with the wrapper: the stream is the caller's
+        stream.seek(0)
 
-    def rows():
+
+def _read_csv(stream: BinaryIO, max_rows: int, max_columns: int):
+    with _csv_reader(stream) as reader:
         try:
-            for number, values in enumerate(reader, start=2):
-                cells = list(map(str.strip, values))
-                if any(cells):
-                    yield number, cells
+            header = [name.strip() for name in next(reader)]
+        except StopIteration:
+            raise UnreadableFile("empty") from None
         except UnicodeDecodeError:
             raise UnreadableFile("not-utf8") from None
         except csv.Error:
             raise UnreadableFile("bad-csv") from None
+    if len(header) > max_columns:
+        raise UnreadableFile("too-many-columns", str(max_columns))
+    lines, quoted = _scan_lines(stream)
+    if lines > max_rows + 1 and _csv_rows(stream, max_rows, quoted) > max_rows:
+        raise UnreadableFile("too-many-rows", str(max_rows))
+
+    def rows():
+        with _csv_reader(stream) as reader:
+            try:
+                next(reader)  # the header, read above
+                for number, values in enumerate(reader, start=2):
+                    cells = list(map(str.strip, values))
+                    if any(cells):
+                        yield number, cells
+            except UnicodeDecodeError:
+                raise UnreadableFile("not-utf8") from None
+            except csv.Error:
+                raise UnreadableFile("bad-csv") from None
 
     return header, rows()
 
 
-def _csv_rows(data: bytes, limit: int) -> int:
+def _scan_lines(stream: BinaryIO) -> tuple[int, bool]:
+    """How many line breaks the stream holds, and whether it quotes a cell (at C speed,
+    chunk by chunk); left at its start."""
+    lines, quoted = 0, False
+    stream.seek(0)
+    while chunk := stream.read(STREAM_CHUNK):
+        lines += chunk.count(b"\n")
+        quoted = quoted or b'"' in chunk
+    stream.seek(0)
+    return lines, quoted
+
+
+def _csv_rows(stream: BinaryIO, limit: int, quoted: bool) -> int:
     """How many rows with a value a CSV file has after its header, counted up to
-    ``limit + 1``: its lines less its blank ones (at C speed) when no cell is quoted
-    (only a quoted cell may hold a line break), otherwise read."""
-    if b'"' not in data:
-        lines = data.count(b"\n") + 1  # the last one empty when the file ends a line
-        return lines - len(BLANK_LINE.findall(data)) - 1
+    ``limit + 1``: its lines less its blank ones (at C speed, chunk by chunk) when no
+    cell is quoted (only a quoted cell may hold a line break), otherwise read."""
     count = -1
+    if not quoted:
+        tail = b""
+        while chunk := stream.read(STREAM_CHUNK):
+            window = tail + chunk
+            cut = window.rfind(b"\n") + 1
+            if cut:  # whole lines, the last one's break left out (it would match again)
+                lines = window[: cut - 1]
+                count += lines.count(b"\n") + 1 - len(BLANK_LINE.findall(lines))
+            tail = window[cut:]
+        stream.seek(0)
+        return count + (0 if BLANK_LINE.fullmatch(tail) else 1)
     try:
-        for values in _csv_reader(data):
-            if any(value.strip() for value in values):
-                count += 1
-                if count > limit:
-                    break
+        with _csv_reader(stream) as reader:
+            for values in reader:
+                if any(value.strip() for value in values):
+                    count += 1
+                    if count > limit:
+                        break
     except (UnicodeDecodeError, csv.Error):
         pass  # reported where the rows are read
     return count
@@ -145,9 +204,9 @@ def _workbook_refusals() -> Iterator[None]:
         raise UnreadableFile("bad-xlsx") from None
 
 
-def _read_xlsx(data: bytes, max_rows: int, max_columns: int):
+def _read_xlsx(stream: BinaryIO, max_rows: int, max_columns: int):
     with _workbook_refusals():
-        archive, parts = xlsx.open_workbook(data)
+        archive, parts = xlsx.open_workbook(stream)
         if xlsx.count_rows(archive, parts) > max_rows + 1:
             raise UnreadableFile("too-many-rows", str(max_rows))
         texts = xlsx.shared_strings(archive, parts)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from posixpath import dirname, join, normpath
+from typing import BinaryIO
 from xml.parsers import expat
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
@@ -71,15 +72,19 @@ class Parts:
     epoch: datetime
 
 
-def open_workbook(data: bytes) -> tuple[zipfile.ZipFile, Parts]:
+def open_workbook(data: bytes | BinaryIO) -> tuple[zipfile.ZipFile, Parts]:
     """The archive and its parts, every limit checked; ``WorkbookRefused`` otherwise.
+
+    ``data`` is the file's bytes or a stream that can seek (read where the archive's
+    parts are, never whole).
 
     ``bad-xlsx`` for a damaged or foreign file, ``xlsx-too-large`` for one that would
     unpack to more than its limits or grow too much.
     """
-    _check_entries(data)
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
+    _check_entries(stream)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise WorkbookRefused("bad-xlsx") from None
     workbook = _part_name(archive, "xl/workbook.xml")
@@ -286,9 +291,14 @@ def sheet_rows(
 # --- checks -----------------------------------------------------------------------------
 
 
-def _check_entries(data: bytes) -> None:
+def _check_entries(stream: BinaryIO) -> None:
     """Refuse an archive whose directory lists more than ``MAX_ENTRIES`` entries, read
-    from its end record before ``zipfile`` makes an object of each."""
+    from its end record (in the stream's last bytes) before ``zipfile`` makes an object
+    of each."""
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(max(0, size - 22 - 65_535))
+    data = stream.read()
+    stream.seek(0)
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65_535))
     if end < 0 or len(data) < end + 22:
         raise WorkbookRefused("bad-xlsx")
