@@ -55,7 +55,7 @@ from portal.models import (
     ReportingPeriod,
     db,
 )
-from portal.models.base import copy_rows, read_bytes, utcnow
+from portal.models.base import copy_rows, insert_with_bytes, read_bytes, utcnow
 from portal.models.participants import mask_account
 from portal.services import documents
 from portal.services.randomorg import (
@@ -317,8 +317,8 @@ def show(
             sa.or_(table.kept_at < now - KEPT_POOL_HOLD, table.nonce.in_(newest.scalar_subquery()))
         )
     )
-    db.session.execute(  # the values as parameters: no statement object keeps the file
-        sa.insert(KeptPool.__table__),
+    insert_with_bytes(
+        KeptPool.__table__,
         {
             "nonce": pool.nonce,
             "period_id": pool.period.id,
@@ -332,6 +332,7 @@ def show(
             "participant_ids": _ids_as_bytes(pool.participant_ids),
             "kept_at": now,
         },
+        "content",
     )
     db.session.commit()
     return pool
@@ -915,10 +916,18 @@ def _record(
                 participant_id=pool.participant_ids[position - 1],
             )
         )
-    db.session.add(
-        DrawFile(draw_id=draw.id, name=DrawFile.POOL, content=pool.content, sha256=pool.sha256)
-    )
     db.session.flush()
+    insert_with_bytes(
+        DrawFile.__table__,
+        {
+            "draw_id": draw.id,
+            "name": DrawFile.POOL,
+            "content": pool.content,
+            "sha256": pool.sha256,
+            "created_at": utcnow(),
+        },
+        "content",
+    )
     winner_rules.start(draw, now)  # the winners' deadlines run from here (rules 8 and 9)
     progress("protocol")
     winners = winners_of(draw)
