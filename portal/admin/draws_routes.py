@@ -95,9 +95,11 @@ def draw_new(period_key: str):
     pool = None
     if form.validate_on_submit() and _fallback_allowed(form) and not refusals:
         confirming = bool(form.nonce.data)
-        pool = draw_rules.prepare(
-            period, prize, secret=current_app.config["SECRET_KEY"], nonce=form.nonce.data or None
-        )
+        secret = current_app.config["SECRET_KEY"]
+        if confirming:  # the pool shown, kept under its nonce (or built again)
+            pool = draw_rules.prepare(period, prize, secret=secret, nonce=form.nonce.data)
+        else:  # the pool to show, kept for its confirmation
+            pool = draw_rules.show(period, prize, secret=secret)
         if confirming:
             try:
                 draw = draw_rules.conduct(

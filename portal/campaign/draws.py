@@ -26,6 +26,7 @@ import hmac
 import io
 import json
 import secrets
+import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ import sqlalchemy as sa
 
 from portal.campaign import LANGUAGES, audit
 from portal.campaign import winners as winner_rules
-from portal.campaign.eligibility import latest_run
+from portal.campaign.eligibility import current_batch_id, latest_run
 from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ, local_today
 from portal.campaign.staff import ADMIN
@@ -48,12 +49,13 @@ from portal.models import (
     DrawFile,
     DrawVerdict,
     DrawWinner,
+    KeptPool,
     Participant,
     Prize,
     ReportingPeriod,
     db,
 )
-from portal.models.base import insert_rows, utcnow
+from portal.models.base import copy_rows, insert_with_bytes, read_bytes, utcnow
 from portal.models.participants import mask_account
 from portal.services import documents
 from portal.services.randomorg import (
@@ -72,6 +74,11 @@ POOL_HEADER = "position,entry_code,account_masked\n"
 # client's worst case plus a minute (``longest_wait``: RANDOM_ORG_TIMEOUT, _RETRIES,
 # _BACKOFF), which with the defaults is 2 min 27 s.
 RESERVATION_HOLD = timedelta(minutes=10)
+# How long a pool shown on the confirmation screen is kept for its confirmation, and how
+# many a draw keeps at most (the newest): a confirmation without its kept pool builds the
+# pool again, as a confirmation of ``flask draw run`` does.
+KEPT_POOL_HOLD = timedelta(hours=12)
+KEPT_POOLS_A_DRAW = 3
 
 
 class DrawRefused(Exception):
@@ -140,6 +147,7 @@ class Pool:
     participant_ids: Sequence[int]  # in pool order: position n is index n - 1
     content: bytes
     sha256: str
+    inputs: str = ""  # what it was made from (``pool_inputs``), read before it was made
 
     @property
     def size(self) -> int:
@@ -247,11 +255,19 @@ def prepare(
 ) -> Pool:
     """Build the pool and its file for the month's next draw (or for the redraw of ``replaces``).
 
-    ``secret`` is the site's secret key, from which each draw's entry key is made.
+    ``secret`` is the site's secret key, from which each draw's entry key is made. With
+    the ``nonce`` of a pool the confirmation screen showed (``show``), that pool is taken
+    back as it was kept when nothing it was made from has changed since; otherwise it
+    is built again (the same bytes, unless the month's data changed meanwhile).
     """
     if replaces is not None:
         period, prize = replaces.period, replaces.prize
     prize = prize or month_prize(period)
+    inputs = pool_inputs(period, replaces)  # before the pool is read: a change since shows
+    if nonce:
+        kept = _kept_pool(period, prize, replaces, nonce, entry_key(secret, nonce), inputs)
+        if kept is not None:
+            return kept
     nonce = nonce or secrets.token_hex(16)
     key = entry_key(secret, nonce)
     participant_ids = array("q")  # 8 bytes a participant, not a Python int each
@@ -272,7 +288,131 @@ def prepare(
         participant_ids=participant_ids,
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
+        inputs=inputs,
     )
+
+
+def show(
+    period: ReportingPeriod,
+    prize: Prize | None = None,
+    *,
+    secret: str | bytes,
+    replaces: Draw | None = None,
+    now: datetime | None = None,
+) -> Pool:
+    """The pool the confirmation screen shows (its size and digest), built with a new
+    nonce and kept (``KeptPool``) so that its confirmation (``prepare`` with that nonce)
+    takes it back instead of building it again; commits."""
+    pool = prepare(period, prize, secret=secret, replaces=replaces)
+    now = now or utcnow()
+    table = KeptPool.__table__.c
+    newest = (
+        sa.select(table.nonce)
+        .where(table.period_id == pool.period.id, *_same_draw(pool.prize, pool.replaces))
+        .order_by(table.kept_at.desc(), table.nonce)
+        .offset(KEPT_POOLS_A_DRAW - 1)
+    )
+    db.session.execute(
+        sa.delete(KeptPool.__table__).where(
+            sa.or_(table.kept_at < now - KEPT_POOL_HOLD, table.nonce.in_(newest.scalar_subquery()))
+        )
+    )
+    insert_with_bytes(
+        KeptPool.__table__,
+        {
+            "nonce": pool.nonce,
+            "period_id": pool.period.id,
+            "prize_id": pool.prize.id,
+            "replaces_id": getattr(pool.replaces, "id", None),
+            "inputs": pool.inputs,
+            "key_sha256": hashlib.sha256(pool.entry_key).hexdigest(),
+            "sha256": pool.sha256,
+            "size": pool.size,
+            "content": pool.content,
+            "participant_ids": _ids_as_bytes(pool.participant_ids),
+            "kept_at": now,
+        },
+        "content",
+    )
+    db.session.commit()
+    return pool
+
+
+def pool_inputs(period: ReportingPeriod, replaces: Draw | None) -> str:
+    """What a pool is made from, as a stamp that changes whenever the pool could: the
+    month's latest eligibility run and the import whose data the month holds (only an
+    eligibility run sets who is eligible, only an import changes a month's rows, and an
+    account number never changes); for a redraw, the draw replaced (its chain's first
+    pool and winners so far are stored for good)."""
+    if replaces is not None:
+        return f"redraw:{replaces.id}"
+    run = latest_run(period)
+    return f"run:{getattr(run, 'id', None)}:import:{current_batch_id(period)}"
+
+
+def _same_draw(prize: Prize, replaces: Draw | None) -> tuple[sa.ColumnElement[bool], ...]:
+    table = KeptPool.__table__.c
+    if replaces is None:
+        return table.prize_id == prize.id, table.replaces_id.is_(None)
+    return table.prize_id == prize.id, table.replaces_id == replaces.id
+
+
+def _kept_pool(
+    period: ReportingPeriod,
+    prize: Prize,
+    replaces: Draw | None,
+    nonce: str,
+    key: bytes,
+    inputs: str,
+) -> Pool | None:
+    """The pool kept under ``nonce`` for this draw, when it was made from ``inputs`` with
+    ``key`` and its file still has the digest it was kept with; else None."""
+    table = KeptPool.__table__.c
+    this = (table.nonce == nonce,)
+    found = db.session.execute(
+        sa.select(table.sha256, table.size).where(
+            *this,
+            table.period_id == period.id,
+            *_same_draw(prize, replaces),
+            table.inputs == inputs,
+            table.key_sha256 == hashlib.sha256(key).hexdigest(),
+        )
+    ).one_or_none()
+    if found is None:
+        return None
+    kept_sha256, size = found
+    content = read_bytes(table.content, *this) or b""
+    participant_ids = _ids_from_bytes(read_bytes(table.participant_ids, *this) or b"")
+    sha256 = hashlib.sha256(content).hexdigest()
+    if sha256 != kept_sha256 or len(participant_ids) != size:
+        return None
+    return Pool(
+        period=period,
+        prize=prize,
+        replaces=replaces,
+        nonce=nonce,
+        entry_key=key,
+        participant_ids=participant_ids,
+        content=content,
+        sha256=sha256,
+        inputs=inputs,
+    )
+
+
+def _ids_as_bytes(ids: Sequence[int]) -> bytes:
+    """Participant ids as little-endian signed 64-bit integers, one after the other."""
+    kept = array("q", ids)
+    if sys.byteorder != "little":
+        kept.byteswap()
+    return kept.tobytes()
+
+
+def _ids_from_bytes(data: bytes) -> array:
+    ids = array("q")
+    ids.frombytes(data[: len(data) - len(data) % 8])
+    if sys.byteorder != "little":
+        ids.byteswap()
+    return ids
 
 
 def month_prize(period: ReportingPeriod) -> Prize:
@@ -761,10 +901,11 @@ def _record(
     db.session.flush()  # the draw's place in the chain is taken here, or IntegrityError
 
     progress("pool")
-    insert_rows(
+    draw_id = draw.id
+    copy_rows(
         DrawEntry.__table__,
         ("draw_id", "position", "participant_id"),
-        ((draw.id, position, pid) for position, pid in enumerate(pool.participant_ids, start=1)),
+        ((draw_id, position, pid) for position, pid in enumerate(pool.participant_ids, start=1)),
     )
     for rank, position in enumerate(numbers, start=1):
         db.session.add(
@@ -775,10 +916,18 @@ def _record(
                 participant_id=pool.participant_ids[position - 1],
             )
         )
-    db.session.add(
-        DrawFile(draw_id=draw.id, name=DrawFile.POOL, content=pool.content, sha256=pool.sha256)
-    )
     db.session.flush()
+    insert_with_bytes(
+        DrawFile.__table__,
+        {
+            "draw_id": draw.id,
+            "name": DrawFile.POOL,
+            "content": pool.content,
+            "sha256": pool.sha256,
+            "created_at": utcnow(),
+        },
+        "content",
+    )
     winner_rules.start(draw, now)  # the winners' deadlines run from here (rules 8 and 9)
     progress("protocol")
     winners = winners_of(draw)
@@ -800,6 +949,12 @@ def _record(
         )
     attempt.state = DrawAttempt.DONE
     attempt.finished_at = utcnow()
+    kept = KeptPool.__table__.c
+    db.session.execute(  # the pools shown for this draw: it is made
+        sa.delete(KeptPool.__table__).where(
+            kept.period_id == period.id, *_same_draw(prize, replaces)
+        )
+    )
     audit.record(
         "draw.redraw" if replaces is not None else "draw.conduct",
         draw,
@@ -979,10 +1134,11 @@ class Check:
 def verify(draw: Draw) -> list[Check]:
     """Re-check a stored draw offline, as an outsider would with its public files."""
     checks: list[Check] = []
-    pool = draw_file(draw, DrawFile.POOL)
-    digest = hashlib.sha256(pool.content).hexdigest() if pool else ""
+    files = DrawFile.__table__.c  # the file alone, read once: a pool may be a million lines
+    pool = read_bytes(files.content, files.draw_id == draw.id, files.name == DrawFile.POOL)
+    digest = hashlib.sha256(pool).hexdigest() if pool is not None else ""
     checks.append(Check("pool-digest", digest == draw.pool_sha256, digest))
-    lines = pool.content.count(b"\n") - 1 if pool else -1  # UTF-8: no other byte is 0x0A
+    lines = pool.count(b"\n") - 1 if pool is not None else -1  # UTF-8: no other byte is 0x0A
     checks.append(Check("pool-size", lines == draw.pool_size, str(lines)))
     if draw.is_local:
         numbers = draw.numbers

@@ -289,7 +289,7 @@ def compute(period: ReportingPeriod, computed_by: str = "", stored: bool = False
         participants=counted["participants"],
         eligible=counted["eligible"],
         **{f"passed_{name}": counted[name] for name in CONDITIONS},
-        batch_id=_current_batch_id(period),
+        batch_id=current_batch_id(period),
         computed_at=utcnow(),
         computed_by=computed_by,
     )
@@ -330,7 +330,7 @@ def funnel(period: ReportingPeriod) -> dict[str, int]:
     changed since (no later import); counted again otherwise, and for runs made before
     the counts were kept; none without data.
     """
-    batch_id = _current_batch_id(period)
+    batch_id = current_batch_id(period)
     if batch_id is None:  # no data: an import stores a month's rows all or nothing
         return dict.fromkeys(("participants", *CONDITIONS, "eligible"), 0)
     run = latest_run(period)
@@ -343,7 +343,7 @@ def funnel(period: ReportingPeriod) -> dict[str, int]:
     return _count_funnel(period)
 
 
-def _current_batch_id(period: ReportingPeriod) -> int | None:
+def current_batch_id(period: ReportingPeriod) -> int | None:
     """The import whose data the month holds now (its latest done), if any."""
     return db.session.scalar(
         sa.select(sa.func.max(ImportBatch.id)).where(

@@ -21,6 +21,7 @@ from portal.models.draws import (
     DrawIsImmutable,
     DrawVerdict,
     DrawWinner,
+    KeptPool,
 )
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
@@ -51,6 +52,7 @@ __all__ = [
     "EligibilityRun",
     "ImportBatch",
     "ImportRow",
+    "KeptPool",
     "LoginAttempt",
     "ManualSubmission",
     "OutboxMessage",

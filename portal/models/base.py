@@ -135,18 +135,9 @@ def load_rows(
     Values are what ``insert_rows`` takes (text, numbers, None; a date as its ISO text).
     The statement is made from the table's own column names, never from input.
     """
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
+    if db.session.connection().dialect.name != "postgresql":
         return insert_rows(table, columns, rows, chunk)
-    names = ", ".join(table.c[name].name for name in columns)  # KeyError for a column not there
-    done = 0
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-        write = copy.write_row
-        for row in rows:
-            write(row)
-            done += 1
-    return done
+    return copy_rows(table, columns, rows)
 
 
 def refresh_statistics(*tables: sa.Table) -> None:
@@ -172,3 +163,104 @@ def room_for_bulk_statements() -> None:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
+
+
+def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
+    """Insert plain tuples in one stream, in the session's transaction; how many.
+
+    PostgreSQL: one ``COPY ... FROM STDIN`` (psycopg 3's ``cursor.copy``), each row sent
+    as it comes. Elsewhere (SQLite): one ``executemany`` of the driver's cursor over the
+    rows as they come, without batches. Either way the rows are never all in memory; the
+    values are Python's (int, str, bool, date, datetime, bytes, None), adapted by the
+    driver. For the bulk paths (a draw's million entries, an import's staged rows),
+    beside ``insert_rows``. The statement is made from the table's own column names,
+    never from input. The rows must not use the session while they are read (an
+    attribute loaded lazily would wait forever for the connection the COPY holds).
+    """
+    connection = db.session.connection()
+    names = ", ".join(table.c[name].name for name in columns)  # KeyError for a column not there
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+            return cursor.rowcount
+        else:
+            marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+            cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
+            # the table's indexes take rows out of their order: their pages kept in
+            # memory (32 MB at most, for this insert) instead of read again and again
+            cursor.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+            try:
+                cursor.executemany(
+                    f"INSERT INTO {table.name} ({names}) "  # noqa: S608
+                    f"VALUES ({', '.join([marker] * len(columns))})",
+                    rows,
+                )
+                return cursor.rowcount
+            finally:
+                cursor.execute(f"PRAGMA cache_size = {int(cache)}")
+    finally:
+        cursor.close()
+
+
+BULK_CACHE_KIB = -32_768  # SQLite's page cache during ``copy_rows``: 32 MB (negative: KiB)
+
+
+def read_bytes(column: sa.Column, *where: sa.ColumnElement[bool]) -> bytes | None:
+    """The bytes ``column`` holds in the one row ``where`` selects, or None (no row, NULL).
+
+    Read whole but once: PostgreSQL's driver is asked for the result in binary (not as
+    hex text twice its size, decoded), SQLite's blob is read straight into the bytes
+    (SQLite's incremental blob I/O, not a copy of it assembled first). For a large value
+    (a draw's pool file) that is one copy in memory, not three.
+    """
+    table = column.table
+    connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite":
+        rowid = connection.execute(
+            sa.select(sa.literal_column("rowid")).select_from(table).where(*where)
+        ).scalar()
+        if rowid is None:
+            return None
+        if connection.execute(sa.select(column.is_(None)).where(*where)).scalar():
+            return None
+        with driver.blobopen(table.name, column.name, rowid, readonly=True) as blob:
+            return blob.read()
+    query = sa.select(column).where(*where)
+    if connection.dialect.name != "postgresql":
+        value = connection.execute(query).scalar()
+        return None if value is None else bytes(value)
+    compiled = query.compile(dialect=connection.dialect)
+    cursor = driver.cursor(binary=True)
+    try:
+        found = cursor.execute(str(compiled), compiled.params).fetchone()
+    finally:
+        cursor.close()
+    return None if found is None or found[0] is None else bytes(found[0])
+
+
+def insert_with_bytes(table: sa.Table, values: dict, column: str) -> None:
+    """Insert one row whose ``column`` holds a large bytes value, in the session's transaction.
+
+    SQLite: the row is inserted with a zeroblob of the value's size, then the value is
+    written into it by incremental blob I/O, page by page (bound as a parameter, it is
+    copied whole by the driver and by SQLite; measured with a draw's 87 MB pool file,
+    that left the process about 100 MB larger afterwards). Elsewhere: a plain insert
+    (PostgreSQL's driver sends bytes in binary).
+    """
+    connection = db.session.connection()
+    value = values[column]
+    if connection.dialect.name != "sqlite":
+        connection.execute(sa.insert(table), values)
+        return
+    others = {name: v for name, v in values.items() if name != column}
+    result = connection.execute(
+        sa.insert(table).values({column: sa.func.zeroblob(len(value))}), others
+    )
+    driver = connection.connection.driver_connection
+    with driver.blobopen(table.name, table.c[column].name, result.lastrowid) as blob:
+        blob.write(value)

@@ -199,6 +199,39 @@ class DrawVerdict(db.Model):
         return f"<DrawVerdict {self.draw_id} {self.code}>"
 
 
+class KeptPool(db.Model):
+    """A pool as the confirmation screen showed it, kept until the draw over it is made.
+
+    ``campaign.draws.show`` builds a pool (its file and who holds each position), shows
+    its size and digest and keeps it here under the nonce that travels in the form; the
+    confirmation takes it back (``campaign.draws.prepare``) instead of building it again,
+    when nothing it was made from has changed since (``inputs``: the month's eligibility
+    run and import, or the draw a redraw replaces; ``key_sha256``: the entry key's
+    digest) and its file still has the digest it was shown with. Not part of any draw's
+    record: dropped once the draw is recorded, or after ``campaign.draws.KEPT_POOL_HOLD``.
+    """
+
+    __tablename__ = "kept_pool"
+
+    nonce: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    period_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("reporting_period.id", ondelete="CASCADE"), index=True
+    )
+    prize_id: Mapped[int] = mapped_column(sa.ForeignKey("prize.id", ondelete="CASCADE"))
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw.id", ondelete="CASCADE"))
+    inputs: Mapped[str] = mapped_column(sa.String(200))
+    key_sha256: Mapped[str] = mapped_column(sa.String(64))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)  # the pool file, as shown
+    # position n's participant id at bytes 8(n-1)..8n, little-endian signed 64-bit
+    participant_ids: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    kept_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<KeptPool {self.nonce[:8]} {self.size}>"
+
+
 class DrawAttempt(db.Model):
     """A draw's place in its month's chain, reserved before random.org is asked.
 
