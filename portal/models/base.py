@@ -177,6 +177,8 @@ def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) ->
     never from input. The rows must not use the session while they are read (an
     attribute loaded lazily would wait forever for the connection the COPY holds).
     """
+    for listener in bulk_insert_listeners:  # the public content's generation (content.py)
+        listener(db.session(), table.name)
     connection = db.session.connection()
     names = ", ".join(table.c[name].name for name in columns)  # KeyError for a column not there
     cursor = connection.connection.driver_connection.cursor()

@@ -53,6 +53,8 @@ PRIVATE_TABLES = frozenset(
         "rate_limit_hit",
         "rules_diff",  # kept on a public page's first view: the page itself shows the same
         "winner_link",
+        "kept_pool",  # a pool shown to the commission, not yet drawn
+        "import_row",  # an import's staged rows, for the import only
         "alembic_version",
     }
 )

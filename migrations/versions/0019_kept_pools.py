@@ -5,8 +5,8 @@ position) instead of building it again from the database, when nothing it was ma
 from has changed (``campaign.draws.show`` and ``prepare``). Nothing of a draw's record
 changes.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-26 06:45:00.000000
 
 """
@@ -14,8 +14,8 @@ Create Date: 2026-11-26 06:45:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
