@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -412,23 +411,34 @@ def test_a_damaged_token_is_refused_not_raised(pki):
 # --- part 4: the proven time stored and shown --------------------------------------
 
 
-def test_the_proven_time_is_stored_and_shown_to_the_winner_and_staff(app, issued, client, auth):
+def llp_winner_signs(app, client, issued, make_cms, **settings):
+    """The September winner (an LLP) sends the CMS ``make_cms(pki, act)`` returns from
+    its page, as NCALayer's page does; the answer, its link's token and the test PKI."""
     winner = issued.winner
     winner.participant.legal_form = "LLP"
     signers = pki_for(app, winner)
-    tsa = issue_tsa(signers.ca)
+    app.config.update(settings)
     token = acts.issue_link(winner)
-    winner_id = winner.id
     db.session.commit()
-    page = client.get(f"/kk/winner/{token}").get_data(as_text=True)
-    gen_time = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-    cms = with_timestamp(sign_cms(issued.pdf, signers.head), tsa, gen_time=gen_time)
+    page = client.get(f"/ru/winner/{token}").get_data(as_text=True)
+    cms = make_cms(signers, issued.pdf)
     response = client.post(
-        f"/kk/winner/{token}/signature",
+        f"/ru/winner/{token}/signature",
         data={"csrf_token": csrf_from(page), "cms_base64": base64.b64encode(cms).decode()},
     )
-    assert response.status_code == 302
     db.session.expire_all()
+    return response, token
+
+
+def test_the_proven_time_is_stored_and_shown_to_the_winner_and_staff(app, issued, client, auth):
+    winner_id = issued.winner.id
+    gen_time = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+
+    def stamped_by_nca(signers, act):
+        return with_timestamp(sign_cms(act, signers.head), issue_tsa(signers.ca), gen_time=gen_time)
+
+    response, token = llp_winner_signs(app, client, issued, stamped_by_nca)
+    assert response.status_code == 302
     signature = db.session.scalar(sa.select(ActSignature))
     assert signature.proven_time == gen_time
     assert signature.report["signer"]["proven_time"] == gen_time.isoformat()
@@ -445,22 +455,10 @@ def test_the_proven_time_is_stored_and_shown_to_the_winner_and_staff(app, issued
 
 
 def test_a_signature_without_timestamp_is_stored_as_the_signers_word(app, issued, client):
-    winner = issued.winner
-    winner.participant.legal_form = "LLP"
-    signers = pki_for(app, winner)
-    token = acts.issue_link(winner)
-    db.session.commit()
-    page = client.get(f"/ru/winner/{token}").get_data(as_text=True)
-    response = client.post(
-        f"/ru/winner/{token}/signature",
-        data={
-            "csrf_token": csrf_from(page),
-            "signature": (io.BytesIO(sign_cms(issued.pdf, signers.head)), "act.pdf.cms"),
-        },
-        content_type="multipart/form-data",
+    response, token = llp_winner_signs(
+        app, client, issued, lambda signers, act: sign_cms(act, signers.head)
     )
     assert response.status_code == 302
-    db.session.expire_all()
     signature = db.session.scalar(sa.select(ActSignature))
     assert signature.proven_time is None and signature.signing_time is not None
     shown = client.get(f"/ru/winner/{token}").get_data(as_text=True)
@@ -468,20 +466,14 @@ def test_a_signature_without_timestamp_is_stored_as_the_signers_word(app, issued
 
 
 def test_a_required_timestamp_refuses_and_stores_nothing(app, issued, client):
-    winner = issued.winner
-    winner.participant.legal_form = "LLP"
-    signers = pki_for(app, winner)
-    app.config["EDS_REQUIRE_TIMESTAMP"] = True
-    token = acts.issue_link(winner)
-    db.session.commit()
-    page = client.get(f"/ru/winner/{token}").get_data(as_text=True)
-    cms = sign_cms(issued.pdf, signers.head)
-    response = client.post(
-        f"/ru/winner/{token}/signature",
-        data={"csrf_token": csrf_from(page), "cms_base64": base64.b64encode(cms).decode()},
+    response, _ = llp_winner_signs(
+        app,
+        client,
+        issued,
+        lambda signers, act: sign_cms(act, signers.head),
+        EDS_REQUIRE_TIMESTAMP=True,
     )
-    text = response.get_data(as_text=True)
-    assert "В подписи нет метки времени службы НУЦ РК" in text
+    assert "В подписи нет метки времени службы НУЦ РК" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ActSignature)) == 0
 
 
