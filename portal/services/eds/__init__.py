@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -390,6 +391,16 @@ def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> tuple[bool,
     """Whether ``parent`` issued ``child``: names match and the signature verifies."""
     if child.issuer != parent.subject:
         return False, "issuer name differs"
+    return _link_verified(child.dump(), parent.dump())
+
+
+@functools.lru_cache(maxsize=256)
+def _link_verified(child_der: bytes, parent_der: bytes) -> tuple[bool, str]:
+    """``_issued_by``'s signature check, kept for the exact pair of certificates: the same
+    links come back with every signature (NCA's time-stamping certificate under its CA,
+    an intermediate under its root), and a GOST check costs most of a second in Python."""
+    child = x509.Certificate.load(child_der)
+    parent = x509.Certificate.load(parent_der)
     algorithm = child["signature_algorithm"]
     parameters = algorithm["parameters"]
     try:

@@ -128,10 +128,11 @@ def check(
     for anchor in [] if allow_expired else anchors:
         validity = anchor.cert["tbs_certificate"]["validity"]
         not_before, not_after = validity["not_before"].native, validity["not_after"].native
-        name = anchor.cert.subject.human_friendly
         if now > not_after:
+            name = anchor.cert.subject.human_friendly
             raise TrustAnchorError(anchor.where, f"{name} expired on {not_after.isoformat()}")
         if now < not_before:
+            name = anchor.cert.subject.human_friendly
             raise TrustAnchorError(
                 anchor.where, f"{name} is valid only from {not_before.isoformat()}"
             )
