@@ -130,7 +130,11 @@ def check(
         not_before, not_after = validity["not_before"].native, validity["not_after"].native
         if now > not_after:
             name = anchor.cert.subject.human_friendly
-            raise TrustAnchorError(anchor.where, f"{name} expired on {not_after.isoformat()}")
+            raise TrustAnchorError(
+                anchor.where,
+                f"{name} expired on {not_after.isoformat()} (only to check old signatures at "
+                "their own time may EDS_ALLOW_EXPIRED_ANCHORS be true)",
+            )
         if now < not_before:
             name = anchor.cert.subject.human_friendly
             raise TrustAnchorError(
