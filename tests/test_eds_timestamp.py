@@ -408,6 +408,27 @@ def test_a_damaged_token_is_refused_not_raised(pki):
     assert tuple(c for c in eds.CODES if c.startswith("timestamp-")) == eds_timestamp.CODES
 
 
+def test_no_changed_byte_of_a_token_proves_another_time_or_raises(pki):
+    gen_time = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    der = stamped(pki, gen_time=gen_time)
+    signer = asn1_cms.ContentInfo.load(der)["content"]["signer_infos"][0]
+    token = signer["unsigned_attrs"][0]["values"][0].dump()
+    refused = 0
+    for position in range(0, len(token), 7):
+        changed = bytearray(token)
+        changed[position] ^= 0x01
+        report = verify(
+            ACT, _replace_token(der, lambda t, c=bytes(changed): c), trust_anchors=pki.anchors
+        )
+        if report.ok:  # a byte nothing depends on: the time is still the authority's
+            assert report.signer.proven_time == gen_time, position
+        else:
+            refused += 1
+            assert report.signer.proven_time is None
+            assert codes(report)[0].startswith("timestamp-"), (position, codes(report))
+    assert refused > len(token) // 7 * 0.9
+
+
 # --- part 4: the proven time stored and shown --------------------------------------
 
 

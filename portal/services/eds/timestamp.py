@@ -185,7 +185,7 @@ def check(
     """
     try:
         token = token_of(info)
-    except ValueError as error:
+    except (ValueError, TypeError, KeyError, IndexError) as error:
         return Stamp(False, "timestamp-invalid", f"unreadable timestamp attribute: {error}")
     if token is None:
         return None
@@ -218,6 +218,6 @@ def check(
         return Stamp(False, refusal.code, refusal.detail, gen_time, authority, serial)
     except crypto.Unsupported as error:
         return Stamp(False, "timestamp-invalid", error.detail, gen_time, authority, serial)
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, IndexError) as error:
         return Stamp(False, "timestamp-invalid", f"malformed token: {error}", gen_time)
     return Stamp(True, "", f"by {authority} at {gen_time.isoformat()}", gen_time, authority, serial)
