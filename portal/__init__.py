@@ -21,6 +21,7 @@ from portal.models.migration import include_name, render_item
 from portal.public import bp as public_bp
 from portal.public import site_bp
 from portal.services import jobs, storage
+from portal.services.eds import anchors as eds_anchors
 from portal.web import access, health, http, i18n, limits, logs, metrics, pagecache, templating
 from portal.web.urls import DatabaseIdConverter
 
@@ -66,8 +67,10 @@ def create_app(
     metrics.register(app)
     pagecache.register(app)  # inside the request log: cached answers get their id and record
     logs.register(app)
+    check_trust_anchors(app)
     health.register(app)
     health.add_check(app, "jobs", jobs.ping)
+    health.add_check(app, "eds-anchors", lambda: _trust_anchors_check(app.config))
     metrics.add_gauge(app, "portal_jobs_pending", "Jobs waiting in the queue", jobs.pending_count)
     metrics.add_gauge(
         app,
@@ -77,6 +80,23 @@ def create_app(
     )
     commands.register(app)
     return app
+
+
+def _trust_anchors_check(config: Any) -> None:
+    eds_anchors.check(
+        config.get("EDS_TRUST_ANCHORS") or None,
+        allow_expired=bool(config.get("EDS_ALLOW_EXPIRED_ANCHORS")),
+    )
+
+
+def check_trust_anchors(app: Flask) -> None:
+    """Refuse to start with EDS trust anchors that are unreadable or expired: the error,
+    naming the file, goes to the operator's log and stops the app's creation."""
+    try:
+        _trust_anchors_check(app.config)
+    except eds_anchors.TrustAnchorError as error:
+        log.critical("the portal does not start: %s", error)
+        raise
 
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:

@@ -171,7 +171,15 @@ MAIL_DEFAULT_SENDER = "Ismet.kz <no-reply@ismet.kz>"
 MAIL_TIMEOUT = 30  # seconds, for connecting to and talking with the SMTP server
 MARKETING_MANAGER_EMAIL: str | None = None
 
+# A folder (or file) of NCA RK CA certificates; None: portal/services/eds/trust/production/.
+# The app does not start when one of them is unreadable or expired (/readyz checks again).
 EDS_TRUST_ANCHORS: str | None = None
+# True only to check old signatures at their own time with expired CAs (NCA's old test
+# CAs in trust/test/, `flask eds verify --at`): expired anchors are then let through.
+EDS_ALLOW_EXPIRED_ANCHORS = False
+# A signature without an RFC 3161 timestamp from NCA's time-stamping authority: False,
+# accepted and marked "no timestamp" (its time is the signer's word); True, refused.
+EDS_REQUIRE_TIMESTAMP = False
 EDS_OCSP_URL: str | None = None
 # An NCANode 3 server (e.g. "http://127.0.0.1:14579") to check GOST 34.310-2004 signatures.
 EDS_NCANODE_URL: str | None = None

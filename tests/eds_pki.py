@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from asn1crypto import algos, cms, core, keys, ocsp, x509
+from asn1crypto import algos, cms, core, keys, ocsp, tsp, x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from gostcrypto import gosthash, gostsignature
@@ -537,3 +537,119 @@ def unreachable_url():
     host, port = server.server_address[:2]
     server.server_close()
     yield f"http://{host}:{port}"
+
+
+# --- a time-stamping authority (RFC 3161), issue 17 ----------------------------------
+
+TIME_STAMPING = "1.3.6.1.5.5.7.3.8"
+TIMESTAMP_TOKEN = "1.2.840.113549.1.9.16.2.14"  # the unsigned attribute
+TSA_POLICY = "1.2.398.3.3.2.6.4"  # the policy NCA's time-stamping authority names
+_tsa_serials = iter(range(0x5000, 0x7FFFFFFF))
+
+
+def issue_tsa(
+    ca: Issued,
+    key: Key | None = None,
+    *,
+    usages: tuple[str, ...] = (TIME_STAMPING,),
+    **options: Any,
+) -> Issued:
+    """A time-stamping authority's certificate issued by ``ca`` (NCA's shape: CN
+    TIME-STAMPING AUTHORITY, key usage digitalSignature, extended key usage timeStamping)."""
+    return issue(
+        name("TIME-STAMPING AUTHORITY", organisation="ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ"),
+        key or Key.rsa(),
+        ca,
+        usages=usages,
+        key_usage=("digital_signature",),
+        **options,
+    )
+
+
+def timestamp_token(
+    signature_value: bytes,
+    tsa: Issued,
+    *,
+    gen_time: datetime | None = None,
+    imprint: bytes | None = None,
+    include_certificate: bool = True,
+) -> cms.ContentInfo:
+    """An RFC 3161 TimeStampToken by ``tsa`` over ``signature_value`` (its imprint hashed
+    with the TSA key's digest: SHA-256 for RSA, Streebog-512 for GOST, as NCA's TSA does);
+    ``imprint`` replaces the hash (a token made for another signature)."""
+    key = tsa.key
+    moment = (gen_time or datetime.now(UTC)).replace(microsecond=0)
+    tst_info = tsp.TSTInfo(
+        {
+            "version": "v1",
+            "policy": TSA_POLICY,
+            "message_imprint": {
+                "hash_algorithm": algos.DigestAlgorithm({"algorithm": key.digest_algorithm}),
+                "hashed_message": imprint if imprint is not None else key.digest(signature_value),
+            },
+            "serial_number": next(_tsa_serials),
+            "gen_time": moment,
+            "nonce": int.from_bytes(os.urandom(8), "big"),
+        }
+    )
+    content = tst_info.dump()
+    attributes = cms.CMSAttributes(
+        [
+            {"type": "content_type", "values": ["tst_info"]},
+            {"type": "signing_time", "values": [cms.Time(name="utc_time", value=moment)]},
+            {
+                "type": "signing_certificate",
+                "values": [{"certs": [{"cert_hash": hashlib.sha1(tsa.der).digest()}]}],
+            },
+            {"type": "message_digest", "values": [key.digest(content)]},
+        ]
+    )
+    info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                name="issuer_and_serial_number",
+                value={"issuer": tsa.cert.issuer, "serial_number": tsa.cert.serial_number},
+            ),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": key.digest_algorithm}),
+            "signed_attrs": attributes,
+            "signature_algorithm": key.signature_algorithm,
+            "signature": key.sign(attributes.dump()),
+        }
+    )
+    signed = cms.SignedData(
+        {
+            "version": "v3",
+            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": key.digest_algorithm})],
+            "encap_content_info": {
+                "content_type": "tst_info",
+                "content": core.ParsableOctetString(content),
+            },
+            "certificates": [tsa.cert] if include_certificate else [],
+            "signer_infos": [info],
+        }
+    )
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed})
+
+
+def with_timestamp(cms_der: bytes, tsa: Issued, **options: Any) -> bytes:
+    """``cms_der`` with a timestamp token by ``tsa`` over its first signer's signature, in
+    the unsigned attribute signatureTimeStampToken (as NCALayer adds NCA's)."""
+    signed = cms.ContentInfo.load(cms_der)["content"]
+    infos = list(signed["signer_infos"])
+    first = infos[0]
+    token = timestamp_token(first["signature"].native, tsa, **options)
+    # new objects around the old parts: their DER is kept as it is (a forced re-encoding
+    # would go through asn1crypto's key classes, which do not know GOST keys)
+    fields = {key: first[key] for key in ("version", "sid", "digest_algorithm")}
+    for key in ("signed_attrs", "signature_algorithm", "signature"):
+        fields[key] = first[key]
+    fields["unsigned_attrs"] = cms.CMSAttributes(
+        [{"type": "signature_time_stamp_token", "values": [token]}]
+    )
+    parts = {
+        key: signed[key]
+        for key in ("version", "digest_algorithms", "encap_content_info", "certificates")
+    }
+    parts["signer_infos"] = [cms.SignerInfo(fields), *infos[1:]]
+    return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(parts)}).dump()

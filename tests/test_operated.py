@@ -380,7 +380,7 @@ def test_healthz_is_alive_without_the_database(tmp_path, other_app):
 def test_readyz_answers_each_check(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    checks = {"database": "ok", "storage": "ok", "jobs": "ok"}
+    checks = {"database": "ok", "storage": "ok", "jobs": "ok", "eds-anchors": "ok"}
     assert response.json == {"status": "ok", "checks": checks}
     assert "Set-Cookie" not in response.headers
 
@@ -390,7 +390,12 @@ def test_readyz_is_503_when_the_job_queue_does_not_answer(other_app):
     app = other_app(JOBS_IMMEDIATE=False, JOBS_URL=f"redis://127.0.0.1:{closed}/0")
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json["checks"] == {"database": "ok", "storage": "ok", "jobs": "failed"}
+    assert response.json["checks"] == {
+        "database": "ok",
+        "storage": "ok",
+        "jobs": "failed",
+        "eds-anchors": "ok",
+    }
     assert str(closed) not in response.get_data(as_text=True)
 
 
@@ -398,7 +403,7 @@ def test_readyz_is_503_when_the_database_does_not_answer(tmp_path, other_app):
     app = other_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/db.sqlite3")
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    checks = {"database": "failed", "storage": "ok", "jobs": "ok"}
+    checks = {"database": "failed", "storage": "ok", "jobs": "ok", "eds-anchors": "ok"}
     assert response.json == {"status": "failed", "checks": checks}
     assert "missing" not in response.get_data(as_text=True)
 
@@ -413,7 +418,12 @@ def test_readyz_is_503_when_the_storage_or_an_added_check_fails(app, client, tmp
     root.rename(tmp_path / "moved-away")
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json["checks"] == {"database": "ok", "storage": "failed", "jobs": "failed"}
+    assert response.json["checks"] == {
+        "database": "ok",
+        "storage": "failed",
+        "jobs": "failed",
+        "eds-anchors": "ok",
+    }
     assert "password" not in response.get_data(as_text=True)
 
 

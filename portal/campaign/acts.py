@@ -333,6 +333,7 @@ def sign_with_eds(
             certificate_serial=facts.get("serial") or "",
             certificate_issuer=facts.get("issuer") or "",
             signing_time=_aware(facts.get("signing_time")),
+            proven_time=_aware(facts.get("proven_time")),
             report_json=json.dumps(report.as_dict(), ensure_ascii=False, default=str),
             received_via=via,
             created_at=now,

@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from portal.services.eds import settings_from_config, verify
-from portal.wording.eds import describe_eds_check
+from portal.wording.eds import describe_eds_check, signing_time_sentence
 
 eds_cli = click.Group("eds", help="Electronic digital signatures (NCA RK).")
 
@@ -31,6 +31,10 @@ def _parse_time(value: str | None) -> datetime | None:
     except ValueError:
         raise click.BadParameter(f"not an ISO time: {value}", param_hint="--at") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 @eds_cli.command("verify")
@@ -95,12 +99,16 @@ def verify_command(
             ("roles", ", ".join(signer.roles)),
             ("serial", signer.serial),
             ("issuer", signer.issuer),
-            ("signing time", signer.signing_time.isoformat() if signer.signing_time else None),
+            ("signing time (stated by the signer)", _iso(signer.signing_time)),
+            ("proven time (timestamp)", _iso(signer.proven_time)),
+            ("timestamp authority", signer.timestamp_authority),
             ("checked at", signer.checked_at.isoformat() if signer.checked_at else None),
             ("algorithm", signer.algorithm),
         ):
             if value:
                 click.echo(f"  {label}: {value}")
+        with force_locale(lang):
+            click.echo(f"  {signing_time_sentence(signer.proven_time, signer.signing_time)}")
     others = [s for s in report.signers if s is not signer]
     for other in others:
         state = (

@@ -105,7 +105,10 @@ class ActSignature(db.Model):
     signer_role: Mapped[str] = mapped_column(sa.String(100), default="")
     certificate_serial: Mapped[str] = mapped_column(sa.String(80), default="")
     certificate_issuer: Mapped[str] = mapped_column(sa.String(500), default="")
-    signing_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signing_time: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the signer's word
+    # the genTime of the signature's RFC 3161 timestamp, proven by NCA's time-stamping
+    # authority (None: no timestamp; then signing_time is only "stated by the signer")
+    proven_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
     report_json: Mapped[str] = mapped_column("report", sa.Text, default="{}")
     received_via: Mapped[str] = mapped_column(sa.String(20), default="upload")  # or ncalayer
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -38,6 +38,13 @@ def _passed(check: Check) -> str:
         return _("NCANode confirms the GOST 34.310-2004 signature.")
     if check.name == "trust":
         return _("The certificate was issued by NCA RK.")
+    if check.name == "timestamp":
+        if p.get("state") == "absent":
+            return _("No timestamp: the time of signing is only as stated by the signer.")
+        return _(
+            "NCA RK's time-stamping service proves the signature existed at %(at)s.",
+            at=p.get("at", ""),
+        )
     if check.name == "validity":
         return _("The certificate was valid at %(at)s.", at=p.get("at", ""))
     if check.name == "key-usage":
@@ -101,6 +108,21 @@ def _failed(check: Check) -> str:
         "ocsp-invalid": _("The OCSP service's answer could not be trusted."),
         "ncanode-error": _("The NCANode verification service could not be reached."),
         "ncanode-invalid": _("NCANode found the signature not valid."),
+        "no-timestamp": _(
+            "The signature has no timestamp from NCA RK's time-stamping service, which the "
+            "portal requires: sign with NCALayer or eGov Mobile, which add it."
+        ),
+        "timestamp-invalid": _("The signature's timestamp is damaged or its seal is not valid."),
+        "timestamp-mismatch": _("The signature's timestamp was made for another signature."),
+        "timestamp-not-tsa": _(
+            "The signature's timestamp was not made by a time-stamping service's certificate."
+        ),
+        "timestamp-untrusted": _(
+            "The signature's timestamp was not made by NCA RK's time-stamping service."
+        ),
+        "timestamp-expired": _(
+            "The time-stamping service's certificate was not valid at the timestamp's time."
+        ),
     }
     return messages.get(check.code, check.code)
 
@@ -108,3 +130,18 @@ def _failed(check: Check) -> str:
 def describe_eds_check(check: Check) -> str:
     """One check as a sentence: what was confirmed, or what is wrong."""
     return _passed(check) if check.ok else _failed(check)
+
+
+def signing_time_sentence(proven_time: datetime | None, signing_time: datetime | None) -> str:
+    """When a signature was made: proven by a timestamp, or only the signer's word."""
+    if proven_time is not None:
+        return _(
+            "Time of signing, proven by NCA RK's timestamp: %(moment)s.",
+            moment=format_moment(proven_time),
+        )
+    if signing_time is not None:
+        return _(
+            "Time of signing, as stated by the signer (no timestamp): %(moment)s.",
+            moment=format_moment(signing_time),
+        )
+    return _("No time of signing: the signature has no timestamp.")

@@ -20,8 +20,15 @@ For each signer of the CMS, in this order:
                  says the CMS is valid ("ncanode-error", "ncanode-invalid", "revoked");
 ``trust``        the certificate chains, link by link (names and signatures), to a CA
                  certificate of the trust anchors ("untrusted");
+``timestamp``    (when the signer has one) its RFC 3161 timestamp token proves a time:
+                 signed by a time-stamping authority chaining to the trust anchors, over
+                 this signature value (``timestamp.py``: "timestamp-invalid",
+                 "timestamp-mismatch", "timestamp-not-tsa", "timestamp-untrusted",
+                 "timestamp-expired"); without one it passes marked "no timestamp", or
+                 fails "no-timestamp" when ``require_timestamp``;
 ``validity``     every certificate of the chain was valid at the signing time: the
-                 ``at`` given, else the signingTime attribute, else now ("expired",
+                 ``at`` given, else the timestamp's genTime (the proven time), else the
+                 signingTime attribute (the signer's word), else now ("expired",
                  "not-yet-valid");
 ``key-usage``    it is a signing key: extended key usage 1.3.6.1.5.5.7.3.4, not only
                  the authentication key's 1.3.6.1.5.5.7.3.2 ("not-signing-key");
@@ -50,23 +57,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import requests
 from asn1crypto import cms as asn1_cms
 from asn1crypto import core, pem, x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
-from portal.services.eds import crypto, gost, ncanode, ocsp
+from portal.services.eds import anchors, crypto, gost, ncanode, ocsp, timestamp
 
-TRUST_FOLDER = Path(__file__).with_name("trust")
-PRODUCTION_ANCHORS = TRUST_FOLDER / "production"
-TEST_ANCHORS = TRUST_FOLDER / "test"
-CERTIFICATE_SUFFIXES = (".cer", ".crt", ".pem", ".der")
+TRUST_FOLDER = anchors.TRUST_FOLDER
+PRODUCTION_ANCHORS = anchors.PRODUCTION_ANCHORS
+TEST_ANCHORS = anchors.TEST_ANCHORS
+CERTIFICATE_SUFFIXES = anchors.CERTIFICATE_SUFFIXES
 DEFAULT_TIMEOUT = (5.0, 15.0)
 
 CODES = (
@@ -91,6 +97,8 @@ CODES = (
     "ocsp-invalid",  # an OCSP answer that cannot be trusted
     "ncanode-error",  # no usable answer from NCANode
     "ncanode-invalid",  # NCANode says the signature is not valid
+    "no-timestamp",  # no RFC 3161 timestamp and EDS_REQUIRE_TIMESTAMP is set
+    *timestamp.CODES,  # a timestamp that does not prove its time (timestamp.py)
 )
 CHECK_NAMES = (
     "cms",
@@ -99,6 +107,7 @@ CHECK_NAMES = (
     "digest",
     "signature",
     "ncanode",
+    "timestamp",
     "trust",
     "validity",
     "key-usage",
@@ -183,6 +192,8 @@ class Signer:
     not_before: datetime | None = None
     not_after: datetime | None = None
     signing_time: datetime | None = None  # the signingTime attribute, as claimed
+    proven_time: datetime | None = None  # the genTime of a timestamp that proved it
+    timestamp_authority: str | None = None  # who stamped it (the TSA's common name)
     checked_at: datetime | None = None  # the time the certificates were checked for
     algorithm: str | None = None
 
@@ -207,6 +218,8 @@ class Signer:
             "not_before": _iso(self.not_before),
             "not_after": _iso(self.not_after),
             "signing_time": _iso(self.signing_time),
+            "proven_time": _iso(self.proven_time),
+            "timestamp_authority": self.timestamp_authority,
             "checked_at": _iso(self.checked_at),
             "algorithm": self.algorithm,
         }
@@ -295,44 +308,10 @@ def decode_cms(data: bytes) -> bytes:
         raise ValueError("neither DER, PEM nor base64") from None
 
 
-def _certificates_in(data: bytes) -> list[x509.Certificate]:
-    if pem.detect(data):
-        return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
-    return [x509.Certificate.load(data)]
-
-
 def load_trust_anchors(source: Any = None) -> list[x509.Certificate]:
-    """The CA certificates to trust.
-
-    ``None``: the production NCA RK certificates shipped with the portal; a folder: every
-    ``.cer``/``.crt``/``.pem``/``.der`` file in it (DER or PEM, several per PEM file);
-    a file; or an iterable of certificates (DER/PEM bytes, asn1crypto or cryptography
-    certificates).
-    """
-    if source is None:
-        source = PRODUCTION_ANCHORS
-    if isinstance(source, (str, Path)):
-        path = Path(source).expanduser()
-        files = (
-            sorted(p for p in path.iterdir() if p.suffix.lower() in CERTIFICATE_SUFFIXES)
-            if path.is_dir()
-            else [path]
-        )
-        anchors = []
-        for file in files:
-            anchors.extend(_certificates_in(file.read_bytes()))
-        return anchors
-    anchors = []
-    for item in source:
-        if isinstance(item, x509.Certificate):
-            anchors.append(item)
-        elif isinstance(item, (bytes, bytearray)):
-            anchors.extend(_certificates_in(bytes(item)))
-        elif hasattr(item, "public_bytes"):  # a cryptography certificate
-            anchors.append(x509.Certificate.load(item.public_bytes(Encoding.DER)))
-        else:
-            raise TypeError(f"not a certificate: {item!r}")
-    return anchors
+    """The CA certificates to trust (``anchors.load``): None, the production NCA RK
+    certificates shipped with the portal; a folder, a file or an iterable of certificates."""
+    return anchors.load(source)
 
 
 def settings_from_config(config: Any) -> dict[str, Any]:
@@ -341,6 +320,7 @@ def settings_from_config(config: Any) -> dict[str, Any]:
         "trust_anchors": config.get("EDS_TRUST_ANCHORS") or None,
         "ocsp_url": config.get("EDS_OCSP_URL") or None,
         "ncanode_url": config.get("EDS_NCANODE_URL") or None,
+        "require_timestamp": bool(config.get("EDS_REQUIRE_TIMESTAMP")),
     }
 
 
@@ -411,6 +391,16 @@ def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> tuple[bool,
     """Whether ``parent`` issued ``child``: names match and the signature verifies."""
     if child.issuer != parent.subject:
         return False, "issuer name differs"
+    return _link_verified(child.dump(), parent.dump())
+
+
+@functools.lru_cache(maxsize=256)
+def _link_verified(child_der: bytes, parent_der: bytes) -> tuple[bool, str]:
+    """``_issued_by``'s signature check, kept for the exact pair of certificates: the same
+    links come back with every signature (NCA's time-stamping certificate under its CA,
+    an intermediate under its root), and a GOST check costs most of a second in Python."""
+    child = x509.Certificate.load(child_der)
+    parent = x509.Certificate.load(parent_der)
     algorithm = child["signature_algorithm"]
     parameters = algorithm["parameters"]
     try:
@@ -481,6 +471,7 @@ class _Context:
     session: requests.Session | None
     timeout: Any
     ncanode_answer: Any = None
+    require_timestamp: bool = False
 
     @property
     def content(self) -> bytes | None:
@@ -716,6 +707,28 @@ def _ncanode_check(cert: x509.Certificate, ctx: _Context) -> Check:
     return failed("ncanode", verdict.code, verdict.detail)
 
 
+def _timestamp_check(signer: Signer, info: asn1_cms.SignerInfo, ctx: _Context) -> Check:
+    """The signer's RFC 3161 timestamp (``timestamp.py``); a proven time is kept."""
+    stamp = timestamp.check(
+        info,
+        certificates=ctx.certificates,
+        find_certificate=_find_certificate,
+        build_chain=lambda cert, pool: build_chain(cert, pool, ctx.anchors),
+    )
+    if stamp is None:
+        if ctx.require_timestamp:
+            return failed("timestamp", "no-timestamp", "the signature has no timestamp")
+        return passed("timestamp", "no timestamp: the time is the signer's word", state="absent")
+    params = {"authority": stamp.authority or ""}
+    if stamp.gen_time:
+        params["at"] = stamp.gen_time.isoformat()
+    if not stamp.ok:
+        return failed("timestamp", stamp.code, stamp.detail, **params)
+    signer.proven_time = stamp.gen_time
+    signer.timestamp_authority = stamp.authority
+    return passed("timestamp", stamp.detail, state="proven", **params)
+
+
 def _check_signer(index: int, info: asn1_cms.SignerInfo, ctx: _Context) -> Signer:
     signer = Signer(index)
     checks = signer.checks
@@ -728,8 +741,6 @@ def _check_signer(index: int, info: asn1_cms.SignerInfo, ctx: _Context) -> Signe
     checks.append(passed("certificate"))
     _fill_facts(signer, cert)
     signer.signing_time = _signing_time(info)
-    when = ctx.at or signer.signing_time or datetime.now(UTC)
-    signer.checked_at = when
 
     digest_oid = info["digest_algorithm"]["algorithm"].dotted
     signature_oid = info["signature_algorithm"]["algorithm"].dotted
@@ -756,6 +767,9 @@ def _check_signer(index: int, info: asn1_cms.SignerInfo, ctx: _Context) -> Signe
         checks.append(_ncanode_check(cert, ctx))
     else:
         checks.append(refusal)
+    checks.append(_timestamp_check(signer, info, ctx))
+    when = ctx.at or signer.proven_time or signer.signing_time or datetime.now(UTC)
+    signer.checked_at = when
 
     checks.append(_validity_check(chain, when))
     checks.append(_key_usage_check(cert))
@@ -795,6 +809,7 @@ def verify(
     ncanode_url: str | None = None,
     session: requests.Session | None = None,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    require_timestamp: bool = False,
 ) -> Report:
     """Verify the CMS signature ``cms`` of ``document`` (None: the document the CMS carries).
 
@@ -802,7 +817,8 @@ def verify(
     ``at`` is the time the certificates must have been valid at (default: each signer's
     signingTime); ``trust_anchors`` as ``load_trust_anchors`` takes it (None: the
     production NCA RK CAs); ``ocsp_url`` turns the revocation check on; ``ncanode_url``
-    lets GOST 34.310-2004 signatures be checked by NCANode. Never raises for a bad CMS:
+    lets GOST 34.310-2004 signatures be checked by NCANode; ``require_timestamp``
+    refuses a signer without an RFC 3161 timestamp. Never raises for a bad CMS:
     the report says what is wrong.
     """
     report = Report([], expected_bin=expected_bin, expected_iin=expected_iin, at=_utc(at))
@@ -850,6 +866,7 @@ def verify(
         ncanode_url=ncanode_url,
         session=session,
         timeout=timeout,
+        require_timestamp=require_timestamp,
     )
     for index, signer_info in enumerate(signer_infos):
         try:
