@@ -18,6 +18,14 @@
     var text = button.getAttribute("data-" + key) || key;
     status.textContent = detail ? text + " (" + detail + ")" : text;
     if (missing) { missing.hidden = key !== "missing"; }
+    if (key === "missing") { offerQrWhereItIs(); }
+  }
+
+  // The QR signing section (#egov-qr) is offered only when the page has it.
+  function offerQrWhereItIs() {
+    var qr = document.getElementById("ncalayer-qr"), file = document.getElementById("ncalayer-file");
+    var here = Boolean(document.getElementById("egov-qr"));
+    if (qr && file) { qr.hidden = !here; file.hidden = here; }
   }
 
   function failure(key, detail) {
