@@ -76,11 +76,19 @@ class NcaLayerStandIn:
     """NCALayer on ``url`` (ws://127.0.0.1:<port>) while ``running()``; every message it
     received is in ``received`` (parsed), every wrong request's faults in ``problems``."""
 
-    def __init__(self, document: bytes, signer: Issued | None = None, answer: str = "sign"):
-        """Sign ``document`` only, with ``signer``'s key; answer a sign request ``answer``."""
+    def __init__(
+        self,
+        document: bytes,
+        signer: Issued | None = None,
+        answer: str = "sign",
+        greeting: dict[str, Any] = GREETING,
+    ):
+        """Sign ``document`` only, with ``signer``'s key; answer a sign request ``answer``;
+        greet with ``greeting`` (another: a program that is not NCALayer)."""
         if answer not in ANSWERS:
             raise ValueError(f"answer must be one of {ANSWERS}")
         self.document, self.signer, self.answer = document, signer, answer
+        self.greeting = greeting
         self.received: list[Any] = []
         self.problems: list[str] = []
         self.signed: list[bytes] = []  # the CMS of every signature given
@@ -100,7 +108,7 @@ class NcaLayerStandIn:
                 thread.join(timeout=10)
 
     def _talk(self, connection: ServerConnection) -> None:
-        connection.send(json.dumps(GREETING))  # NCALayer speaks first
+        connection.send(json.dumps(self.greeting))  # NCALayer speaks first
         try:
             for message in connection:  # one request at a time, as NCALayer takes them
                 connection.send(json.dumps(self._answer(message)))

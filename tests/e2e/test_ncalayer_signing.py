@@ -133,3 +133,15 @@ def test_without_ncalayer_the_page_says_how_to_install_it_and_offers_the_qr_code
     wait.until(EC.visibility_of(qr))
     assert qr.text == translated(lang, "Sign with a QR code")
     assert not file.is_displayed()
+
+
+def test_a_program_at_ncalayers_address_that_does_not_greet_as_ncalayer_gets_nothing(
+    app, act_to_sign, live_server, browser
+):
+    other = NcaLayerStandIn(act_to_sign.pdf, act_to_sign.pki.head, greeting={"hello": "world"})
+    with other.running():
+        app.config["EDS_NCALAYER_URL"] = other.url
+        wait = press_sign(browser, live_server, act_to_sign.token, "ru")
+        says(browser, wait, "ru", "NCALayer is not running on this computer.")
+    assert other.received == []  # neither the probe nor the act was sent
+    assert browser.find_element(By.ID, "ncalayer-missing").is_displayed()
