@@ -183,6 +183,10 @@ EDS_REQUIRE_TIMESTAMP = False
 EDS_OCSP_URL: str | None = None
 # An NCANode 3 server (e.g. "http://127.0.0.1:14579") to check GOST 34.310-2004 signatures.
 EDS_NCANODE_URL: str | None = None
+# Where the winner's page finds NCALayer (the NCA RK's signing application on the winner's
+# own computer); the page's Content-Security-Policy allows connecting to it (connect-src).
+# The browser tests point it at their stand-in (ws://127.0.0.1:<port>).
+EDS_NCALAYER_URL = "wss://127.0.0.1:13579"
 
 # --- operating the portal (portal/web/logs.py, metrics.py, health.py; flask backup) ---
 # "json": every log record as one JSON line on stderr with the request's id (production);

@@ -2,27 +2,58 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, SecurityError
 from werkzeug.serving import WSGIRequestHandler
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "style-src 'self'",
-        "script-src 'self'",
-        # NCALayer, the NCA's signing application, listens on the winner's own computer
-        "connect-src 'self' wss://127.0.0.1:13579",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ]
-)
+
+class BadNcaLayerUrl(ValueError):
+    """``EDS_NCALAYER_URL`` is not a WebSocket address: the portal refuses to start."""
+
+    def __init__(self, url: object) -> None:
+        super().__init__(
+            f"EDS_NCALAYER_URL must be a ws:// or wss:// address with a host, such as "
+            f"wss://127.0.0.1:13579 (NCALayer's own), not {url!r}"
+        )
+
+
+def ncalayer_origin(url: object) -> str:
+    """The scheme, host and port of NCALayer's address ``url``, as connect-src names it."""
+    if not isinstance(url, str) or any(c in url for c in " \t\r\n;,'\"@"):
+        raise BadNcaLayerUrl(url)
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise BadNcaLayerUrl(url) from None
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise BadNcaLayerUrl(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@lru_cache(maxsize=8)
+def content_security_policy(ncalayer_url: str) -> str:
+    """The policy of every page; its connect-src lets the winner's page reach NCALayer."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "img-src 'self' data:",
+            "style-src 'self'",
+            "script-src 'self'",
+            # NCALayer, the NCA's signing application, listens on the winner's own computer
+            f"connect-src 'self' {ncalayer_origin(ncalayer_url)}",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -75,10 +106,12 @@ SERVER_HEADER = "portal"
 
 def register_headers(app: Flask) -> None:
     hide_server_version()
+    content_security_policy(app.config["EDS_NCALAYER_URL"])  # a bad address stops the start
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        policy = content_security_policy(app.config["EDS_NCALAYER_URL"])
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

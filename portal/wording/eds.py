@@ -25,7 +25,7 @@ def _params(check: Check) -> dict[str, str]:
 def _passed(check: Check) -> str:
     p = _params(check)
     if check.name == "cms":
-        return _("The file is a CMS signature.")
+        return _("The file is an EDS signature.")
     if check.name == "certificate":
         return _("The signer's certificate is in the signature.")
     if check.name == "algorithm":
@@ -63,7 +63,7 @@ def _passed(check: Check) -> str:
 def _failed(check: Check) -> str:
     p = _params(check)
     messages = {
-        "malformed": _("The file is not a valid CMS signature."),
+        "malformed": _("The file is not an EDS signature, or it is damaged."),
         "no-signer": _("The signature file contains no signer."),
         "no-document": _("The signature is detached: the signed document is needed too."),
         "no-certificate": _("The signer's certificate is missing from the signature."),

@@ -702,7 +702,7 @@ def describe_act_refusal(refusal) -> str:
             "Upload the organizer's director's identity card before accepting (rule 11)."
         ),
         "bad-signature-file": lambda: _(
-            "The file is not a CMS signature (.cms, .p7s): choose the file your EDS tool saved."
+            "The file is not a signature file (.cms, .p7s): choose the file your EDS tool saved."
         ),
     }
     return messages.get(refusal.code, lambda: refusal.code)()

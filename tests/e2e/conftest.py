@@ -12,13 +12,32 @@ from __future__ import annotations
 import os
 import shutil
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from portal.models import db
-from tests.helpers import DemoSite, empty_all_tables, load_demo_site, make_app, serving
+from portal.campaign import acts, eligibility
+from portal.campaign.imports import import_month
+from portal.campaign.periods import find_period
+from portal.models import Campaign, Winner, db
+from portal.web.urls import SiteLinks
+from tests.helpers import (
+    TODAY,
+    DemoSite,
+    Pki,
+    csv_bytes,
+    draw_on,
+    empty_all_tables,
+    in_touch,
+    load_demo_site,
+    make_app,
+    pki_for,
+    row,
+    serving,
+    with_identity,
+)
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 CHROMEDRIVER_CANDIDATES = ("/usr/bin/chromedriver", "chromedriver")
@@ -101,3 +120,35 @@ def demo_site(database_url, tmp_path_factory) -> DemoSite:
         with app.app_context():
             empty_all_tables()
             db.engine.dispose()
+
+
+class ActToSign(NamedTuple):
+    """September's winner (an LLP) with its act issued: its private link's token, its
+    test PKI (the app's trust anchors), its id, and the act's number and exact bytes."""
+
+    token: str
+    pki: Pki
+    winner_id: int
+    number: str
+    pdf: bytes
+
+
+@pytest.fixture
+def act_to_sign(app, demo) -> ActToSign:
+    """September drawn from four clients; its winner in touch, identity entered, act issued."""
+    with app.app_context():
+        september = find_period(db.session.get(Campaign, demo), "2022-09")
+        import_month(september, "sep.csv", csv_bytes([row(n) for n in range(1, 5)]), today=TODAY)
+        eligibility.compute(september)
+        db.session.commit()
+        (drawn,) = draw_on(september).winners
+        winner = db.session.scalar(db.select(Winner).filter_by(draw_winner_id=drawn.id))
+        winner.participant.legal_form = "LLP"
+        with app.test_request_context("/kk/"):
+            acts.issue_act(with_identity(in_touch(winner)), links=SiteLinks())
+        act = acts.current_act(winner)
+        signing = ActToSign(
+            acts.issue_link(winner), pki_for(app, winner), winner.id, act.number, act.pdf
+        )
+        db.session.commit()
+    return signing

@@ -110,6 +110,14 @@ def manual_signing_without_a_reason(browser, site: DemoSite, lang: str) -> None:
     WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "error-summary")))
 
 
+def ncalayer_not_running(browser, site: DemoSite, lang: str) -> None:
+    """The winner presses "Sign with NCALayer" where nothing listens at NCALayer's address
+    (the demo's, wss://127.0.0.1:13579): the advice to install it and the QR path show."""
+    browser.get(f"{site.url}/{lang}/winner/{site.token}")
+    click(browser, browser.find_element(By.ID, "ncalayer-sign"))
+    WebDriverWait(browser, 20).until(EC.visibility_of_element_located((By.ID, "ncalayer-missing")))
+
+
 def submit(browser, form: str) -> None:
     click(browser, browser.find_element(By.CSS_SELECTOR, f"{form} [type=submit]"))
 
@@ -137,6 +145,7 @@ PUBLIC_PAGES = {
     "subscribe-errors": subscribe_with_a_bad_address,
     "winner": "/{lang}/winner/{token}",
     "winner-manual-errors": manual_signing_without_a_reason,
+    "winner-ncalayer-missing": ncalayer_not_running,
 }
 
 STAFF_PAGES = {

@@ -8,43 +8,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from portal.campaign import acts, eligibility
-from portal.campaign.imports import import_month
-from portal.campaign.periods import find_period
-from portal.models import Campaign, Winner, db
-from portal.web.urls import SiteLinks
 from tests.eds_pki import sign_cms
-from tests.helpers import (
-    TODAY,
-    click,
-    csv_bytes,
-    draw_on,
-    in_touch,
-    pki_for,
-    row,
-    sign_in,
-    with_identity,
-)
+from tests.helpers import click, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_winner_signs_its_act_and_staff_see_it(app, demo, auth, live_server, browser, tmp_path):
-
-    with app.app_context():
-        september = find_period(db.session.get(Campaign, demo), "2022-09")
-        import_month(september, "sep.csv", csv_bytes([row(n) for n in range(1, 5)]), today=TODAY)
-        eligibility.compute(september)
-        db.session.commit()
-        (winner,) = [w for w in draw_on(september).winners]
-        winner = db.session.scalar(db.select(Winner).filter_by(draw_winner_id=winner.id))
-        winner.participant.legal_form = "LLP"
-        with app.test_request_context("/kk/"):
-            acts.issue_act(with_identity(in_touch(winner)), links=SiteLinks())
-        token = acts.issue_link(winner)
-        pki = pki_for(app, winner)
-        winner_id, number = winner.id, acts.current_act(winner).number
-        db.session.commit()
+def test_a_winner_signs_its_act_and_staff_see_it(auth, act_to_sign, live_server, browser, tmp_path):
+    token, pki, winner_id, number = act_to_sign[:4]
 
     # the winner, on its phone, on its private page in Kazakh, downloads the act
     browser.set_window_size(360, 800)

@@ -1,0 +1,147 @@
+"""In Chromium: the winner signs its act through NCALayer, ``ncalayer-sign.js`` talking to
+the stand-in NCALayer (tests/ncalayer_standin.py) over a real WebSocket; cancelled, failed
+and missing NCALayer each say so in the page's language."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from portal.models import Winner, db
+from portal.models.acts import ActSignature
+from tests.helpers import click, translated
+from tests.ncalayer_standin import ERROR_MESSAGE, PROBE, NcaLayerStandIn, closed_port_url
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def ncalayer(request, app, act_to_sign):
+    """The stand-in NCALayer, answering as the test's parameter says ("sign" unless
+    told), the app's EDS_NCALAYER_URL pointing at it."""
+    answer = getattr(request, "param", "sign")
+    standin = NcaLayerStandIn(act_to_sign.pdf, act_to_sign.pki.head, answer=answer)
+    with standin.running():
+        app.config["EDS_NCALAYER_URL"] = standin.url
+        yield standin
+
+
+def press_sign(browser, live_server: str, token: str, lang: str) -> WebDriverWait:
+    """Open the winner's page in ``lang`` and press "Sign with NCALayer"."""
+    browser.get(f"{live_server}/{lang}/winner/{token}")
+    button = browser.find_element(By.ID, "ncalayer-sign")
+    assert button.is_displayed()  # the script shows it
+    click(browser, button)
+    return WebDriverWait(browser, 20)
+
+
+def status_of(app, winner_id: int) -> str:
+    with app.app_context():
+        return db.session.get(Winner, winner_id).status
+
+
+def says(browser, wait: WebDriverWait, lang: str, message: str) -> str:
+    """Wait for the page's NCALayer status to show ``message`` in ``lang``; its whole text."""
+    words = translated(lang, message)
+    assert words != message, f"{message!r} is not translated into {lang}"
+    wait.until(EC.text_to_be_present_in_element((By.ID, "ncalayer-status"), words))
+    return browser.find_element(By.ID, "ncalayer-status").text
+
+
+@pytest.mark.parametrize(
+    ("ncalayer", "lang"), [("sign", "ru"), ("sign-pem", "kk")], indirect=["ncalayer"]
+)
+def test_a_winner_signs_its_act_through_ncalayer(
+    app, act_to_sign, ncalayer, live_server, browser, lang
+):
+    wait = press_sign(browser, live_server, act_to_sign.token, lang)
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
+    assert "status-act_signed" in browser.find_element(By.ID, "winner-status").get_attribute(
+        "class"
+    )
+
+    # the page spoke NCALayer's protocol: the probe, then one sign request of the exact
+    # shape over the act's exact bytes, asking for NCA's timestamp, in the page's language
+    assert ncalayer.problems == []
+    probe, request = ncalayer.received
+    assert probe == PROBE
+    assert request["args"]["signingParams"]["tsaProfile"] == {}
+    assert request["args"]["locale"] == lang
+    with app.app_context():
+        signature = db.session.scalar(sa.select(ActSignature))
+        assert signature.received_via == "ncalayer"
+        assert signature.cms == ncalayer.signed[0]
+        assert signature.signer_name == "PETROV AIDAR"
+    assert status_of(app, act_to_sign.winner_id) == Winner.ACT_SIGNED
+
+
+@pytest.mark.parametrize("ncalayer", ["cancel"], indirect=True)
+def test_signing_cancelled_in_ncalayer_says_so_and_may_be_tried_again(
+    app, act_to_sign, ncalayer, live_server, browser
+):
+    wait = press_sign(browser, live_server, act_to_sign.token, "kk")
+    cancelled = "Signing was cancelled in NCALayer: press the button to try again."
+    assert says(browser, wait, "kk", cancelled) == translated("kk", cancelled)
+    assert browser.find_element(By.ID, "ncalayer-sign").is_enabled()
+    assert not browser.find_element(By.ID, "ncalayer-missing").is_displayed()
+    assert len(ncalayer.received) == 2 and ncalayer.problems == []
+    assert status_of(app, act_to_sign.winner_id) == Winner.ACT_ISSUED
+
+
+@pytest.mark.parametrize("ncalayer", ["error"], indirect=True)
+def test_an_error_in_ncalayer_says_so_with_ncalayers_words(
+    app, act_to_sign, ncalayer, live_server, browser
+):
+    wait = press_sign(browser, live_server, act_to_sign.token, "ru")
+    text = says(browser, wait, "ru", "NCALayer could not sign.")
+    assert ERROR_MESSAGE in text  # NCALayer's own message, in its language
+    assert browser.find_element(By.ID, "ncalayer-sign").is_enabled()
+    assert ncalayer.problems == []
+    assert status_of(app, act_to_sign.winner_id) == Winner.ACT_ISSUED
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_without_ncalayer_the_page_says_how_to_install_it_and_offers_the_qr_code(
+    app, act_to_sign, live_server, browser, lang
+):
+    app.config["EDS_NCALAYER_URL"] = closed_port_url()
+    wait = press_sign(browser, live_server, act_to_sign.token, lang)
+    says(browser, wait, lang, "NCALayer is not running on this computer.")
+    advice = browser.find_element(By.ID, "ncalayer-missing")
+    assert advice.is_displayed()
+    install = advice.find_element(By.ID, "ncalayer-install")
+    assert install.get_attribute("href") == "https://ncl.pki.gov.kz/"
+    assert install.text == translated(lang, "Download NCALayer from the NCA RK's site")
+    # no QR signing section on this page: the advice says to send a file, names no QR code
+    assert not advice.find_element(By.ID, "ncalayer-qr").is_displayed()
+    file = advice.find_element(By.ID, "ncalayer-file")
+    assert file.text == translated(lang, "Or send a signature file below.")
+    assert browser.find_element(By.ID, "ncalayer-sign").is_enabled()
+    assert status_of(app, act_to_sign.winner_id) == Winner.ACT_ISSUED
+
+    # with the QR signing section on the page (the eGov QR part builds it; a stand-in
+    # section here), pressing again offers it by its anchor
+    browser.execute_script(
+        "var s = document.createElement('section'); s.id = 'egov-qr';"
+        "document.querySelector('main').appendChild(s);"
+    )
+    click(browser, browser.find_element(By.ID, "ncalayer-sign"))
+    qr = advice.find_element(By.CSS_SELECTOR, "a[href$='#egov-qr']")
+    wait.until(EC.visibility_of(qr))
+    assert qr.text == translated(lang, "Sign with a QR code")
+    assert not file.is_displayed()
+
+
+def test_a_program_at_ncalayers_address_that_does_not_greet_as_ncalayer_gets_nothing(
+    app, act_to_sign, live_server, browser
+):
+    other = NcaLayerStandIn(act_to_sign.pdf, act_to_sign.pki.head, greeting={"hello": "world"})
+    with other.running():
+        app.config["EDS_NCALAYER_URL"] = other.url
+        wait = press_sign(browser, live_server, act_to_sign.token, "ru")
+        says(browser, wait, "ru", "NCALayer is not running on this computer.")
+    assert other.received == []  # neither the probe nor the act was sent
+    assert browser.find_element(By.ID, "ncalayer-missing").is_displayed()
