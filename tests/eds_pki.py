@@ -641,23 +641,14 @@ def with_timestamp(cms_der: bytes, tsa: Issued, **options: Any) -> bytes:
     token = timestamp_token(first["signature"].native, tsa, **options)
     # new objects around the old parts: their DER is kept as it is (a forced re-encoding
     # would go through asn1crypto's key classes, which do not know GOST keys)
-    fields = {key: first[key] for key in ("version", "sid", "digest_algorithm")}
-    for key in ("signed_attrs", "signature_algorithm", "signature"):
-        fields[key] = first[key]
-    fields["unsigned_attrs"] = cms.CMSAttributes(
-        [{"type": "signature_time_stamp_token", "values": [token]}]
+    return _first_signer_with(
+        cms_der, cms.CMSAttributes([{"type": "signature_time_stamp_token", "values": [token]}])
     )
-    parts = {
-        key: signed[key]
-        for key in ("version", "digest_algorithms", "encap_content_info", "certificates")
-    }
-    parts["signer_infos"] = [cms.SignerInfo(fields), *infos[1:]]
-    return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(parts)}).dump()
 
 
 def _first_signer_with(cms_der: bytes, unsigned_attrs: cms.CMSAttributes | None) -> bytes:
     """``cms_der`` with its first signer's unsigned attributes replaced (None: none), the
-    other parts' DER kept as they are (see ``with_timestamp``)."""
+    other parts' DER kept as they are."""
     signed = cms.ContentInfo.load(cms_der)["content"]
     infos = list(signed["signer_infos"])
     first = infos[0]

@@ -88,7 +88,9 @@ def test_the_standin_greets_says_it_is_no_kaztoken_and_signs_the_act_with_a_test
     foreign = NcaLayerStandIn(ACT, pki.head, tsa=elsewhere)
     with foreign.running():
         signed = talk(foreign, sign_request())[1]
-    report = eds.verify(ACT, base64.b64decode(signed["body"]["result"]), trust_anchors=[pki.ca.cert])
+    report = eds.verify(
+        ACT, base64.b64decode(signed["body"]["result"]), trust_anchors=[pki.ca.cert]
+    )
     assert [check.code for check in report.checks if not check.ok] == ["timestamp-untrusted"]
 
 
