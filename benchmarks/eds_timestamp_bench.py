@@ -31,35 +31,9 @@ from benchmarks._common import (
     migrated,
     peak_mb,
 )
+from tests.eds_pki import without_timestamp  # the same CMS, its timestamp taken away
 
 KALKAN = Path(__file__).resolve().parent.parent / "tests" / "data" / "eds" / "kalkan-2026"
-
-
-def without_timestamp(der: bytes) -> bytes:
-    """The CMS with its first signer's unsigned attributes cut out (the bytes after the
-    signature value), lengths of the enclosing structures fixed."""
-    from asn1crypto import cms
-
-    info = cms.ContentInfo.load(der)
-    signed = info["content"]
-    first = signed["signer_infos"][0]
-    fields = {
-        key: first[key]
-        for key in (
-            "version",
-            "sid",
-            "digest_algorithm",
-            "signed_attrs",
-            "signature_algorithm",
-            "signature",
-        )
-    }
-    parts = {
-        key: signed[key]
-        for key in ("version", "digest_algorithms", "encap_content_info", "certificates")
-    }
-    parts["signer_infos"] = [cms.SignerInfo(fields)]
-    return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(parts)}).dump()
 
 
 def main() -> None:

@@ -641,15 +641,54 @@ def with_timestamp(cms_der: bytes, tsa: Issued, **options: Any) -> bytes:
     token = timestamp_token(first["signature"].native, tsa, **options)
     # new objects around the old parts: their DER is kept as it is (a forced re-encoding
     # would go through asn1crypto's key classes, which do not know GOST keys)
-    fields = {key: first[key] for key in ("version", "sid", "digest_algorithm")}
-    for key in ("signed_attrs", "signature_algorithm", "signature"):
-        fields[key] = first[key]
-    fields["unsigned_attrs"] = cms.CMSAttributes(
-        [{"type": "signature_time_stamp_token", "values": [token]}]
+    return _first_signer_with(
+        cms_der, cms.CMSAttributes([{"type": "signature_time_stamp_token", "values": [token]}])
     )
+
+
+def _first_signer_with(cms_der: bytes, unsigned_attrs: cms.CMSAttributes | None) -> bytes:
+    """``cms_der`` with its first signer's unsigned attributes replaced (None: none), the
+    other parts' DER kept as they are."""
+    signed = cms.ContentInfo.load(cms_der)["content"]
+    infos = list(signed["signer_infos"])
+    first = infos[0]
+    fields = {
+        key: first[key]
+        for key in (
+            "version",
+            "sid",
+            "digest_algorithm",
+            "signed_attrs",
+            "signature_algorithm",
+            "signature",
+        )
+    }
+    if unsigned_attrs is not None:
+        fields["unsigned_attrs"] = unsigned_attrs
     parts = {
         key: signed[key]
         for key in ("version", "digest_algorithms", "encap_content_info", "certificates")
     }
     parts["signer_infos"] = [cms.SignerInfo(fields), *infos[1:]]
     return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(parts)}).dump()
+
+
+def without_timestamp(cms_der: bytes) -> bytes:
+    """``cms_der`` with its first signer's unsigned attributes (its timestamp) taken away:
+    the same signature, as a tool that adds no timestamp would give it."""
+    return _first_signer_with(cms_der, None)
+
+
+def timestamp_time(cms_der: bytes) -> datetime | None:
+    """The genTime of the timestamp token on ``cms_der``'s first signer (None: no token),
+    read here with asn1crypto alone, not with the portal's code."""
+    signed = cms.ContentInfo.load(cms_der)["content"]
+    unsigned = signed["signer_infos"][0]["unsigned_attrs"]
+    if isinstance(unsigned, core.Void):  # no unsigned attributes (not .native: GOST keys)
+        return None
+    for attribute in unsigned:
+        if attribute["type"].dotted == TIMESTAMP_TOKEN:
+            token = attribute["values"][0]
+            content = token["content"]["encap_content_info"]["content"]
+            return tsp.TSTInfo.load(content.contents)["gen_time"].native
+    return None

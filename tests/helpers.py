@@ -23,6 +23,7 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -66,8 +67,10 @@ from tests.eds_pki import (
     INDIVIDUAL,
     LEGAL_ENTITY,
     SIGNING,
+    Issued,
     Key,
     issue,
+    issue_tsa,
     name,
 )
 
@@ -391,6 +394,17 @@ class Pki:
             self.gost_ca,
             usages=(SIGNING, INDIVIDUAL),
         )
+
+    @cached_property
+    def tsa(self) -> Issued:
+        """The time-stamping authority standing in for NCA's (RSA), issued by the RSA CA as
+        NCA's CA issues its TSA's: its tokens chain to the same trust anchors."""
+        return issue_tsa(self.ca)
+
+    @cached_property
+    def gost_tsa(self) -> Issued:
+        """The same with a GOST 34.10-2015 key, issued by the GOST CA."""
+        return issue_tsa(self.gost_ca, Key.gost())
 
 
 def pki_for(app, winner: Winner) -> Pki:

@@ -7,7 +7,10 @@ answers the KAZTOKEN probe with an error object (it is plain NCALayer), and chec
 sign request's exact shape (its keys in order, module, method, ``format`` "cms",
 ``signingParams`` detached with ``tsaProfile``, ``signerParams.extKeyUsageOids``) and
 that ``data`` is the act's exact bytes in base64. Then it answers as it was told:
-``"sign"`` a real CMS made with a test key (``tests.eds_pki.sign_cms``), ``"sign-pem"``
+``"sign"`` a real CMS made with a test key (``tests.eds_pki.sign_cms``) carrying, as
+NCALayer adds when the request has ``tsaProfile``, an RFC 3161 timestamp token from the
+test time-stamping authority it was given (``tests.eds_pki.with_timestamp``; the
+stand-in of NCA's TSA, whose certificate the test's PKI issues), ``"sign-pem"``
 the same as PEM in a one-element array, ``"cancel"`` what NCALayer answers when the
 user closes its window, ``"error"`` an INVOCATION_ERROR. A request of another shape is
 answered with an error naming what is wrong, and kept in ``problems``.
@@ -26,7 +29,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
-from tests.eds_pki import SIGNING, Issued, sign_cms
+from tests.eds_pki import SIGNING, Issued, sign_cms, with_timestamp
 
 GREETING = {"result": {"version": "1.2"}}
 PROBE = {"module": "kz.digiflow.mobile.extensions", "method": "getVersion"}
@@ -39,6 +42,7 @@ ARGS_KEYS = ["allowedStorages", "format", "data", "signingParams", "signerParams
 SIGNING_PARAMS = {"decode": True, "encapsulate": False, "digested": False, "tsaProfile": {}}
 SIGNER_PARAMS = {"extKeyUsageOids": [SIGNING]}
 ANSWERS = ("sign", "sign-pem", "cancel", "error")
+SIGNS = ("sign", "sign-pem")
 
 
 def error(message: str, details: str = "") -> dict[str, Any]:
@@ -82,16 +86,20 @@ class NcaLayerStandIn:
         signer: Issued | None = None,
         answer: str = "sign",
         greeting: dict[str, Any] = GREETING,
+        tsa: Issued | None = None,
     ):
-        """Sign ``document`` only, with ``signer``'s key; answer a sign request ``answer``;
-        greet with ``greeting`` (another: a program that is not NCALayer)."""
+        """Sign ``document`` only, with ``signer``'s key, timestamped by ``tsa`` (the test
+        PKI's time-stamping authority, standing in for NCA's); answer a sign request
+        ``answer``; greet with ``greeting`` (another: a program that is not NCALayer)."""
         if answer not in ANSWERS:
             raise ValueError(f"answer must be one of {ANSWERS}")
-        self.document, self.signer, self.answer = document, signer, answer
+        if answer in SIGNS and (signer is None or tsa is None):
+            raise ValueError("NCALayer signs with a key and NCA's timestamp: give signer and tsa")
+        self.document, self.signer, self.answer, self.tsa = document, signer, answer, tsa
         self.greeting = greeting
         self.received: list[Any] = []
         self.problems: list[str] = []
-        self.signed: list[bytes] = []  # the CMS of every signature given
+        self.signed: list[bytes] = []  # the CMS of every signature given, timestamped
         self.url = ""
 
     @contextmanager
@@ -132,7 +140,10 @@ class NcaLayerStandIn:
             return CANCELLED
         if self.answer == "error":
             return error(ERROR_MESSAGE, "the stand-in was told to fail")
-        cms = sign_cms(base64.b64decode(request["args"]["data"]), self.signer)
+        args = request["args"]
+        cms = sign_cms(base64.b64decode(args["data"]), self.signer)
+        if args["signingParams"].get("tsaProfile") is not None:  # NCA's timestamp asked for
+            cms = with_timestamp(cms, self.tsa)
         self.signed.append(cms)
         encoded = base64.b64encode(cms).decode("ascii")
         if self.answer == "sign-pem":

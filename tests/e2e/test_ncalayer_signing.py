@@ -12,18 +12,25 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.models import Winner, db
 from portal.models.acts import ActSignature
-from tests.helpers import click, translated
+from portal.wording.formats import format_moment
+from tests.eds_pki import timestamp_time
+from tests.helpers import click, sign_in, translated
 from tests.ncalayer_standin import ERROR_MESSAGE, PROBE, NcaLayerStandIn, closed_port_url
 
 pytestmark = pytest.mark.browser
+
+PROVEN = "Time of signing, proven by NCA RK's timestamp: %(moment)s."
 
 
 @pytest.fixture
 def ncalayer(request, app, act_to_sign):
     """The stand-in NCALayer, answering as the test's parameter says ("sign" unless
-    told), the app's EDS_NCALAYER_URL pointing at it."""
+    told), the app's EDS_NCALAYER_URL pointing at it. It timestamps with the test PKI's
+    TSA, issued by the CA the app trusts (pki_for made it a trust anchor), as NCA's CA
+    issues NCA's TSA."""
     answer = getattr(request, "param", "sign")
-    standin = NcaLayerStandIn(act_to_sign.pdf, act_to_sign.pki.head, answer=answer)
+    pki = act_to_sign.pki
+    standin = NcaLayerStandIn(act_to_sign.pdf, pki.head, answer=answer, tsa=pki.tsa)
     with standin.running():
         app.config["EDS_NCALAYER_URL"] = standin.url
         yield standin
@@ -55,7 +62,7 @@ def says(browser, wait: WebDriverWait, lang: str, message: str) -> str:
     ("ncalayer", "lang"), [("sign", "ru"), ("sign-pem", "kk")], indirect=["ncalayer"]
 )
 def test_a_winner_signs_its_act_through_ncalayer(
-    app, act_to_sign, ncalayer, live_server, browser, lang
+    app, auth, act_to_sign, ncalayer, live_server, browser, lang
 ):
     wait = press_sign(browser, live_server, act_to_sign.token, lang)
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
@@ -70,12 +77,29 @@ def test_a_winner_signs_its_act_through_ncalayer(
     assert probe == PROBE
     assert request["args"]["signingParams"]["tsaProfile"] == {}
     assert request["args"]["locale"] == lang
+    # its CMS carries the test TSA's RFC 3161 token, as NCALayer's carries NCA's; the
+    # portal proved it and stored its time as the time of signing
+    gen_time = timestamp_time(ncalayer.signed[0])
+    assert gen_time is not None
     with app.app_context():
         signature = db.session.scalar(sa.select(ActSignature))
         assert signature.received_via == "ncalayer"
         assert signature.cms == ncalayer.signed[0]
         assert signature.signer_name == "PETROV AIDAR"
+        assert signature.proven_time == gen_time
+        assert signature.report["signer"]["proven_time"] == gen_time.isoformat()
+        assert signature.report["signer"]["timestamp_authority"] == "TIME-STAMPING AUTHORITY"
     assert status_of(app, act_to_sign.winner_id) == Winner.ACT_SIGNED
+
+    # the winner's page, then the staff's, say the time is the timestamp's, in their language
+    proven = translated(lang, PROVEN, moment=format_moment(gen_time, lang))
+    assert proven != PROVEN % {"moment": format_moment(gen_time, lang)}
+    assert browser.find_element(By.ID, "signature-time").text == proven
+    auth.create("marketing", language=lang)
+    path = f"/admin/winners/{act_to_sign.winner_id}"
+    sign_in(browser, live_server, WebDriverWait(browser, 20), "marketing@ismet.kz", path)
+    acts_list = browser.find_element(By.ID, "act-heading").find_element(By.XPATH, "..").text
+    assert proven in acts_list
 
 
 @pytest.mark.parametrize("ncalayer", ["cancel"], indirect=True)
@@ -138,7 +162,9 @@ def test_without_ncalayer_the_page_says_how_to_install_it_and_offers_the_qr_code
 def test_a_program_at_ncalayers_address_that_does_not_greet_as_ncalayer_gets_nothing(
     app, act_to_sign, live_server, browser
 ):
-    other = NcaLayerStandIn(act_to_sign.pdf, act_to_sign.pki.head, greeting={"hello": "world"})
+    other = NcaLayerStandIn(
+        act_to_sign.pdf, act_to_sign.pki.head, greeting={"hello": "world"}, tsa=act_to_sign.pki.tsa
+    )
     with other.running():
         app.config["EDS_NCALAYER_URL"] = other.url
         wait = press_sign(browser, live_server, act_to_sign.token, "ru")
