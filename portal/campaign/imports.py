@@ -137,7 +137,8 @@ def _count(value: str, row: int, column: str, report: Report) -> int:
 
 LIMITED = tuple(LIMITS)
 CACHED = 1000
-# The counts most cells hold, as their numbers: a dictionary's lookup instead of a check and a conversion.
+# The counts most cells hold, as their numbers: a lookup instead of a check and a
+# conversion (any other count is checked and converted as before).
 SMALL_COUNTS = {str(n): n for n in range(CACHED)}
 DATE_COLUMNS = tuple(column.name for column in FORMAT if column.kind == "date")
 
