@@ -34,7 +34,7 @@ from portal.models import (
 )
 from portal.models.base import load_rows, refresh_statistics, room_for_bulk_statements
 from portal.models.participants import LEGAL_FORM_LENGTH
-from portal.services.tabular import UnreadableFile, read_table
+from portal.services.tabular import UnreadableFile, read_table, scan_lines
 
 # What a cell must hold (docs/DESIGN.md): a value; a column that must be there, its cells
 # may be empty; or a column that may be left out altogether.
@@ -76,7 +76,6 @@ MAX_PROBLEMS = 1000
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 64
 STAGE_BATCH = 20_000  # rows staged at a time
-CHUNK = 1024 * 1024  # bytes read at a time from a stream
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 COUNT = re.compile(r"-?[0-9]+")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -137,7 +136,10 @@ def _count(value: str, row: int, column: str, report: Report) -> int:
 
 
 LIMITED = tuple(LIMITS)
-SHORTEST_LIMIT = min(LIMITS.values())
+CACHED = 1000
+# The counts most cells hold, as their numbers: a lookup instead of a check and a
+# conversion (any other count is checked and converted as before).
+SMALL_COUNTS = {str(n): n for n in range(CACHED)}
 DATE_COLUMNS = tuple(column.name for column in FORMAT if column.kind == "date")
 
 
@@ -170,9 +172,23 @@ def check_rows(
     width = len(header)
     # Each row is padded with one empty cell past the header, where absent columns point.
     pick = itemgetter(*(header.index(c) if c in header else width for c in COLUMNS))
+    # Each distinct text of a date or a legal form is judged once (a file has few of
+    # them; at most CACHED legal forms are remembered, whatever the file holds).
     date_problems: dict[str, str | None] = {}
+    forms: dict[str, str] = {}
+    (
+        account_limit,
+        legal_form_limit,
+        company_limit,
+        director_limit,
+        email_limit,
+        phone_limit,
+        city_limit,
+    ) = (LIMITS[column] for column in LIMITED)
     add = report.add
     buffer: list[tuple] = []
+    append = buffer.append
+    email_format = EMAIL.match
     for number, cells in rows:
         report.rows += 1
         surplus = len(cells) - width
@@ -201,13 +217,21 @@ def check_rows(
             receipts,
         ) = pick(cells)
 
-        required = (account, bin_iin, legal_form, company, director, paid, receipts)
-        if not all(required):
+        if not (account and bin_iin and legal_form and company and director and paid and receipts):
+            required = (account, bin_iin, legal_form, company, director, paid, receipts)
             for column, value in zip(REQUIRED, required, strict=True):
                 if not value:
                     add(Problem(number, column, "required"))
-        limited = (account, legal_form, company, director, email, phone, city)
-        if max(map(len, limited)) > SHORTEST_LIMIT:
+        if (
+            len(account) > account_limit
+            or len(legal_form) > legal_form_limit
+            or len(company) > company_limit
+            or len(director) > director_limit
+            or len(email) > email_limit
+            or len(phone) > phone_limit
+            or len(city) > city_limit
+        ):
+            limited = (account, legal_form, company, director, email, phone, city)
             for column, value in zip(LIMITED, limited, strict=True):
                 if len(value) > LIMITS[column]:
                     add(Problem(number, column, "too-long", str(LIMITS[column])))
@@ -217,10 +241,15 @@ def check_rows(
             )
         if bin_iin and not is_valid_bin_iin(bin_iin):
             add(Problem(number, "bin_iin", "bin-iin-invalid"))
-        legal_form = legal_form_as_stored(legal_form)  # any form: eligibility decides
-        if email and not EMAIL.match(email):
+        if legal_form in forms:
+            legal_form = forms[legal_form]
+        else:
+            stored = legal_form_as_stored(legal_form)  # any form: eligibility decides
+            if len(forms) < CACHED:
+                forms[legal_form] = stored
+            legal_form = stored
+        if email and not email_format(email):
             add(Problem(number, "email", "email-format"))
-        # each distinct date text is judged once (a file has few of them)
         if app_on not in date_problems:
             date_problems[app_on] = _date_problem(app_on, today)
         if ekassa_on not in date_problems:
@@ -231,7 +260,23 @@ def check_rows(
         if date_problems[ekassa_on]:
             add(Problem(number, "ekassa_connected_on", date_problems[ekassa_on]))
             ekassa_on = ""
-        buffer.append(
+        if paid in SMALL_COUNTS:
+            paid = SMALL_COUNTS[paid]
+        else:
+            paid = (
+                int(paid)
+                if paid.isdigit() and paid.isascii()
+                else _count(paid, number, "paid_months", report)
+            )
+        if receipts in SMALL_COUNTS:
+            receipts = SMALL_COUNTS[receipts]
+        else:
+            receipts = (
+                int(receipts)
+                if receipts.isdigit() and receipts.isascii()
+                else _count(receipts, number, "receipts_in_period", report)
+            )
+        append(
             (
                 number,
                 account,
@@ -245,17 +290,14 @@ def check_rows(
                 # Dates are staged as their checked ISO text.
                 app_on or None,
                 ekassa_on or None,
-                int(paid)
-                if paid.isdigit() and paid.isascii()
-                else _count(paid, number, "paid_months", report),
-                int(receipts)
-                if receipts.isdigit() and receipts.isascii()
-                else _count(receipts, number, "receipts_in_period", report),
+                paid,
+                receipts,
             )
         )
         if len(buffer) >= STAGE_BATCH:
             sink(buffer)
             buffer = []
+            append = buffer.append
             if progress:
                 progress(report.rows)
     if buffer:
@@ -283,10 +325,13 @@ def existing_batch(period: ReportingPeriod) -> ImportBatch | None:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What is recorded of a file before it is read: its SHA-256 and its number of lines."""
+    """What is recorded of a file before it is read: its SHA-256 and its number of lines;
+    and, when the fingerprint was taken of the file (not told by a batch), whether it
+    quotes a cell, so that reading it needs no second scan (``tabular.scan_lines``)."""
 
     sha256: str
     lines: int
+    quoted: bool | None = None
 
 
 def fingerprint(source: bytes | BinaryIO | Fingerprint) -> Fingerprint:
@@ -295,13 +340,11 @@ def fingerprint(source: bytes | BinaryIO | Fingerprint) -> Fingerprint:
     if isinstance(source, Fingerprint):
         return source
     if isinstance(source, bytes | bytearray | memoryview):
-        return Fingerprint(hashlib.sha256(source).hexdigest(), bytes(source).count(b"\n"))
-    digest, lines = hashlib.sha256(), 0
-    while chunk := source.read(CHUNK):
-        digest.update(chunk)
-        lines += chunk.count(b"\n")
-    source.seek(0)
-    return Fingerprint(digest.hexdigest(), lines)
+        data = bytes(source)
+        return Fingerprint(hashlib.sha256(data).hexdigest(), data.count(b"\n"), b'"' in data)
+    digest = hashlib.sha256()
+    lines, quoted = scan_lines(source, digest)
+    return Fingerprint(digest.hexdigest(), lines, quoted)
 
 
 def new_batch(
@@ -357,18 +400,26 @@ def import_month(
     previous = existing_batch(period)
     if previous is not None and not replace:
         raise AlreadyImported(previous.id)
-    batch = batch or new_batch(period, filename, facts or data, actor)
+    if batch is None:
+        facts = fingerprint(facts or data)
+        batch = new_batch(period, filename, facts, actor)
     batch.status = ImportBatch.RUNNING
-    columns = [c.name for c in ImportRow.__table__.columns if c.name != "id"]
+    columns = [c.name for c in ImportRow.__table__.columns if c.name not in ("id", "batch_id")]
 
     def stage(rows: list[tuple]) -> None:
         # Dates travel as their checked ISO text: SQLite stores them so (as SQLAlchemy's
         # Date does), PostgreSQL casts them to its date type.
-        prefix = (batch.id,)
-        load_rows(ImportRow.__table__, columns, [prefix + row for row in rows])
+        load_rows(ImportRow.__table__, columns, rows, fixed={"batch_id": batch.id})
 
     try:
-        header, rows = read_table(data, filename, max_rows=max_rows, max_columns=MAX_COLUMNS)
+        header, rows = read_table(
+            data,
+            filename,
+            max_rows=max_rows,
+            max_columns=MAX_COLUMNS,
+            # the file as scanned for its fingerprint, when it was (not told by a batch)
+            scanned=(facts.lines, facts.quoted) if facts and facts.quoted is not None else None,
+        )
         report = check_rows(header, rows, today, stage, progress)
     except UnreadableFile as unreadable:
         report = Report()

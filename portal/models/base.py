@@ -94,23 +94,35 @@ bulk_insert_listeners: list[Callable[[Any, str], None]] = []
 
 
 def insert_rows(
-    table: sa.Table, columns: Sequence[str], rows: Iterable[tuple], chunk: int = 20_000
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Iterable[tuple],
+    chunk: int = 20_000,
+    fixed: dict[str, int] | None = None,
 ) -> int:
     """Insert plain tuples fast, in the session's transaction: the DB-API's executemany.
 
     For the hot paths (a draw's pool of a million entries; ``load_rows`` on SQLite),
     where building ORM objects or dictionaries would cost more than the database's work. The
-    statement is made from the table's own column names, never from input.
+    statement is made from the table's own column names, never from input; ``fixed``
+    gives columns the same number in every row (written into the statement, not into
+    each row).
     """
     for listener in bulk_insert_listeners:  # the public content's generation (content.py)
         listener(db.session(), table.name)
     connection = db.session.connection()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    names = [table.c[name].name for name in columns]  # KeyError for a column not there
+    fixed = fixed or {}
+    names = [table.c[name].name for name in (*fixed, *columns)]  # KeyError for a column not there
+    values = [str(int(number)) for number in fixed.values()] + [marker] * len(columns)
     statement = (
         f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608
-        f"VALUES ({', '.join([marker] * len(names))})"
+        f"VALUES ({', '.join(values)})"
     )
+    if isinstance(rows, list) and len(rows) <= chunk:  # one batch as it is
+        if rows:
+            connection.exec_driver_sql(statement, rows)
+        return len(rows)
     done = 0
     batch: list[tuple] = []
     for row in rows:
@@ -126,18 +138,25 @@ def insert_rows(
 
 
 def load_rows(
-    table: sa.Table, columns: Sequence[str], rows: Iterable[tuple], chunk: int = 20_000
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Iterable[tuple],
+    chunk: int = 20_000,
+    fixed: dict[str, int] | None = None,
 ) -> int:
     """Load plain tuples in bulk, in the session's transaction, by the database's own
     fastest way: one ``COPY ... FROM STDIN`` stream on PostgreSQL (psycopg's, a row
     written as it comes), ``insert_rows`` (executemany) elsewhere.
 
-    Values are what ``insert_rows`` takes (text, numbers, None; a date as its ISO text).
-    The statement is made from the table's own column names, never from input.
+    Values are what ``insert_rows`` takes (text, numbers, None; a date as its ISO text),
+    ``fixed`` too. The statement is made from the table's own column names, never from input.
     """
     if db.session.connection().dialect.name != "postgresql":
-        return insert_rows(table, columns, rows, chunk)
-    return copy_rows(table, columns, rows)
+        return insert_rows(table, columns, rows, chunk, fixed)
+    if not fixed:
+        return copy_rows(table, columns, rows)
+    prefix = tuple(int(number) for number in fixed.values())
+    return copy_rows(table, (*fixed, *columns), (prefix + row for row in rows))
 
 
 def refresh_statistics(*tables: sa.Table) -> None:

@@ -85,6 +85,9 @@ class ImportBatch(db.Model):
 
     period: Mapped[ReportingPeriod] = relationship()
 
+    # What a month's activity refers to (its import, of its month: one key, 0021).
+    __table_args__ = (sa.UniqueConstraint("id", "period_id"),)
+
 
 class Activity(db.Model):
     """A participant's figures for one reporting month, and its eligibility for the draw.
@@ -97,9 +100,10 @@ class Activity(db.Model):
     __tablename__ = "activity"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"))
+    # The month and the import, one key (migration 0021): the row's import, of that month.
+    period_id: Mapped[int]
     participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id"), index=True)
-    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id"), index=True)
+    batch_id: Mapped[int]
     legal_form: Mapped[str] = mapped_column(sa.String(LEGAL_FORM_LENGTH))
     app_authorized_on: Mapped[date | None]
     ekassa_connected_on: Mapped[date | None]
@@ -110,11 +114,21 @@ class Activity(db.Model):
     ok_paid: Mapped[bool | None]
     ok_receipts: Mapped[bool | None]
     ok_legal_form: Mapped[bool | None]
-    eligible: Mapped[bool | None] = mapped_column(index=True)
+    eligible: Mapped[bool | None]
 
     participant: Mapped[Participant] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("period_id", "participant_id"),)
+    # Every index and key here is kept up to date for each of a month's million rows an
+    # import writes (a key checked by a trigger a row on PostgreSQL): only those read
+    # are kept. The month's rows are found by the unique key (the month first), a
+    # client's months by ``participant_id``; nothing looks rows up by their import or
+    # their verdict (0021 dropped those indexes).
+    __table_args__ = (
+        sa.UniqueConstraint("period_id", "participant_id"),
+        sa.ForeignKeyConstraint(
+            ["batch_id", "period_id"], ["import_batch.id", "import_batch.period_id"]
+        ),
+    )
 
 
 class EligibilityRun(db.Model):

@@ -44,7 +44,12 @@ class UnreadableFile(ValueError):
 
 
 def read_table(
-    source: bytes | BinaryIO, filename: str = "", *, max_rows: int, max_columns: int
+    source: bytes | BinaryIO,
+    filename: str = "",
+    *,
+    max_rows: int,
+    max_columns: int,
+    scanned: tuple[int, bool] | None = None,
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and an iterator of ``(row number, cells)``; row 2 is the first data row.
 
@@ -55,7 +60,9 @@ def read_table(
     are skipped. A file with more than ``max_rows`` rows after its header, or a header
     of more than ``max_columns`` columns, is refused (``too-many-rows``,
     ``too-many-columns``) before any row is given; so is a workbook that would unpack
-    to more than its limits (``portal.services.xlsx``).
+    to more than its limits (``portal.services.xlsx``). ``scanned`` is what
+    ``scan_lines`` found in the same file, when the caller has scanned it already (a
+    CSV is then not scanned again).
     """
     stream = io.BytesIO(source) if isinstance(source, bytes | bytearray | memoryview) else source
     stream.seek(0)
@@ -63,7 +70,7 @@ def read_table(
     stream.seek(0)
     if start == XLSX_MAGIC or filename.lower().endswith(".xlsx"):
         return _read_xlsx(stream, max_rows, max_columns)
-    return _read_csv(stream, max_rows, max_columns)
+    return _read_csv(stream, max_rows, max_columns, scanned)
 
 
 @contextlib.contextmanager
@@ -106,7 +113,7 @@ def _csv_reader(stream: BinaryIO) -> Iterator:
         stream.seek(0)
 
 
-def _read_csv(stream: BinaryIO, max_rows: int, max_columns: int):
+def _read_csv(stream: BinaryIO, max_rows: int, max_columns: int, scanned: tuple[int, bool] | None):
     with _csv_reader(stream) as reader:
         try:
             header = [name.strip() for name in next(reader)]
@@ -118,7 +125,7 @@ def _read_csv(stream: BinaryIO, max_rows: int, max_columns: int):
             raise UnreadableFile("bad-csv") from None
     if len(header) > max_columns:
         raise UnreadableFile("too-many-columns", str(max_columns))
-    lines, quoted = _scan_lines(stream)
+    lines, quoted = scanned or scan_lines(stream)
     if lines > max_rows + 1 and _csv_rows(stream, max_rows, quoted) > max_rows:
         raise UnreadableFile("too-many-rows", str(max_rows))
 
@@ -138,12 +145,15 @@ def _read_csv(stream: BinaryIO, max_rows: int, max_columns: int):
     return header, rows()
 
 
-def _scan_lines(stream: BinaryIO) -> tuple[int, bool]:
+def scan_lines(stream: BinaryIO, digest=None) -> tuple[int, bool]:
     """How many line breaks the stream holds, and whether it quotes a cell (at C speed,
-    chunk by chunk); left at its start."""
+    chunk by chunk); left at its start. ``digest`` (a ``hashlib`` object) is given the
+    bytes on the way, so that a file is hashed in the same pass."""
     lines, quoted = 0, False
     stream.seek(0)
     while chunk := stream.read(STREAM_CHUNK):
+        if digest is not None:
+            digest.update(chunk)
         lines += chunk.count(b"\n")
         quoted = quoted or b'"' in chunk
     stream.seek(0)
