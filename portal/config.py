@@ -161,6 +161,12 @@ EDS_TRUST_ANCHORS: str | None = None
 EDS_OCSP_URL: str | None = None
 # An NCANode 3 server (e.g. "http://127.0.0.1:14579") to check GOST 34.310-2004 signatures.
 EDS_NCANODE_URL: str | None = None
+# When OCSP fails or answers "try again": the issuing CA's CRL (from the certificate's
+# distribution point) decides instead. Only with EDS_OCSP_URL set (no OCSP, no revocation
+# check). The CRLs are cached in EDS_CRL_CACHE (default: the instance folder's eds-crl/),
+# one file per URL, reused until their nextUpdate.
+EDS_CRL_FALLBACK = True
+EDS_CRL_CACHE: str | None = None
 
 # --- operating the portal (portal/web/logs.py, metrics.py, health.py; flask backup) ---
 # "json": every log record as one JSON line on stderr with the request's id (production);

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import requests
@@ -35,6 +35,7 @@ class Status:
     revoked_at: datetime | None = None
     reason: str | None = None
     produced_at: datetime | None = None
+    der: bytes = b""  # the responder's answer, when it answered validly: the evidence
 
 
 def _spki(cert: x509.Certificate) -> bytes:
@@ -145,7 +146,8 @@ def check(
         return Status(None, "ocsp-unavailable", f"{type(error).__name__}: {error}")
     if response.status_code != 200:
         return Status(None, "ocsp-unavailable", f"HTTP {response.status_code}")
-    return read_response(response.content, cert, issuer, nonce)
+    status = read_response(response.content, cert, issuer, nonce)
+    return replace(status, der=response.content) if status.status else status
 
 
 def read_response(
