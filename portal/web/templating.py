@@ -22,7 +22,7 @@ from portal.services.organizer import organizer
 from portal.web import access, forms, i18n
 from portal.web.urls import absolute_url
 from portal.wording import formats, history, messages
-from portal.wording.eds import describe_eds_check
+from portal.wording.eds import describe_eds_check, describe_revocation_evidence
 
 
 def _isodate(value):
@@ -102,6 +102,7 @@ def register(app: Flask) -> None:
         identity_document_name=messages.identity_document_name,
         winner_file_name=messages.winner_file_name,
         describe_eds_check=describe_eds_check,
+        describe_revocation_evidence=describe_revocation_evidence,
         month_state_name=messages.month_state_name,
         form_problems=forms.problems,
         chosen_file=forms.chosen_file,
