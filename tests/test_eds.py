@@ -593,11 +593,15 @@ def test_a_delegated_ocsp_responder_is_accepted(pki):
             ACT, sign_cms(ACT, signer), trust_anchors=pki.anchors, ocsp_url=responder.url
         )
         assert codes(report) == ["revoked"]
-    # A "responder" without the OCSP-signing usage is not one.
+    # A "responder" without the OCSP-signing usage is not one (OCSP alone deciding).
     with OcspResponder(pki.rsa_ca, responder=pki.rsa_ie) as responder:
         responder.settings.mode = "delegated"
         report = verify(
-            ACT, sign_cms(ACT, signer), trust_anchors=pki.anchors, ocsp_url=responder.url
+            ACT,
+            sign_cms(ACT, signer),
+            trust_anchors=pki.anchors,
+            ocsp_url=responder.url,
+            crl_fallback=False,
         )
         assert codes(report) == ["ocsp-invalid"]
 
