@@ -36,7 +36,7 @@ import requests
 from asn1crypto import crl as asn1_crl
 from asn1crypto import pem, x509
 
-from portal.services.eds import crypto
+from portal.services.eds import ocsp
 
 MAX_BYTES = 32 * 1024 * 1024  # NCA's largest production CRLs are a few megabytes
 SKEW = timedelta(minutes=5)  # a thisUpdate this far in the future is the clocks' drift
@@ -104,10 +104,6 @@ def load(data: bytes) -> asn1_crl.CertificateList:
         raise CrlError("crl-invalid", f"not a CRL: {error}") from None
 
 
-def _spki(cert: x509.Certificate) -> bytes:
-    return cert["tbs_certificate"]["subject_public_key_info"].dump()
-
-
 def number(certificate_list: asn1_crl.CertificateList) -> int | None:
     value = certificate_list.crl_number_value
     return value.native if value is not None else None
@@ -135,19 +131,12 @@ def verify_list(
     authority = certificate_list.authority_key_identifier
     if authority is not None and issuer.key_identifier not in (None, authority):
         raise CrlError("crl-invalid", "the CRL names another key of its issuer")
-    algorithm = certificate_list["signature_algorithm"]
-    parameters = algorithm["parameters"]
-    try:
-        ok = crypto.verify_signed(
-            _spki(issuer),
-            algorithm["algorithm"].dotted,
-            parameters.dump() if parameters.native is not None else None,
-            certificate_list["tbs_cert_list"].dump(),
-            certificate_list["signature"].native,
-        )
-    except crypto.Unsupported as error:
-        raise CrlError("crl-invalid", error.detail) from None
-    if not ok:
+    if not ocsp.signed_by(
+        certificate_list["tbs_cert_list"].dump(),
+        certificate_list["signature_algorithm"],
+        certificate_list["signature"].native,
+        issuer,
+    ):
         raise CrlError("crl-invalid", "the CRL's signature does not verify with its issuer's key")
     scope = certificate_list.issuing_distribution_point_value
     if scope is not None:
