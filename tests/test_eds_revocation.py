@@ -68,7 +68,7 @@ def test_the_real_test_crls_are_signed_by_their_ca():
     assert delta.delta_crl_indicator_value.native == 14  # a delta of the full CRL no. 14
     assert len(full["tbs_cert_list"]["revoked_certificates"]) == 54
     listed = crl.entry(full, 154168939628713976939136612405646296689198509944)
-    assert listed["revocation_date"].native == datetime(2024, 7, 11, 11, 24, 55, tzinfo=UTC)
+    assert listed.revoked_at == datetime(2024, 7, 11, 11, 24, 55, tzinfo=UTC)
     assert crl.entry(full, real_signer().serial_number) is None
 
 
@@ -295,6 +295,17 @@ def test_the_crl_is_cached_by_url_until_its_next_update(pki, tmp_path):
         report = pki.check(pki.good, ocsp_url, tmp_path)
     assert report.ok and report.evidence.facts["number"] == 3
     assert pki.server.gets[0] == FULL_PATH and cache.path(url).read_bytes() == der
+    # the cache knows these bytes were checked; other bytes put in their place (a list
+    # signed by another key) are checked, refused, and the list fetched again
+    assert cache.checked(url, der, pki.ca.cert)
+    forged = make_crl(pki.ca, number=99, key=Key.rsa(1024))
+    cache.path(url).write_bytes(forged)
+    assert not cache.checked(url, forged, pki.ca.cert)
+    pki.server.gets.clear()
+    with unreachable_url() as ocsp_url:
+        report = pki.check(pki.good, ocsp_url, tmp_path)
+    assert report.ok and report.evidence.facts["number"] == 3
+    assert pki.server.gets[0] == FULL_PATH and cache.checked(url, der, pki.ca.cert)
 
 
 def test_a_delta_crl_revokes_and_releases(pki, tmp_path):

@@ -35,10 +35,11 @@ from typing import Any
 import requests
 from asn1crypto import crl as asn1_crl
 from asn1crypto import pem, x509
+from cryptography import x509 as rust_x509
 
 from portal.services.eds import ocsp
 
-MAX_BYTES = 32 * 1024 * 1024  # NCA's largest production CRLs are a few megabytes
+MAX_BYTES = 128 * 1024 * 1024  # a bound against an answer without end, far above a CRL's size
 SKEW = timedelta(minutes=5)  # a thisUpdate this far in the future is the clocks' drift
 CODES = ("crl-unavailable", "crl-invalid", "crl-stale")
 
@@ -123,15 +124,20 @@ def facts(certificate_list: asn1_crl.CertificateList, url: str, der: bytes) -> d
 
 
 def verify_list(
-    certificate_list: asn1_crl.CertificateList, issuer: x509.Certificate, now: datetime
+    certificate_list: asn1_crl.CertificateList,
+    issuer: x509.Certificate,
+    now: datetime,
+    *,
+    signature_checked: bool = False,
 ) -> None:
-    """Raise ``CrlError`` unless ``issuer`` signed the list and it is fresh at ``now``."""
+    """Raise ``CrlError`` unless ``issuer`` signed the list and it is fresh at ``now``
+    (``signature_checked``: the cache knows these very bytes were checked with this key)."""
     if certificate_list.issuer != issuer.subject:
         raise CrlError("crl-invalid", "the CRL's issuer is not the certificate's issuer")
     authority = certificate_list.authority_key_identifier
     if authority is not None and issuer.key_identifier not in (None, authority):
         raise CrlError("crl-invalid", "the CRL names another key of its issuer")
-    if not ocsp.signed_by(
+    if not signature_checked and not ocsp.signed_by(
         certificate_list["tbs_cert_list"].dump(),
         certificate_list["signature_algorithm"],
         certificate_list["signature"].native,
@@ -158,19 +164,58 @@ def verify_list(
         raise CrlError("crl-stale", f"the CRL expired: next update {when}")
 
 
-def entry(certificate_list: asn1_crl.CertificateList, serial: int) -> Any:
-    """The list's entry for ``serial``, or None."""
-    for revoked in certificate_list["tbs_cert_list"]["revoked_certificates"] or []:
-        if revoked["user_certificate"].native == serial:
-            return revoked
+@dataclass(frozen=True)
+class Entry:
+    """A serial's entry in a CRL: when it was revoked and why (asn1crypto's reason names:
+    "key_compromise", "certificate_hold", "remove_from_crl"...; None when not given)."""
+
+    revoked_at: datetime
+    reason: str | None = None
+
+
+def entry(certificate_list: asn1_crl.CertificateList, serial: int) -> Entry | None:
+    """The list's entry for ``serial``, or None.
+
+    ``cryptography`` (Rust) finds it: a million entries in a fraction of a second, where
+    walking them with asn1crypto takes many seconds. A list it cannot read is walked.
+    """
+    try:
+        found = rust_x509.load_der_x509_crl(certificate_list.dump())
+        revoked = found.get_revoked_certificate_by_serial_number(serial)
+        if revoked is None:
+            return None
+        try:
+            reason = revoked.extensions.get_extension_for_class(rust_x509.CRLReason).value
+            reason_name = reason.reason.name  # the names asn1crypto gives too
+        except rust_x509.ExtensionNotFound:
+            reason_name = None
+        return Entry(revoked.revocation_date_utc, reason_name)
+    except ValueError:
+        pass
+    for item in certificate_list["tbs_cert_list"]["revoked_certificates"] or []:
+        if item["user_certificate"].native == serial:
+            reason = item.crl_reason_value
+            return Entry(
+                item["revocation_date"].native, reason.native if reason is not None else None
+            )
     return None
 
 
 # --- fetching, with a cache ------------------------------------------------------------
 
 
+def _key_digest(issuer: x509.Certificate) -> str:
+    return hashlib.sha256(issuer["tbs_certificate"]["subject_public_key_info"].dump()).hexdigest()
+
+
 class Cache:
-    """CRLs kept in ``folder``, one file per URL (its SHA-256), reused until nextUpdate."""
+    """CRLs kept in ``folder``, one file per URL (its SHA-256), reused until nextUpdate.
+
+    Beside each list, a ``.checked`` file names the SHA-256 of the bytes whose signature
+    was checked and of the key that checked it: a list read back is not checked again
+    (a GOST list costs seconds a megabyte: Streebog in pure Python), unless its bytes or
+    the issuer differ.
+    """
 
     def __init__(self, folder: str | Path | None):
         self.folder = Path(folder) if folder else None
@@ -200,15 +245,34 @@ class Cache:
         der = path.read_bytes()
         return der if hashlib.sha256(der).hexdigest() == sha256 else None
 
-    def put(self, url: str, der: bytes) -> None:
+    def checked(self, url: str, der: bytes, issuer: x509.Certificate) -> bool:
+        """Whether these bytes' signature was checked with ``issuer``'s key when cached."""
+        path = self.path(url)
+        if path is None:
+            return False
+        try:
+            mark = path.with_suffix(".checked").read_text(encoding="ascii")
+        except (OSError, ValueError):
+            return False
+        return mark == f"{hashlib.sha256(der).hexdigest()} {_key_digest(issuer)}"
+
+    def put(self, url: str, der: bytes, issuer: x509.Certificate | None = None) -> None:
+        """Keep ``der`` for ``url`` (and, with ``issuer``, that its signature checked)."""
         path = self.path(url)
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._write(path, der)
+        if issuer is not None:
+            mark = f"{hashlib.sha256(der).hexdigest()} {_key_digest(issuer)}"
+            self._write(path.with_suffix(".checked"), mark.encode("ascii"))
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
         try:
             with os.fdopen(handle, "wb") as file:
-                file.write(der)
+                file.write(data)
             os.replace(temporary, path)  # another process sees the old file or the new
         except OSError:
             with contextlib.suppress(OSError):
@@ -247,14 +311,15 @@ def fetch(
     if der is not None:
         try:
             certificate_list = load(der)
-            verify_list(certificate_list, issuer, now)
+            checked = cache.checked(url, der, issuer)
+            verify_list(certificate_list, issuer, now, signature_checked=checked)
             return certificate_list, facts(certificate_list, url, der)
         except CrlError:
             pass  # a cached list that no longer checks: fetch it again
     der = download(url, session=session, timeout=timeout)
     certificate_list = load(der)
     verify_list(certificate_list, issuer, now)
-    cache.put(url, der)
+    cache.put(url, der, issuer)
     return certificate_list, facts(certificate_list, url, der)
 
 
@@ -271,14 +336,13 @@ def _first(
     raise CrlError(worst.code, "; ".join(e.detail for e in errors))
 
 
-def _revoked(found: Any, facts_: dict[str, Any]) -> Outcome:
-    reason = found.crl_reason_value
+def _revoked(found: Entry, facts_: dict[str, Any]) -> Outcome:
     return Outcome(
         "revoked",
         "revoked",
         f"listed in CRL {facts_.get('number')} from {facts_['url']}",
-        revoked_at=found["revocation_date"].native,
-        reason=reason.native if reason is not None else None,
+        revoked_at=found.revoked_at,
+        reason=found.reason,
         facts=facts_,
     )
 
@@ -321,8 +385,7 @@ def check(
     serial = cert.serial_number
     listed = entry(delta, serial) if delta is not None else None
     if listed is not None:
-        reason = listed.crl_reason_value
-        if reason is not None and reason.native == "remove_from_crl":
+        if listed.reason == "remove_from_crl":
             return Outcome("good", detail="released from hold by the delta CRL", facts=evidence)
         return _revoked(listed, evidence)
     listed = entry(full, serial)
