@@ -590,6 +590,7 @@ def make_crl(
     delta_of: int | None = None,
     reasons: dict[int, str] | None = None,
     key: Key | None = None,
+    extensions: tuple[dict[str, Any], ...] = (),
 ) -> bytes:
     """A DER CRL by ``ca`` listing ``revoked`` (serial: time); ``delta_of`` makes it a
     delta CRL of that base CRL number; ``key`` signs it instead of the CA's (a forgery)."""
@@ -608,13 +609,14 @@ def make_crl(
                 {"extn_id": "crl_reason", "critical": False, "extn_value": reasons[serial]}
             ]
         entries.append(item)
-    extensions: list[dict[str, Any]] = [
+    crl_extensions: list[dict[str, Any]] = [
         {"extn_id": "crl_number", "critical": False, "extn_value": number}
     ]
     if delta_of is not None:
-        extensions.append(
+        crl_extensions.append(
             {"extn_id": "delta_crl_indicator", "critical": True, "extn_value": delta_of}
         )
+    crl_extensions.extend(extensions)
     signer = key or ca.key
     tbs: dict[str, Any] = {
         "version": "v2",
@@ -622,7 +624,7 @@ def make_crl(
         "issuer": ca.cert.subject,
         "this_update": x509.Time(name="utc_time", value=this_update),
         "next_update": x509.Time(name="utc_time", value=next_update),
-        "crl_extensions": extensions,
+        "crl_extensions": crl_extensions,
     }
     if entries:
         tbs["revoked_certificates"] = entries

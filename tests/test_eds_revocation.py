@@ -246,7 +246,7 @@ def test_ocsp_answering_keeps_its_answer_as_evidence_and_the_crl_is_not_fetched(
     assert pki.server.gets == []
 
 
-@pytest.mark.parametrize("failure", ["down", "stale", "forged", "not-yet"])
+@pytest.mark.parametrize("failure", ["down", "stale", "forged", "not-yet", "critical"])
 def test_both_down_or_a_crl_that_does_not_count_is_refused(pki, tmp_path, failure):
     now = datetime.now(UTC)
     if failure == "down":
@@ -255,8 +255,11 @@ def test_both_down_or_a_crl_that_does_not_count_is_refused(pki, tmp_path, failur
         pki.publish(this_update=now - timedelta(days=3), next_update=now - timedelta(days=1))
     elif failure == "forged":
         pki.publish(key=Key.rsa(1024))
-    else:
+    elif failure == "not-yet":
         pki.publish(this_update=now + timedelta(hours=2))
+    else:  # a critical extension the portal does not understand
+        unknown = {"extn_id": "1.2.3.4", "critical": True, "extn_value": b"\x05\x00"}
+        pki.publish(extensions=(unknown,))
     with unreachable_url() as ocsp_url:
         report = pki.check(pki.good, ocsp_url, tmp_path)
     expected = {
@@ -264,6 +267,7 @@ def test_both_down_or_a_crl_that_does_not_count_is_refused(pki, tmp_path, failur
         "stale": "crl-stale",
         "forged": "crl-invalid",
         "not-yet": "crl-stale",
+        "critical": "crl-invalid",
     }
     assert report.codes == [expected[failure]]
     detail = revocation_check(report).detail

@@ -55,7 +55,7 @@ def stored_signature() -> ActSignature:
 
 
 def test_ocsp_down_the_crl_decides_and_its_facts_are_stored_and_shown(
-    app, issued, tmp_path, client, auth
+    app, issued, tmp_path, client, auth, runner
 ):
     with CrlServer() as server, unreachable_url() as ocsp_url:
         app.config["EDS_OCSP_URL"] = ocsp_url
@@ -80,6 +80,10 @@ def test_ocsp_down_the_crl_decides_and_its_facts_are_stored_and_shown(
     assert facts["sha256"] in response.get_data(as_text=True)
     check = client.get(f"/admin/act-signatures/{stored.id}").get_data(as_text=True)
     assert "flash success" in check and facts["sha256"] in check
+    result = runner.invoke(args=["eds", "verify", "--stored", str(stored.id)])
+    assert result.exit_code == 0, result.output
+    assert facts["sha256"] in result.output
+    assert "pass revocation" in result.output
     for lang, words in (("kk", "тізім"), ("ru", "список")):
         with force_locale(lang):
             text = describe_revocation_evidence(stored.revocation_method, facts)

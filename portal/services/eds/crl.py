@@ -12,7 +12,7 @@ only when:
 - it is fresh: thisUpdate not in the future (``SKEW`` allowed), nextUpdate present and
   not passed;
 - it covers every certificate (no issuing distribution point limiting it to CA or
-  attribute certificates, or to some reasons).
+  attribute certificates, or to some reasons) and has no critical extension unknown here.
 
 Then the certificate's serial number is looked up. A delta CRL is used when the
 certificate names one and it can be fetched and checked: a serial it lists is revoked
@@ -42,6 +42,8 @@ from portal.services.eds import ocsp
 MAX_BYTES = 128 * 1024 * 1024  # a bound against an answer without end, far above a CRL's size
 SKEW = timedelta(minutes=5)  # a thisUpdate this far in the future is the clocks' drift
 CODES = ("crl-unavailable", "crl-invalid", "crl-stale")
+# the critical CRL extensions understood here (RFC 5280 5.2: an unknown one refuses the list)
+UNDERSTOOD = {"crl_number", "delta_crl_indicator", "issuing_distribution_point"}
 
 
 class CrlError(Exception):
@@ -144,6 +146,9 @@ def verify_list(
         issuer,
     ):
         raise CrlError("crl-invalid", "the CRL's signature does not verify with its issuer's key")
+    unknown = certificate_list.critical_extensions - UNDERSTOOD
+    if unknown:
+        raise CrlError("crl-invalid", f"unknown critical extension {', '.join(sorted(unknown))}")
     scope = certificate_list.issuing_distribution_point_value
     if scope is not None:
         native = scope.native
