@@ -187,6 +187,12 @@ EDS_NCANODE_URL: str | None = None
 # own computer); the page's Content-Security-Policy allows connecting to it (connect-src).
 # The browser tests point it at their stand-in (ws://127.0.0.1:<port>).
 EDS_NCALAYER_URL = "wss://127.0.0.1:13579"
+# When OCSP fails or answers "try again": the issuing CA's CRL (from the certificate's
+# distribution point) decides instead. Only with EDS_OCSP_URL set (no OCSP, no revocation
+# check). The CRLs are cached in EDS_CRL_CACHE (default: the instance folder's eds-crl/),
+# one file per URL, reused until their nextUpdate.
+EDS_CRL_FALLBACK = True
+EDS_CRL_CACHE: str | None = None
 
 # --- operating the portal (portal/web/logs.py, metrics.py, health.py; flask backup) ---
 # "json": every log record as one JSON line on stderr with the request's id (production);

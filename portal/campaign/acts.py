@@ -321,6 +321,7 @@ def sign_with_eds(
     )
     if not report.ok:
         return report
+    evidence = report.evidence
     db.session.add(
         ActSignature(
             act_id=act.id,
@@ -337,6 +338,9 @@ def sign_with_eds(
             report_json=json.dumps(report.as_dict(), ensure_ascii=False, default=str),
             received_via=via,
             created_at=now,
+            revocation_method=evidence.method if evidence else "",
+            revocation_der=evidence.der if evidence else None,
+            revocation_evidence_json=json.dumps(evidence.facts if evidence else {}, default=str),
         )
     )
     winner_rules.mark_act_signed(
