@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.services.eds import Check
@@ -108,3 +109,13 @@ def _failed(check: Check) -> str:
 def describe_eds_check(check: Check) -> str:
     """One check as a sentence: what was confirmed, or what is wrong."""
     return _passed(check) if check.ok else _failed(check)
+
+
+def act_names(number: str) -> dict[str, str]:
+    """The act's name in Kazakh, Russian and English, as eGov Mobile shows it."""
+    names = {}
+    for lang in ("kk", "ru"):
+        with force_locale(lang):
+            names[lang] = _("Acceptance-transfer act No. %(number)s", number=number)
+    names["en"] = f"Acceptance-transfer act No. {number}"
+    return names
