@@ -21,6 +21,7 @@ from portal.jobs.egov_qr import collect_sigex
 from portal.models import AuditEntry, Winner, db, utcnow
 from portal.models.acts import ActSignature
 from portal.models.signing import SigningSession
+from portal.public import egov
 from portal.services import egov_qr
 from portal.services.redaction import redact_links
 from portal.web.urls import SiteLinks
@@ -84,6 +85,9 @@ def test_an_llp_director_signs_with_the_phone(app, issued, site, client):
     link = egov_qr.launch_links(text.removeprefix("mobileSign:"))
     assert html.escape(link["egov_mobile"]) in page and html.escape(link["egov_business"]) in page
     assert "https://m.egov.kz/mobileSign?link=" in link["egov_mobile"]
+    key = text.rsplit("/", 1)[1]
+    row = db.session.execute(sa.select(SigningSession.__table__)).one()._asdict()
+    assert key not in str(row) and key[:16] not in str(row)  # only digests are kept
 
     phone = Phone(pki.head)
     api1 = phone.scan(text)
@@ -298,3 +302,17 @@ def test_the_bodies_follow_the_protocol():
         egov_qr.cms_from_body({"documentsToSign": [{"document": {"file": {"data": "%%"}}}]})
     with pytest.raises(ValueError):
         egov_qr.provider_for({"EDS_QR_PROVIDER": "other"})
+
+
+def test_qr_codes_are_rate_limited_per_address(app, issued, client, monkeypatch):
+    monkeypatch.setattr(egov, "STARTS_PER_HOUR", 2)
+    token = acts.issue_link(issued.winner)
+    db.session.commit()
+    page = client.get(f"/kk/winner/{token}").get_data(as_text=True)
+    statuses = [
+        client.post(f"/kk/winner/{token}/egov", data={"csrf_token": csrf_from(page)}).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [302, 302, 429]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SigningSession)) == 2

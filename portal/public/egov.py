@@ -71,14 +71,16 @@ def winner_egov_start(token: str):
             language=current_language(),
         )
         start = provider.start(api1_url=api1_url(session), description=_description(act))
-    except acts.ActRefused:
+    except acts.ActRefused:  # signed or replaced meanwhile: the page says where it stands
         db.session.rollback()
-        abort(409)
+        return redirect(url_for("public.winner_page", token=token))
     except egov_qr.ProviderError:
         db.session.rollback()
         flash(_("The signing service does not answer: try again in a few minutes."), "error")
         return redirect(url_for("public.winner_page", token=token, _anchor="egov"))
-    egov_signing.started(session, start.data | {"links": start.links}, start.expires_at)
+    # SIGEX's addresses are kept; the portal's own (they carry the key) are derived again
+    kept = {} if provider.pushes else start.data | {"links": start.links}
+    egov_signing.started(session, kept, start.expires_at)
     db.session.commit()
     if not provider.pushes:
         qr_jobs.collect_sigex(session.id)  # the worker waits for SIGEX's signatures
