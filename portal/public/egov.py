@@ -238,7 +238,7 @@ def _receive(session: SigningSession) -> Response:
     request.get_data(cache=True)  # a body larger than MAX_PUT_BYTES: 413, the session unused
     with force_locale(session.language):
         try:
-            cms = egov_qr.cms_from_body(request.get_json(silent=True))
+            cms = egov_qr.cms_from_body(request.get_json(force=True, silent=True))
         except egov_qr.ProtocolError:
             try:
                 egov_signing.refuse(session, "malformed")
