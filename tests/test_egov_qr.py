@@ -316,3 +316,22 @@ def test_qr_codes_are_rate_limited_per_address(app, issued, client, monkeypatch)
     assert statuses == [302, 302, 429]
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SigningSession)) == 2
+
+
+def test_two_signatures_sent_at_once_are_verified_once(app, issued, site, client):
+    _token, _text, phone, pki = scanned(app, client, issued)
+    phone.document()
+    cms = sign_cms(issued.pdf, pki.head)
+    statuses: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: statuses.append(phone.put(cms).status_code))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200, 410]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ActSignature)) == 1
+    assert the_session().status == S.SIGNED

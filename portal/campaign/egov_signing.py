@@ -158,6 +158,29 @@ def _finish(session: SigningSession, status: str, now: datetime) -> None:
     session.status, session.finished_at = status, now
 
 
+def _claim(session: SigningSession, now: datetime) -> None:
+    """Take the waiting session for this transaction, or raise ``SessionGone``: one
+    conditional UPDATE, so that of two signatures sent at once only one is verified (the
+    other waits for the row's lock, then finds it taken)."""
+    if refresh(session, now) != SigningSession.WAITING:
+        raise SessionGone(session.status)
+    db.session.flush()
+    taken = db.session.execute(
+        sa.update(SigningSession)
+        .where(
+            SigningSession.id == session.id,
+            SigningSession.status == SigningSession.WAITING,
+            SigningSession.finished_at.is_(None),
+        )
+        .values(finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        db.session.refresh(session)
+        raise SessionGone(session.status)
+    session.finished_at = now
+
+
 def token_matches(session: SigningSession, authorization: str | None) -> bool:
     """Whether ``Authorization: Bearer <token>`` carries the session's token."""
     scheme, _, token = (authorization or "").partition(" ")
@@ -188,8 +211,7 @@ def receive(
     ``acts.sign_with_eds`` against the act's exact bytes and its winner; the session is
     used either way (``SessionGone`` when it was already, or has expired)."""
     now = now or utcnow()
-    if refresh(session, now) != SigningSession.WAITING:
-        raise SessionGone(session.status)
+    _claim(session, now)
     try:
         report = acts.sign_with_eds(session.act, cms, eds_settings=eds_settings, via=VIA, at=at)
     except acts.ActRefused:
@@ -214,8 +236,7 @@ def refuse(session: SigningSession, code: str, now: datetime | None = None) -> N
     """End a waiting session as refused for a reason outside the verifier (a PUT that is not
     the protocol's: ``malformed``)."""
     now = now or utcnow()
-    if refresh(session, now) != SigningSession.WAITING:
-        raise SessionGone(session.status)
+    _claim(session, now)
     _finish(session, SigningSession.REFUSED, now)
     session.failures_json = json.dumps([eds.failed("cms", code).as_dict()])
 
