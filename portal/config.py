@@ -194,6 +194,21 @@ EDS_NCALAYER_URL = "wss://127.0.0.1:13579"
 EDS_CRL_FALLBACK = True
 EDS_CRL_CACHE: str | None = None
 
+# eGov Mobile QR signing of the act (portal/services/egov_qr.py, docs/DESIGN.md): a
+# signing session's QR code is good for this many minutes, and once.
+EDS_QR_MINUTES = 10
+# "egov": the portal serves the app's API 1 and API 2 itself (its domain must be on
+# eGov's allowed list); "sigex": SIGEX's hosted service at SIGEX_URL serves them, for a
+# domain not yet registered with eGov.
+EDS_QR_PROVIDER = "egov"
+SIGEX_URL = "https://sigex.kz"
+SIGEX_TIMEOUT = (5.0, 15.0)  # seconds to connect, to read (registering a QR)
+# How long the worker waits for the phone to take the act and to sign it (SIGEX blocks).
+SIGEX_WAIT_SECONDS = 600
+# The organizer's name in English, which eGov Mobile shows beside the Kazakh and the
+# Russian ones; unset: the Russian name.
+ORGANIZER_NAME_EN: str | None = "Kazakhtelecom JSC branch – Corporate Business Division"
+
 # --- operating the portal (portal/web/logs.py, metrics.py, health.py; flask backup) ---
 # "json": every log record as one JSON line on stderr with the request's id (production);
 # "text": Python's and Flask's own logging, untouched (make run).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.services.eds import Check
@@ -237,3 +238,13 @@ def describe_revocation_evidence(method: str, facts: dict) -> str:
             text += " " + _("The OCSP service had failed.")
         return text + _revoked_after(facts)
     return _("Revocation: not checked when the signature was accepted.")
+
+
+def act_names(number: str) -> dict[str, str]:
+    """The act's name in Kazakh, Russian and English, as eGov Mobile shows it."""
+    names = {}
+    for lang in ("kk", "ru"):
+        with force_locale(lang):
+            names[lang] = _("Acceptance-transfer act No. %(number)s", number=number)
+    names["en"] = f"Acceptance-transfer act No. {number}"
+    return names
