@@ -15,8 +15,10 @@ import pytest
 import requests
 from asn1crypto import cms as asn1_cms
 from asn1crypto import x509
+from flask_babel import force_locale
 
-from portal.services.eds import crl, revocation, verify
+from portal.services.eds import crl, passed, revocation, verify
+from portal.wording.eds import describe_eds_check, describe_revocation_evidence
 from tests.eds_pki import (
     INDIVIDUAL,
     SIGNING,
@@ -428,7 +430,9 @@ def test_revocation_is_judged_at_the_proven_time_of_signing(pki, tmp_path):
     assert accepted.evidence.facts["revoked_at"] == revoked_at.isoformat()
     assert revocation_check(accepted).params["revoked_at"] == revoked_at.isoformat()
     assert refused.codes == ["revoked"] and plain.codes == ["revoked"]
-    assert offline(before, accepted.evidence).ok  # the stored answer, at the proven time
+    stored = offline(before, accepted.evidence)  # the stored answer, at the proven time
+    assert stored.ok and revocation_check(stored).detail.startswith("the stored OCSP answer")
+    assert "after the proven time" in revocation_check(stored).detail
     assert offline(after, accepted.evidence).codes == ["revoked"]
 
     pki.server.lists[FULL_PATH] = make_crl(pki.ca, {signer.cert.serial_number: revoked_at})
@@ -438,7 +442,31 @@ def test_revocation_is_judged_at_the_proven_time_of_signing(pki, tmp_path):
     assert by_crl.ok, by_crl.as_dict()
     assert by_crl.evidence.method == "crl"
     assert by_crl.evidence.facts["revoked_at"] == revoked_at.isoformat()
+    assert revocation_check(by_crl).detail.startswith("CRL ")
     assert too_late.codes == ["revoked"] and too_late.evidence is None
     again = offline(before, by_crl.evidence)  # the very list, still in the cache
     assert again.ok and revocation_check(again).params["how"] == "checked"
     assert offline(after, by_crl.evidence).codes == ["crl-invalid"]
+
+
+def test_a_revocation_after_the_proven_time_is_said_in_kazakh_and_russian(app):
+    evidence = {
+        "url": "http://ocsp.test/",
+        "produced_at": "2026-11-26T08:00:00+00:00",
+        "revoked_at": "2026-11-26T07:00:00+00:00",
+    }
+    check = passed(
+        "revocation", method="ocsp", revoked_at=evidence["revoked_at"], at="2026-11-26T06:00:00"
+    )
+    said = {}
+    with app.test_request_context():
+        for lang in ("kk", "ru"):
+            with force_locale(lang):
+                said[lang] = (
+                    describe_revocation_evidence("ocsp", evidence),
+                    describe_eds_check(check),
+                )
+    assert "расталған қол қою уақытынан кейін кері қайтарылған" in said["kk"][0]
+    assert "уже после подтверждённого времени подписания" in said["ru"][0]
+    assert "қолтаңба сертификат жарамды кезде қойылған" in said["kk"][1]
+    assert "подпись поставлена, когда он был действителен" in said["ru"][1]

@@ -163,7 +163,10 @@ def check(
         )
         if after:
             listed = Outcome(
-                True, f"CRL {outcome.facts.get('number')}", "", answer.params, answer.evidence
+                True,
+                detail=f"CRL {outcome.facts.get('number')}",
+                params=answer.params,
+                evidence=answer.evidence,
             )
             return _after_signing(listed, outcome.revoked_at, at)  # type: ignore[arg-type]
         return answer
@@ -194,10 +197,9 @@ def recheck(
             if after:
                 stored = Outcome(
                     True,
-                    f"the stored OCSP answer of {produced}",
-                    "",
-                    answer.params,
-                    Evidence(evidence.method, dict(evidence.facts), evidence.der),
+                    detail=f"the stored OCSP answer of {produced}",
+                    params=answer.params,
+                    evidence=Evidence(evidence.method, dict(evidence.facts), evidence.der),
                 )
                 return _after_signing(stored, status.revoked_at, at)  # type: ignore[arg-type]
             return answer
