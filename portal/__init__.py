@@ -114,6 +114,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    if not app.config.get("EDS_CRL_CACHE"):  # the CRLs fetched when OCSP fails
+        app.config["EDS_CRL_CACHE"] = str(instance / "eds-crl")
     if not app.config.get("STORAGE_URL"):  # the files kept in the folder
         private_folder(Path(app.config["UPLOAD_FOLDER"]))
     # a database error's message (and so a 500's traceback in the log) never shows the

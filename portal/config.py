@@ -187,6 +187,27 @@ EDS_NCANODE_URL: str | None = None
 # own computer); the page's Content-Security-Policy allows connecting to it (connect-src).
 # The browser tests point it at their stand-in (ws://127.0.0.1:<port>).
 EDS_NCALAYER_URL = "wss://127.0.0.1:13579"
+# When OCSP fails or answers "try again": the issuing CA's CRL (from the certificate's
+# distribution point) decides instead. Only with EDS_OCSP_URL set (no OCSP, no revocation
+# check). The CRLs are cached in EDS_CRL_CACHE (default: the instance folder's eds-crl/),
+# one file per URL, reused until their nextUpdate.
+EDS_CRL_FALLBACK = True
+EDS_CRL_CACHE: str | None = None
+
+# eGov Mobile QR signing of the act (portal/services/egov_qr.py, docs/DESIGN.md): a
+# signing session's QR code is good for this many minutes, and once.
+EDS_QR_MINUTES = 10
+# "egov": the portal serves the app's API 1 and API 2 itself (its domain must be on
+# eGov's allowed list); "sigex": SIGEX's hosted service at SIGEX_URL serves them, for a
+# domain not yet registered with eGov.
+EDS_QR_PROVIDER = "egov"
+SIGEX_URL = "https://sigex.kz"
+SIGEX_TIMEOUT = (5.0, 15.0)  # seconds to connect, to read (registering a QR)
+# How long the worker waits for the phone to take the act and to sign it (SIGEX blocks).
+SIGEX_WAIT_SECONDS = 600
+# The organizer's name in English, which eGov Mobile shows beside the Kazakh and the
+# Russian ones; unset: the Russian name.
+ORGANIZER_NAME_EN: str | None = "Kazakhtelecom JSC branch – Corporate Business Division"
 
 # --- operating the portal (portal/web/logs.py, metrics.py, health.py; flask backup) ---
 # "json": every log record as one JSON line on stderr with the request's id (production);

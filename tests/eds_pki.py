@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 from asn1crypto import algos, cms, core, keys, ocsp, tsp, x509
+from asn1crypto import crl as asn1_crl
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from gostcrypto import gosthash, gostsignature
@@ -692,3 +694,148 @@ def timestamp_time(cms_der: bytes) -> datetime | None:
             content = token["content"]["encap_content_info"]["content"]
             return tsp.TSTInfo.load(content.contents)["gen_time"].native
     return None
+
+
+# --- CRLs (issue 17, part 5) ---------------------------------------------------------
+
+
+def with_crl_points(
+    issued: Issued, issuer: Issued, crl_url: str, delta_url: str | None = None
+) -> Issued:
+    """``issued`` again, with a CRL distribution point (and a "freshest CRL" delta point)
+    as NCA writes them, signed again by ``issuer``."""
+
+    def points(url: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "distribution_point": x509.DistributionPointName(
+                    name="full_name",
+                    value=[x509.GeneralName(name="uniform_resource_identifier", value=url)],
+                )
+            }
+        ]
+
+    tbs = x509.TbsCertificate.load(issued.cert["tbs_certificate"].dump())
+    extensions = list(tbs["extensions"])
+    extensions.append(
+        {"extn_id": "crl_distribution_points", "critical": False, "extn_value": points(crl_url)}
+    )
+    if delta_url:
+        extensions.append(
+            {"extn_id": "freshest_crl", "critical": False, "extn_value": points(delta_url)}
+        )
+    tbs["extensions"] = extensions
+    cert = x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": issuer.key.signature_algorithm,
+            "signature_value": issuer.key.sign(tbs.dump()),
+        }
+    )
+    return Issued(x509.Certificate.load(cert.dump()), issued.key)
+
+
+def make_crl(
+    ca: Issued,
+    revoked: dict[int, datetime] | None = None,
+    *,
+    number: int = 1,
+    this_update: datetime | None = None,
+    next_update: datetime | None = None,
+    delta_of: int | None = None,
+    reasons: dict[int, str] | None = None,
+    key: Key | None = None,
+    extensions: tuple[dict[str, Any], ...] = (),
+) -> bytes:
+    """A DER CRL by ``ca`` listing ``revoked`` (serial: time); ``delta_of`` makes it a
+    delta CRL of that base CRL number; ``key`` signs it instead of the CA's (a forgery)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    this_update = this_update or now - timedelta(hours=1)
+    next_update = next_update or now + timedelta(days=1)
+    reasons = reasons or {}
+    entries = []
+    for serial, moment in (revoked or {}).items():
+        item: dict[str, Any] = {
+            "user_certificate": serial,
+            "revocation_date": x509.Time(name="utc_time", value=moment),
+        }
+        if serial in reasons:
+            item["crl_entry_extensions"] = [
+                {"extn_id": "crl_reason", "critical": False, "extn_value": reasons[serial]}
+            ]
+        entries.append(item)
+    crl_extensions: list[dict[str, Any]] = [
+        {"extn_id": "crl_number", "critical": False, "extn_value": number}
+    ]
+    if delta_of is not None:
+        crl_extensions.append(
+            {"extn_id": "delta_crl_indicator", "critical": True, "extn_value": delta_of}
+        )
+    crl_extensions.extend(extensions)
+    signer = key or ca.key
+    tbs: dict[str, Any] = {
+        "version": "v2",
+        "signature": signer.signature_algorithm,
+        "issuer": ca.cert.subject,
+        "this_update": x509.Time(name="utc_time", value=this_update),
+        "next_update": x509.Time(name="utc_time", value=next_update),
+        "crl_extensions": crl_extensions,
+    }
+    if entries:
+        tbs["revoked_certificates"] = entries
+    tbs_list = asn1_crl.TbsCertList(tbs)
+    return asn1_crl.CertificateList(
+        {
+            "tbs_cert_list": tbs_list,
+            "signature_algorithm": signer.signature_algorithm,
+            "signature": signer.sign(tbs_list.dump()),
+        }
+    ).dump()
+
+
+class CrlServer(_Server):
+    """A real HTTP server answering GET with the CRLs in ``lists`` (by path; also as an
+    HTTP proxy, by the absolute URL's path); ``down`` answers 503. ``gets`` records paths."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        outer = self
+        base = self.server.RequestHandlerClass
+
+        class Handler(base):  # type: ignore[misc, valid-type]
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                outer.gets.append(path)
+                data = outer.lists.get(path)
+                if outer.down:
+                    status, body = 503, b"down"
+                elif data is None:
+                    status, body = 404, b"not found"
+                else:
+                    status, body = 200, data
+                self.send_response(status)
+                self.send_header("Content-Type", "application/pkix-crl")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server.RequestHandlerClass = Handler
+        self.lists: dict[str, bytes] = {}
+        self.down = False
+        self.gets: list[str] = []
+
+    def url_of(self, path: str) -> str:
+        return self.url + path
+
+
+class StatusOcspResponder(OcspResponder):
+    """An ``OcspResponder`` that can also answer with an OCSP error status, as NCA's does:
+    ``error`` "try_later", "internal_error"... (None: answers as ``OcspResponder``)."""
+
+    error: str | None = None
+
+    def handle(self, path: str, body: bytes) -> tuple[int, str, bytes]:
+        if self.error:
+            answer = ocsp.OCSPResponse({"response_status": self.error})
+            return 200, "application/ocsp-response", answer.dump()
+        return super().handle(path, body)

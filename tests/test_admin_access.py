@@ -31,6 +31,7 @@ from portal.models import (
     Winner,
     db,
 )
+from portal.models.acts import ActSignature
 from portal.models.staff import ROLES
 from portal.services import uploads
 from portal.web.urls import SiteLinks
@@ -118,6 +119,7 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "admin.winner"): READERS,
     ("GET", "admin.winner_photo_file"): READERS,
     ("GET", "admin.act_pdf"): READERS,
+    ("GET", "admin.act_signature_check"): READERS,
     ("GET", "admin.winner_file_staff"): READERS,
     **{
         ("POST", f"admin.{endpoint}"): DOERS
@@ -237,6 +239,9 @@ def world(access_app):
         winner = db.session.scalar(sa.select(Winner).filter_by(draw_id=draw.id))
         _give_photo(winner)
         act, submission = _act_with_submission(winner)
+        # an EDS signature kept (not a valid CMS: its re-verification page says so)
+        signature = ActSignature(act_id=act.id, cms=b"not a CMS", cms_sha256="0" * 64)
+        db.session.add(signature)
         db.session.commit()
         return {
             "number": 2,
@@ -255,6 +260,7 @@ def world(access_app):
             "act_id": act.id,
             "submission_id": submission.id,
             "file_id": submission.files[0].id,
+            "signature_id": signature.id,
         }
 
 

@@ -563,14 +563,21 @@ def test_ocsp_answers_that_do_not_count(pki, mode, code):
     cms = sign_cms(ACT, pki.rsa_head)
     with OcspResponder(pki.rsa_ca) as responder:
         responder.settings.mode = mode
-        report = verify(ACT, cms, trust_anchors=pki.anchors, ocsp_url=responder.url)
+        report = verify(
+            ACT, cms, trust_anchors=pki.anchors, ocsp_url=responder.url, crl_fallback=False
+        )
     assert codes(report) == [code]
 
 
 def test_ocsp_unreachable(pki):
     with unreachable_url() as url:
         report = verify(
-            ACT, sign_cms(ACT, pki.rsa_head), trust_anchors=pki.anchors, ocsp_url=url, timeout=2
+            ACT,
+            sign_cms(ACT, pki.rsa_head),
+            trust_anchors=pki.anchors,
+            ocsp_url=url,
+            timeout=2,
+            crl_fallback=False,
         )
     assert codes(report) == ["ocsp-unavailable"]
 
@@ -588,11 +595,15 @@ def test_a_delegated_ocsp_responder_is_accepted(pki):
             ACT, sign_cms(ACT, signer), trust_anchors=pki.anchors, ocsp_url=responder.url
         )
         assert codes(report) == ["revoked"]
-    # A "responder" without the OCSP-signing usage is not one.
+    # A "responder" without the OCSP-signing usage is not one (OCSP alone deciding).
     with OcspResponder(pki.rsa_ca, responder=pki.rsa_ie) as responder:
         responder.settings.mode = "delegated"
         report = verify(
-            ACT, sign_cms(ACT, signer), trust_anchors=pki.anchors, ocsp_url=responder.url
+            ACT,
+            sign_cms(ACT, signer),
+            trust_anchors=pki.anchors,
+            ocsp_url=responder.url,
+            crl_fallback=False,
         )
         assert codes(report) == ["ocsp-invalid"]
 

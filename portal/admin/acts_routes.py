@@ -3,17 +3,18 @@ the scans of a manual signing and the decision on it (rules 10 and 11)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import NoteForm
 from portal.admin.winner_page import page_forms, winner_page
-from portal.campaign import acts
+from portal.campaign import acts, signature_proof
 from portal.campaign.staff import MARKETING, PERSONAL_DATA
 from portal.models import Winner, db
-from portal.models.acts import Act, ManualSubmission, WinnerFile
+from portal.models.acts import Act, ActSignature, ManualSubmission, WinnerFile
+from portal.services import eds
 from portal.web.access import current_actor, roles_required
 from portal.web.downloads import act_response
 from portal.web.forms import refusal_on_form
@@ -126,6 +127,21 @@ def act_pdf(act_id: int):
     acts.record_download(act.winner, act, current_user.email)
     db.session.commit()
     return act_response(act)
+
+
+@bp.get("/act-signatures/<id:signature_id>")
+@roles_required(*PERSONAL_DATA)
+def act_signature_check(signature_id: int):
+    """An accepted EDS signature re-verified as at its acceptance: its time, its stored
+    revocation evidence, no network."""
+    stored = db.session.get(ActSignature, signature_id) or abort(404)
+    report = signature_proof.reverify(stored, eds.settings_from_config(current_app.config))
+    return render_template(
+        "admin/signature_check.html",
+        stored=stored,
+        report=report,
+        at=signature_proof.acceptance_time(stored),
+    )
 
 
 @bp.get("/winner-files/<id:file_id>")

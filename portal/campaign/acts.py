@@ -275,7 +275,7 @@ def expected_signer(winner: Winner) -> dict[str, str]:
     return {"expected_iin": participant.bin_iin}
 
 
-def _check_signable(act: Act) -> None:
+def check_signable(act: Act) -> None:
     """An act is signed while it is the one in force and its winner waits at "act issued"."""
     if current_act(act.winner) is not act or act.winner.status != Winner.ACT_ISSUED:
         raise ActRefused("act-closed")
@@ -298,7 +298,7 @@ def sign_with_eds(
     """
     now = now or utcnow()
     winner = act.winner
-    _check_signable(act)
+    check_signable(act)
     report = eds.verify(
         act.pdf,
         cms,
@@ -321,6 +321,7 @@ def sign_with_eds(
     )
     if not report.ok:
         return report
+    evidence = report.evidence
     db.session.add(
         ActSignature(
             act_id=act.id,
@@ -337,6 +338,9 @@ def sign_with_eds(
             report_json=json.dumps(report.as_dict(), ensure_ascii=False, default=str),
             received_via=via,
             created_at=now,
+            revocation_method=evidence.method if evidence else "",
+            revocation_der=evidence.der if evidence else None,
+            revocation_evidence_json=json.dumps(evidence.facts if evidence else {}, default=str),
         )
     )
     winner_rules.mark_act_signed(
@@ -380,7 +384,7 @@ def submit_manual(
     """
     now = now or utcnow()
     winner = act.winner
-    _check_signable(act)
+    check_signable(act)
     if open_submission(act) is not None:
         raise ActRefused("submission-open")
     if not reason.strip():

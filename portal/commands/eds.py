@@ -4,6 +4,10 @@ The trust anchors, OCSP responder and NCANode are the app's ``EDS_TRUST_ANCHORS`
 ``EDS_OCSP_URL`` and ``EDS_NCANODE_URL``. ``--at`` checks the certificates at another
 time than the signing time the signature claims (expired test certificates, or the
 time a signature was received). BIN and IIN are compared as given, control digit or not.
+
+``--stored ID`` re-verifies an accepted act signature kept by the portal "as at
+acceptance" (``portal.campaign.signature_proof``): at its proven (or stated) signing
+time, with the revocation evidence stored with it, without asking OCSP or a CRL.
 """
 
 from __future__ import annotations
@@ -17,8 +21,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from portal.services.eds import settings_from_config, verify
-from portal.wording.eds import describe_eds_check, signing_time_sentence
+from portal.campaign import signature_proof
+from portal.models import db
+from portal.models.acts import ActSignature
+from portal.services.eds import Report, settings_from_config, verify
+from portal.wording.eds import (
+    describe_eds_check,
+    describe_revocation_evidence,
+    signing_time_sentence,
+)
 
 eds_cli = click.Group("eds", help="Electronic digital signatures (NCA RK).")
 
@@ -38,8 +49,19 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 @eds_cli.command("verify")
-@click.argument("document", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
-@click.argument("signature", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "document", required=False, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+)
+@click.argument(
+    "signature", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--stored",
+    "stored",
+    type=int,
+    metavar="ID",
+    help="Re-verify the accepted act signature ID as at its acceptance, offline.",
+)
 @click.option(
     "--at", "at", metavar="ISO-TIME", help="Check the certificates at this time (UTC unless given)."
 )
@@ -50,17 +72,26 @@ def _iso(moment: datetime | None) -> str | None:
 )
 @with_appcontext
 def verify_command(
-    document: Path,
-    signature: Path,
+    document: Path | None,
+    signature: Path | None,
+    stored: int | None,
     at: str | None,
     expected_bin: str | None,
     expected_iin: str | None,
     lang: str,
 ) -> None:
-    """Verify SIGNATURE (a CMS: DER, PEM or base64) of DOCUMENT ("-" when the CMS carries it).
+    """Verify SIGNATURE (a CMS: DER, PEM or base64) of DOCUMENT ("-" when the CMS carries it),
+    or with --stored ID an accepted act signature as at its acceptance.
 
     Exits 0 when every check passes, 1 otherwise.
     """
+    if stored is not None:
+        if document or signature or at or expected_bin or expected_iin:
+            raise click.UsageError("--stored takes no DOCUMENT, SIGNATURE, --at, --bin nor --iin")
+        _verify_stored(stored, lang)
+        return
+    if document is None or signature is None:
+        raise click.UsageError("give DOCUMENT and SIGNATURE, or --stored ID")
     if expected_bin and expected_iin:
         raise click.UsageError("give --bin (an LLP) or --iin (an IE), not both")
     if str(document) == "-":
@@ -81,6 +112,30 @@ def verify_command(
         )
     except (OSError, ValueError) as error:  # the trust anchors cannot be read
         raise click.ClickException(f"EDS_TRUST_ANCHORS cannot be used: {error}") from None
+    _print_report(report, lang)
+
+
+def _verify_stored(signature_id: int, lang: str) -> None:
+    stored = db.session.get(ActSignature, signature_id)
+    if stored is None:
+        raise click.ClickException(f"no accepted act signature {signature_id}")
+    try:
+        report = signature_proof.reverify(stored, settings_from_config(current_app.config))
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"EDS_TRUST_ANCHORS cannot be used: {error}") from None
+    click.echo(
+        f"act {stored.act.number}, signature {stored.id} accepted {stored.created_at.isoformat()}"
+        f", re-verified as at {signature_proof.acceptance_time(stored).isoformat()}"
+    )
+    if not stored.revocation_method:  # else the report shows the evidence re-checked
+        with force_locale(lang):
+            click.echo(describe_revocation_evidence("", {}))
+    _print_report(report, lang)
+
+
+def _print_report(report: Report, lang: str) -> None:
+    """Each check, the signer's facts, the revocation evidence, and the verdict (exit 1
+    when not valid)."""
     with force_locale(lang):
         for check in report.checks:
             mark = "pass" if check.ok else "FAIL"
@@ -109,6 +164,9 @@ def verify_command(
                 click.echo(f"  {label}: {value}")
         with force_locale(lang):
             click.echo(f"  {signing_time_sentence(signer.proven_time, signer.signing_time)}")
+            if signer.revocation is not None:
+                evidence = signer.revocation
+                click.echo(f"  {describe_revocation_evidence(evidence.method, evidence.facts)}")
     others = [s for s in report.signers if s is not signer]
     for other in others:
         state = (

@@ -8,13 +8,14 @@ the same campaign code as the pages and the commands.
   sweep that fails an import whose job was interrupted;
 - ``mail``: the outbox, every minute (``flask mail send``);
 - ``deadlines``: the deadline notices, each day at 09:00 in Almaty (``flask deadlines --notify``);
-- ``photos``: a winner's photo made fit for the public page.
+- ``photos``: a winner's photo made fit for the public page;
+- ``egov_qr``: SIGEX's hosted QR signing, the winner's signature waited for and verified.
 
 Importing this package declares every job (the worker and the pages that enqueue do).
 """
 
 from __future__ import annotations
 
-from portal.jobs import deadlines, imports, mail, photos
+from portal.jobs import deadlines, egov_qr, imports, mail, photos
 
-__all__ = ["deadlines", "imports", "mail", "photos"]
+__all__ = ["deadlines", "egov_qr", "imports", "mail", "photos"]

@@ -27,6 +27,7 @@ from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
 from portal.models.participants import Activity, EligibilityRun, ImportBatch, ImportRow, Participant
 from portal.models.rules import RulesVersion, StoredRulesDiff
+from portal.models.signing import SigningSession
 from portal.models.staff import ROLES, LoginAttempt, StaffSession, StaffUser
 from portal.models.winners import CalendarDay, ContactAttempt, Winner, WinnerCheck, WinnerEvent
 
@@ -61,6 +62,7 @@ __all__ = [
     "RateLimitHit",
     "ReportingPeriod",
     "RulesVersion",
+    "SigningSession",
     "StaffSession",
     "StaffUser",
     "StoredRulesDiff",

@@ -112,12 +112,23 @@ class ActSignature(db.Model):
     report_json: Mapped[str] = mapped_column("report", sa.Text, default="{}")
     received_via: Mapped[str] = mapped_column(sa.String(20), default="upload")  # or ncalayer
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # what proved the certificate not revoked at acceptance (migration 0022): "ocsp" (the
+    # answer's DER in revocation_der) or "crl" (its facts, JSON), "" when nothing was checked
+    revocation_method: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
+    revocation_der: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    revocation_evidence_json: Mapped[str] = mapped_column(
+        "revocation_evidence", sa.Text, default="{}", server_default="{}"
+    )
 
     act: Mapped[Act] = relationship(back_populates="signatures")
 
     @property
     def report(self) -> dict:
         return json.loads(self.report_json or "{}")
+
+    @property
+    def revocation_evidence(self) -> dict:
+        return json.loads(self.revocation_evidence_json or "{}")
 
 
 class ManualSubmission(db.Model):

@@ -54,6 +54,7 @@ PRIVATE_TABLES = frozenset(
         "rules_diff",  # kept on a public page's first view: the page itself shows the same
         "winner_link",
         "kept_pool",  # a pool shown to the commission, not yet drawn
+        "signing_session",  # a winner's eGov QR session (its act and state: private)
         "import_row",  # an import's staged rows, for the import only
         "alembic_version",
     }

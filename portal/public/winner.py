@@ -13,10 +13,11 @@ import binascii
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from portal.campaign import acts
+from portal.campaign import acts, egov_signing
 from portal.models import Winner, db
 from portal.models.acts import WinnerFile
 from portal.public import bp
+from portal.public.egov import qr_view, session_state
 from portal.public.forms import ManualSigningForm, SignatureForm
 from portal.services import eds
 from portal.web.downloads import act_response
@@ -53,6 +54,7 @@ def _page(winner: Winner, token: str, status: int = 200, **forms):
     identity = acts.identity_of(winner)
     # the form posted comes back as given; the others as the page offers them
     identity_form = forms.get("identity_form") or IdentityForm(obj=identity, formdata=None)
+    egov_session = egov_signing.latest_session(act) if act else None  # eGov Mobile's QR
     return render_template(
         "public/winner.html",
         winner=winner,
@@ -66,6 +68,9 @@ def _page(winner: Winner, token: str, status: int = 200, **forms):
         returned=[s for s in (act.submissions if act else []) if s.status == "returned"],
         signature=act.signatures[-1] if act and act.signatures else None,
         report=forms.get("report"),
+        egov_session=egov_session,
+        egov_state=session_state(egov_session) if egov_session else None,
+        egov_qr=qr_view(egov_session),
     ), status
 
 

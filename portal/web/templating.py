@@ -22,7 +22,11 @@ from portal.services.organizer import organizer
 from portal.web import access, forms, i18n
 from portal.web.urls import absolute_url
 from portal.wording import formats, history, messages
-from portal.wording.eds import describe_eds_check, signing_time_sentence
+from portal.wording.eds import (
+    describe_eds_check,
+    describe_revocation_evidence,
+    signing_time_sentence,
+)
 
 
 def _isodate(value):
@@ -103,6 +107,7 @@ def register(app: Flask) -> None:
         winner_file_name=messages.winner_file_name,
         describe_eds_check=describe_eds_check,
         eds_signing_time=signing_time_sentence,
+        describe_revocation_evidence=describe_revocation_evidence,
         month_state_name=messages.month_state_name,
         form_problems=forms.problems,
         chosen_file=forms.chosen_file,

@@ -5,12 +5,21 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.services.eds import Check
 from portal.wording.formats import format_moment
 
-MOMENTS = ("at", "not_after", "not_before", "revoked_at")
+MOMENTS = (
+    "at",
+    "not_after",
+    "not_before",
+    "revoked_at",
+    "produced_at",
+    "this_update",
+    "next_update",
+)
 
 
 def _params(check: Check) -> dict[str, str]:
@@ -56,7 +65,7 @@ def _passed(check: Check) -> str:
     if check.name == "iin":
         return _("The certificate belongs to IIN %(iin)s.", iin=p.get("found", ""))
     if check.name == "revocation":
-        return _("The certificate is not revoked (OCSP).")
+        return _revocation_passed(check.params.get("method", ""), p)
     return check.name
 
 
@@ -106,6 +115,18 @@ def _failed(check: Check) -> str:
         "ocsp-unknown": _("The OCSP service does not know the certificate."),
         "ocsp-unavailable": _("The OCSP service could not be reached; try again later."),
         "ocsp-invalid": _("The OCSP service's answer could not be trusted."),
+        "crl-unavailable": _(
+            "Neither the OCSP service nor the certificate revocation list could be reached; "
+            "try again later."
+        ),
+        "crl-invalid": _(
+            "The OCSP service did not answer and the certificate revocation list could not "
+            "be trusted."
+        ),
+        "crl-stale": _(
+            "The OCSP service did not answer and the certificate revocation list is out of "
+            "date; try again later."
+        ),
         "ncanode-error": _("The NCANode verification service could not be reached."),
         "ncanode-invalid": _("NCANode found the signature not valid."),
         "no-timestamp": _(
@@ -145,3 +166,85 @@ def signing_time_sentence(proven_time: datetime | None, signing_time: datetime |
             moment=format_moment(signing_time),
         )
     return _("No time of signing: the signature has no timestamp.")
+
+
+def _revocation_passed(method: str, p: dict[str, str]) -> str:
+    if p.get("revoked_at"):
+        return _(
+            "The certificate was revoked on %(revoked_at)s, after the time of signing proven "
+            "by the timestamp (%(at)s): the signature was made while it was valid.",
+            revoked_at=p["revoked_at"],
+            at=p.get("at", ""),
+        )
+    if method == "crl":
+        return _(
+            "The certificate is not revoked: it is not in the revocation list no. %(number)s "
+            "of %(this_update)s.",
+            number=p.get("number", ""),
+            this_update=p.get("this_update", ""),
+        )
+    if p.get("how") == "stored":
+        return _(
+            "The certificate was not revoked: the stored OCSP answer of %(produced_at)s says so.",
+            produced_at=p.get("produced_at", ""),
+        )
+    return _("The certificate is not revoked (OCSP).")
+
+
+def _revoked_after(facts: dict) -> str:
+    """The evidence's revocation after the proven time of signing, if it tells one."""
+    if not facts.get("revoked_at"):
+        return ""
+    moment = facts["revoked_at"]
+    with contextlib.suppress(TypeError, ValueError):
+        moment = format_moment(datetime.fromisoformat(moment))
+    return " " + _(
+        "The certificate was revoked on %(revoked_at)s, after the proven time of signing.",
+        revoked_at=moment,
+    )
+
+
+def describe_revocation_evidence(method: str, facts: dict) -> str:
+    """What proved a stored signature's certificate not revoked, as one sentence."""
+    moments = {}
+    for name in ("produced_at", "this_update", "next_update"):
+        moments[name] = facts.get(name) or ""
+        with contextlib.suppress(TypeError, ValueError):
+            moments[name] = format_moment(datetime.fromisoformat(moments[name]))
+    if method == "ocsp":
+        return _(
+            "Revocation: the OCSP answer of %(produced_at)s (%(url)s), kept with the signature.",
+            produced_at=moments["produced_at"],
+            url=facts.get("url") or "",
+        ) + _revoked_after(facts)
+    if method == "crl":
+        text = _(
+            "Revocation: the revocation list no. %(number)s of %(this_update)s (next update "
+            "%(next_update)s) from %(url)s, SHA-256 %(sha256)s.",
+            number=facts.get("number") if facts.get("number") is not None else "—",
+            this_update=moments["this_update"],
+            next_update=moments["next_update"],
+            url=facts.get("url") or "",
+            sha256=facts.get("sha256") or "",
+        )
+        delta = facts.get("delta")
+        if delta:
+            text += " " + _(
+                "With the delta list no. %(number)s, SHA-256 %(sha256)s.",
+                number=delta.get("number") if delta.get("number") is not None else "—",
+                sha256=delta.get("sha256") or "",
+            )
+        if facts.get("ocsp_failure"):
+            text += " " + _("The OCSP service had failed.")
+        return text + _revoked_after(facts)
+    return _("Revocation: not checked when the signature was accepted.")
+
+
+def act_names(number: str) -> dict[str, str]:
+    """The act's name in Kazakh, Russian and English, as eGov Mobile shows it."""
+    names = {}
+    for lang in ("kk", "ru"):
+        with force_locale(lang):
+            names[lang] = _("Acceptance-transfer act No. %(number)s", number=number)
+    names["en"] = f"Acceptance-transfer act No. {number}"
+    return names

@@ -321,6 +321,7 @@ def _by_name(by: str) -> str:
 def _via_name(via: str) -> str:
     names = {
         "ncalayer": "NCALayer",
+        "egov-qr": "eGov Mobile (QR)",
         "file": _("a signature file"),
         "command line": _("the command line"),
     }

@@ -139,24 +139,24 @@ def test_without_ncalayer_the_page_says_how_to_install_it_and_offers_the_qr_code
     install = advice.find_element(By.ID, "ncalayer-install")
     assert install.get_attribute("href") == "https://ncl.pki.gov.kz/"
     assert install.text == translated(lang, "Download NCALayer from the NCA RK's site")
-    # no QR signing section on this page: the advice says to send a file, names no QR code
-    assert not advice.find_element(By.ID, "ncalayer-qr").is_displayed()
+    # the page has eGov Mobile's QR signing section: the advice offers it by its anchor
+    section = browser.find_element(By.ID, "egov-qr")
+    assert section.tag_name == "section" and section.is_displayed()
+    qr = advice.find_element(By.CSS_SELECTOR, "a[href$='#egov-qr']")
+    assert qr.is_displayed()
+    assert qr.text == translated(lang, "Sign with a QR code")
     file = advice.find_element(By.ID, "ncalayer-file")
-    assert file.text == translated(lang, "Or send a signature file below.")
+    assert not file.is_displayed()
     assert browser.find_element(By.ID, "ncalayer-sign").is_enabled()
     assert status_of(app, act_to_sign.winner_id) == Winner.ACT_ISSUED
 
-    # with the QR signing section on the page (the eGov QR part builds it; a stand-in
-    # section here), pressing again offers it by its anchor
-    browser.execute_script(
-        "var s = document.createElement('section'); s.id = 'egov-qr';"
-        "document.querySelector('main').appendChild(s);"
-    )
+    # a page without the QR section (taken out here): pressing again says to send a
+    # file and names no QR code, so the link never points nowhere
+    browser.execute_script("document.getElementById('egov-qr').remove();")
     click(browser, browser.find_element(By.ID, "ncalayer-sign"))
-    qr = advice.find_element(By.CSS_SELECTOR, "a[href$='#egov-qr']")
-    wait.until(EC.visibility_of(qr))
-    assert qr.text == translated(lang, "Sign with a QR code")
-    assert not file.is_displayed()
+    wait.until(EC.visibility_of(file))
+    assert file.text == translated(lang, "Or send a signature file below.")
+    assert not qr.is_displayed()
 
 
 def test_a_program_at_ncalayers_address_that_does_not_greet_as_ncalayer_gets_nothing(

@@ -39,7 +39,11 @@ For each signer of the CMS, in this order:
 ``iin``          (when an IIN is expected: an IE) the subject has SERIALNUMBER=IIN<iin>
                  ("wrong-iin");
 ``revocation``   (when an OCSP responder is configured) OCSP says "good" ("revoked",
-                 "ocsp-unknown", "ocsp-unavailable", "ocsp-invalid").
+                 "ocsp-unknown", "ocsp-unavailable", "ocsp-invalid"); when OCSP fails or
+                 says "try again", the issuing CA's CRL decides ("crl-unavailable",
+                 "crl-invalid", "crl-stale"): ``revocation``. The evidence used is the
+                 signer's ``revocation``; given back as ``revocation_evidence`` it is
+                 checked again instead, without the network ("as at acceptance").
 
 Before those, the ``cms`` check: the input is a CMS SignedData (DER, PEM or base64
 text) with at least one signer and, when detached, a document ("malformed",
@@ -61,13 +65,14 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
 from asn1crypto import cms as asn1_cms
 from asn1crypto import core, pem, x509
 
-from portal.services.eds import anchors, crypto, gost, ncanode, ocsp, timestamp
+from portal.services.eds import anchors, crl, crypto, gost, ncanode, revocation, timestamp
 
 TRUST_FOLDER = anchors.TRUST_FOLDER
 PRODUCTION_ANCHORS = anchors.PRODUCTION_ANCHORS
@@ -95,6 +100,9 @@ CODES = (
     "ocsp-unknown",  # OCSP does not know the certificate
     "ocsp-unavailable",  # no answer from the OCSP responder
     "ocsp-invalid",  # an OCSP answer that cannot be trusted
+    "crl-unavailable",  # OCSP failed and the CRL could not be fetched (or none is named)
+    "crl-invalid",  # OCSP failed and the CRL is not signed by the issuer or is not one
+    "crl-stale",  # OCSP failed and the CRL is past its nextUpdate (or dated ahead)
     "ncanode-error",  # no usable answer from NCANode
     "ncanode-invalid",  # NCANode says the signature is not valid
     "no-timestamp",  # no RFC 3161 timestamp and EDS_REQUIRE_TIMESTAMP is set
@@ -196,6 +204,7 @@ class Signer:
     timestamp_authority: str | None = None  # who stamped it (the TSA's common name)
     checked_at: datetime | None = None  # the time the certificates were checked for
     algorithm: str | None = None
+    revocation: revocation.Evidence | None = None  # what proved it not revoked
 
     @property
     def ok(self) -> bool:
@@ -229,6 +238,7 @@ class Signer:
             "index": self.index,
             "ok": self.ok,
             **self.facts(),
+            "revocation": self.revocation.as_dict() if self.revocation else None,
             "checks": [check.as_dict() for check in self.checks],
         }
 
@@ -267,6 +277,11 @@ class Report:
     def facts(self) -> dict[str, Any] | None:
         """The accepted signer's facts (common name, IIN, BIN, ...), None if refused."""
         return self.signer.facts() if self.ok and self.signer else None
+
+    @property
+    def evidence(self) -> revocation.Evidence | None:
+        """What proved the accepted signer's certificate not revoked, None if nothing did."""
+        return self.signer.revocation if self.ok and self.signer else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -321,6 +336,8 @@ def settings_from_config(config: Any) -> dict[str, Any]:
         "ocsp_url": config.get("EDS_OCSP_URL") or None,
         "ncanode_url": config.get("EDS_NCANODE_URL") or None,
         "require_timestamp": bool(config.get("EDS_REQUIRE_TIMESTAMP")),
+        "crl_fallback": bool(config.get("EDS_CRL_FALLBACK", True)),
+        "crl_cache": config.get("EDS_CRL_CACHE") or None,
     }
 
 
@@ -472,6 +489,9 @@ class _Context:
     timeout: Any
     ncanode_answer: Any = None
     require_timestamp: bool = False
+    crl_fallback: bool = True
+    crl_cache: Any = None
+    evidence: revocation.Evidence | None = None
 
     @property
     def content(self) -> bytes | None:
@@ -657,15 +677,27 @@ def _identity_checks(signer: Signer, ctx: _Context) -> list[Check]:
     return checks
 
 
-def _revocation_check(cert: x509.Certificate, issuer: x509.Certificate, ctx: _Context) -> Check:
-    status = ocsp.check(cert, issuer, ctx.ocsp_url or "", session=ctx.session, timeout=ctx.timeout)
-    if status.status == "good":
-        return passed("revocation", f"good at {_iso(status.produced_at)}")
-    params = {}
-    if status.revoked_at:
-        params["revoked_at"] = status.revoked_at.isoformat()
-    detail = status.detail or (f"revoked at {params.get('revoked_at')}" if params else "")
-    return failed("revocation", status.code, detail, **params)
+def _revocation_check(
+    signer: Signer, cert: x509.Certificate, issuer: x509.Certificate, ctx: _Context
+) -> Check:
+    cache = crl.Cache(ctx.crl_cache)
+    if ctx.evidence is not None:
+        outcome = revocation.recheck(ctx.evidence, cert, issuer, cache, signer.proven_time)
+    else:
+        outcome = revocation.check(
+            cert,
+            issuer,
+            ocsp_url=ctx.ocsp_url,
+            use_crl=ctx.crl_fallback,
+            cache=cache,
+            session=ctx.session,
+            timeout=ctx.timeout,
+            at=signer.proven_time,  # judged at the proven time of signing, if any
+        )
+    if outcome.ok:
+        signer.revocation = outcome.evidence
+        return passed("revocation", outcome.detail, **outcome.params)
+    return failed("revocation", outcome.code, outcome.detail, **outcome.params)
 
 
 def _unsupported(digest_oid: str, signature_oid: str, key_oid: str) -> Check | None:
@@ -774,8 +806,8 @@ def _check_signer(index: int, info: asn1_cms.SignerInfo, ctx: _Context) -> Signe
     checks.append(_validity_check(chain, when))
     checks.append(_key_usage_check(cert))
     checks.extend(_identity_checks(signer, ctx))
-    if ctx.ocsp_url and checked_here and len(chain) > 1:
-        checks.append(_revocation_check(cert, chain[1], ctx))
+    if (ctx.ocsp_url or ctx.evidence) and checked_here and len(chain) > 1:
+        checks.append(_revocation_check(signer, cert, chain[1], ctx))
     return signer
 
 
@@ -810,6 +842,9 @@ def verify(
     session: requests.Session | None = None,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     require_timestamp: bool = False,
+    crl_fallback: bool = True,
+    crl_cache: str | Path | None = None,
+    revocation_evidence: revocation.Evidence | None = None,
 ) -> Report:
     """Verify the CMS signature ``cms`` of ``document`` (None: the document the CMS carries).
 
@@ -818,8 +853,11 @@ def verify(
     signingTime); ``trust_anchors`` as ``load_trust_anchors`` takes it (None: the
     production NCA RK CAs); ``ocsp_url`` turns the revocation check on; ``ncanode_url``
     lets GOST 34.310-2004 signatures be checked by NCANode; ``require_timestamp``
-    refuses a signer without an RFC 3161 timestamp. Never raises for a bad CMS:
-    the report says what is wrong.
+    refuses a signer without an RFC 3161 timestamp. ``crl_fallback`` lets the CA's CRL
+    (cached in the folder ``crl_cache``) decide when OCSP fails. ``revocation_evidence``
+    (what an accepted signature stored) is checked instead of asking OCSP or the CRL:
+    re-verification "as at acceptance", without the network. Never raises for a bad
+    CMS: the report says what is wrong.
     """
     report = Report([], expected_bin=expected_bin, expected_iin=expected_iin, at=_utc(at))
     try:
@@ -867,6 +905,9 @@ def verify(
         session=session,
         timeout=timeout,
         require_timestamp=require_timestamp,
+        crl_fallback=crl_fallback,
+        crl_cache=crl_cache,
+        evidence=revocation_evidence,
     )
     for index, signer_info in enumerate(signer_infos):
         try:

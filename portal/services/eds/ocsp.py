@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import requests
@@ -35,6 +35,7 @@ class Status:
     revoked_at: datetime | None = None
     reason: str | None = None
     produced_at: datetime | None = None
+    der: bytes = b""  # the responder's answer, when it answered validly: the evidence
 
 
 def _spki(cert: x509.Certificate) -> bytes:
@@ -84,7 +85,9 @@ def _matches(single_id: ocsp.CertId, cert: x509.Certificate, issuer: x509.Certif
     )
 
 
-def _signed_by(data: bytes, algorithm, signature: bytes, signer: x509.Certificate) -> bool:
+def signed_by(data: bytes, algorithm, signature: bytes, signer: x509.Certificate) -> bool:
+    """Whether ``signature`` (by the AlgorithmIdentifier ``algorithm``) over ``data`` verifies
+    with ``signer``'s key; False for an algorithm that cannot be checked."""
     parameters = algorithm["parameters"]
     try:
         return crypto.verify_signed(
@@ -103,14 +106,14 @@ def _responder_ok(basic: ocsp.BasicOCSPResponse, issuer: x509.Certificate) -> bo
     data = basic["tbs_response_data"].dump()
     algorithm = basic["signature_algorithm"]
     signature = basic["signature"].native
-    if _signed_by(data, algorithm, signature, issuer):
+    if signed_by(data, algorithm, signature, issuer):
         return True
     for choice in basic["certs"] or []:
         responder = choice
         if responder.issuer != issuer.subject:
             continue
         tbs = responder["tbs_certificate"]
-        if not _signed_by(
+        if not signed_by(
             tbs.dump(),
             responder["signature_algorithm"],
             responder["signature_value"].native,
@@ -120,7 +123,7 @@ def _responder_ok(basic: ocsp.BasicOCSPResponse, issuer: x509.Certificate) -> bo
         usage = responder.extended_key_usage_value
         if usage is None or OCSP_SIGNING not in [oid.dotted for oid in usage]:
             continue
-        if _signed_by(data, algorithm, signature, responder):
+        if signed_by(data, algorithm, signature, responder):
             return True
     return False
 
@@ -145,7 +148,8 @@ def check(
         return Status(None, "ocsp-unavailable", f"{type(error).__name__}: {error}")
     if response.status_code != 200:
         return Status(None, "ocsp-unavailable", f"HTTP {response.status_code}")
-    return read_response(response.content, cert, issuer, nonce)
+    status = read_response(response.content, cert, issuer, nonce)
+    return replace(status, der=response.content) if status.status else status
 
 
 def read_response(

@@ -1,0 +1,56 @@
+"""SIGEX's hosted QR signing (``EDS_QR_PROVIDER = "sigex"``): the worker hands SIGEX the act
+and waits for the winner's signature, which the portal then verifies as any other.
+
+SIGEX blocks: ``POST dataURL`` answers once the phone has taken the act, ``GET signURL``
+once the winner has signed. Both are waited for at most ``SIGEX_WAIT_SECONDS``; a
+session that gets nothing by then is expired, and the page says so. Nothing about the
+winner is logged, only the session's number.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+from portal.campaign import egov_signing
+from portal.models import db
+from portal.models.signing import SigningSession
+from portal.services import eds, egov_qr, jobs
+from portal.wording.eds import act_names
+
+log = logging.getLogger(__name__)
+
+
+@jobs.task()
+def collect_sigex(session_id: int) -> None:
+    """Send the act to SIGEX, wait for its signature, verify it (the session ends either way)."""
+    session = db.session.get(SigningSession, session_id)
+    if session is None or egov_signing.refresh(session) != SigningSession.WAITING:
+        db.session.commit()
+        return
+    config = current_app.config
+    provider = egov_qr.provider_for({**config, "EDS_QR_PROVIDER": "sigex"})
+    wait = float(config.get("SIGEX_WAIT_SECONDS") or 600)
+    act, data = session.act, session.provider_data
+    names = act_names(act.number)
+    meta = [{"name": "SHA-256", "value": act.sha256}]
+    db.session.commit()  # no transaction held while SIGEX blocks
+    try:
+        provider.send_documents(data, egov_qr.documents_to_sign(names, act.pdf, meta), wait)
+        cms = provider.collect(data, wait)
+    except egov_qr.ProviderError as error:
+        log.warning("signing session %s: SIGEX gave no signature (%s)", session_id, error)
+        session = db.session.get(SigningSession, session_id)
+        if egov_signing.refresh(session) == SigningSession.WAITING:
+            egov_signing.expire(session)
+        db.session.commit()
+        return
+    session = db.session.get(SigningSession, session_id)
+    try:
+        report = egov_signing.receive(session, cms, eds_settings=eds.settings_from_config(config))
+    except egov_signing.SessionGone:
+        db.session.commit()
+        return
+    db.session.commit()
+    log.info("signing session %s: %s", session_id, "signed" if report.ok else "refused")
