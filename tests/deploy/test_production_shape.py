@@ -135,7 +135,12 @@ def test_the_probes_answer_through_the_proxy_and_the_metrics_do_not(stack):
     assert visitor.get(f"{stack.url}/healthz", timeout=30).text == "ok\n"
     ready = visitor.get(f"{stack.url}/readyz", timeout=30)
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "storage": "ok", "jobs": "ok"}
+    assert ready.json()["checks"] == {
+        "database": "ok",
+        "storage": "ok",
+        "jobs": "ok",
+        "eds-anchors": "ok",
+    }
     assert visitor.get(f"{stack.url}/metrics", timeout=30).status_code == 404
 
 
