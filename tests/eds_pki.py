@@ -388,6 +388,7 @@ class OcspResponder(_Server):
         self.responder = responder  # a delegated responder certificate, for mode "delegated"
         self.impostor = impostor or Key.rsa(1024)
         self.settings = _OcspSettings()
+        self.answers: list[bytes] = []  # every successful answer's DER, in order
 
     def handle(self, path: str, body: bytes) -> tuple[int, str, bytes]:
         mode = self.settings.mode
@@ -452,8 +453,9 @@ class OcspResponder(_Server):
                     "response": ocsp.BasicOCSPResponse(basic),
                 },
             }
-        )
-        return 200, "application/ocsp-response", answer.dump()
+        ).dump()
+        self.answers.append(answer)
+        return 200, "application/ocsp-response", answer
 
 
 def _certificate_info(cert: x509.Certificate, *, valid: bool, revoked: bool) -> dict[str, Any]:

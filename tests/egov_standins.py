@@ -25,17 +25,21 @@ from urllib.parse import quote
 
 import requests
 
-from tests.eds_pki import Issued, _Server, sign_cms
+from tests.eds_pki import Issued, _Server, sign_cms, with_timestamp
 
 SCHEME = "mobileSign:"
 
 
 class Phone:
-    """eGov Mobile on a phone, with one signer's key."""
+    """eGov Mobile on a phone, with one signer's key; with ``tsa``, its CMS carries that
+    TSA's RFC 3161 token over the signature (``tests.eds_pki.with_timestamp``), as the
+    NCALayer stand-in's does. ``signed`` keeps every CMS it PUT."""
 
-    def __init__(self, signer: Issued, timeout: float = 30.0) -> None:
+    def __init__(self, signer: Issued, timeout: float = 30.0, *, tsa: Issued | None = None) -> None:
         self.signer = signer
         self.timeout = timeout
+        self.tsa = tsa
+        self.signed: list[bytes] = []
         self.api1: dict[str, Any] | None = None
         self.api2: dict[str, Any] | None = None
 
@@ -88,7 +92,11 @@ class Phone:
         pdf = self.document()
         if alter:
             pdf = pdf[:-1] + bytes([pdf[-1] ^ 1])
-        return self.put(sign_cms(pdf, self.signer))
+        cms = sign_cms(pdf, self.signer)
+        if self.tsa is not None:
+            cms = with_timestamp(cms, self.tsa)
+        self.signed.append(cms)
+        return self.put(cms)
 
 
 class _Qr:

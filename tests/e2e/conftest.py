@@ -9,20 +9,33 @@ serve a whole module (the full demo loaded once, one browser for every page).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from contextlib import contextmanager
 from typing import NamedTuple
 
 import pytest
+import sqlalchemy as sa
+from asn1crypto import ocsp
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from portal.campaign import acts, eligibility
+from portal.campaign import acts, eligibility, signature_proof
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.models import Campaign, Winner, db
+from portal.models.acts import ActSignature
+from portal.services import eds
 from portal.web.urls import SiteLinks
+from tests.eds_pki import (
+    CrlServer,
+    Issued,
+    OcspResponder,
+    make_crl,
+    timestamp_time,
+    with_crl_points,
+)
 from tests.helpers import (
     TODAY,
     DemoSite,
@@ -152,3 +165,65 @@ def act_to_sign(app, demo) -> ActToSign:
         )
         db.session.commit()
     return signing
+
+
+CRL_PATH = "/crl/test_ca_rsa.crl"
+
+
+class Revocation(NamedTuple):
+    """The test PKI's OCSP responder (the app's EDS_OCSP_URL) and CRL server for the CA
+    that issued the winner's signer, and that signer's certificate naming the CRL as
+    NCA's name theirs (a CRL distribution point)."""
+
+    ocsp: OcspResponder
+    crl: CrlServer
+    signer: Issued
+
+    def ocsp_down(self) -> None:
+        """OCSP answers HTTP 500 from now on: the CRL decides."""
+        self.ocsp.settings.mode = "http-500"
+
+    def stored(self, app, cms: bytes, method: str) -> ActSignature:
+        """The one act signature, accepted from ``cms``, with its RFC 3161 time and the
+        revocation evidence ``method`` ("ocsp": the very answer the responder gave;
+        "crl": the served list's facts) stored; re-verified from them with no network."""
+        gen_time = timestamp_time(cms)
+        assert gen_time is not None  # the CMS carries the test TSA's token
+        with app.app_context():
+            (signature,) = db.session.scalars(sa.select(ActSignature)).all()
+            assert signature.cms == cms
+            assert signature.proven_time == gen_time
+            assert signature.revocation_method == method
+            facts = signature.revocation_evidence
+            if method == "ocsp":
+                der = signature.revocation_der
+                assert der in self.ocsp.answers
+                assert facts["url"] == self.ocsp.url and facts["produced_at"]
+                assert facts["sha256"] == hashlib.sha256(der).hexdigest()
+                (answer,) = ocsp.OCSPResponse.load(der).basic_ocsp_response["tbs_response_data"][
+                    "responses"
+                ]
+                assert answer["cert_id"]["serial_number"].native == self.signer.cert.serial_number
+                assert answer["cert_status"].name == "good"
+                assert self.crl.gets == []  # OCSP answered: the CRL was not fetched
+            else:
+                assert signature.revocation_der is None
+                assert facts["url"] == self.crl.url_of(CRL_PATH) and facts["number"] == 7
+                assert facts["sha256"] == hashlib.sha256(self.crl.lists[CRL_PATH]).hexdigest()
+                assert facts["ocsp_failure"]
+            assert signature.report["signer"]["revocation"]["sha256"] == facts["sha256"]
+            again = signature_proof.reverify(signature, eds.settings_from_config(app.config))
+            assert again.ok, again.codes
+            db.session.expunge(signature)
+        return signature
+
+
+@pytest.fixture
+def revocation(app, act_to_sign, tmp_path) -> Revocation:
+    """OCSP and the CRL for the winner's test PKI, as production has them: the app asks the
+    responder and falls back to the CRL the signer's certificate names."""
+    pki = act_to_sign.pki
+    with OcspResponder(pki.ca) as responder, CrlServer() as crls:
+        crls.lists[CRL_PATH] = make_crl(pki.ca, {}, number=7)
+        app.config.update(EDS_OCSP_URL=responder.url, EDS_CRL_CACHE=str(tmp_path / "crl"))
+        yield Revocation(responder, crls, with_crl_points(pki.head, pki.ca, crls.url_of(CRL_PATH)))

@@ -1,5 +1,6 @@
-"""In the browser: a winner on its phone asks for eGov Mobile's QR code, the "phone" signs,
-and the page says "signed" by itself, without being reloaded."""
+"""In the browser: a winner on its phone asks for eGov Mobile's QR code, the "phone" signs
+(timestamped by the test TSA), the page says "signed" by itself, without being reloaded,
+and the signature is stored with its proven time and OCSP's answer."""
 
 from __future__ import annotations
 
@@ -8,32 +9,15 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from portal.campaign import acts, eligibility
-from portal.campaign.imports import import_month
-from portal.campaign.periods import find_period
-from portal.models import Campaign, Winner, db
-from portal.web.urls import SiteLinks
 from tests.egov_standins import Phone
-from tests.helpers import TODAY, click, csv_bytes, draw_on, in_touch, pki_for, row, with_identity
+from tests.helpers import click
 
 pytestmark = pytest.mark.browser
 
 
-def test_the_page_follows_the_phone_that_signs(app, demo, live_server, browser):
-    with app.app_context():
-        september = find_period(db.session.get(Campaign, demo), "2022-09")
-        import_month(september, "sep.csv", csv_bytes([row(n) for n in range(1, 5)]), today=TODAY)
-        eligibility.compute(september)
-        db.session.commit()
-        (winner,) = [w for w in draw_on(september).winners]
-        winner = db.session.scalar(db.select(Winner).filter_by(draw_winner_id=winner.id))
-        winner.participant.legal_form = "LLP"
-        with app.test_request_context("/kk/"):
-            acts.issue_act(with_identity(in_touch(winner)), links=SiteLinks())
-        token = acts.issue_link(winner)
-        pki = pki_for(app, winner)
-        db.session.commit()
+def test_the_page_follows_the_phone_that_signs(app, act_to_sign, revocation, live_server, browser):
     app.config.update(PUBLIC_BASE_URL=live_server, ORGANIZER_BIN="123456789012")
+    token = act_to_sign.token
 
     browser.set_window_size(360, 800)  # a phone
     browser.get(f"{live_server}/kk/winner/{token}")
@@ -53,7 +37,10 @@ def test_the_page_follows_the_phone_that_signs(app, demo, live_server, browser):
     assert waiting  # "waiting for the signature"
     browser.execute_script("window.notReloaded = true;")
 
-    assert Phone(pki.head).sign(text).status_code == 200
+    # the phone's key's certificate names the test PKI's CRL; its CMS carries the test
+    # TSA's token, as the NCALayer stand-in's does
+    phone = Phone(revocation.signer, tsa=act_to_sign.pki.tsa)
+    assert phone.sign(text).status_code == 200
 
     wait.until(
         lambda b: (
@@ -64,3 +51,8 @@ def test_the_page_follows_the_phone_that_signs(app, demo, live_server, browser):
     assert browser.find_element(By.ID, "egov-status").text != waiting
     assert not browser.find_element(By.ID, "egov-qr-code").is_displayed()
     assert not browser.find_element(By.ID, "egov-start").is_displayed()
+
+    # accepted by the same code as NCALayer's: the proven time and OCSP's very answer kept
+    signature = revocation.stored(app, phone.signed[0], "ocsp")
+    assert signature.received_via == "egov-qr"
+    assert signature.report["signer"]["timestamp_authority"] == "TIME-STAMPING AUTHORITY"

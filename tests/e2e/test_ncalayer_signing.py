@@ -5,15 +5,12 @@ and missing NCALayer each say so in the page's language."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.models import Winner, db
-from portal.models.acts import ActSignature
 from portal.wording.formats import format_moment
-from tests.eds_pki import timestamp_time
 from tests.helpers import click, sign_in, translated
 from tests.ncalayer_standin import ERROR_MESSAGE, PROBE, NcaLayerStandIn, closed_port_url
 
@@ -23,14 +20,16 @@ PROVEN = "Time of signing, proven by NCA RK's timestamp: %(moment)s."
 
 
 @pytest.fixture
-def ncalayer(request, app, act_to_sign):
+def ncalayer(request, app, act_to_sign, revocation):
     """The stand-in NCALayer, answering as the test's parameter says ("sign" unless
     told), the app's EDS_NCALAYER_URL pointing at it. It timestamps with the test PKI's
     TSA, issued by the CA the app trusts (pki_for made it a trust anchor), as NCA's CA
-    issues NCA's TSA."""
+    issues NCA's TSA; its key's certificate names the test PKI's CRL, and the app asks
+    the test PKI's OCSP responder (``revocation``)."""
     answer = getattr(request, "param", "sign")
-    pki = act_to_sign.pki
-    standin = NcaLayerStandIn(act_to_sign.pdf, pki.head, answer=answer, tsa=pki.tsa)
+    standin = NcaLayerStandIn(
+        act_to_sign.pdf, revocation.signer, answer=answer, tsa=act_to_sign.pki.tsa
+    )
     with standin.running():
         app.config["EDS_NCALAYER_URL"] = standin.url
         yield standin
@@ -59,11 +58,15 @@ def says(browser, wait: WebDriverWait, lang: str, message: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("ncalayer", "lang"), [("sign", "ru"), ("sign-pem", "kk")], indirect=["ncalayer"]
+    ("ncalayer", "lang", "method"),
+    [("sign", "ru", "ocsp"), ("sign-pem", "kk", "crl")],
+    indirect=["ncalayer"],
 )
 def test_a_winner_signs_its_act_through_ncalayer(
-    app, auth, act_to_sign, ncalayer, live_server, browser, lang
+    app, auth, act_to_sign, ncalayer, revocation, live_server, browser, lang, method
 ):
+    if method == "crl":
+        revocation.ocsp_down()  # the app falls back to the CRL the certificate names
     wait = press_sign(browser, live_server, act_to_sign.token, lang)
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.success")))
     assert "status-act_signed" in browser.find_element(By.ID, "winner-status").get_attribute(
@@ -78,17 +81,14 @@ def test_a_winner_signs_its_act_through_ncalayer(
     assert request["args"]["signingParams"]["tsaProfile"] == {}
     assert request["args"]["locale"] == lang
     # its CMS carries the test TSA's RFC 3161 token, as NCALayer's carries NCA's; the
-    # portal proved it and stored its time as the time of signing
-    gen_time = timestamp_time(ncalayer.signed[0])
-    assert gen_time is not None
-    with app.app_context():
-        signature = db.session.scalar(sa.select(ActSignature))
-        assert signature.received_via == "ncalayer"
-        assert signature.cms == ncalayer.signed[0]
-        assert signature.signer_name == "PETROV AIDAR"
-        assert signature.proven_time == gen_time
-        assert signature.report["signer"]["proven_time"] == gen_time.isoformat()
-        assert signature.report["signer"]["timestamp_authority"] == "TIME-STAMPING AUTHORITY"
+    # portal proved it and stored its time as the time of signing, with the revocation
+    # evidence (OCSP's answer, or with OCSP down the CRL's facts)
+    signature = revocation.stored(app, ncalayer.signed[0], method)
+    gen_time = signature.proven_time
+    assert signature.received_via == "ncalayer"
+    assert signature.signer_name == "PETROV AIDAR"
+    assert signature.report["signer"]["proven_time"] == gen_time.isoformat()
+    assert signature.report["signer"]["timestamp_authority"] == "TIME-STAMPING AUTHORITY"
     assert status_of(app, act_to_sign.winner_id) == Winner.ACT_SIGNED
 
     # the winner's page, then the staff's, say the time is the timestamp's, in their language
