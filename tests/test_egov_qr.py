@@ -337,3 +337,21 @@ def test_two_signatures_sent_at_once_are_verified_once(app, issued, site, client
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ActSignature)) == 1
     assert the_session().status == S.SIGNED
+
+
+def test_a_copy_read_before_the_signature_never_expires_the_signed_session(
+    app, issued, site, client
+):
+    """A request that read the session while it waited, and looks again once another
+    request has signed the act, finds the act no longer signable: it must not write
+    "expired" over "signed" (the loser of two PUTs sent at once is such a request)."""
+    _token, _text, phone, pki = scanned(app, client, issued)
+    phone.document()
+    stale = the_session()
+    assert stale.status == S.WAITING and stale.act.winner.status == W.ACT_ISSUED
+    assert phone.put(sign_cms(issued.pdf, pki.head)).status_code == 200  # another request
+    db.session.expire(stale.act.winner)  # this copy sees the act signed, its session waiting
+    assert stale.status == S.WAITING
+    assert egov_signing.refresh(stale) == S.SIGNED
+    db.session.commit()
+    assert the_session().status == S.SIGNED

@@ -136,9 +136,28 @@ def session_for_key(key: str, now: datetime | None = None) -> SigningSession | N
 def refresh(session: SigningSession, now: datetime | None = None) -> str:
     """The session's state now: a waiting one past its time, or whose act is no longer the
     one in force with the same bytes at "act issued", is expired."""
-    if session.status == SigningSession.WAITING and not _still_open(session, now or utcnow()):
-        _finish(session, SigningSession.EXPIRED, now or utcnow())
+    now = now or utcnow()
+    if session.status == SigningSession.WAITING and not _still_open(session, now):
+        _expire_if_waiting(session, now)
     return session.status
+
+
+def _expire_if_waiting(session: SigningSession, now: datetime) -> None:
+    """Mark the session expired in the database only if it is still waiting there, then
+    read it back: a copy read before another request finished it (signed, refused) never
+    overwrites what that request wrote."""
+    db.session.flush()
+    db.session.execute(
+        sa.update(SigningSession)
+        .where(
+            SigningSession.id == session.id,
+            SigningSession.status == SigningSession.WAITING,
+            SigningSession.finished_at.is_(None),
+        )
+        .values(status=SigningSession.EXPIRED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(session)
 
 
 def _still_open(session: SigningSession, now: datetime) -> bool:
