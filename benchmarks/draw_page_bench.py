@@ -4,7 +4,7 @@
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/DB]
 
 Fills a database (a fresh SQLite file by default; with ``--database-url``, that database,
-migrated, whose rows are all deleted first and last) with a month of N eligible
+migrated, whose public schema is emptied first) with a month of N eligible
 participants, makes its draw as the admin form does (randomness from the local stand-in
 random.org, a real HTTP server), then, in a fresh process, times views of the public
 record ``/kk/draws/<id>`` through the Flask test client: the first view, the median of
@@ -29,24 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import make_app, peak_mb
-
-
-def empty(app) -> None:
-    """Every row of every table deleted, children first (a PostgreSQL database given)."""
-    import sqlalchemy as sa
-
-    from portal.models import db
-
-    with app.app_context():
-        tables = list(reversed(db.metadata.sorted_tables))
-        if db.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                db.session.execute(table.delete())
-        db.session.commit()
+from _common import database_url, make_app, peak_mb
 
 
 def make_draw(app, entries: int) -> int:
@@ -63,7 +46,6 @@ def make_draw(app, entries: int) -> int:
 
     with app.app_context():
         flask_migrate.upgrade()
-    empty(app)
     with StandIn() as standin, app.app_context():
         campaign, _ = load_campaign()
         period = find_period(campaign, "2022-09")
@@ -132,35 +114,31 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        url = args.database_url or f"sqlite:///{workdir / 'portal.sqlite3'}"
+        url = database_url(args.database_url, workdir)
         app = make_app(url, workdir)
-        try:
-            draw_id = make_draw(app, args.entries)
-            with app.app_context():
-                from portal.models import db
+        draw_id = make_draw(app, args.entries)
+        with app.app_context():
+            from portal.models import db
 
-                db.engine.dispose()
-            measured = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--view-draw",
-                    str(draw_id),
-                    "--views",
-                    str(args.views),
-                    "--database-url",
-                    url,
-                    "--instance",
-                    str(workdir),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            result = json.loads(measured.stdout.strip().splitlines()[-1])
-        finally:
-            if args.database_url:
-                empty(app)
+            db.engine.dispose()
+        measured = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--view-draw",
+                str(draw_id),
+                "--views",
+                str(args.views),
+                "--database-url",
+                url,
+                "--instance",
+                str(workdir),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        result = json.loads(measured.stdout.strip().splitlines()[-1])
     database = url.split(":", 1)[0]
     print(f"database: {database}, pool of {args.entries:,} entries, {args.views} views each")
     print(f"record page, first view   {result['first'] * 1000:8.1f} ms")
