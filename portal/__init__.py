@@ -17,7 +17,7 @@ from portal.admin import bp as admin_bp
 from portal.extensions import babel, csrf, db, login_manager, migrate
 from portal.models import content
 from portal.models.base import tune_sqlite
-from portal.models.migration import include_name, render_item
+from portal.models.migration import include_name, include_object, render_item
 from portal.public import bp as public_bp
 from portal.public import site_bp
 from portal.services import jobs, storage
@@ -208,6 +208,7 @@ def register_extensions(app: Flask) -> None:
         render_as_batch=True,
         render_item=render_item,
         include_name=include_name,
+        include_object=include_object,
     )
     csrf.init_app(app)
     babel.init_app(

@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 
 from portal import MissingSecretKey, create_app
 from portal.models import Campaign, db
-from portal.models.migration import include_name
+from portal.models.migration import include_name, include_object
 from tests.helpers import REPOSITORY, make_app
 
 
@@ -113,7 +113,12 @@ def test_migrations_build_exactly_the_models(ctx):
     """The schema made by the migrations matches the models: nothing left to migrate."""
     with db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_name": include_name}
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": include_name,
+                "include_object": include_object,
+            },
         )
         differences = compare_metadata(context, db.metadata)
     assert differences == []

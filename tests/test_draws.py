@@ -24,6 +24,7 @@ from portal.models import (
     Participant,
     db,
 )
+from portal.models.base import read_chunks
 from portal.services.randomorg import RandomOrgError
 from tests.helpers import (
     AFTER_SEPTEMBER,
@@ -363,3 +364,17 @@ def test_redraws_exclude_earlier_winners_and_keep_the_chain(september, standin):
     record = draws.record(db.session.get(Draw, second.id))
     assert record["replaces"] == first.id and record["replaced_by"] == third.id
     assert all(draws.verified(draws.verify(d)) for d in (first, second, third))
+
+
+def test_a_pool_file_is_read_a_chunk_at_a_time_exactly_as_stored(september, standin):
+    """``read_chunks`` (the verification, the pool's download): the same bytes, whatever
+    the chunk's size; None for a file that is not there."""
+    draw = conduct(september)
+    stored = draws.draw_file(draw, DrawFile.POOL).content
+    files = DrawFile.__table__.c
+    mine = (files.draw_id == draw.id, files.name == DrawFile.POOL)
+    for size in (1, 7, 64, len(stored) - 1, len(stored), 1 << 20):
+        chunks = list(read_chunks(files.content, *mine, size=size))
+        assert b"".join(chunks) == stored
+        assert max(map(len, chunks)) <= size
+    assert read_chunks(files.content, files.draw_id == draw.id + 1) is None

@@ -36,7 +36,10 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rules_diff")),
         sa.UniqueConstraint(
-            "older_id", "newer_id", "language", name=op.f("uq_rules_diff_older_id_newer_id_language")
+            "older_id",
+            "newer_id",
+            "language",
+            name=op.f("uq_rules_diff_older_id_newer_id_language"),
         ),
     )
     with op.batch_alter_table("rules_diff", schema=None) as batch_op:

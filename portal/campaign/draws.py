@@ -55,7 +55,7 @@ from portal.models import (
     ReportingPeriod,
     db,
 )
-from portal.models.base import copy_rows, insert_with_bytes, read_bytes, utcnow
+from portal.models.base import copy_rows, insert_with_bytes, read_bytes, read_chunks, utcnow
 from portal.models.participants import mask_account
 from portal.services import documents
 from portal.services.randomorg import (
@@ -1037,6 +1037,12 @@ def draws_of(period: ReportingPeriod) -> list[Draw]:
     )
 
 
+def pool_chunks(draw: Draw) -> Iterator[bytes] | None:
+    """The draw's pool file a chunk at a time (a million lines are 87 MB), or None."""
+    files = DrawFile.__table__.c
+    return read_chunks(files.content, files.draw_id == draw.id, files.name == DrawFile.POOL)
+
+
 def draw_file(draw: Draw, name: str) -> DrawFile | None:
     return db.session.scalar(sa.select(DrawFile).filter_by(draw_id=draw.id, name=name))
 
@@ -1134,11 +1140,15 @@ class Check:
 def verify(draw: Draw) -> list[Check]:
     """Re-check a stored draw offline, as an outsider would with its public files."""
     checks: list[Check] = []
-    files = DrawFile.__table__.c  # the file alone, read once: a pool may be a million lines
-    pool = read_bytes(files.content, files.draw_id == draw.id, files.name == DrawFile.POOL)
-    digest = hashlib.sha256(pool).hexdigest() if pool is not None else ""
+    pool = pool_chunks(draw)  # the file alone, read once: a pool may be a million lines
+    digest, lines = "", -1
+    if pool is not None:  # hashed and counted a chunk at a time, never whole in memory
+        hashed, lines = hashlib.sha256(), -1  # the header is no entry
+        for chunk in pool:
+            hashed.update(chunk)
+            lines += chunk.count(b"\n")  # UTF-8: no other byte is 0x0A
+        digest = hashed.hexdigest()
     checks.append(Check("pool-digest", digest == draw.pool_sha256, digest))
-    lines = pool.count(b"\n") - 1 if pool is not None else -1  # UTF-8: no other byte is 0x0A
     checks.append(Check("pool-size", lines == draw.pool_size, str(lines)))
     if draw.is_local:
         numbers = draw.numbers

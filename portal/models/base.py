@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -230,17 +230,16 @@ def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) ->
 BULK_CACHE_KIB = -32_768  # SQLite's page cache during ``copy_rows``: 32 MB (negative: KiB)
 
 
-def read_bytes(column: sa.Column, *where: sa.ColumnElement[bool]) -> bytes | None:
+def read_bytes(column: sa.Column, *where: sa.ColumnElement[bool]) -> bytes | bytearray | None:
     """The bytes ``column`` holds in the one row ``where`` selects, or None (no row, NULL).
 
-    Read whole but once: PostgreSQL's driver is asked for the result in binary (not as
-    hex text twice its size, decoded), SQLite's blob is read straight into the bytes
-    (SQLite's incremental blob I/O, not a copy of it assembled first). For a large value
-    (a draw's pool file) that is one copy in memory, not three.
+    Read whole, in one copy in memory (for a large value, a draw's pool file, not two or
+    three): SQLite's blob read straight into the bytes (incremental blob I/O, not a copy
+    of it assembled first); elsewhere the chunks of ``read_chunks`` written into one
+    buffer of the value's size (the driver's whole result would be a second copy).
     """
     table = column.table
     connection = db.session.connection()
-    driver = connection.connection.driver_connection
     if connection.dialect.name == "sqlite":
         rowid = connection.execute(
             sa.select(sa.literal_column("rowid")).select_from(table).where(*where)
@@ -249,19 +248,61 @@ def read_bytes(column: sa.Column, *where: sa.ColumnElement[bool]) -> bytes | Non
             return None
         if connection.execute(sa.select(column.is_(None)).where(*where)).scalar():
             return None
+        driver = connection.connection.driver_connection
         with driver.blobopen(table.name, column.name, rowid, readonly=True) as blob:
             return blob.read()
-    query = sa.select(column).where(*where)
-    if connection.dialect.name != "postgresql":
-        value = connection.execute(query).scalar()
-        return None if value is None else bytes(value)
-    compiled = query.compile(dialect=connection.dialect)
-    cursor = driver.cursor(binary=True)
-    try:
-        found = cursor.execute(str(compiled), compiled.params).fetchone()
-    finally:
-        cursor.close()
-    return None if found is None or found[0] is None else bytes(found[0])
+    length = connection.execute(sa.select(sa.func.length(column)).where(*where)).scalar()
+    chunks = read_chunks(column, *where)
+    if chunks is None:
+        return None
+    value = bytearray(length)
+    at = 0
+    for chunk in chunks:
+        value[at : at + len(chunk)] = chunk
+        at += len(chunk)
+    return value
+
+
+READ_CHUNK = 1 << 20  # bytes read at a time by ``read_chunks``
+
+
+def read_chunks(
+    column: sa.Column, *where: sa.ColumnElement[bool], size: int = READ_CHUNK
+) -> Iterator[bytes] | None:
+    """The bytes ``column`` holds in the one row ``where`` selects, ``size`` bytes at a
+    time, or None (no row, NULL): a large value (a draw's pool file) is hashed or counted
+    without ever being whole in memory.
+
+    PostgreSQL: one ``substring`` per chunk, which reads only that chunk's pages of a
+    value stored without compression (``STORAGE EXTERNAL``, migration 0024: the pool
+    files and kept pools). SQLite: incremental blob I/O. The value must not change
+    while it is read (a draw's files never do).
+    """
+    table = column.table
+    length = db.session.execute(sa.select(sa.func.length(column)).where(*where)).scalar()
+    if length is None:
+        return None
+    # Each chunk is read on the session's connection of the moment it is asked for: a
+    # response streamed after its view returned may find the view's connection gone.
+    if db.session.connection().dialect.name == "sqlite":
+        rowid = db.session.execute(
+            sa.select(sa.literal_column("rowid")).select_from(table).where(*where)
+        ).scalar()
+
+        def from_blob() -> Iterator[bytes]:
+            driver = db.session.connection().connection.driver_connection
+            with driver.blobopen(table.name, column.name, rowid, readonly=True) as blob:
+                while chunk := blob.read(size):
+                    yield chunk
+
+        return from_blob()
+
+    def by_substring() -> Iterator[bytes]:
+        for start in range(1, length + 1, size):
+            query = sa.select(sa.func.substr(column, start, size)).where(*where)
+            yield bytes(db.session.execute(query).scalar())
+
+    return by_substring()
 
 
 def insert_with_bytes(table: sa.Table, values: dict, column: str) -> None:

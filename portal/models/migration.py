@@ -10,6 +10,10 @@ from portal.models.participants import NAME_TRIGRAMS
 # ``_config``; ``_content`` and ``_docsize`` where a table has them)
 FTS5_SHADOWS = ("data", "idx", "config", "content", "docsize")
 MADE_BY_MIGRATIONS_ALONE = {NAME_TRIGRAMS, *(f"{NAME_TRIGRAMS}_{s}" for s in FTS5_SHADOWS)}
+# Tables whose foreign keys PostgreSQL checks by statement, with triggers of migration
+# 0024, instead of by row: the models declare the keys (SQLite keeps them), the
+# comparison with a database leaves them out.
+KEYS_CHECKED_BY_STATEMENT = {"draw_entry"}
 
 
 def render_item(type_: str, obj, autogen_context):
@@ -23,3 +27,9 @@ def include_name(name, type_, parent_names) -> bool:
     """Compare with the models every table but the ones no model describes: the
     trigrams of the names on SQLite (migration 0016), an FTS5 virtual table."""
     return not (type_ == "table" and name in MADE_BY_MIGRATIONS_ALONE)
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Compare every object but the foreign keys of ``KEYS_CHECKED_BY_STATEMENT``'s tables
+    (on PostgreSQL triggers check them, migration 0024)."""
+    return not (type_ == "foreign_key_constraint" and obj.parent.name in KEYS_CHECKED_BY_STATEMENT)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, g, render_template
+from flask import Response, abort, g, render_template, stream_with_context
 
 from portal.campaign import draws as draw_rules
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import CAMPAIGN_TZ
-from portal.models import Draw, DrawFile, db
+from portal.models import Draw, db
 from portal.public import bp
 from portal.services.randomorg import RANDOM_ORG_KEY_SHA256, key_fingerprint
 
@@ -60,8 +60,11 @@ def draw(draw_id: int):
 def draw_pool(draw_id: int):
     """The pool file exactly as it was drawn from; its SHA-256 is the pool digest."""
     record = _draw(draw_id)
-    pool = draw_rules.draw_file(record, DrawFile.POOL) or abort(404)
-    return _download(pool.content, "text/csv", f"draw-{draw_id}-pool.csv")
+    chunks = draw_rules.pool_chunks(record)
+    if chunks is None:
+        abort(404)
+    # sent as read, a chunk at a time: a worker never holds a million-line file whole
+    return _download(stream_with_context(chunks), "text/csv", f"draw-{draw_id}-pool.csv")
 
 
 @bp.get("/draws/<id:draw_id>/protocol.pdf")
