@@ -43,7 +43,7 @@
     setState("loading", say("loading"));
     loading = Promise.all(FILES.map(function (file) {
       var url = box.getAttribute("data-url-" + file[0]);
-      return fetch(url, { credentials: "omit" }).then(function (response) {
+      return fetch(url, { credentials: "omit", cache: "no-store" }).then(function (response) {
         if (!response.ok) { throw new FetchFailed(file[1]); }
         return response.arrayBuffer();
       }, function () { throw new FetchFailed(file[1]); });
