@@ -4,6 +4,7 @@ result, tampered copies, and records carrying the ledger's fields."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import shutil
@@ -74,6 +75,7 @@ def test_verify_py_imports_only_the_standard_library_and_cryptography():
         if words[:1] in (["import"], ["from"]) and not line.startswith(" "):
             imported.add(words[1].split(".")[0])
     assert imported - set(sys.stdlib_module_names) - {"__future__"} == {"cryptography"}
+    ast.parse(source, feature_version=(3, 9))  # the grammar of the oldest Python it names
 
 
 def test_every_demo_draw_verifies_with_the_standin_key_and_tampered_copies_fail(
