@@ -28,6 +28,7 @@ from tests.verifier_draws import (
     real_draw,
     rewrite_record,
     run_verify,
+    standin_certificate,
     standin_draw,
 )
 
@@ -138,6 +139,12 @@ def test_every_demo_draw_verifies_with_the_standin_key_and_tampered_copies_fail(
             (folder / f"draw-{draw_id}-{name}").write_bytes(answer.content)
     status, outcomes, output = run_verify("--key", key, folder)
     assert (status, outcomes) == (0, ALL_HOLD_OTHER_KEY), output
+    # the same key given as a certificate (as random.org publishes its own)
+    certificate = tmp_path / "standin-certificate.pem"
+    certificate.write_text(standin_certificate())
+    status, outcomes, output = run_verify("--key", certificate, folder)
+    assert (status, outcomes) == (0, ALL_HOLD_OTHER_KEY), output
+    assert key_fingerprint(certificate.read_text()) in output
 
     record = json.loads((folder / f"draw-{draw_id}-record.json").read_text())
     winners = {w["position"] for w in record["winners"]}

@@ -11,9 +11,14 @@ import json
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from portal.demo.randomorg_standin import StandIn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from portal.demo.randomorg_standin import TEST_KEY_FILE, StandIn
 from portal.services.randomorg import PINNED_KEY_FILE, RandomOrgClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,3 +193,22 @@ def run_verify(*args: str | Path) -> tuple[int, dict[str, str], str]:
         if found:
             outcomes[found.group(1)] = OUTCOMES[found.group(2)]
     return result.returncode, outcomes, result.stdout + result.stderr
+
+
+def standin_certificate() -> str:
+    """A self-signed certificate of the stand-in's test key, as random.org publishes its
+    key (a PEM certificate): the verifiers take the key out of it."""
+    key = serialization.load_pem_private_key(TEST_KEY_FILE.read_bytes(), password=None)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stand-in random.org (TEST)")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")

@@ -32,7 +32,7 @@ from portal.models import (
     db,
 )
 from portal.public import draws as draw_views
-from portal.services.randomorg import RANDOM_ORG_KEY_SHA256
+from portal.services.randomorg import RANDOM_ORG_KEY_SHA256, key_fingerprint
 from tests.helpers import AFTER_SEPTEMBER, at, click, conduct, csv_bytes, row, translated
 from tests.verifier_draws import (
     RANDOM_ORG_PEM,
@@ -42,6 +42,7 @@ from tests.verifier_draws import (
     changed_pool_byte,
     changed_signature_byte,
     previous_answer,
+    standin_certificate,
 )
 
 pytestmark = pytest.mark.browser
@@ -287,6 +288,21 @@ def test_a_standin_draw_checked_with_the_site_cut_off_after_the_page_loaded(
     )
     assert "SPKI SHA-256" in _detail(box, "key")
     assert RANDOM_ORG_KEY_SHA256 not in _detail(box, "key")
+
+
+def test_a_key_published_as_a_certificate(app, other_app, drawn, browser):
+    """The key the draw was checked with may be a PEM certificate (RANDOM_ORG_PUBLIC_KEY
+    may name random.org's certificate): the script takes its SubjectPublicKeyInfo."""
+    certificate = standin_certificate()
+    with app.app_context():
+        db.session.execute(
+            sa.update(Draw).where(Draw.id == drawn.standin).values(public_key_pem=certificate)
+        )
+        db.session.commit()
+    with live(other_app) as site:
+        box = _open(browser, f"{site.url}/ru/draws/{drawn.standin}")
+        assert _run(browser, box) == (ALL_HOLD_OTHER_KEY, "verified-other-key")
+        assert key_fingerprint(certificate) in _detail(box, "key")
 
 
 def test_a_large_pool_is_fetched_on_click_and_needs_the_site(

@@ -260,6 +260,8 @@
       return;
     }
     button.disabled = true;
+    verdictLine.setAttribute("data-verdict", "");
+    verdictLine.textContent = "";
     fetchFiles().then(function (files) {
       setState("checking", say("checking"));
       return check(files).then(function (results) {
