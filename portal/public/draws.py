@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from pathlib import Path
 
 from flask import Response, abort, g, render_template, stream_with_context
 
@@ -10,10 +12,20 @@ from portal.campaign import draws as draw_rules
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import CAMPAIGN_TZ
 from portal.models import Draw, db
-from portal.public import bp
+from portal.public import bp, site_bp
 from portal.services.randomorg import RANDOM_ORG_KEY_SHA256, key_fingerprint
 
 RANDOM_ORG_VERIFY_FORM = "https://api.random.org/signatures/form"
+# The one-file verifier, served as ``/verify.py`` (docs/DESIGN.md, "The draw", 6).
+VERIFIER = Path(__file__).resolve().parent.parent / "verifier" / "verify.py"
+# The record page's own check ("Check this draw here", static/js/draw-check.js) fetches the
+# draw's files as soon as the page is loaded, so that it works with the site cut off
+# afterwards, when the pool file is at most about 5 MB: a line of pool.csv is at most 200
+# bytes (a position, 64 hex digits, a masked account of at most 32 characters whose •
+# take 3 bytes each, two commas, a newline), so up to 25,000 entries. A larger pool is
+# fetched when the reader presses the button.
+PREFETCH_MAX_BYTES = 5 * 1024 * 1024
+POOL_LINE_MAX_BYTES = 200
 
 
 def _draw(draw_id: int) -> Draw:
@@ -53,7 +65,13 @@ def draw(draw_id: int):
         key_sha256=key_fingerprint(record.public_key_pem) if record.public_key_pem else "",
         random_org_key_sha256=RANDOM_ORG_KEY_SHA256,
         verify_form=RANDOM_ORG_VERIFY_FORM,
+        prefetch=prefetches(record.pool_size),
     )
+
+
+def prefetches(pool_size: int) -> bool:
+    """Whether the record page's check fetches the draw's files as the page loads."""
+    return pool_size * POOL_LINE_MAX_BYTES <= PREFETCH_MAX_BYTES
 
 
 @bp.get("/draws/<id:draw_id>/pool.csv")
@@ -103,3 +121,21 @@ def draw_signed_file(draw_id: int, name: str):
     if not content:  # a local draw has no signed result
         abort(404)
     return _download(content, mimetype, f"draw-{draw_id}-{name}")
+
+
+@lru_cache(maxsize=1)
+def _verifier() -> bytes:
+    return VERIFIER.read_bytes()
+
+
+@site_bp.get("/verify.py")
+def verify_script():
+    """The one-file verifier: standard library and ``cryptography``, random.org's key inside."""
+    return Response(
+        _verifier(),
+        mimetype="text/x-python",
+        headers={
+            "Content-Disposition": 'attachment; filename="verify.py"',
+            "Cache-Control": "public, max-age=3600",
+        },
+    )

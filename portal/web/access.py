@@ -20,7 +20,7 @@ from portal.models import ROLES, StaffUser, db, utcnow
 SESSION_TOKEN = "staff_session"  # noqa: S105 - a cookie key's name
 # Requests that load no account: static files, and the probes and metrics
 # (portal/web/health.py, metrics.py), which must stay cheap and need no session.
-SESSIONLESS_ENDPOINTS = frozenset({"static", "healthz", "readyz", "metrics"})
+SESSIONLESS_ENDPOINTS = frozenset({"static", "healthz", "readyz", "metrics", "site.verify_script"})
 
 
 def load_user(user_id: str) -> StaffUser | None:
