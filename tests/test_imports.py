@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import random
@@ -127,6 +128,31 @@ def test_one_bad_row_and_nothing_is_stored(empty_september):
     }
     assert count(Participant) == 0 and count(Activity) == 0
     assert json.loads(batch.problems)[0]["row"] == 3 and batch.problems_total == 9
+
+
+@pytest.mark.parametrize(
+    "account", ["12,34", '1234"', "12 34", "1234\n5", "12;34", "••1234", "12\t34"]
+)
+def test_an_account_number_that_would_break_the_pool_file_is_refused(empty_september, account):
+    """Its last four characters are a cell of the draw's pool file, whose cells are
+    separated by commas and whose lines are counted by every verification."""
+    out = io.StringIO()  # written by the csv module: the cell quoted as a spreadsheet would
+    writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows([row(1), row(2, account_number=account)])
+    batch, report = import_month(empty_september, "bad.csv", out.getvalue().encode(), today=TODAY)
+    assert [(p.row, p.column, p.code) for p in report.problems] == [
+        (3, "account_number", "account-format")
+    ]
+    assert batch.status == "failed" and count(Participant) == 0
+
+
+def test_account_numbers_of_letters_digits_and_separators_are_taken(empty_september):
+    accounts = ["7012345678", "KZ-0012/3", "ҚТ.4455_7", "0000000001"]
+    rows = [row(n, account_number=a) for n, a in enumerate(accounts, start=1)]
+    _, report = import_month(empty_september, "ok.csv", csv_bytes(rows), today=TODAY)
+    assert report.ok, report.problems
+    assert sorted(db.session.scalars(sa.select(Participant.account_number))) == sorted(accounts)
 
 
 def test_missing_columns_and_unreadable_files(empty_september):

@@ -79,6 +79,11 @@ STAGE_BATCH = 20_000  # rows staged at a time
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 COUNT = re.compile(r"-?[0-9]+")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An account number: letters, digits, "-", "/", "." and "_" only. Its last four
+# characters are printed in the draw's pool file, a line of comma-separated cells: a
+# comma, a quote, a space or a line break there would break the file (and the count of
+# its lines that every verification makes).
+ACCOUNT = re.compile(r"[\w./-]+")
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,7 @@ def check_rows(
     buffer: list[tuple] = []
     append = buffer.append
     email_format = EMAIL.match
+    account_format = ACCOUNT.fullmatch
     for number, cells in rows:
         report.rows += 1
         surplus = len(cells) - width
@@ -239,6 +245,8 @@ def check_rows(
             account, legal_form, company, director, email, phone, city = (
                 value[: LIMITS[column]] for column, value in zip(LIMITED, limited, strict=True)
             )
+        if account and not account_format(account):
+            add(Problem(number, "account_number", "account-format"))
         if bin_iin and not is_valid_bin_iin(bin_iin):
             add(Problem(number, "bin_iin", "bin-iin-invalid"))
         if legal_form in forms:

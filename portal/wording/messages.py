@@ -50,6 +50,9 @@ def describe_problem(problem: Problem) -> str:
         "nul-character": _("%(column)s contains a NUL character (a damaged file?)."),
         "required": _("%(column)s is empty."),
         "too-long": _("%(column)s is longer than %(detail)s characters."),
+        "account-format": _(
+            "%(column)s may hold only letters, digits and the signs - / . _ (no spaces, commas or quotes)."
+        ),
         "duplicate-account": _("This account number is already in row %(detail)s."),
         "bin-iin-invalid": _("%(column)s is not 12 digits with a valid control digit."),
         "bin-iin-changed": _("This account had another BIN/IIN in an earlier month."),
