@@ -349,9 +349,7 @@ def test_the_ledger_check_refuses_a_previous_answer_that_is_not_the_one(septembe
     # the key's first answer: nothing can precede it
     assert ledger.check(json.loads(first.random_json), None, announced, pem) == "first-answer"
     # random.org's completionTime may carry fractions: compared as UTC instants
-    assert ledger.completion_instant("2022-10-10 06:00:00.250Z") == T1 + timedelta(
-        milliseconds=250
-    )
+    assert ledger.completion_instant("2022-10-10 06:00:00.250Z") == T1 + timedelta(milliseconds=250)
     assert ledger.completion_instant("2022-10-10T06:00:00Z") is None
 
 
