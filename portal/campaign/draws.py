@@ -600,6 +600,8 @@ def conduct(
         _fail(reservation, error.code, error.detail, request.actor)
         if error.signed is not None:
             _sync_ledger(client, error.signed.serial_number)
+        elif error.code in LOST_ON_THE_WAY:  # random.org may have answered: it keeps it
+            _sync_ledger(client, None, beyond=True)
         raise
     except BaseException as error:
         _fail(reservation, "internal", type(error).__name__, request.actor)
@@ -668,14 +670,19 @@ def _fetch_previous(client: RandomOrgClient, answer: SignedAnswer) -> None:
         log.exception("random.org serial %s not fetched", answer.serial_number - 1)
 
 
-def _sync_ledger(client: RandomOrgClient | None, serial: int) -> None:
+# random.org errors after which an answer may exist that never reached the portal whole
+LOST_ON_THE_WAY = ("timeout", "bad-signature", "malformed")
+
+
+def _sync_ledger(client: RandomOrgClient | None, serial: int | None, beyond: bool = False) -> None:
     """After a random.org answer: the key's serials up to it fetched onto the ledger
-    (``ledger.sync``), outside any transaction; never raises."""
+    (``ledger.sync``; with ``beyond``, those past the highest held too), outside any
+    transaction; never raises."""
     if client is None:
         return
     try:
         db.session.rollback()
-        report = ledger.sync(client, upto=serial)
+        report = ledger.sync(client, upto=serial, beyond=beyond)
     except Exception:
         db.session.rollback()
         log.exception("random.org ledger not synchronised after serial %s", serial)

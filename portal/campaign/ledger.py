@@ -202,8 +202,9 @@ def sync(client: RandomOrgClient, *, upto: int | None = None, beyond: bool = Fal
         if not _fetch(client, serial, report):
             break
     else:
-        if beyond and held and not report.error:
-            serial = max([*held, *report.fetched, *([upto] if upto else [])]) + 1
+        if beyond and not report.error:
+            # past the highest serial held (from 1 when none is): until random.org has no more
+            serial = max([0, *held, *report.fetched, *([upto] if upto else [])]) + 1
             while len(report.fetched) < MAX_FETCHES and _fetch(client, serial, report, probe=True):
                 serial += 1
     return report
