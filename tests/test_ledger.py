@@ -19,6 +19,8 @@ import sqlalchemy as sa
 
 from portal.campaign import draws, ledger, winners
 from portal.demo.randomorg_standin import UNKNOWN_SERIAL, StandIn
+from portal.jobs import ledger as ledger_jobs
+from portal.jobs.schedule import hourly
 from portal.models import Draw, DrawAttempt, RandomAnswer, db, utcnow
 from portal.services.randomorg import (
     PINNED_KEY_FILE,
@@ -265,6 +267,10 @@ def test_an_extra_call_behind_the_portals_back_shows(app, client, runner, septem
     drawn_at(standin, T1)
     first = conduct(september)
     assert first.serial_number == 1
+    # nothing but the portal's own answers yet: the command says so and exits 0
+    result = runner.invoke(args=["draw", "ledger"])
+    assert result.exit_code == 0, result.output
+    assert f"draw {first.id}" in result.output and "fetched 0" in result.output
     drawn_at(standin, T2)
     extra = behind_the_portals_back(standin, user_data={"note": "a second try"})
     assert extra["serialNumber"] == 2
@@ -386,3 +392,18 @@ def test_a_serial_random_org_does_not_give_back_shows_as_missing(client, septemb
         "random": None,
         "signature": None,
     }
+
+
+def test_the_hourly_job_fetches_what_the_portal_does_not_hold(app, september, standin):
+    assert hourly(17)(datetime(2026, 3, 2, 4, 17)) and not hourly(17)(datetime(2026, 3, 2, 4, 18))
+    conduct(september)
+    behind_the_portals_back(standin)
+    behind_the_portals_back(standin)
+    report = ledger_jobs.sync_ledger()
+    assert report.fetched == [2, 3] and report.missing == []
+    db.session.expire_all()
+    assert serials(the_run()) == [(1, ledger.DRAW), (2, ledger.NOT_ASKED), (3, ledger.NOT_ASKED)]
+    assert ledger_jobs.sync_ledger().fetched == []  # each answer fetched once
+    # without a key the job does nothing
+    app.config["RANDOM_ORG_API_KEY"] = None
+    assert ledger_jobs.sync_ledger() is None
