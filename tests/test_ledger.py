@@ -407,3 +407,29 @@ def test_the_hourly_job_fetches_what_the_portal_does_not_hold(app, september, st
     # without a key the job does nothing
     app.config["RANDOM_ORG_API_KEY"] = None
     assert ledger_jobs.sync_ledger() is None
+
+
+def test_answers_received_before_the_ledger_existed_are_put_on_it(runner, september, standin):
+    """A database from before migration 0025: its draws' answers are the portal's own, put
+    on the ledger as asked; an answer it kept nowhere is fetched, and its signed userData
+    names the attempt it was for."""
+    standin.fail_next("wrong-data")
+    with pytest.raises(RandomOrgError):
+        conduct(september)  # serial 1: a failed attempt (before 0025, its answer was lost)
+    draw = conduct(september)  # serial 2
+    failed = db.session.scalar(sa.select(DrawAttempt).filter_by(state="failed"))
+    done = db.session.scalar(sa.select(DrawAttempt).filter_by(state="done"))
+    expected = {
+        1: ("fetched", failed.id, failed.draw_id),
+        2: ("asked", done.id, draw.id),
+    }
+    db.session.execute(sa.delete(RandomAnswer))  # as before the ledger
+    db.session.commit()
+    assert ledger.backfill() == [2]
+    assert ledger.backfill() == []  # once
+    result = runner.invoke(args=["draw", "ledger"])
+    assert result.exit_code == 0, result.output  # serial 1 is the portal's own attempt's
+    db.session.expire_all()
+    held = {a.serial_number: a for a in db.session.scalars(sa.select(RandomAnswer))}
+    assert {s: (a.how, a.attempt_id, a.draw_id) for s, a in held.items()} == expected
+    assert serials(the_run()) == [(1, ledger.ATTEMPT), (2, ledger.DRAW)]

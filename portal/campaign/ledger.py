@@ -120,6 +120,72 @@ def attempt_for(user_data: object) -> DrawAttempt | None:
     return attempt if same else None
 
 
+def backfill() -> list[int]:
+    """Put on the ledger the answers the portal received before it kept one (a database
+    from before migration 0025): each random.org draw's, and each attempt's answer as
+    received (``draw_attempt.response_text``), as ``asked``; commits each. Their serials."""
+    found: list[tuple[SignedAnswer, int | None, int | None]] = []
+    attempts = {
+        a.draw_id: a
+        for a in db.session.scalars(
+            sa.select(DrawAttempt).where(DrawAttempt.source == Draw.RANDOM_ORG)
+        )
+    }
+    rows = db.session.execute(
+        sa.select(Draw.id, Draw.random_json, Draw.signature).where(
+            Draw.source == Draw.RANDOM_ORG, Draw.random_json != ""
+        )
+    )
+    for draw_id, random_json, signature in rows:
+        answer = _answer_of(_loads(random_json), signature)
+        if answer is not None:
+            attempt = attempts.get(draw_id)
+            found.append((answer, attempt.id if attempt is not None else None, draw_id))
+    for attempt in attempts.values():
+        if not attempt.response_text:
+            continue
+        result = _loads(attempt.response_text).get("result")
+        if isinstance(result, dict):
+            answer = _answer_of(result.get("random"), result.get("signature"))
+            if answer is not None:
+                found.append((answer, attempt.id, attempt.draw_id))
+    missing = [
+        item for item in found if _held(item[0].hashed_api_key, item[0].serial_number) is None
+    ]
+    db.session.rollback()
+    kept = []
+    for answer, attempt_id, draw_id in missing:
+        keep(answer, RandomAnswer.ASKED, attempt_id=attempt_id, draw_id=draw_id)
+        kept.append(answer.serial_number)
+    return kept
+
+
+def _loads(text: str) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _answer_of(random: object, signature: object) -> SignedAnswer | None:
+    """A stored signed answer (as received and checked then) as the ledger keeps it."""
+    if not isinstance(random, dict) or not isinstance(signature, str) or not signature:
+        return None
+    serial, hashed = random.get("serialNumber"), random.get("hashedApiKey")
+    completed = random.get("completionTime")
+    if not isinstance(serial, int) or not isinstance(hashed, str) or not isinstance(completed, str):
+        return None
+    return SignedAnswer(
+        random_text=canonical_random(random),
+        random=random,
+        signature=signature,
+        serial_number=serial,
+        completion_time=completed,
+        hashed_api_key=hashed,
+    )
+
+
 # --- fetching what the portal does not hold ----------------------------------------
 
 
@@ -195,6 +261,7 @@ def sync(client: RandomOrgClient, *, upto: int | None = None, beyond: bool = Fal
     if hashed is None:
         report.error = "no-key"
         return report
+    backfill()  # what the portal received before it kept answers: no need to fetch it
     todo = wanted(hashed, upto)
     held = _serials_held(hashed)
     db.session.rollback()  # the reads are done: nothing waits on the network in a transaction
