@@ -41,6 +41,7 @@ def public_pages(app, client, lang: str) -> dict[str, str]:
         f"/{lang}/rules/diff?from=1&to=1",
         f"/{lang}/winners",
         *(f"/{lang}/winners/2022-{m:02d}" for m in (9, 10, 11)),
+        f"/{lang}/draws",
         *(f"/{lang}/draws/{d}" for d in draws),
         f"/{lang}/news",
         *(f"/{lang}/news/{n}" for n in news),

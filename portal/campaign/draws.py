@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import secrets
 import sys
 from array import array
@@ -34,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from portal.campaign import LANGUAGES, audit
+from portal.campaign import LANGUAGES, audit, ledger
 from portal.campaign import winners as winner_rules
 from portal.campaign.eligibility import current_batch_id, latest_run
 from portal.campaign.links import Links
@@ -52,6 +53,7 @@ from portal.models import (
     KeptPool,
     Participant,
     Prize,
+    RandomAnswer,
     ReportingPeriod,
     db,
 )
@@ -61,11 +63,14 @@ from portal.services import documents
 from portal.services.randomorg import (
     RandomOrgClient,
     RandomOrgError,
+    SignedAnswer,
     SignedResult,
     is_random_org_key,
     key_fingerprint,
     verify_signature,
 )
+
+log = logging.getLogger(__name__)
 
 POOL_HEADER = "position,entry_code,account_masked\n"
 # How long a reserved draw may wait for random.org's answer and its recording: a
@@ -575,7 +580,8 @@ def conduct(
     )
     progress = progress or (lambda step: None)
     if client is not None and not request.fallback:
-        hold = max(hold, longest_wait(client) + timedelta(minutes=1))
+        # random.org's answer, then the key's answer before it fetched for the ledger
+        hold = max(hold, 2 * longest_wait(client) + timedelta(minutes=1))
     try:
         reservation = reserve(pool, request, expected_sha256=expected_sha256, hold=hold)
     except sa.exc.IntegrityError:  # another attempt took the place at the same moment
@@ -589,11 +595,27 @@ def conduct(
         asked = None if request.fallback else client  # the fallback draws locally
         numbers, result = _numbers(pool, reservation, asked, progress)
     except RandomOrgError as error:
+        # a signed answer that is not what was asked is still one of the key's: kept
+        _keep_answer(error.signed, reservation)
         _fail(reservation, error.code, error.detail, request.actor)
+        if error.signed is not None:
+            _sync_ledger(client, error.signed.serial_number)
+        elif error.code in LOST_ON_THE_WAY:  # random.org may have answered: it keeps it
+            _sync_ledger(client, None, beyond=True)
         raise
     except BaseException as error:
         _fail(reservation, "internal", type(error).__name__, request.actor)
         raise
+    if result is not None:
+        # on the ledger before anything is made of it, in its own transaction: whatever
+        # happens to the draw now, the answer stays on the record
+        try:
+            _keep_answer(result.answer, reservation, strict=True)
+        except BaseException as error:
+            _fail(reservation, "internal", type(error).__name__, request.actor, result)
+            raise
+        # the key's answer just before this one, which the draw's ledger check needs
+        _fetch_previous(client, result.answer)
     try:
         draw = _record(pool, reservation, request, numbers, result, client, links, progress)
         # verified once, as it is recorded: its pages show this verdict, never verifying again
@@ -611,7 +633,68 @@ def conduct(
         db.session.rollback()
         _fail(reservation, "internal", type(error).__name__, request.actor, result)
         raise
+    finally:
+        if result is not None:  # every serial of the key up to this answer, on the ledger
+            _sync_ledger(client, result.serial_number)
     return draw
+
+
+def _keep_answer(
+    answer: SignedAnswer | None, reservation: Reservation, *, strict: bool = False
+) -> None:
+    """Keep random.org's signed answer to this attempt on the ledger; commits. Outside
+    ``strict``, a failure to keep it is logged (the sync fetches it later)."""
+    if answer is None:
+        return
+    try:
+        db.session.rollback()  # no transaction of the caller's is open here
+        ledger.keep(
+            answer,
+            RandomAnswer.ASKED,
+            attempt_id=reservation.attempt_id,
+            draw_id=reservation.draw_id,
+        )
+    except Exception:
+        db.session.rollback()
+        if strict:
+            raise
+        log.exception("random.org serial %s not kept on the ledger", answer.serial_number)
+
+
+def _fetch_previous(client: RandomOrgClient, answer: SignedAnswer) -> None:
+    """Fetch the key's answer before ``answer`` when the ledger lacks it; never raises."""
+    try:
+        ledger.fetch_previous(client, answer)
+    except Exception:
+        db.session.rollback()
+        log.exception("random.org serial %s not fetched", answer.serial_number - 1)
+
+
+# random.org errors after which an answer may exist that never reached the portal whole
+LOST_ON_THE_WAY = ("timeout", "bad-signature", "malformed")
+
+
+def _sync_ledger(client: RandomOrgClient | None, serial: int | None, beyond: bool = False) -> None:
+    """After a random.org answer: the key's serials up to it fetched onto the ledger
+    (``ledger.sync``; with ``beyond``, those past the highest held too), outside any
+    transaction; never raises."""
+    if client is None:
+        return
+    try:
+        db.session.rollback()
+        report = ledger.sync(client, upto=serial, beyond=beyond)
+    except Exception:
+        db.session.rollback()
+        log.exception("random.org ledger not synchronised after serial %s", serial)
+        return
+    if report.missing:
+        log.warning("random.org serials not given back: %s", report.missing)
+
+
+def announced_at_of(draw: Draw) -> datetime | None:
+    """When the draw's pool (its size and digest) was published; None for a draw made
+    before announcements (docs/DESIGN.md; ``Draw.announced_at`` once it exists)."""
+    return getattr(draw, "announced_at", None)
 
 
 def longest_wait(client: RandomOrgClient) -> timedelta:
@@ -1105,6 +1188,8 @@ def record(draw: Draw) -> dict:
         "random": json.loads(draw.random_json) if draw.random_json else None,
         "signature": draw.signature or None,
         "public_key_sha256": key_fingerprint(draw.public_key_pem) if draw.public_key_pem else None,
+        # the key's signed answer just before the draw's: no other came in between
+        "previous_answer": ledger.previous_answer(draw),
         "positions": draw.numbers,
         "winners": [
             {
@@ -1186,6 +1271,7 @@ def verify(draw: Draw) -> list[Check]:
         )
         fingerprint = key_fingerprint(draw.public_key_pem) if draw.public_key_pem else ""
         checks.append(Check("random-org-key", is_random_org_key(draw.public_key_pem), fingerprint))
+        checks.append(ledger_check(draw, random))
         numbers = random.get("data") or []
     checks.append(
         Check(
@@ -1199,6 +1285,16 @@ def verify(draw: Draw) -> list[Check]:
         ok = stored is not None and hashlib.sha256(stored.content).hexdigest() == stored.sha256
         checks.append(Check("protocol", ok, lang))
     return checks
+
+
+def ledger_check(draw: Draw, random: dict) -> Check:
+    """The ledger check (docs/DESIGN.md): the key's answer before the draw's came before
+    the pool was announced. "Not applicable" (a draw made before announcements) passes
+    without proving anything: its detail says so, and the verdict does not rest on it."""
+    found = ledger.check(
+        random, ledger.previous_answer(draw), announced_at_of(draw), draw.public_key_pem
+    )
+    return Check("ledger", found not in ledger.FAILS, found)
 
 
 def _entry_matches(draw: Draw, winner: DrawWinner) -> bool:

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from portal.campaign import draws
+from portal.campaign import draws, ledger
 from portal.campaign.audit import Actor
 from portal.campaign.draws import DrawRefused
 from portal.campaign.periods import current_campaign, find_period
@@ -256,7 +256,8 @@ def verify_command(draw_id: int | None, missing: bool, lang: str) -> None:
     with force_locale(lang):
         for check in result.checks:
             title, found = describe_draw_check(check)
-            click.echo(f"{'ok  ' if check.ok else 'FAIL'} {title}: {found}")
+            mark = "n/a " if check.detail == "not-applicable" else "ok  " if check.ok else "FAIL"
+            click.echo(f"{mark} {title}: {found}")
         sentence = describe_verdict(verdict)
         changed = describe_changed_verdict(result.previous, draw_id) if result.changed else ""
     # the same verdict as the public record and the staff's page, then its code for scripts
@@ -269,3 +270,36 @@ def verify_command(draw_id: int | None, missing: bool, lang: str) -> None:
         sys.exit(1)
     click.echo(sentence)
     click.echo(f"draw {draw_id}: {verdict.code}")
+
+
+@draw_cli.command("ledger")
+@with_appcontext
+def ledger_command() -> None:
+    """Fetch with random.org's getResult every serial of the portal's key it does not hold
+    (between the lowest held and the highest, each draw's previous one, and any past the
+    highest), then print the key's run of serials; exit 1 when an answer the portal did
+    not ask for, or a missing serial, is on it (docs/DESIGN.md, "The ledger")."""
+
+    client = RandomOrgClient.from_config(current_app.config)
+    if not client.api_key:
+        raise click.ClickException("RANDOM_ORG_API_KEY is not set: no key to fetch answers of")
+    report = ledger.sync(client, beyond=True)
+    click.echo(
+        f"fetched {len(report.fetched)}: {' '.join(map(str, report.fetched)) or '-'};"
+        f" not given back {len(report.missing)}: {' '.join(map(str, report.missing)) or '-'}"
+    )
+    if report.error:
+        click.echo(f"random.org: {report.error}, stopped early", err=True)
+    flagged = 0
+    for run in ledger.runs():
+        if run.hashed_api_key != client.hashed_api_key:
+            continue
+        click.echo(f"key {run.hashed_api_key}")
+        for serial in run.serials:
+            what = serial.use + (f" {serial.draw_id}" if serial.draw_id is not None else "")
+            mark = "!" if serial.flagged else " "
+            click.echo(f"{mark} {serial.serial:>8} {serial.completion_time or '-':<22} {what}")
+        flagged += run.flagged
+    if flagged:
+        click.echo(f"{flagged} serial(s) not asked by the portal or missing", err=True)
+        sys.exit(1)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from portal.campaign import draws
+from portal.campaign import draws, ledger
 from portal.campaign.audit import Actor
 from portal.campaign.eligibility import latest_run
 from portal.campaign.imports import existing_batch, run_import
@@ -185,6 +185,8 @@ def load_draws(campaign: Campaign, *, secret: str | bytes, links: Links) -> list
     done = []
     with StandIn() as standin:
         client = RandomOrgClient(standin.url, standin.api_key, standin.public_key_pem)
+        # a stand-in started again numbers on from the answers a previous run left
+        standin.continue_after(ledger.highest_serial(client.hashed_api_key))
         site = DrawSite(secret, links, client, standin)
         for period in due:
             pool = draws.prepare(period, secret=secret)

@@ -1,10 +1,13 @@
 """A stand-in random.org for the tests, the demo and the benchmarks: a real HTTP server.
 
-It speaks Release 4's ``generateSignedIntegers`` as random.org does: the JSON-RPC
+It speaks Release 4's ``generateSignedIntegers`` and ``getResult`` as random.org does: the JSON-RPC
 envelope and its errors, the parameter checks and their error codes, the ``random``
 object with every field in random.org's order, the signature (RSA PKCS#1 v1.5, SHA-512
 over the compact JSON of ``random``) and the usage fields (bitsUsed, bitsLeft,
-requestsLeft, advisoryDelay). The portal's client therefore runs its real code, HTTP
+requestsLeft, advisoryDelay). It numbers the signed answers of each API key in sequence
+(``serialNumber`` 1, 2, ... per key, ``hashedApiKey`` the base64 of the key's SHA-512),
+keeps them, and gives any of them back with ``getResult`` ({apiKey, serialNumber}), the
+result object as first sent. The portal's client therefore runs its real code, HTTP
 included, against it.
 
 It signs with a TEST key, ``standin-test-key.pem``, published with the portal: whatever
@@ -15,6 +18,9 @@ Where it differs from random.org: only base 10 is served (random.org also has 2,
 16), and pregeneratedRandomization, licenseData and ticketId are refused (-32602) when
 not null, as the portal never uses them. The error messages follow random.org's error
 code page as far as the portal knows it; clients act on the codes, never on the texts.
+A serial the key does not have is answered with ``UNKNOWN_SERIAL`` (-32602, Invalid
+params): the documentation at hand did not say which code random.org gives, and the
+portal treats any error to a ``getResult`` as "not fetched" (docs/DESIGN.md, "The ledger").
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ from portal.services.randomorg import canonical_random
 TEST_KEY_FILE = Path(__file__).with_name("standin-test-key.pem")
 PATH = "/json-rpc/4/invoke"
 METHOD = "generateSignedIntegers"
+GET_RESULT = "getResult"
+UNKNOWN_SERIAL = -32602
 REQUIRED = ("apiKey", "n", "min", "max")
 OPTIONAL = (
     "replacement",
@@ -190,7 +198,11 @@ class StandIn:
         self.requests: list[dict] = []
         self.request_times: list[float] = []
         self.responses: list[str] = []
-        self._serial = 0
+        # the keys it answers, each numbering its answers from 1; the signed results kept
+        # by (hashedApiKey, serialNumber), as getResult gives them back
+        self.api_keys: list[str] = [api_key]
+        self._serials: dict[str, int] = {}
+        self._results: dict[tuple[str, int], dict] = {}
         # what ``completionTime`` says; the demo sets it to its draws' dates
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._failures: deque[tuple[Any, float]] = deque()
@@ -262,6 +274,23 @@ class StandIn:
             for _ in range(times):
                 self._failures.append((kind, delay))
 
+    def add_key(self, api_key: str) -> None:
+        """Answer another API key too (its serial numbers run on their own, from 1)."""
+        with self._lock:
+            if api_key not in self.api_keys:
+                self.api_keys.append(api_key)
+
+    def continue_after(self, serial: int, api_key: str | None = None) -> None:
+        """Number the key's next answer ``serial + 1``: a stand-in started again over a
+        database that already holds the answers of an earlier run (``flask demo`` again)."""
+        with self._lock:
+            key = api_key or self.api_key
+            self._serials[key] = max(self._serials.get(key, 0), serial)
+
+    def serial_of(self, api_key: str | None = None) -> int:
+        """The last serial number given to the key's answers (0: none yet)."""
+        return self._serials.get(api_key or self.api_key, 0)
+
     # --- answering ---------------------------------------------------------------
 
     def _answer(self, path: str, raw: bytes) -> tuple[int, str, float]:
@@ -286,7 +315,10 @@ class StandIn:
             code = kind[1]
             return 200, self._error(RpcError(code, *SCRIPTED_DATA.get(code, [])), request_id), 0
         try:
-            body = self._generate(request, kind)
+            if isinstance(request, dict) and request.get("method") == GET_RESULT:
+                body = self._get_result(request)
+            else:
+                body = self._generate(request, kind)
         except RpcError as error:
             return 200, self._error(error, request_id), 0
         with self._lock:
@@ -329,7 +361,7 @@ class StandIn:
             raise RpcError(-32602)  # not served by the stand-in
         if not isinstance(params["apiKey"], str):
             raise RpcError(201, "apiKey")
-        if params["apiKey"] != self.api_key:
+        if params["apiKey"] not in self.api_keys:
             raise RpcError(400)
 
         n, low, high = params["n"], params["min"], params["max"]
@@ -358,8 +390,31 @@ class StandIn:
             raise RpcError(301, n, high - low + 1)
         return n, low, high, replacement, user_data
 
+    def _get_result(self, request: dict) -> str:
+        """``getResult``: the key's signed result numbered ``serialNumber``, as first sent."""
+        if request.get("jsonrpc") != "2.0" or "id" not in request:
+            raise RpcError(-32600)
+        params = request.get("params")
+        if not isinstance(params, dict) or set(params) != {"apiKey", "serialNumber"}:
+            raise RpcError(-32602)
+        api_key, serial = params["apiKey"], params["serialNumber"]
+        if not isinstance(api_key, str):
+            raise RpcError(201, "apiKey")
+        if not isinstance(serial, int) or isinstance(serial, bool):
+            raise RpcError(201, "serialNumber")
+        if api_key not in self.api_keys:
+            raise RpcError(400)
+        with self._lock:
+            result = self._results.get((_hashed(api_key), serial))
+        if result is None:
+            raise RpcError(UNKNOWN_SERIAL)
+        return json.dumps(
+            {"jsonrpc": "2.0", "result": result, "id": request["id"]}, ensure_ascii=False
+        )
+
     def _generate(self, request: Any, kind: Any) -> str:
         n, low, high, replacement, user_data = self._params(request)
+        api_key = request["params"]["apiKey"]
         bits = n * (high - low).bit_length()
         with self._lock:
             if self.requests_left <= 0:
@@ -368,8 +423,9 @@ class StandIn:
                 raise RpcError(403, bits, self.bits_left)
             self.requests_left -= 1
             self.bits_left -= bits
-            self._serial += 1
-            serial, requests_left, bits_left = self._serial, self.requests_left, self.bits_left
+            serial = self._serials.get(api_key, 0) + 1
+            self._serials[api_key] = serial
+            requests_left, bits_left = self.requests_left, self.bits_left
 
         rng = secrets.SystemRandom()
         if replacement:
@@ -380,9 +436,7 @@ class StandIn:
             data = [high + 1 + i for i in range(n)]
         random = {
             "method": METHOD,
-            "hashedApiKey": base64.b64encode(
-                hashlib.sha512(self.api_key.encode("utf-8")).digest()
-            ).decode("ascii"),
+            "hashedApiKey": _hashed(api_key),
             "n": n,
             "min": low,
             "max": high,
@@ -401,18 +455,27 @@ class StandIn:
         if kind == "bad-signature":
             signed += b" "
         signature = self._key.sign(signed, padding.PKCS1v15(), hashes.SHA512())
+        result = {
+            "random": random,
+            "signature": base64.b64encode(signature).decode("ascii"),
+            "bitsUsed": bits,
+            "bitsLeft": bits_left,
+            "requestsLeft": requests_left,
+            "advisoryDelay": self.advisory_delay_ms,
+        }
+        kept = result
+        if kind == "bad-signature":  # spoilt on the way: random.org keeps the true one
+            good = self._key.sign(
+                canonical_random(random).encode("utf-8"), padding.PKCS1v15(), hashes.SHA512()
+            )
+            kept = {**result, "signature": base64.b64encode(good).decode("ascii")}
+        with self._lock:
+            self._results[(random["hashedApiKey"], serial)] = kept
         return json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "result": {
-                    "random": random,
-                    "signature": base64.b64encode(signature).decode("ascii"),
-                    "bitsUsed": bits,
-                    "bitsLeft": bits_left,
-                    "requestsLeft": requests_left,
-                    "advisoryDelay": self.advisory_delay_ms,
-                },
-                "id": request["id"],
-            },
-            ensure_ascii=False,
+            {"jsonrpc": "2.0", "result": result, "id": request["id"]}, ensure_ascii=False
         )
+
+
+def _hashed(api_key: str) -> str:
+    """random.org's ``hashedApiKey``: the base64 of the key's SHA-512."""
+    return base64.b64encode(hashlib.sha512(api_key.encode("utf-8")).digest()).decode("ascii")

@@ -9,13 +9,15 @@ the same campaign code as the pages and the commands.
 - ``mail``: the outbox, every minute (``flask mail send``);
 - ``deadlines``: the deadline notices, each day at 09:00 in Almaty (``flask deadlines --notify``);
 - ``photos``: a winner's photo made fit for the public page;
-- ``egov_qr``: SIGEX's hosted QR signing, the winner's signature waited for and verified.
+- ``egov_qr``: SIGEX's hosted QR signing, the winner's signature waited for and verified;
+- ``ledger``: random.org's answers of the portal's key fetched onto the ledger, every
+  hour at :17 (``flask draw ledger``).
 
 Importing this package declares every job (the worker and the pages that enqueue do).
 """
 
 from __future__ import annotations
 
-from portal.jobs import deadlines, egov_qr, imports, mail, photos
+from portal.jobs import deadlines, egov_qr, imports, ledger, mail, photos
 
-__all__ = ["deadlines", "egov_qr", "imports", "mail", "photos"]
+__all__ = ["deadlines", "egov_qr", "imports", "ledger", "mail", "photos"]

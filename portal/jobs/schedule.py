@@ -21,3 +21,12 @@ def daily_in_almaty(hour: int, minute: int = 0) -> Callable[[datetime], bool]:
         return (local.hour, local.minute) == (hour, minute)
 
     return due
+
+
+def hourly(minute: int = 0) -> Callable[[datetime], bool]:
+    """Once an hour, at ``minute`` past."""
+
+    def due(moment: datetime) -> bool:
+        return moment.minute == minute
+
+    return due

@@ -23,6 +23,7 @@ from portal.models.draws import (
     DrawWinner,
     KeptPool,
 )
+from portal.models.ledger import RandomAnswer
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
 from portal.models.participants import Activity, EligibilityRun, ImportBatch, ImportRow, Participant
@@ -59,6 +60,7 @@ __all__ = [
     "OutboxMessage",
     "Participant",
     "Prize",
+    "RandomAnswer",
     "RateLimitHit",
     "ReportingPeriod",
     "RulesVersion",

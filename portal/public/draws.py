@@ -9,10 +9,12 @@ from pathlib import Path
 from flask import Response, abort, g, render_template, stream_with_context
 
 from portal.campaign import draws as draw_rules
+from portal.campaign import ledger
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import CAMPAIGN_TZ
 from portal.models import Draw, db
 from portal.public import bp, site_bp
+from portal.public.routes import the_campaign
 from portal.services.randomorg import RANDOM_ORG_KEY_SHA256, key_fingerprint
 
 RANDOM_ORG_VERIFY_FORM = "https://api.random.org/signatures/form"
@@ -42,6 +44,30 @@ def _download(content: bytes | str, mimetype: str, filename: str, inline: bool =
             "Cache-Control": "public, max-age=3600",
         },
     )
+
+
+@bp.get("/draws")
+def draws_index():
+    """The campaign's draws month by month, and random.org's run of serial numbers per key:
+    what each answer was used for, an answer the portal did not ask for or a missing
+    serial in red (docs/DESIGN.md, "The ledger")."""
+    campaign = the_campaign()
+    months = [(period, draw_rules.draws_of(period)) for period in campaign.periods]
+    return render_template(
+        "public/draws.html",
+        months=[(period, found) for period, found in months if found],
+        runs=ledger.runs(),
+    )
+
+
+@bp.get("/draws/ledger.json")
+def draws_ledger():
+    """Every random.org key's run of serials, machine-readable (docs/DESIGN.md)."""
+    the_campaign()
+    body = json.dumps(ledger.ledger_json(ledger.runs()), ensure_ascii=False, indent=2) + "\n"
+    response = _download(body, "application/json", "ledger.json", inline=True)
+    response.headers["Cache-Control"] = "public, no-cache"  # it grows with every answer
+    return response
 
 
 @bp.get("/draws/<id:draw_id>")

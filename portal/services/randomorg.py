@@ -1,4 +1,5 @@
-"""random.org's JSON-RPC API (Release 4), ``generateSignedIntegers`` only, and its signatures.
+"""random.org's JSON-RPC API (Release 4): ``generateSignedIntegers`` and ``getResult``, and
+the signatures.
 
 random.org signs the ``random`` object of a signed result: RSA PKCS#1 v1.5 over the
 SHA-512 of its compact JSON, keys in the order the service sent them. The portal keeps
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import itertools
 import json
@@ -113,6 +115,10 @@ class RandomOrgError(Exception):
         self.code = code
         self.detail = detail
         self.rpc_code = rpc_code
+        # a signed answer of the key that came with the trouble (its signature verifies,
+        # but it is not what was asked): random.org used a serial number for it, so the
+        # portal keeps it on its ledger all the same
+        self.signed: SignedAnswer | None = None
 
 
 def error_for_rpc(code: int, message: str) -> RandomOrgError:
@@ -188,6 +194,11 @@ def canonical_random(random_obj: dict) -> str:
     return json.dumps(random_obj, separators=(",", ":"), ensure_ascii=False)
 
 
+def hashed_api_key(api_key: str) -> str:
+    """What random.org writes in ``random.hashedApiKey``: the base64 of the key's SHA-512."""
+    return base64.b64encode(hashlib.sha512(api_key.encode("utf-8")).digest()).decode("ascii")
+
+
 def verify_signature(
     random_text: str | bytes, signature_b64: str, public_key_pem: str | bytes
 ) -> bool:
@@ -217,6 +228,23 @@ def verify_signature(
 
 
 @dataclass(frozen=True)
+class SignedAnswer:
+    """A signed answer of the key whose signature verifies, whatever it was asked for
+    (what ``getResult`` gives back: any signed method's ``random``)."""
+
+    random_text: str  # canonical_random(random): the signed bytes
+    random: dict
+    signature: str  # base64, as received
+    serial_number: int
+    completion_time: str
+    hashed_api_key: str
+
+    @property
+    def user_data(self) -> Any:
+        return self.random.get("userData")
+
+
+@dataclass(frozen=True)
 class SignedResult:
     """A verified signed answer; the texts are kept exactly as received and signed."""
 
@@ -228,6 +256,18 @@ class SignedResult:
     serial_number: int
     completion_time: str  # "YYYY-MM-DD HH:MM:SSZ", UTC, as random.org wrote it
     advisory_delay_ms: int
+
+    @property
+    def answer(self) -> SignedAnswer:
+        """The signed answer alone, as the ledger keeps it."""
+        return SignedAnswer(
+            random_text=self.random_text,
+            random=self.random,
+            signature=self.signature,
+            serial_number=self.serial_number,
+            completion_time=self.completion_time,
+            hashed_api_key=self.random["hashedApiKey"],
+        )
 
 
 # One request at a time across the process, spaced by random.org's advisoryDelay: its
@@ -297,6 +337,35 @@ class RandomOrgClient:
             retries=3 if retries is None else retries,
             backoff=1.0 if backoff is None else backoff,
         )
+
+    @property
+    def hashed_api_key(self) -> str | None:
+        """The key's ``hashedApiKey``, as random.org writes it in every signed answer."""
+        return hashed_api_key(self.api_key) if self.api_key else None
+
+    def get_result(self, serial_number: int) -> SignedAnswer:
+        """The key's signed answer numbered ``serial_number``, which random.org keeps for at
+        least a year (``getResult``); checked as every answer is: its signature verifies
+        with the configured key, it is the key's (``hashedApiKey``) and bears that serial.
+
+        Raises ``RandomOrgError``: random.org's error object when it does not have that
+        serial for this key (or any other trouble), ``malformed`` or ``bad-signature``.
+        """
+        if not self.api_key:
+            raise RandomOrgError("no-key", "RANDOM_ORG_API_KEY is not set")
+        request_id = next(_ids)
+        body = {
+            "jsonrpc": "2.0",
+            "method": "getResult",
+            "params": {"apiKey": self.api_key, "serialNumber": serial_number},
+            "id": request_id,
+        }
+        text = self._post(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+        random, signature = self._envelope(text, request_id)
+        answer = self._signed(random, signature)
+        if answer.serial_number != serial_number:
+            raise RandomOrgError("malformed", f"serial {answer.serial_number}, not {serial_number}")
+        return answer
 
     def generate_signed_integers(
         self,
@@ -393,6 +462,21 @@ class RandomOrgClient:
         replacement: bool,
         user_data: dict | None,
     ) -> SignedResult:
+        random, signature = self._envelope(text, request_id)
+        try:
+            result = self._matching(
+                text, random, signature, n, minimum, maximum, replacement, user_data
+            )
+        except RandomOrgError as error:
+            if error.code == "malformed":
+                # signed all the same? then random.org numbered it: the ledger keeps it
+                with contextlib.suppress(RandomOrgError):
+                    error.signed = self._signed(random, signature)
+            raise
+        return result
+
+    def _envelope(self, text: str, request_id: int) -> tuple[dict, str]:
+        """The ``random`` object and signature of a JSON-RPC answer to this very request."""
         try:
             answer = json.loads(text)
         except ValueError:
@@ -413,6 +497,42 @@ class RandomOrgClient:
         random, signature = result.get("random"), result.get("signature")
         if not isinstance(random, dict) or not isinstance(signature, str) or not signature:
             raise RandomOrgError("malformed", "no random object or signature")
+        return random, signature
+
+    def _signed(self, random: dict, signature: str) -> SignedAnswer:
+        """A signed answer of this key, whatever it was for: its signature verifies with
+        the configured key, its ``hashedApiKey`` is the key's, it has a serial and a time."""
+        serial, completed = random.get("serialNumber"), random.get("completionTime")
+        if not _is_int(serial) or not isinstance(completed, str):
+            raise RandomOrgError("malformed", "no serial number or completion time")
+        if not _COMPLETION_TIME.fullmatch(completed):
+            raise RandomOrgError("malformed", f"completionTime {completed!r}")
+        random_text = canonical_random(random)
+        if not verify_signature(random_text, signature, self.public_key_pem):
+            raise RandomOrgError("bad-signature", f"serial {serial}")
+        if random.get("hashedApiKey") != self.hashed_api_key:
+            raise RandomOrgError("malformed", "random.hashedApiKey is not the key's")
+        return SignedAnswer(
+            random_text=random_text,
+            random=random,
+            signature=signature,
+            serial_number=serial,
+            completion_time=completed,
+            hashed_api_key=random["hashedApiKey"],
+        )
+
+    def _matching(
+        self,
+        text: str,
+        random: dict,
+        signature: str,
+        n: int,
+        minimum: int,
+        maximum: int,
+        replacement: bool,
+        user_data: dict | None,
+    ) -> SignedResult:
+        """The signed result, when ``random`` is exactly what was asked and signed."""
         missing = [name for name in RANDOM_FIELDS if name not in random]
         if missing:
             raise RandomOrgError("malformed", f"random has no {', '.join(missing)}")
@@ -452,6 +572,8 @@ class RandomOrgClient:
         random_text = canonical_random(random)
         if not verify_signature(random_text, signature, self.public_key_pem):
             raise RandomOrgError("bad-signature", f"serial {serial}")
+        if random["hashedApiKey"] != self.hashed_api_key:
+            raise RandomOrgError("malformed", "random.hashedApiKey is not the key's")
         return SignedResult(
             response_text=text,
             random_text=random_text,

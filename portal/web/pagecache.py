@@ -73,6 +73,8 @@ CACHEABLE = frozenset(
         "public.news_item",
         "public.news_feed",
         "public.draw",
+        "public.draws_index",
+        "public.draws_ledger",
         "public.draw_record",
         "public.draw_protocol",
         "public.draw_signed_file",

@@ -313,8 +313,13 @@ def describe_draw_check(check: DrawCheck) -> tuple[str, str]:
         "winners": _("The winners are the pool positions of the numbers drawn"),
         "protocol": _("The protocol is the one stored at the draw"),
         "local-fallback": _("Randomness from random.org"),
+        "ledger": _(
+            "No other random.org answer of the key lies between the pool's announcement and the draw"
+        ),
     }
-    if check.code == "local-fallback":
+    if check.code == "ledger":
+        found = describe_ledger_check(check.detail)
+    elif check.code == "local-fallback":
         found = _("No: drawn locally (Python's secrets) by the administrator's decision.")
     elif check.code == "random-org-key":
         found = (
@@ -328,6 +333,32 @@ def describe_draw_check(check: DrawCheck) -> tuple[str, str]:
     else:
         found = _("Yes") if check.ok else _("No")
     return titles.get(check.code, check.code), found
+
+
+def describe_ledger_check(found: str) -> str:
+    """What the ledger check found (``portal.campaign.ledger.check``)."""
+    sentences = {
+        "first-answer": _("Yes: the draw's answer is the key's first, nothing precedes it."),
+        "previous-before-announcement": _(
+            "Yes: the key's answer just before the draw's was made before the pool was announced."
+        ),
+        "not-applicable": _(
+            "Not applicable: this draw was made before pools were announced ahead of the draw."
+        ),
+        "no-previous-answer": _(
+            "No: the key's answer just before the draw's is not on the portal's record."
+        ),
+        "other-key": _("No: the previous answer is of another key."),
+        "not-consecutive": _(
+            "No: the previous answer's serial number is not the one before the draw's."
+        ),
+        "bad-signature": _("No: the previous answer's signature does not verify."),
+        "bad-time": _("No: the previous answer has no valid completion time."),
+        "previous-after-announcement": _(
+            "No: another answer of the key was made after the pool was announced, before the draw."
+        ),
+    }
+    return sentences.get(found, found)
 
 
 def describe_verdict(verdict: Verdict) -> str:

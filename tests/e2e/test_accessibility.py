@@ -133,6 +133,7 @@ PUBLIC_PAGES = {
     "winners-2022-09": "/{lang}/winners/2022-09",
     "winners-2022-10": "/{lang}/winners/2022-10",
     "winners-2022-11": "/{lang}/winners/2022-11",
+    "draws": "/{lang}/draws",
     "draw": "/{lang}/draws/1",
     "draw-replaced": "/{lang}/draws/2",
     "draw-redraw": "/{lang}/draws/3",
