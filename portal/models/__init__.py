@@ -22,6 +22,7 @@ from portal.models.draws import (
     DrawVerdict,
     DrawWinner,
     KeptPool,
+    ProtocolSignature,
 )
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
@@ -59,6 +60,7 @@ __all__ = [
     "OutboxMessage",
     "Participant",
     "Prize",
+    "ProtocolSignature",
     "RateLimitHit",
     "ReportingPeriod",
     "RulesVersion",

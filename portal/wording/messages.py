@@ -311,6 +311,8 @@ def describe_draw_check(check: DrawCheck) -> tuple[str, str]:
         "protocol": _("The protocol is the one stored at the draw"),
         "local-fallback": _("Randomness from random.org"),
     }
+    if check.code in ("protocol-signature", "protocol-paper"):
+        return describe_protocol_check(check)
     if check.code == "local-fallback":
         found = _("No: drawn locally (Python's secrets) by the administrator's decision.")
     elif check.code == "random-org-key":
@@ -325,6 +327,59 @@ def describe_draw_check(check: DrawCheck) -> tuple[str, str]:
     else:
         found = _("Yes") if check.ok else _("No")
     return titles.get(check.code, check.code), found
+
+
+def describe_protocol_check(check: DrawCheck) -> tuple[str, str]:
+    """A commission member's signature of the protocol, as the draw's verification lists it
+    (``protocol_signatures.checks``): an EDS one checked again, a paper one listed."""
+    member, _sep, failure = check.detail.partition("|")
+    if check.code == "protocol-paper":
+        return (
+            _("%(member)s signed the printed protocol", member=member),
+            _("On paper: listed, it cannot be checked online."),
+        )
+    title = _("The EDS signature of %(member)s verifies over the Kazakh protocol", member=member)
+    if check.ok:
+        return title, _("Yes")
+    reasons = {
+        "cms-changed": _("No: the stored signature file is not the one accepted."),
+        "protocol-changed": _("No: the protocol is not the one that was signed."),
+        "other-certificate": _("No: it is not the certificate that was accepted."),
+        "not-individual": _("No: the certificate is a legal entity's, not a person's."),
+        "wrong-name": _("No: the certificate names another person."),
+    }
+    return title, reasons.get(
+        failure,
+        _("No: the signature does not verify over the protocol (%(code)s).", code=failure),
+    )
+
+
+def describe_protocol_refusal(refusal) -> str:
+    """Why a member's signature of the protocol was not accepted
+    (``protocol_signatures.SignatureRefused``); nothing was stored."""
+    d = refusal.details
+    messages = {
+        "unknown-member": lambda: _("Choose a member of this draw's commission."),
+        "already-signed": lambda: _(
+            "%(member)s has already signed this protocol: a signature is never replaced.",
+            member=d.get("member"),
+        ),
+        "no-protocol": lambda: _("This draw has no stored protocol in Kazakh to sign."),
+        "bad-signature-file": lambda: _(
+            "The file is not a signature (CMS, .cms or .p7s) or is too large."
+        ),
+        "eds-refused": lambda: _("The signature was not accepted: see why below."),
+        "not-individual": lambda: _(
+            "The signature was made with a legal entity's certificate (%(signer)s): a commission member signs with a personal certificate.",
+            signer=d.get("signer"),
+        ),
+        "wrong-name": lambda: _(
+            "The certificate is %(signer)s's, not %(member)s's: each member signs with a certificate in their own name.",
+            signer=d.get("signer"),
+            member=d.get("member"),
+        ),
+    }
+    return messages.get(refusal.code, lambda: refusal.code)()
 
 
 def describe_verdict(verdict: Verdict) -> str:

@@ -1,0 +1,402 @@
+"""The commission signs the draw's protocol (issue 18, part 3): each member's EDS over the
+Kazakh protocol's exact bytes, verified by the acts' verifier with an individual's
+certificate in the member's name, or marked as signed on paper; the record page and
+record.json list them, the CMS files are downloadable, and ``flask draw verify`` checks
+them again over the stored protocol."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from portal.campaign import draws
+from portal.campaign import protocol_signatures as signing
+from portal.campaign.periods import find_period
+from portal.models import AuditEntry, Campaign, Draw, DrawFile, ProtocolSignature, db
+from portal.services import eds
+from tests.eds_pki import (
+    FIRST_HEAD,
+    INDIVIDUAL,
+    LEGAL_ENTITY,
+    SIGNING,
+    Issued,
+    Key,
+    issue,
+    issue_tsa,
+    name,
+    sign_cms,
+    timestamp_time,
+    with_timestamp,
+)
+from tests.helpers import conduct, csrf_from, load_september, page_text, translated
+
+IIN = "870512400321"  # the member's IIN in her certificate: never on a public page
+NOT_ACCEPTED = "The signature was not accepted: see why below."
+
+
+class CommissionPki:
+    """A test CA (made the app's trust anchor), its time-stamping authority, and the
+    certificates the tests sign with."""
+
+    def __init__(self) -> None:
+        self.ca = issue(
+            name("TEST ҰКО (RSA)"), Key.rsa(), ca=True, not_before=datetime(2019, 1, 1, tzinfo=UTC)
+        )
+        self.tsa = issue_tsa(self.ca)
+        # the first member of tests.helpers.COMMISSION, "Aigul Sarsenova", surname first
+        self.sarsenova = issue(
+            name("SARSENOVA AIGUL", iin=IIN), Key.rsa(), self.ca, usages=(SIGNING, INDIVIDUAL)
+        )
+        self.zhumabayev = issue(
+            name("ZHUMABAYEV ERLAN", iin="790101300111"),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, INDIVIDUAL),
+        )
+        # her certificate as the director of a company: a legal entity's
+        self.sarsenova_llp = issue(
+            name("SARSENOVA AIGUL", iin=IIN, organisation="TOO ISMET", bin="180240012345"),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD),
+        )
+
+    def sign(self, document: bytes, signer: Issued) -> bytes:
+        """A detached CMS with the TSA's timestamp, as NCALayer makes it."""
+        return with_timestamp(sign_cms(document, signer), self.tsa)
+
+
+@pytest.fixture
+def pki(app) -> CommissionPki:
+    made = CommissionPki()
+    app.config["EDS_TRUST_ANCHORS"] = [made.ca.cert]
+    return made
+
+
+@pytest.fixture
+def draw_id(app, demo, standin) -> int:
+    """September drawn through the stand-in random.org (commission: tests.helpers.COMMISSION)."""
+    load_september(app, demo)
+    with app.app_context():
+        draw = conduct(find_period(db.session.get(Campaign, demo), "2022-09"))
+        return draw.id
+
+
+def protocol(app, draw_id: int, lang: str = "kk") -> bytes:
+    with app.app_context():
+        return draws.draw_file(db.session.get(Draw, draw_id), f"protocol-{lang}.pdf").content
+
+
+def counts(app) -> tuple[int, int, int]:
+    """Signatures, files of draws, and protocol_signed entries of the audit trail."""
+    with app.app_context():
+        return (
+            db.session.scalar(sa.select(sa.func.count()).select_from(ProtocolSignature)),
+            db.session.scalar(sa.select(sa.func.count()).select_from(DrawFile)),
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "draw.protocol_signed")
+            ),
+        )
+
+
+def commission_in(auth, lang: str) -> None:
+    """A commission member's account working in ``lang``, signed in (staff pages speak
+    the account's language)."""
+    auth.create("commission", language=lang)
+    auth.login("commission", create=False)
+
+
+def upload(client, draw_id: int, member: int, cms: bytes, lang: str = "ru"):
+    """Staff send a member's CMS file from the draw's page (in ``lang``)."""
+    page = client.get(f"/admin/draws/{draw_id}", headers={"Accept-Language": lang})
+    assert page.status_code == 200
+    return client.post(
+        f"/admin/draws/{draw_id}/signatures",
+        data={
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+            "member": str(member),
+            "signature": (io.BytesIO(cms), "protocol.p7s"),
+        },
+        content_type="multipart/form-data",
+        headers={"Accept-Language": lang},
+    )
+
+
+def mark_paper(client, draw_id: int, member: int):
+    page = client.get(f"/admin/draws/{draw_id}")
+    return client.post(
+        f"/admin/draws/{draw_id}/signatures/paper",
+        data={"csrf_token": csrf_from(page.get_data(as_text=True)), "member": str(member)},
+    )
+
+
+# --- names -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("certificate", "member", "same"),
+    [
+        ("SARSENOVA AIGUL", "Aigul Sarsenova", True),  # order and case
+        ("САРСЕНОВА АЙГУЛЬ", "Сарсенова Айгуль Маратовна", True),  # with a patronymic
+        ("ҚАСЫМОВ ӘЛИХАН", "Касымов Алихан", True),  # Kazakh letters and Russian ones
+        ("ЖҰМАБАЕВ ЕРЛАН", "Жумабаев Ерлан Сәкенұлы", True),
+        ("SARSENOVA AIGUL", "Erlan Zhumabayev", False),
+        ("SARSENOVA AIGUL", "Aigul Sarsenova Maratovna Extra", False),  # two words more
+        ("SARSENOVA", "Aigul Sarsenova", False),  # a CN of one word names nobody
+        ("SARSENOVA DINARA", "Aigul Sarsenova", False),
+    ],
+)
+def test_the_certificates_name_is_compared_with_the_members(certificate, member, same):
+    assert signing.same_person(certificate, member) is same
+
+
+# --- signing -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_a_member_signs_the_kazakh_protocol_with_a_cms_file(app, client, auth, pki, draw_id, lang):
+    commission_in(auth, lang)
+    cms = pki.sign(protocol(app, draw_id), pki.sarsenova)
+    response = upload(client, draw_id, 1, cms, lang)
+    assert response.status_code == 302, page_text(response)
+    assert response.headers["Location"].endswith(f"/admin/draws/{draw_id}#signatures")
+
+    with app.app_context():
+        (kept,) = db.session.scalars(sa.select(ProtocolSignature)).all()
+        assert (kept.member_index, kept.member_name, kept.kind) == (1, "Aigul Sarsenova", "eds")
+        assert kept.protocol_file == "protocol-kk.pdf"
+        assert kept.signer_name == "SARSENOVA AIGUL"
+        assert kept.certificate_serial == format(pki.sarsenova.cert.serial_number, "x")
+        assert kept.proven_time == timestamp_time(cms)  # the TSA's genTime
+        assert kept.received_via == "upload" and kept.accepted_by == "commission@ismet.kz"
+        assert kept.report["ok"] is True
+        # the CMS is kept as a file of the draw, beside its protocol, as DER
+        assert kept.cms_file.name == "protocol-kk-signature-1.p7s"
+        assert kept.cms_file.content == eds.decode_cms(cms)
+        entry = db.session.scalar(
+            sa.select(AuditEntry).where(AuditEntry.action == "draw.protocol_signed")
+        )
+        assert json.loads(entry.details)["member"] == "Aigul Sarsenova"
+        assert json.loads(entry.details)["kind"] == "eds"
+        # the draw's verdict was made again with the signature in it, and holds
+        row = draws.stored_verdict(db.session.get(Draw, draw_id))
+        checks = {c.code: c for c in draws.stored_checks(row)}
+        assert checks["protocol-signature"].ok and row.code == "verified-other-key"
+
+    page = client.get(f"/admin/draws/{draw_id}", headers={"Accept-Language": lang})
+    text = page.get_data(as_text=True)
+    assert "SARSENOVA AIGUL" in text
+    assert translated(lang, "Commission signatures") in text
+
+
+def test_the_record_page_and_record_json_list_the_signatures(app, client, auth, pki, draw_id):
+    auth.login("commission")
+    cms = pki.sign(protocol(app, draw_id), pki.sarsenova)
+    assert upload(client, draw_id, 1, cms).status_code == 302
+    assert mark_paper(client, draw_id, 2).status_code == 302
+    auth.logout()
+
+    for lang in ("kk", "ru"):
+        html = client.get(f"/{lang}/draws/{draw_id}").get_data(as_text=True)
+        assert translated(lang, "signed with an EDS by %(signer)s", signer="SARSENOVA AIGUL") in (
+            html
+        )
+        assert translated(lang, "signed on paper") in html
+        assert translated(lang, "no signature recorded") in html  # the third member
+        assert f'href="/{lang}/draws/{draw_id}/protocol-kk-signature-1.p7s"' in html
+        assert IIN not in html  # the certificate's IIN is never shown publicly
+        # the protocol signed is the Kazakh one, linked from either language
+        assert f'href="/kk/draws/{draw_id}/protocol.pdf" id="signed-protocol"' in html
+
+    record = client.get(f"/ru/draws/{draw_id}/record.json")
+    assert IIN not in record.get_data(as_text=True)
+    with app.app_context():
+        proven = db.session.scalar(sa.select(ProtocolSignature.proven_time).filter_by(kind="eds"))
+    assert record.json["signatures"] == [
+        {
+            "member": "Aigul Sarsenova",
+            "kind": "eds",
+            "file": "protocol-kk-signature-1.p7s",
+            "signed_at": proven.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "signer": "SARSENOVA AIGUL",
+        },
+        {
+            "member": "Erlan Zhumabayev",
+            "kind": "paper",
+            "file": None,
+            "signed_at": None,
+            "signer": None,
+        },
+    ]
+    # the CMS file, under the draw's files, is the one kept; it signs the Kazakh protocol
+    download = client.get(f"/kk/draws/{draw_id}/protocol-kk-signature-1.p7s")
+    assert download.status_code == 200
+    assert download.data == eds.decode_cms(cms)
+    assert eds.verify(protocol(app, draw_id), download.data, trust_anchors=[pki.ca.cert]).ok
+    assert client.get(f"/kk/draws/{draw_id}/protocol-kk-signature-2.p7s").status_code == 404
+    assert client.get(f"/kk/draws/{draw_id}/protocol-kk-signature-3.p7s").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("case", "message", "values"),
+    [
+        (
+            "wrong-name",
+            "The certificate is %(signer)s's, not %(member)s's: each member signs with a"
+            " certificate in their own name.",
+            {"signer": "ZHUMABAYEV ERLAN", "member": "Aigul Sarsenova"},
+        ),
+        (
+            "legal-entity",
+            "The signature was made with a legal entity's certificate (%(signer)s): a commission"
+            " member signs with a personal certificate.",
+            {"signer": "SARSENOVA AIGUL"},
+        ),
+        ("other-bytes", NOT_ACCEPTED, {}),
+        ("russian-protocol", NOT_ACCEPTED, {}),
+        ("not-a-cms", NOT_ACCEPTED, {}),
+        ("no-file", "The file is not a signature (CMS, .cms or .p7s) or is too large.", {}),
+    ],
+)
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_a_refused_signature_says_why_and_stores_nothing(
+    app, client, auth, pki, draw_id, case, message, values, lang
+):
+    commission_in(auth, lang)
+    document = protocol(app, draw_id)
+    cms = {
+        "wrong-name": lambda: pki.sign(document, pki.zhumabayev),
+        "legal-entity": lambda: pki.sign(document, pki.sarsenova_llp),
+        "other-bytes": lambda: pki.sign(document + b"\n", pki.sarsenova),
+        "russian-protocol": lambda: pki.sign(protocol(app, draw_id, "ru"), pki.sarsenova),
+        "not-a-cms": lambda: b"%PDF-1.7 not a signature",
+        "no-file": lambda: b"",
+    }[case]()
+    before = counts(app)
+    response = upload(client, draw_id, 1, cms, lang)
+    assert response.status_code == 400
+    text = page_text(response)
+    expected = translated(lang, message, **values)
+    assert expected != message % values if values else expected != message
+    assert expected in text
+    if case in ("other-bytes", "russian-protocol", "not-a-cms"):
+        # the verifier's checks, in the page's language: the digest is not the protocol's
+        html = response.get_data(as_text=True)
+        assert 'id="signature-report"' in html
+    assert counts(app) == before  # nothing stored, nothing on the record
+
+
+def test_a_member_signs_once_and_paper_is_kept_as_paper(app, client, auth, pki, draw_id):
+    auth.login("commission")
+    assert mark_paper(client, draw_id, 1).status_code == 302
+    with app.app_context():
+        (paper,) = db.session.scalars(sa.select(ProtocolSignature)).all()
+        assert (paper.kind, paper.cms_file_id, paper.received_via) == ("paper", None, "paper")
+    before = counts(app)
+    # a signature is never replaced: neither by an EDS nor by paper again
+    cms = pki.sign(protocol(app, draw_id), pki.sarsenova)
+    with app.app_context():
+        draw = db.session.get(Draw, draw_id)
+        with pytest.raises(signing.SignatureRefused) as refused:
+            signing.sign_with_eds(draw, 1, cms, eds_settings=eds.settings_from_config(app.config))
+        assert refused.value.code == "already-signed"
+        with pytest.raises(signing.SignatureRefused):
+            signing.mark_paper(draw, 1)
+        db.session.rollback()
+    # the page no longer offers the member; a forged form is refused
+    response = mark_paper(client, draw_id, 1)
+    assert response.status_code == 400
+    response = mark_paper(client, draw_id, 9)
+    assert response.status_code == 400
+    assert counts(app) == before
+
+    # a paper signature is listed by the verification, not checked
+    with app.app_context():
+        checks = draws.verify(db.session.get(Draw, draw_id))
+        paper_check = [c for c in checks if c.code == "protocol-paper"]
+        assert [(c.ok, c.detail) for c in paper_check] == [(True, "Aigul Sarsenova")]
+
+
+def test_only_the_commission_signs(app, client, auth, pki, draw_id):
+    auth.login("marketing")
+    cms = pki.sign(protocol(app, draw_id), pki.sarsenova)
+    page = client.get(f"/admin/draws/{draw_id}")
+    assert page.status_code == 200 and 'id="signature-form"' not in page.get_data(as_text=True)
+    response = client.post(
+        f"/admin/draws/{draw_id}/signatures",
+        data={
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+            "member": "1",
+            "signature": (io.BytesIO(cms), "protocol.p7s"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 403
+    assert counts(app)[0] == 0
+
+
+def test_flask_draw_verify_fails_when_a_stored_signature_is_altered(app, runner, pki, draw_id):
+    with app.app_context():
+        draw = db.session.get(Draw, draw_id)
+        settings = eds.settings_from_config(app.config)
+        document = protocol(app, draw_id)
+        signing.sign_with_eds(draw, 1, pki.sign(document, pki.sarsenova), eds_settings=settings)
+        signing.sign_with_eds(
+            draw, 2, pki.sign(document, pki.zhumabayev), eds_settings=settings, via="ncalayer"
+        )
+        signing.mark_paper(draw, 3)
+        db.session.commit()
+    result = runner.invoke(args=["draw", "verify", str(draw_id), "--lang", "ru"])
+    assert result.exit_code == 0, result.output
+    title = translated(
+        "ru",
+        "The EDS signature of %(member)s verifies over the Kazakh protocol",
+        member="Aigul Sarsenova",
+    )
+    assert f"ok   {title}" in result.output
+    assert translated(
+        "ru", "%(member)s signed the printed protocol", member="Dinara Akhmetova"
+    ) in (result.output)
+
+    # someone with database access changes one byte of the stored CMS (its signature value)
+    with app.app_context():
+        stored = db.session.scalar(
+            sa.select(DrawFile).filter_by(draw_id=draw_id, name="protocol-kk-signature-2.p7s")
+        )
+        altered = bytearray(stored.content)
+        altered[-300] ^= 0x01
+        db.session.execute(
+            sa.update(DrawFile).where(DrawFile.id == stored.id).values(content=bytes(altered))
+        )
+        db.session.commit()
+    broken = runner.invoke(args=["draw", "verify", str(draw_id), "--lang", "kk"])
+    assert broken.exit_code == 1
+    failed = translated(
+        "kk",
+        "The EDS signature of %(member)s verifies over the Kazakh protocol",
+        member="Erlan Zhumabayev",
+    )
+    assert f"FAIL {failed}" in broken.output
+    assert f"draw {draw_id}: broken" in broken.output
+
+    # even when the digest kept with it is changed to match: the signature itself fails
+    with app.app_context():
+        db.session.execute(
+            sa.update(ProtocolSignature)
+            .where(ProtocolSignature.member_index == 2)
+            .values(cms_sha256=hashlib.sha256(bytes(altered)).hexdigest())
+        )
+        db.session.commit()
+        draw = db.session.get(Draw, draw_id)
+        checks = draws.verify(draw, eds.settings_from_config(app.config))
+        (bad,) = [c for c in checks if c.code == "protocol-signature" and not c.ok]
+        assert bad.detail.startswith("Erlan Zhumabayev|")
+        assert bad.detail != "Erlan Zhumabayev|cms-changed"
+        assert draws.verdict(checks).code == "broken"
