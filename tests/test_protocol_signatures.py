@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC
 
 import pytest
 import sqlalchemy as sa
@@ -19,56 +19,18 @@ from portal.campaign import protocol_signatures as signing
 from portal.campaign.periods import find_period
 from portal.models import AuditEntry, Campaign, Draw, DrawFile, ProtocolSignature, db
 from portal.services import eds
-from tests.eds_pki import (
-    FIRST_HEAD,
-    INDIVIDUAL,
-    LEGAL_ENTITY,
-    SIGNING,
-    Issued,
-    Key,
-    issue,
-    issue_tsa,
-    name,
-    sign_cms,
-    timestamp_time,
-    with_timestamp,
+from tests.eds_pki import timestamp_time
+from tests.helpers import (
+    COMMISSION_IIN,
+    CommissionPki,
+    conduct,
+    csrf_from,
+    load_september,
+    page_text,
+    translated,
 )
-from tests.helpers import conduct, csrf_from, load_september, page_text, translated
 
-IIN = "870512400321"  # the member's IIN in her certificate: never on a public page
 NOT_ACCEPTED = "The signature was not accepted: see why below."
-
-
-class CommissionPki:
-    """A test CA (made the app's trust anchor), its time-stamping authority, and the
-    certificates the tests sign with."""
-
-    def __init__(self) -> None:
-        self.ca = issue(
-            name("TEST ҰКО (RSA)"), Key.rsa(), ca=True, not_before=datetime(2019, 1, 1, tzinfo=UTC)
-        )
-        self.tsa = issue_tsa(self.ca)
-        # the first member of tests.helpers.COMMISSION, "Aigul Sarsenova", surname first
-        self.sarsenova = issue(
-            name("SARSENOVA AIGUL", iin=IIN), Key.rsa(), self.ca, usages=(SIGNING, INDIVIDUAL)
-        )
-        self.zhumabayev = issue(
-            name("ZHUMABAYEV ERLAN", iin="790101300111"),
-            Key.rsa(),
-            self.ca,
-            usages=(SIGNING, INDIVIDUAL),
-        )
-        # her certificate as the director of a company: a legal entity's
-        self.sarsenova_llp = issue(
-            name("SARSENOVA AIGUL", iin=IIN, organisation="TOO ISMET", bin="180240012345"),
-            Key.rsa(),
-            self.ca,
-            usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD),
-        )
-
-    def sign(self, document: bytes, signer: Issued) -> bytes:
-        """A detached CMS with the TSA's timestamp, as NCALayer makes it."""
-        return with_timestamp(sign_cms(document, signer), self.tsa)
 
 
 @pytest.fixture
@@ -211,12 +173,12 @@ def test_the_record_page_and_record_json_list_the_signatures(app, client, auth, 
         assert translated(lang, "signed on paper") in html
         assert translated(lang, "no signature recorded") in html  # the third member
         assert f'href="/{lang}/draws/{draw_id}/protocol-kk-signature-1.p7s"' in html
-        assert IIN not in html  # the certificate's IIN is never shown publicly
+        assert COMMISSION_IIN not in html  # the certificate's IIN is never shown publicly
         # the protocol signed is the Kazakh one, linked from either language
         assert f'href="/kk/draws/{draw_id}/protocol.pdf" id="signed-protocol"' in html
 
     record = client.get(f"/ru/draws/{draw_id}/record.json")
-    assert IIN not in record.get_data(as_text=True)
+    assert COMMISSION_IIN not in record.get_data(as_text=True)
     with app.app_context():
         proven = db.session.scalar(sa.select(ProtocolSignature.proven_time).filter_by(kind="eds"))
     assert record.json["signatures"] == [
