@@ -114,6 +114,8 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "admin.draw_new"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_redraw"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_verify"): EVERYONE,
+    ("POST", "admin.draw_signature"): {ADMIN, COMMISSION},
+    ("POST", "admin.draw_signature_paper"): {ADMIN, COMMISSION},
     # winners: the list and standing for all; a winner's page, acts and files for the readers
     ("GET", "admin.winners"): EVERYONE,
     ("GET", "admin.winner"): READERS,
