@@ -7,19 +7,24 @@ them again over the stored protocol."""
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
+import re
 from datetime import UTC
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from portal.campaign import draws
 from portal.campaign import protocol_signatures as signing
 from portal.campaign.periods import find_period
 from portal.models import AuditEntry, Campaign, Draw, DrawFile, ProtocolSignature, db
+from portal.models.signing import SigningSession
 from portal.services import eds
 from tests.eds_pki import timestamp_time
+from tests.egov_standins import Phone
 from tests.helpers import (
     COMMISSION_IIN,
     CommissionPki,
@@ -27,6 +32,7 @@ from tests.helpers import (
     csrf_from,
     load_september,
     page_text,
+    serving,
     translated,
 )
 
@@ -362,3 +368,93 @@ def test_flask_draw_verify_fails_when_a_stored_signature_is_altered(app, runner,
         assert bad.detail.startswith("Erlan Zhumabayev|")
         assert bad.detail != "Erlan Zhumabayev|cms-changed"
         assert draws.verdict(checks).code == "broken"
+
+
+# --- eGov Mobile's QR code ---------------------------------------------------------------
+
+QR_TEXT = re.compile(r'data-qr-text="([^"]+)"')
+
+
+def open_qr(client, draw_id: int, member: int) -> str:
+    """Staff show a member's QR code on the draw's page; its text (what the phone reads)."""
+    page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+    response = client.post(
+        f"/admin/draws/{draw_id}/signatures/egov",
+        data={"csrf_token": csrf_from(page), "member": str(member)},
+    )
+    assert response.status_code == 302 and response.location.endswith("#egov-qr")
+    page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+    return html.unescape(QR_TEXT.search(page).group(1))
+
+
+def session_status(client, draw_id: int) -> dict:
+    with client.application.app_context():
+        session_id = db.session.scalar(sa.select(sa.func.max(SigningSession.id)))
+    return client.get(f"/admin/draws/{draw_id}/egov/{session_id}").get_json()
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_a_member_signs_the_protocol_with_egov_mobile(app, client, auth, pki, draw_id, lang):
+    with serving(app) as url:
+        app.config["PUBLIC_BASE_URL"] = url
+        commission_in(auth, lang)
+        text = open_qr(client, draw_id, 1)
+        assert text.startswith(f"mobileSign:{url}/egov-sign/")
+        assert session_status(client, draw_id)["status"] == "waiting"
+        phone = Phone(pki.sarsenova, tsa=pki.tsa)
+        api1 = phone.scan(text)
+        assert f"№ {draw_id}" in api1["description"]  # the protocol, named in kk and ru
+        assert phone.document() == protocol(app, draw_id)  # the Kazakh protocol's exact bytes
+        answer = phone.sign(text)
+        assert answer.status_code == 200, answer.text
+        # used once
+        assert phone.put(phone.signed[0]).status_code == 410
+        state = session_status(client, draw_id)
+    assert state["status"] == "signed"
+    assert state["message"] == translated(
+        lang, "Signed by %(member)s: the signature is kept.", member="Aigul Sarsenova"
+    )
+    with app.app_context():
+        (kept,) = db.session.scalars(sa.select(ProtocolSignature)).all()
+        assert (kept.member_index, kept.kind, kept.received_via) == (1, "eds", "egov-qr")
+        assert kept.accepted_by == "commission@ismet.kz"  # who showed the QR code
+        assert kept.proven_time == timestamp_time(phone.signed[0])
+        assert kept.cms_file.content == eds.decode_cms(phone.signed[0])
+        # the draw's verdict was made again with it
+        row = draws.stored_verdict(db.session.get(Draw, draw_id))
+        assert [c.ok for c in draws.stored_checks(row) if c.code == "protocol-signature"] == [True]
+
+
+def test_a_wrong_signer_on_the_phone_is_refused_and_nothing_is_stored(
+    app, client, auth, pki, draw_id
+):
+    with serving(app) as url:
+        app.config["PUBLIC_BASE_URL"] = url
+        commission_in(auth, "ru")
+        before = counts(app)
+        # another member's phone scans the first member's code
+        answer = Phone(pki.zhumabayev, tsa=pki.tsa).sign(open_qr(client, draw_id, 1))
+        assert answer.status_code == 403
+        refusal = translated(
+            "ru",
+            "The certificate is %(signer)s's, not %(member)s's: each member signs with a"
+            " certificate in their own name.",
+            signer="ZHUMABAYEV ERLAN",
+            member="Aigul Sarsenova",
+        )
+        assert refusal in answer.json()["message"]
+        state = session_status(client, draw_id)
+        assert state["status"] == "refused" and state["reasons"] == [refusal]
+        # a legal entity's certificate, and a changed byte of the protocol
+        answer = Phone(pki.sarsenova_llp, tsa=pki.tsa).sign(open_qr(client, draw_id, 1))
+        assert answer.status_code == 403
+        answer = Phone(pki.sarsenova, tsa=pki.tsa).sign(open_qr(client, draw_id, 1), alter=True)
+        assert answer.status_code == 403
+        assert session_status(client, draw_id)["status"] == "refused"
+        # the member signs on paper meanwhile: the waiting code is gone
+        text = open_qr(client, draw_id, 1)
+        assert mark_paper(client, draw_id, 1).status_code == 302
+        assert requests.get(text.removeprefix("mobileSign:"), timeout=10).status_code == 410
+    assert counts(app)[0] == before[0] + 1  # the paper signature only
+    with app.app_context():
+        assert db.session.scalar(sa.select(ProtocolSignature.kind)) == "paper"

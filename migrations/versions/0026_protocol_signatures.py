@@ -2,7 +2,9 @@
 
 A member signs the Kazakh protocol (``protocol-kk.pdf``) with an EDS (the CMS kept as a
 file of the draw, ``draw_file``, beside the protocol) or on paper (marked by staff). One
-signature a member of a draw; never changed afterwards.
+signature a member of a draw; never changed afterwards. A signing session of eGov
+Mobile's QR signing may now carry a protocol and a member instead of an act
+(``draw_id``, ``member_index``, ``opened_by``; ``act_id`` and ``winner_id`` nullable).
 
 Revision ID: 0026
 Revises: 0023
@@ -60,6 +62,28 @@ def upgrade():
         ),
     )
 
+    with op.batch_alter_table("signing_session", schema=None) as batch_op:
+        batch_op.alter_column("act_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.alter_column("winner_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.add_column(sa.Column("draw_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("member_index", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("opened_by", sa.String(length=254), nullable=False, server_default="")
+        )
+        batch_op.create_index(batch_op.f("ix_signing_session_draw_id"), ["draw_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_signing_session_draw_id_draw"), "draw", ["draw_id"], ["id"]
+        )
+
 
 def downgrade():
+    op.execute("DELETE FROM signing_session WHERE draw_id IS NOT NULL")
+    with op.batch_alter_table("signing_session", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_signing_session_draw_id_draw"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_signing_session_draw_id"))
+        batch_op.drop_column("opened_by")
+        batch_op.drop_column("member_index")
+        batch_op.drop_column("draw_id")
+        batch_op.alter_column("winner_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.alter_column("act_id", existing_type=sa.Integer(), nullable=False)
     op.drop_table("protocol_signature")

@@ -6,23 +6,32 @@ import base64
 import binascii
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.admin import bp
-from portal.admin.forms import DrawForm, PaperSignatureForm, ProtocolSignatureForm, RedrawForm
+from portal.admin.forms import (
+    DrawForm,
+    EgovSignatureForm,
+    PaperSignatureForm,
+    ProtocolSignatureForm,
+    RedrawForm,
+)
 from portal.admin.helpers import the_campaign
-from portal.campaign import LANGUAGES
+from portal.campaign import LANGUAGES, egov_signing
 from portal.campaign import draws as draw_rules
 from portal.campaign import protocol_signatures as signing
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import find_period
 from portal.campaign.staff import COMMISSION, EVERY_ROLE
 from portal.models import Draw, db, utcnow
-from portal.services import eds
+from portal.models.mixins import current_language
+from portal.models.signing import SigningSession
+from portal.services import eds, egov_qr
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.access import current_actor, roles_required
+from portal.web.egov import api1_url, qr_view, session_description
 from portal.web.limits import body_limit
 from portal.web.urls import SiteLinks
 from portal.wording import confirmations
@@ -33,6 +42,7 @@ from portal.wording.messages import (
     describe_protocol_refusal,
     describe_random_org_error,
     describe_refusal,
+    describe_signing_failure,
     redraw_reasons,
 )
 
@@ -181,6 +191,19 @@ def _signature_forms(
     return eds_form, paper_form
 
 
+def _egov_form(record: Draw, form: EgovSignatureForm | None = None) -> EgovSignatureForm:
+    form = form or EgovSignatureForm(meta={"id_prefix": "egov-"})
+    form.member.choices = [
+        (item.index, item.member.name) for item in signing.by_member(record) if not item.signature
+    ]
+    return form
+
+
+def _qr_offered() -> bool:
+    """The protocol's QR code needs the portal's own API 1 and API 2 (provider "egov")."""
+    return egov_qr.provider_for(current_app.config).name == "egov"
+
+
 def _draw_page(
     record: Draw,
     form: RedrawForm,
@@ -193,8 +216,15 @@ def _draw_page(
     )
     lifecycle = winner_rules.winners_of_draw(record)
     eds_form, paper_form = _signature_forms(record, eds_form, paper_form)
+    session = egov_signing.latest_protocol_session(record) if _qr_offered() else None
+    db.session.commit()  # a session found past its time is marked so
     return render_template(
         "admin/draw.html",
+        egov_form=_egov_form(record),
+        egov_offered=_qr_offered(),
+        egov_session=session,
+        egov_qr=qr_view(session),
+        egov_state=protocol_session_state(session) if session else None,
         draw=record,
         form=form,
         eds_form=eds_form,
@@ -358,3 +388,70 @@ def draw_signature_paper(draw_id: int):
         return _draw_page(record, form, eds_form, paper_form), 400
     db.session.commit()
     return _after_signature(record, signature.member_name)
+
+
+# --- eGov Mobile's QR code for a member (issue 18; portal/public/egov.py serves API 1, 2) ---
+
+
+def protocol_session_state(session: SigningSession) -> dict:
+    """Where a member's QR session stands, and what the page says of it."""
+    member = session.draw.commission[session.member_index - 1].name
+    messages = {
+        SigningSession.WAITING: _(
+            "Waiting for %(member)s's signature from eGov Mobile…", member=member
+        ),
+        SigningSession.SIGNED: _("Signed by %(member)s: the signature is kept.", member=member),
+        SigningSession.REFUSED: _("The signature was not accepted: see why below."),
+        SigningSession.EXPIRED: _("The QR code is no longer valid: make a new one."),
+    }
+    return {
+        "status": session.status,
+        "message": messages[session.status],
+        "reasons": [describe_signing_failure(c) for c in egov_signing.failures(session)],
+        "member": session.member_index,
+    }
+
+
+@bp.post("/draws/<id:draw_id>/signatures/egov")
+@roles_required(*COMMISSION)
+def draw_signature_egov(draw_id: int):
+    """A QR code for a member to sign the Kazakh protocol with eGov Mobile on the phone."""
+    record = db.session.get(Draw, draw_id) or abort(404)
+    form = _egov_form(record, EgovSignatureForm(meta={"id_prefix": "egov-"}))
+    if not _qr_offered() or not form.validate_on_submit():
+        flash(_("Choose a member of this draw's commission."), "error")
+        return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
+    config = current_app.config
+    try:
+        session = egov_signing.open_protocol_session(
+            record,
+            form.member.data,
+            secret=config["SECRET_KEY"],
+            minutes=config["EDS_QR_MINUTES"],
+            actor=current_actor(),
+            language=current_language(),
+        )
+    except signing.SignatureRefused as refusal:
+        db.session.rollback()
+        flash(describe_protocol_refusal(refusal), "error")
+        return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="signatures"))
+    start = egov_qr.provider_for(config).start(
+        api1_url=api1_url(session), description=session_description(session)
+    )
+    egov_signing.started(session, start.data | {"links": start.links}, start.expires_at)
+    db.session.commit()
+    return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
+
+
+@bp.get("/draws/<id:draw_id>/egov/<id:session_id>")
+@roles_required(*EVERY_ROLE)
+def draw_egov_status(draw_id: int, session_id: int):
+    """Where a member's QR session stands, in the staff's language (JSON; never cached)."""
+    session = db.session.get(SigningSession, session_id)
+    if session is None or session.draw_id != draw_id:
+        abort(404)
+    egov_signing.refresh(session)
+    db.session.commit()
+    response = jsonify(protocol_session_state(session))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -340,3 +340,9 @@ class PaperSignatureForm(PortalForm):
     """A commission member signed the printed protocol."""
 
     member = SelectField(_l("Commission member"), coerce=int, validators=[DataRequired()])
+
+
+class EgovSignatureForm(PortalForm):
+    """A QR code for a commission member to sign the protocol with eGov Mobile."""
+
+    member = SelectField(_l("Commission member"), coerce=int, validators=[DataRequired()])

@@ -43,7 +43,7 @@ from portal.services.eds.revocation import Evidence
 SIGNED_LANGUAGE = "kk"  # the state language's protocol is the one signed
 SIGNED_PROTOCOL = f"protocol-{SIGNED_LANGUAGE}.pdf"
 CMS_MAX_BYTES = 1024 * 1024  # as the act's signature: far more than a CMS with its chain
-VIA = ("ncalayer", "upload")
+VIA = ("ncalayer", "upload", "egov-qr")
 # a legal entity's certificate: NCA writes these roles in the extended key usage
 LEGAL_ENTITY_ROLES = frozenset(
     ("legal-entity", "first-head", "right-to-sign", "right-to-sign-financial", "hr", "employee")
@@ -207,6 +207,21 @@ def _member(draw: Draw, member_index: int) -> Any:
     ):
         raise SignatureRefused("already-signed", member=members[member_index - 1].name)
     return members[member_index - 1]
+
+
+def open_to(draw: Draw, member_index: int) -> DrawFile:
+    """The protocol member ``member_index`` may sign now (``SignatureRefused`` when the
+    member is unknown, has signed already, or there is no protocol)."""
+    _member(draw, member_index)
+    return signed_protocol(draw)
+
+
+def still_open_to(draw: Draw, member_index: int, protocol_sha256: str) -> bool:
+    """Whether the member may still sign the protocol with these exact bytes."""
+    try:
+        return open_to(draw, member_index).sha256 == protocol_sha256
+    except SignatureRefused:
+        return False
 
 
 def _aware(value: Any) -> datetime | None:

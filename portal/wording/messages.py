@@ -14,9 +14,11 @@ from portal.campaign.draws import DrawRefused, Verdict
 from portal.campaign.eligibility import Check, MonthFrozen
 from portal.campaign.imports import Problem
 from portal.campaign.links import Links
+from portal.campaign.protocol_signatures import SignatureRefused as ProtocolSignatureRefused
 from portal.campaign.winners import Standing, WinnerRefused
 from portal.services.markup import escape_markdown
 from portal.services.randomorg import ERROR_CODES, RandomOrgError
+from portal.wording.eds import describe_eds_check
 from portal.wording.formats import format_day, format_moment, format_money, format_month
 from portal.wording.uploads import describe_upload_refusal
 
@@ -380,6 +382,14 @@ def describe_protocol_refusal(refusal) -> str:
         ),
     }
     return messages.get(refusal.code, lambda: refusal.code)()
+
+
+def describe_signing_failure(check) -> str:
+    """A failed check of an EDS signature (``eds.Check``), or of a commission member's
+    identity (``identity``: a legal entity's certificate, another person's name)."""
+    if check.name == "identity":
+        return describe_protocol_refusal(ProtocolSignatureRefused(check.code, **check.params))
+    return describe_eds_check(check)
 
 
 def describe_verdict(verdict: Verdict) -> str:

@@ -1,5 +1,6 @@
 """In Chromium: a commission member signs the draw's Kazakh protocol through NCALayer on
-the staff's computer, ``ncalayer-sign.js`` (the acts' script, unchanged) talking to the
+the staff's computer (or with eGov Mobile's QR code, the staff's page following the
+"phone"), ``ncalayer-sign.js`` (the acts' script, unchanged) talking to the
 stand-in NCALayer (tests/ncalayer_standin.py) over a real WebSocket; the portal verifies
 it with the acts' verifier (the test CA as trust anchor, its OCSP responder asked), and
 the public record lists the signature in each language."""
@@ -20,6 +21,7 @@ from portal.models import Campaign, Draw, ProtocolSignature, db
 from portal.services import eds
 from portal.wording.formats import format_moment
 from tests.eds_pki import OcspResponder, timestamp_time
+from tests.egov_standins import Phone
 from tests.helpers import (
     COMMISSION_IIN,
     TODAY,
@@ -140,3 +142,32 @@ def test_without_ncalayer_the_staff_page_says_so_and_offers_the_file(
     assert advice.find_element(By.ID, "ncalayer-file").is_displayed()
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ProtocolSignature)) == 0
+
+
+def test_the_staff_page_follows_the_members_phone(app, commission_draw, pki, live_server, browser):
+    draw_id, protocol = commission_draw
+    app.config["PUBLIC_BASE_URL"] = live_server
+    wait = open_signing(browser, app, live_server, "kk", draw_id)
+    Select(browser.find_element(By.ID, "egov-member")).select_by_value("2")
+    click(browser, browser.find_element(By.CSS_SELECTOR, "#egov-start button"))
+    box = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".qr-box svg")))
+    assert box.size["width"] >= 200
+    text = browser.find_element(By.CSS_SELECTOR, ".qr-box").get_attribute("data-qr-text")
+    browser.execute_script("window.notReloaded = true;")
+
+    phone = Phone(pki.zhumabayev, tsa=pki.tsa)  # the second member: Erlan Zhumabayev
+    assert phone.sign(text).status_code == 200
+    signed = translated(
+        "kk", "Signed by %(member)s: the signature is kept.", member="Erlan Zhumabayev"
+    )
+    wait.until(EC.text_to_be_present_in_element((By.ID, "egov-status"), signed))
+    assert browser.execute_script("return window.notReloaded === true;")  # no reload
+    assert not browser.find_element(By.ID, "egov-qr-code").is_displayed()
+    with app.app_context():
+        (kept,) = db.session.scalars(sa.select(ProtocolSignature)).all()
+        assert (kept.member_index, kept.received_via) == (2, "egov-qr")
+        assert kept.revocation_method == "ocsp"
+        assert kept.cms_file.content == eds.decode_cms(phone.signed[0])
+        assert draws.draw_file(db.session.get(Draw, draw_id), "protocol-kk.pdf").content == (
+            protocol
+        )
