@@ -180,6 +180,12 @@ def test_the_record_page_and_record_json_list_the_signatures(app, client, auth, 
         assert translated(lang, "no signature recorded") in html  # the third member
         assert f'href="/{lang}/draws/{draw_id}/protocol-kk-signature-1.p7s"' in html
         assert COMMISSION_IIN not in html  # the certificate's IIN is never shown publicly
+        # and how to check it with openssl, for the EDS signature only
+        assert (
+            f"-in draw-{draw_id}-protocol-kk-signature-1.p7s -content draw-{draw_id}-protocol-kk.pdf"
+            in html
+        )
+        assert "protocol-kk-signature-2.p7s" not in html
         # the protocol signed is the Kazakh one, linked from either language
         assert f'href="/kk/draws/{draw_id}/protocol.pdf" id="signed-protocol"' in html
 
