@@ -363,7 +363,9 @@ def draw_signature(draw_id: int):
     except signing.SignatureRefused as refusal:
         db.session.rollback()
         _refused(eds_form, refusal)
-        return _draw_page(record, form, eds_form, paper_form, report=refusal.report), 400
+        # the verifier's checks when they failed (not when the certificate is only someone else's)
+        report = refusal.report if refusal.code == "eds-refused" else None
+        return _draw_page(record, form, eds_form, paper_form, report=report), 400
     db.session.commit()
     return _after_signature(record, signature.member_name)
 
