@@ -11,6 +11,7 @@ import html
 import io
 import json
 import re
+import threading
 from datetime import UTC
 
 import pytest
@@ -22,9 +23,9 @@ from portal.campaign import protocol_signatures as signing
 from portal.campaign.periods import find_period
 from portal.models import AuditEntry, Campaign, Draw, DrawFile, ProtocolSignature, db
 from portal.models.signing import SigningSession
-from portal.services import eds
+from portal.services import eds, egov_qr
 from tests.eds_pki import timestamp_time
-from tests.egov_standins import Phone
+from tests.egov_standins import Phone, SigexStandIn
 from tests.helpers import (
     COMMISSION_IIN,
     CommissionPki,
@@ -466,3 +467,46 @@ def test_a_wrong_signer_on_the_phone_is_refused_and_nothing_is_stored(
     assert counts(app)[0] == before[0] + 1  # the paper signature only
     with app.app_context():
         assert db.session.scalar(sa.select(ProtocolSignature.kind)) == "paper"
+
+
+def test_the_same_through_sigex(app, client, auth, pki, draw_id):
+    """With ``EDS_QR_PROVIDER = "sigex"`` SIGEX serves API 1 and API 2: the worker hands it
+    the Kazakh protocol and verifies the member's signature it collects."""
+    with SigexStandIn() as sigex:
+        app.config.update(EDS_QR_PROVIDER="sigex", SIGEX_URL=sigex.url, SIGEX_WAIT_SECONDS=20)
+        commission_in(auth, "kk")
+        page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+        posted: dict = {}
+
+        def start() -> None:  # the job waits for SIGEX in the request (JOBS_IMMEDIATE)
+            posted["answer"] = client.post(
+                f"/admin/draws/{draw_id}/signatures/egov",
+                data={"csrf_token": csrf_from(page), "member": "1"},
+            )
+
+        thread = threading.Thread(target=start)
+        thread.start()
+        text = None
+        for _ in range(100):
+            with app.app_context():
+                session = db.session.scalar(sa.select(SigningSession))
+                links = session.provider_data.get("links") if session else None
+            if links:
+                text = egov_qr.qr_text(egov_qr.link_parameter(links["egov_mobile"]))
+                break
+            threading.Event().wait(0.1)
+        assert text and text.startswith(f"mobileSign:{sigex.url}/phone/")
+        phone = Phone(pki.sarsenova, tsa=pki.tsa)
+        assert phone.sign(text).status_code == 200
+        assert phone.document() == protocol(app, draw_id)
+        thread.join(timeout=60)
+        assert posted["answer"].status_code == 302
+    assert {"method": "POST", "path": "/api/egovQr"} in sigex.requests
+    with app.app_context():
+        session = db.session.scalar(sa.select(SigningSession))
+        assert (session.provider, session.status) == ("sigex", "signed")
+        (kept,) = db.session.scalars(sa.select(ProtocolSignature)).all()
+        assert (kept.member_index, kept.received_via) == (1, "egov-qr")
+        assert kept.accepted_by == "commission@ismet.kz"
+        row = draws.stored_verdict(db.session.get(Draw, draw_id))
+        assert [c.ok for c in draws.stored_checks(row) if c.code == "protocol-signature"] == [True]

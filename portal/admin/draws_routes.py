@@ -25,6 +25,7 @@ from portal.campaign import protocol_signatures as signing
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import find_period
 from portal.campaign.staff import COMMISSION, EVERY_ROLE
+from portal.jobs import egov_qr as qr_jobs
 from portal.models import Draw, db, utcnow
 from portal.models.mixins import current_language
 from portal.models.signing import SigningSession
@@ -199,11 +200,6 @@ def _egov_form(record: Draw, form: EgovSignatureForm | None = None) -> EgovSigna
     return form
 
 
-def _qr_offered() -> bool:
-    """The protocol's QR code needs the portal's own API 1 and API 2 (provider "egov")."""
-    return egov_qr.provider_for(current_app.config).name == "egov"
-
-
 def _draw_page(
     record: Draw,
     form: RedrawForm,
@@ -216,12 +212,11 @@ def _draw_page(
     )
     lifecycle = winner_rules.winners_of_draw(record)
     eds_form, paper_form = _signature_forms(record, eds_form, paper_form)
-    session = egov_signing.latest_protocol_session(record) if _qr_offered() else None
+    session = egov_signing.latest_protocol_session(record)
     db.session.commit()  # a session found past its time is marked so
     return render_template(
         "admin/draw.html",
         egov_form=_egov_form(record),
-        egov_offered=_qr_offered(),
         egov_session=session,
         egov_qr=qr_view(session),
         egov_state=protocol_session_state(session) if session else None,
@@ -420,28 +415,36 @@ def draw_signature_egov(draw_id: int):
     """A QR code for a member to sign the Kazakh protocol with eGov Mobile on the phone."""
     record = db.session.get(Draw, draw_id) or abort(404)
     form = _egov_form(record, EgovSignatureForm(meta={"id_prefix": "egov-"}))
-    if not _qr_offered() or not form.validate_on_submit():
+    if not form.validate_on_submit():
         flash(_("Choose a member of this draw's commission."), "error")
         return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
     config = current_app.config
+    provider = egov_qr.provider_for(config)
     try:
         session = egov_signing.open_protocol_session(
             record,
             form.member.data,
             secret=config["SECRET_KEY"],
             minutes=config["EDS_QR_MINUTES"],
+            provider=provider.name,
             actor=current_actor(),
             language=current_language(),
         )
+        start = provider.start(api1_url=api1_url(session), description=session_description(session))
     except signing.SignatureRefused as refusal:
         db.session.rollback()
         flash(describe_protocol_refusal(refusal), "error")
         return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="signatures"))
-    start = egov_qr.provider_for(config).start(
-        api1_url=api1_url(session), description=session_description(session)
-    )
-    egov_signing.started(session, start.data | {"links": start.links}, start.expires_at)
+    except egov_qr.ProviderError:
+        db.session.rollback()
+        flash(_("The signing service does not answer: try again in a few minutes."), "error")
+        return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
+    # SIGEX's addresses are kept; the portal's own (they carry the key) are derived again
+    kept = {} if provider.pushes else start.data | {"links": start.links}
+    egov_signing.started(session, kept, start.expires_at)
     db.session.commit()
+    if not provider.pushes:
+        qr_jobs.collect_sigex(session.id)  # the worker waits for SIGEX's signature
     return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
 
 

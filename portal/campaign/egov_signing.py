@@ -106,13 +106,14 @@ def open_protocol_session(
     *,
     secret: str | bytes,
     minutes: int,
+    provider: str = "egov",
     actor: Any = None,
     language: str = "kk",
     now: datetime | None = None,
 ) -> SigningSession:
     """A new session for member ``member_index`` to sign ``draw``'s Kazakh protocol
     (``protocol_signatures.SignatureRefused`` when the member may not sign it); the
-    member's earlier waiting sessions end. Only the portal's own API 1 and API 2 ("egov")."""
+    member's earlier waiting sessions end."""
     now, actor = now or utcnow(), audit.as_actor(actor)
     protocol = protocol_signatures.open_to(draw, member_index)
     if not 1 <= int(minutes) <= 24 * 60:
@@ -132,7 +133,7 @@ def open_protocol_session(
         nonce=nonce,
         key_sha256=_digest(_derive(secret, "key", nonce)),
         token_sha256=_digest(_derive(secret, "token", nonce)),
-        provider="egov",
+        provider=provider,
         language=language,
         status=SigningSession.WAITING,
         created_at=now,
