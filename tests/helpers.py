@@ -72,6 +72,8 @@ from tests.eds_pki import (
     issue,
     issue_tsa,
     name,
+    sign_cms,
+    with_timestamp,
 )
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -405,6 +407,46 @@ class Pki:
     def gost_tsa(self) -> Issued:
         """The same with a GOST 34.10-2015 key, issued by the GOST CA."""
         return issue_tsa(self.gost_ca, Key.gost())
+
+
+COMMISSION_IIN = "870512400321"  # the member's IIN in her certificate: never on a public page
+
+
+class CommissionPki:
+    """A test CA (made the app's trust anchor), its time-stamping authority, and the
+    certificates the tests sign with."""
+
+    def __init__(self) -> None:
+        self.ca = issue(
+            name("TEST ҰКО (RSA)"), Key.rsa(), ca=True, not_before=datetime(2019, 1, 1, tzinfo=UTC)
+        )
+        self.tsa = issue_tsa(self.ca)
+        # the first member of tests.helpers.COMMISSION, "Aigul Sarsenova", surname first
+        self.sarsenova = issue(
+            name("SARSENOVA AIGUL", iin=COMMISSION_IIN),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, INDIVIDUAL),
+        )
+        self.zhumabayev = issue(
+            name("ZHUMABAYEV ERLAN", iin="790101300111"),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, INDIVIDUAL),
+        )
+        # her certificate as the director of a company: a legal entity's
+        self.sarsenova_llp = issue(
+            name(
+                "SARSENOVA AIGUL", iin=COMMISSION_IIN, organisation="TOO ISMET", bin="180240012345"
+            ),
+            Key.rsa(),
+            self.ca,
+            usages=(SIGNING, LEGAL_ENTITY, FIRST_HEAD),
+        )
+
+    def sign(self, document: bytes, signer: Issued) -> bytes:
+        """A detached CMS with the TSA's timestamp, as NCALayer makes it."""
+        return with_timestamp(sign_cms(document, signer), self.tsa)
 
 
 def pki_for(app, winner: Winner) -> Pki:

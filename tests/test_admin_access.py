@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from portal.campaign import acts, draws, eligibility, winners
+from portal.campaign import acts, draws, egov_signing, eligibility, winners
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
 from portal.campaign.winners import photo_storage
@@ -114,6 +114,10 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "admin.draw_new"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_redraw"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_verify"): EVERYONE,
+    ("POST", "admin.draw_signature"): {ADMIN, COMMISSION},
+    ("POST", "admin.draw_signature_paper"): {ADMIN, COMMISSION},
+    ("POST", "admin.draw_signature_egov"): {ADMIN, COMMISSION},
+    ("GET", "admin.draw_egov_status"): EVERYONE,
     # winners: the list and standing for all; a winner's page, acts and files for the readers
     ("GET", "admin.winners"): EVERYONE,
     ("GET", "admin.winner"): READERS,
@@ -242,6 +246,10 @@ def world(access_app):
         # an EDS signature kept (not a valid CMS: its re-verification page says so)
         signature = ActSignature(act_id=act.id, cms=b"not a CMS", cms_sha256="0" * 64)
         db.session.add(signature)
+        # a commission member's eGov Mobile QR code for the draw's protocol, waiting
+        session = egov_signing.open_protocol_session(
+            draw, 1, secret=access_app.config["SECRET_KEY"], minutes=10
+        )
         db.session.commit()
         return {
             "number": 2,
@@ -261,6 +269,7 @@ def world(access_app):
             "submission_id": submission.id,
             "file_id": submission.files[0].id,
             "signature_id": signature.id,
+            "session_id": session.id,
         }
 
 

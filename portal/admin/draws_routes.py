@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.admin import bp
-from portal.admin.forms import DrawForm, RedrawForm
+from portal.admin.forms import (
+    DrawForm,
+    EgovSignatureForm,
+    PaperSignatureForm,
+    ProtocolSignatureForm,
+    RedrawForm,
+)
 from portal.admin.helpers import the_campaign
-from portal.campaign import LANGUAGES
+from portal.campaign import LANGUAGES, egov_signing
 from portal.campaign import draws as draw_rules
+from portal.campaign import protocol_signatures as signing
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import find_period
 from portal.campaign.staff import COMMISSION, EVERY_ROLE
+from portal.jobs import egov_qr as qr_jobs
 from portal.models import Draw, db, utcnow
+from portal.models.mixins import current_language
+from portal.models.signing import SigningSession
+from portal.services import eds, egov_qr
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.access import current_actor, roles_required
+from portal.web.egov import api1_url, qr_view, session_description
+from portal.web.limits import body_limit
 from portal.web.urls import SiteLinks
 from portal.wording import confirmations
 from portal.wording.formats import format_month
 from portal.wording.messages import (
     describe_attempt,
     describe_changed_verdict,
+    describe_protocol_refusal,
     describe_random_org_error,
     describe_refusal,
+    describe_signing_failure,
     redraw_reasons,
 )
 
@@ -158,13 +176,59 @@ def draw(draw_id: int):
     return _draw_page(record, form)
 
 
-def _draw_page(record: Draw, form: RedrawForm):
-    stored = draw_rules.stored_verdict(record)  # verified again only on demand (below)
+def _signature_forms(
+    record: Draw,
+    eds_form: ProtocolSignatureForm | None = None,
+    paper_form: PaperSignatureForm | None = None,
+) -> tuple[ProtocolSignatureForm, PaperSignatureForm]:
+    """The commission's signature forms, offering the members who have not signed yet."""
+    eds_form = eds_form or ProtocolSignatureForm(meta={"id_prefix": "eds-"})
+    paper_form = paper_form or PaperSignatureForm(meta={"id_prefix": "paper-"})
+    choices = [
+        (item.index, item.member.name) for item in signing.by_member(record) if not item.signature
+    ]
+    eds_form.member.choices = choices
+    paper_form.member.choices = choices
+    return eds_form, paper_form
+
+
+def _egov_form(record: Draw, form: EgovSignatureForm | None = None) -> EgovSignatureForm:
+    form = form or EgovSignatureForm(meta={"id_prefix": "egov-"})
+    form.member.choices = [
+        (item.index, item.member.name) for item in signing.by_member(record) if not item.signature
+    ]
+    return form
+
+
+def _draw_page(
+    record: Draw,
+    form: RedrawForm,
+    eds_form: ProtocolSignatureForm | None = None,
+    paper_form: PaperSignatureForm | None = None,
+    report: eds.Report | None = None,
+):
+    stored = draw_rules.stored_verdict(  # verified again only on demand (below)
+        record, eds_settings=eds.settings_from_config(current_app.config)
+    )
     lifecycle = winner_rules.winners_of_draw(record)
+    eds_form, paper_form = _signature_forms(record, eds_form, paper_form)
+    session = egov_signing.latest_protocol_session(record)
+    db.session.commit()  # a session found past its time is marked so
     return render_template(
         "admin/draw.html",
+        egov_form=_egov_form(record),
+        egov_session=session,
+        egov_qr=qr_view(session),
+        egov_state=protocol_session_state(session) if session else None,
         draw=record,
         form=form,
+        eds_form=eds_form,
+        paper_form=paper_form,
+        report=report,
+        members=signing.by_member(record),
+        signed_protocol=signing.SIGNED_PROTOCOL,
+        signed_language=signing.SIGNED_LANGUAGE,
+        signature_file_name=signing.signature_file_name,
         checks=draw_rules.stored_checks(stored),
         verdict=draw_rules.stored_as_verdict(stored),
         verified=stored,
@@ -183,7 +247,9 @@ def _draw_page(record: Draw, form: RedrawForm):
 def draw_verify(draw_id: int):
     """Verify the draw again from its stored files, keep the new verdict, on the record."""
     record = db.session.get(Draw, draw_id) or abort(404)
-    result = draw_rules.reverify(record, current_actor())
+    result = draw_rules.reverify(
+        record, current_actor(), eds_settings=eds.settings_from_config(current_app.config)
+    )
     db.session.commit()
     if result.changed:
         flash(describe_changed_verdict(result.previous, draw_id), "error")
@@ -220,3 +286,177 @@ def draw_redraw(draw_id: int):
         flash(_("Draw No. %(id)s replaces draw No. %(old)s.", id=new.id, old=draw_id), "success")
         return redirect(url_for("admin.draw", draw_id=new.id))
     return _draw_page(record, form), 400  # the form as given, with why it was refused
+
+
+# NCALayer's answer is the CMS in base64 (4 characters for 3 bytes); the whole request
+# (the CMS or its base64, the token, the multipart wrapping) is refused above this.
+MAX_CMS_BASE64 = 4 * -(-signing.CMS_MAX_BYTES // 3)
+MAX_SIGNATURE_REQUEST = MAX_CMS_BASE64 + 64 * 1024
+
+
+def _cms_from(form: ProtocolSignatureForm) -> bytes:
+    if form.cms_base64.data:
+        text = form.cms_base64.data
+        if not isinstance(text, str) or len(text) > MAX_CMS_BASE64:
+            raise signing.SignatureRefused("bad-signature-file")
+        try:
+            return base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise signing.SignatureRefused("bad-signature-file") from None
+    upload = form.signature.data
+    if upload is None or not getattr(upload, "filename", ""):
+        raise signing.SignatureRefused("bad-signature-file")
+    data = upload.read(signing.CMS_MAX_BYTES + 1)
+    if len(data) > signing.CMS_MAX_BYTES:
+        raise signing.SignatureRefused("bad-signature-file")
+    return data
+
+
+def _refused(form, refusal: signing.SignatureRefused) -> None:
+    """Why the signature was refused, next to the field it is about (the error summary
+    lists it); the verifier's failed checks are listed under the form."""
+    name = "member" if refusal.code in ("unknown-member", "already-signed") else "signature"
+    if name in form:
+        form[name].errors.append(describe_protocol_refusal(refusal))
+    else:
+        flash(describe_protocol_refusal(refusal), "error")
+
+
+def _after_signature(record: Draw, member: str):
+    """The draw's verdict made again with the new signature in it, then its page."""
+    draw_rules.reverify(
+        record, current_actor(), eds_settings=eds.settings_from_config(current_app.config)
+    )
+    db.session.commit()
+    flash(_("The protocol's signature of %(member)s is kept.", member=member), "success")
+    return redirect(url_for("admin.draw", draw_id=record.id) + "#signatures")
+
+
+@bp.post("/draws/<id:draw_id>/signatures")
+@roles_required(*COMMISSION)
+@body_limit(MAX_SIGNATURE_REQUEST)
+def draw_signature(draw_id: int):
+    """A member's EDS signature of the Kazakh protocol: NCALayer's answer or a CMS file."""
+    record = db.session.get(Draw, draw_id) or abort(404)
+    eds_form, paper_form = _signature_forms(
+        record, ProtocolSignatureForm(meta={"id_prefix": "eds-"})
+    )
+    form = RedrawForm(formdata=None)
+    _fill_from(form, record)
+    if not eds_form.validate_on_submit():
+        return _draw_page(record, form, eds_form, paper_form), 400
+    via = "ncalayer" if eds_form.cms_base64.data else "upload"
+    try:
+        signature = signing.sign_with_eds(
+            record,
+            eds_form.member.data,
+            _cms_from(eds_form),
+            eds_settings=eds.settings_from_config(current_app.config),
+            via=via,
+            actor=current_actor(),
+        )
+    except signing.SignatureRefused as refusal:
+        db.session.rollback()
+        _refused(eds_form, refusal)
+        # the verifier's checks when they failed (not when the certificate is only someone else's)
+        report = refusal.report if refusal.code == "eds-refused" else None
+        return _draw_page(record, form, eds_form, paper_form, report=report), 400
+    db.session.commit()
+    return _after_signature(record, signature.member_name)
+
+
+@bp.post("/draws/<id:draw_id>/signatures/paper")
+@roles_required(*COMMISSION)
+def draw_signature_paper(draw_id: int):
+    """A member signed the printed protocol: marked so, nothing to check online."""
+    record = db.session.get(Draw, draw_id) or abort(404)
+    eds_form, paper_form = _signature_forms(
+        record, paper_form=PaperSignatureForm(meta={"id_prefix": "paper-"})
+    )
+    form = RedrawForm(formdata=None)
+    _fill_from(form, record)
+    if not paper_form.validate_on_submit():
+        return _draw_page(record, form, eds_form, paper_form), 400
+    try:
+        signature = signing.mark_paper(record, paper_form.member.data, actor=current_actor())
+    except signing.SignatureRefused as refusal:
+        db.session.rollback()
+        _refused(paper_form, refusal)
+        return _draw_page(record, form, eds_form, paper_form), 400
+    db.session.commit()
+    return _after_signature(record, signature.member_name)
+
+
+# --- eGov Mobile's QR code for a member (issue 18; portal/public/egov.py serves API 1, 2) ---
+
+
+def protocol_session_state(session: SigningSession) -> dict:
+    """Where a member's QR session stands, and what the page says of it."""
+    member = session.draw.commission[session.member_index - 1].name
+    messages = {
+        SigningSession.WAITING: _(
+            "Waiting for %(member)s's signature from eGov Mobile…", member=member
+        ),
+        SigningSession.SIGNED: _("Signed by %(member)s: the signature is kept.", member=member),
+        SigningSession.REFUSED: _("The signature was not accepted: see why below."),
+        SigningSession.EXPIRED: _("The QR code is no longer valid: make a new one."),
+    }
+    return {
+        "status": session.status,
+        "message": messages[session.status],
+        "reasons": [describe_signing_failure(c) for c in egov_signing.failures(session)],
+        "member": session.member_index,
+    }
+
+
+@bp.post("/draws/<id:draw_id>/signatures/egov")
+@roles_required(*COMMISSION)
+def draw_signature_egov(draw_id: int):
+    """A QR code for a member to sign the Kazakh protocol with eGov Mobile on the phone."""
+    record = db.session.get(Draw, draw_id) or abort(404)
+    form = _egov_form(record, EgovSignatureForm(meta={"id_prefix": "egov-"}))
+    if not form.validate_on_submit():
+        flash(_("Choose a member of this draw's commission."), "error")
+        return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
+    config = current_app.config
+    provider = egov_qr.provider_for(config)
+    try:
+        session = egov_signing.open_protocol_session(
+            record,
+            form.member.data,
+            secret=config["SECRET_KEY"],
+            minutes=config["EDS_QR_MINUTES"],
+            provider=provider.name,
+            actor=current_actor(),
+            language=current_language(),
+        )
+        start = provider.start(api1_url=api1_url(session), description=session_description(session))
+    except signing.SignatureRefused as refusal:
+        db.session.rollback()
+        flash(describe_protocol_refusal(refusal), "error")
+        return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="signatures"))
+    except egov_qr.ProviderError:
+        db.session.rollback()
+        flash(_("The signing service does not answer: try again in a few minutes."), "error")
+        return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
+    # SIGEX's addresses are kept; the portal's own (they carry the key) are derived again
+    kept = {} if provider.pushes else start.data | {"links": start.links}
+    egov_signing.started(session, kept, start.expires_at)
+    db.session.commit()
+    if not provider.pushes:
+        qr_jobs.collect_sigex(session.id)  # the worker waits for SIGEX's signature
+    return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
+
+
+@bp.get("/draws/<id:draw_id>/egov/<id:session_id>")
+@roles_required(*EVERY_ROLE)
+def draw_egov_status(draw_id: int, session_id: int):
+    """Where a member's QR session stands, in the staff's language (JSON; never cached)."""
+    session = db.session.get(SigningSession, session_id)
+    if session is None or session.draw_id != draw_id:
+        abort(404)
+    egov_signing.refresh(session)
+    db.session.commit()
+    response = jsonify(protocol_session_state(session))
+    response.headers["Cache-Control"] = "no-store"
+    return response

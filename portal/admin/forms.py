@@ -325,3 +325,24 @@ class StaffFileForm(PortalForm):
         _l("Organizer's director's identity card (PDF, JPEG or PNG)"), validators=[FileRequired()]
     )
     submit = SubmitField(_l("Upload"))
+
+
+class ProtocolSignatureForm(PortalForm):
+    """A commission member's EDS signature of the draw's protocol: a CMS file made with any
+    NCA RK tool, or NCALayer's answer on this computer (``cms_base64``)."""
+
+    member = SelectField(_l("Commission member"), coerce=int, validators=[DataRequired()])
+    signature = FileField(_l("Signature file (.cms, .p7s)"))
+    cms_base64 = HiddenField()
+
+
+class PaperSignatureForm(PortalForm):
+    """A commission member signed the printed protocol."""
+
+    member = SelectField(_l("Commission member"), coerce=int, validators=[DataRequired()])
+
+
+class EgovSignatureForm(PortalForm):
+    """A QR code for a commission member to sign the protocol with eGov Mobile."""
+
+    member = SelectField(_l("Commission member"), coerce=int, validators=[DataRequired()])

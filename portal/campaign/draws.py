@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from portal.campaign import LANGUAGES, audit, ledger
+from portal.campaign import LANGUAGES, audit, ledger, protocol_signatures
 from portal.campaign import winners as winner_rules
 from portal.campaign.eligibility import current_batch_id, latest_run
 from portal.campaign.links import Links
@@ -1202,6 +1202,9 @@ def record(draw: Draw) -> dict:
         "replaces": draw.replaces_id,
         "replaced_by": draw.replaced_by.id if draw.replaced_by is not None else None,
         **_texts_of(draw, "reason"),
+        # the commission's signatures of the protocol (protocol_signatures): names and
+        # the CMS files, never the certificates' IIN
+        "signatures": protocol_signatures.record_entries(draw),
     }
 
 
@@ -1222,8 +1225,13 @@ class Check:
     detail: str = ""
 
 
-def verify(draw: Draw) -> list[Check]:
-    """Re-check a stored draw offline, as an outsider would with its public files."""
+def verify(draw: Draw, eds_settings: dict | None = None) -> list[Check]:
+    """Re-check a stored draw offline, as an outsider would with its public files.
+
+    The commission's EDS signatures of the protocol are verified again over the stored
+    protocol bytes with ``eds_settings`` (the site's, ``eds.settings_from_config``: the
+    trust anchors; None: the production ones), as at their acceptance; those on paper are
+    listed, not checked (``protocol_signatures.checks``)."""
     checks: list[Check] = []
     pool = pool_chunks(draw)  # the file alone, read once: a pool may be a million lines
     digest, lines = "", -1
@@ -1284,6 +1292,8 @@ def verify(draw: Draw) -> list[Check]:
         stored = draw_file(draw, protocol_name(lang))
         ok = stored is not None and hashlib.sha256(stored.content).hexdigest() == stored.sha256
         checks.append(Check("protocol", ok, lang))
+    for code, ok, detail in protocol_signatures.checks(draw, eds_settings):
+        checks.append(Check(code, ok, detail))
     return checks
 
 
@@ -1397,7 +1407,9 @@ def stored_checks(row: DrawVerdict) -> list[Check]:
     ]
 
 
-def stored_verdict(draw: Draw, by: str = FIRST_VIEW) -> DrawVerdict:
+def stored_verdict(
+    draw: Draw, by: str = FIRST_VIEW, eds_settings: dict | None = None
+) -> DrawVerdict:
     """The verdict kept for ``draw``: what its pages show, read without touching its files.
 
     A draw stored before verdicts were kept (or whose verdict was lost) is verified here
@@ -1411,7 +1423,7 @@ def stored_verdict(draw: Draw, by: str = FIRST_VIEW) -> DrawVerdict:
     _lock_month(draw.period)
     row = db.session.get(DrawVerdict, draw_id, populate_existing=True)
     if row is None:  # nobody verified it while this view waited for the lock
-        row, _ = store_verdict(draw, verify(draw), by=by)
+        row, _ = store_verdict(draw, verify(draw, eds_settings), by=by)
     db.session.commit()
     return db.session.get(DrawVerdict, draw_id)
 
@@ -1431,11 +1443,16 @@ class Reverification:
         return self.previous is not None and self.previous != self.verdict
 
 
-def reverify(draw: Draw, actor: audit.Actor, now: datetime | None = None) -> Reverification:
+def reverify(
+    draw: Draw,
+    actor: audit.Actor,
+    now: datetime | None = None,
+    eds_settings: dict | None = None,
+) -> Reverification:
     """Verify ``draw`` again from its stored files and keep the new verdict and time, on the
     audit trail (``draw.verify``; a verdict that differs from the one kept is said there
     loudly, ``changed``); in the caller's transaction, which commits."""
-    checks = verify(draw)
+    checks = verify(draw, eds_settings)
     row, previous = store_verdict(draw, checks, by=actor.name or "cli", now=now)
     found = stored_as_verdict(row)
     result = Reverification(checks, found, previous, row)
@@ -1453,7 +1470,7 @@ def reverify(draw: Draw, actor: audit.Actor, now: datetime | None = None) -> Rev
     return result
 
 
-def verify_missing(by: str = "cli") -> list[int]:
+def verify_missing(by: str = "cli", eds_settings: dict | None = None) -> list[int]:
     """Verify, once, every draw with no verdict kept (stored before verdicts were), keeping
     each verdict as its record's first view would; commits after each; their ids."""
     missing = db.session.scalars(
@@ -1463,5 +1480,5 @@ def verify_missing(by: str = "cli") -> list[int]:
         .order_by(Draw.id)
     ).all()
     for draw_id in missing:
-        stored_verdict(db.session.get(Draw, draw_id), by=by)
+        stored_verdict(db.session.get(Draw, draw_id), by=by, eds_settings=eds_settings)
     return list(missing)

@@ -12,6 +12,11 @@ their SHA-256 (a copy of the table opens nothing).
 
 The signature goes through ``acts.sign_with_eds`` (via "egov-qr"), the one verifier of
 every EDS path. Nothing here commits; the caller does.
+
+A session may also carry a draw's protocol for one member of its commission (issue 18,
+``open_protocol_session``): the same QR code, API 1 and API 2, with the Kazakh protocol's
+bytes, and the signature going through ``protocol_signatures.sign_with_eds`` (an
+individual's certificate in the member's name) instead of the act's checks.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.campaign import acts
-from portal.models import db, utcnow
+from portal.campaign import acts, audit, protocol_signatures
+from portal.models import Draw, DrawFile, db, utcnow
 from portal.models.acts import Act
 from portal.models.signing import SigningSession
 from portal.services import eds
@@ -92,6 +97,63 @@ def open_session(
     )
     db.session.add(session)
     db.session.flush()
+    return session
+
+
+def open_protocol_session(
+    draw: Draw,
+    member_index: int,
+    *,
+    secret: str | bytes,
+    minutes: int,
+    provider: str = "egov",
+    actor: Any = None,
+    language: str = "kk",
+    now: datetime | None = None,
+) -> SigningSession:
+    """A new session for member ``member_index`` to sign ``draw``'s Kazakh protocol
+    (``protocol_signatures.SignatureRefused`` when the member may not sign it); the
+    member's earlier waiting sessions end."""
+    now, actor = now or utcnow(), audit.as_actor(actor)
+    protocol = protocol_signatures.open_to(draw, member_index)
+    if not 1 <= int(minutes) <= 24 * 60:
+        raise ValueError("EDS_QR_MINUTES must be between 1 and 1440")
+    for earlier in db.session.scalars(
+        sa.select(SigningSession).filter_by(
+            draw_id=draw.id, member_index=member_index, status=SigningSession.WAITING
+        )
+    ):
+        _finish(earlier, SigningSession.EXPIRED, now)
+    nonce = secrets.token_hex(NONCE_BYTES)
+    session = SigningSession(
+        draw_id=draw.id,
+        member_index=member_index,
+        opened_by=actor.name[:254],
+        act_sha256=protocol.sha256,
+        nonce=nonce,
+        key_sha256=_digest(_derive(secret, "key", nonce)),
+        token_sha256=_digest(_derive(secret, "token", nonce)),
+        provider=provider,
+        language=language,
+        status=SigningSession.WAITING,
+        created_at=now,
+        expires_at=now + timedelta(minutes=int(minutes)),
+    )
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def latest_protocol_session(draw: Draw, now: datetime | None = None) -> SigningSession | None:
+    """The draw's last protocol session, its state brought up to date (``refresh``)."""
+    session = db.session.scalar(
+        sa.select(SigningSession)
+        .filter_by(draw_id=draw.id)
+        .order_by(SigningSession.id.desc())
+        .limit(1)
+    )
+    if session is not None:
+        refresh(session, now)
     return session
 
 
@@ -163,6 +225,10 @@ def _expire_if_waiting(session: SigningSession, now: datetime) -> None:
 def _still_open(session: SigningSession, now: datetime) -> bool:
     if session.expires_at <= now:
         return False
+    if session.for_protocol:
+        return protocol_signatures.still_open_to(
+            session.draw, session.member_index, session.act_sha256
+        )
     act = session.act
     if act.sha256 != session.act_sha256:
         return False
@@ -218,6 +284,16 @@ def document(session: SigningSession, now: datetime | None = None) -> Act:
     return session.act
 
 
+def protocol_document(session: SigningSession, now: datetime | None = None) -> DrawFile:
+    """The protocol to sign (API 2's GET of a protocol's session), the bytes it was opened for."""
+    now = now or utcnow()
+    if refresh(session, now) != SigningSession.WAITING:
+        raise SessionGone(session.status)
+    if session.document_sent_at is None:
+        session.document_sent_at = now
+    return protocol_signatures.signed_protocol(session.draw)
+
+
 def receive(
     session: SigningSession,
     cms: bytes,
@@ -231,6 +307,8 @@ def receive(
     used either way (``SessionGone`` when it was already, or has expired)."""
     now = now or utcnow()
     _claim(session, now)
+    if session.for_protocol:
+        return _receive_protocol(session, cms, eds_settings, at, now)
     try:
         report = acts.sign_with_eds(session.act, cms, eds_settings=eds_settings, via=VIA, at=at)
     except acts.ActRefused:
@@ -244,6 +322,51 @@ def receive(
             [check.as_dict() for check in report.failures], ensure_ascii=False, default=str
         )
     return report
+
+
+# A member's session that ends without a check: the member signed meanwhile, or the draw's
+# protocol is not there.
+_PROTOCOL_GONE = ("unknown-member", "already-signed", "no-protocol")
+
+
+def _receive_protocol(
+    session: SigningSession,
+    cms: bytes,
+    eds_settings: dict[str, Any],
+    at: datetime | None,
+    now: datetime,
+) -> eds.Report:
+    """A member's signature of the protocol: accepted as from any other way of signing
+    (``protocol_signatures.sign_with_eds``), on behalf of the staff who opened the session."""
+    try:
+        protocol_signatures.sign_with_eds(
+            session.draw,
+            session.member_index,
+            cms,
+            eds_settings=eds_settings,
+            via=VIA,
+            actor=audit.Actor(label=session.opened_by or VIA),
+            at=at,
+            now=now,
+        )
+    except protocol_signatures.SignatureRefused as refusal:
+        if refusal.code in _PROTOCOL_GONE:
+            _finish(session, SigningSession.EXPIRED, now)
+            raise SessionGone(SigningSession.EXPIRED) from None
+        if refusal.code in ("not-individual", "wrong-name"):
+            params = {key: str(value) for key, value in refusal.details.items()}
+            report = eds.Report([eds.Check("identity", False, refusal.code, "", params)])
+        elif refusal.report is not None:
+            report = refusal.report
+        else:
+            report = eds.Report([eds.failed("cms", "malformed")])
+        _finish(session, SigningSession.REFUSED, now)
+        session.failures_json = json.dumps(
+            [check.as_dict() for check in report.failures], ensure_ascii=False, default=str
+        )
+        return report
+    _finish(session, SigningSession.SIGNED, now)
+    return eds.Report([eds.passed("cms")])
 
 
 def expire(session: SigningSession, now: datetime | None = None) -> None:

@@ -16,6 +16,7 @@ from portal.campaign.periods import current_campaign, find_period
 from portal.campaign.staff import active_account
 from portal.campaign.winners import winners_of_draw
 from portal.models import Draw, db, utcnow
+from portal.services import eds
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.urls import SiteLinks
 from portal.wording.messages import (
@@ -241,7 +242,7 @@ def verify_command(draw_id: int | None, missing: bool, lang: str) -> None:
 
     actor = Actor(label="cli")
     if missing:
-        done = draws.verify_missing()
+        done = draws.verify_missing(eds_settings=eds.settings_from_config(current_app.config))
         click.echo(f"{len(done)} draw(s) verified: {' '.join(map(str, done)) or '-'}")
         if draw_id is None:
             return
@@ -250,7 +251,7 @@ def verify_command(draw_id: int | None, missing: bool, lang: str) -> None:
     draw = db.session.get(Draw, draw_id)
     if draw is None:
         raise click.ClickException(f"no draw {draw_id}")
-    result = draws.reverify(draw, actor)
+    result = draws.reverify(draw, actor, eds_settings=eds.settings_from_config(current_app.config))
     db.session.commit()
     verdict = result.verdict
     with force_locale(lang):

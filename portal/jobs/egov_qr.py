@@ -1,5 +1,6 @@
 """SIGEX's hosted QR signing (``EDS_QR_PROVIDER = "sigex"``): the worker hands SIGEX the act
-and waits for the winner's signature, which the portal then verifies as any other.
+(or a draw's Kazakh protocol, for a commission member) and waits for the signature, which
+the portal then verifies as any other.
 
 SIGEX blocks: ``POST dataURL`` answers once the phone has taken the act, ``GET signURL``
 once the winner has signed. Both are waited for at most ``SIGEX_WAIT_SECONDS``; a
@@ -13,11 +14,12 @@ import logging
 
 from flask import current_app
 
-from portal.campaign import egov_signing
+from portal.campaign import audit, egov_signing
+from portal.campaign import draws as draw_rules
 from portal.models import db
 from portal.models.signing import SigningSession
 from portal.services import eds, egov_qr, jobs
-from portal.wording.eds import act_names
+from portal.wording.eds import act_names, protocol_names
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +34,18 @@ def collect_sigex(session_id: int) -> None:
     config = current_app.config
     provider = egov_qr.provider_for({**config, "EDS_QR_PROVIDER": "sigex"})
     wait = float(config.get("SIGEX_WAIT_SECONDS") or 600)
-    act, data = session.act, session.provider_data
-    names = act_names(act.number)
-    meta = [{"name": "SHA-256", "value": act.sha256}]
+    data = session.provider_data
+    if session.for_protocol:
+        protocol = egov_signing.protocol_document(session)
+        names, pdf = protocol_names(session.draw_id), protocol.content
+        meta = [{"name": "SHA-256", "value": protocol.sha256}]
+    else:
+        act = session.act
+        names, pdf = act_names(act.number), act.pdf
+        meta = [{"name": "SHA-256", "value": act.sha256}]
     db.session.commit()  # no transaction held while SIGEX blocks
     try:
-        provider.send_documents(data, egov_qr.documents_to_sign(names, act.pdf, meta), wait)
+        provider.send_documents(data, egov_qr.documents_to_sign(names, pdf, meta), wait)
         cms = provider.collect(data, wait)
     except egov_qr.ProviderError as error:
         log.warning("signing session %s: SIGEX gave no signature (%s)", session_id, error)
@@ -54,3 +62,10 @@ def collect_sigex(session_id: int) -> None:
         return
     db.session.commit()
     log.info("signing session %s: %s", session_id, "signed" if report.ok else "refused")
+    if report.ok and session.for_protocol:  # the draw's verdict with the new signature in it
+        draw_rules.reverify(
+            session.draw,
+            audit.Actor(label=session.opened_by or egov_signing.VIA),
+            eds_settings=eds.settings_from_config(config),
+        )
+        db.session.commit()

@@ -22,6 +22,7 @@ from portal.models.draws import (
     DrawVerdict,
     DrawWinner,
     KeptPool,
+    ProtocolSignature,
 )
 from portal.models.ledger import RandomAnswer
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
@@ -60,6 +61,7 @@ __all__ = [
     "OutboxMessage",
     "Participant",
     "Prize",
+    "ProtocolSignature",
     "RandomAnswer",
     "RateLimitHit",
     "ReportingPeriod",

@@ -174,6 +174,65 @@ class DrawFile(db.Model):
     __table_args__ = (sa.UniqueConstraint("draw_id", "name"),)
 
 
+class ProtocolSignature(db.Model):
+    """A commission member's signature of a draw's protocol (issue 18, part 3).
+
+    Each member signs the protocol in the state language, Kazakh (``protocol-kk.pdf``,
+    the original; the Russian one is its translation): ``protocol_file`` names the file
+    signed and ``protocol_sha256`` its digest then. ``kind`` is ``eds`` (a CMS verified
+    by ``portal.services.eds``, kept as a file of the draw, ``cms_file``, beside the
+    protocol) or ``paper`` (the member signed the printed protocol, marked so by staff;
+    nothing to check online). One signature a member: a second is refused, and a
+    signature, once accepted, is never changed nor removed (part of the draw's record).
+    """
+
+    __tablename__ = "protocol_signature"
+
+    EDS, PAPER = "eds", "paper"
+    KINDS = (EDS, PAPER)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(sa.ForeignKey("draw.id", ondelete="CASCADE"))
+    protocol_file: Mapped[str] = mapped_column(sa.String(40))  # protocol-kk.pdf
+    protocol_sha256: Mapped[str] = mapped_column(sa.String(64))
+    member_index: Mapped[int]  # 1 for the first member of ``draw.commission``
+    member_name: Mapped[str] = mapped_column(sa.String(300))  # as the commission wrote it
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    # the CMS as a file of the draw (DER), and its digest as accepted; None on paper
+    cms_file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw_file.id"))
+    cms_sha256: Mapped[str] = mapped_column(sa.String(64), default="")
+    signer_name: Mapped[str] = mapped_column(sa.String(300), default="")  # subject CN
+    certificate_serial: Mapped[str] = mapped_column(sa.String(80), default="")
+    certificate_issuer: Mapped[str] = mapped_column(sa.String(500), default="")
+    signing_time: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the signer's word
+    proven_time: Mapped[datetime | None] = mapped_column(UTCDateTime())  # timestamp genTime
+    # the verifier's report (``eds.Report.as_dict``), and the revocation evidence it used
+    report_json: Mapped[str] = mapped_column("report", sa.Text, default="{}")
+    revocation_method: Mapped[str] = mapped_column(sa.String(10), default="")
+    revocation_der: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    revocation_evidence_json: Mapped[str] = mapped_column(
+        "revocation_evidence", sa.Text, default="{}"
+    )
+    received_via: Mapped[str] = mapped_column(sa.String(20), default="")  # ncalayer, upload, paper
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    accepted_by: Mapped[str] = mapped_column(sa.String(254), default="")
+
+    cms_file: Mapped[DrawFile | None] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("draw_id", "member_index"),)
+
+    @property
+    def report(self) -> dict:
+        return json.loads(self.report_json or "{}")
+
+    @property
+    def revocation_evidence(self) -> dict:
+        return json.loads(self.revocation_evidence_json or "{}")
+
+    def __repr__(self) -> str:
+        return f"<ProtocolSignature {self.draw_id}/{self.member_index} {self.kind}>"
+
+
 class DrawVerdict(db.Model):
     """What a draw's verification came to, kept so that its record is never verified per view.
 
@@ -297,7 +356,7 @@ class DrawIsImmutable(RuntimeError):
     """A stored draw, or anything of its record, was about to be changed or deleted."""
 
 
-_RECORD = (Draw, DrawEntry, DrawWinner, DrawFile)
+_RECORD = (Draw, DrawEntry, DrawWinner, DrawFile, ProtocolSignature)
 
 
 _MADE_NOW = "draw_records_made_in_this_transaction"

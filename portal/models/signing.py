@@ -1,7 +1,9 @@
-"""A signing session of eGov Mobile's QR signing ("mobileSign"): one QR code, one act.
+"""A signing session of eGov Mobile's QR signing ("mobileSign"): one QR code, one document.
 
 The session belongs to one act's exact bytes (their SHA-256, taken when it opens) and to
-its winner; it is used once and expires. Its address key and its one-time bearer token
+its winner; or (issue 18, migration 0026) to a draw's Kazakh protocol and one member of
+its commission, ``act_sha256`` then holding the protocol's SHA-256 and ``opened_by`` the
+staff who showed the QR code. It is used once and expires. Its address key and its one-time bearer token
 are derived from ``nonce`` and the site's secret key (``portal.campaign.egov_signing``):
 only their SHA-256 are stored, so the table alone opens nothing.
 """
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.acts import Act
 from portal.models.base import UTCDateTime, db, utcnow
+from portal.models.draws import Draw
 
 
 class SigningSession(db.Model):
@@ -27,9 +30,13 @@ class SigningSession(db.Model):
     STATES = (WAITING, SIGNED, REFUSED, EXPIRED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    act_id: Mapped[int] = mapped_column(sa.ForeignKey("act.id"), index=True)
-    winner_id: Mapped[int] = mapped_column(sa.ForeignKey("winner.id"), index=True)
-    act_sha256: Mapped[str] = mapped_column(sa.String(64))
+    act_id: Mapped[int | None] = mapped_column(sa.ForeignKey("act.id"), index=True)
+    winner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("winner.id"), index=True)
+    # a protocol's session: the draw and the member (1 for the first of its commission)
+    draw_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw.id"), index=True)
+    member_index: Mapped[int | None]
+    opened_by: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    act_sha256: Mapped[str] = mapped_column(sa.String(64))  # the document's: act or protocol
     nonce: Mapped[str] = mapped_column(sa.String(64))
     key_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
     token_sha256: Mapped[str] = mapped_column(sa.String(64))
@@ -45,7 +52,13 @@ class SigningSession(db.Model):
     document_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    act: Mapped[Act] = relationship()
+    act: Mapped[Act | None] = relationship()
+    draw: Mapped[Draw | None] = relationship()
+
+    @property
+    def for_protocol(self) -> bool:
+        """A commission member's signature of a draw's protocol, not a winner's act."""
+        return self.draw_id is not None
 
     @property
     def provider_data(self) -> dict:

@@ -6,15 +6,17 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Response, abort, g, render_template, stream_with_context
+from flask import Response, abort, current_app, g, render_template, stream_with_context
 
 from portal.campaign import draws as draw_rules
 from portal.campaign import ledger
+from portal.campaign import protocol_signatures as signing
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import CAMPAIGN_TZ
 from portal.models import Draw, db
 from portal.public import bp, site_bp
 from portal.public.routes import the_campaign
+from portal.services import eds
 from portal.services.randomorg import RANDOM_ORG_KEY_SHA256, key_fingerprint
 
 RANDOM_ORG_VERIFY_FORM = "https://api.random.org/signatures/form"
@@ -76,7 +78,9 @@ def draw(draw_id: int):
     record = _draw(draw_id)
     # the verdict kept when the draw was made (or last verified by staff): the page never
     # loads the pool file, so it serves in the same time whatever the pool's size
-    stored = draw_rules.stored_verdict(record)
+    stored = draw_rules.stored_verdict(
+        record, eds_settings=eds.settings_from_config(current_app.config)
+    )
     return render_template(
         "public/draw.html",
         draw=record,
@@ -92,6 +96,9 @@ def draw(draw_id: int):
         random_org_key_sha256=RANDOM_ORG_KEY_SHA256,
         verify_form=RANDOM_ORG_VERIFY_FORM,
         prefetch=prefetches(record.pool_size),
+        members=signing.by_member(record),
+        signed_language=signing.SIGNED_LANGUAGE,
+        signature_file_name=signing.signature_file_name,
     )
 
 
@@ -147,6 +154,16 @@ def draw_signed_file(draw_id: int, name: str):
     if not content:  # a local draw has no signed result
         abort(404)
     return _download(content, mimetype, f"draw-{draw_id}-{name}")
+
+
+@bp.get(f"/draws/<id:draw_id>/protocol-{signing.SIGNED_LANGUAGE}-signature-<int:member>.p7s")
+def draw_signature_file(draw_id: int, member: int):
+    """A commission member's EDS signature of the Kazakh protocol: the CMS (DER) as kept
+    when it was accepted (``openssl cms -verify -inform DER -binary -content …``)."""
+    record = _draw(draw_id)
+    name = signing.signature_file_name(member)
+    stored = signing.signature_file(record, name) or abort(404)
+    return _download(stored.content, "application/pkcs7-signature", f"draw-{draw_id}-{name}")
 
 
 @lru_cache(maxsize=1)

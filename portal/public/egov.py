@@ -20,9 +20,9 @@ from datetime import timedelta
 from flask import Response, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
 
-from portal.campaign import acts, egov_signing
+from portal.campaign import acts, audit, egov_signing
+from portal.campaign import draws as draw_rules
 from portal.extensions import csrf
 from portal.jobs import egov_qr as qr_jobs
 from portal.models import Winner, db
@@ -32,10 +32,11 @@ from portal.public import bp, site_bp
 from portal.services import eds, egov_qr, ratelimit
 from portal.services.organizer import organizer
 from portal.web.access import client_address
+from portal.web.egov import act_description, api1_url, session_description
 from portal.web.limits import body_limit
 from portal.web.urls import absolute_url
-from portal.wording.eds import act_names, describe_eds_check
-from portal.wording.messages import winner_status_name
+from portal.wording.eds import act_names, describe_eds_check, protocol_names
+from portal.wording.messages import describe_signing_failure, winner_status_name
 
 STARTS_PER_HOUR = 20  # QR codes one address may open
 PUTS_PER_HOUR = 20  # signatures one address may send
@@ -70,7 +71,7 @@ def winner_egov_start(token: str):
             provider=provider.name,
             language=current_language(),
         )
-        start = provider.start(api1_url=api1_url(session), description=_description(act))
+        start = provider.start(api1_url=api1_url(session), description=act_description(act))
     except acts.ActRefused:  # signed or replaced meanwhile: the page says where it stands
         db.session.rollback()
         return redirect(url_for("public.winner_page", token=token))
@@ -118,37 +119,6 @@ def session_state(session: SigningSession) -> dict:
     }
 
 
-def qr_view(session: SigningSession | None) -> dict | None:
-    """What the page shows of a waiting session: the QR code, its text and the links."""
-    if session is None or session.status != SigningSession.WAITING:
-        return None
-    data = session.provider_data
-    if session.provider == "egov":
-        url = api1_url(session)
-        text, links = egov_qr.qr_text(url), egov_qr.launch_links(url)
-    else:
-        links = data.get("links") or {}
-        text = egov_qr.qr_text(egov_qr.link_parameter(links.get("egov_mobile", "")))
-    svg = Markup(egov_qr.qr_svg(text)) if text != egov_qr.SCHEME else None  # noqa: S704
-    return {
-        "text": text,
-        "svg": svg,
-        "image": data.get("qr_image") or "",
-        "links": links,
-        "expires_at": session.expires_at,
-    }
-
-
-def api1_url(session: SigningSession) -> str:
-    key = egov_signing.session_key(session, current_app.config["SECRET_KEY"])
-    return absolute_url("site.egov_api1", key=key)
-
-
-def _description(act) -> str:
-    names = act_names(act.number)
-    return f"{names['kk']} / {names['ru']}"
-
-
 def _allowed(bucket: str, limit: int) -> bool:
     allowed = ratelimit.allow(bucket, client_address() or "unknown", limit, timedelta(hours=1))
     db.session.commit()
@@ -182,6 +152,10 @@ def _session(key: str) -> SigningSession:
 def _gone(session: SigningSession) -> Response:
     db.session.commit()
     with force_locale(session.language):
+        if session.for_protocol:
+            return _answer(
+                410, _("This QR code is no longer valid: make a new one on the draw's page.")
+            )
         return _answer(
             410,
             _("This QR code is no longer valid: make a new one on the page of your act."),
@@ -200,7 +174,7 @@ def egov_api1(key: str):
     names["en"] = " ".join(str(config.get("ORGANIZER_NAME_EN") or "").split()) or names["ru"]
     return jsonify(
         egov_qr.api1_body(
-            description=_description(session.act),
+            description=session_description(session),
             expires_at=session.expires_at,
             organisation={**names, "bin": config.get("ORGANIZER_BIN") or ""},
             api2_url=absolute_url("site.egov_api2", key=key),
@@ -218,6 +192,14 @@ def egov_api2(key: str):
     if not egov_signing.token_matches(session, request.headers.get("Authorization")):
         with force_locale(session.language):
             return _answer(403, _("This QR code's token is not valid."))
+    if request.method == "GET" and session.for_protocol:
+        try:
+            protocol = egov_signing.protocol_document(session)
+        except egov_signing.SessionGone:
+            return _gone(session)
+        db.session.commit()
+        meta = [{"name": "SHA-256", "value": protocol.sha256}]
+        return jsonify(egov_qr.api2_body(protocol_names(session.draw_id), protocol.content, meta))
     if request.method == "GET":
         try:
             act = egov_signing.document(session)
@@ -226,6 +208,17 @@ def egov_api2(key: str):
         db.session.commit()
         return jsonify(egov_qr.api2_body(act_names(act.number), act.pdf, _meta(act)))
     return _receive(session)
+
+
+def _verify_again(session: SigningSession) -> None:
+    """The draw's verdict made again with the member's new signature in it (as the staff's
+    page does after the other ways of signing)."""
+    draw_rules.reverify(
+        session.draw,
+        audit.Actor(label=session.opened_by or egov_signing.VIA),
+        eds_settings=eds.settings_from_config(current_app.config),
+    )
+    db.session.commit()
 
 
 def _meta(act) -> list[dict[str, str]]:
@@ -253,7 +246,9 @@ def _receive(session: SigningSession) -> Response:
         except egov_signing.SessionGone:
             return _gone(session)
         db.session.commit()  # the attempt is in the audit trail either way
+        if report.ok and session.for_protocol:
+            _verify_again(session)
         if report.ok:
             return _answer(200, "success")
-        reasons = " ".join(describe_eds_check(check) for check in report.failures)
+        reasons = " ".join(describe_signing_failure(check) for check in report.failures)
         return _answer(403, _("The signature was not accepted: %(reasons)s", reasons=reasons))

@@ -17,10 +17,11 @@ from portal.campaign import acts, egov_signing
 from portal.models import Winner, db
 from portal.models.acts import WinnerFile
 from portal.public import bp
-from portal.public.egov import qr_view, session_state
+from portal.public.egov import session_state
 from portal.public.forms import ManualSigningForm, SignatureForm
 from portal.services import eds
 from portal.web.downloads import act_response
+from portal.web.egov import qr_view
 from portal.web.forms import IdentityForm, refusal_on_form
 from portal.web.limits import body_limit
 from portal.web.urls import SiteLinks

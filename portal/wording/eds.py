@@ -248,3 +248,14 @@ def act_names(number: str) -> dict[str, str]:
             names[lang] = _("Acceptance-transfer act No. %(number)s", number=number)
     names["en"] = f"Acceptance-transfer act No. {number}"
     return names
+
+
+def protocol_names(draw_id: int) -> dict[str, str]:
+    """A draw's Kazakh protocol's name in Kazakh, Russian and English, as eGov Mobile shows
+    it to the commission member who signs it."""
+    names = {}
+    for lang in ("kk", "ru"):
+        with force_locale(lang):
+            names[lang] = _("Protocol of draw No. %(id)s (in Kazakh)", id=draw_id)
+    names["en"] = f"Protocol of draw No. {draw_id} (in Kazakh)"
+    return names

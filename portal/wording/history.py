@@ -118,6 +118,7 @@ def audit_action_name(action: str) -> str:
         "draw.attempt_failed": _("Draw attempt failed"),
         "draw.attempt_expired": _("Draw reservation lapsed"),
         "draw.verify": _("Draw verified again"),
+        "draw.protocol_signed": _("Protocol signed by a commission member"),
         "act.download": _("Act downloaded"),
         "act.eds_attempt": _("EDS signature checked"),
         "winner.file_uploaded": _("Winner's file uploaded"),

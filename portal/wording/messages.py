@@ -14,9 +14,11 @@ from portal.campaign.draws import DrawRefused, Verdict
 from portal.campaign.eligibility import Check, MonthFrozen
 from portal.campaign.imports import Problem
 from portal.campaign.links import Links
+from portal.campaign.protocol_signatures import SignatureRefused as ProtocolSignatureRefused
 from portal.campaign.winners import Standing, WinnerRefused
 from portal.services.markup import escape_markdown
 from portal.services.randomorg import ERROR_CODES, RandomOrgError
+from portal.wording.eds import describe_eds_check
 from portal.wording.formats import format_day, format_moment, format_money, format_month
 from portal.wording.uploads import describe_upload_refusal
 
@@ -317,6 +319,8 @@ def describe_draw_check(check: DrawCheck) -> tuple[str, str]:
             "No other random.org answer of the key lies between the pool's announcement and the draw"
         ),
     }
+    if check.code in ("protocol-signature", "protocol-paper"):
+        return describe_protocol_check(check)
     if check.code == "ledger":
         found = describe_ledger_check(check.detail)
     elif check.code == "local-fallback":
@@ -359,6 +363,67 @@ def describe_ledger_check(found: str) -> str:
         ),
     }
     return sentences.get(found, found)
+
+
+def describe_protocol_check(check: DrawCheck) -> tuple[str, str]:
+    """A commission member's signature of the protocol, as the draw's verification lists it
+    (``protocol_signatures.checks``): an EDS one checked again, a paper one listed."""
+    member, _sep, failure = check.detail.partition("|")
+    if check.code == "protocol-paper":
+        return (
+            _("%(member)s signed the printed protocol", member=member),
+            _("On paper: listed, it cannot be checked online."),
+        )
+    title = _("The EDS signature of %(member)s verifies over the Kazakh protocol", member=member)
+    if check.ok:
+        return title, _("Yes")
+    reasons = {
+        "cms-changed": _("No: the stored signature file is not the one accepted."),
+        "protocol-changed": _("No: the protocol is not the one that was signed."),
+        "other-certificate": _("No: it is not the certificate that was accepted."),
+        "not-individual": _("No: the certificate is a legal entity's, not a person's."),
+        "wrong-name": _("No: the certificate names another person."),
+    }
+    return title, reasons.get(
+        failure,
+        _("No: the signature does not verify over the protocol (%(code)s).", code=failure),
+    )
+
+
+def describe_protocol_refusal(refusal) -> str:
+    """Why a member's signature of the protocol was not accepted
+    (``protocol_signatures.SignatureRefused``); nothing was stored."""
+    d = refusal.details
+    messages = {
+        "unknown-member": lambda: _("Choose a member of this draw's commission."),
+        "already-signed": lambda: _(
+            "%(member)s has already signed this protocol: a signature is never replaced.",
+            member=d.get("member"),
+        ),
+        "no-protocol": lambda: _("This draw has no stored protocol in Kazakh to sign."),
+        "bad-signature-file": lambda: _(
+            "The file is not a signature (CMS, .cms or .p7s) or is too large."
+        ),
+        "eds-refused": lambda: _("The signature was not accepted: see why below."),
+        "not-individual": lambda: _(
+            "The signature was made with a legal entity's certificate (%(signer)s): a commission member signs with a personal certificate.",
+            signer=d.get("signer"),
+        ),
+        "wrong-name": lambda: _(
+            "The certificate is %(signer)s's, not %(member)s's: each member signs with a certificate in their own name.",
+            signer=d.get("signer"),
+            member=d.get("member"),
+        ),
+    }
+    return messages.get(refusal.code, lambda: refusal.code)()
+
+
+def describe_signing_failure(check) -> str:
+    """A failed check of an EDS signature (``eds.Check``), or of a commission member's
+    identity (``identity``: a legal entity's certificate, another person's name)."""
+    if check.name == "identity":
+        return describe_protocol_refusal(ProtocolSignatureRefused(check.code, **check.params))
+    return describe_eds_check(check)
 
 
 def describe_verdict(verdict: Verdict) -> str:
