@@ -57,6 +57,30 @@ SKIPPED_TAGS = {"script", "style", "pre", "code"}
 SHOWN_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder")
 
 
+# What the browser shows a reader (a script for Selenium's ``execute_script``): the text of
+# the page, or of the element given as its argument, and its labelling attributes, without
+# code, what is hidden, and what is marked as another language (the language switch).
+READER_TEXT = """
+const lang = document.documentElement.lang;
+const parts = [];
+const walk = (node) => {
+  if (node.nodeType === Node.TEXT_NODE) { parts.push(node.textContent); return; }
+  if (node.nodeType !== Node.ELEMENT_NODE) return;
+  const tag = node.tagName.toLowerCase();
+  if (['script', 'style', 'pre', 'code'].includes(tag)) return;
+  if (node.hasAttribute('lang') && node.getAttribute('lang') !== lang) return;
+  const style = getComputedStyle(node);
+  if (style.display === 'none' || style.visibility === 'hidden') return;
+  for (const name of ['alt', 'title', 'aria-label', 'placeholder']) {
+    if (node.getAttribute(name)) parts.push(node.getAttribute(name));
+  }
+  node.childNodes.forEach(walk);
+};
+walk(arguments[0] || document.body);
+return parts.join(' ');
+"""
+
+
 class VisibleText(HTMLParser):
     """The text a reader of a page in ``lang`` sees: its text and labelling attributes,
     without code, scripts, nor what is marked as another language (the switch)."""

@@ -11,6 +11,7 @@ from portal.campaign.periods import find_period
 from portal.models import Campaign, db
 from portal.public import draws as draw_views
 from tests.helpers import conduct, draw_on, load_september, translated
+from tests.languages import VisibleText, offending_words
 from tests.verifier_draws import VERIFY
 
 TEXTS = {
@@ -71,6 +72,39 @@ def test_the_record_page_runs_only_its_own_script_with_its_texts_in_its_language
         assert translated(lang, "Check this draw here") in page
         assert 'href="/verify.py"' in page
         assert f"python3 verify.py http://localhost/{lang}/draws/{draw_id}" in page
+
+
+def test_the_check_s_texts_are_worded_in_the_page_s_language_with_code_as_code(
+    app, client, demo, standin
+):
+    """The texts the script shows (``data-text-*``) and the section's own: no English word,
+    no "пул" (the participants' list), no Kazakh letter on a Russian page; the fields,
+    options, package and file names they name are code (``<code>`` in the page, a
+    ``{name}`` the script fills with a ``<code>`` element)."""
+    draw_id = _drawn(app, demo)
+    for lang in ("kk", "ru"):
+        page = client.get(f"/{lang}/draws/{draw_id}").get_data(as_text=True)
+        box = re.search(r'<section class="draw-check".*?</section>', page, re.S).group(0)
+        texts = {
+            name: html.unescape(value)
+            for name, value in re.findall(r'data-text-([\w-]+)="([^"]*)"', box)
+        }
+        assert "no-crypto" in texts and "no-announcement" in texts
+        texts["section"] = VisibleText.of(box, lang)
+        texts["check it yourself"] = VisibleText.of(
+            re.search(
+                r'<section aria-labelledby="yourself-heading">.*?</section>', page, re.S
+            ).group(0),
+            lang,
+        )
+        for name, text in texts.items():
+            text = re.sub(r"\{[a-z]+\}", " ", text)
+            assert offending_words(text, lang, []) == [], (lang, name, text)
+            assert not re.search(r"(?i)\bпул", text), (lang, name, text)
+        for token in ("userData", "n", "min", "max", "RSASSA-PKCS1-v1_5"):
+            assert f"<code>{token}</code>" in box, (lang, token)
+        for token in ("cryptography", "--key", "verify.py"):
+            assert f"<code>{token}</code>" in page, (lang, token)
 
 
 def test_a_local_draw_has_no_check_to_make_but_links_verify_py(app, client, demo):

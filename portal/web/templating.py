@@ -66,6 +66,13 @@ def _xml_text(value) -> Markup:
     return escape(XML_ILLEGAL.sub("", str(value)))
 
 
+def code(text: str) -> Markup:
+    """A code token (a field, an option, a package, an algorithm's name) inside a sentence
+    of the page's language: ``_('The %(field)s field: …', field=code('userData'))``. It is
+    shown as code, not read as a word of the language."""
+    return Markup("<code>{}</code>").format(text)
+
+
 def register(app: Flask) -> None:
     """Filters, globals and the static files' cache-busting URLs."""
     app.jinja_env.filters.update(
@@ -86,6 +93,7 @@ def register(app: Flask) -> None:
         other_languages=i18n.other_languages,
         page_url=i18n.page_url,
         absolute_url=absolute_url,
+        code=code,
         may_open=access.may_open,
         organizer=organizer,
         language_names=i18n.LANGUAGE_NAMES,

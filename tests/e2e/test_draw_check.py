@@ -6,6 +6,7 @@ page loaded."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -34,6 +35,7 @@ from portal.models import (
 from portal.public import draws as draw_views
 from portal.services.randomorg import RANDOM_ORG_KEY_SHA256, key_fingerprint
 from tests.helpers import AFTER_SEPTEMBER, at, click, conduct, csv_bytes, row, translated
+from tests.languages import READER_TEXT, offending_words
 from tests.verifier_draws import (
     RANDOM_ORG_PEM,
     REAL_RANDOM,
@@ -221,6 +223,14 @@ def _detail(box, step: str) -> str:
     return box.find_element(By.CSS_SELECTOR, f'[data-step="{step}"]').text
 
 
+def _foreign_words(browser, box, lang: str) -> list[str]:
+    """What the section shows a reader of ``lang`` once the script has written its steps'
+    findings and the verdict that is not of ``lang``: English words, "пул", Kazakh letters
+    on a Russian page. The fields, files, digests and values it names are code."""
+    text = browser.execute_script(READER_TEXT, box)
+    return offending_words(text, lang, []) + re.findall(r"(?i)\bпул\w*", text)
+
+
 def test_a_real_random_org_result_and_a_changed_pool_byte_and_signature_byte(
     app, other_app, drawn, browser
 ):
@@ -237,16 +247,19 @@ def test_a_real_random_org_result_and_a_changed_pool_byte_and_signature_byte(
         )
         outcomes, verdict = _run(browser, box)
         assert (outcomes, verdict) == (REAL_OUTCOMES, "broken")
+        assert _foreign_words(browser, box, "ru") == []
         key = _detail(box, "key")
         assert (
-            translated("ru", "random.org's key, SPKI SHA-256 %(sha)s", sha=RANDOM_ORG_KEY_SHA256)
+            translated("ru", "random.org's key: its SHA-256 is %(sha)s", sha=RANDOM_ORG_KEY_SHA256)
             in key
         )
         assert translated("ru", "holds") in _detail(box, "signature")
         assert translated("ru", "FAILED") in _detail(box, "request")
         assert "min 0" in _detail(box, "request")
         assert translated(
-            "ru", "The record has no pool.announced_at: a draw made before pools were announced."
+            "ru",
+            "The draw's record has no %(field)s field: the draw was made before pools were announced ahead of the draw.",
+            field="pool.announced_at",
         ) in _detail(box, "ledger")
 
         # one byte of a line that no winner holds changed in the pool file
@@ -262,6 +275,7 @@ def test_a_real_random_org_result_and_a_changed_pool_byte_and_signature_byte(
         outcomes, verdict = _run(browser, box)
         assert (outcomes, verdict) == ({**REAL_OUTCOMES, "signature": "failed"}, "broken")
         assert translated("kk", "FAILED") in _detail(box, "signature")
+        assert _foreign_words(browser, box, "kk") == []
 
         # the real result again: every step as at first
         _set_signature(app, drawn.real, REAL_SIGNATURE)
@@ -279,6 +293,7 @@ def test_a_standin_draw_checked_with_the_site_cut_off_after_the_page_loaded(
             requests.get(f"{site.url}/kk/draws/{drawn.standin}/pool.csv", timeout=5)
         outcomes, verdict = _run(browser, box)
     assert (outcomes, verdict) == (ALL_HOLD_OTHER_KEY, "verified-other-key")
+    assert _foreign_words(browser, box, "kk") == []
     assert (
         translated(
             "kk",
@@ -286,8 +301,14 @@ def test_a_standin_draw_checked_with_the_site_cut_off_after_the_page_loaded(
         )
         in browser.find_element(By.ID, "draw-check-verdict").text
     )
-    assert "SPKI SHA-256" in _detail(box, "key")
-    assert RANDOM_ORG_KEY_SHA256 not in _detail(box, "key")
+    with app.app_context():
+        standin_key = key_fingerprint(db.session.get(Draw, drawn.standin).public_key_pem)
+    assert standin_key != RANDOM_ORG_KEY_SHA256
+    assert translated(
+        "kk",
+        "NOT random.org's key: its SHA-256 is %(sha)s; such a signature proves nothing about random.org",
+        sha=standin_key,
+    ) in _detail(box, "key")
 
 
 def test_a_key_published_as_a_certificate(app, other_app, drawn, browser):
@@ -362,12 +383,14 @@ def test_the_ledger_step_in_the_browser(other_app, drawn, browser, monkeypatch):
             completed="2022-10-10 04:00:00Z",
             announced="2022-10-10T05:00:00Z",
         ) in _detail(box, "ledger")
+        assert _foreign_words(browser, box, "ru") == []
 
         # announced before serial 1: an answer of the key came after the announcement
         _with_ledger(monkeypatch, drawn.standin, "2022-10-10T03:59:00Z", previous)
         box = _open(browser, page)
         outcomes, verdict = _run(browser, box)
         assert (outcomes, verdict) == ({**ALL_HOLD_OTHER_KEY, "ledger": "failed"}, "broken")
+        assert _foreign_words(browser, box, "ru") == []
 
         # the previous answer with a changed signature byte
         forged = {**previous, "signature": changed_signature_byte(previous["signature"])}
@@ -376,11 +399,21 @@ def test_the_ledger_step_in_the_browser(other_app, drawn, browser, monkeypatch):
         outcomes, _ = _run(browser, box)
         assert outcomes["ledger"] == "failed"
         assert translated(
-            "ru", "previous_answer's signature does not verify with the key."
+            "ru",
+            "The previous answer's signature (%(field)s) does not verify with the key.",
+            field="previous_answer",
         ) in _detail(box, "ledger")
+        assert _foreign_words(browser, box, "ru") == []
 
         # no previous answer for serial 2
         _with_ledger(monkeypatch, drawn.standin, "2022-10-10T05:00:00Z", None)
         box = _open(browser, page)
         outcomes, _ = _run(browser, box)
         assert outcomes["ledger"] == "failed"
+        assert translated(
+            "ru",
+            "The draw's record has no %(field)s field for serial number %(serial)s.",
+            field="previous_answer",
+            serial=2,
+        ) in _detail(box, "ledger")
+        assert _foreign_words(browser, box, "ru") == []

@@ -9,31 +9,9 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.helpers import click, load_demo_draws, translated
-from tests.languages import offending_words, shown_names
+from tests.languages import READER_TEXT, offending_words, shown_names
 
 pytestmark = pytest.mark.browser
-
-# What the browser shows a reader: the page's text and its labelling attributes, without
-# code and what is marked as another language (the language switch).
-READER_TEXT = """
-const lang = document.documentElement.lang;
-const parts = [];
-const walk = (node) => {
-  if (node.nodeType === Node.TEXT_NODE) { parts.push(node.textContent); return; }
-  if (node.nodeType !== Node.ELEMENT_NODE) return;
-  const tag = node.tagName.toLowerCase();
-  if (['script', 'style', 'pre', 'code'].includes(tag)) return;
-  if (node.hasAttribute('lang') && node.getAttribute('lang') !== lang) return;
-  const style = getComputedStyle(node);
-  if (style.display === 'none' || style.visibility === 'hidden') return;
-  for (const name of ['alt', 'title', 'aria-label', 'placeholder']) {
-    if (node.getAttribute(name)) parts.push(node.getAttribute(name));
-  }
-  node.childNodes.forEach(walk);
-};
-walk(document.body);
-return parts.join(' ');
-"""
 
 
 @pytest.mark.parametrize("lang", ["ru", "kk"])

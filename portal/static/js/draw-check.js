@@ -2,7 +2,9 @@
 // browser with its Web Crypto API, from the draw's public files (docs/DESIGN.md, "The draw",
 // 6). The same steps as verify.py: the pool digest, userData, the request, the signature,
 // the key, the winners' positions, the ledger. The texts are the page's (data-text-*), in
-// its language; "{name}" in them is filled in here.
+// its language; "{name}" in them is filled in here. What is code among the page's words
+// (a field of the record, a file name, a digest, a time as random.org writes it, the raw
+// values a step found) is shown in <code> elements, never as words of the language.
 //
 // When the page says data-prefetch="yes" (a pool file of at most about 5 MB) the files are
 // fetched as soon as the page is loaded and kept in memory, so that the check works with
@@ -23,17 +25,43 @@
   ];
   var loading = null;  // the promise of the files' bytes, once asked for
 
+  // A value that is code, not words: say() shows it in a <code> element.
+  function code(value) { return { code: String(value) }; }
+
+  function codeElement(text) {
+    var element = document.createElement("code");
+    element.textContent = text;
+    return element;
+  }
+
+  // The page's text `name`, its "{key}" filled in from values: text nodes, and a <code>
+  // element for each value given as code(...).
   function say(name, values) {
     var text = box.getAttribute("data-text-" + name) || name;
-    Object.keys(values || {}).forEach(function (key) {
-      text = text.split("{" + key + "}").join(String(values[key]));
+    var fragment = document.createDocumentFragment();
+    values = values || {};
+    text.split(/(\{[a-z]+\})/).forEach(function (part) {
+      var key = /^\{([a-z]+)\}$/.exec(part);
+      if (key && Object.prototype.hasOwnProperty.call(values, key[1])) {
+        var value = values[key[1]];
+        fragment.appendChild(value && typeof value === "object" && "code" in value
+          ? codeElement(value.code) : document.createTextNode(String(value)));
+      } else if (part) {
+        fragment.appendChild(document.createTextNode(part));
+      }
     });
-    return text;
+    return fragment;
+  }
+
+  // element's content replaced by node (a fragment, an element) or by nothing.
+  function put(element, node) {
+    element.textContent = "";
+    if (node) { element.appendChild(node); }
   }
 
   function setState(state, message) {
     box.setAttribute("data-state", state);
-    status.textContent = message || "";
+    put(status, message);
   }
 
   function FetchFailed(name) { this.name = name; }
@@ -54,7 +82,7 @@
     });
     loading.catch(function (error) {
       loading = null;  // pressing the button tries again
-      setState("error", say("fetch-failed", { name: error && error.name ? error.name : "?" }));
+      setState("error", say("fetch-failed", { name: code(error && error.name ? error.name : "?") }));
     });
     return loading;
   }
@@ -157,13 +185,13 @@
     if (lines[lines.length - 1] === "") { lines.pop(); }
     var entries = lines.length - 1;
     results.pool = [digest === pool.sha256 && entries === pool.size ? "ok" : "failed",
-      "pool.csv " + digest + ", " + entries + "; record.json " + pool.sha256 + ", " + pool.size];
+      codeElement("pool.csv " + digest + ", " + entries + "; record.json " + pool.sha256 + ", " + pool.size)];
 
     // 2. the signed userData names this draw and this pool
     var want = { draw: record.draw, period: record.period, pool_sha256: pool.sha256, pool_size: pool.size };
     var user = random.userData;
     results["user-data"] = [user && typeof user === "object" && sortedJson(user) === sortedJson(want) ? "ok" : "failed",
-      "userData " + JSON.stringify(user === undefined ? null : user)];
+      codeElement("userData " + JSON.stringify(user === undefined ? null : user))];
 
     // 3. what was asked of random.org
     var asked = { method: "generateSignedIntegers", n: positions.length, min: 1, max: pool.size, replacement: false, base: 10 };
@@ -172,7 +200,7 @@
       askedOk = askedOk && JSON.stringify(random[name]) === JSON.stringify(asked[name]);
       return name + " " + JSON.stringify(random[name] === undefined ? null : random[name]);
     });
-    results.request = [askedOk ? "ok" : "failed", got.join(", ")];
+    results.request = [askedOk ? "ok" : "failed", codeElement(got.join(", "))];
 
     // 4. the signature over random.json's bytes, 5. whose key
     var spki = null, key = null;
@@ -183,11 +211,11 @@
       key = null;
     }
     var signed = await signatureHolds(key, utf8(files.signature), files.random);
-    results.signature = [signed ? "ok" : "failed", "random.json " + await sha256(files.random)];
+    results.signature = [signed ? "ok" : "failed", codeElement("random.json " + await sha256(files.random))];
     var keySha = spki ? await sha256(spki) : "";
     results.key = keySha === box.getAttribute("data-random-org-key")
-      ? ["ok", say("random-org-key", { sha: keySha })]
-      : ["other-key", say("not-random-org-key", { sha: keySha || "?" })];
+      ? ["ok", say("random-org-key", { sha: code(keySha) })]
+      : ["other-key", say("not-random-org-key", { sha: code(keySha || "?") })];
 
     // 6. the winners: random.org's numbers are the positions, each on its line of pool.csv
     var winners = Array.isArray(record.winners) ? record.winners : [];
@@ -200,7 +228,7 @@
         cells.length === 3 && cells[0] === String(position) && cells[2] === winner.account_masked;
       return position + ": " + (line ? cells[cells.length - 1] : "-");
     });
-    results.winners = [winnersOk ? "ok" : "failed", "data " + JSON.stringify(random.data) + "; " + found.join("; ")];
+    results.winners = [winnersOk ? "ok" : "failed", codeElement("data " + JSON.stringify(random.data) + "; " + found.join("; "))];
 
     // 7. the ledger: the answer before the draw's came before the pool's announcement
     results.ledger = await ledger(record, random, pool, key);
@@ -209,54 +237,55 @@
 
   async function ledger(record, random, pool, key) {
     if (pool.announced_at === undefined || pool.announced_at === null) {
-      return ["not-applicable", say("no-announcement")];
+      return ["not-applicable", say("no-announcement", { field: code("pool.announced_at") })];
     }
     var announced = instant(pool.announced_at);
-    if (announced === null) { return ["failed", say("bad-time", { value: pool.announced_at })]; }
+    if (announced === null) { return ["failed", say("bad-time", { value: code(pool.announced_at) })]; }
     var serial = random.serialNumber;
     if (serial === 1) { return ["ok", say("first-serial")]; }
     var previous = record.previous_answer;
     if (!previous || typeof previous !== "object" || !previous.random || typeof previous.random !== "object") {
-      return ["failed", say("no-previous", { serial: serial })];
+      return ["failed", say("no-previous", { field: code("previous_answer"), serial: serial })];
     }
     var earlier = previous.random;
-    if (earlier.hashedApiKey !== random.hashedApiKey) { return ["failed", say("previous-other-api-key")]; }
+    var field = code("previous_answer");
+    if (earlier.hashedApiKey !== random.hashedApiKey) { return ["failed", say("previous-other-api-key", { field: field })]; }
     var wanted = Number.isInteger(serial) ? serial - 1 : null;
     if (earlier.serialNumber !== wanted || (previous.serial !== undefined && previous.serial !== wanted)) {
-      return ["failed", say("previous-serial", { got: earlier.serialNumber, want: wanted })];
+      return ["failed", say("previous-serial", { field: field, got: earlier.serialNumber, want: wanted })];
     }
     // the bytes random.org signed: compact JSON, keys in the order received (as random.json)
     var bytes = new TextEncoder().encode(JSON.stringify(earlier));
     if (!await signatureHolds(key, previous.signature, bytes)) {
-      return ["failed", say("previous-signature")];
+      return ["failed", say("previous-signature", { field: field })];
     }
     var completed = instant(earlier.completionTime);
-    if (completed === null) { return ["failed", say("bad-time", { value: earlier.completionTime })]; }
-    var values = { serial: wanted, completed: earlier.completionTime, announced: pool.announced_at };
+    if (completed === null) { return ["failed", say("bad-time", { value: code(earlier.completionTime) })]; }
+    var values = { serial: wanted, completed: code(earlier.completionTime), announced: code(pool.announced_at) };
     return completed > announced ? ["failed", say("previous-later", values)] : ["ok", say("previous-in-time", values)];
   }
 
   function show(results) {
     var failed = false, otherKey = false;
     box.querySelectorAll("[data-step]").forEach(function (item) {
-      var result = results[item.getAttribute("data-step")] || ["failed", ""];
+      var result = results[item.getAttribute("data-step")] || ["failed", null];
       item.setAttribute("data-outcome", result[0]);
       item.className = result[0] === "ok" ? "ok" : result[0] === "failed" ? "not-ok" : "informative";
       item.querySelector(".step-outcome").textContent =
-        (result[0] === "ok" ? "✓ " : result[0] === "failed" ? "✗ " : "") + say(result[0]);
-      item.querySelector(".step-detail").textContent = result[1];
+        (result[0] === "ok" ? "✓ " : result[0] === "failed" ? "✗ " : "") + say(result[0]).textContent;
+      put(item.querySelector(".step-detail"), result[1]);
       failed = failed || result[0] === "failed";
       otherKey = otherKey || result[0] === "other-key";
     });
     var verdict = failed ? "broken" : otherKey ? "verified-other-key" : "verified-random-org";
     verdictLine.setAttribute("data-verdict", verdict);
     verdictLine.className = "draw-check-verdict " + (verdict === "verified-random-org" ? "ok" : "bad");
-    verdictLine.textContent = say(verdict);
+    put(verdictLine, say(verdict));
   }
 
   function run() {
     if (!window.crypto || !crypto.subtle) {
-      setState("error", say("no-crypto"));
+      setState("error", say("no-crypto", { program: code("verify.py") }));
       return;
     }
     button.disabled = true;
@@ -269,7 +298,7 @@
         setState("done", "");
       });
     }).catch(function (error) {
-      if (!(error instanceof FetchFailed)) { setState("error", String(error)); }
+      if (!(error instanceof FetchFailed)) { setState("error", document.createTextNode(String(error))); }
     }).then(function () { button.disabled = false; });
   }
 
