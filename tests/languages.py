@@ -40,6 +40,9 @@ LATIN_ALLOWED = {
     "JPEG",
     "PNG",
     "NCALayer",
+    "eGov",  # eGov Mobile, the state's app that signs with a QR code: a proper name
+    "Mobile",
+    "QR",  # QR-код, QR коды: no other word for it in either language
     "Python",  # the local fallback's "Python secrets", said to staff
     "secrets",
 }
@@ -48,7 +51,7 @@ LATIN_ALLOWED = {
 # for, "N" of "position N is line N+1", and "e-касса" as the official rules write it.
 NOT_WORDS = re.compile(
     r"https?://\S+|(?<!\S)/[\w/.-]+|[\w.+-]+@[\w.-]+|\b[\w-]+\.(?:kz|org|com)\b"
-    r"|\b[\w-]+\.(?:csv|json|pem|base64|pdf|atom|bin)\b|\b[0-9a-f]{16,}\b"
+    r"|\b[\w-]+\.(?:csv|json|pem|base64|pdf|atom|bin)\b|(?<![\w.])\.(?:cms|p7s)\b|\b[0-9a-f]{16,}\b"
     r"|\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?Z"
     r"|\"Verified OK\"|\"data\"|«Verified OK»|«data»|\bN(?:\+1)?\b|\b[eE]-касс",
 )
