@@ -38,6 +38,7 @@ from portal.web.urls import SiteLinks
 from tests.helpers import (
     TODAY,
     admin_actor,
+    announced,
     csrf_from,
     csv_bytes,
     empty_all_tables,
@@ -224,7 +225,7 @@ def world(access_app):
         eligibility.compute(september)
         db.session.commit()
         draw = draws.conduct(
-            prepare(september),
+            announced(prepare(september)),
             **site(),
             commission=[draws.Member(f"M{n}", "мүше", "член") for n in range(3)],
             place={"kk": "Алматы қ.", "ru": "г. Алматы"},

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.admin import bp
-from portal.admin.forms import DrawForm, RedrawForm
+from portal.admin.forms import AnnouncePoolForm, DrawForm, RedrawForm
 from portal.admin.helpers import the_campaign
 from portal.campaign import LANGUAGES
 from portal.campaign import draws as draw_rules
@@ -20,14 +22,24 @@ from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.access import current_actor, roles_required
 from portal.web.urls import SiteLinks
 from portal.wording import confirmations
-from portal.wording.formats import format_month
+from portal.wording.formats import format_moment, format_month
 from portal.wording.messages import (
     describe_attempt,
     describe_changed_verdict,
     describe_random_org_error,
     describe_refusal,
+    pool_announcement_news,
     redraw_reasons,
 )
+
+
+def announcement_wait() -> timedelta:
+    """How long after its pool's announcement a draw may be confirmed (the setting)."""
+    return timedelta(minutes=float(current_app.config["DRAW_ANNOUNCEMENT_WAIT_MINUTES"]))
+
+
+def _wait_minutes() -> int:
+    return int(announcement_wait().total_seconds() // 60)
 
 
 def _start_from_last_draw(form) -> None:
@@ -62,6 +74,8 @@ def draws():
                 "draws": draw_rules.draws_of(period),
                 # the attempts that did not become draws: under way, failed or lapsed
                 "attempts": draw_rules.attempts_of(period),
+                # every pool announced for the month, newest first
+                "announcements": draw_rules.announcements_of(period),
                 "refusals": [
                     describe_refusal(r) for r in draw_rules.refusals(period, prize, None, now)
                 ],
@@ -92,13 +106,30 @@ def draw_new(period_key: str):
     if not form.is_submitted():
         _start_from_last_draw(form)
     refusals = draw_rules.refusals(period, prize, None, now)
+    announcement = draw_rules.open_announcement(period, prize)
     pool = None
+    announced = False  # the pool shown is the one announced: it may be confirmed
     if form.validate_on_submit() and _fallback_allowed(form) and not refusals:
         confirming = bool(form.nonce.data)
         secret = current_app.config["SECRET_KEY"]
         if confirming:  # the pool shown, kept under its nonce (or built again)
             pool = draw_rules.prepare(period, prize, secret=secret, nonce=form.nonce.data)
-        else:  # the pool to show, kept for its confirmation
+        elif announcement is not None:  # the pool announced, made again from its nonce
+            pool = draw_rules.prepare(period, prize, secret=secret, nonce=announcement.nonce)
+            announced = pool.sha256 == announcement.pool_sha256
+            if not announced:  # the data changed since: a new pool, to announce again
+                flash(
+                    describe_refusal(
+                        draw_rules.DrawRefused(
+                            "not-the-announced-pool",
+                            month=period.key,
+                            since=announcement.announced_at,
+                        )
+                    ),
+                    "error",
+                )
+                pool = draw_rules.show(period, prize, secret=secret)
+        else:  # the pool to show and announce, kept for its confirmation
             pool = draw_rules.show(period, prize, secret=secret)
         if confirming:
             try:
@@ -122,15 +153,25 @@ def draw_new(period_key: str):
             else:
                 flash(_("Draw No. %(id)s is made and its record stored.", id=draw.id), "success")
                 return redirect(url_for("admin.draw", draw_id=draw.id))
+            announcement = draw_rules.open_announcement(period, prize)  # spent, perhaps
         else:
             form.nonce.data = pool.nonce
             form.pool_sha256.data = pool.sha256
+    announce_form = AnnouncePoolForm(formdata=None)
+    if pool is not None and not announced:
+        announce_form.nonce.data = pool.nonce
+        announce_form.pool_sha256.data = pool.sha256
     return render_template(
         "admin/draw_form.html",
         form=form,
         period=period,
         prize=prize,
         pool=pool,
+        announcement=announcement,
+        announced=announced,
+        announce_form=announce_form,
+        confirm_announce=confirmations.announce_pool(pool.size, _wait_minutes()) if pool else "",
+        now=now,
         late=late,
         refusals=[describe_refusal(r) for r in refusals],
         members=draw_rules.parse_commission(form.commission.data or ""),
@@ -142,6 +183,65 @@ def draw_new(period_key: str):
         if pool
         else "",
     )
+
+
+def _announce(pool: draw_rules.Pool, expected_sha256: str | None) -> bool:
+    """Publish ``pool`` as its draw's; flash what came of it; whether it was announced."""
+    try:
+        announcement = draw_rules.announce(
+            pool,
+            actor=current_actor(),
+            wait=announcement_wait(),
+            news=pool_announcement_news,
+            expected_sha256=expected_sha256,
+        )
+    except draw_rules.DrawRefused as refusal:
+        flash(describe_refusal(refusal), "error")
+        return False
+    flash(
+        _(
+            "The pool is announced: %(num)s participants, SHA-256 %(sha256)s. The draw may be confirmed from %(time)s.",
+            num=announcement.pool_size,
+            sha256=announcement.pool_sha256,
+            time=format_moment(announcement.not_before),
+        ),
+        "success",
+    )
+    return True
+
+
+@bp.post("/draws/announce/<period_key>")
+@roles_required(*COMMISSION)
+def draw_announce(period_key: str):
+    """The commission's first step: publish the pool shown (kept under its nonce)."""
+    campaign = the_campaign()
+    period = find_period(campaign, period_key) or abort(404)
+    prize = draw_rules.month_prize(period)
+    form = AnnouncePoolForm()
+    if not form.validate_on_submit() or not form.nonce.data:
+        flash(_("The form has expired or is incomplete: show the pool again."), "error")
+        return redirect(url_for("admin.draw_new", period_key=period.key))
+    pool = draw_rules.prepare(
+        period, prize, secret=current_app.config["SECRET_KEY"], nonce=form.nonce.data
+    )
+    _announce(pool, form.pool_sha256.data or None)
+    return redirect(url_for("admin.draw_new", period_key=period.key))
+
+
+@bp.post("/draws/<id:draw_id>/announce-redraw")
+@roles_required(*COMMISSION)
+def draw_announce_redraw(draw_id: int):
+    """Publish the pool of the redraw of ``draw_id`` (its pool minus the excluded)."""
+    record = db.session.get(Draw, draw_id) or abort(404)
+    form = AnnouncePoolForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired or is incomplete: show the pool again."), "error")
+        return redirect(url_for("admin.draw", draw_id=draw_id))
+    pool = draw_rules.prepare(
+        record.period, record.prize, secret=current_app.config["SECRET_KEY"], replaces=record
+    )
+    _announce(pool, None)
+    return redirect(url_for("admin.draw", draw_id=draw_id) + "#redraw")
 
 
 @bp.get("/draws/<id:draw_id>")
@@ -161,6 +261,7 @@ def draw(draw_id: int):
 def _draw_page(record: Draw, form: RedrawForm):
     stored = draw_rules.stored_verdict(record)  # verified again only on demand (below)
     lifecycle = winner_rules.winners_of_draw(record)
+    redraw_due = winner_rules.draw_awaits_redraw(record)
     return render_template(
         "admin/draw.html",
         draw=record,
@@ -171,10 +272,20 @@ def _draw_page(record: Draw, form: RedrawForm):
         winners=draw_rules.winners_of(record),
         lifecycle={w.draw_winner_id: w for w in lifecycle},
         standings=winner_rules.standings_of_draw(record),
-        redraw_due=winner_rules.draw_awaits_redraw(record),
+        redraw_due=redraw_due,
         fallback_offered=draw_rules.may_draw_locally(current_actor()),
         chain=draw_rules.chain(record),
         confirm_redraw=confirmations.redraw(record.id),
+        announcement=draw_rules.announcement_of(record),
+        redraw_announcement=draw_rules.open_announcement(record.period, record.prize, record)
+        if redraw_due
+        else None,
+        announce_form=AnnouncePoolForm(formdata=None),
+        confirm_announce=confirmations.announce_pool(
+            max(draw_rules.chain(record)[0].pool_size - len(draw_rules.excluded_for(record)), 0),
+            _wait_minutes(),
+        ),
+        now=utcnow(),
     )
 
 

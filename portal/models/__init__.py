@@ -22,6 +22,7 @@ from portal.models.draws import (
     DrawVerdict,
     DrawWinner,
     KeptPool,
+    PoolAnnouncement,
 )
 from portal.models.mail import OutboxMessage, RateLimitHit, Subscriber
 from portal.models.news import Announcement
@@ -58,6 +59,7 @@ __all__ = [
     "ManualSubmission",
     "OutboxMessage",
     "Participant",
+    "PoolAnnouncement",
     "Prize",
     "RateLimitHit",
     "ReportingPeriod",

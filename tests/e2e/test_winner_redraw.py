@@ -19,6 +19,7 @@ from tests.helpers import (
     COMMISSION,
     PLACE,
     TODAY,
+    announced,
     answer_confirmation,
     click,
     csv_bytes,
@@ -59,7 +60,11 @@ def test_disqualification_redraw_and_a_new_published_winner(
         eligibility.compute(september)
         db.session.commit()
         draw = draws.conduct(
-            prepare(september), **site(), commission=COMMISSION, place=PLACE, now=AFTER_SEPTEMBER
+            announced(prepare(september), AFTER_SEPTEMBER),
+            **site(),
+            commission=COMMISSION,
+            place=PLACE,
+            now=AFTER_SEPTEMBER,
         )
         (first,) = winners.winners_of_draw(draw)
         first_id, first_company, draw_id = first.id, first.participant.company_name, draw.id
