@@ -263,6 +263,8 @@ def test_the_command_line_takes_each_text_in_both_languages(app, runner, septemb
     winners.verify(winner, manual_ok=False, manual_note="closed", now=at(10, 24))
     db.session.commit()
     draw_id = draw.id
+    announced = runner.invoke(args=["draw", "announce", "--replaces", str(draw_id), "--yes"])
+    assert announced.exit_code == 0, announced.output
     redone = runner.invoke(
         args=["draw", "redraw", str(draw_id), *fallback, "--admin", "admin@ismet.kz"]
     )
