@@ -206,6 +206,9 @@ def _detail_label(key: str) -> str:
         "to": _("To"),
         "draw": _("Draw"),
         "failure": _("Why it failed"),
+        "not_before": _("May be drawn from"),
+        "withdrawn": _("Announcement withdrawn"),
+        "announcement_spent": _("Announcement spent"),
         "started_by": _("Started by"),
         "condition": _("Reason"),
         "reason": _("Reason"),
@@ -253,6 +256,11 @@ def _value(key: str, value: Any) -> str:
         return format_moment(value)
     if isinstance(value, date):
         return format_day(value)
+    if key == "not_before" and isinstance(value, str):  # an ISO moment, as recorded
+        try:
+            return format_moment(datetime.fromisoformat(value))
+        except ValueError:
+            return value
     text = str(value)
     coded = {
         "role": role_name,
@@ -353,7 +361,7 @@ def describe_details(details: dict[str, Any] | str | None) -> str:
 
 
 _CHANGED = ("email", "role", "active", "language")
-_NUMBERED = ("draw", "replaces", "announcement", "broken_at")
+_NUMBERED = ("draw", "replaces", "announcement", "broken_at", "withdrawn", "announcement_spent")
 
 
 def winner_event_text(event) -> str:
