@@ -331,7 +331,10 @@ def conduct(period, **kwargs):
     kwargs.setdefault("commission", COMMISSION)
     kwargs.setdefault("place", PLACE)
     kwargs.setdefault("now", AFTER_SEPTEMBER)
-    pool = kwargs.pop("pool", None) or prepare(period)
+    # the pool announced if one is (made again from its nonce), else a new one
+    pool = kwargs.pop("pool", None) or draws.announced_pool(
+        period, secret=current_app.config["SECRET_KEY"]
+    )
     if kwargs.pop("announce", True):  # the commission's first step
         announce(pool, kwargs["now"])
     return draws.conduct(pool, **site(), **_in_both(kwargs))
