@@ -114,7 +114,6 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "admin.draw_new"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_new"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_redraw"): {ADMIN, COMMISSION},
-    ("POST", "admin.draw_announce"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_announce_redraw"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_verify"): EVERYONE,
     # winners: the list and standing for all; a winner's page, acts and files for the readers

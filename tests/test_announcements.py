@@ -339,8 +339,8 @@ def test_the_staff_announce_then_wait_then_draw(app, client, auth, september_id)
     nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', page)[1]
     assert digest == sha256 and 'id="announcement-wait"' in page and 'name="confirm"' in page
     confirm = {**form, "nonce": nonce, "pool_sha256": digest, "confirm": "1"}
-    refused = client.post("/admin/draws/new/2022-09", data=confirm)
-    assert refused.status_code == 200
+    refused = client.post("/admin/draws/new/2022-09", data=confirm).get_data(as_text=True)
+    assert 'id="announcement-wait"' in refused and 'name="confirm"' in refused  # still there
     with app.app_context():
         assert count(Draw) == 0
         # an hour later (the announcement moved back an hour): drawn
@@ -356,10 +356,15 @@ def test_the_staff_announce_then_wait_then_draw(app, client, auth, september_id)
     assert sha256 in listing and 'data-state="drawn"' in listing
 
 
-def test_the_announce_form_needs_its_csrf_token(app, client, auth, september_id):
+def test_announcing_needs_the_form_s_csrf_token(app, client, auth, september_id):
     auth.login("commission")
-    refused = client.post("/admin/draws/announce/2022-09", data={"nonce": "ab" * 16})
-    assert refused.status_code in (302, 400)
+    form = draw_form(client)
+    shown = client.post("/admin/draws/new/2022-09", data=form).get_data(as_text=True)
+    nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown)[1]
+    forged = {**form, "csrf_token": "forged", "nonce": nonce, "announce": "1"}
+    assert client.post("/admin/draws/new/2022-09", data=forged).status_code in (200, 400)
+    redraw_forged = client.post("/admin/draws/1/announce-redraw", data={})
+    assert redraw_forged.status_code in (302, 400, 404)
     with app.app_context():
         assert count(PoolAnnouncement) == 0
 

@@ -182,22 +182,14 @@ def draw_form(session: requests.Session, base: str, client: int) -> dict[str, st
     shown = session.post(
         f"{base}/admin/draws/new/2022-09", data=form, headers=address(client, 0), timeout=60
     )
-    if 'action="/admin/draws/announce/2022-09"' in shown.text:  # the first step: announce it
-        announced = session.post(
-            f"{base}/admin/draws/announce/2022-09",
-            data={
-                "csrf_token": form["csrf_token"],
-                "nonce": re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown.text)[
-                    1
-                ],
-                "pool_sha256": re.search(r'id="pool-digest">([0-9a-f]{64})<', shown.text)[1],
-            },
+    if 'name="announce"' in shown.text:  # the first step: the pool announced
+        nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown.text)[1]
+        digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', shown.text)[1]
+        shown = session.post(
+            f"{base}/admin/draws/new/2022-09",
+            data={**form, "nonce": nonce, "pool_sha256": digest, "announce": "1"},
             headers=address(client, 0),
             timeout=60,
-        )
-        assert announced.status_code == 200, announced.status_code  # after its redirect
-        shown = session.post(
-            f"{base}/admin/draws/new/2022-09", data=form, headers=address(client, 0), timeout=60
         )
     digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', shown.text).group(1)
     nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown.text).group(1)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.admin import bp
-from portal.admin.forms import AnnouncePoolForm, DrawForm, RedrawForm
+from portal.admin.forms import ConfirmForm, DrawForm, RedrawForm
 from portal.admin.helpers import the_campaign
 from portal.campaign import LANGUAGES
 from portal.campaign import draws as draw_rules
@@ -110,9 +110,19 @@ def draw_new(period_key: str):
     pool = None
     announced = False  # the pool shown is the one announced: it may be confirmed
     if form.validate_on_submit() and _fallback_allowed(form) and not refusals:
-        confirming = bool(form.nonce.data)
+        # "Announce this pool" (the first step) or "Confirm and draw": the pool shown,
+        # under the nonce in the form; else "Show the pool"
+        announcing = bool(form.nonce.data) and request.form.get("announce") == "1"
+        confirming = bool(form.nonce.data) and not announcing
         secret = current_app.config["SECRET_KEY"]
-        if confirming:  # the pool shown, kept under its nonce (or built again)
+        if announcing:  # the pool shown, published; then shown again to be confirmed
+            pool = draw_rules.prepare(period, prize, secret=secret, nonce=form.nonce.data)
+            if _announce(pool, form.pool_sha256.data or None):
+                announcement = draw_rules.open_announcement(period, prize)
+                announced = announcement is not None and pool.sha256 == announcement.pool_sha256
+            else:
+                pool = None
+        elif confirming:  # the pool shown, kept under its nonce (or built again)
             pool = draw_rules.prepare(period, prize, secret=secret, nonce=form.nonce.data)
         elif announcement is not None:  # the pool announced, made again from its nonce
             pool = draw_rules.prepare(period, prize, secret=secret, nonce=announcement.nonce)
@@ -146,7 +156,9 @@ def draw_new(period_key: str):
                 )
             except draw_rules.DrawRefused as refusal:
                 flash(describe_refusal(refusal), "error")
-                pool = None
+                # still waiting: the same pool stays on the screen, to confirm later
+                announced = refusal.code == "announcement-wait"
+                pool = pool if announced else None
             except RandomOrgError as error:
                 flash(describe_random_org_error(error), "error")
                 pool = None
@@ -154,13 +166,9 @@ def draw_new(period_key: str):
                 flash(_("Draw No. %(id)s is made and its record stored.", id=draw.id), "success")
                 return redirect(url_for("admin.draw", draw_id=draw.id))
             announcement = draw_rules.open_announcement(period, prize)  # spent, perhaps
-        else:
+        elif pool is not None:
             form.nonce.data = pool.nonce
             form.pool_sha256.data = pool.sha256
-    announce_form = AnnouncePoolForm(formdata=None)
-    if pool is not None and not announced:
-        announce_form.nonce.data = pool.nonce
-        announce_form.pool_sha256.data = pool.sha256
     return render_template(
         "admin/draw_form.html",
         form=form,
@@ -169,7 +177,6 @@ def draw_new(period_key: str):
         pool=pool,
         announcement=announcement,
         announced=announced,
-        announce_form=announce_form,
         confirm_announce=confirmations.announce_pool(pool.size, _wait_minutes()) if pool else "",
         now=now,
         late=late,
@@ -210,30 +217,12 @@ def _announce(pool: draw_rules.Pool, expected_sha256: str | None) -> bool:
     return True
 
 
-@bp.post("/draws/announce/<period_key>")
-@roles_required(*COMMISSION)
-def draw_announce(period_key: str):
-    """The commission's first step: publish the pool shown (kept under its nonce)."""
-    campaign = the_campaign()
-    period = find_period(campaign, period_key) or abort(404)
-    prize = draw_rules.month_prize(period)
-    form = AnnouncePoolForm()
-    if not form.validate_on_submit() or not form.nonce.data:
-        flash(_("The form has expired or is incomplete: show the pool again."), "error")
-        return redirect(url_for("admin.draw_new", period_key=period.key))
-    pool = draw_rules.prepare(
-        period, prize, secret=current_app.config["SECRET_KEY"], nonce=form.nonce.data
-    )
-    _announce(pool, form.pool_sha256.data or None)
-    return redirect(url_for("admin.draw_new", period_key=period.key))
-
-
 @bp.post("/draws/<id:draw_id>/announce-redraw")
 @roles_required(*COMMISSION)
 def draw_announce_redraw(draw_id: int):
     """Publish the pool of the redraw of ``draw_id`` (its pool minus the excluded)."""
     record = db.session.get(Draw, draw_id) or abort(404)
-    form = AnnouncePoolForm()
+    form = ConfirmForm()
     if not form.validate_on_submit():
         flash(_("The form has expired or is incomplete: show the pool again."), "error")
         return redirect(url_for("admin.draw", draw_id=draw_id))
@@ -280,7 +269,7 @@ def _draw_page(record: Draw, form: RedrawForm):
         redraw_announcement=draw_rules.open_announcement(record.period, record.prize, record)
         if redraw_due
         else None,
-        announce_form=AnnouncePoolForm(formdata=None),
+        announce_form=ConfirmForm(formdata=None),
         confirm_announce=confirmations.announce_pool(
             max(draw_rules.chain(record)[0].pool_size - len(draw_rules.excluded_for(record)), 0),
             _wait_minutes(),

@@ -227,14 +227,6 @@ class DrawForm(_DrawTexts, PortalForm):
     submit = SubmitField(_l("Show the pool"))
 
 
-class AnnouncePoolForm(PortalForm):
-    """The commission's first step: publish the pool shown (its nonce and digest)."""
-
-    nonce = HiddenField()
-    pool_sha256 = HiddenField()
-    submit = SubmitField(_l("Announce this pool"))
-
-
 class RedrawForm(_DrawTexts, PortalForm):
     reason_kk = TextAreaField(
         _l("Reason for the redraw, in Kazakh"), validators=[DataRequired(), Length(max=2000)]
