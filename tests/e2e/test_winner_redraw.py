@@ -83,6 +83,10 @@ def test_disqualification_redraw_and_a_new_published_winner(
 
     # the commission finds the redraw offered, the reason filled in, and redraws
     sign_in(browser, live_server, wait, "commission@ismet.kz", f"/admin/draws/{draw_id}")
+    # its first step: the redraw's pool announced (published)
+    click(browser, browser.find_element(By.CSS_SELECTOR, "button[name=announce]"))
+    answer_confirmation(browser)
+    wait.until(EC.presence_of_element_located((By.ID, "reason_kk")))
     offered = {
         lang: browser.find_element(By.ID, f"reason_{lang}").get_attribute("value")
         for lang in ("kk", "ru")
