@@ -230,7 +230,7 @@ def draw_announce_redraw(draw_id: int):
         record.period, record.prize, secret=current_app.config["SECRET_KEY"], replaces=record
     )
     _announce(pool, None)
-    return redirect(url_for("admin.draw", draw_id=draw_id) + "#redraw")
+    return redirect(url_for("admin.draw", draw_id=draw_id))
 
 
 @bp.get("/draws/<id:draw_id>")

@@ -94,7 +94,7 @@ def test_disqualification_redraw_and_a_new_published_winner(
     with app.test_request_context("/kk/"):  # offered in each language
         assert offered == redraw_reasons([db.session.get(Winner, first_id)])
     assert "company closed" not in str(offered)  # the staff's note stays off the public record
-    click(browser, browser.find_element(By.CSS_SELECTOR, "#redraw-heading ~ form button"))
+    click(browser, browser.find_element(By.CSS_SELECTOR, "#redraw-form button"))
     answer_confirmation(browser)
     wait.until(lambda b: b.current_url.rstrip("/").rsplit("/", 1)[1] != str(draw_id))
     new_draw_id = int(browser.current_url.rsplit("/", 1)[1])
