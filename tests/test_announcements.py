@@ -352,6 +352,11 @@ def test_the_staff_announce_then_wait_then_draw(app, client, auth, september_id)
     assert confirmed.status_code == 302
     with app.app_context():
         assert count(Draw) == 1
+        draw = db.session.scalar(sa.select(Draw))
+        announced_at, drawn_at = draw.announced_at, draw.conducted_at
+    staff_page = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    times = re.search(r'<p id="draw-times">(.*?)</p>', staff_page, re.S)[1]
+    assert utc_text(announced_at) in times and utc_text(drawn_at) in times
     listing = client.get("/admin/draws").get_data(as_text=True)
     assert sha256 in listing and 'data-state="drawn"' in listing
 
