@@ -10,6 +10,11 @@
    ``userData`` names the draw, the month, the pool digest and the pool size.
 4. Number ``i`` is position ``data[i]`` of the pool file.
 
+Before it is drawn, the pool is announced (``announce``: its size and SHA-256 published
+with the time); the draw is made only over the pool announced, once its waiting time
+has passed, and an attempt that received a signed answer spends the announcement
+(docs/DESIGN.md, "The draw", 12).
+
 No transaction waits on the network. ``conduct`` makes a draw in three steps: it
 reserves the draw's place in the month's chain (a ``DrawAttempt``, ``pending``, with the
 id the draw will have, which random.org signs) and commits; it asks random.org outside
@@ -797,7 +802,9 @@ def conduct(
     are ``Texts``: one text per language of the campaign. ``hold`` bounds the reservation.
 
     Raises ``DrawRefused`` when the draw may not be made (nothing is stored; when found
-    only at recording, the attempt is kept failed), among others ``draw-in-progress``
+    only at recording, the attempt is kept failed), among others ``not-announced``,
+    ``announcement-spent``, ``not-the-announced-pool`` and ``announcement-wait`` (see
+    ``announcement_refusal``), ``draw-in-progress``
     while another attempt holds the month's place; and ``RandomOrgError`` when random.org
     gave no valid signed answer (no draw is stored, the attempt is kept failed).
     """
