@@ -218,7 +218,7 @@ def test_an_attempt_without_an_answer_leaves_the_announcement_valid(
 # --- the redraw --------------------------------------------------------------------------
 
 
-def test_a_redraw_is_announced_the_same_way(september, standin):
+def test_a_redraw_is_announced_the_same_way(client, september, standin):
     draw = conduct(september)
     (winner,) = winners.winners_of_draw(draw)
     winners.verify(winner, manual_ok=False, manual_note="closed", now=at(10, 12))
@@ -226,6 +226,9 @@ def test_a_redraw_is_announced_the_same_way(september, standin):
     with pytest.raises(draws.DrawRefused) as refused:
         redraw(draw, "fell away", announce=False, now=at(10, 13))
     assert refused.value.code == "not-announced"
+    announcement = announce(prepare(september, replaces=draw), at(10, 13))
+    page = client.get(f"/kk/draws/{draw.id}").get_data(as_text=True)  # the draw it replaces
+    assert announcement.pool_sha256 in page and 'id="announcement"' in page
     new = redraw(draw, "fell away", now=at(10, 13))
     announcement = draws.announcement_of(new)
     assert announcement.replaces_id == draw.id and new.announced_at == announcement.announced_at

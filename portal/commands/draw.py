@@ -165,6 +165,9 @@ def run_command(
     # refuses any other, and before the announcement's waiting time has passed
     pool = draws.announced_pool(period, secret=current_app.config["SECRET_KEY"])
     click.echo(f"pool for {period.key}: {pool.size} participants, sha256 {pool.sha256}")
+    _, refusal = draws.announcement_refusal(pool, utcnow())
+    if refusal is not None:  # said before asking; the reservation checks again
+        raise _fail(refusal, lang)
     if not yes:
         click.confirm("Conduct the draw over this pool?", abort=True)
     try:

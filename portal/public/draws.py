@@ -53,6 +53,10 @@ def draw(draw_id: int):
         key_sha256=key_fingerprint(record.public_key_pem) if record.public_key_pem else "",
         random_org_key_sha256=RANDOM_ORG_KEY_SHA256,
         verify_form=RANDOM_ORG_VERIFY_FORM,
+        # the pool of the redraw that is to replace this draw, announced, not drawn yet
+        redraw_announcement=draw_rules.open_announcement(record.period, record.prize, record)
+        if record.replaced_by is None
+        else None,
     )
 
 
