@@ -21,6 +21,7 @@ run: catalogs
 	PORTAL_PUBLIC_BASE_URL=$(RUN_BASE_URL) $(FLASK) jobs worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	PORTAL_SESSION_COOKIE_SECURE=false PORTAL_PUBLIC_BASE_URL=$(RUN_BASE_URL) \
+	PORTAL_DRAW_ANNOUNCEMENT_WAIT_MINUTES=0 \
 		$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## serve: the production shape on 127.0.0.1:$(SERVE_PORT): gunicorn (gunicorn.conf.py) and the

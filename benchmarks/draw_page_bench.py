@@ -53,8 +53,11 @@ def make_draw(app, entries: int) -> int:
         fill(period, entries)
         print(f"filled {entries:,} eligible participants in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
+        pool = draws.prepare(period, secret=app.config["SECRET_KEY"])
+        # the commission's first step: the pool announced before the draw
+        draws.announce(pool, actor_label="bench", now=datetime(2022, 10, 9, tzinfo=UTC))
         draw = draws.conduct(
-            draws.prepare(period, secret=app.config["SECRET_KEY"]),
+            pool,
             commission=[
                 draws.Member(f"Member {n}", "комиссия мүшесі", "член комиссии") for n in (1, 2, 3)
             ],

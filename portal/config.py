@@ -161,6 +161,10 @@ RANDOM_ORG_PUBLIC_KEY: str | None = None  # PEM text or a file; None: the pinned
 RANDOM_ORG_TIMEOUT = (5.0, 30.0)  # seconds to connect, to read
 RANDOM_ORG_RETRIES = 3  # after network errors and 5xx answers, with backoff
 RANDOM_ORG_BACKOFF = 1.0
+# The pool of a draw is announced (published: its size and SHA-256, with the time) before
+# the draw; the draw may be confirmed only this many minutes after (0 in the demo and
+# the tests). The announcement says from when.
+DRAW_ANNOUNCEMENT_WAIT_MINUTES = 60
 
 MAIL_SERVER = "localhost"
 MAIL_PORT = 25

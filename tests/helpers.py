@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -61,6 +61,7 @@ from portal.models import (
 )
 from portal.services.randomorg import RandomOrgClient
 from portal.web.urls import SiteLinks
+from portal.wording.messages import pool_announcement_news
 from tests.eds_pki import (
     AUTHENTICATION,
     FIRST_HEAD,
@@ -93,6 +94,7 @@ TEST_SETTINGS = {
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 9,  # nothing listens: a test that mails must start its own server
     "JOBS_IMMEDIATE": True,  # jobs run where they are enqueued; tests/test_jobs.py runs a worker
+    "DRAW_ANNOUNCEMENT_WAIT_MINUTES": 0,  # a test that needs the wait sets it
 }
 
 
@@ -264,6 +266,52 @@ def prepare(period, **kwargs):
     return draws.prepare(period, secret=current_app.config["SECRET_KEY"], **kwargs)
 
 
+# A test's pool is announced this long before the draw it makes (its ``now``).
+ANNOUNCED_BEFORE = timedelta(minutes=1)
+
+
+def announce(pool, now: datetime | None = None, **kwargs):
+    """The commission's first step, as a draw of the tests takes it: ``pool`` announced
+    (``draws.announce``) a minute before ``now``, with its news item; the announcement.
+
+    A refusal (the month not ended, drawn already...) is the draw's own, which the draw
+    that follows refuses in turn: it is let through, and None returned. A pool announced
+    already is left announced."""
+    current = draws.open_announcement(pool.period, pool.prize, pool.replaces)
+    if current is not None and current.pool_sha256 == pool.sha256:
+        return current
+    when = (now or utcnow()) - ANNOUNCED_BEFORE
+    kwargs.setdefault("actor_label", "test")
+    kwargs.setdefault("news", pool_announcement_news)
+    try:
+        return draws.announce(pool, now=when, **kwargs)
+    except draws.DrawRefused:
+        return None
+
+
+def announced(pool, now: datetime | None = None):
+    """``pool``, announced (``announce``) before a draw at ``now``."""
+    announce(pool, now)
+    return pool
+
+
+def announce_in_admin(client, period_key: str, form: dict) -> str:
+    """The commission's first step in the staff pages, signed in: the draw form (``form``,
+    with its CSRF token) shows the pool, whose "Announce this pool" is pressed; the page
+    that showed the pool (the page that answers shows the pool announced, to confirm)."""
+    shown = client.post(f"/admin/draws/new/{period_key}", data=form)
+    html = shown.get_data(as_text=True)
+    nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', html).group(1)
+    digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', html).group(1)
+    announced = client.post(
+        f"/admin/draws/new/{period_key}",
+        data={**form, "nonce": nonce, "pool_sha256": digest, "announce": "1"},
+    )
+    assert announced.status_code == 200
+    assert 'name="confirm"' in announced.get_data(as_text=True)
+    return html
+
+
 def site() -> dict:
     """What the admin form and the CLI give a draw: the site's links and the random.org
     client of the app's settings (the stand-in's, with the ``standin`` fixture)."""
@@ -275,6 +323,8 @@ def redraw(draw, reason, **kwargs):
     string stands for both languages)."""
     secret = current_app.config["SECRET_KEY"]
     reason = both(reason) if isinstance(reason, str) else reason
+    if kwargs.pop("announce", True):  # the redraw's pool announced first
+        announce(prepare(draw.period, replaces=draw), kwargs.get("now"))
     return draws.redraw(draw, reason, secret=secret, **site(), **_in_both(kwargs))
 
 
@@ -284,7 +334,12 @@ def conduct(period, **kwargs):
     kwargs.setdefault("commission", COMMISSION)
     kwargs.setdefault("place", PLACE)
     kwargs.setdefault("now", AFTER_SEPTEMBER)
-    pool = kwargs.pop("pool", None) or prepare(period)
+    # the pool announced if one is (made again from its nonce), else a new one
+    pool = kwargs.pop("pool", None) or draws.announced_pool(
+        period, secret=current_app.config["SECRET_KEY"]
+    )
+    if kwargs.pop("announce", True):  # the commission's first step
+        announce(pool, kwargs["now"])
     return draws.conduct(pool, **site(), **_in_both(kwargs))
 
 
@@ -296,9 +351,9 @@ def png() -> bytes:
 
 
 def draw_on(period, when: datetime = FRIDAY_21_OCTOBER):
-    """The period's draw, held late at ``when`` without random.org."""
+    """The period's draw, held late at ``when`` without random.org (its pool announced)."""
     return draws.conduct(
-        prepare(period),
+        announced(prepare(period), when),
         **site(),
         commission=COMMISSION,
         place=PLACE,

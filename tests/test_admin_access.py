@@ -38,6 +38,7 @@ from portal.web.urls import SiteLinks
 from tests.helpers import (
     TODAY,
     admin_actor,
+    announced,
     csrf_from,
     csv_bytes,
     empty_all_tables,
@@ -113,6 +114,7 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "admin.draw_new"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_new"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_redraw"): {ADMIN, COMMISSION},
+    ("POST", "admin.draw_announce_redraw"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_verify"): EVERYONE,
     ("POST", "admin.draw_signature"): {ADMIN, COMMISSION},
     ("POST", "admin.draw_signature_paper"): {ADMIN, COMMISSION},
@@ -228,7 +230,7 @@ def world(access_app):
         eligibility.compute(september)
         db.session.commit()
         draw = draws.conduct(
-            prepare(september),
+            announced(prepare(september)),
             **site(),
             commission=[draws.Member(f"M{n}", "мүше", "член") for n in range(3)],
             place={"kk": "Алматы қ.", "ru": "г. Алматы"},

@@ -71,6 +71,7 @@ def start_gunicorn(database_url: str, instance: Path, standin: StandIn, log: Pat
         "PORTAL_TRUSTED_PROXY_COUNT": "1",  # each client says its own address
         "PORTAL_PUBLIC_BASE_URL": base,
         "PORTAL_RANDOM_ORG_URL": standin.url,
+        "PORTAL_DRAW_ANNOUNCEMENT_WAIT_MINUTES": "0",
         "PORTAL_RANDOM_ORG_API_KEY": standin.api_key,
         "PORTAL_RANDOM_ORG_PUBLIC_KEY": standin.public_key_pem,
         "PORTAL_RANDOM_ORG_TIMEOUT": "[5, 30]",
@@ -181,6 +182,15 @@ def draw_form(session: requests.Session, base: str, client: int) -> dict[str, st
     shown = session.post(
         f"{base}/admin/draws/new/2022-09", data=form, headers=address(client, 0), timeout=60
     )
+    if 'name="announce"' in shown.text:  # the first step: the pool announced
+        nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown.text)[1]
+        digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', shown.text)[1]
+        shown = session.post(
+            f"{base}/admin/draws/new/2022-09",
+            data={**form, "nonce": nonce, "pool_sha256": digest, "announce": "1"},
+            headers=address(client, 0),
+            timeout=60,
+        )
     digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', shown.text).group(1)
     nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown.text).group(1)
     return {**form, "nonce": nonce, "pool_sha256": digest, "confirm": "1"}

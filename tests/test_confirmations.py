@@ -25,7 +25,7 @@ from portal.models import (
 )
 from portal.services.mail import enqueue
 from portal.web.urls import SiteLinks
-from tests.helpers import csrf_from, translated, translated_plural
+from tests.helpers import announce_in_admin, csrf_from, translated, translated_plural
 
 
 def question(html: str, action: str) -> str:
@@ -222,16 +222,18 @@ def test_the_other_pages_ask_before_what_cannot_be_undone(app, client, auth, dem
 def test_the_draw_asks_naming_the_month_and_the_pool(app, september, client, auth):
     auth.login("commission")
     page = client.get("/admin/draws/new/2022-09").get_data(as_text=True)
-    shown = client.post(
-        "/admin/draws/new/2022-09",
-        data={
-            "csrf_token": csrf_from(page),
-            "commission": "A B, басшы | руководитель\nC D, заңгер | юрист\nE F, менеджер | менеджер",
-            "place_kk": "Алматы қ.",
-            "place_ru": "г. Алматы",
-            "late_reason_kk": "Бұл сынақта кешікті.",
-            "late_reason_ru": "В этом тесте с опозданием.",
-        },
-    ).get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_from(page),
+        "commission": "A B, басшы | руководитель\nC D, заңгер | юрист\nE F, менеджер | менеджер",
+        "place_kk": "Алматы қ.",
+        "place_ru": "г. Алматы",
+        "late_reason_kk": "Бұл сынақта кешікті.",
+        "late_reason_ru": "В этом тесте с опозданием.",
+    }
+    # first the pool's announcement is asked for, naming its size
+    to_announce = announce_in_admin(client, "2022-09", form)
+    asked = html_lib.unescape(re.search(r'<form[^>]*data-confirm="([^"]*)"', to_announce).group(1))
+    assert re.search(r"(^|\s)10\s", asked) and "random.org" not in asked
+    shown = client.post("/admin/draws/new/2022-09", data=form).get_data(as_text=True)
     asked = html_lib.unescape(re.search(r'<form[^>]*data-confirm="([^"]*)"', shown).group(1))
     assert "random.org" in asked and " 10 " in asked  # ten eligible in the pool

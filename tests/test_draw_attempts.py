@@ -21,6 +21,7 @@ from tests.helpers import (
     AFTER_SEPTEMBER,
     COMMISSION,
     PLACE,
+    announced,
     conduct,
     count,
     page_text,
@@ -173,7 +174,7 @@ def draw_request(by: str) -> draws.DrawRequest:
 
 def test_a_reservation_left_by_a_dead_process_lapses(september, standin):
     """A process reserves and dies: the month is held only until the reservation lapses."""
-    pool = prepare(september)
+    pool = announced(prepare(september), AFTER_SEPTEMBER)
     request = draw_request(by="crashed")
     reservation = draws.reserve(pool, request, hold=timedelta(minutes=10))
     # ... and its process is killed here: nothing records or fails it
@@ -203,7 +204,7 @@ def test_a_reservation_left_by_a_dead_process_lapses(september, standin):
 
 def test_the_commission_page_refuses_a_second_draw_under_way(app, client, auth, september):
     """The page says the draw is under way, in the member's language, instead of a form."""
-    pool = prepare(september)
+    pool = announced(prepare(september), AFTER_SEPTEMBER)
     request = draw_request(by="other member")
     draws.reserve(pool, request)
     auth.login("commission")

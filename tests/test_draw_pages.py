@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import re
+from datetime import UTC
 
 import sqlalchemy as sa
 from pypdf import PdfReader
@@ -19,6 +20,8 @@ from tests.helpers import (
     COMMISSION,
     COMMISSION_TEXT,
     PLACE,
+    announce_in_admin,
+    announced,
     both,
     count,
     csrf_from,
@@ -34,7 +37,7 @@ COMMISSION_LINES = "\n".join(f"{m.name}, {m.position_kk} | {m.position_ru}" for 
 
 
 def draw_in_browserless_admin(auth, client, role="commission"):
-    """The commission's two steps: the pool shown, then confirmed."""
+    """The commission's steps: the pool shown and announced, then shown again and confirmed."""
     auth.login(role)
     page = client.get("/admin/draws/new/2022-09")
     form = {
@@ -45,6 +48,7 @@ def draw_in_browserless_admin(auth, client, role="commission"):
         "late_reason_kk": "Сынақта кешіктіріліп өткізілді: ай әлдеқашан өтті.",
         "late_reason_ru": "Проведен с опозданием в тесте: месяц давно прошел.",
     }
+    announce_in_admin(client, "2022-09", form)
     shown = client.post("/admin/draws/new/2022-09", data=form)
     html = shown.get_data(as_text=True)
     digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', html).group(1)
@@ -124,7 +128,7 @@ def make_draw(app, demo) -> tuple[int, dict[str, str]]:
     with app.app_context():
         period = find_period(db.session.get(Campaign, demo), "2022-09")
         draw = draws.conduct(
-            prepare(period),
+            announced(prepare(period)),
             **site(),
             commission=COMMISSION,
             place=PLACE,
@@ -153,7 +157,14 @@ def test_public_record_in_both_languages_without_personal_data(app, client, demo
     assert hashlib.sha256(pool.data).hexdigest() == pool_sha256
     assert account.encode() not in pool.data
     record = json.loads(client.get(f"/ru/draws/{draw_id}/record.json").data)
-    assert record["pool"] == {"size": 1, "sha256": pool_sha256, "file": "pool.csv"}
+    with app.app_context():
+        announced_at = db.session.get(Draw, draw_id).announced_at
+    assert record["pool"] == {
+        "size": 1,
+        "sha256": pool_sha256,
+        "file": "pool.csv",
+        "announced_at": announced_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     assert record["random"]["userData"]["pool_sha256"] == pool_sha256
     assert record["positions"] == record["random"]["data"]
     assert account not in json.dumps(record, ensure_ascii=False)
@@ -206,6 +217,8 @@ def test_the_self_check_gives_the_entry_code_and_position(app, client, demo, sta
 
 def test_cli_runs_verifies_and_redraws(app, runner, demo, standin):
     load_september(app, demo)
+    announced = runner.invoke(args=["draw", "announce", "--period", "2022-09", "--yes"])
+    assert announced.exit_code == 0, announced.output
     result = runner.invoke(
         args=[
             "draw",

@@ -25,6 +25,7 @@ from tests.helpers import (
     COMMISSION_TEXT,
     TODAY,
     admin_actor,
+    announce_in_admin,
     at,
     conduct,
     csrf_from,
@@ -188,6 +189,7 @@ def test_the_admin_form_takes_each_text_in_both_languages(app, client, auth, dem
     refused = page_text(client.post("/admin/draws/new/2022-09", data=form))
     assert translated("ru", "Give the reason for drawing without random.org.") in refused
     assert 'id="pool-digest"' not in refused
+    announce_in_admin(client, "2022-09", {**form, "fallback_reason_ru": FALLBACK["ru"]})
     shown = client.post(
         "/admin/draws/new/2022-09", data={**form, "fallback_reason_ru": FALLBACK["ru"]}
     ).get_data(as_text=True)
@@ -223,6 +225,7 @@ def page_text_of(html: str) -> str:
 def test_the_command_line_takes_each_text_in_both_languages(app, runner, september):
     admin_actor()
     db.session.commit()
+    assert runner.invoke(args=["draw", "announce", "--period", "2022-09", "--yes"]).exit_code == 0
     base = ["draw", "run", "--period", "2022-09", "--commission", COMMISSION_TEXT, "--yes"]
     fallback = ["--fallback-reason-kk", FALLBACK["kk"], "--fallback-reason-ru", FALLBACK["ru"]]
     one_language = runner.invoke(
@@ -260,6 +263,8 @@ def test_the_command_line_takes_each_text_in_both_languages(app, runner, septemb
     winners.verify(winner, manual_ok=False, manual_note="closed", now=at(10, 24))
     db.session.commit()
     draw_id = draw.id
+    announced = runner.invoke(args=["draw", "announce", "--replaces", str(draw_id), "--yes"])
+    assert announced.exit_code == 0, announced.output
     redone = runner.invoke(
         args=["draw", "redraw", str(draw_id), *fallback, "--admin", "admin@ismet.kz"]
     )

@@ -32,6 +32,7 @@ from tests.helpers import (
     COMMISSION_TEXT,
     TODAY,
     admin_actor,
+    announce,
     conduct,
     count,
     csv_bytes,
@@ -215,11 +216,12 @@ def test_two_draws_at_the_same_moment_give_one(app, september, standin):
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
     period_id = september.id
+    announce(prepare(september), AFTER_SEPTEMBER)  # both confirm the pool announced
 
     def attempt():
         with app.app_context():
             period = db.session.get(type(september), period_id)
-            pool = prepare(period)
+            pool = draws.announced_pool(period, secret=app.config["SECRET_KEY"])
             barrier.wait()
             try:
                 conduct(period, pool=pool)

@@ -270,6 +270,7 @@ def test_the_command_line_fallback_needs_an_active_administrator(app, runner, de
         make_staff("commission@ismet.kz", "commission")
         make_staff("admin@ismet.kz", "admin")
         make_staff("former@ismet.kz", "admin", active=False)
+    assert runner.invoke(args=["draw", "announce", "--period", "2022-09", "--yes"]).exit_code == 0
     result = draw_run(runner)
     assert result.exit_code == 1 and "--admin" in result.output
     result = draw_run(runner, "--admin", "former@ismet.kz")
@@ -301,6 +302,8 @@ def test_the_command_line_fallback_needs_an_active_administrator(app, runner, de
         "x",
     ]
     assert runner.invoke(args=redraw).exit_code == 1
+    announced = runner.invoke(args=["draw", "announce", "--replaces", str(draw_id), "--yes"])
+    assert announced.exit_code == 0, announced.output
     result = runner.invoke(args=[*redraw, "--admin", "admin@ismet.kz"])
     assert result.exit_code == 0, result.output
 

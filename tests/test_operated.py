@@ -29,6 +29,7 @@ from portal.web import health, logs, metrics
 from tests.helpers import (
     COMMISSION,
     PASSWORD,
+    announce_in_admin,
     csrf_from,
     csv_bytes,
     free_port,
@@ -166,6 +167,7 @@ def test_a_whole_journey_logs_json_lines_with_request_ids_and_no_secret(other_ap
             "late_reason_kk": "Сынақта кешіктіріліп өткізілді.",
             "late_reason_ru": "Проведен с опозданием в тесте.",
         }
+        announce_in_admin(client, "2022-09", form)  # the commission's first step
         shown = client.post("/admin/draws/new/2022-09", data=form).get_data(as_text=True)
         digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', shown).group(1)
         nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown).group(1)

@@ -23,6 +23,7 @@ from portal.web.urls import SiteLinks
 from tests.helpers import (
     FRIDAY_21_OCTOBER,
     admin_actor,
+    announced,
     at,
     in_touch,
     prepare,
@@ -134,7 +135,7 @@ def big_draw(period, members: int, repeat: int = 6) -> Draw:
         for n in range(members)
     ]
     return draws.conduct(
-        prepare(period),
+        announced(prepare(period), FRIDAY_21_OCTOBER),
         **site(),
         commission=commission,
         place={

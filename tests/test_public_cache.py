@@ -138,6 +138,14 @@ def test_a_draw_made_by_a_command_then_its_winner_verified_show_on_the_next_requ
     assert hit(client.get("/ru/winners/2022-09"))
     admin_actor()
     db.session.commit()
+    # the pool's announcement shows at once: a new generation
+    announced = runner.invoke(args=["draw", "announce", "--period", "2022-09", "--yes"])
+    assert announced.exit_code == 0, announced.output
+    shown = client.get("/ru/winners/2022-09")
+    assert not hit(shown) and shown.data != month.data
+    digest = draws.open_announcement(september, draws.month_prize(september)).pool_sha256
+    assert digest.encode() in shown.data and shown.data == uncached.get("/ru/winners/2022-09").data
+    month = shown
     result = runner.invoke(
         args=[
             *("draw", "run", "--period", "2022-09", "--commission", COMMISSION_TEXT, "--yes"),

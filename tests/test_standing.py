@@ -103,6 +103,8 @@ def demo_draws(app, demo) -> dict[str, list[int]]:
         chains: dict[str, list[int]] = {}
         for draw in db.session.scalars(sa.select(Draw).order_by(Draw.id)):
             chains.setdefault(draw.period.key, []).append(draw.id)
+            # each pool was announced before it was drawn (redraws too)
+            assert draw.announced_at is not None and draw.announced_at < draw.conducted_at
         return chains
 
 

@@ -17,6 +17,7 @@ from portal.wording.messages import describe_verdict
 from tests.helpers import (
     COMMISSION,
     PLACE,
+    announced,
     both,
     draw_on,
     load_september,
@@ -40,7 +41,7 @@ def standin_draw(app, demo) -> tuple[int, str]:
     with app.app_context():
         period = find_period(db.session.get(Campaign, demo), "2022-09")
         draw = draws.conduct(
-            prepare(period),
+            announced(prepare(period)),
             **site(),
             commission=COMMISSION,
             place=PLACE,

@@ -493,6 +493,14 @@ def test_the_redraw_is_offered_with_the_reason_filled_in(app, drawn, client, aut
     auth.login("commission")
     page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
     assert 'id="redraw-heading"' in page and "company closed" not in page
+    # the redraw's form comes once its pool is announced (the commission's first step)
+    assert 'id="reason_kk"' not in page
+    announced = client.post(
+        f"/admin/draws/{draw_id}/announce-redraw", data={"csrf_token": csrf_from(page)}
+    )
+    assert announced.status_code == 302
+    page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+    assert "pool-announcement" in page
     for lang in ("kk", "ru"):  # in each language, for the record and the protocol of each
         offered = re.search(f'<textarea[^>]*id="reason_{lang}"[^>]*>\\s*([^<]*)<', page).group(1)
         with force_locale(lang):

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.admin import bp
 from portal.admin.forms import (
+    ConfirmForm,
     DrawForm,
     EgovSignatureForm,
     PaperSignatureForm,
@@ -36,7 +47,7 @@ from portal.web.egov import api1_url, qr_view, session_description
 from portal.web.limits import body_limit
 from portal.web.urls import SiteLinks
 from portal.wording import confirmations
-from portal.wording.formats import format_month
+from portal.wording.formats import format_moment, format_month
 from portal.wording.messages import (
     describe_attempt,
     describe_changed_verdict,
@@ -44,8 +55,18 @@ from portal.wording.messages import (
     describe_random_org_error,
     describe_refusal,
     describe_signing_failure,
+    pool_announcement_news,
     redraw_reasons,
 )
+
+
+def announcement_wait() -> timedelta:
+    """How long after its pool's announcement a draw may be confirmed (the setting)."""
+    return timedelta(minutes=float(current_app.config["DRAW_ANNOUNCEMENT_WAIT_MINUTES"]))
+
+
+def _wait_minutes() -> int:
+    return int(announcement_wait().total_seconds() // 60)
 
 
 def _start_from_last_draw(form) -> None:
@@ -80,6 +101,8 @@ def draws():
                 "draws": draw_rules.draws_of(period),
                 # the attempts that did not become draws: under way, failed or lapsed
                 "attempts": draw_rules.attempts_of(period),
+                # every pool announced for the month, newest first
+                "announcements": draw_rules.announcements_of(period),
                 "refusals": [
                     describe_refusal(r) for r in draw_rules.refusals(period, prize, None, now)
                 ],
@@ -110,13 +133,40 @@ def draw_new(period_key: str):
     if not form.is_submitted():
         _start_from_last_draw(form)
     refusals = draw_rules.refusals(period, prize, None, now)
+    announcement = draw_rules.open_announcement(period, prize)
     pool = None
+    announced = False  # the pool shown is the one announced: it may be confirmed
     if form.validate_on_submit() and _fallback_allowed(form) and not refusals:
-        confirming = bool(form.nonce.data)
+        # "Announce this pool" (the first step) or "Confirm and draw": the pool shown,
+        # under the nonce in the form; else "Show the pool"
+        announcing = bool(form.nonce.data) and request.form.get("announce") == "1"
+        confirming = bool(form.nonce.data) and not announcing
         secret = current_app.config["SECRET_KEY"]
-        if confirming:  # the pool shown, kept under its nonce (or built again)
+        if announcing:  # the pool shown, published; then shown again to be confirmed
             pool = draw_rules.prepare(period, prize, secret=secret, nonce=form.nonce.data)
-        else:  # the pool to show, kept for its confirmation
+            if _announce(pool, form.pool_sha256.data or None):
+                announcement = draw_rules.open_announcement(period, prize)
+                announced = announcement is not None and pool.sha256 == announcement.pool_sha256
+            else:
+                pool = None
+        elif confirming:  # the pool shown, kept under its nonce (or built again)
+            pool = draw_rules.prepare(period, prize, secret=secret, nonce=form.nonce.data)
+        elif announcement is not None:  # the pool announced, made again from its nonce
+            pool = draw_rules.prepare(period, prize, secret=secret, nonce=announcement.nonce)
+            announced = pool.sha256 == announcement.pool_sha256
+            if not announced:  # the data changed since: a new pool, to announce again
+                flash(
+                    describe_refusal(
+                        draw_rules.DrawRefused(
+                            "not-the-announced-pool",
+                            month=period.key,
+                            since=announcement.announced_at,
+                        )
+                    ),
+                    "error",
+                )
+                pool = draw_rules.show(period, prize, secret=secret)
+        else:  # the pool to show and announce, kept for its confirmation
             pool = draw_rules.show(period, prize, secret=secret)
         if confirming:
             try:
@@ -133,14 +183,17 @@ def draw_new(period_key: str):
                 )
             except draw_rules.DrawRefused as refusal:
                 flash(describe_refusal(refusal), "error")
-                pool = None
+                # still waiting: the same pool stays on the screen, to confirm later
+                announced = refusal.code == "announcement-wait"
+                pool = pool if announced else None
             except RandomOrgError as error:
                 flash(describe_random_org_error(error), "error")
                 pool = None
             else:
                 flash(_("Draw No. %(id)s is made and its record stored.", id=draw.id), "success")
                 return redirect(url_for("admin.draw", draw_id=draw.id))
-        else:
+            announcement = draw_rules.open_announcement(period, prize)  # spent, perhaps
+        elif pool is not None:
             form.nonce.data = pool.nonce
             form.pool_sha256.data = pool.sha256
     return render_template(
@@ -149,6 +202,10 @@ def draw_new(period_key: str):
         period=period,
         prize=prize,
         pool=pool,
+        announcement=announcement,
+        announced=announced,
+        confirm_announce=confirmations.announce_pool(pool.size, _wait_minutes()) if pool else "",
+        now=now,
         late=late,
         refusals=[describe_refusal(r) for r in refusals],
         members=draw_rules.parse_commission(form.commission.data or ""),
@@ -160,6 +217,47 @@ def draw_new(period_key: str):
         if pool
         else "",
     )
+
+
+def _announce(pool: draw_rules.Pool, expected_sha256: str | None) -> bool:
+    """Publish ``pool`` as its draw's; flash what came of it; whether it was announced."""
+    try:
+        announcement = draw_rules.announce(
+            pool,
+            actor=current_actor(),
+            wait=announcement_wait(),
+            news=pool_announcement_news,
+            expected_sha256=expected_sha256,
+        )
+    except draw_rules.DrawRefused as refusal:
+        flash(describe_refusal(refusal), "error")
+        return False
+    flash(
+        _(
+            "The pool is announced: %(num)s participants, SHA-256 %(sha256)s. The draw may be confirmed from %(time)s.",
+            num=announcement.pool_size,
+            sha256=announcement.pool_sha256,
+            time=format_moment(announcement.not_before),
+        ),
+        "success",
+    )
+    return True
+
+
+@bp.post("/draws/<id:draw_id>/announce-redraw")
+@roles_required(*COMMISSION)
+def draw_announce_redraw(draw_id: int):
+    """Publish the pool of the redraw of ``draw_id`` (its pool minus the excluded)."""
+    record = db.session.get(Draw, draw_id) or abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired or is incomplete: show the pool again."), "error")
+        return redirect(url_for("admin.draw", draw_id=draw_id))
+    pool = draw_rules.prepare(
+        record.period, record.prize, secret=current_app.config["SECRET_KEY"], replaces=record
+    )
+    _announce(pool, None)
+    return redirect(url_for("admin.draw", draw_id=draw_id))
 
 
 @bp.get("/draws/<id:draw_id>")
@@ -214,6 +312,7 @@ def _draw_page(
     eds_form, paper_form = _signature_forms(record, eds_form, paper_form)
     session = egov_signing.latest_protocol_session(record)
     db.session.commit()  # a session found past its time is marked so
+    redraw_due = winner_rules.draw_awaits_redraw(record)
     return render_template(
         "admin/draw.html",
         egov_form=_egov_form(record),
@@ -235,10 +334,20 @@ def _draw_page(
         winners=draw_rules.winners_of(record),
         lifecycle={w.draw_winner_id: w for w in lifecycle},
         standings=winner_rules.standings_of_draw(record),
-        redraw_due=winner_rules.draw_awaits_redraw(record),
+        redraw_due=redraw_due,
         fallback_offered=draw_rules.may_draw_locally(current_actor()),
         chain=draw_rules.chain(record),
         confirm_redraw=confirmations.redraw(record.id),
+        announcement=draw_rules.announcement_of(record),
+        redraw_announcement=draw_rules.open_announcement(record.period, record.prize, record)
+        if redraw_due
+        else None,
+        announce_form=ConfirmForm(formdata=None),
+        confirm_announce=confirmations.announce_pool(
+            max(draw_rules.chain(record)[0].pool_size - len(draw_rules.excluded_for(record)), 0),
+            _wait_minutes(),
+        ),
+        now=utcnow(),
     )
 
 

@@ -10,6 +10,11 @@
    ``userData`` names the draw, the month, the pool digest and the pool size.
 4. Number ``i`` is position ``data[i]`` of the pool file.
 
+Before it is drawn, the pool is announced (``announce``: its size and SHA-256 published
+with the time); the draw is made only over the pool announced, once its waiting time
+has passed, and an attempt that received a signed answer spends the announcement
+(docs/DESIGN.md, "The draw", 12).
+
 No transaction waits on the network. ``conduct`` makes a draw in three steps: it
 reserves the draw's place in the month's chain (a ``DrawAttempt``, ``pending``, with the
 id the draw will have, which random.org signs) and commits; it asks random.org outside
@@ -52,11 +57,13 @@ from portal.models import (
     DrawWinner,
     KeptPool,
     Participant,
+    PoolAnnouncement,
     Prize,
     RandomAnswer,
     ReportingPeriod,
     db,
 )
+from portal.models import Announcement as NewsItem
 from portal.models.base import copy_rows, insert_with_bytes, read_bytes, read_chunks, utcnow
 from portal.models.participants import mask_account
 from portal.services import documents
@@ -317,9 +324,18 @@ def show(
         .order_by(table.kept_at.desc(), table.nonce)
         .offset(KEPT_POOLS_A_DRAW - 1)
     )
+    announced = sa.select(PoolAnnouncement.nonce).where(
+        PoolAnnouncement.state == PoolAnnouncement.ANNOUNCED
+    )
     db.session.execute(
         sa.delete(KeptPool.__table__).where(
-            sa.or_(table.kept_at < now - KEPT_POOL_HOLD, table.nonce.in_(newest.scalar_subquery()))
+            sa.or_(
+                table.kept_at < now - KEPT_POOL_HOLD,
+                sa.and_(
+                    table.nonce.in_(newest.scalar_subquery()),
+                    table.nonce.not_in(announced.scalar_subquery()),  # an announced pool stays
+                ),
+            )
         )
     )
     insert_with_bytes(
@@ -423,6 +439,235 @@ def _ids_from_bytes(data: bytes) -> array:
 def month_prize(period: ReportingPeriod) -> Prize:
     """The prize drawn each month (rule 6: one Chocomart certificate a month)."""
     return period.campaign.prizes[0]
+
+
+# --- announcing the pool -------------------------------------------------------------
+
+# What a news item about an announced pool says, in each language of the campaign: the
+# caller words it (``portal.wording``), from the announcement made:
+# ``{"title": {"kk": ..., "ru": ...}, "body": {"kk": ..., "ru": ...}}``.
+NewsTexts = Callable[[PoolAnnouncement], Mapping[str, Mapping[str, str]]]
+
+# random.org's errors that may come with a signed answer received (a malformed answer or
+# one whose signature does not verify): the attempt spends its pool's announcement.
+# Every other error came without one (no connection, a timeout, an error object).
+ANSWERED_ERRORS = ("malformed", "bad-signature")
+
+
+def _announcements(period: ReportingPeriod, prize: Prize, replaces: Draw | None) -> sa.Select:
+    query = sa.select(PoolAnnouncement).where(
+        PoolAnnouncement.period_id == period.id, PoolAnnouncement.prize_id == prize.id
+    )
+    if replaces is None:
+        return query.where(PoolAnnouncement.replaces_id.is_(None))
+    return query.where(PoolAnnouncement.replaces_id == replaces.id)
+
+
+def open_announcement(
+    period: ReportingPeriod, prize: Prize, replaces: Draw | None = None
+) -> PoolAnnouncement | None:
+    """The announcement that stands for the month's draw (or the redraw of ``replaces``):
+    the pool that draw may be made over, or None."""
+    return db.session.scalar(
+        _announcements(period, prize, replaces)
+        .where(PoolAnnouncement.state == PoolAnnouncement.ANNOUNCED)
+        .order_by(PoolAnnouncement.id.desc())
+    )
+
+
+def latest_announcement(
+    period: ReportingPeriod, prize: Prize, replaces: Draw | None = None
+) -> PoolAnnouncement | None:
+    """The newest announcement for that draw, whatever became of it, or None."""
+    return db.session.scalar(
+        _announcements(period, prize, replaces).order_by(PoolAnnouncement.id.desc())
+    )
+
+
+def announcements_of(period: ReportingPeriod) -> list[PoolAnnouncement]:
+    """Every pool announced for the month (its draw and redraws), newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(PoolAnnouncement)
+            .where(PoolAnnouncement.period_id == period.id)
+            .order_by(PoolAnnouncement.id.desc())
+        )
+    )
+
+
+def awaiting_draw(period: ReportingPeriod) -> PoolAnnouncement | None:
+    """The month's pool announced and not drawn yet (what its public pages show), or None."""
+    return db.session.scalar(
+        sa.select(PoolAnnouncement)
+        .where(
+            PoolAnnouncement.period_id == period.id,
+            PoolAnnouncement.state == PoolAnnouncement.ANNOUNCED,
+        )
+        .order_by(PoolAnnouncement.id.desc())
+    )
+
+
+def announcement_of(draw: Draw) -> PoolAnnouncement | None:
+    """The announcement ``draw`` was made over (None for a draw made before announcements)."""
+    return db.session.scalar(sa.select(PoolAnnouncement).filter_by(draw_id=draw.id))
+
+
+def announced_at_of(draw: Draw) -> datetime | None:
+    """When ``draw``'s pool was published (None for a draw made before announcements)."""
+    return draw.announced_at
+
+
+def announce(
+    pool: Pool,
+    *,
+    actor=None,
+    actor_label: str | None = None,
+    wait: timedelta = timedelta(0),
+    news: NewsTexts | None = None,
+    expected_sha256: str | None = None,
+    now: datetime | None = None,
+) -> PoolAnnouncement:
+    """The commission's first step: publish ``pool`` (its size and SHA-256, with the time)
+    as the pool the month's draw (or the redraw of ``pool.replaces``) will be made over,
+    not before ``wait`` has passed. On the audit trail (``draw.announce``) and, with
+    ``news``, as a published news item (so in the feed); an announcement that stood for
+    the same draw is withdrawn. Commits.
+
+    Raises ``DrawRefused`` (nothing stored) when the draw may not be made (``refusals``),
+    when the pool is empty, differs from ``expected_sha256`` (the pool shown) or is
+    the one announced already.
+    """
+    if wait < timedelta(0):
+        raise ValueError("the waiting time cannot be negative")
+    actor = audit.as_actor(actor, actor_label)
+    now = now or utcnow()
+    period, prize, replaces = pool.period, pool.prize, pool.replaces
+    try:
+        _lock_month(period)
+        if replaces is not None:
+            db.session.refresh(replaces)
+        expire_stale(period, actor)
+        problems = refusals(period, prize, replaces, now, actor=actor)
+        if problems:
+            raise problems[0]
+        if expected_sha256 is not None and expected_sha256 != pool.sha256:
+            raise DrawRefused("pool-changed")
+        if pool.size == 0:
+            raise DrawRefused("empty-pool", month=period.key)
+        current = open_announcement(period, prize, replaces)
+        if current is not None and current.pool_sha256 == pool.sha256:
+            raise DrawRefused(
+                "already-announced", since=current.announced_at, until=current.not_before
+            )
+        if current is not None:  # a new pool in its stead
+            current.state = PoolAnnouncement.WITHDRAWN
+            current.finished_at = now
+        announcement = PoolAnnouncement(
+            period_id=period.id,
+            prize_id=prize.id,
+            replaces_id=getattr(replaces, "id", None),
+            nonce=pool.nonce,
+            pool_sha256=pool.sha256,
+            pool_size=pool.size,
+            announced_at=now,
+            not_before=now + wait,
+            announced_by_id=getattr(actor.user, "id", None),
+            announced_by=actor.name[:254],
+            state=PoolAnnouncement.ANNOUNCED,
+        )
+        db.session.add(announcement)
+        db.session.flush()
+        if news is not None:
+            worded = news(announcement)
+            item = NewsItem(
+                campaign_id=period.campaign_id,
+                kind=NewsItem.KIND_DRAW_POOL,
+                title_kk=worded["title"]["kk"][:300],
+                title_ru=worded["title"]["ru"][:300],
+                body_kk=worded["body"]["kk"],
+                body_ru=worded["body"]["ru"],
+                published_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            db.session.add(item)
+            db.session.flush()
+            announcement.news_id = item.id
+        audit.record(
+            "draw.announce",
+            announcement,
+            {
+                "period": period.key,
+                "replaces": getattr(replaces, "id", None),
+                "pool_size": pool.size,
+                "pool_sha256": pool.sha256,
+                "not_before": announcement.not_before.astimezone(UTC).isoformat(),
+                "withdrawn": current.id if current is not None else None,
+            },
+            actor=actor,
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return announcement
+
+
+def announced_pool(
+    period: ReportingPeriod,
+    prize: Prize | None = None,
+    *,
+    secret: str | bytes,
+    replaces: Draw | None = None,
+) -> Pool:
+    """The pool of the announcement that stands for this draw, made again from its nonce
+    (the same bytes unless the month's data changed since: ``conduct`` then refuses it);
+    a new pool when none stands (``conduct`` refuses it too: it is not announced)."""
+    if replaces is not None:
+        period, prize = replaces.period, replaces.prize
+    prize = prize or month_prize(period)
+    current = open_announcement(period, prize, replaces)
+    nonce = current.nonce if current is not None else None
+    return prepare(period, prize, secret=secret, replaces=replaces, nonce=nonce)
+
+
+def announcement_refusal(
+    pool: Pool, now: datetime
+) -> tuple[PoolAnnouncement | None, DrawRefused | None]:
+    """The announcement the draw over ``pool`` would be made under, and why it may not
+    be made under it at ``now`` (None when it may): no announcement stands (never
+    made, or spent by an answered attempt), the pool is not the one announced (its
+    digest), or the waiting time has not passed."""
+    period, prize, replaces = pool.period, pool.prize, pool.replaces
+    current = open_announcement(period, prize, replaces)
+    if current is None:
+        latest = latest_announcement(period, prize, replaces)
+        if latest is not None and latest.state == PoolAnnouncement.SPENT:
+            return None, DrawRefused("announcement-spent", month=period.key)
+        return None, DrawRefused("not-announced", month=period.key)
+    if current.pool_sha256 != pool.sha256 or current.pool_size != pool.size:
+        return current, DrawRefused(
+            "not-the-announced-pool", month=period.key, since=current.announced_at
+        )
+    if now < current.not_before:
+        return current, DrawRefused(
+            "announcement-wait", since=current.announced_at, until=current.not_before
+        )
+    return current, None
+
+
+def _spend(announcement_id: int | None, attempt_id: int, now: datetime) -> bool:
+    """Mark the announcement an answered attempt was made under spent; whether it was."""
+    if announcement_id is None:
+        return False
+    table = PoolAnnouncement.__table__
+    return bool(
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.id == announcement_id, table.c.state == PoolAnnouncement.ANNOUNCED)
+            .values(state=PoolAnnouncement.SPENT, attempt_id=attempt_id, finished_at=now)
+        ).rowcount
+    )
 
 
 def refusals(
@@ -562,7 +807,9 @@ def conduct(
     are ``Texts``: one text per language of the campaign. ``hold`` bounds the reservation.
 
     Raises ``DrawRefused`` when the draw may not be made (nothing is stored; when found
-    only at recording, the attempt is kept failed), among others ``draw-in-progress``
+    only at recording, the attempt is kept failed), among others ``not-announced``,
+    ``announcement-spent``, ``not-the-announced-pool`` and ``announcement-wait`` (see
+    ``announcement_refusal``), ``draw-in-progress``
     while another attempt holds the month's place; and ``RandomOrgError`` when random.org
     gave no valid signed answer (no draw is stored, the attempt is kept failed).
     """
@@ -591,20 +838,22 @@ def conduct(
         db.session.rollback()
         raise
     # no transaction is open from here until the answer is recorded
+    asked = None if request.fallback else client  # the fallback draws locally
     try:
-        asked = None if request.fallback else client  # the fallback draws locally
         numbers, result = _numbers(pool, reservation, asked, progress)
     except RandomOrgError as error:
         # a signed answer that is not what was asked is still one of the key's: kept
         _keep_answer(error.signed, reservation)
-        _fail(reservation, error.code, error.detail, request.actor)
+        answered = error.code in ANSWERED_ERRORS or error.signed is not None
+        _fail(reservation, error.code, error.detail, request.actor, answered=answered)
         if error.signed is not None:
             _sync_ledger(client, error.signed.serial_number)
         elif error.code in LOST_ON_THE_WAY:  # random.org may have answered: it keeps it
             _sync_ledger(client, None, beyond=True)
         raise
     except BaseException as error:
-        _fail(reservation, "internal", type(error).__name__, request.actor)
+        # random.org may have answered before it: the announcement is spent to be sure
+        _fail(reservation, "internal", type(error).__name__, request.actor, answered=bool(asked))
         raise
     if result is not None:
         # on the ledger before anything is made of it, in its own transaction: whatever
@@ -691,12 +940,6 @@ def _sync_ledger(client: RandomOrgClient | None, serial: int | None, beyond: boo
         log.warning("random.org serials not given back: %s", report.missing)
 
 
-def announced_at_of(draw: Draw) -> datetime | None:
-    """When the draw's pool (its size and digest) was published; None for a draw made
-    before announcements (docs/DESIGN.md; ``Draw.announced_at`` once it exists)."""
-    return getattr(draw, "announced_at", None)
-
-
 def longest_wait(client: RandomOrgClient) -> timedelta:
     """The longest ``client`` may take to answer: every try's connect and read timeouts,
     and the backoffs between them (a reservation is held at least that long)."""
@@ -732,6 +975,7 @@ class Reservation:
     period_key: str
     late: bool
     prizes_drawn: int
+    announcement_id: int | None = None  # the pool's announcement the draw is made under
 
 
 def _lock_month(period: ReportingPeriod) -> None:
@@ -778,6 +1022,9 @@ def reserve(
     problems = _problems(pool, request, expected_sha256)
     if problems:
         raise problems[0]
+    announcement, refusal = announcement_refusal(pool, request.now)
+    if refusal is not None:
+        raise refusal
     late = replaces is None and is_late(period, request.now)
     started = utcnow()
     attempt = DrawAttempt(
@@ -803,6 +1050,7 @@ def reserve(
         period_key=period.key,
         late=late,
         prizes_drawn=min(prize.count_per_period, pool.size),
+        announcement_id=announcement.id,
     )
     db.session.commit()
     return reservation
@@ -872,9 +1120,16 @@ def _fail(
     detail: str,
     actor: audit.Actor,
     result: SignedResult | None = None,
+    *,
+    answered: bool | None = None,
 ) -> None:
     """Keep the attempt as failed, with its reason, on the record; commits. An attempt
-    that is no longer pending (expired meanwhile) is left as it is."""
+    that is no longer pending (expired meanwhile) is left as it is.
+
+    An attempt that received a signed answer (``result``, or ``answered``) spends the
+    announcement it was made under: the pool must be announced again before the next,
+    so that no two signed answers ever follow one announcement."""
+    answered = result is not None if answered is None else answered
     db.session.rollback()
     table = DrawAttempt.__table__
     now = utcnow()
@@ -889,6 +1144,7 @@ def _fail(
             response_text=result.response_text if result is not None else "",
         )
     ).rowcount
+    spent = answered and _spend(reservation.announcement_id, reservation.attempt_id, now)
     if changed:
         audit.record(
             "draw.attempt_failed",
@@ -897,6 +1153,7 @@ def _fail(
                 "draw": reservation.draw_id,
                 "failure": code,
                 "serial_number": result.serial_number if result is not None else None,
+                "announcement_spent": reservation.announcement_id if spent else None,
             },
             object_type="DrawAttempt",
             object_id=reservation.attempt_id,
@@ -922,6 +1179,13 @@ def _record(
     if attempt is None or attempt.state != DrawAttempt.PENDING or attempt.expires_at <= utcnow():
         # lapsed: another attempt may hold the place now, so this answer is not recorded
         raise DrawRefused("attempt-expired", month=reservation.period_key)
+    announcement = (
+        db.session.get(PoolAnnouncement, reservation.announcement_id, populate_existing=True)
+        if reservation.announcement_id is not None
+        else None
+    )
+    if announcement is None or not announcement.is_open:
+        raise DrawRefused("not-announced", month=reservation.period_key)
     place, reason, late_reason = request.place, request.reason, request.late_reason
     fallback_reason, actor, now = request.fallback_reason, request.actor, request.now
     late = reservation.late
@@ -940,6 +1204,7 @@ def _record(
         fallback_reason_kk=fallback_reason["kk"],
         fallback_reason_ru=fallback_reason["ru"],
         conducted_at=now,
+        announced_at=announcement.announced_at,
         conducted_by_id=getattr(actor.user, "id", None),
         conducted_by=actor.name,
         place_kk=place["kk"][:200],
@@ -982,6 +1247,9 @@ def _record(
     draw.numbers_json = json.dumps(numbers)
     db.session.add(draw)
     db.session.flush()  # the draw's place in the chain is taken here, or IntegrityError
+    announcement.state = PoolAnnouncement.DRAWN
+    announcement.draw_id = draw.id
+    announcement.finished_at = utcnow()
 
     progress("pool")
     draw_id = draw.id
@@ -1083,7 +1351,7 @@ def redraw(
     The draw replaced stays exactly as it was; the new one names it and the reason (in
     each language). ``secret``, ``links`` and ``client`` are ``prepare``'s and ``conduct``'s.
     """
-    pool = prepare(draw.period, draw.prize, secret=secret, replaces=draw)
+    pool = announced_pool(draw.period, draw.prize, secret=secret, replaces=draw)
     return conduct(
         pool,
         commission=commission if commission is not None else draw.commission,
@@ -1184,7 +1452,12 @@ def record(draw: Draw) -> dict:
         **_texts_of(draw, "late_reason"),
         **_texts_of(draw, "place"),
         "commission": [m.as_json() for m in draw.commission],
-        "pool": {"size": draw.pool_size, "sha256": draw.pool_sha256, "file": "pool.csv"},
+        "pool": {
+            "size": draw.pool_size,
+            "sha256": draw.pool_sha256,
+            "file": "pool.csv",
+            "announced_at": _utc_text(announced_at_of(draw)),
+        },
         "random": json.loads(draw.random_json) if draw.random_json else None,
         "signature": draw.signature or None,
         "public_key_sha256": key_fingerprint(draw.public_key_pem) if draw.public_key_pem else None,
@@ -1206,6 +1479,13 @@ def record(draw: Draw) -> dict:
         # the CMS files, never the certificates' IIN
         "signatures": protocol_signatures.record_entries(draw),
     }
+
+
+def _utc_text(moment: datetime | None) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SSZ``, or None."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _texts_of(draw: Draw, name: str) -> dict[str, str | None]:

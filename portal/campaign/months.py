@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.campaign import winners as winner_rules
-from portal.campaign.draws import current_draw
+from portal.campaign.draws import awaiting_draw, current_draw
 from portal.campaign.periods import urgency
-from portal.models import Campaign, Draw, ReportingPeriod, Winner
+from portal.models import Campaign, Draw, PoolAnnouncement, ReportingPeriod, Winner
 
 DRAWN = ("published", "awaiting-redraw", "being-verified", "verified-unpublished")
 DRAW_DUE = ("draw-due", "draw-due-soon", "draw-overdue")
@@ -37,6 +37,8 @@ class MonthStatus:
     published: list[Winner]  # published winners still standing, in draw order
     deadline: date  # the draw's deadline (rule 5)
     days_left: int  # to the deadline; negative once it has passed
+    # the pool announced for the month's next draw (or redraw), not drawn yet, or None
+    announcement: PoolAnnouncement | None = None
 
     @property
     def drawn(self) -> bool:
@@ -67,7 +69,9 @@ def month_status(period: ReportingPeriod, today: date) -> MonthStatus:
         state = "running"
     else:
         state = {"overdue": "draw-overdue", "later": "draw-due"}.get(state, "draw-due-soon")
-    return MonthStatus(period, state, draw, published, period.draw_deadline, days_left)
+    return MonthStatus(
+        period, state, draw, published, period.draw_deadline, days_left, awaiting_draw(period)
+    )
 
 
 def month_statuses(campaign: Campaign, today: date) -> list[MonthStatus]:

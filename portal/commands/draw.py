@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -19,12 +20,14 @@ from portal.models import Draw, db, utcnow
 from portal.services import eds
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
 from portal.web.urls import SiteLinks
+from portal.wording.formats import format_moment
 from portal.wording.messages import (
     describe_changed_verdict,
     describe_draw_check,
     describe_random_org_error,
     describe_refusal,
     describe_verdict,
+    pool_announcement_news,
     redraw_reasons,
 )
 
@@ -159,8 +162,13 @@ def run_command(
     )
     if refusals:
         raise _fail(refusals[0], lang)
-    pool = draws.prepare(period, secret=current_app.config["SECRET_KEY"])
+    # the pool announced (``draw announce``), made again from its nonce: ``conduct``
+    # refuses any other, and before the announcement's waiting time has passed
+    pool = draws.announced_pool(period, secret=current_app.config["SECRET_KEY"])
     click.echo(f"pool for {period.key}: {pool.size} participants, sha256 {pool.sha256}")
+    _, refusal = draws.announcement_refusal(pool, utcnow())
+    if refusal is not None:  # said before asking; the reservation checks again
+        raise _fail(refusal, lang)
     if not yes:
         click.confirm("Conduct the draw over this pool?", abort=True)
     try:
@@ -177,6 +185,65 @@ def run_command(
     except (draws.DrawRefused, RandomOrgError) as error:
         raise _fail(error, lang) from None
     _report(draw, lang)
+
+
+@draw_cli.command("announce")
+@click.option("--period", "period_key", default="", help="The reporting month, YYYY-MM.")
+@click.option(
+    "--replaces",
+    "replaces_id",
+    type=int,
+    default=None,
+    help="Announce the pool of the redraw that replaces this draw instead.",
+)
+@ADMIN_OPTION
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation after showing the pool.")
+@LANG_OPTION
+@with_appcontext
+def announce_command(period_key, replaces_id, admin_email, yes, lang) -> None:
+    """The commission's first step: publish the pool of a month's draw (or of a redraw)
+    with its size, SHA-256 and the time, on the month's pages, the news and the feed.
+
+    The draw (``draw run``, ``draw redraw``) may then be made over this very pool once
+    DRAW_ANNOUNCEMENT_WAIT_MINUTES have passed; announcing again withdraws the pool
+    announced before."""
+
+    actor = _actor(admin_email, {})
+    replaces = None
+    if replaces_id is not None:
+        replaces = db.session.get(Draw, replaces_id)
+        if replaces is None:
+            raise click.ClickException(f"no draw {replaces_id}")
+        period = replaces.period
+    else:
+        if not period_key:
+            raise click.UsageError("give --period YYYY-MM, or --replaces DRAW_ID for a redraw")
+        campaign = current_campaign()
+        period = find_period(campaign, period_key) if campaign else None
+        if period is None:
+            raise click.ClickException(f"no reporting month {period_key} in the current campaign")
+    prize = replaces.prize if replaces is not None else draws.month_prize(period)
+    refusals = draws.refusals(period, prize, replaces, utcnow(), actor=actor)
+    if refusals:
+        raise _fail(refusals[0], lang)
+    pool = draws.prepare(period, prize, secret=current_app.config["SECRET_KEY"], replaces=replaces)
+    what = f"redraw of draw {replaces.id}" if replaces is not None else period.key
+    click.echo(f"pool for {what}: {pool.size} participants, sha256 {pool.sha256}")
+    if not yes:
+        click.confirm("Announce (publish) this pool now?", abort=True)
+    wait = timedelta(minutes=float(current_app.config["DRAW_ANNOUNCEMENT_WAIT_MINUTES"]))
+    try:
+        announcement = draws.announce(
+            pool, actor=actor, wait=wait, news=pool_announcement_news, expected_sha256=pool.sha256
+        )
+    except draws.DrawRefused as error:
+        raise _fail(error, lang) from None
+    with force_locale(lang):
+        click.echo(
+            f"announcement {announcement.id}: announced at"
+            f" {format_moment(announcement.announced_at, lang)}; to be drawn not before"
+            f" {format_moment(announcement.not_before, lang)}"
+        )
 
 
 @draw_cli.command("redraw")

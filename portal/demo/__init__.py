@@ -20,7 +20,7 @@ from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, local_today
 from portal.demo.participants import month_files
 from portal.demo.randomorg_standin import StandIn
-from portal.demo.winners import PATHS, DrawSite
+from portal.demo.winners import PATHS, DrawSite, announce
 from portal.models import Announcement, Campaign, Prize, RulesVersion, db
 from portal.services.randomorg import RandomOrgClient
 
@@ -194,6 +194,7 @@ def load_draws(campaign: Campaign, *, secret: str | bytes, links: Links) -> list
                 continue
             when = DRAW_MOMENTS.get(period.key) or datetime.now(CAMPAIGN_TZ)
             standin.clock = lambda when=when: when
+            announce(pool, when)  # published before it is drawn
             draw = draws.conduct(
                 pool,
                 commission=[draws.Member(*member) for member in DEMO_COMMISSION],

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from PIL import Image, ImageDraw
 
@@ -27,7 +27,7 @@ from portal.demo.randomorg_standin import StandIn
 from portal.models import Winner, db
 from portal.models.acts import WinnerFile
 from portal.services.randomorg import RandomOrgClient
-from portal.wording.messages import redraw_reasons, winner_announcement
+from portal.wording.messages import pool_announcement_news, redraw_reasons, winner_announcement
 
 DEMO = winners.Actor(label="demo")
 
@@ -67,8 +67,26 @@ def _publish(winner: Winner, when: datetime, links: Links) -> None:
     winners.publish(winner, titles, bodies, actor=DEMO, now=when)
 
 
+# The demo's pools are announced this long before their draw, which may be made an hour
+# after the announcement (the demo's own waiting time: the setting is 0 in the demo).
+ANNOUNCED_BEFORE = timedelta(hours=2)
+ANNOUNCEMENT_WAIT = timedelta(hours=1)
+
+
+def announce(pool, when: datetime):
+    """The commission's first step for a draw at ``when``: its pool announced before it."""
+    return draws.announce(
+        pool,
+        actor_label="demo",
+        wait=ANNOUNCEMENT_WAIT,
+        news=pool_announcement_news,
+        now=when - ANNOUNCED_BEFORE,
+    )
+
+
 def _redraw(draw, site: DrawSite, when: datetime):
     site.standin.clock = lambda: when
+    announce(draws.prepare(draw.period, draw.prize, secret=site.secret, replaces=draw), when)
     reason = redraw_reasons([_only_winner(draw)])
     return draws.redraw(
         draw,

@@ -22,6 +22,7 @@ from portal.models.draws import (
     DrawVerdict,
     DrawWinner,
     KeptPool,
+    PoolAnnouncement,
     ProtocolSignature,
 )
 from portal.models.ledger import RandomAnswer
@@ -60,6 +61,7 @@ __all__ = [
     "ManualSubmission",
     "OutboxMessage",
     "Participant",
+    "PoolAnnouncement",
     "Prize",
     "ProtocolSignature",
     "RandomAnswer",

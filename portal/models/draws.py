@@ -71,6 +71,9 @@ class Draw(Bilingual, db.Model):
     fallback_reason_ru: Mapped[str] = mapped_column(sa.Text, default="")
 
     conducted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # when the draw's pool (its size and digest) was published, before the draw
+    # (its ``PoolAnnouncement``'s time); None for a draw made before announcements
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     conducted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
     conducted_by: Mapped[str] = mapped_column(sa.String(254), default="")
     place_kk: Mapped[str] = mapped_column(sa.String(200), default="")
@@ -350,6 +353,65 @@ class DrawAttempt(db.Model):
 
     def __repr__(self) -> str:
         return f"<DrawAttempt {self.id} {self.state}>"
+
+
+class PoolAnnouncement(db.Model):
+    """A pool published before it is drawn: its size and SHA-256, with the time.
+
+    The commission's first step (``campaign.draws.announce``): the pool the draw will
+    be made over is published at once (the month's pages, the news and the feed), and
+    the draw may be confirmed only over that very pool (the same digest, rebuilt from
+    ``nonce``, see ``campaign.draws.prepare``) and not before ``not_before``. One
+    announcement stands for a draw's place at a time (``announced``); it becomes
+    ``drawn`` when its draw is recorded, ``spent`` when an attempt over it received a
+    signed random.org answer and failed (the pool must then be announced again, so that
+    no two signed answers follow one announcement), ``withdrawn`` when a new pool is
+    announced in its stead. Never deleted: the public sees every announcement.
+    """
+
+    __tablename__ = "pool_announcement"
+
+    ANNOUNCED, DRAWN, WITHDRAWN, SPENT = "announced", "drawn", "withdrawn", "spent"
+    STATES = (ANNOUNCED, DRAWN, WITHDRAWN, SPENT)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"), index=True)
+    prize_id: Mapped[int] = mapped_column(sa.ForeignKey("prize.id"))
+    # the draw a redraw's pool replaces; None for the month's draw
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw.id"))
+    # the pool's nonce: its entry key, so its bytes, are made again from it (never published)
+    nonce: Mapped[str] = mapped_column(sa.String(64))
+    pool_sha256: Mapped[str] = mapped_column(sa.String(64))
+    pool_size: Mapped[int]
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the draw may be confirmed from this moment (announced_at + the waiting time)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    announced_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    announced_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    state: Mapped[str] = mapped_column(sa.String(16), default=ANNOUNCED)
+    # the draw made over it (drawn), or the attempt whose answer spent it (spent)
+    draw_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw.id"))
+    attempt_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw_attempt.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the news item that published it
+    news_id: Mapped[int | None] = mapped_column(sa.ForeignKey("announcement.id"))
+
+    period: Mapped[ReportingPeriod] = relationship()
+    prize: Mapped[Prize] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "state IN ('announced', 'drawn', 'withdrawn', 'spent')", name="state_known"
+        ),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        """It still stands: the draw over its pool may be confirmed (once the wait passed)."""
+        return self.state == self.ANNOUNCED
+
+    def __repr__(self) -> str:
+        return f"<PoolAnnouncement {self.id} {self.state}>"
 
 
 class DrawIsImmutable(RuntimeError):

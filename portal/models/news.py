@@ -21,6 +21,7 @@ class Announcement(Bilingual, db.Model):
     KIND_RULES_CHANGE = "rules_change"
     KIND_NOTICE = "notice"
     KIND_WINNER = "winner"
+    KIND_DRAW_POOL = "draw_pool"  # a pool announced before its draw (campaign.draws.announce)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)

@@ -99,6 +99,10 @@ def draw(draw_id: int):
         members=signing.by_member(record),
         signed_language=signing.SIGNED_LANGUAGE,
         signature_file_name=signing.signature_file_name,
+        # the pool of the redraw that is to replace this draw, announced, not drawn yet
+        redraw_announcement=draw_rules.open_announcement(record.period, record.prize, record)
+        if record.replaced_by is None
+        else None,
     )
 
 

@@ -117,6 +117,7 @@ def register(app: Flask) -> None:
         eds_signing_time=signing_time_sentence,
         describe_revocation_evidence=describe_revocation_evidence,
         month_state_name=messages.month_state_name,
+        announcement_state_name=messages.announcement_state_name,
         form_problems=forms.problems,
         chosen_file=forms.chosen_file,
         chosen_files=forms.chosen_files,

@@ -69,6 +69,15 @@ def conduct_draw(month: str, pool_size: int, local: bool) -> str:
     )
 
 
+def announce_pool(pool_size: int, wait_minutes: int) -> str:
+    return ngettext(
+        "Publish this pool of %(num)d participant now, on the month's pages, the news and the feed? The draw may be confirmed only over this very pool, %(minutes)s min after.",
+        "Publish this pool of %(num)d participants now, on the month's pages, the news and the feed? The draw may be confirmed only over this very pool, %(minutes)s min after.",
+        pool_size,
+        minutes=wait_minutes,
+    )
+
+
 def redraw(draw_id: int) -> str:
     return _(
         "Draw the prize of draw No. %(id)s again? The new draw is stored and cannot be undone.",

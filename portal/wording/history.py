@@ -119,6 +119,7 @@ def audit_action_name(action: str) -> str:
         "draw.attempt_expired": _("Draw reservation lapsed"),
         "draw.verify": _("Draw verified again"),
         "draw.protocol_signed": _("Protocol signed by a commission member"),
+        "draw.announce": _("Draw's pool announced"),
         "act.download": _("Act downloaded"),
         "act.eds_attempt": _("EDS signature checked"),
         "winner.file_uploaded": _("Winner's file uploaded"),
@@ -136,6 +137,7 @@ def audit_object_name(object_type: str, object_id: str) -> str:
         "StaffUser": _("staff account No. %(id)s"),
         "Draw": _("draw No. %(id)s"),
         "DrawAttempt": _("draw attempt No. %(id)s"),
+        "PoolAnnouncement": _("pool announcement No. %(id)s"),
         "Winner": _("winner No. %(id)s"),
         "Act": _("act No. %(id)s"),
         "Announcement": _("announcement No. %(id)s"),
@@ -205,6 +207,9 @@ def _detail_label(key: str) -> str:
         "to": _("To"),
         "draw": _("Draw"),
         "failure": _("Why it failed"),
+        "not_before": _("May be drawn from"),
+        "withdrawn": _("Announcement withdrawn"),
+        "announcement_spent": _("Announcement spent"),
         "started_by": _("Started by"),
         "condition": _("Reason"),
         "reason": _("Reason"),
@@ -252,6 +257,11 @@ def _value(key: str, value: Any) -> str:
         return format_moment(value)
     if isinstance(value, date):
         return format_day(value)
+    if key == "not_before" and isinstance(value, str):  # an ISO moment, as recorded
+        try:
+            return format_moment(datetime.fromisoformat(value))
+        except ValueError:
+            return value
     text = str(value)
     coded = {
         "role": role_name,
@@ -352,7 +362,7 @@ def describe_details(details: dict[str, Any] | str | None) -> str:
 
 
 _CHANGED = ("email", "role", "active", "language")
-_NUMBERED = ("draw", "replaces", "announcement", "broken_at")
+_NUMBERED = ("draw", "replaces", "announcement", "broken_at", "withdrawn", "announcement_spent")
 
 
 def winner_event_text(event) -> str:

@@ -247,6 +247,28 @@ def describe_refusal(refusal: DrawRefused) -> str:
                 month=d.get("month"),
             )
         ),
+        "not-announced": lambda: _(
+            "The pool of this draw of %(month)s has not been announced: announce it first; the draw may be confirmed once its waiting time has passed.",
+            month=d.get("month"),
+        ),
+        "announcement-spent": lambda: _(
+            "An attempt at this draw of %(month)s received random.org's answer and failed: the pool must be announced again (a new time) before the next attempt.",
+            month=d.get("month"),
+        ),
+        "not-the-announced-pool": lambda: _(
+            "The pool to draw is not the one announced at %(since)s (its SHA-256 differs: the month's data changed?). Announce the new pool; the draw may be confirmed after its waiting time.",
+            since=format_moment(d.get("since")),
+        ),
+        "announcement-wait": lambda: _(
+            "The pool was announced at %(since)s: the draw may be confirmed from %(until)s, not before.",
+            since=format_moment(d.get("since")),
+            until=format_moment(d.get("until")),
+        ),
+        "already-announced": lambda: _(
+            "This pool was already announced at %(since)s; the draw may be confirmed from %(until)s.",
+            since=format_moment(d.get("since")),
+            until=format_moment(d.get("until")),
+        ),
         "attempt-expired": lambda: _(
             "random.org answered too late: the reservation of this draw of %(month)s had lapsed, so nothing was recorded. Conduct the draw again.",
             month=d.get("month"),
@@ -668,6 +690,17 @@ def month_state_name(state: str) -> str:
     return names.get(state, state)
 
 
+def announcement_state_name(state: str) -> str:
+    """What became of a pool's announcement (``PoolAnnouncement.state``)."""
+    names = {
+        "announced": _("announced, to be drawn"),
+        "drawn": _("drawn"),
+        "withdrawn": _("withdrawn: another pool announced"),
+        "spent": _("spent: an attempt received random.org's answer and failed"),
+    }
+    return names.get(state, state)
+
+
 def deadline_state_name(state: str) -> str:
     names = {
         "overdue": _("overdue"),
@@ -805,3 +838,42 @@ def describe_act_refusal(refusal) -> str:
         ),
     }
     return messages.get(refusal.code, lambda: refusal.code)()
+
+
+def pool_announcement_news(announcement) -> dict[str, dict[str, str]]:
+    """The news item that publishes an announced pool, in every language: its title and
+    body (Markdown), giving the pool's size, SHA-256, the time and the earliest time of
+    the draw (``campaign.draws.announce``'s ``news``)."""
+    period = announcement.period
+    worded: dict[str, dict[str, str]] = {"title": {}, "body": {}}
+    for lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            month = format_month(period.year, period.month, lang, in_text=True)
+            if announcement.replaces_id is None:
+                title = _("The pool of the draw of %(month)s is announced", month=month)
+            else:
+                title = _(
+                    "The pool of the redraw of %(month)s is announced (it replaces draw No. %(draw)s)",
+                    month=month,
+                    draw=announcement.replaces_id,
+                )
+            sentences = [
+                ngettext(
+                    "The draw of %(month)s will be made over a pool of %(num)d participant.",
+                    "The draw of %(month)s will be made over a pool of %(num)d participants.",
+                    announcement.pool_size,
+                    month=month,
+                ),
+                _(
+                    "The SHA-256 of its pool file: `%(sha256)s`, announced at %(time)s.",
+                    sha256=announcement.pool_sha256,
+                    time=format_moment(announcement.announced_at, lang),
+                ),
+                _(
+                    "To be drawn not before %(time)s, over exactly this pool: the draw's public record will give the same SHA-256, and random.org signs it with the numbers drawn.",
+                    time=format_moment(announcement.not_before, lang),
+                ),
+            ]
+            worded["title"][lang] = title
+            worded["body"][lang] = " ".join(sentences)
+    return worded

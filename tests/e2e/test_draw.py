@@ -50,6 +50,12 @@ def test_commission_draws_and_a_visitor_verifies(
     digest = wait.until(EC.presence_of_element_located((By.ID, "pool-digest"))).text
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
     size = browser.find_element(By.ID, "pool-size").text.split()[0]
+    # the commission's first step: the pool announced (published), then drawn
+    click(browser, browser.find_element(By.CSS_SELECTOR, "button[name=announce]"))
+    answer_confirmation(browser)
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "button[name=confirm]")))
+    assert browser.find_element(By.CSS_SELECTOR, ".announced-sha256").text == digest
+    assert browser.find_element(By.ID, "pool-digest").text == digest
     click(browser, browser.find_element(By.CSS_SELECTOR, "button[name=confirm]"))
     question = answer_confirmation(browser)  # it names the pool drawn from
     assert "random.org" in question and f" {size} " in question

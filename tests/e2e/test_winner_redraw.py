@@ -19,6 +19,7 @@ from tests.helpers import (
     COMMISSION,
     PLACE,
     TODAY,
+    announced,
     answer_confirmation,
     click,
     csv_bytes,
@@ -59,7 +60,11 @@ def test_disqualification_redraw_and_a_new_published_winner(
         eligibility.compute(september)
         db.session.commit()
         draw = draws.conduct(
-            prepare(september), **site(), commission=COMMISSION, place=PLACE, now=AFTER_SEPTEMBER
+            announced(prepare(september), AFTER_SEPTEMBER),
+            **site(),
+            commission=COMMISSION,
+            place=PLACE,
+            now=AFTER_SEPTEMBER,
         )
         (first,) = winners.winners_of_draw(draw)
         first_id, first_company, draw_id = first.id, first.participant.company_name, draw.id
@@ -78,6 +83,10 @@ def test_disqualification_redraw_and_a_new_published_winner(
 
     # the commission finds the redraw offered, the reason filled in, and redraws
     sign_in(browser, live_server, wait, "commission@ismet.kz", f"/admin/draws/{draw_id}")
+    # its first step: the redraw's pool announced (published)
+    click(browser, browser.find_element(By.CSS_SELECTOR, "button[name=announce]"))
+    answer_confirmation(browser)
+    wait.until(EC.presence_of_element_located((By.ID, "reason_kk")))
     offered = {
         lang: browser.find_element(By.ID, f"reason_{lang}").get_attribute("value")
         for lang in ("kk", "ru")
@@ -85,7 +94,7 @@ def test_disqualification_redraw_and_a_new_published_winner(
     with app.test_request_context("/kk/"):  # offered in each language
         assert offered == redraw_reasons([db.session.get(Winner, first_id)])
     assert "company closed" not in str(offered)  # the staff's note stays off the public record
-    click(browser, browser.find_element(By.CSS_SELECTOR, "#redraw-heading ~ form button"))
+    click(browser, browser.find_element(By.CSS_SELECTOR, "#redraw-form button"))
     answer_confirmation(browser)
     wait.until(lambda b: b.current_url.rstrip("/").rsplit("/", 1)[1] != str(draw_id))
     new_draw_id = int(browser.current_url.rsplit("/", 1)[1])
