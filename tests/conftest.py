@@ -22,6 +22,7 @@ from portal.services.storage import LocalStorage, S3Storage
 from portal.web.urls import SiteLinks
 from tests.helpers import (
     PASSWORD,
+    STANDIN,
     TODAY,
     at,
     csrf_from,
@@ -264,6 +265,7 @@ def standin(app):
     """The stand-in random.org, a real HTTP server, with the app pointed at it."""
 
     with StandIn() as server:
+        STANDIN.update(server=server, default=server.clock, set=None, last=None)
         app.config.update(
             RANDOM_ORG_URL=server.url,
             RANDOM_ORG_API_KEY=server.api_key,
@@ -272,7 +274,10 @@ def standin(app):
             RANDOM_ORG_BACKOFF=0.05,
             RANDOM_ORG_TIMEOUT=(2.0, 1.0),
         )
-        yield server
+        try:
+            yield server
+        finally:
+            STANDIN.update(server=None, default=None, set=None, last=None)
 
 
 @pytest.fixture

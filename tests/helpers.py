@@ -270,6 +270,29 @@ def prepare(period, **kwargs):
 ANNOUNCED_BEFORE = timedelta(minutes=1)
 
 
+# The stand-in random.org of the test under way (the ``standin`` fixture): the tests
+# draw at fixed moments of 2022, the stand-in would date its answers by the machine's
+# clock. While a test leaves the stand-in's clock alone, ``announce`` dates the next
+# answer a second after the announcement it makes, and each announcement after the last
+# answer: a draw's answer comes after its pool's announcement, the key's answer before
+# it before (the ledger check), as they do in the field.
+STANDIN: dict = {"server": None, "default": None, "set": None, "last": None}
+
+
+def _standin_clock(when: datetime) -> datetime:
+    """The announcement's time, moved past the stand-in's last answer; the next answer dated."""
+    server = STANDIN["server"]
+    if server is None or server.clock not in (STANDIN["default"], STANDIN["set"]):
+        return when  # no stand-in, or a test that sets its clock itself
+    last = STANDIN["last"]
+    if last is not None and when <= last:
+        when = last + timedelta(seconds=1)
+    answer_at = when + timedelta(seconds=1)
+    STANDIN["last"] = answer_at
+    STANDIN["set"] = server.clock = lambda: answer_at
+    return when
+
+
 def announce(pool, now: datetime | None = None, **kwargs):
     """The commission's first step, as a draw of the tests takes it: ``pool`` announced
     (``draws.announce``) a minute before ``now``, with its news item; the announcement.
@@ -280,7 +303,7 @@ def announce(pool, now: datetime | None = None, **kwargs):
     current = draws.open_announcement(pool.period, pool.prize, pool.replaces)
     if current is not None and current.pool_sha256 == pool.sha256:
         return current
-    when = (now or utcnow()) - ANNOUNCED_BEFORE
+    when = _standin_clock((now or utcnow()) - ANNOUNCED_BEFORE)
     kwargs.setdefault("actor_label", "test")
     kwargs.setdefault("news", pool_announcement_news)
     try:

@@ -34,9 +34,11 @@ from tests.helpers import (
     load_demo_draws,
     page_text,
     redraw,
+    serving,
     site,
     translated,
 )
+from tests.verifier_draws import run_verify
 
 LANGS = ("kk", "ru")
 USER_DATA = {"draw": 1, "period": "2022-09", "pool_sha256": "0" * 64, "pool_size": 10}
@@ -157,11 +159,12 @@ def test_the_serial_run_over_the_demo_draws(app, client, demo):
                 found = {s.serial: s.draw_id for s in key_run.serials}[draw.serial_number]
                 assert found == draw.id
                 checks = {c.code: c for c in draws.verify(draw)}
-                # made before pools were announced: the check does not apply
-                assert (checks["ledger"].ok, checks["ledger"].detail) in (
-                    (True, "not-applicable"),
-                    (True, "first-answer"),
+                # every demo pool is announced before its draw, and nothing came between
+                assert draw.announced_at is not None
+                expected = (
+                    "first-answer" if draw.serial_number == 1 else ("previous-before-announcement")
                 )
+                assert (checks["ledger"].ok, checks["ledger"].detail) == (True, expected)
         assert not key_run.flagged
         drawn = [d for d in made if not d.is_local]
         record = json.loads(client.get(f"/ru/draws/{drawn[-1].id}/record.json").data)
@@ -263,7 +266,9 @@ T2 = datetime(2022, 10, 12, 6, 0, tzinfo=UTC)  # the extra call behind the porta
 T3 = datetime(2022, 10, 14, 6, 0, tzinfo=UTC)  # the redraw
 
 
-def test_an_extra_call_behind_the_portals_back_shows(app, client, runner, september, standin):
+def test_an_extra_call_behind_the_portals_back_shows(
+    app, client, runner, september, standin, tmp_path
+):
     drawn_at(standin, T1)
     first = conduct(september)
     assert first.serial_number == 1
@@ -320,17 +325,26 @@ def test_an_extra_call_behind_the_portals_back_shows(app, client, runner, septem
         "previous-before-announcement"
     )
     assert ledger.check(random, previous, None, pem) == ledger.NOT_APPLICABLE
-    # and the draw's verification says so: the verdict is broken
-    second.announced_at = T2 - timedelta(hours=1)  # what the announce branch's column holds
+    # and the draw's own verification says so: its pool was announced (a minute before
+    # its ``now``) before the extra call, which lies between announcement and draw
+    assert second.announced_at < T2
     checks = draws.verify(second)
     assert [(c.ok, c.detail) for c in checks if c.code == "ledger"] == [
         (False, "previous-after-announcement")
     ]
     assert draws.verdict(checks).code == "broken"
-    second.announced_at = T2 + timedelta(hours=1)
-    assert draws.verdict(draws.verify(second)).holds
-    del second.announced_at
-    assert [c.detail for c in draws.verify(second) if c.code == "ledger"] == ["not-applicable"]
+    assert draws.stored_verdict(second).code == "broken"  # kept so when it was made
+    db.session.commit()
+    # and an auditor's own verify.py, from the live record, finds the same
+    key = tmp_path / "standin.pem"
+    key.write_text(standin.public_key_pem)
+    with serving(app) as url:
+        status, outcomes, output = run_verify("--key", key, f"{url}/kk/draws/{second.id}")
+        assert (status, outcomes["ledger"]) == (1, "failed"), output
+        assert "after the announcement" in output
+        # the first draw, its key's first answer made after its announcement, holds
+        status, outcomes, output = run_verify("--key", key, f"{url}/ru/draws/{first.id}")
+        assert (status, outcomes["ledger"]) == (0, "ok"), output
 
 
 def test_the_ledger_check_refuses_a_previous_answer_that_is_not_the_one(september, standin):
@@ -354,7 +368,18 @@ def test_the_ledger_check_refuses_a_previous_answer_that_is_not_the_one(septembe
     other["random"] = {**previous["random"], "hashedApiKey": "another key"}
     assert ledger.check(random, other, announced, pem) == "other-key"
     # the key's first answer: nothing can precede it
-    assert ledger.check(json.loads(first.random_json), None, announced, pem) == "first-answer"
+    first_random = json.loads(first.random_json)
+    assert ledger.check(first_random, None, first.announced_at, pem) == "first-answer"
+    # but it must have come after its pool's announcement: an answer asked for before the
+    # pool was published (its numbers known), then announced, fails, first or not
+    assert ledger.check(first_random, None, announced, pem) == "answer-before-announcement"
+    assert ledger.check(random, previous, T3 + timedelta(seconds=1), pem) == (
+        "answer-before-announcement"
+    )
+    # within one second, in order: random.org dates its answers in whole seconds
+    assert ledger.check(random, previous, T3 + timedelta(microseconds=900_000), pem) == (
+        "previous-before-announcement"
+    )
     # random.org's completionTime may carry fractions: compared as UTC instants
     assert ledger.completion_instant("2022-10-10 06:00:00.250Z") == T1 + timedelta(milliseconds=250)
     assert ledger.completion_instant("2022-10-10T06:00:00Z") is None

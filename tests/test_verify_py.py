@@ -32,6 +32,7 @@ from tests.verifier_draws import (
     standin_draw,
 )
 
+# the demo's draws: the stand-in's key, each pool announced before its draw
 ALL_HOLD_OTHER_KEY = {
     "pool": "ok",
     "user-data": "ok",
@@ -39,7 +40,7 @@ ALL_HOLD_OTHER_KEY = {
     "signature": "ok",
     "key": "other",
     "winners": "ok",
-    "ledger": "n/a",
+    "ledger": "ok",
 }
 # a REAL random.org result: signed by random.org, but for no pool of the portal
 # (userData null, min 0): those two steps must fail, every other holds
@@ -240,6 +241,14 @@ def test_the_ledger_step_with_real_signed_answers_of_the_standin(tmp_path):
     status, outcomes, output = run_verify("--key", key, folder)
     assert (status, outcomes["ledger"]) == (1, "failed"), output
     assert "after the announcement" in output
+
+    # announced after the draw's own answer (07:00, T0 + 2 h): its numbers were known
+    # before the pool was published
+    rewrite_record(folder, _announced("2022-11-10T07:00:01Z", previous_answer(earlier)))
+    status, outcomes, output = run_verify("--key", key, folder)
+    assert (status, outcomes["ledger"]) == (1, "failed"), output
+    assert "before the announcement at 2022-11-10T07:00:01Z" in output
+    assert "known before the list was published" in output
 
     # no previous answer given for serial 2
     rewrite_record(folder, _announced(ANNOUNCED, drop=True))

@@ -429,6 +429,7 @@ def previous_answer(draw: Draw) -> dict | None:
 HOLDS = ("first-answer", "previous-before-announcement")
 NOT_APPLICABLE = "not-applicable"
 FAILS = (
+    "answer-before-announcement",
     "no-previous-answer",
     "other-key",
     "not-consecutive",
@@ -467,10 +468,22 @@ def check(
     announced and the key its signatures are checked with: one of ``HOLDS``,
     ``NOT_APPLICABLE`` or ``FAILS``. A pure function: the same for every verifier."""
     serial = random.get("serialNumber")
+    if announced_at is None:  # made before pools were announced
+        return "first-answer" if serial == 1 else NOT_APPLICABLE
+    if announced_at.tzinfo is None:
+        announced_at = announced_at.replace(tzinfo=UTC)
+    # compared in whole seconds, as random.org dates its answers and the record publishes
+    # the announcement (``YYYY-MM-DDTHH:MM:SSZ``): within one second, in order
+    announced_at = announced_at.replace(microsecond=0)
+    # the draw's own answer came after the announcement: its numbers were not known
+    # when the pool was published (an answer asked for before, then announced, would be)
+    own = completion_instant(random.get("completionTime"))
+    if own is None:
+        return "bad-time"
+    if own < announced_at:
+        return "answer-before-announcement"
     if serial == 1:
         return "first-answer"  # nothing can precede the key's first answer
-    if announced_at is None:
-        return NOT_APPLICABLE  # made before pools were announced
     if not previous or not isinstance(previous.get("random"), dict):
         return "no-previous-answer"
     before = previous["random"]
@@ -486,8 +499,6 @@ def check(
     completed = completion_instant(before.get("completionTime"))
     if completed is None:
         return "bad-time"
-    if announced_at.tzinfo is None:
-        announced_at = announced_at.replace(tzinfo=UTC)
     if completed > announced_at:
         return "previous-after-announcement"
     return "previous-before-announcement"

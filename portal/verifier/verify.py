@@ -25,7 +25,9 @@ Each step is printed with its outcome; the exit status is 0 only when every step
 5. key: whose key it is (random.org's, or another one, named by its SPKI SHA-256);
 6. winners: random.org's numbers are the record's positions, and the line of each
    winner's position in pool.csv holds that winner's masked account;
-7. ledger: the signed random.org answer just before the draw's (``previous_answer``),
+7. ledger: the draw's own answer was completed after the pool's announcement
+   (``pool.announced_at``: its numbers were not known when the pool was published), and
+   the signed random.org answer just before the draw's (``previous_answer``),
    by the same API key, serial number one less, signed by the same key, was completed
    no later than the pool's announcement (``pool.announced_at``): so no answer came
    between the announcement and the draw. A draw whose serial number is 1 has nothing
@@ -162,6 +164,11 @@ TEXTS = {
         "en": "serial {serial} was completed at {completed}, after the announcement at {announced}: another answer came between",
         "kk": "{serial} сериялық нөмірі {completed} уақытта, яғни {announced} хабарландырудан кейін алынған: арада басқа жауап болған",
         "ru": "серийный номер {serial} получен в {completed}, после объявления в {announced}: между ними был другой ответ",
+    },
+    "answer-earlier": {
+        "en": "the draw's own answer (serial {serial}) was completed at {completed}, before the announcement at {announced}: its numbers were known before the list was published",
+        "kk": "ұтыс ойынының өз жауабы ({serial} сериялық нөмірі) {completed} уақытта, {announced} хабарландыруға дейін алынған: сандар тізім жарияланбай тұрып белгілі болған",
+        "ru": "собственный ответ розыгрыша (серийный номер {serial}) получен в {completed}, до объявления в {announced}: числа были известны до публикации списка",
     },
     "previous-in-time": {
         "en": "serial {serial} completed at {completed}, before the announcement at {announced}",
@@ -437,6 +444,16 @@ def check_ledger(draw: Draw, key, say) -> tuple[str, str]:
     if announced is None:
         return FAILED, say("bad-time", value=draw.pool["announced_at"])
     serial = draw.random.get("serialNumber")
+    own = utc_instant(draw.random.get("completionTime"))
+    if own is None:
+        return FAILED, say("bad-time", value=draw.random.get("completionTime"))
+    if own < announced:  # its numbers were known before the pool was published
+        return FAILED, say(
+            "answer-earlier",
+            serial=serial,
+            completed=draw.random.get("completionTime"),
+            announced=draw.pool["announced_at"],
+        )
     if serial == 1:
         return OK, say("first-serial")
     previous = draw.record.get("previous_answer")

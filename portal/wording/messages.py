@@ -371,6 +371,9 @@ def describe_ledger_check(found: str) -> str:
         "not-applicable": _(
             "Not applicable: this draw was made before pools were announced ahead of the draw."
         ),
+        "answer-before-announcement": _(
+            "No: the draw's own answer was made before the pool was announced: its numbers were known before the pool was published."
+        ),
         "no-previous-answer": _(
             "No: the key's answer just before the draw's is not on the portal's record."
         ),

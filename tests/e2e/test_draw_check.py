@@ -50,6 +50,8 @@ from tests.verifier_draws import (
 pytestmark = pytest.mark.browser
 
 STEPS = ("pool", "user-data", "request", "signature", "key", "winners", "ledger")
+# a draw of the stand-in, its pool announced before it (the key's previous answer
+# before the announcement)
 ALL_HOLD_OTHER_KEY = {
     "pool": "ok",
     "user-data": "ok",
@@ -57,7 +59,7 @@ ALL_HOLD_OTHER_KEY = {
     "signature": "ok",
     "key": "other-key",
     "winners": "ok",
-    "ledger": "not-applicable",
+    "ledger": "ok",
 }
 # a REAL random.org result: signed by random.org, for no pool of the portal (userData
 # null, min 0): those two steps fail, every other holds
@@ -153,6 +155,7 @@ def _make_real(draw: Draw) -> None:
             serial_number=random["serialNumber"],
             completion_time=random["completionTime"],
             numbers_json=json.dumps(random["data"]),
+            announced_at=None,  # made for no pool of ours: as a draw before announcements
         )
     )
     for rank, winner_id in winners.items():

@@ -242,6 +242,12 @@
     var announced = instant(pool.announced_at);
     if (announced === null) { return ["failed", say("bad-time", { value: code(pool.announced_at) })]; }
     var serial = random.serialNumber;
+    // the draw's own answer came after the announcement: its numbers were not known before
+    var own = instant(random.completionTime);
+    if (own === null) { return ["failed", say("bad-time", { value: code(random.completionTime) })]; }
+    if (own < announced) {
+      return ["failed", say("answer-earlier", { serial: serial, completed: code(random.completionTime), announced: code(pool.announced_at) })];
+    }
     if (serial === 1) { return ["ok", say("first-serial")]; }
     var previous = record.previous_answer;
     if (!previous || typeof previous !== "object" || !previous.random || typeof previous.random !== "object") {
