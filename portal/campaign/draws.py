@@ -1388,10 +1388,12 @@ def draws_of(period: ReportingPeriod) -> list[Draw]:
     )
 
 
-def pool_chunks(draw: Draw) -> Iterator[bytes] | None:
-    """The draw's pool file a chunk at a time (a million lines are 87 MB), or None."""
+def pool_chunks(draw: Draw, own_connection: bool = False) -> Iterator[bytes] | None:
+    """The draw's pool file a chunk at a time (a million lines are 87 MB), or None;
+    ``own_connection``: read on a connection of its own (``models.base.read_chunks``)."""
     files = DrawFile.__table__.c
-    return read_chunks(files.content, files.draw_id == draw.id, files.name == DrawFile.POOL)
+    mine = (files.draw_id == draw.id, files.name == DrawFile.POOL)
+    return read_chunks(files.content, *mine, own_connection=own_connection)
 
 
 def draw_file(draw: Draw, name: str) -> DrawFile | None:

@@ -267,7 +267,10 @@ READ_CHUNK = 1 << 20  # bytes read at a time by ``read_chunks``
 
 
 def read_chunks(
-    column: sa.Column, *where: sa.ColumnElement[bool], size: int = READ_CHUNK
+    column: sa.Column,
+    *where: sa.ColumnElement[bool],
+    size: int = READ_CHUNK,
+    own_connection: bool = False,
 ) -> Iterator[bytes] | None:
     """The bytes ``column`` holds in the one row ``where`` selects, ``size`` bytes at a
     time, or None (no row, NULL): a large value (a draw's pool file) is hashed or counted
@@ -276,33 +279,45 @@ def read_chunks(
     PostgreSQL: one ``substring`` per chunk, which reads only that chunk's pages of a
     value stored without compression (``STORAGE EXTERNAL``, migration 0024: the pool
     files and kept pools). SQLite: incremental blob I/O. The value must not change
-    while it is read (a draw's files never do).
+    while it is read (a draw's files never do). Read on the session's connection, or
+    with ``own_connection`` on a connection of the chunks' own, taken from the engine
+    when the first is asked for and given back when they end or are closed: for a
+    response sent after its view returned, when no session or context is left.
     """
     table = column.table
     length = db.session.execute(sa.select(sa.func.length(column)).where(*where)).scalar()
     if length is None:
         return None
-    # Each chunk is read on the session's connection of the moment it is asked for: a
-    # response streamed after its view returned may find the view's connection gone.
+    rowid = None
     if db.session.connection().dialect.name == "sqlite":
         rowid = db.session.execute(
             sa.select(sa.literal_column("rowid")).select_from(table).where(*where)
         ).scalar()
 
-        def from_blob() -> Iterator[bytes]:
-            driver = db.session.connection().connection.driver_connection
+    def read(connection: sa.Connection) -> Iterator[bytes]:
+        if rowid is not None:
+            driver = connection.connection.driver_connection
             with driver.blobopen(table.name, column.name, rowid, readonly=True) as blob:
                 while chunk := blob.read(size):
                     yield chunk
-
-        return from_blob()
-
-    def by_substring() -> Iterator[bytes]:
+            return
         for start in range(1, length + 1, size):
             query = sa.select(sa.func.substr(column, start, size)).where(*where)
-            yield bytes(db.session.execute(query).scalar())
+            yield bytes(connection.execute(query).scalar())
 
-    return by_substring()
+    if own_connection:
+        engine = db.engine
+
+        def on_its_own() -> Iterator[bytes]:
+            with engine.connect() as connection:
+                yield from read(connection)
+
+        return on_its_own()
+
+    def on_the_session() -> Iterator[bytes]:
+        yield from read(db.session.connection())
+
+    return on_the_session()
 
 
 def insert_with_bytes(table: sa.Table, values: dict, column: str) -> None:

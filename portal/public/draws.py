@@ -6,7 +6,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Response, abort, current_app, g, render_template, stream_with_context
+from flask import Response, abort, current_app, g, render_template
 
 from portal.campaign import draws as draw_rules
 from portal.campaign import ledger
@@ -115,11 +115,12 @@ def prefetches(pool_size: int) -> bool:
 def draw_pool(draw_id: int):
     """The pool file exactly as it was drawn from; its SHA-256 is the pool digest."""
     record = _draw(draw_id)
-    chunks = draw_rules.pool_chunks(record)
+    # sent as read, a chunk at a time, on a connection of its own (given back when the
+    # response ends or is dropped): a worker never holds a million-line file whole
+    chunks = draw_rules.pool_chunks(record, own_connection=True)
     if chunks is None:
         abort(404)
-    # sent as read, a chunk at a time: a worker never holds a million-line file whole
-    return _download(stream_with_context(chunks), "text/csv", f"draw-{draw_id}-pool.csv")
+    return _download(chunks, "text/csv", f"draw-{draw_id}-pool.csv")
 
 
 @bp.get("/draws/<id:draw_id>/protocol.pdf")
