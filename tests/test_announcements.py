@@ -294,6 +294,9 @@ def test_the_month_s_pages_show_the_announcement_then_both_times(app, client, se
         assert translated(lang, "The pool of the draw is announced") in month
         listing = client.get(f"/{lang}/winners").get_data(as_text=True)
         assert made["sha256"] in listing
+        draws_page = client.get(f"/{lang}/draws").get_data(as_text=True)
+        assert made["sha256"] in draws_page and 'data-state="announced"' in draws_page
+        assert translated(lang, "Pool announced for the next draw, not drawn yet:") in draws_page
     with app.app_context():
         draw = conduct(db.session.get(ReportingPeriod, september_id), announce=False)
         draw_id, announced_at, drawn_at = draw.id, draw.announced_at, draw.conducted_at
@@ -301,6 +304,9 @@ def test_the_month_s_pages_show_the_announcement_then_both_times(app, client, se
     for lang in LANGS:
         month = client.get(f"/{lang}/winners/2022-09").get_data(as_text=True)
         assert 'id="announcement"' not in month  # drawn: the record says it now
+        draws_page = client.get(f"/{lang}/draws").get_data(as_text=True)
+        assert 'data-state="announced"' not in draws_page
+        assert f'href="/{lang}/draws/{draw_id}"' in draws_page
         record = client.get(f"/{lang}/draws/{draw_id}").get_data(as_text=True)
         assert 'id="announced-at"' in record and 'id="drawn-at"' in record
         assert utc_text(announced_at) in record and utc_text(drawn_at) in record

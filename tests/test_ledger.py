@@ -17,7 +17,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from portal.campaign import draws, ledger, winners
+from portal.campaign import audit, draws, ledger, winners
 from portal.demo.randomorg_standin import UNKNOWN_SERIAL, StandIn
 from portal.jobs import ledger as ledger_jobs
 from portal.jobs.schedule import hourly
@@ -458,3 +458,30 @@ def test_answers_received_before_the_ledger_existed_are_put_on_it(runner, septem
     held = {a.serial_number: a for a in db.session.scalars(sa.select(RandomAnswer))}
     assert {s: (a.how, a.attempt_id, a.draw_id) for s, a in held.items()} == expected
     assert serials(the_run()) == [(1, ledger.ATTEMPT), (2, ledger.DRAW)]
+
+
+def test_a_draw_is_verified_again_when_its_previous_answer_is_fetched(
+    app, runner, september, standin
+):
+    """A draw made while the key's answer before its own was not on the ledger (random.org
+    out of reach at the draw, say) keeps a broken verdict until the answer is fetched:
+    then ``flask draw ledger`` (and the hourly job) verify it again."""
+    first = conduct(september)
+    fall_away(first)
+    second = redraw(first, "Failed the check.", now=AFTER_SEPTEMBER)
+    assert second.serial_number == 2 and draws.stored_verdict(second).code == "verified-other-key"
+    # the first answer gone from the ledger (a statement below the portal's own code:
+    # the sync puts it back, from the first draw's record or by getResult)
+    db.session.execute(sa.delete(RandomAnswer).where(RandomAnswer.serial_number == 1))
+    draws.reverify(second, audit.Actor(label="test"))
+    db.session.commit()
+    assert draws.stored_verdict(second).code == "broken"
+    assert [
+        c.detail for c in draws.stored_checks(draws.stored_verdict(second)) if c.code == "ledger"
+    ] == ["no-previous-answer"]
+
+    result = runner.invoke(args=["draw", "ledger"])
+    assert result.exit_code == 0, result.output
+    assert f"draw {second.id} verified again: verified-other-key" in result.output
+    db.session.expire_all()
+    assert draws.stored_verdict(db.session.get(Draw, second.id)).code == "verified-other-key"

@@ -1725,6 +1725,24 @@ class Reverification:
         return self.previous is not None and self.previous != self.verdict
 
 
+def reverify_for_the_ledger(actor: audit.Actor, eds_settings: dict | None = None) -> list[int]:
+    """Verify again each draw whose kept verdict lacked the key's answer before its own
+    (``no-previous-answer``: random.org out of reach at the draw, say) once the ledger
+    holds that answer, so that its verdict says what the ledger now shows; the draws'
+    ids. After every sync of the ledger. The caller commits."""
+    found = []
+    for row in db.session.scalars(sa.select(DrawVerdict).order_by(DrawVerdict.draw_id)):
+        waiting = any(
+            c.code == "ledger" and c.detail == "no-previous-answer" for c in stored_checks(row)
+        )
+        draw = db.session.get(Draw, row.draw_id) if waiting else None
+        if draw is None or ledger.previous_answer(draw) is None:
+            continue
+        reverify(draw, actor, eds_settings=eds_settings)
+        found.append(draw.id)
+    return found
+
+
 def reverify(
     draw: Draw,
     actor: audit.Actor,

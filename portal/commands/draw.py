@@ -358,6 +358,13 @@ def ledger_command() -> None:
     )
     if report.error:
         click.echo(f"random.org: {report.error}, stopped early", err=True)
+    again = draws.reverify_for_the_ledger(
+        Actor(label="cli"), eds_settings=eds.settings_from_config(current_app.config)
+    )
+    db.session.commit()
+    for draw_id in again:  # its ledger check needed an answer just fetched
+        verdict = draws.stored_verdict(db.session.get(Draw, draw_id)).code
+        click.echo(f"draw {draw_id} verified again: {verdict}")
     flagged = 0
     for run in ledger.runs():
         if run.hashed_api_key != client.hashed_api_key:

@@ -6,9 +6,10 @@ import logging
 
 from flask import current_app
 
-from portal.campaign import ledger
+from portal.campaign import audit, draws, ledger
 from portal.jobs.schedule import hourly
-from portal.services import jobs
+from portal.models import db
+from portal.services import eds, jobs
 from portal.services.randomorg import RandomOrgClient
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,12 @@ def sync_ledger() -> ledger.SyncReport | None:
     report = ledger.sync(client, beyond=True)
     if report.fetched:
         log.warning("random.org serials fetched onto the ledger: %s", report.fetched)
+    again = draws.reverify_for_the_ledger(
+        audit.Actor(label="ledger"), eds_settings=eds.settings_from_config(current_app.config)
+    )
+    db.session.commit()
+    if again:
+        log.warning("draws verified again, the ledger holding their previous answers: %s", again)
     if report.missing or report.error:
         log.warning(
             "random.org serials not given back: %s (%s)", report.missing, report.error or "-"

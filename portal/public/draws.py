@@ -54,10 +54,14 @@ def draws_index():
     what each answer was used for, an answer the portal did not ask for or a missing
     serial in red (docs/DESIGN.md, "The ledger")."""
     campaign = the_campaign()
-    months = [(period, draw_rules.draws_of(period)) for period in campaign.periods]
+    # each month's draws, and the pool announced for its next draw and not drawn yet
+    months = [
+        (period, draw_rules.draws_of(period), draw_rules.awaiting_draw(period))
+        for period in campaign.periods
+    ]
     return render_template(
         "public/draws.html",
-        months=[(period, found) for period, found in months if found],
+        months=[month for month in months if month[1] or month[2]],
         runs=ledger.runs(),
     )
 
