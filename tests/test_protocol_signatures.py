@@ -31,6 +31,7 @@ from tests.helpers import (
     CommissionPki,
     conduct,
     csrf_from,
+    load_demo_draws,
     load_september,
     page_text,
     serving,
@@ -510,3 +511,20 @@ def test_the_same_through_sigex(app, client, auth, pki, draw_id):
         assert kept.accepted_by == "commission@ismet.kz"
         row = draws.stored_verdict(db.session.get(Draw, draw_id))
         assert [c.ok for c in draws.stored_checks(row) if c.code == "protocol-signature"] == [True]
+
+
+def test_the_demo_s_first_draw_was_signed_on_paper(app, client, demo):
+    """``make run``: the September draw's commission signed the printed protocol, said so
+    on its record in both languages; its verdict holds with paper signatures listed."""
+    load_demo_draws(app, demo)
+    with app.app_context():
+        draw = db.session.scalars(sa.select(Draw).order_by(Draw.id)).first()
+        members = [m.name for m in draw.commission]
+        draw_id = draw.id
+    record = json.loads(client.get(f"/kk/draws/{draw_id}/record.json").data)
+    assert [(s["member"], s["kind"], s["file"]) for s in record["signatures"]] == [
+        (name, "paper", None) for name in members
+    ]
+    for lang in ("kk", "ru"):
+        page = page_text(client.get(f"/{lang}/draws/{draw_id}"))
+        assert page.count(translated(lang, "signed on paper")) >= len(members), lang

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 
 from PIL import Image, ImageDraw
 
-from portal.campaign import acts, draws, winners
+from portal.campaign import acts, draws, protocol_signatures, winners
 from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ
 from portal.demo.randomorg_standin import StandIn
@@ -197,6 +197,10 @@ def _to_delivery(
 
 def september(draw, site: DrawSite) -> list[str]:
     winner = _only_winner(draw)  # drawn Monday 10 October 2022
+    # the commission signed the printed protocol that day, in ink: kept as such (an EDS
+    # signature needs a member's own NCA key; staff add one from the draw's page)
+    for member_index in range(1, len(draw.commission) + 1):
+        protocol_signatures.mark_paper(draw, member_index, actor=DEMO, now=at(2022, 10, 10, 12))
     _verify(winner, at(2022, 10, 11))
     _to_delivery(
         winner,

@@ -230,6 +230,9 @@ def _detail_label(key: str) -> str:
         "date_to": _("To"),
         "photo": _("Photo"),
         "cause": _("Cause"),
+        "member": _("Commission member"),
+        "member_index": _("Place in the commission"),
+        "protocol": _("Protocol"),
     }
     return labels.get(key, key)
 
@@ -263,6 +266,8 @@ def _value(key: str, value: Any) -> str:
         except ValueError:
             return value
     text = str(value)
+    if key == "protocol" and text.startswith("protocol-"):  # protocol-kk.pdf
+        return _("the protocol in Kazakh") if "-kk" in text else _("the protocol in Russian")
     coded = {
         "role": role_name,
         "language": lambda v: LANGUAGE_NAMES.get(v, v),
@@ -296,6 +301,8 @@ def _kind_name(kind: str) -> str:
         "rules_change": _("rules change"),
         "notice": _("notice"),
         "winner": _("winner's publication"),
+        "paper": _("on paper"),
+        "eds": _("with an EDS"),
     }
     return names.get(kind) or winner_file_name(kind)
 
@@ -334,6 +341,8 @@ def _via_name(via: str) -> str:
         "ncalayer": "NCALayer",
         "egov-qr": "eGov Mobile (QR)",
         "file": _("a signature file"),
+        "upload": _("a signature file"),
+        "paper": _("on paper"),
         "command line": _("the command line"),
     }
     return names.get(via, via)
