@@ -92,6 +92,8 @@ def test_a_draw_deleted_takes_its_entries_and_its_id_is_kept(draw):
         "DELETE FROM winner WHERE draw_winner_id IN"
         " (SELECT id FROM draw_winner WHERE draw_id = :d)",
         "DELETE FROM draw_verdict WHERE draw_id = :d",
+        "DELETE FROM pool_announcement WHERE draw_id = :d",
+        "DELETE FROM protocol_signature WHERE draw_id = :d",
         "DELETE FROM draw_winner WHERE draw_id = :d",
         "DELETE FROM draw_file WHERE draw_id = :d",
     ):

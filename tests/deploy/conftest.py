@@ -395,6 +395,9 @@ def stack(tmp_path_factory):
             "PORTAL_RANDOM_ORG_PUBLIC_KEY": standin.public_key_pem,
             "PORTAL_MAIL_SERVER": "127.0.0.1",
             "PORTAL_MAIL_PORT": "9",
+            # the commission's draw announces its pool and confirms it at once (the
+            # wait itself is tested in tests/test_announcements.py)
+            "PORTAL_DRAW_ANNOUNCEMENT_WAIT_MINUTES": "0",
             "GUNICORN_BIND": f"unix:{socket}",
             "GUNICORN_WORKERS": "2",
             "PYTHONUNBUFFERED": "1",

@@ -221,6 +221,13 @@ def test_the_commission_draws_and_the_protocol_is_published(stack):
     shown = commission.post(f"{stack.url}/admin/draws/new/2022-09", data=form, timeout=60)
     digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', shown.text).group(1)
     nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown.text).group(1)
+    # the commission's first step: the pool announced, then the draw confirmed over it
+    announced = commission.post(
+        f"{stack.url}/admin/draws/new/2022-09",
+        data={**form, "nonce": nonce, "pool_sha256": digest, "announce": "1"},
+        timeout=60,
+    )
+    assert announced.status_code == 200 and 'name="confirm"' in announced.text
     drawn = commission.post(
         f"{stack.url}/admin/draws/new/2022-09",
         data={**form, "nonce": nonce, "pool_sha256": digest, "confirm": "1"},
@@ -233,6 +240,7 @@ def test_the_commission_draws_and_the_protocol_is_published(stack):
     visitor = stack.session()
     record = visitor.get(f"{stack.url}/ru/draws/{draw_id}", timeout=30)
     assert record.status_code == 200 and digest in record.text
+    assert 'id="announced-at"' in record.text
     protocol = visitor.get(f"{stack.url}/kk/draws/{draw_id}/protocol.pdf", timeout=60)
     assert protocol.status_code == 200
     assert protocol.headers["Content-Type"] == "application/pdf"
