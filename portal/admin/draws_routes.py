@@ -548,12 +548,7 @@ def draw_signature_egov(draw_id: int):
         db.session.rollback()
         flash(_("The signing service does not answer: try again in a few minutes."), "error")
         return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
-    # SIGEX's addresses are kept; the portal's own (they carry the key) are derived again
-    kept = {} if provider.pushes else start.data | {"links": start.links}
-    egov_signing.started(session, kept, start.expires_at)
-    db.session.commit()
-    if not provider.pushes:
-        qr_jobs.collect_sigex(session.id)  # the worker waits for SIGEX's signature
+    qr_jobs.started(session, provider, start)
     return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
 
 

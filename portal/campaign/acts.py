@@ -333,8 +333,8 @@ def sign_with_eds(
             signer_role=", ".join(facts.get("roles") or []),
             certificate_serial=facts.get("serial") or "",
             certificate_issuer=facts.get("issuer") or "",
-            signing_time=_aware(facts.get("signing_time")),
-            proven_time=_aware(facts.get("proven_time")),
+            signing_time=moment_of(facts.get("signing_time")),
+            proven_time=moment_of(facts.get("proven_time")),
             report_json=json.dumps(report.as_dict(), ensure_ascii=False, default=str),
             received_via=via,
             created_at=now,
@@ -352,7 +352,9 @@ def sign_with_eds(
     return report
 
 
-def _aware(value) -> datetime | None:
+def moment_of(value) -> datetime | None:
+    """A time of the verifier's facts (a datetime, or its ISO text as stored): the
+    datetime, or None. Acts and the commission's signatures of protocols read them so."""
     if value is None or isinstance(value, datetime):
         return value
     try:

@@ -36,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.campaign import audit
+from portal.campaign.acts import moment_of
 from portal.models import Draw, DrawFile, ProtocolSignature, db, utcnow
 from portal.services import eds
 from portal.services.eds.revocation import Evidence
@@ -224,15 +225,6 @@ def still_open_to(draw: Draw, member_index: int, protocol_sha256: str) -> bool:
         return False
 
 
-def _aware(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def identity_refusal(facts: dict[str, Any], member_name: str) -> str | None:
     """Why an accepted signer may not sign for ``member_name`` (None: it may): a legal
     entity's certificate, or another person's name."""
@@ -296,8 +288,8 @@ def sign_with_eds(
         signer_name=(facts.get("common_name") or "")[:300],
         certificate_serial=facts.get("serial") or "",
         certificate_issuer=(facts.get("issuer") or "")[:500],
-        signing_time=_aware(facts.get("signing_time")),
-        proven_time=_aware(facts.get("proven_time")),
+        signing_time=moment_of(facts.get("signing_time")),
+        proven_time=moment_of(facts.get("proven_time")),
         report_json=json.dumps(report.as_dict(), ensure_ascii=False, default=str),
         revocation_method=evidence.method if evidence else "",
         revocation_der=evidence.der if evidence else None,

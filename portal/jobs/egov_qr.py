@@ -24,6 +24,19 @@ from portal.wording.eds import act_names, protocol_names
 log = logging.getLogger(__name__)
 
 
+def started(
+    session: SigningSession, provider: egov_qr.EgovProvider | egov_qr.SigexProvider, start
+) -> None:
+    """A QR code's session started with ``provider``: what it gave kept (SIGEX's
+    addresses; the portal's own, which carry the key, are derived again), committed,
+    and for SIGEX the wait for its signature handed to the worker."""
+    kept = {} if provider.pushes else start.data | {"links": start.links}
+    egov_signing.started(session, kept, start.expires_at)
+    db.session.commit()
+    if not provider.pushes:
+        collect_sigex(session.id)
+
+
 @jobs.task()
 def collect_sigex(session_id: int) -> None:
     """Send the act to SIGEX, wait for its signature, verify it (the session ends either way)."""
