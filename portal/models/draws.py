@@ -170,9 +170,11 @@ class DrawFile(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     draw_id: Mapped[int] = mapped_column(sa.ForeignKey("draw.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(40))  # pool.csv, protocol-kk.pdf, ...
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # last: SQLite keeps the zeroblob a large file is written into unexpanded only in a
+    # row's last column (migration 0028)
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
     __table_args__ = (sa.UniqueConstraint("draw_id", "name"),)
 
@@ -285,10 +287,11 @@ class KeptPool(db.Model):
     key_sha256: Mapped[str] = mapped_column(sa.String(64))
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int]
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary)  # the pool file, as shown
+    kept_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # position n's participant id at bytes 8(n-1)..8n, little-endian signed 64-bit
     participant_ids: Mapped[bytes] = mapped_column(sa.LargeBinary)
-    kept_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the pool file, as shown; last, as in ``DrawFile`` (migration 0028)
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
     def __repr__(self) -> str:
         return f"<KeptPool {self.nonce[:8]} {self.size}>"
