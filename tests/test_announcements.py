@@ -92,7 +92,6 @@ def test_the_pool_announced_is_the_pool_drawn_and_both_times_are_kept(
     announcement = db.session.get(PoolAnnouncement, announcement.id)
     assert (announcement.state, announcement.draw_id) == (PoolAnnouncement.DRAWN, draw.id)
     assert draw.announced_at == announcement.announced_at < draw.conducted_at
-    assert draws.announced_at_of(draw) == draw.announced_at
     assert draws.verified(draws.verify(draw))
     record = json.loads(client.get(f"/ru/draws/{draw.id}/record.json").data)
     assert record["pool"] == {

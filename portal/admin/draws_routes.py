@@ -62,7 +62,7 @@ from portal.wording.messages import (
 
 def announcement_wait() -> timedelta:
     """How long after its pool's announcement a draw may be confirmed (the setting)."""
-    return timedelta(minutes=float(current_app.config["DRAW_ANNOUNCEMENT_WAIT_MINUTES"]))
+    return draw_rules.announcement_wait(current_app.config)
 
 
 def _wait_minutes() -> int:

@@ -37,6 +37,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -512,9 +513,10 @@ def announcement_of(draw: Draw) -> PoolAnnouncement | None:
     return db.session.scalar(sa.select(PoolAnnouncement).filter_by(draw_id=draw.id))
 
 
-def announced_at_of(draw: Draw) -> datetime | None:
-    """When ``draw``'s pool was published (None for a draw made before announcements)."""
-    return draw.announced_at
+def announcement_wait(config: Mapping[str, Any]) -> timedelta:
+    """How long after its pool's announcement a draw may be confirmed: the setting
+    ``DRAW_ANNOUNCEMENT_WAIT_MINUTES`` of ``config`` (the app's, for views and commands)."""
+    return timedelta(minutes=float(config["DRAW_ANNOUNCEMENT_WAIT_MINUTES"]))
 
 
 def announce(
@@ -1458,7 +1460,7 @@ def record(draw: Draw) -> dict:
             "size": draw.pool_size,
             "sha256": draw.pool_sha256,
             "file": "pool.csv",
-            "announced_at": _utc_text(announced_at_of(draw)),
+            "announced_at": _utc_text(draw.announced_at),
         },
         "random": json.loads(draw.random_json) if draw.random_json else None,
         "signature": draw.signature or None,
@@ -1584,7 +1586,7 @@ def ledger_check(draw: Draw, random: dict) -> Check:
     the pool was announced. "Not applicable" (a draw made before announcements) passes
     without proving anything: its detail says so, and the verdict does not rest on it."""
     found = ledger.check(
-        random, ledger.previous_answer(draw), announced_at_of(draw), draw.public_key_pem
+        random, ledger.previous_answer(draw), draw.announced_at, draw.public_key_pem
     )
     return Check("ledger", found not in ledger.FAILS, found)
 

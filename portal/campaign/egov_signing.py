@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,15 +78,37 @@ def open_session(
     """A new session for ``act`` (``acts.ActRefused("act-closed")`` when it may not be signed)."""
     now = now or utcnow()
     acts.check_signable(act)
+    return _open(
+        waiting_sessions(act),
+        dict(act_id=act.id, winner_id=act.winner_id, act_sha256=act.sha256),
+        secret=secret,
+        minutes=minutes,
+        provider=provider,
+        language=language,
+        now=now,
+    )
+
+
+def _open(
+    earlier: Iterable[SigningSession],
+    document: dict[str, Any],
+    *,
+    secret: str | bytes,
+    minutes: int,
+    provider: str,
+    language: str,
+    now: datetime,
+) -> SigningSession:
+    """A new waiting session for ``document`` (its columns: the act or the protocol and
+    its digest), its key and token derived from a new nonce; the ``earlier`` ones still
+    waiting for the same signer end (expired)."""
     if not 1 <= int(minutes) <= 24 * 60:
         raise ValueError("EDS_QR_MINUTES must be between 1 and 1440")
-    for earlier in waiting_sessions(act):
-        _finish(earlier, SigningSession.EXPIRED, now)
+    for session in list(earlier):
+        _finish(session, SigningSession.EXPIRED, now)
     nonce = secrets.token_hex(NONCE_BYTES)
     session = SigningSession(
-        act_id=act.id,
-        winner_id=act.winner_id,
-        act_sha256=act.sha256,
+        **document,
         nonce=nonce,
         key_sha256=_digest(_derive(secret, "key", nonce)),
         token_sha256=_digest(_derive(secret, "token", nonce)),
@@ -116,32 +139,25 @@ def open_protocol_session(
     member's earlier waiting sessions end."""
     now, actor = now or utcnow(), audit.as_actor(actor)
     protocol = protocol_signatures.open_to(draw, member_index)
-    if not 1 <= int(minutes) <= 24 * 60:
-        raise ValueError("EDS_QR_MINUTES must be between 1 and 1440")
-    for earlier in db.session.scalars(
+    waiting = db.session.scalars(
         sa.select(SigningSession).filter_by(
             draw_id=draw.id, member_index=member_index, status=SigningSession.WAITING
         )
-    ):
-        _finish(earlier, SigningSession.EXPIRED, now)
-    nonce = secrets.token_hex(NONCE_BYTES)
-    session = SigningSession(
-        draw_id=draw.id,
-        member_index=member_index,
-        opened_by=actor.name[:254],
-        act_sha256=protocol.sha256,
-        nonce=nonce,
-        key_sha256=_digest(_derive(secret, "key", nonce)),
-        token_sha256=_digest(_derive(secret, "token", nonce)),
+    )
+    return _open(
+        waiting,
+        dict(
+            draw_id=draw.id,
+            member_index=member_index,
+            opened_by=actor.name[:254],
+            act_sha256=protocol.sha256,
+        ),
+        secret=secret,
+        minutes=minutes,
         provider=provider,
         language=language,
-        status=SigningSession.WAITING,
-        created_at=now,
-        expires_at=now + timedelta(minutes=int(minutes)),
+        now=now,
     )
-    db.session.add(session)
-    db.session.flush()
-    return session
 
 
 def latest_protocol_session(draw: Draw, now: datetime | None = None) -> SigningSession | None:

@@ -276,12 +276,12 @@ def sign_with_eds(
     db.session.add(stored)
     db.session.flush()
     evidence = report.evidence
-    signature = ProtocolSignature(
-        draw_id=draw.id,
-        protocol_file=protocol.name,
-        protocol_sha256=protocol.sha256,
-        member_index=member_index,
-        member_name=member.name,
+    return _keep(
+        draw,
+        protocol,
+        member_index,
+        member.name,
+        actor,
         kind=ProtocolSignature.EDS,
         cms_file_id=stored.id,
         cms_sha256=stored.sha256,
@@ -296,12 +296,7 @@ def sign_with_eds(
         revocation_evidence_json=json.dumps(evidence.facts if evidence else {}, default=str),
         received_via=via if via in VIA else "upload",
         accepted_at=now,
-        accepted_by=actor.name,
     )
-    db.session.add(signature)
-    db.session.flush()
-    _audit(draw, signature, actor)
-    return signature
 
 
 def mark_paper(
@@ -311,16 +306,36 @@ def mark_paper(
     now, actor = now or utcnow(), audit.as_actor(actor)
     member = _member(draw, member_index)
     protocol = signed_protocol(draw)
+    return _keep(
+        draw,
+        protocol,
+        member_index,
+        member.name,
+        actor,
+        kind=ProtocolSignature.PAPER,
+        received_via="paper",
+        accepted_at=now,
+    )
+
+
+def _keep(
+    draw: Draw,
+    protocol: DrawFile,
+    member_index: int,
+    member_name: str,
+    actor: audit.Actor,
+    **columns: Any,
+) -> ProtocolSignature:
+    """A member's signature of ``protocol`` kept (``columns``: its kind and evidence), on
+    the audit trail."""
     signature = ProtocolSignature(
         draw_id=draw.id,
         protocol_file=protocol.name,
         protocol_sha256=protocol.sha256,
         member_index=member_index,
-        member_name=member.name,
-        kind=ProtocolSignature.PAPER,
-        received_via="paper",
-        accepted_at=now,
+        member_name=member_name,
         accepted_by=actor.name,
+        **columns,
     )
     db.session.add(signature)
     db.session.flush()

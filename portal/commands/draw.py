@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 
 import click
 from flask import current_app
@@ -231,7 +230,7 @@ def announce_command(period_key, replaces_id, admin_email, yes, lang) -> None:
     click.echo(f"pool for {what}: {pool.size} participants, sha256 {pool.sha256}")
     if not yes:
         click.confirm("Announce (publish) this pool now?", abort=True)
-    wait = timedelta(minutes=float(current_app.config["DRAW_ANNOUNCEMENT_WAIT_MINUTES"]))
+    wait = draws.announcement_wait(current_app.config)
     try:
         announcement = draws.announce(
             pool, actor=actor, wait=wait, news=pool_announcement_news, expected_sha256=pool.sha256

@@ -561,27 +561,17 @@ class RandomOrgClient:
             or (not replacement and len(set(data)) != n)
         ):
             raise RandomOrgError("malformed", "random.data does not fit the request")
-        serial, completed = random["serialNumber"], random["completionTime"]
-        if not _is_int(serial) or not isinstance(completed, str):
-            raise RandomOrgError("malformed", "no serial number or completion time")
-        if not _COMPLETION_TIME.fullmatch(completed):
-            raise RandomOrgError("malformed", f"completionTime {completed!r}")
         if not isinstance(random["hashedApiKey"], str) or not isinstance(random["license"], dict):
             raise RandomOrgError("malformed", "random.hashedApiKey or random.license")
-
-        random_text = canonical_random(random)
-        if not verify_signature(random_text, signature, self.public_key_pem):
-            raise RandomOrgError("bad-signature", f"serial {serial}")
-        if random["hashedApiKey"] != self.hashed_api_key:
-            raise RandomOrgError("malformed", "random.hashedApiKey is not the key's")
+        answer = self._signed(random, signature)  # serial, time, signature, the key's
         return SignedResult(
             response_text=text,
-            random_text=random_text,
+            random_text=answer.random_text,
             random=random,
             signature=signature,
             data=list(data),
-            serial_number=serial,
-            completion_time=completed,
+            serial_number=answer.serial_number,
+            completion_time=answer.completion_time,
             advisory_delay_ms=_advisory_delay_ms(text.encode("utf-8")),
         )
 
