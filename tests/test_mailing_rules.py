@@ -43,8 +43,10 @@ class Site:
     def unsubscribe(self, lang: str, token: str) -> str:
         return url("public.unsubscribe", lang=lang, token=token)
 
-    def announcement(self, announcement_id: int, lang: str) -> str:
-        return url("public.news_item", lang=lang, announcement_id=announcement_id)
+    def announcement(self, campaign_slug: str, announcement_id: int, lang: str) -> str:
+        return url(
+            "public.news_item", lang=lang, slug=campaign_slug, announcement_id=announcement_id
+        )
 
 
 LINKS = subscriptions.MailLinks(secret=SECRET, site=Site())
