@@ -627,9 +627,9 @@ def page_text(response) -> str:
 
 def submit_check(client, lang: str, account: str, bin_iin: str):
     """Ask the public self-check about an account, as a visitor does; returns the response."""
-    page = client.get(f"/{lang}/check")
+    page = client.get(f"/{lang}/ismet-2022/check")
     return client.post(
-        f"/{lang}/check",
+        f"/{lang}/ismet-2022/check",
         data={
             "account_number": account,
             "bin_iin": bin_iin,

@@ -47,7 +47,11 @@ def pull_language(endpoint, values):
         abort(404)
     g.lang = lang
     if "slug" in values:
-        g.campaign = catalogue.published(values.pop("slug")) or abort(404)
+        slug = values.pop("slug")
+        g.campaign = catalogue.published(slug)
+        if g.campaign is None:
+            values["slug"] = slug  # the 404 page's twin in the other language keeps it
+            abort(404)
 
 
 @bp.url_defaults
@@ -108,6 +112,14 @@ def index():
         campaigns=campaigns,
         next_draws={c.id: next_draw_period(c, today) for c in campaigns.running},
     )
+
+
+@bp.get("/<slug>")
+def campaign_bare():
+    """A campaign's address without its final slash: to its home page (an unknown or
+    draft campaign, as any page that does not exist, is a 404 by then)."""
+    the_campaign()
+    return redirect(url_for("public.campaign_home"), code=308)
 
 
 @bp.get("/<slug>/")
