@@ -104,7 +104,7 @@ def test_links_carry_tokens_signed_with_the_given_secret(campaign):
     )
     item = draft_announcement(campaign)
     assert LINKS.announcement(item, "kk") == url(
-        "public.news_item", lang="kk", announcement_id=item.id
+        "public.news_item", lang="kk", slug=item.campaign.slug, announcement_id=item.id
     )
     with pytest.raises(subscriptions.InvalidLink):
         subscriptions.unsubscribe(subscriptions.unsubscribe_token(row, "the-site-key"), SECRET)
