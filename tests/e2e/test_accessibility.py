@@ -125,6 +125,7 @@ def submit(browser, form: str) -> None:
 # Each public page: a path, or the steps that reach it in the browser.
 PUBLIC_PAGES = {
     "index": "/{lang}/",
+    "campaign": "/{lang}/ismet-2022/",
     "rules": "/{lang}/ismet-2022/rules",
     "rules-history": "/{lang}/ismet-2022/rules/history",
     "rules-version": "/{lang}/ismet-2022/rules/v1",
