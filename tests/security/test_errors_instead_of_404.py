@@ -20,6 +20,7 @@ OTHER_VALUES = {
     "token": "not-a-token-but-long-enough-to-look-like-one-0123",
     "period_key": "2022-09",
     "name": "random.json",
+    "slug": "ismet-2022",
 }
 
 
