@@ -329,3 +329,23 @@ def test_behind_a_trusted_proxy_each_host_and_scheme_has_its_own_entry(hit, othe
     )
     assert not hit(other_host)
     assert hit(client.get("/kk/ismet-2022/", headers=https))
+
+
+def test_the_campaigns_list_and_a_campaigns_pages_follow_its_status(hit, app, client, demo):
+    """Publishing or withdrawing a campaign is a change like any other: the cached list
+    and the campaign's pages follow at once; the old addresses' redirects are never kept."""
+    listing = client.get("/kk/")
+    assert hit(client.get("/kk/")) and 'href="/kk/ismet-2022/"' in page_text(listing)
+    assert not hit(client.get("/kk/rules")) and not hit(client.get("/kk/rules"))
+    client.get("/kk/ismet-2022/")
+    assert hit(client.get("/kk/ismet-2022/"))
+    with app.app_context():
+        db.session.get(Campaign, demo).status = Campaign.DRAFT
+        db.session.commit()
+    assert 'href="/kk/ismet-2022/"' not in page_text(client.get("/kk/"))
+    assert client.get("/kk/ismet-2022/").status_code == 404
+    with app.app_context():
+        db.session.get(Campaign, demo).status = Campaign.PUBLISHED
+        db.session.commit()
+    assert 'href="/kk/ismet-2022/"' in page_text(client.get("/kk/"))
+    assert client.get("/kk/ismet-2022/").status_code == 200
