@@ -152,7 +152,7 @@ def pdf_requests(port: int, count: int) -> tuple[list[float], int]:
     times, bodies = [], set()
     for _ in range(count):
         started = time.perf_counter()
-        _, _, body = fetch(port, "/kk/rules/v1.pdf")
+        _, _, body = fetch(port, "/kk/ismet-2022/rules/v1.pdf")
         times.append((time.perf_counter() - started) * 1000)
         bodies.add(body)
     return times, len(bodies)
@@ -175,11 +175,11 @@ def main() -> None:
         draw_id = fill(url, workdir)
         print(f"filled the demo campaign in {time.perf_counter() - started:.1f} s")
         paths = {
-            "/kk/": "/kk/",
-            "/ru/rules": "/ru/rules",
-            "winners month": "/kk/winners/2022-09",
+            "/kk/": "/kk/ismet-2022/",
+            "/ru/rules": "/ru/ismet-2022/rules",
+            "winners month": "/kk/ismet-2022/winners/2022-09",
             "draw record": f"/kk/draws/{draw_id}",
-            "feed": "/kk/news/feed.atom",
+            "feed": "/kk/ismet-2022/news/feed.atom",
         }
         env = {
             key: value

@@ -133,10 +133,10 @@ def main() -> None:
                 )
             db.session.commit()
         client = app.test_client()
-        floor_s, page = timed(lambda: client.get("/kk/rules/v3"))
+        floor_s, page = timed(lambda: client.get("/kk/ismet-2022/rules/v3"))
         assert page.status_code == 200
-        first_s, first = timed(lambda: client.get("/kk/rules/diff?from=2&to=3"))
-        second_s, second = timed(lambda: client.get("/kk/rules/diff?from=2&to=3"))
+        first_s, first = timed(lambda: client.get("/kk/ismet-2022/rules/diff?from=2&to=3"))
+        second_s, second = timed(lambda: client.get("/kk/ismet-2022/rules/diff?from=2&to=3"))
         assert first.status_code == second.status_code == 200 and first.data == second.data
     print(f"the page of version 3 alone (floor): {floor_s:.2f} s")
     print(

@@ -625,11 +625,12 @@ def page_text(response) -> str:
     return re.sub(r"\s+", " ", html).replace("\u00a0", " ")
 
 
-def submit_check(client, lang: str, account: str, bin_iin: str):
-    """Ask the public self-check about an account, as a visitor does; returns the response."""
-    page = client.get(f"/{lang}/check")
+def submit_check(client, lang: str, account: str, bin_iin: str, slug: str = "ismet-2022"):
+    """Ask a campaign's public self-check about an account, as a visitor does; returns the
+    response."""
+    page = client.get(f"/{lang}/{slug}/check")
     return client.post(
-        f"/{lang}/check",
+        f"/{lang}/{slug}/check",
         data={
             "account_number": account,
             "bin_iin": bin_iin,

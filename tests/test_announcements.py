@@ -278,9 +278,9 @@ def test_the_announcement_is_news_and_in_the_feed_in_both_languages(app, client,
             month=month,
         )
         assert size in bodies[lang] and made["sha256"] in bodies[lang]
-        assert title in page_text(client.get(f"/{lang}/news"))
-        assert made["sha256"] in page_text(client.get(f"/{lang}/news/{made['news']}"))
-        feed = client.get(f"/{lang}/news/feed.atom").get_data(as_text=True)
+        assert title in page_text(client.get(f"/{lang}/ismet-2022/news"))
+        assert made["sha256"] in page_text(client.get(f"/{lang}/ismet-2022/news/{made['news']}"))
+        feed = client.get(f"/{lang}/ismet-2022/news/feed.atom").get_data(as_text=True)
         assert title in feed and made["sha256"] in feed
     assert "қыркүйек" in titles["kk"] and "сентябрь" in titles["ru"]
 
@@ -288,12 +288,12 @@ def test_the_announcement_is_news_and_in_the_feed_in_both_languages(app, client,
 def test_the_month_s_pages_show_the_announcement_then_both_times(app, client, september_id):
     made = announced_september(app, september_id)
     for lang in LANGS:
-        month = client.get(f"/{lang}/winners/2022-09").get_data(as_text=True)
+        month = client.get(f"/{lang}/ismet-2022/winners/2022-09").get_data(as_text=True)
         assert made["sha256"] in month and 'id="announcement"' in month
         assert translated(lang, "The pool of the draw is announced") in month
-        listing = client.get(f"/{lang}/winners").get_data(as_text=True)
+        listing = client.get(f"/{lang}/ismet-2022/winners").get_data(as_text=True)
         assert made["sha256"] in listing
-        draws_page = client.get(f"/{lang}/draws").get_data(as_text=True)
+        draws_page = client.get(f"/{lang}/ismet-2022/draws").get_data(as_text=True)
         assert made["sha256"] in draws_page and 'data-state="announced"' in draws_page
         assert translated(lang, "Pool announced for the next draw, not drawn yet:") in draws_page
     with app.app_context():
@@ -301,9 +301,9 @@ def test_the_month_s_pages_show_the_announcement_then_both_times(app, client, se
         draw_id, announced_at, drawn_at = draw.id, draw.announced_at, draw.conducted_at
     assert announced_at < drawn_at
     for lang in LANGS:
-        month = client.get(f"/{lang}/winners/2022-09").get_data(as_text=True)
+        month = client.get(f"/{lang}/ismet-2022/winners/2022-09").get_data(as_text=True)
         assert 'id="announcement"' not in month  # drawn: the record says it now
-        draws_page = client.get(f"/{lang}/draws").get_data(as_text=True)
+        draws_page = client.get(f"/{lang}/ismet-2022/draws").get_data(as_text=True)
         assert 'data-state="announced"' not in draws_page
         assert f'href="/{lang}/draws/{draw_id}"' in draws_page
         record = client.get(f"/{lang}/draws/{draw_id}").get_data(as_text=True)

@@ -258,11 +258,11 @@ def load(base: str, data: dict, tally: Tally, done: threading.Event, start: thre
 
     def public_check(n: int, session: requests.Session) -> None:
         account, bin_iin = data["checks"][n % len(data["checks"])]
-        page = tally.add("check", session.get(f"{base}/ru/check", timeout=60))
+        page = tally.add("check", session.get(f"{base}/ru/ismet-2022/check", timeout=60))
         tally.add(
             "check",
             session.post(
-                f"{base}/ru/check",
+                f"{base}/ru/ismet-2022/check",
                 data={
                     "account_number": account,
                     "bin_iin": bin_iin,

@@ -162,7 +162,7 @@ def test_publish_in_the_editor_publishes_the_text_on_the_screen(app, client, aut
         assert version.body_ru == "1. Первый пункт.\n\n2. Второй пункт, исправленный на экране."
         actions = list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
         assert actions[-3:] == ["rules.draft_save", "rules.publish", "announcement.publish"]
-    assert "исправленный на экране" in client.get("/ru/rules/v2").get_data(as_text=True)
+    assert "исправленный на экране" in client.get("/ru/ismet-2022/rules/v2").get_data(as_text=True)
 
 
 def test_publish_with_errors_on_the_screen_publishes_nothing_and_keeps_the_edits(

@@ -197,11 +197,11 @@ def test_protocol_pdf_is_stored_once_in_each_language(app, client, demo, standin
 def test_winners_pages_show_the_draw_pending_verification(app, client, demo, standin):
     draw_id, _ = make_draw(app, demo)
     for lang in ("kk", "ru"):
-        text = page_text(client.get(f"/{lang}/winners/2022-09"))
+        text = page_text(client.get(f"/{lang}/ismet-2022/winners/2022-09"))
         assert translated(lang, "Winner being verified") in text
         assert "Company 1" not in text  # not published before the check
         assert f"/{lang}/draws/{draw_id}" in text
-        assert f"/{lang}/draws/{draw_id}" in page_text(client.get(f"/{lang}/winners"))
+        assert f"/{lang}/draws/{draw_id}" in page_text(client.get(f"/{lang}/ismet-2022/winners"))
 
 
 def test_the_self_check_gives_the_entry_code_and_position(app, client, demo, standin):

@@ -244,9 +244,9 @@ def test_the_draw_form_sent_without_a_place_keeps_the_members(app, september, cl
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 def test_public_forms_sent_with_errors_show_the_summary(app, client, demo, lang):
-    page = client.get(f"/{lang}/check").get_data(as_text=True)
+    page = client.get(f"/{lang}/ismet-2022/check").get_data(as_text=True)
     response = client.post(
-        f"/{lang}/check", data={"csrf_token": csrf_from(page), "account_number": "12345"}
+        f"/{lang}/ismet-2022/check", data={"csrf_token": csrf_from(page), "account_number": "12345"}
     )
     html = response.get_data(as_text=True)
     assert links_of(summary_of(html)) == ["bin_iin"]
@@ -264,7 +264,7 @@ def test_public_forms_sent_with_errors_show_the_summary(app, client, demo, lang)
 def test_hints_are_tied_to_their_fields_and_radios_are_a_fieldset(app, drawn, client):
     token = acts.issue_link(verified(drawn))
     db.session.commit()
-    check = client.get("/ru/check").get_data(as_text=True)
+    check = client.get("/ru/ismet-2022/check").get_data(as_text=True)
     assert re.search(r'<input[^>]*aria-describedby="bin_iin-hint"[^>]*id="bin_iin"', check)
     assert 'id="bin_iin-hint"' in check
     page = client.get(f"/ru/winner/{token}").get_data(as_text=True)
@@ -294,7 +294,7 @@ def test_every_time_element_has_a_datetime_html_reads(app, client, auth, drawn, 
     winner_id = verified(drawn).id  # the history has its moments
     db.session.commit()
     item = db.session.scalar(sa.select(Announcement.id).order_by(Announcement.id.desc()))
-    pages = [client.get(p) for p in ("/ru/", "/ru/news", f"/ru/news/{item}")]
+    pages = [client.get(p) for p in ("/ru/", "/ru/ismet-2022/news", f"/ru/ismet-2022/news/{item}")]
     auth.login("marketing")
     pages.append(client.get(f"/admin/winners/{winner_id}"))
     seen = 0

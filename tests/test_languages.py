@@ -35,16 +35,16 @@ def public_pages(app, client, lang: str) -> dict[str, str]:
         account, bin_iin = winner.participant.account_number, winner.participant.bin_iin
     paths = [
         f"/{lang}/",
-        f"/{lang}/rules",
-        f"/{lang}/rules/history",
-        f"/{lang}/rules/v1",
-        f"/{lang}/rules/diff?from=1&to=1",
-        f"/{lang}/winners",
-        *(f"/{lang}/winners/2022-{m:02d}" for m in (9, 10, 11)),
-        f"/{lang}/draws",
+        f"/{lang}/ismet-2022/rules",
+        f"/{lang}/ismet-2022/rules/history",
+        f"/{lang}/ismet-2022/rules/v1",
+        f"/{lang}/ismet-2022/rules/diff?from=1&to=1",
+        f"/{lang}/ismet-2022/winners",
+        *(f"/{lang}/ismet-2022/winners/2022-{m:02d}" for m in (9, 10, 11)),
+        f"/{lang}/ismet-2022/draws",
         *(f"/{lang}/draws/{d}" for d in draws),
-        f"/{lang}/news",
-        *(f"/{lang}/news/{n}" for n in news),
+        f"/{lang}/ismet-2022/news",
+        *(f"/{lang}/ismet-2022/news/{n}" for n in news),
         f"/{lang}/subscribe",
     ]
     pages = {}
@@ -54,7 +54,9 @@ def public_pages(app, client, lang: str) -> dict[str, str]:
         pages[path] = VisibleText.of(response.get_data(as_text=True), lang)
     check = submit_check(client, lang, account, bin_iin)
     assert check.status_code == 200
-    pages[f"/{lang}/check (a winner's result)"] = VisibleText.of(check.get_data(as_text=True), lang)
+    pages[f"/{lang}/ismet-2022/check (a winner's result)"] = VisibleText.of(
+        check.get_data(as_text=True), lang
+    )
     return pages
 
 
@@ -70,7 +72,10 @@ def papers(app, client, lang: str) -> dict[str, str]:
             kk_half, ru_half = text.split(ru_title.split(" №")[0], 1)
             halves[f"act {act.number}"] = kk_half if lang == "kk" else ru_half
     texts = {}
-    for path in [f"/{lang}/rules/v1.pdf", *(f"/{lang}/draws/{d}/protocol.pdf" for d in draws)]:
+    for path in [
+        f"/{lang}/ismet-2022/rules/v1.pdf",
+        *(f"/{lang}/draws/{d}/protocol.pdf" for d in draws),
+    ]:
         response = client.get(path)
         assert response.status_code == 200, path
         texts[path] = pdf_text(response.data)

@@ -172,16 +172,16 @@ def test_the_serial_run_over_the_demo_draws(app, client, demo):
         assert previous["serial"] == drawn[-1].serial_number - 1
         assert previous["random"]["serialNumber"] == previous["serial"]
     for lang in LANGS:
-        response = client.get(f"/{lang}/draws")
+        response = client.get(f"/{lang}/ismet-2022/draws")
         assert response.status_code == 200
         page = page_text(response)
         assert translated(lang, "Draws and random.org answers") in page
         for draw in made:
             assert f'href="/{lang}/draws/{draw.id}"' in page
         assert 'class="flagged"' not in page
-        winners_page = client.get(f"/{lang}/winners").get_data(as_text=True)
-        assert f'href="/{lang}/draws"' in winners_page
-    published = json.loads(client.get("/kk/draws/ledger.json").data)
+        winners_page = client.get(f"/{lang}/ismet-2022/winners").get_data(as_text=True)
+        assert f'href="/{lang}/ismet-2022/draws"' in winners_page
+    published = json.loads(client.get("/kk/ismet-2022/draws/ledger.json").data)
     (key,) = published["keys"]
     assert [s["use"] for s in key["serials"]] == [u for _, u in serials(key_run)]
     for item in key["serials"]:
@@ -290,11 +290,11 @@ def test_an_extra_call_behind_the_portals_back_shows(
     assert fetched.random_json == json.dumps(extra, separators=(",", ":"))
     db.session.commit()
     for lang in LANGS:
-        page = page_text(client.get(f"/{lang}/draws"))
+        page = page_text(client.get(f"/{lang}/ismet-2022/draws"))
         assert 'class="flagged" data-use="not-asked" data-serial="2"' in page
         # (the app context the fixtures hold gives the page the language it first had)
         assert any(translated(other, "Not asked by the portal") in page for other in LANGS)
-    published = json.loads(client.get("/ru/draws/ledger.json").data)
+    published = json.loads(client.get("/ru/ismet-2022/draws/ledger.json").data)
     (key,) = published["keys"]
     assert key["hashed_api_key"] == extra["hashedApiKey"]
     assert [(s["serial"], s["use"], s["draw"]) for s in key["serials"]] == [
@@ -403,11 +403,11 @@ def test_a_serial_random_org_does_not_give_back_shows_as_missing(client, septemb
     found = ledger.check(random, None, T1 + timedelta(hours=1), second.public_key_pem)
     assert found == "no-previous-answer"
     for lang in LANGS:
-        page = page_text(client.get(f"/{lang}/draws"))
+        page = page_text(client.get(f"/{lang}/ismet-2022/draws"))
         assert 'class="flagged" data-use="missing" data-serial="2"' in page
         missing = "Missing: random.org did not give this answer back"
         assert any(translated(other, missing) in page for other in LANGS)
-    (key,) = json.loads(client.get("/kk/draws/ledger.json").data)["keys"]
+    (key,) = json.loads(client.get("/kk/ismet-2022/draws/ledger.json").data)["keys"]
     assert key["serials"][1] == {
         "serial": 2,
         "completion_time": None,

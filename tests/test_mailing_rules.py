@@ -43,8 +43,10 @@ class Site:
     def unsubscribe(self, lang: str, token: str) -> str:
         return url("public.unsubscribe", lang=lang, token=token)
 
-    def announcement(self, announcement_id: int, lang: str) -> str:
-        return url("public.news_item", lang=lang, announcement_id=announcement_id)
+    def announcement(self, campaign_slug: str, announcement_id: int, lang: str) -> str:
+        return url(
+            "public.news_item", lang=lang, slug=campaign_slug, announcement_id=announcement_id
+        )
 
 
 LINKS = subscriptions.MailLinks(secret=SECRET, site=Site())
@@ -102,7 +104,7 @@ def test_links_carry_tokens_signed_with_the_given_secret(campaign):
     )
     item = draft_announcement(campaign)
     assert LINKS.announcement(item, "kk") == url(
-        "public.news_item", lang="kk", announcement_id=item.id
+        "public.news_item", lang="kk", slug=item.campaign.slug, announcement_id=item.id
     )
     with pytest.raises(subscriptions.InvalidLink):
         subscriptions.unsubscribe(subscriptions.unsubscribe_token(row, "the-site-key"), SECRET)

@@ -29,7 +29,7 @@ def embedded_fonts(data: bytes) -> set[str]:
 
 
 def test_kazakh_rules_pdf_holds_the_kazakh_text(client, demo):
-    response = client.get("/kk/rules/v1.pdf")
+    response = client.get("/kk/ismet-2022/rules/v1.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert 'filename="ismet-rules-v1-kk.pdf"' in response.headers["Content-Disposition"]
@@ -42,7 +42,7 @@ def test_kazakh_rules_pdf_holds_the_kazakh_text(client, demo):
 
 
 def test_russian_rules_pdf_holds_the_russian_text(client, demo):
-    text = pdf_text(client.get("/ru/rules/v1.pdf").data)
+    text = pdf_text(client.get("/ru/ismet-2022/rules/v1.pdf").data)
     assert "Розыгрыш сертификатов Chocomart проводится ежемесячно" in text
     assert "Справочная информация" in text
     assert "1 сентября 2022 г." in text

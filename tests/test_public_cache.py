@@ -74,8 +74,8 @@ def announce(app, campaign_id: int, title: str) -> None:
 
 
 def test_a_page_is_rendered_once_then_served_with_validators(hit, client, demo):
-    first = client.get("/kk/")
-    again = client.get("/kk/")
+    first = client.get("/kk/ismet-2022/")
+    again = client.get("/kk/ismet-2022/")
     assert not hit(first) and hit(again)
     assert again.data == first.data
     for name in ("ETag", "Last-Modified", "Cache-Control", "Content-Security-Policy"):
@@ -87,64 +87,72 @@ def test_a_page_is_rendered_once_then_served_with_validators(hit, client, demo):
     assert first.headers["X-Request-ID"] != again.headers["X-Request-ID"]
     assert first.headers["Set-Cookie"].startswith("lang=kk;")
     assert "Set-Cookie" not in again.headers
-    newcomer = client.application.test_client().get("/kk/")
+    newcomer = client.application.test_client().get("/kk/ismet-2022/")
     assert hit(newcomer) and newcomer.headers["Set-Cookie"].startswith("lang=kk;")
 
 
 def test_conditional_requests_get_304(hit, client, demo):
-    page = client.get("/ru/rules")
+    page = client.get("/ru/ismet-2022/rules")
     etag, modified = page.headers["ETag"], page.headers["Last-Modified"]
-    same = client.get("/ru/rules", headers={"If-None-Match": etag})
+    same = client.get("/ru/ismet-2022/rules", headers={"If-None-Match": etag})
     assert same.status_code == 304 and same.data == b""
     assert same.headers["ETag"] == etag
-    assert client.get("/ru/rules", headers={"If-Modified-Since": modified}).status_code == 304
-    assert client.get("/ru/rules", headers={"If-None-Match": '"other"'}).status_code == 200
+    assert (
+        client.get("/ru/ismet-2022/rules", headers={"If-Modified-Since": modified}).status_code
+        == 304
+    )
+    assert (
+        client.get("/ru/ismet-2022/rules", headers={"If-None-Match": '"other"'}).status_code == 200
+    )
     old = "Mon, 01 Jan 2001 00:00:00 GMT"
-    assert client.get("/ru/rules", headers={"If-Modified-Since": old}).status_code == 200
+    assert client.get("/ru/ismet-2022/rules", headers={"If-Modified-Since": old}).status_code == 200
     # a HEAD is answered from the same entry, without its body
-    head = client.head("/ru/rules")
+    head = client.head("/ru/ismet-2022/rules")
     assert hit(head) and head.data == b"" and head.headers["ETag"] == etag
 
 
 def test_kazakh_and_russian_are_distinct_entries(hit, app, client, demo):
-    kk, ru = client.get("/kk/winners"), client.get("/ru/winners")
+    kk, ru = client.get("/kk/ismet-2022/winners"), client.get("/ru/ismet-2022/winners")
     assert kk.data != ru.data and kk.headers["ETag"] != ru.headers["ETag"]
-    assert hit(client.get("/kk/winners")) and hit(client.get("/ru/winners"))
-    assert client.get("/ru/winners").data == ru.data
+    assert hit(client.get("/kk/ismet-2022/winners")) and hit(client.get("/ru/ismet-2022/winners"))
+    assert client.get("/ru/ismet-2022/winners").data == ru.data
     assert len(cache_of(app).entries) == 2
 
 
 def test_a_change_through_the_app_shows_on_the_next_request(hit, app, client, demo):
-    assert "Жаңа хабарландыру" not in page_text(client.get("/kk/"))
-    assert hit(client.get("/kk/"))
+    assert "Жаңа хабарландыру" not in page_text(client.get("/kk/ismet-2022/"))
+    assert hit(client.get("/kk/ismet-2022/"))
     announce(app, demo, "Жаңа хабарландыру")
-    page = client.get("/kk/")
+    page = client.get("/kk/ismet-2022/")
     assert not hit(page)
     assert "Жаңа хабарландыру" in page_text(page)
-    assert "Жаңа хабарландыру" in client.get("/kk/news/feed.atom").get_data(as_text=True)
+    assert "Жаңа хабарландыру" in client.get("/kk/ismet-2022/news/feed.atom").get_data(as_text=True)
 
 
 def test_a_rules_version_published_shows_on_the_next_request(app, client, demo):
-    assert "не менее 3 чеков" not in page_text(client.get("/ru/rules"))
+    assert "не менее 3 чеков" not in page_text(client.get("/ru/ismet-2022/rules"))
     publish_v2(app, demo)
-    assert "не менее 3 чеков" in page_text(client.get("/ru/rules"))
+    assert "не менее 3 чеков" in page_text(client.get("/ru/ismet-2022/rules"))
 
 
 def test_a_draw_made_by_a_command_then_its_winner_verified_show_on_the_next_request(
     hit, app, client, other_app, runner, september
 ):
     uncached = other_app(PUBLIC_CACHE=False).test_client()
-    month = client.get("/ru/winners/2022-09")
-    assert hit(client.get("/ru/winners/2022-09"))
+    month = client.get("/ru/ismet-2022/winners/2022-09")
+    assert hit(client.get("/ru/ismet-2022/winners/2022-09"))
     admin_actor()
     db.session.commit()
     # the pool's announcement shows at once: a new generation
     announced = runner.invoke(args=["draw", "announce", "--period", "2022-09", "--yes"])
     assert announced.exit_code == 0, announced.output
-    shown = client.get("/ru/winners/2022-09")
+    shown = client.get("/ru/ismet-2022/winners/2022-09")
     assert not hit(shown) and shown.data != month.data
     digest = draws.open_announcement(september, draws.month_prize(september)).pool_sha256
-    assert digest.encode() in shown.data and shown.data == uncached.get("/ru/winners/2022-09").data
+    assert (
+        digest.encode() in shown.data
+        and shown.data == uncached.get("/ru/ismet-2022/winners/2022-09").data
+    )
     month = shown
     result = runner.invoke(
         args=[
@@ -155,15 +163,15 @@ def test_a_draw_made_by_a_command_then_its_winner_verified_show_on_the_next_requ
         ]
     )
     assert result.exit_code == 0, result.output
-    drawn = client.get("/ru/winners/2022-09")
+    drawn = client.get("/ru/ismet-2022/winners/2022-09")
     assert not hit(drawn) and drawn.data != month.data
-    assert drawn.data == uncached.get("/ru/winners/2022-09").data
+    assert drawn.data == uncached.get("/ru/ismet-2022/winners/2022-09").data
     (winner,) = winners.winners_of_draw(draws.current_draw(september))
     winners.verify(winner, manual_ok=True, manual_note="register checked", now=utcnow())
     db.session.commit()
-    verified = client.get("/ru/winners/2022-09")
+    verified = client.get("/ru/ismet-2022/winners/2022-09")
     assert not hit(verified) and verified.data != drawn.data
-    assert verified.data == uncached.get("/ru/winners/2022-09").data
+    assert verified.data == uncached.get("/ru/ismet-2022/winners/2022-09").data
 
 
 def test_another_process_change_reaches_this_worker_within_its_interval(
@@ -171,8 +179,8 @@ def test_another_process_change_reaches_this_worker_within_its_interval(
 ):
     watcher = other_app(PUBLIC_CACHE_CHECK_SECONDS=0.2)
     client = watcher.test_client()
-    assert "From another process" not in page_text(client.get("/ru/news"))
-    assert hit(client.get("/ru/news"))
+    assert "From another process" not in page_text(client.get("/ru/ismet-2022/news"))
+    assert hit(client.get("/ru/ismet-2022/news"))
     script = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "from tests.helpers import make_app\n"
@@ -189,45 +197,49 @@ def test_another_process_change_reaches_this_worker_within_its_interval(
         timeout=120,
     )
     time.sleep(0.3)  # the watcher's interval
-    assert "From another process" in page_text(client.get("/ru/news"))
+    assert "From another process" in page_text(client.get("/ru/ismet-2022/news"))
 
 
 def test_two_app_instances_see_each_others_changes(hit, app, client, other_app, demo):
     second = other_app(PUBLIC_CACHE_CHECK_SECONDS=0)
     other = second.test_client()
     for each in (client, other):
-        each.get("/kk/news")
-        assert hit(each.get("/kk/news"))
+        each.get("/kk/ismet-2022/news")
+        assert hit(each.get("/kk/ismet-2022/news"))
     announce(second, demo, "Екінші сервер")
-    assert "Екінші сервер" in page_text(client.get("/kk/news"))
+    assert "Екінші сервер" in page_text(client.get("/kk/ismet-2022/news"))
     announce(app, demo, "Бірінші сервер")
-    assert "Бірінші сервер" in page_text(other.get("/kk/news"))
+    assert "Бірінші сервер" in page_text(other.get("/kk/ismet-2022/news"))
 
 
 def test_a_staff_member_neither_gets_nor_fills_the_shared_entry(hit, app, client, auth, demo):
     auth.login("admin")
-    assert not hit(client.get("/kk/rules")) and not hit(client.get("/kk/rules"))
+    assert not hit(client.get("/kk/ismet-2022/rules")) and not hit(
+        client.get("/kk/ismet-2022/rules")
+    )
     assert len(cache_of(app).entries) == 0
     visitor = app.test_client()
-    visitor.get("/kk/rules")
-    assert hit(visitor.get("/kk/rules"))
-    assert not hit(client.get("/kk/rules"))  # the staff member's session cookie: Flask answers
+    visitor.get("/kk/ismet-2022/rules")
+    assert hit(visitor.get("/kk/ismet-2022/rules"))
+    assert not hit(
+        client.get("/kk/ismet-2022/rules")
+    )  # the staff member's session cookie: Flask answers
 
 
 def test_a_flashed_message_is_shown_to_its_visitor_alone(hit, app, demo):
     visitor = app.test_client()
     with visitor.session_transaction() as session:
         session["_flashes"] = [("info", "Only for this visitor")]
-    own = visitor.get("/ru/")
+    own = visitor.get("/ru/ismet-2022/")
     assert "Only for this visitor" in page_text(own) and not hit(own)
     assert len(cache_of(app).entries) == 0
     stranger = app.test_client()
-    assert "Only for this visitor" not in page_text(stranger.get("/ru/"))
-    assert "Only for this visitor" not in page_text(stranger.get("/ru/"))
-    assert "Only for this visitor" not in page_text(visitor.get("/ru/"))  # shown once
+    assert "Only for this visitor" not in page_text(stranger.get("/ru/ismet-2022/"))
+    assert "Only for this visitor" not in page_text(stranger.get("/ru/ismet-2022/"))
+    assert "Only for this visitor" not in page_text(visitor.get("/ru/ismet-2022/"))  # shown once
 
 
-@pytest.mark.parametrize("path", ["/kk/check", "/ru/subscribe"])
+@pytest.mark.parametrize("path", ["/kk/ismet-2022/check", "/ru/subscribe"])
 def test_pages_with_a_form_are_never_kept(hit, app, client, demo, path):
     first, again = client.get(path), client.get(path)
     assert first.status_code == 200 and not hit(again)
@@ -236,15 +248,15 @@ def test_pages_with_a_form_are_never_kept(hit, app, client, demo, path):
 
 
 def test_a_query_string_is_answered_by_flask(hit, app, client, demo):
-    client.get("/kk/news")
-    assert not hit(client.get("/kk/news?page=1"))
-    assert hit(client.get("/kk/news"))
+    client.get("/kk/ismet-2022/news")
+    assert not hit(client.get("/kk/ismet-2022/news?page=1"))
+    assert hit(client.get("/kk/ismet-2022/news"))
 
 
 def test_the_rules_pdf_is_made_once_stored_and_the_same_bytes(app, other_app, demo):
     uncached = other_app(PUBLIC_CACHE=False, UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"])
-    first = uncached.test_client().get("/kk/rules/v1.pdf")
-    second = uncached.test_client().get("/kk/rules/v1.pdf")
+    first = uncached.test_client().get("/kk/ismet-2022/rules/v1.pdf")
+    second = uncached.test_client().get("/kk/ismet-2022/rules/v1.pdf")
     assert first.status_code == 200 and first.mimetype == "application/pdf"
     assert first.data == second.data
     with uncached.app_context():
@@ -252,14 +264,16 @@ def test_the_rules_pdf_is_made_once_stored_and_the_same_bytes(app, other_app, de
         assert len(keys) == 1 and keys[0].startswith(f"rules/{demo}/v1-kk-")
         assert storage.current().read(keys[0]) == first.data
     # the other language is another file; the cached app serves the stored bytes
-    assert app.test_client().get("/kk/rules/v1.pdf").data == first.data
-    russian = app.test_client().get("/ru/rules/v1.pdf")
+    assert app.test_client().get("/kk/ismet-2022/rules/v1.pdf").data == first.data
+    russian = app.test_client().get("/ru/ismet-2022/rules/v1.pdf")
     assert russian.data != first.data
     with app.app_context():
         assert len(list(storage.current().keys("rules/"))) == 2
     etag = first.headers["ETag"]
     assert (
-        uncached.test_client().get("/kk/rules/v1.pdf", headers={"If-None-Match": etag}).status_code
+        uncached.test_client()
+        .get("/kk/ismet-2022/rules/v1.pdf", headers={"If-None-Match": etag})
+        .status_code
         == 304
     )
 
@@ -274,30 +288,30 @@ def test_a_months_status_flips_at_midnight_in_almaty(hit, app, other_app, demo, 
         monkeypatch.setattr(module, "local_today", local_today)
     uncached = other_app(PUBLIC_CACHE=False).test_client()
     client = app.test_client()
-    due = client.get("/ru/winners/2022-09")
-    assert hit(client.get("/ru/winners/2022-09"))
-    assert due.data == uncached.get("/ru/winners/2022-09").data
+    due = client.get("/ru/ismet-2022/winners/2022-09")
+    assert hit(client.get("/ru/ismet-2022/winners/2022-09"))
+    assert due.data == uncached.get("/ru/ismet-2022/winners/2022-09").data
     today["day"] = date(2022, 10, 21)  # the next day: overdue
-    overdue = client.get("/ru/winners/2022-09")
+    overdue = client.get("/ru/ismet-2022/winners/2022-09")
     assert not hit(overdue)
     assert overdue.data != due.data
-    assert overdue.data == uncached.get("/ru/winners/2022-09").data
+    assert overdue.data == uncached.get("/ru/ismet-2022/winners/2022-09").data
     assert overdue.headers["ETag"] != due.headers["ETag"]
 
 
 def test_a_change_rolled_back_keeps_the_cache(hit, app, client, demo):
-    client.get("/kk/")
+    client.get("/kk/ismet-2022/")
     with app.app_context():
         db.session.get(Campaign, demo).title_kk = "Болмаған атау"
         db.session.flush()
         db.session.rollback()
-    assert hit(client.get("/kk/"))
+    assert hit(client.get("/kk/ismet-2022/"))
 
 
 def test_pages_are_kept_when_the_generation_is_read_on_every_request(hit, other_app, demo):
     client = other_app(PUBLIC_CACHE_CHECK_SECONDS=0).test_client()
-    client.get("/kk/")  # the generation read, then read again (unchanged) for each page
-    for path in ("/ru/", "/kk/news", "/ru/rules"):
+    client.get("/kk/ismet-2022/")  # the generation read, then read again (unchanged) for each page
+    for path in ("/ru/", "/kk/ismet-2022/news", "/ru/ismet-2022/rules"):
         client.get(path)
         assert hit(client.get(path)), path
 
@@ -305,11 +319,33 @@ def test_pages_are_kept_when_the_generation_is_read_on_every_request(hit, other_
 def test_behind_a_trusted_proxy_each_host_and_scheme_has_its_own_entry(hit, other_app, demo):
     client = other_app(TRUSTED_PROXY_COUNT=1, PUBLIC_BASE_URL=None).test_client()
     https = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "ismet.kz"}
-    secure = client.get("/kk/", headers=https)
+    secure = client.get("/kk/ismet-2022/", headers=https)
     assert "Strict-Transport-Security" in secure.headers
-    assert hit(client.get("/kk/", headers=https))
-    plain = client.get("/kk/", headers={"X-Forwarded-Host": "ismet.kz"})
+    assert hit(client.get("/kk/ismet-2022/", headers=https))
+    plain = client.get("/kk/ismet-2022/", headers={"X-Forwarded-Host": "ismet.kz"})
     assert not hit(plain) and "Strict-Transport-Security" not in plain.headers
-    other_host = client.get("/kk/", headers={**https, "X-Forwarded-Host": "www.ismet.kz"})
+    other_host = client.get(
+        "/kk/ismet-2022/", headers={**https, "X-Forwarded-Host": "www.ismet.kz"}
+    )
     assert not hit(other_host)
-    assert hit(client.get("/kk/", headers=https))
+    assert hit(client.get("/kk/ismet-2022/", headers=https))
+
+
+def test_the_campaigns_list_and_a_campaigns_pages_follow_its_status(hit, app, client, demo):
+    """Publishing or withdrawing a campaign is a change like any other: the cached list
+    and the campaign's pages follow at once; the old addresses' redirects are never kept."""
+    listing = client.get("/kk/")
+    assert hit(client.get("/kk/")) and 'href="/kk/ismet-2022/"' in page_text(listing)
+    assert not hit(client.get("/kk/rules")) and not hit(client.get("/kk/rules"))
+    client.get("/kk/ismet-2022/")
+    assert hit(client.get("/kk/ismet-2022/"))
+    with app.app_context():
+        db.session.get(Campaign, demo).status = Campaign.DRAFT
+        db.session.commit()
+    assert 'href="/kk/ismet-2022/"' not in page_text(client.get("/kk/"))
+    assert client.get("/kk/ismet-2022/").status_code == 404
+    with app.app_context():
+        db.session.get(Campaign, demo).status = Campaign.PUBLISHED
+        db.session.commit()
+    assert 'href="/kk/ismet-2022/"' in page_text(client.get("/kk/"))
+    assert client.get("/kk/ismet-2022/").status_code == 200

@@ -20,16 +20,16 @@ from tests.helpers import page_text, publish_v2, translated
 
 PAGES = [
     "/{lang}/",
-    "/{lang}/rules",
-    "/{lang}/rules/v1",
-    "/{lang}/rules/history",
-    "/{lang}/rules/diff",
-    "/{lang}/rules/diff?from=1&to=1",
-    "/{lang}/winners",
-    "/{lang}/winners/2022-09",
-    "/{lang}/winners/2022-11",
-    "/{lang}/news",
-    "/{lang}/news/1",
+    "/{lang}/ismet-2022/rules",
+    "/{lang}/ismet-2022/rules/v1",
+    "/{lang}/ismet-2022/rules/history",
+    "/{lang}/ismet-2022/rules/diff",
+    "/{lang}/ismet-2022/rules/diff?from=1&to=1",
+    "/{lang}/ismet-2022/winners",
+    "/{lang}/ismet-2022/winners/2022-09",
+    "/{lang}/ismet-2022/winners/2022-11",
+    "/{lang}/ismet-2022/news",
+    "/{lang}/ismet-2022/news/1",
 ]
 OTHER = {"kk": "ru", "ru": "kk"}
 
@@ -52,8 +52,8 @@ def test_every_page_answers_in_its_language_and_links_its_twin(client, demo, lan
 
 
 def test_language_switch_keeps_the_query(client, demo):
-    html = client.get("/kk/rules/diff?from=1&to=1").get_data(as_text=True)
-    assert re.search(r'href="/ru/rules/diff\?(from=1&amp;to=1|to=1&amp;from=1)"', html)
+    html = client.get("/kk/ismet-2022/rules/diff?from=1&to=1").get_data(as_text=True)
+    assert re.search(r'href="/ru/ismet-2022/rules/diff\?(from=1&amp;to=1|to=1&amp;from=1)"', html)
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_root_chooses_by_cookie_then_accept_language_then_kazakh(
 
 
 def test_visiting_a_language_remembers_it(client, demo):
-    client.get("/ru/rules")
+    client.get("/ru/ismet-2022/rules")
     assert client.get_cookie("lang").value == "ru"
     assert client.get("/").headers["Location"] == "/ru/"
 
@@ -89,7 +89,7 @@ def test_unknown_language_is_not_found(client, demo):
 
 
 def test_rules_in_kazakh_show_clause_5_with_its_anchor(client, demo):
-    text = page_text(client.get("/kk/rules"))
+    text = page_text(client.get("/kk/ismet-2022/rules"))
     assert 'id="clause-5"' in text and 'href="#clause-5"' in text
     assert (
         "Chocomart сертификаттарының ұтысы ай сайын келесі айдың 20-нан кешіктірілмей өткізіледі"
@@ -100,7 +100,7 @@ def test_rules_in_kazakh_show_clause_5_with_its_anchor(client, demo):
 
 
 def test_rules_in_russian(client, demo):
-    text = page_text(client.get("/ru/rules"))
+    text = page_text(client.get("/ru/ismet-2022/rules"))
     assert "Розыгрыш сертификатов Chocomart проводится ежемесячно" in text
     assert translated("ru", "Download PDF") in text
 
@@ -117,16 +117,16 @@ def test_unpublished_or_unknown_versions_are_not_found(app, client, demo):
             )
         )
         db.session.commit()
-    assert client.get("/kk/rules/v2").status_code == 404
-    assert client.get("/kk/rules/v9").status_code == 404
-    assert client.get("/kk/rules/v2.pdf").status_code == 404
-    assert client.get("/kk/rules/diff?from=1&to=2").status_code == 404
-    assert client.get("/kk/rules/diff?from=x&to=1").status_code == 404
+    assert client.get("/kk/ismet-2022/rules/v2").status_code == 404
+    assert client.get("/kk/ismet-2022/rules/v9").status_code == 404
+    assert client.get("/kk/ismet-2022/rules/v2.pdf").status_code == 404
+    assert client.get("/kk/ismet-2022/rules/diff?from=1&to=2").status_code == 404
+    assert client.get("/kk/ismet-2022/rules/diff?from=x&to=1").status_code == 404
 
 
 def test_diff_page_shows_changed_and_added_clauses(app, client, demo):
     publish_v2(app, demo)
-    text = page_text(client.get("/ru/rules/diff?from=1&to=2"))
+    text = page_text(client.get("/ru/ismet-2022/rules/diff?from=1&to=2"))
     assert "<del>5</del><ins>3</ins>" in text
     assert translated("ru", "Clause %(number)s changed", number="4.2") in text
     assert translated("ru", "Clause %(number)s added", number="19") in text
@@ -136,50 +136,50 @@ def test_diff_page_shows_changed_and_added_clauses(app, client, demo):
         translated("ru", "Clauses %(first)s to %(last)s unchanged", first="1", last="4.1") in text
     )
     # by default the newest version is compared with the one before it
-    assert page_text(client.get("/kk/rules/diff")).count("<del>5</del>") == 1
+    assert page_text(client.get("/kk/ismet-2022/rules/diff")).count("<del>5</del>") == 1
 
 
 def test_history_lists_every_version_and_the_one_in_force(app, client, demo):
     publish_v2(app, demo)
-    text = page_text(client.get("/kk/rules/history"))
-    assert text.index("/kk/rules/v2") < text.index("/kk/rules/v1")
+    text = page_text(client.get("/kk/ismet-2022/rules/history"))
+    assert text.index("/kk/ismet-2022/rules/v2") < text.index("/kk/ismet-2022/rules/v1")
     assert "Чектер саны 3-ке дейін азайтылды." in text
-    assert "/kk/rules/diff?to=2" in text
+    assert "/kk/ismet-2022/rules/diff?to=2" in text
 
 
 def test_old_version_says_it_is_not_in_force(app, client, demo):
     publish_v2(app, demo)
     assert translated("kk", "This is not the version in force.") in page_text(
-        client.get("/kk/rules/v1")
+        client.get("/kk/ismet-2022/rules/v1")
     )
     assert translated("kk", "This is not the version in force.") not in page_text(
-        client.get("/kk/rules/v2")
+        client.get("/kk/ismet-2022/rules/v2")
     )
 
 
 def test_landing_page_shows_period_prize_and_how_to_take_part(client, demo):
-    text = page_text(client.get("/kk/"))
+    text = page_text(client.get("/kk/ismet-2022/"))
     assert "2022 жылғы 1 қыркүйек – 30 қараша" in text  # as official Kazakh writes it
     assert "200 000 ₸" in text
-    assert 'href="/kk/rules#clause-4-2"' in text
-    text = page_text(client.get("/ru/"))
+    assert 'href="/kk/ismet-2022/rules#clause-4-2"' in text
+    text = page_text(client.get("/ru/ismet-2022/"))
     assert "1 сентября – 30 ноября 2022 г." in text
     assert "Вся территория Республики Казахстан" in text
 
 
 def test_empty_month_says_when_its_draw_is_due(client, demo):
-    text = page_text(client.get("/ru/winners/2022-10"))
+    text = page_text(client.get("/ru/ismet-2022/winners/2022-10"))
     assert "20 ноября 2022 г." in text
-    text = page_text(client.get("/kk/winners"))
+    text = page_text(client.get("/kk/ismet-2022/winners"))
     for deadline in ("2022 жылғы 20 қазан", "2022 жылғы 20 қараша", "2022 жылғы 20 желтоқсан"):
         assert deadline in text
-    assert client.get("/kk/winners/2022-12").status_code == 404
-    assert client.get("/kk/winners/september").status_code == 404
+    assert client.get("/kk/ismet-2022/winners/2022-12").status_code == 404
+    assert client.get("/kk/ismet-2022/winners/september").status_code == 404
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 def test_news_feed_is_atom_in_the_language(client, demo, lang):
-    response = client.get(f"/{lang}/news/feed.atom")
+    response = client.get(f"/{lang}/ismet-2022/news/feed.atom")
     assert response.mimetype == "application/atom+xml"
     root = ET.fromstring(response.data)
     ns = {"a": "http://www.w3.org/2005/Atom"}
@@ -187,7 +187,7 @@ def test_news_feed_is_atom_in_the_language(client, demo, lang):
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == lang
     entries = root.findall("a:entry", ns)
     assert len(entries) == 1
-    assert entries[0].find("a:id", ns).text == f"http://localhost/{lang}/news/1"
+    assert entries[0].find("a:id", ns).text == f"http://localhost/{lang}/news/1"  # as before
     title = entries[0].find("a:title", ns).text
     assert title == (
         "«Ismet.kz мобильді қосымша» акциясы басталды"
@@ -227,7 +227,12 @@ def test_server_error_page_is_in_the_visitors_language(app):
 
 
 def test_no_campaign_yet_is_not_found_not_a_crash(client):
-    assert client.get("/kk/").status_code == 404
+    page = client.get("/kk/")
+    assert page.status_code == 200
+    assert translated("kk", "No campaign is published yet.") in page.get_data(as_text=True)
+    assert client.get("/kk/ismet-2022/").status_code == 404
+    assert client.get("/kk/ismet-2022/rules").status_code == 404
+    assert client.get("/kk/rules").status_code == 404  # no first campaign to redirect to
 
 
 def test_pages_carry_security_headers_and_versioned_static_urls(client, demo):
@@ -272,8 +277,8 @@ def test_formats_per_locale(ctx):
 
 
 def test_how_to_take_part_follows_the_campaigns_threshold(app, client, demo):
-    assert "не менее 5 чеков" in page_text(client.get("/ru/"))
+    assert "не менее 5 чеков" in page_text(client.get("/ru/ismet-2022/"))
     with app.app_context():
         db.session.get(Campaign, demo).min_receipts = 3
         db.session.commit()
-    assert "не менее 3 чеков" in page_text(client.get("/ru/"))
+    assert "не менее 3 чеков" in page_text(client.get("/ru/ismet-2022/"))

@@ -85,14 +85,14 @@ def test_marketing_drafts_publishes_and_announces_version_2(app, client, auth, d
         ]
 
     # the visitor sees the notice, the news, the feed and the diff
-    rules_page = client.get("/ru/rules").get_data(as_text=True)
-    assert 'class="notice"' in rules_page and "/ru/rules/diff?to=2" in rules_page
-    news = client.get("/kk/news").get_data(as_text=True)
+    rules_page = client.get("/ru/ismet-2022/rules").get_data(as_text=True)
+    assert 'class="notice"' in rules_page and "/ru/ismet-2022/rules/diff?to=2" in rules_page
+    news = client.get("/kk/ismet-2022/news").get_data(as_text=True)
     assert announcement.title_kk in news
-    feed = ET.fromstring(client.get("/ru/news/feed.atom").data)
+    feed = ET.fromstring(client.get("/ru/ismet-2022/news/feed.atom").data)
     titles = [e.text for e in feed.iter("{http://www.w3.org/2005/Atom}title")]
     assert announcement.title_ru in titles
-    diff = client.get("/ru/rules/diff?from=1&to=2").get_data(as_text=True)
+    diff = client.get("/ru/ismet-2022/rules/diff?from=1&to=2").get_data(as_text=True)
     assert "Изменен пункт 2." in diff
 
     # a published version is never edited again
@@ -139,7 +139,7 @@ def test_preview_and_public_page_render_hostile_markdown_inert(app, client, auth
     )  # no CSRF token
     client.post("/admin/rules/2/edit", data=draft_form(auth, 2, body_kk=HOSTILE, body_ru=HOSTILE))
     client.post("/admin/rules/2/publish", data={"csrf_token": auth.token("/admin/rules/2/edit")})
-    public = client.get("/kk/rules/v2").get_data(as_text=True)
+    public = client.get("/kk/ismet-2022/rules/v2").get_data(as_text=True)
     for html in (preview.json["html"], public):
         article = html[html.index('<article class="rules') :]
         assert "<script" not in article
@@ -202,7 +202,9 @@ def test_subscribers_mailboxes_get_the_change_in_their_language(app, client, aut
         assert by_address["ru@example.kz"]["Subject"] == announcement.title_ru
     ru_body = by_address["ru@example.kz"].get_content()
     assert (
-        "Изменен пункт 2." in ru_body and "/ru/news/" in ru_body and "/ru/unsubscribe/" in ru_body
+        "Изменен пункт 2." in ru_body
+        and "/ru/ismet-2022/news/" in ru_body
+        and "/ru/unsubscribe/" in ru_body
     )
     assert "2-тармақ өзгертілді." in by_address["kk@example.kz"].get_content()
     assert (
@@ -225,7 +227,7 @@ def test_a_notice_written_by_hand_is_published_with_the_real_form(app, client, a
     response = client.post("/admin/news/new", data=form)
     assert response.status_code == 302
     item_url = response.headers["Location"]
-    assert "Объявление" not in client.get("/ru/news").get_data(
+    assert "Объявление" not in client.get("/ru/ismet-2022/news").get_data(
         as_text=True
     )  # a draft is not public
     item_id = int(item_url.rstrip("/").rsplit("/", 1)[1])
@@ -235,7 +237,7 @@ def test_a_notice_written_by_hand_is_published_with_the_real_form(app, client, a
         ).status_code
         == 302
     )
-    page = client.get("/ru/news").get_data(as_text=True)
+    page = client.get("/ru/ismet-2022/news").get_data(as_text=True)
     assert "Объявление" in page and "<strong>важный</strong>" in page
     assert (
         client.post(

@@ -107,7 +107,7 @@ def test_a_photo_goes_to_the_bucket_and_is_served_from_it(app, drawn, client, au
     assert bucket_keys(endpoint, bucket) == [f"files/photos/{winner.photo_path}"]
     assert instance_files(app) == []
     stored = storage.within(storage.current(), "photos").read(winner.photo_path)
-    public = client.get(f"/ru/winners/2022-09/photo/{winner.id}")
+    public = client.get(f"/ru/ismet-2022/winners/2022-09/photo/{winner.id}")
     assert public.status_code == 200 and public.data == stored
     auth.login("marketing")
     assert client.get(f"/admin/winners/{winner.id}/photo").data == stored
@@ -130,7 +130,7 @@ def test_two_app_servers_share_one_bucket(app, other_app, drawn):
     second = other_app(**{k: app.config[k] for k in app.config if k.startswith(("S3_", "STORAGE"))})
     with second.app_context():
         assert isinstance(storage.current(), S3Storage)
-    served = second.test_client().get(f"/ru/winners/2022-09/photo/{winner_id}")
+    served = second.test_client().get(f"/ru/ismet-2022/winners/2022-09/photo/{winner_id}")
     assert served.status_code == 200 and served.data.startswith(b"\x89PNG")
     assert instance_files(second) == [] and instance_files(app) == []
 

@@ -387,7 +387,7 @@ def test_queue_announcement_mails_each_subscriber_once_in_its_language(app, clie
             assert message.dedupe_key == f"announcement:{announcement.id}:{subscriber_id}"
             assert message.subject == announcement.tr("title", lang)
             assert announcement.tr("body", lang).strip() in message.body_text
-            assert f"http://localhost/{lang}/news/{announcement.id}" in message.body_text
+            assert f"http://localhost/{lang}/ismet-2022/news/{announcement.id}" in message.body_text
             assert message.list_unsubscribe == unsubscribe_url(row)
             assert message.list_unsubscribe.startswith(f"http://localhost/{lang}/unsubscribe/")
             assert message.list_unsubscribe in message.body_text

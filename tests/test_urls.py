@@ -52,7 +52,10 @@ def test_the_public_base_url_outside_and_inside_a_request(app, base):
     # a request on another host (a proxy's, a test client's) does not change it
     with app.test_request_context("/kk/", base_url="http://10.0.0.5:8000"):
         assert absolute_url("admin.winner", winner_id=3) == "https://ismet.kz/admin/winners/3"
-        assert absolute_url("public.news", lang="kk") == "https://ismet.kz/kk/news"
+        assert (
+            absolute_url("public.news", lang="kk", slug="ismet-2022")
+            == "https://ismet.kz/kk/ismet-2022/news"
+        )
 
 
 def test_a_public_base_url_with_a_path_prefix(app):
@@ -87,8 +90,8 @@ def test_the_site_links_are_the_campaigns(app):
 
 def test_pages_name_their_other_languages_at_the_public_base_url(app, client, demo):
     app.config["PUBLIC_BASE_URL"] = "https://ismet.kz"
-    page = client.get("/kk/news").get_data(as_text=True)
-    assert '<link rel="alternate" hreflang="ru" href="https://ismet.kz/ru/news">' in page
+    page = client.get("/kk/ismet-2022/news").get_data(as_text=True)
+    assert '<link rel="alternate" hreflang="ru" href="https://ismet.kz/ru/ismet-2022/news">' in page
     assert '<link rel="alternate" hreflang="x-default" href="https://ismet.kz/">' in page
-    feed = client.get("/ru/news/feed.atom").get_data(as_text=True)
+    feed = client.get("/ru/ismet-2022/news/feed.atom").get_data(as_text=True)
     assert "<id>https://ismet.kz/ru/news/feed.atom</id>" in feed  # the page's language kept

@@ -406,22 +406,22 @@ def test_the_public_month_page_follows_the_winner(app, drawn, client):
     company = drawn.participant.company_name
     account = drawn.participant.account_number
     db.session.commit()
-    page = client.get("/ru/winners/2022-09").get_data(as_text=True)
+    page = client.get("/ru/ismet-2022/winners/2022-09").get_data(as_text=True)
     assert 'id="being-verified"' in page and company not in page
     verified(drawn)
     db.session.commit()
-    page = client.get("/ru/winners/2022-09").get_data(as_text=True)
+    page = client.get("/ru/ismet-2022/winners/2022-09").get_data(as_text=True)
     assert "being-verified" not in page and company not in page  # verified, not yet published
 
     with app.test_request_context("/ru/"):
         titles, bodies = winner_announcement(drawn, SiteLinks())
     winners.publish(drawn, titles, bodies)
     db.session.commit()
-    page = client.get("/kk/winners/2022-09").get_data(as_text=True)
+    page = client.get("/kk/ismet-2022/winners/2022-09").get_data(as_text=True)
     assert company in page and drawn.participant.account_masked in page
     assert account not in page and drawn.participant.bin_iin not in page
     assert f"/kk/draws/{drawn.draw_id}" in page
-    news = client.get("/ru/news").get_data(as_text=True)
+    news = client.get("/ru/ismet-2022/news").get_data(as_text=True)
     assert titles["ru"] in news
 
 
@@ -477,8 +477,8 @@ def test_staff_take_the_steps_and_upload_the_photo(app, drawn, client, auth):
     db.session.expire_all()
     winner = db.session.get(Winner, winner_id)
     assert winner.status == W.PUBLISHED and winner.photo_type == "image/jpeg"
-    page = client.get("/ru/winners/2022-09").get_data(as_text=True)
-    [src] = re.findall(r'src="(/ru/winners/2022-09/photo/\d+)"', page)
+    page = client.get("/ru/ismet-2022/winners/2022-09").get_data(as_text=True)
+    [src] = re.findall(r'src="(/ru/ismet-2022/winners/2022-09/photo/\d+)"', page)
     photo = client.get(src)
     assert photo.status_code == 200 and company in page
     served = Image.open(io.BytesIO(photo.data))

@@ -19,14 +19,14 @@ from tests.helpers import TODAY, csv_bytes, page_text, row, submit_check
 
 
 def test_the_self_check_link_says_check_your_participation(client, demo):
-    assert "Проверить участие" in page_text(client.get("/ru/"))
-    assert "Проверить себя" not in page_text(client.get("/ru/"))
-    assert "Қатысуды тексеру" in page_text(client.get("/kk/"))
-    assert "Өзіңізді тексеру" not in page_text(client.get("/kk/"))
+    assert "Проверить участие" in page_text(client.get("/ru/ismet-2022/"))
+    assert "Проверить себя" not in page_text(client.get("/ru/ismet-2022/"))
+    assert "Қатысуды тексеру" in page_text(client.get("/kk/ismet-2022/"))
+    assert "Өзіңізді тексеру" not in page_text(client.get("/kk/ismet-2022/"))
 
 
 def test_receipts_are_made_not_knocked_out(client, demo):
-    page = page_text(client.get("/ru/"))
+    page = page_text(client.get("/ru/ismet-2022/"))
     assert "Сформируйте через приложение не менее 5 чеков в отчетном месяце." in page
     assert "Выбейте" not in page and "выбит" not in page
 
@@ -79,11 +79,11 @@ def test_the_winner_is_announced_as_a_russian_would_write_it(app, drawn):
 
 
 def test_kazakh_pages_say_the_participants_list_and_one_word_for_the_account(app, client, demo):
-    for path in ("/kk/", "/kk/check", "/kk/rules", "/kk/winners"):
+    for path in ("/kk/", "/kk/ismet-2022/check", "/kk/ismet-2022/rules", "/kk/ismet-2022/winners"):
         text = page_text(client.get(path))
         assert not re.search(r"\bпул", text, re.IGNORECASE), path
         assert "дербес шот" not in text, path
-    assert "жеке шот" in page_text(client.get("/kk/check"))
+    assert "жеке шот" in page_text(client.get("/kk/ismet-2022/check"))
 
 
 def test_an_eds_check_says_its_moments_in_the_reader_s_language(app):

@@ -32,6 +32,6 @@ class Links(Protocol):
         """The one-click unsubscribe link."""
         ...
 
-    def announcement(self, announcement_id: int, lang: str) -> str:
-        """An announcement's page."""
+    def announcement(self, campaign_slug: str, announcement_id: int, lang: str) -> str:
+        """An announcement's page, under its campaign's address."""
         ...

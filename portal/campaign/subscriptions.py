@@ -88,7 +88,7 @@ class MailLinks:
 
     def announcement(self, announcement: Announcement, lang: str) -> str:
         """The announcement's page in ``lang``."""
-        return self.site.announcement(announcement.id, lang)
+        return self.site.announcement(announcement.campaign.slug, announcement.id, lang)
 
 
 def _subscriber_of(token: str, serializer, **options) -> Subscriber | None:

@@ -13,9 +13,13 @@ from portal.models.mixins import Bilingual
 
 
 class Campaign(Bilingual, db.Model):
-    """A prize campaign: who runs it, when and where."""
+    """A prize campaign: who runs it, when and where; a draft is seen by staff only, a
+    published campaign is on the public site under ``/<lang>/<slug>/``."""
 
     __tablename__ = "campaign"
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -27,6 +31,7 @@ class Campaign(Bilingual, db.Model):
     territory_ru: Mapped[str] = mapped_column(sa.String(300))
     starts_on: Mapped[date]
     ends_on: Mapped[date]
+    status: Mapped[str] = mapped_column(sa.String(16), default=PUBLISHED, server_default=PUBLISHED)
     # Rule 4.2's thresholds; a new rules version may change them.
     min_receipts: Mapped[int] = mapped_column(default=5, server_default="5")
     min_paid_months: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -43,7 +48,10 @@ class Campaign(Bilingual, db.Model):
         back_populates="campaign", order_by="Prize.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (sa.CheckConstraint("starts_on <= ends_on", name="dates_in_order"),)
+    __table_args__ = (
+        sa.CheckConstraint("starts_on <= ends_on", name="dates_in_order"),
+        sa.CheckConstraint("status IN ('draft', 'published')", name="status_known"),
+    )
 
     def __repr__(self) -> str:
         return f"<Campaign {self.slug}>"

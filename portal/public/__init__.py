@@ -6,4 +6,4 @@ bp = Blueprint("public", __name__, url_prefix="/<lang>")
 site_bp = Blueprint("site", __name__)
 
 # The views register themselves on the blueprints above.
-from portal.public import check, draws, egov, routes, subscriptions, winner  # noqa: E402, F401
+from portal.public import check, draws, egov, legacy, routes, subscriptions, winner  # noqa: E402, F401

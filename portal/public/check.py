@@ -20,7 +20,7 @@ from portal.wording.messages import condition_name, describe_check
 CHECKS_PER_HOUR = 20
 
 
-@bp.route("/check", methods=["GET", "POST"])
+@bp.route("/<slug>/check", methods=["GET", "POST"])
 def check():
     """Account number and BIN/IIN in; each month's conditions with their evidence out."""
     campaign = the_campaign()

@@ -13,7 +13,7 @@ from portal.campaign import ledger
 from portal.campaign import protocol_signatures as signing
 from portal.campaign import winners as winner_rules
 from portal.campaign.periods import CAMPAIGN_TZ
-from portal.models import Draw, db
+from portal.models import Campaign, Draw, db
 from portal.public import bp, site_bp
 from portal.public.routes import the_campaign
 from portal.services import eds
@@ -33,7 +33,14 @@ POOL_LINE_MAX_BYTES = 200
 
 
 def _draw(draw_id: int) -> Draw:
-    return db.session.get(Draw, draw_id) or abort(404)
+    """A draw of a published campaign, whichever: its record's addresses are global
+    (its protocol prints them), and its pages link to its campaign's."""
+    record = db.session.get(Draw, draw_id) or abort(404)
+    campaign = record.period.campaign
+    if campaign.status != Campaign.PUBLISHED:
+        abort(404)
+    g.campaign = campaign
+    return record
 
 
 def _download(content: bytes | str, mimetype: str, filename: str, inline: bool = False) -> Response:
@@ -48,7 +55,7 @@ def _download(content: bytes | str, mimetype: str, filename: str, inline: bool =
     )
 
 
-@bp.get("/draws")
+@bp.get("/<slug>/draws")
 def draws_index():
     """The campaign's draws month by month, and random.org's run of serial numbers per key:
     what each answer was used for, an answer the portal did not ask for or a missing
@@ -66,7 +73,7 @@ def draws_index():
     )
 
 
-@bp.get("/draws/ledger.json")
+@bp.get("/<slug>/draws/ledger.json")
 def draws_ledger():
     """Every random.org key's run of serials, machine-readable (docs/DESIGN.md)."""
     the_campaign()

@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from portal.campaign import catalogue
 from portal.campaign import news as news_rules
 from portal.campaign import rules as rules_domain
 from portal.campaign import winners as winner_rules
@@ -23,7 +24,6 @@ from portal.campaign.months import month_status, month_statuses
 from portal.campaign.periods import (
     ENDED,
     campaign_state,
-    current_campaign,
     find_period,
     local_today,
     next_draw_period,
@@ -39,37 +39,52 @@ from portal.web.urls import database_int
 
 @bp.url_value_preprocessor
 def pull_language(endpoint, values):
-    """Take the language out of the URL; an unknown one is a 404."""
-    lang = (values or {}).pop("lang", None)
+    """Take the language out of the URL (an unknown one is a 404), and the campaign of a
+    campaign's page (``/<lang>/<slug>/...``: a draft or an unknown slug is a 404)."""
+    values = values if values is not None else {}
+    lang = values.pop("lang", None)
     if lang not in current_app.config["LANGUAGES"]:
         abort(404)
     g.lang = lang
+    if "slug" in values:
+        slug = values.pop("slug")
+        g.campaign = catalogue.published(slug)
+        if g.campaign is None:
+            values["slug"] = slug  # the 404 page's twin in the other language keeps it
+            abort(404)
 
 
 @bp.url_defaults
 def add_language(endpoint, values):
-    """Links within the public site keep the page's language."""
+    """Links within the public site keep the page's language, and a campaign's pages link
+    to the same campaign's (a page of no campaign: to the featured one)."""
     if "lang" not in values:
         values["lang"] = g.get("lang") or preferred_language()
+    if "slug" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "slug"):
+        campaign = g.get("campaign") or _featured()
+        if campaign is not None:
+            values["slug"] = campaign.slug
+
+
+def _featured():
+    if "featured_campaign" not in g:
+        g.featured_campaign = catalogue.featured()
+    return g.featured_campaign
 
 
 @bp.context_processor
 def page_context():
-    """The page's campaign, and the campaign the site shows when it has ended (every
-    public page then says so)."""
-    if "site_campaign" not in g:
-        g.site_campaign = g.get("campaign") or current_campaign()
-    shown = g.site_campaign
+    """The page's campaign, and the same when it has ended (its pages then say so)."""
+    shown = g.get("campaign")
     ended = shown is not None and campaign_state(shown, local_today()) == ENDED
-    return {"campaign": g.get("campaign"), "ended_campaign": shown if ended else None}
+    return {"campaign": shown, "ended_campaign": shown if ended else None}
 
 
 def the_campaign() -> Campaign:
-    """The campaign the public site shows, or a 404 when there is none yet."""
-    campaign = current_campaign()
+    """The campaign of the page's address (``/<lang>/<slug>/...``)."""
+    campaign = g.get("campaign")
     if campaign is None:
         abort(404)
-    g.campaign = campaign
     return campaign
 
 
@@ -84,16 +99,36 @@ def root():
     return response
 
 
-# --- campaign -------------------------------------------------------------------
+# --- the campaigns --------------------------------------------------------------
 
 
 @bp.get("/")
 def index():
-    """The current campaign: period, prize, how to take part, next draw, latest news."""
+    """The published campaigns: running ones first, then upcoming ones, then the archive."""
+    today = local_today()
+    campaigns = catalogue.listing(today)
+    return render_template(
+        "public/campaigns.html",
+        campaigns=campaigns,
+        next_draws={c.id: next_draw_period(c, today) for c in campaigns.running},
+    )
+
+
+@bp.get("/<slug>")
+def campaign_bare():
+    """A campaign's address without its final slash: to its home page (an unknown or
+    draft campaign, as any page that does not exist, is a 404 by then)."""
+    the_campaign()
+    return redirect(url_for("public.campaign_home"), code=308)
+
+
+@bp.get("/<slug>/")
+def campaign_home():
+    """A campaign: period, prize, how to take part, next draw, latest news."""
     campaign = the_campaign()
     today = local_today()
     return render_template(
-        "public/index.html",
+        "public/campaign.html",
         months=month_statuses(campaign, today),
         next_period=next_draw_period(campaign, today),
         rules=rules_domain.version_in_force(campaign, today),
@@ -118,7 +153,7 @@ def _render_version(version, in_force: bool):
     )
 
 
-@bp.get("/rules")
+@bp.get("/<slug>/rules")
 def rules():
     """The rules in force today, with an anchor on every clause."""
     campaign = the_campaign()
@@ -128,7 +163,7 @@ def rules():
     return _render_version(version, in_force=True)
 
 
-@bp.get("/rules/v<id:number>")
+@bp.get("/<slug>/rules/v<id:number>")
 def rules_version(number: int):
     """One published version of the rules."""
     campaign = the_campaign()
@@ -137,7 +172,7 @@ def rules_version(number: int):
     return _render_version(version, in_force=in_force is not None and in_force.id == version.id)
 
 
-@bp.get("/rules/v<id:number>.pdf")
+@bp.get("/<slug>/rules/v<id:number>.pdf")
 def rules_pdf(number: int):
     """One published version of the rules as a PDF in the page's language: made on its
     first request, stored, and the same bytes ever after (services/storage.py)."""
@@ -161,7 +196,7 @@ def rules_pdf(number: int):
     return response.make_conditional(request)
 
 
-@bp.get("/rules/history")
+@bp.get("/<slug>/rules/history")
 def rules_history():
     """Every published version with what changed in it."""
     campaign = the_campaign()
@@ -179,7 +214,7 @@ def _version_arg(name: str, default: int | None) -> int | None:
     return database_int(value.removeprefix("v")) or abort(404)
 
 
-@bp.get("/rules/diff")
+@bp.get("/<slug>/rules/diff")
 def rules_diff():
     """What changed between two published versions, clause by clause (kept once computed)."""
     campaign = the_campaign()
@@ -206,14 +241,14 @@ def rules_diff():
 # --- winners --------------------------------------------------------------------
 
 
-@bp.get("/winners")
+@bp.get("/<slug>/winners")
 def winners():
     """Every reporting month with its draw and winners."""
     campaign = the_campaign()
     return render_template("public/winners.html", months=month_statuses(campaign, local_today()))
 
 
-@bp.get("/winners/<period_key>")
+@bp.get("/<slug>/winners/<period_key>")
 def winners_month(period_key: str):
     """One reporting month: its draw and its winners, or when the draw is due."""
     campaign = the_campaign()
@@ -227,7 +262,7 @@ def winners_month(period_key: str):
     )
 
 
-@bp.get("/winners/<period_key>/photo/<id:winner_id>")
+@bp.get("/<slug>/winners/<period_key>/photo/<id:winner_id>")
 def winner_photo(period_key: str, winner_id: int):
     """A published winner's photo with the certificate (resized, without metadata)."""
     campaign = the_campaign()
@@ -242,7 +277,7 @@ def winner_photo(period_key: str, winner_id: int):
 # --- news -----------------------------------------------------------------------
 
 
-@bp.get("/news")
+@bp.get("/<slug>/news")
 def news():
     """Announcements, newest first."""
     campaign = the_campaign()
@@ -251,7 +286,7 @@ def news():
     )
 
 
-@bp.get("/news/<id:announcement_id>")
+@bp.get("/<slug>/news/<id:announcement_id>")
 def news_item(announcement_id: int):
     """One announcement."""
     campaign = the_campaign()
@@ -259,7 +294,7 @@ def news_item(announcement_id: int):
     return render_template("public/news_item.html", item=item)
 
 
-@bp.get("/news/feed.atom")
+@bp.get("/<slug>/news/feed.atom")
 def news_feed():
     """The announcements as an Atom feed in the page's language."""
     campaign = the_campaign()
@@ -270,5 +305,8 @@ def news_feed():
         updated=news_rules.feed_updated(campaign, announcements),
         entry_updated=news_rules.entry_updated,
         feed_title=_("%(campaign)s: announcements", campaign=campaign.tr("title")),
+        # the ids a feed reader already holds: the first campaign's feed and entries keep
+        # the addresses they had before campaigns had their own (which redirect here)
+        id_prefix="public.old_" if campaign.id == catalogue.first_campaign().id else "public.",
     )
     return Response(body, mimetype="application/atom+xml")

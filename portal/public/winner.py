@@ -10,7 +10,17 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from portal.campaign import acts, egov_signing
@@ -38,6 +48,7 @@ def _winner(token: str) -> Winner:
     winner = acts.winner_for_token(token)
     if winner is None:
         abort(404)
+    g.campaign = winner.period.campaign  # the page's menu and notices are its campaign's
     return winner
 
 

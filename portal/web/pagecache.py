@@ -62,6 +62,7 @@ HIT_ENVIRON = "portal.pagecache.hit"
 CACHEABLE = frozenset(
     {
         "public.index",
+        "public.campaign_home",
         "public.rules",
         "public.rules_version",
         "public.rules_history",

@@ -108,8 +108,10 @@ class SiteLinks:
     def unsubscribe(self, lang: str, token: str) -> str:
         return absolute_url("public.unsubscribe", lang=lang, token=token)
 
-    def announcement(self, announcement_id: int, lang: str) -> str:
-        return absolute_url("public.news_item", lang=lang, announcement_id=announcement_id)
+    def announcement(self, campaign_slug: str, announcement_id: int, lang: str) -> str:
+        return absolute_url(
+            "public.news_item", lang=lang, slug=campaign_slug, announcement_id=announcement_id
+        )
 
 
 def subscription_links() -> MailLinks:

@@ -84,9 +84,9 @@ def declared_body(stack, path: str, length: int) -> str:
 
 
 def test_plain_http_is_sent_to_https(stack):
-    answer = stack.session().get(f"{stack.http_url}/kk/rules?x=1", allow_redirects=False)
+    answer = stack.session().get(f"{stack.http_url}/kk/ismet-2022/rules?x=1", allow_redirects=False)
     assert answer.status_code == 301
-    assert answer.headers["Location"] == "https://127.0.0.1/kk/rules?x=1"
+    assert answer.headers["Location"] == "https://127.0.0.1/kk/ismet-2022/rules?x=1"
 
 
 def test_tls_is_modern_and_offers_http2(stack):
@@ -124,7 +124,7 @@ def test_a_visitor_reads_the_site_in_both_languages(stack):
         # the portal knows the request came by https (X-Forwarded-Proto from nginx)
         assert page.headers["Strict-Transport-Security"].startswith("max-age=")
         assert REQUEST_ID.match(page.headers["X-Request-ID"])
-    rules = visitor.get(f"{stack.url}/ru/rules", timeout=30)
+    rules = visitor.get(f"{stack.url}/ru/ismet-2022/rules", timeout=30)
     assert rules.status_code == 200 and 'id="clause-5"' in rules.text
     # the request id nginx gave is the one the portal's server logged
     stack.logged("gunicorn", rules.headers["X-Request-ID"])
@@ -161,7 +161,7 @@ def test_static_files_come_from_nginx_with_long_cache_headers(stack):
 
 def test_request_sizes_are_bounded_by_nginx_outside_the_import(stack):
     # 40 MB is refused before it is read (32 MB: the portal's MAX_CONTENT_LENGTH)...
-    assert " 413 " in declared_body(stack, "/ru/check", 40 * 1024 * 1024)
+    assert " 413 " in declared_body(stack, "/ru/ismet-2022/check", 40 * 1024 * 1024)
     # ...but the import's address takes up to IMPORT_MAX_BYTES (256 MB), and no more
     assert " 413 " in declared_body(stack, "/admin/participants/import", 257 * 1024 * 1024)
 
@@ -192,9 +192,9 @@ def test_a_staff_member_imports_a_month_through_the_proxy(stack):
 
 def test_a_client_checks_itself_with_the_form(stack):
     visitor = stack.session()
-    form = visitor.get(f"{stack.url}/kk/check", timeout=30)
+    form = visitor.get(f"{stack.url}/kk/ismet-2022/check", timeout=30)
     answer = visitor.post(
-        f"{stack.url}/kk/check",
+        f"{stack.url}/kk/ismet-2022/check",
         data={
             "account_number": row(1)["account_number"],
             "bin_iin": row(1)["bin_iin"],
@@ -295,7 +295,7 @@ def test_a_reload_replaces_the_workers_while_requests_are_answered(stack):
     statuses = []
     deadline = time.monotonic() + 60
     while True:
-        statuses.append(visitor.get(f"{stack.url}/ru/rules", timeout=30).status_code)
+        statuses.append(visitor.get(f"{stack.url}/ru/ismet-2022/rules", timeout=30).status_code)
         booted = set(re.findall(r"Booting worker with pid: (\d+)", stack.log("gunicorn")))
         if len(booted - before) >= 2 and len(statuses) >= 20:
             break

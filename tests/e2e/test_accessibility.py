@@ -84,7 +84,7 @@ return found;
 
 
 def check_with_result(browser, site: DemoSite, lang: str) -> None:
-    browser.get(f"{site.url}/{lang}/check")
+    browser.get(f"{site.url}/{lang}/ismet-2022/check")
     browser.find_element(By.ID, "account_number").send_keys(site.account)
     browser.find_element(By.ID, "bin_iin").send_keys(site.bin_iin)
     submit(browser, "main form")
@@ -92,7 +92,7 @@ def check_with_result(browser, site: DemoSite, lang: str) -> None:
 
 
 def check_without_anything(browser, site: DemoSite, lang: str) -> None:
-    browser.get(f"{site.url}/{lang}/check")
+    browser.get(f"{site.url}/{lang}/ismet-2022/check")
     submit(browser, "main form")
     WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "error-summary")))
 
@@ -125,21 +125,22 @@ def submit(browser, form: str) -> None:
 # Each public page: a path, or the steps that reach it in the browser.
 PUBLIC_PAGES = {
     "index": "/{lang}/",
-    "rules": "/{lang}/rules",
-    "rules-history": "/{lang}/rules/history",
-    "rules-version": "/{lang}/rules/v1",
-    "rules-diff": "/{lang}/rules/diff?from=1&to=2",
-    "winners": "/{lang}/winners",
-    "winners-2022-09": "/{lang}/winners/2022-09",
-    "winners-2022-10": "/{lang}/winners/2022-10",
-    "winners-2022-11": "/{lang}/winners/2022-11",
-    "draws": "/{lang}/draws",
+    "campaign": "/{lang}/ismet-2022/",
+    "rules": "/{lang}/ismet-2022/rules",
+    "rules-history": "/{lang}/ismet-2022/rules/history",
+    "rules-version": "/{lang}/ismet-2022/rules/v1",
+    "rules-diff": "/{lang}/ismet-2022/rules/diff?from=1&to=2",
+    "winners": "/{lang}/ismet-2022/winners",
+    "winners-2022-09": "/{lang}/ismet-2022/winners/2022-09",
+    "winners-2022-10": "/{lang}/ismet-2022/winners/2022-10",
+    "winners-2022-11": "/{lang}/ismet-2022/winners/2022-11",
+    "draws": "/{lang}/ismet-2022/draws",
     "draw": "/{lang}/draws/1",
     "draw-replaced": "/{lang}/draws/2",
     "draw-redraw": "/{lang}/draws/3",
-    "news": "/{lang}/news",
-    "news-item": "/{lang}/news/1",
-    "check": "/{lang}/check",
+    "news": "/{lang}/ismet-2022/news",
+    "news-item": "/{lang}/ismet-2022/news/1",
+    "check": "/{lang}/ismet-2022/check",
     "check-result": check_with_result,
     "check-errors": check_without_anything,
     "subscribe": "/{lang}/subscribe",
@@ -289,7 +290,7 @@ def test_the_house_checks_find_what_they_look_for(site, shared_browser, signed_i
     """The checks beside axe-core each catch their fault on a page made to have it."""
     signed_in(None)
     at_width(shared_browser, 360)
-    shared_browser.get(site.url + "/kk/rules")
+    shared_browser.get(site.url + "/kk/ismet-2022/rules")
     assert shared_browser.execute_script(HOUSE_CHECKS) == []
     shared_browser.execute_script(
         """

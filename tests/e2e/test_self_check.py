@@ -21,7 +21,7 @@ def test_a_client_checks_its_participation_and_reads_that_it_won(app, demo, live
         draw_id = draw_on(find_period(db.session.get(Campaign, demo), "2022-09")).id
     wait = WebDriverWait(browser, 15)
     for lang in ("kk", "ru"):
-        browser.get(f"{live_server}/{lang}/check")
+        browser.get(f"{live_server}/{lang}/ismet-2022/check")
         browser.find_element(By.ID, "account_number").send_keys("ACC0000001")
         browser.find_element(By.ID, "bin_iin").send_keys(bins["ACC0000001"])
         click(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))

@@ -69,15 +69,15 @@ def test_marketing_publishes_version_2_and_a_visitor_sees_notice_and_diff(
 
     # a visitor
     browser.delete_all_cookies()
-    browser.get(live_server + "/ru/rules")
+    browser.get(live_server + "/ru/ismet-2022/rules")
     notice = browser.find_element(By.CSS_SELECTOR, ".notice")
     notice.find_element(By.TAG_NAME, "a").click()
-    wait.until(EC.url_contains("/ru/rules/diff"))
+    wait.until(EC.url_contains("/ru/ismet-2022/rules/diff"))
     changed = browser.find_element(By.ID, "clause-4-2")
     assert "3" in changed.find_element(By.TAG_NAME, "ins").text.split()
     assert "Минимальное число чеков снижено до 3." in browser.page_source
 
-    browser.get(live_server + "/kk/news")
+    browser.get(live_server + "/kk/ismet-2022/news")
     assert (
         translated("kk", "The rules have changed: version %(number)s", number=2)
         in browser.page_source

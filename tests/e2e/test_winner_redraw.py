@@ -112,7 +112,7 @@ def test_disqualification_redraw_and_a_new_published_winner(
 
     # a visitor sees the new winner only, and the news
     browser.delete_all_cookies()
-    browser.get(f"{live_server}/kk/winners/2022-09")
+    browser.get(f"{live_server}/kk/ismet-2022/winners/2022-09")
     page = browser.find_element(By.TAG_NAME, "main").text
     assert second_company in page and first_company not in page
     with app.app_context():
@@ -120,6 +120,6 @@ def test_disqualification_redraw_and_a_new_published_winner(
         news = db.session.scalar(sa.select(Announcement).filter_by(kind=Announcement.KIND_WINNER))
         title, body = news.title_ru, news.body_ru
     assert second_company in body and first_company not in body
-    browser.get(f"{live_server}/ru/news")
+    browser.get(f"{live_server}/ru/ismet-2022/news")
     assert title in browser.find_element(By.TAG_NAME, "main").text
     assert statuses == {first_id: Winner.DISQUALIFIED, second_id: Winner.VERIFIED}

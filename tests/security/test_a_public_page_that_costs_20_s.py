@@ -62,14 +62,14 @@ def test_a_second_request_for_the_same_diff_reads_it_and_does_not_compute_it(app
     publish_v2(app, demo)  # stored as published, without the editor: nothing kept yet
     with app.app_context():
         assert kept_rows() == []
-    first = client.get("/kk/rules/diff?from=1&to=2")
+    first = client.get("/kk/ismet-2022/rules/diff?from=1&to=2")
     assert first.status_code == 200 and "3" in first.get_data(as_text=True)
     with app.app_context():
         assert [(o, n, lang) for o, n, lang, _ in kept_rows()] == [(1, 2, "kk")]
         mark_kept("kk")
-    second = client.get("/kk/rules/diff?from=1&to=2").get_data(as_text=True)
+    second = client.get("/kk/ismet-2022/rules/diff?from=1&to=2").get_data(as_text=True)
     assert MARKER in second  # read from what was kept, not computed again
-    assert MARKER not in client.get("/ru/rules/diff?from=1&to=2").get_data(as_text=True)
+    assert MARKER not in client.get("/ru/ismet-2022/rules/diff?from=1&to=2").get_data(as_text=True)
     with app.app_context():
         assert sorted(lang for *_, lang, _ in kept_rows()) == ["kk", "ru"]
 
@@ -91,7 +91,7 @@ def test_publishing_a_version_compares_it_at_once_with_every_earlier_one(app, cl
         v1, v2 = (db.session.scalar(sa.select(RulesVersion.id).filter_by(number=n)) for n in (1, 2))
         assert kept == [(v1, v2, "kk"), (v1, v2, "ru")]
         mark_kept("ru")
-    assert MARKER in client.get("/ru/rules/diff").get_data(as_text=True)  # none computed
+    assert MARKER in client.get("/ru/ismet-2022/rules/diff").get_data(as_text=True)  # none computed
     assert MARKER in client.get("/admin/rules/2").get_data(as_text=True)  # staff's too
 
 

@@ -61,9 +61,9 @@ def test_a_winners_city_and_company_are_shown_as_text_never_as_markup(app, clien
 
     for lang in ("kk", "ru"):
         pages = {
-            "month": client.get(f"/{lang}/winners/2022-09"),
-            "news item": client.get(f"/{lang}/news/{announcement_id}"),
-            "news": client.get(f"/{lang}/news"),
+            "month": client.get(f"/{lang}/ismet-2022/winners/2022-09"),
+            "news item": client.get(f"/{lang}/ismet-2022/news/{announcement_id}"),
+            "news": client.get(f"/{lang}/ismet-2022/news"),
         }
         for name, response in pages.items():
             html = response.get_data(as_text=True)
@@ -73,7 +73,7 @@ def test_a_winners_city_and_company_are_shown_as_text_never_as_markup(app, clien
             assert CITY in html, name  # shown literally
             assert "**x** &lt;b&gt;y&lt;/b&gt;" in html, name
         # the feed carries the announcement's HTML as text: the same HTML, no link
-        feed = ET.fromstring(client.get(f"/{lang}/news/feed.atom").data)
+        feed = ET.fromstring(client.get(f"/{lang}/ismet-2022/news/feed.atom").data)
         contents = [e.findtext(f"{ATOM}content") for e in feed.iter(f"{ATOM}entry")]
         body = next(c for c in contents if "evil.example" in c)
         assert 'href="https://evil.example"' not in body and "<b>y</b>" not in body

@@ -20,6 +20,7 @@ OTHER_VALUES = {
     "token": "not-a-token-but-long-enough-to-look-like-one-0123",
     "period_key": "2022-09",
     "name": "random.json",
+    "slug": "ismet-2022",
 }
 
 
@@ -84,10 +85,10 @@ def test_every_id_out_of_range_is_a_404(app, admin_client):
 def test_numbers_out_of_range_in_query_strings_are_refused_or_ignored(app, demo, admin_client):
     publish_v2(app, demo)
     for path in (
-        f"/kk/rules/diff?from={HUGE}",
-        f"/ru/rules/diff?to=v{HUGE}",
-        "/kk/rules/diff?from=-1",
-        "/kk/rules/diff?from=v0",
+        f"/kk/ismet-2022/rules/diff?from={HUGE}",
+        f"/ru/ismet-2022/rules/diff?to=v{HUGE}",
+        "/kk/ismet-2022/rules/diff?from=-1",
+        "/kk/ismet-2022/rules/diff?from=v0",
     ):
         answer = ask(admin_client, "GET", path, "")
         assert getattr(answer, "status_code", answer) == 404, path

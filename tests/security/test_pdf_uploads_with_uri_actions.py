@@ -51,7 +51,7 @@ def test_a_pdf_with_an_http_link_is_refused():
 
 
 def test_a_pdf_with_an_https_link_is_accepted():
-    assert check(link_pdf(b"(https://ismet.kz/kk/rules)"), "act.pdf").kind == "pdf"
+    assert check(link_pdf(b"(https://ismet.kz/kk/ismet-2022/rules)"), "act.pdf").kind == "pdf"
     assert check(link_pdf(b"(HTTPS://ismet.kz/)"), "act.pdf").kind == "pdf"  # any case
 
 
