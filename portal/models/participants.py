@@ -107,8 +107,8 @@ class Activity(db.Model):
     legal_form: Mapped[str] = mapped_column(sa.String(LEGAL_FORM_LENGTH))
     app_authorized_on: Mapped[date | None]
     ekassa_connected_on: Mapped[date | None]
-    paid_months: Mapped[int]
-    receipts_in_period: Mapped[int]
+    paid_months: Mapped[int | None]
+    receipts_in_period: Mapped[int | None]
     ok_app: Mapped[bool | None]
     ok_ekassa: Mapped[bool | None]
     ok_paid: Mapped[bool | None]
@@ -138,8 +138,12 @@ class EligibilityRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"), index=True)
-    min_receipts: Mapped[int]
-    min_paid_months: Mapped[int]
+    # The 2022 thresholds applied (the minimum of the ``receipts_in_period`` and the
+    # ``paid_months`` slots' conditions), None where the campaign has no such condition;
+    # ``conditions`` the whole set applied, as ``conditions.snapshot`` writes it.
+    min_receipts: Mapped[int | None]
+    min_paid_months: Mapped[int | None]
+    conditions: Mapped[str | None] = mapped_column(sa.Text)
     participants: Mapped[int]
     eligible: Mapped[int]
     # How many passed each condition, counted by the run on the data of the import
@@ -180,5 +184,5 @@ class ImportRow(db.Model):
     city: Mapped[str] = mapped_column(sa.String(100))
     app_authorized_on: Mapped[date | None]
     ekassa_connected_on: Mapped[date | None]
-    paid_months: Mapped[int]
-    receipts_in_period: Mapped[int]
+    paid_months: Mapped[int | None]
+    receipts_in_period: Mapped[int | None]
