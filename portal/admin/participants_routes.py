@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm, ParticipantSearchForm
 from portal.admin.helpers import the_campaign
-from portal.campaign import audit, eligibility
+from portal.campaign import audit, conditions, eligibility
 from portal.campaign.draws import eligible_pool
 from portal.campaign.imports import existing_batch
 from portal.campaign.periods import find_period
@@ -71,7 +71,7 @@ def _participants_page(
         found=found,
         more=more,
         search_limit=SEARCH_LIMIT,
-        conditions=eligibility.CONDITIONS,
+        conditions=conditions.of_campaign(campaign),
         condition_name=condition_name,
         describe_frozen=describe_frozen,
         form=ConfirmForm(),

@@ -257,6 +257,22 @@ def with_parameters(campaign: Campaign, changes: dict[str, dict]) -> list[Condit
     ]
 
 
+# The 2022 campaign's rule 4, by code and kind: a campaign with exactly these is shown
+# with the steps its rules word (the public page's "how to take part").
+RULE_4_2022 = (
+    ("app", "date-by-period-end"),
+    ("ekassa", "date-within"),
+    ("paid", "number-at-least"),
+    ("receipts", "count-at-least"),
+    ("legal_form", "legal-form-in"),
+)
+
+
+def is_standard(applied: list[Condition]) -> bool:
+    """The conditions are the 2022 campaign's five kinds (their parameters aside)."""
+    return tuple((c.code, c.kind) for c in applied) == RULE_4_2022
+
+
 def snapshot(conditions: list[Condition]) -> str:
     """The conditions as an eligibility run records them."""
     return json.dumps([c.as_dict() for c in conditions], ensure_ascii=False, sort_keys=True)
@@ -329,9 +345,7 @@ def sql_verdicts(conditions: list[Condition], m: Month, a=None) -> dict[str, sa.
     expressions = {c.verdict: sql_condition(c, m, a) for c in conditions}
     values: dict[str, sa.ColumnElement] = {
         f"ok_{name}": (
-            sa.case((expressions[name], True), else_=False)
-            if name in expressions
-            else sa.null()
+            sa.case((expressions[name], True), else_=False) if name in expressions else sa.null()
         )
         for name in VERDICTS
     }

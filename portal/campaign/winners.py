@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from portal.campaign import audit, workdays
 from portal.campaign.audit import Actor, as_actor
-from portal.campaign.eligibility import Check, Thresholds, explain
+from portal.campaign.eligibility import Check, explain
 from portal.campaign.periods import local_today
 from portal.models import (
     Activity,
@@ -176,7 +176,7 @@ def recount_verification_deadlines(changed_day, *, actor: Any = None) -> None:
 
 
 def condition_checks(winner: Winner) -> list[Check]:
-    """Rule 8: the five conditions again, against the month's stored activity."""
+    """Rule 8: the campaign's conditions again, against the month's stored activity."""
     activity = db.session.scalar(
         sa.select(Activity).filter_by(
             period_id=winner.period_id, participant_id=winner.participant_id
@@ -185,7 +185,7 @@ def condition_checks(winner: Winner) -> list[Check]:
     if activity is None:
         return [Check("activity", False, "no-activity", {})]
     period = winner.period
-    return explain(activity, Thresholds.of(period.campaign, period))
+    return explain(activity, period.campaign, period)
 
 
 def verify(

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from portal.campaign import conditions, draws, ledger
+from portal.campaign import conditions as campaign_conditions
+from portal.campaign import draws, ledger
 from portal.campaign.audit import Actor
 from portal.campaign.eligibility import latest_run
 from portal.campaign.imports import existing_batch, run_import
 from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, local_today
-from portal.demo.conditions import standard_2022
+from portal.demo.conditions_2022 import standard_2022
 from portal.demo.participants import month_files
 from portal.demo.randomorg_standin import StandIn
 from portal.demo.winners import PATHS, DrawSite, announce
@@ -70,8 +71,10 @@ def load_campaign() -> tuple[Campaign, list[str]]:
         )
         done.append("prize")
     db.session.flush()
-    if not conditions.of_campaign(campaign):
-        conditions.replace(campaign, standard_2022(campaign.min_receipts, campaign.min_paid_months))
+    if not campaign_conditions.of_campaign(campaign):
+        campaign_conditions.replace(
+            campaign, standard_2022(campaign.min_receipts, campaign.min_paid_months)
+        )
         done.append("eligibility conditions")
 
     version = db.session.scalar(
