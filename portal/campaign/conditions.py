@@ -21,6 +21,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from portal.campaign import audit
 from portal.models import Activity, Campaign, CampaignCondition, ReportingPeriod, db
 
 # slot (the ``activity`` column) -> its type, and the name of its verdict ``ok_<name>``
@@ -271,6 +272,22 @@ RULE_4_2022 = (
 def is_standard(applied: list[Condition]) -> bool:
     """The conditions are the 2022 campaign's five kinds (their parameters aside)."""
     return tuple((c.code, c.kind) for c in applied) == RULE_4_2022
+
+
+def change_parameters(campaign: Campaign, changes: dict[str, dict], *, actor) -> None:
+    """Rule 16: a new rules version's thresholds, as its conditions' parameters
+    (``{"receipts": {"min": 10}}``), on the record (the caller commits). The months
+    computed before keep the conditions their runs recorded (the self-check, the
+    winners' checks); a drawn month is never computed again (``eligibility.MonthFrozen``).
+    Raises ``ConditionsRefused``, nothing changed, when the result does not fit."""
+    before = {c.code: c.params for c in of_campaign(campaign)}
+    replace(campaign, with_parameters(campaign, changes))
+    audit.record(
+        "conditions.parameters",
+        campaign,
+        {code: {"from": before[code], "to": {**before[code], **p}} for code, p in changes.items()},
+        actor=actor,
+    )
 
 
 def snapshot(conditions: list[Condition]) -> str:

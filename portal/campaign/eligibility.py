@@ -53,11 +53,21 @@ def legal_form_as_stored(text: str, forms: tuple[str, ...]) -> str:
     return upper if upper in forms else text
 
 
+def applied(period: ReportingPeriod) -> list[Condition]:
+    """The conditions the month was last computed with (its latest run's record), or the
+    campaign's in force when it has not been computed yet."""
+    return _applied_by(latest_run(period), period.campaign)
+
+
+def _applied_by(run: EligibilityRun | None, campaign: Campaign) -> list[Condition]:
+    if run is not None and run.conditions:
+        return conditions.from_snapshot(run.conditions)
+    return conditions.of_campaign(campaign)
+
+
 def explain(activity: Activity, campaign: Campaign, period: ReportingPeriod) -> list[Check]:
-    """The campaign's conditions in force for one participant and month, with their evidence."""
-    return conditions.explain(
-        conditions.of_campaign(campaign), activity, Month.of(campaign, period)
-    )
+    """The month's conditions (``applied``) for one participant, with their evidence."""
+    return conditions.explain(applied(period), activity, Month.of(campaign, period))
 
 
 # --- a drawn month is frozen ------------------------------------------------------------
@@ -160,8 +170,8 @@ def compute(period: ReportingPeriod, computed_by: str = "", stored: bool = False
     """
     refuse_if_drawn(period)
     campaign = period.campaign
-    applied = conditions.of_campaign(campaign)
-    values = conditions.sql_verdicts(applied, Month.of(campaign, period))
+    in_force = conditions.of_campaign(campaign)
+    values = conditions.sql_verdicts(in_force, Month.of(campaign, period))
     # Only the rows whose verdicts change are written (none after an import, which
     # stores them with the rows; those of a threshold's change after): a row rewritten
     # is a new version of it in every index on PostgreSQL.
@@ -173,9 +183,9 @@ def compute(period: ReportingPeriod, computed_by: str = "", stored: bool = False
     counted = _count_funnel(period)
     run = EligibilityRun(
         period_id=period.id,
-        min_receipts=conditions.minimum_of(applied, "receipts_in_period"),
-        min_paid_months=conditions.minimum_of(applied, "paid_months"),
-        conditions=conditions.snapshot(applied),
+        min_receipts=conditions.minimum_of(in_force, "receipts_in_period"),
+        min_paid_months=conditions.minimum_of(in_force, "paid_months"),
+        conditions=conditions.snapshot(in_force),
         participants=counted["participants"],
         eligible=counted["eligible"],
         **{f"passed_{name}": counted[name] for name in CONDITIONS},
@@ -296,7 +306,7 @@ def standing(campaign: Campaign, account_number: str, bin_iin: str) -> list[Mont
         if activity is None or run is None or activity.eligible is None:
             months.append(MonthStanding(period, None, None, activity is not None))
             continue
-        applied = conditions.from_snapshot(run.conditions)  # as the month was computed
-        checks = conditions.explain(applied, activity, Month.of(campaign, period))
+        month = Month.of(campaign, period)  # explained as the month was computed:
+        checks = conditions.explain(_applied_by(run, campaign), activity, month)
         months.append(MonthStanding(period, checks, activity.eligible, True))
     return months if matches else None
