@@ -24,6 +24,7 @@ from portal.campaign.eligibility import MonthFrozen, legal_form_as_stored, refus
 from portal.campaign.identity import is_valid_bin_iin
 from portal.models import (
     Activity,
+    Campaign,
     EligibilityRun,
     ImportBatch,
     ImportRow,
@@ -86,6 +87,7 @@ class Layout:
     columns: tuple[Column, ...]
     slots: dict[str, str]  # slot -> the campaign's column name, for the slots it uses
     legal_forms: tuple[str, ...]  # the forms its conditions name, kept in capitals
+    names_of: dict[str, dict] = field(default_factory=dict)  # column -> its condition's names
 
     @classmethod
     def of(cls, applied: list[Condition]) -> Layout:
@@ -99,16 +101,17 @@ class Layout:
             else:
                 continue
             slots[c.slot] = c.column
-        return cls((*IDENTITY, *extra), slots, conditions.legal_forms(applied))
+        names = {c.column: c.name for c in applied}
+        return cls((*IDENTITY, *extra), slots, conditions.legal_forms(applied), names)
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
 
 
-def layout_of(period: ReportingPeriod) -> Layout:
-    """The import format of the month's campaign."""
-    return Layout.of(conditions.of_campaign(period.campaign))
+def layout_of(campaign: Campaign) -> Layout:
+    """The campaign's import format."""
+    return Layout.of(conditions.of_campaign(campaign))
 
 
 # The 2022 campaign's format: its conditions' columns are named as their slots.
@@ -502,7 +505,7 @@ def import_month(
             # the file as scanned for its fingerprint, when it was (not told by a batch)
             scanned=(facts.lines, facts.quoted) if facts and facts.quoted is not None else None,
         )
-        report = check_rows(header, rows, today, stage, progress, layout_of(period))
+        report = check_rows(header, rows, today, stage, progress, layout_of(period.campaign))
     except UnreadableFile as unreadable:
         report = Report()
         report.add(Problem(0, "", unreadable.code, unreadable.detail))
