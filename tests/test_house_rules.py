@@ -347,8 +347,8 @@ def test_an_import_takes_any_legal_form_and_eligibility_decides(app, september):
         assert activity.eligible == all(c.ok for c in explained)
         assert activity.ok_legal_form == explained[-1].ok
     with app.test_request_context("/ru/"):
-        assert describe_check(checks["legal_form"]) == translated(
-            "ru", "Legal form: %(form)s", form="АО"
+        assert (
+            describe_check(checks["legal_form"]) == "Организационно-правовая форма: АО"
         )  # the reader's abbreviation, not the import's code
         assert legal_form_name(cooperative) == cooperative
         assert (legal_form_name("IE"), legal_form_name("LLP"), legal_form_name("jsc")) == (
