@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 from datetime import date
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -26,7 +28,7 @@ from portal.wording.messages import (
     describe_check,
     describe_conditions_refusal,
 )
-from tests.helpers import csv_bytes, row, translated
+from tests.helpers import csv_bytes, make_app, row, translated
 
 SLOTS = ("ok_app", "ok_ekassa", "ok_paid", "ok_receipts", "ok_legal_form", "eligible")
 
@@ -373,3 +375,76 @@ def test_a_set_that_does_not_fit_the_slots_is_refused_clearly(app, ctx, demo):
     assert refused(campaign, [bad_window]).code == "parameters"
     assert refused(campaign, []).code == "none"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CampaignCondition)) == 5
+
+
+# --- the migration ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def migration_database(tmp_path):
+    """A database of its own to migrate up and down: a SQLite file, or a schema of its own
+    in the tests' PostgreSQL database."""
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS migration_0032 CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA migration_0032"))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3Dmigration_0032"
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA migration_0032 CASCADE"))
+    engine.dispose()
+
+
+def test_migration_0032_gives_each_campaign_its_thresholds_as_conditions(
+    migration_database, tmp_path
+):
+    app = make_app(migration_database, tmp_path / "instance")
+    with app.app_context():
+        flask_migrate.upgrade(revision="0028")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO campaign (id, slug, title_kk, title_ru, organizer_kk,"
+                    " organizer_ru, territory_kk, territory_ru, starts_on, ends_on,"
+                    " min_receipts, min_paid_months, commission_min_members, created_at)"
+                    " VALUES (1, 'c', 't', 't', 'o', 'o', 'r', 'r', '2022-09-01',"
+                    " '2022-11-30', 7, 2, 3, '2022-09-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO reporting_period (id, campaign_id, year, month, draw_deadline)"
+                    " VALUES (1, 1, 2022, 9, '2022-10-20')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO eligibility_run (id, period_id, min_receipts, min_paid_months,"
+                    " participants, eligible, computed_at, computed_by)"
+                    " VALUES (1, 1, 4, 1, 0, 0, '2022-10-05 00:00:00', 'x')"
+                )
+            )
+        flask_migrate.upgrade(revision="0032")
+        campaign = db.session.get(Campaign, 1)
+        applied = conditions.of_campaign(campaign)
+        assert [c.code for c in applied] == ["app", "ekassa", "paid", "receipts", "legal_form"]
+        assert (applied[2].params, applied[3].params) == ({"min": 2}, {"min": 7})
+        assert applied == standard_2022(7, 2)
+        assert [c.as_dict() for c in applied] == [c.as_dict() for c in standard_2022(7, 2)]
+        run = db.session.get(EligibilityRun, 1)
+        recorded = conditions.from_snapshot(run.conditions)
+        assert [c.as_dict() for c in recorded] == [c.as_dict() for c in standard_2022(4, 1)]
+        db.session.rollback()
+        flask_migrate.downgrade(revision="0028")
+        with db.engine.connect() as connection:
+            tables = sa.inspect(connection).get_table_names()
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("eligibility_run")}
+        assert "campaign_condition" not in tables and "conditions" not in columns
+        flask_migrate.upgrade()
+        assert len(conditions.of_campaign(db.session.get(Campaign, 1))) == 5
+        db.session.rollback()
+        db.engine.dispose()
