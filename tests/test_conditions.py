@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import random
+import re
 from datetime import date
 
 import flask_migrate
@@ -28,7 +30,15 @@ from portal.wording.messages import (
     describe_check,
     describe_conditions_refusal,
 )
-from tests.helpers import csv_bytes, make_app, row, translated
+from tests.helpers import (
+    DATA_DIR,
+    csv_bytes,
+    load_september,
+    make_app,
+    row,
+    submit_check,
+    translated,
+)
 
 SLOTS = ("ok_app", "ok_ekassa", "ok_paid", "ok_receipts", "ok_legal_form", "eligible")
 
@@ -448,3 +458,17 @@ def test_migration_0032_gives_each_campaign_its_thresholds_as_conditions(
         assert len(conditions.of_campaign(db.session.get(Campaign, 1))) == 5
         db.session.rollback()
         db.engine.dispose()
+
+
+def test_the_2022_self_check_reads_as_before_the_conditions_were_data(app, client, demo):
+    """The self-check's conditions and evidence for two September clients (one eligible,
+    one not), in kk and ru, as the portal rendered them before the conditions were data
+    (tests/data/self_check_2022_before_conditions.json, rendered at commit ceee726)."""
+    before = json.loads((DATA_DIR / "self_check_2022_before_conditions.json").read_text("utf-8"))
+    bins = load_september(app, demo)
+    for lang in ("kk", "ru"):
+        for account in ("ACC0000001", "ACC0000002"):
+            html = submit_check(client, lang, account, bins[account]).get_data(as_text=True)
+            blocks = re.findall(r'<ul class="checks">(.*?)</ul>', html, re.S)
+            shown = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", b)).strip() for b in blocks]
+            assert shown == before[f"{lang} {account}"]
