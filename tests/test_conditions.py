@@ -35,6 +35,7 @@ from tests.helpers import (
     csv_bytes,
     load_september,
     make_app,
+    page_text,
     row,
     submit_check,
     translated,
@@ -232,8 +233,7 @@ def other_conditions() -> list[Condition]:
     ]
 
 
-@pytest.fixture
-def campaign_2023(ctx, demo):
+def make_2023() -> Campaign:
     campaign = Campaign(
         slug="ismet-2023",
         title_kk="2023",
@@ -251,6 +251,11 @@ def campaign_2023(ctx, demo):
     conditions.replace(campaign, other_conditions())
     db.session.commit()
     return campaign
+
+
+@pytest.fixture
+def campaign_2023(ctx, demo):
+    return make_2023()
 
 
 def file_2023(rows: list[dict[str, str]]) -> bytes:
@@ -472,3 +477,28 @@ def test_the_2022_self_check_reads_as_before_the_conditions_were_data(app, clien
             blocks = re.findall(r'<ul class="checks">(.*?)</ul>', html, re.S)
             shown = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", b)).strip() for b in blocks]
             assert shown == before[f"{lang} {account}"]
+
+
+def test_the_pages_of_another_campaign_read_its_conditions(app, client, auth, demo):
+    with app.app_context():
+        campaign = make_2023()
+        period = find_period(campaign, "2023-02")
+        rows = [
+            row(1, kassa_on="2023-01-20", receipts_count="12"),
+            row(2, kassa_on="2023-01-20", receipts_count="9"),
+        ]
+        outcome = imports.run_import(
+            period, "feb.csv", file_2023(rows), actor=Actor(label="t"), today=date(2023, 3, 10)
+        )
+        assert outcome.report.ok
+        db.session.commit()
+        bins = {r["account_number"]: r["bin_iin"] for r in rows}
+    checked = page_text(submit_check(client, "ru", "ACC0000002", bins["ACC0000002"]))
+    assert "Не менее 10 чеков" in checked and "Чеков: 9 из 10" in checked
+    assert "Только ИП" in checked and "Авторизация в приложении" not in checked
+    home = page_text(client.get("/ru/"))
+    assert "<li>Не менее 10 чеков</li>" in home and "<li>Только ИП</li>" in home
+    auth.login()
+    staff = page_text(client.get("/admin/participants"))
+    assert "Не менее 10 чеков" in staff and "Допущены: выполнены все условия" in staff
+    assert "Авторизация в приложении" not in staff

@@ -103,7 +103,7 @@ def participant(participant_id: int):
 @bp.post("/participants/<period_key>/eligibility")
 @roles_required(*MARKETING)
 def participants_recompute(period_key: str):
-    """Compute the month's eligibility again with the campaign's current thresholds."""
+    """Compute the month's eligibility again with the campaign's current conditions."""
     campaign = the_campaign()
     period = find_period(campaign, period_key) or abort(404)
     if not ConfirmForm().validate_on_submit():

@@ -92,7 +92,8 @@ class ImportBatch(db.Model):
 class Activity(db.Model):
     """A participant's figures for one reporting month, and its eligibility for the draw.
 
-    The five conditions are stored as computed, with the thresholds of the
+    The campaign's conditions are stored as computed (in the slots their rows name:
+    ``portal.campaign.conditions.SLOTS``, historical 2022 names), with the conditions of the
     eligibility run that computed them; the figures they came from stay beside them,
     so each decision can be explained ("3 of 5 receipts").
     """
@@ -132,7 +133,7 @@ class Activity(db.Model):
 
 
 class EligibilityRun(db.Model):
-    """One computation of a month's eligibility, with the thresholds it applied."""
+    """One computation of a month's eligibility, with the conditions it applied."""
 
     __tablename__ = "eligibility_run"
 

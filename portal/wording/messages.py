@@ -555,7 +555,7 @@ def winner_status_name(status: str) -> str:
 
 def winner_outcome_name(outcome: str) -> str:
     """Why a winner fell away: the failed condition, silence, or the rule 12 reason."""
-    if outcome in ("app", "ekassa", "paid", "receipts", "legal_form", "activity"):
+    if outcome in (*NAMES_2022, "activity"):
         return _("Condition not met: %(condition)s", condition=condition_name(outcome))
     names = {
         "manual": _("Failed the manual checks"),
@@ -571,10 +571,10 @@ def winner_standing(standing: Standing) -> str:
     self-check and the staff's pages all say it: rules named, nothing personal."""
     if standing.code == "fell-away":
         reason = standing.reason
-        if reason in ("app", "ekassa", "paid", "receipts", "legal_form"):
+        if standing.condition is not None or reason in NAMES_2022:
             why = _(
                 "Disqualified at the check (rule 8): the condition \u201c%(condition)s\u201d is not met.",
-                condition=condition_name(reason),
+                condition=condition_name(standing.condition or reason),
             )
         elif reason == "activity":
             why = _("Disqualified at the check (rule 8): no activity of the month is on record.")
