@@ -390,6 +390,8 @@ def test_a_set_that_does_not_fit_the_slots_is_refused_clearly(app, ctx, demo):
     assert refused(campaign, [bad_window]).code == "parameters"
     assert refused(campaign, []).code == "none"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CampaignCondition)) == 5
+    # the identity columns a condition may not take are the import's
+    assert tuple(c.name for c in imports.IDENTITY) == conditions.IDENTITY_COLUMNS
 
 
 # --- the migration ------------------------------------------------------------------------
