@@ -72,9 +72,7 @@ def load_campaign() -> tuple[Campaign, list[str]]:
         done.append("prize")
     db.session.flush()
     if not campaign_conditions.of_campaign(campaign):
-        campaign_conditions.replace(
-            campaign, standard_2022(campaign.min_receipts, campaign.min_paid_months)
-        )
+        campaign_conditions.replace(campaign, standard_2022())  # rule 4's: 5 receipts, 1 month
         done.append("eligibility conditions")
 
     version = db.session.scalar(
