@@ -134,14 +134,17 @@ def participants_export(period_key: str):
     period = find_period(campaign, period_key) or abort(404)
     audit.record("participants.export", period, {"period": period.key}, actor=current_actor())
     db.session.commit()
+    # the month's counts (2022: the receipts) under the campaign's column names
+    counts = [c for c in conditions.of_campaign(campaign) if c.kind == "count-at-least"]
     columns = [
         "account_number",
         "bin_iin",
         "legal_form",
         "company_name",
         "city",
-        "receipts_in_period",
+        *(c.column for c in counts),
     ]
+    figures = [getattr(Activity, c.slot) for c in counts]
 
     def pool():
         # queried as the response streams: the view's own session is closed by then
@@ -152,7 +155,7 @@ def participants_export(period_key: str):
             Activity.legal_form,
             Participant.company_name,
             Participant.city,
-            Activity.receipts_in_period,
+            *figures,
         )
 
     return Response(
