@@ -389,6 +389,9 @@ def test_a_set_that_does_not_fit_the_slots_is_refused_clearly(app, ctx, demo):
     bad_window = Condition.from_dict({**five[1].as_dict(), "params": {"from": "yesterday"}})
     assert refused(campaign, [bad_window]).code == "parameters"
     assert refused(campaign, []).code == "none"
+    # a campaign whose conditions were never set makes nobody eligible
+    month = conditions.Month(date(2022, 9, 1), date(2022, 11, 30), date(2022, 9, 30))
+    assert str(conditions.sql_verdicts([], month)["eligible"]) == "false"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CampaignCondition)) == 5
     # the identity columns a condition may not take are the import's
     assert tuple(c.name for c in imports.IDENTITY) == conditions.IDENTITY_COLUMNS

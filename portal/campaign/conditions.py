@@ -357,7 +357,8 @@ def sql_condition(c: Condition, m: Month, a) -> sa.ColumnElement[bool]:
 def sql_verdicts(conditions: list[Condition], m: Month, a=None) -> dict[str, sa.ColumnElement]:
     """What a month's computation stores, as SQL over ``a`` (the ``activity`` table's
     columns, or the import's staged rows under the same names): ``ok_<verdict>`` TRUE or
-    FALSE for each slot a condition uses, NULL for the others, and ``eligible``."""
+    FALSE for each slot a condition uses, NULL for the others, and ``eligible`` (FALSE for
+    all without conditions)."""
     a = Activity.__table__.c if a is None else a
     expressions = {c.verdict: sql_condition(c, m, a) for c in conditions}
     values: dict[str, sa.ColumnElement] = {
@@ -366,7 +367,11 @@ def sql_verdicts(conditions: list[Condition], m: Month, a=None) -> dict[str, sa.
         )
         for name in VERDICTS
     }
-    values["eligible"] = sa.case((sa.and_(sa.true(), *expressions.values()), True), else_=False)
+    # A campaign without conditions (never set: ``replace`` refuses an empty set) makes
+    # nobody eligible, rather than everybody.
+    values["eligible"] = (
+        sa.case((sa.and_(*expressions.values()), True), else_=False) if expressions else sa.false()
+    )
     return values
 
 
