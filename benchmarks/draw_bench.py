@@ -66,7 +66,7 @@ def reset_peak() -> float:
 
 def fill(period, rows: int) -> None:
     """N participants, all eligible for the month, inserted directly (not what is measured)."""
-    from portal.campaign import eligibility
+    from portal.campaign import conditions, eligibility
     from portal.models import Activity, EligibilityRun, ImportBatch, Participant, db
     from portal.models.base import copy_rows
 
@@ -121,13 +121,15 @@ def fill(period, rows: int) -> None:
             for n in range(1, rows + 1)
         ),
     )
+    applied = conditions.of_campaign(period.campaign)
     db.session.add(
         EligibilityRun(
             period_id=period.id,
             participants=rows,
             eligible=rows,
-            min_receipts=period.campaign.min_receipts,
-            min_paid_months=period.campaign.min_paid_months,
+            min_receipts=conditions.minimum_of(applied, "receipts_in_period"),
+            min_paid_months=conditions.minimum_of(applied, "paid_months"),
+            conditions=conditions.snapshot(applied),
         )
     )
     db.session.commit()

@@ -336,19 +336,19 @@ def test_an_import_takes_any_legal_form_and_eligibility_decides(app, september):
     assert not activities[jsc.id].eligible and activities[jsc.id].ok_legal_form is False
     assert activities[people["ACC0000022"].id].eligible  # IE in any case
     assert not activities[people["ACC0000024"].id].eligible
-    thresholds = eligibility.Thresholds.of(september.campaign, september)
-    checks = {c.condition: c for c in eligibility.explain(activities[jsc.id], thresholds)}
+    campaign = september.campaign
+    checks = {c.condition: c for c in eligibility.explain(activities[jsc.id], campaign, september)}
     assert checks["legal_form"] == eligibility.Check(
-        "legal_form", False, "legal-form", {"form": "JSC"}
+        "legal_form", False, "fails", {"value": "JSC", "forms": ["IE", "LLP"]}
     )
     assert [c.condition for c in checks.values() if not c.ok] == ["legal_form"]
     for activity in activities.values():  # the SQL and the Python agree on every form
-        explained = eligibility.explain(activity, thresholds)
+        explained = eligibility.explain(activity, campaign, september)
         assert activity.eligible == all(c.ok for c in explained)
         assert activity.ok_legal_form == explained[-1].ok
     with app.test_request_context("/ru/"):
-        assert describe_check(checks["legal_form"]) == translated(
-            "ru", "Legal form: %(form)s", form="АО"
+        assert (
+            describe_check(checks["legal_form"]) == "Организационно-правовая форма: АО"
         )  # the reader's abbreviation, not the import's code
         assert legal_form_name(cooperative) == cooperative
         assert (legal_form_name("IE"), legal_form_name("LLP"), legal_form_name("jsc")) == (

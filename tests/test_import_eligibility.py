@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal.campaign import eligibility, imports
+from portal.campaign import conditions, eligibility, imports
 from portal.campaign.audit import Actor
 from portal.models import Activity, db
 from tests.helpers import TODAY, csv_bytes, row
@@ -26,6 +26,9 @@ def stored() -> dict[int, tuple]:
 def test_the_eligibility_an_import_stores_is_the_one_its_computation_stores(empty_september):
     period = empty_september
     campaign = period.campaign
+    applied = conditions.of_campaign(campaign)
+    min_paid = conditions.minimum_of(applied, "paid_months")
+    min_receipts = conditions.minimum_of(applied, "receipts_in_period")
     edges = [
         {},
         {"app_authorized_on": ""},
@@ -36,10 +39,10 @@ def test_the_eligibility_an_import_stores_is_the_one_its_computation_stores(empt
         {"ekassa_connected_on": "2022-08-31"},
         {"ekassa_connected_on": period.ends_on.isoformat()},
         {"ekassa_connected_on": "2022-10-01"},
-        {"paid_months": str(campaign.min_paid_months)},
-        {"paid_months": str(campaign.min_paid_months - 1)},
-        {"receipts_in_period": str(campaign.min_receipts)},
-        {"receipts_in_period": str(campaign.min_receipts - 1)},
+        {"paid_months": str(min_paid)},
+        {"paid_months": str(min_paid - 1)},
+        {"receipts_in_period": str(min_receipts)},
+        {"receipts_in_period": str(min_receipts - 1)},
         {"legal_form": "ie"},
         {"legal_form": "JSC"},
     ]

@@ -48,16 +48,21 @@ def test_a_clean_file_is_stored_and_eligibility_explained(empty_september):
         "legal_form": 6,
         "eligible": 1,
     }
-    thresholds = eligibility.Thresholds.of(empty_september.campaign, empty_september)
+    campaign = empty_september.campaign
     by_account = {a.participant.account_number: a for a in db.session.scalars(sa.select(Activity))}
-    checks = {c.condition: c for c in eligibility.explain(by_account["ACC0000002"], thresholds)}
-    assert not checks["receipts"].ok and checks["receipts"].values == {"count": 3, "needed": 5}
-    checks = {c.condition: c for c in eligibility.explain(by_account["ACC0000003"], thresholds)}
-    assert checks["ekassa"].reason == "ekassa-before" and checks["ekassa"].values["date"] == date(
+
+    def explained(account: str) -> dict:
+        checks = eligibility.explain(by_account[account], campaign, empty_september)
+        return {c.condition: c for c in checks}
+
+    checks = explained("ACC0000002")
+    assert not checks["receipts"].ok and checks["receipts"].values == {"value": 3, "threshold": 5}
+    checks = explained("ACC0000003")
+    assert checks["ekassa"].reason == "early" and checks["ekassa"].values["value"] == date(
         2022, 8, 14
     )
-    checks = {c.condition: c for c in eligibility.explain(by_account["ACC0000006"], thresholds)}
-    assert checks["app"].reason == "app-late"
+    checks = explained("ACC0000006")
+    assert checks["app"].reason == "fails"
 
 
 def test_sql_and_python_conditions_always_agree(empty_september):
@@ -85,9 +90,9 @@ def test_sql_and_python_conditions_always_agree(empty_september):
     ]
     import_month(empty_september, "sep.csv", csv_bytes(rows), today=TODAY)
     eligibility.compute(empty_september)
-    thresholds = eligibility.Thresholds.of(empty_september.campaign, empty_september)
     for activity in db.session.scalars(sa.select(Activity)):
-        checks = eligibility.explain(activity, thresholds)
+        # the statement and the explanation, both built from the campaign's conditions
+        checks = eligibility.explain(activity, empty_september.campaign, empty_september)
         stored = [
             activity.ok_app,
             activity.ok_ekassa,

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from portal.campaign import conditions
+from portal.campaign.audit import Actor
 from portal.models import Campaign, RulesVersion, db
 from portal.wording.formats import (
     format_day,
@@ -278,7 +280,8 @@ def test_formats_per_locale(ctx):
 
 def test_how_to_take_part_follows_the_campaigns_threshold(app, client, demo):
     assert "не менее 5 чеков" in page_text(client.get("/ru/ismet-2022/"))
-    with app.app_context():
-        db.session.get(Campaign, demo).min_receipts = 3
+    with app.app_context():  # a new rules version's threshold: the condition's parameter
+        campaign = db.session.get(Campaign, demo)
+        conditions.change_parameters(campaign, {"receipts": {"min": 3}}, actor=Actor(label="t"))
         db.session.commit()
     assert "не менее 3 чеков" in page_text(client.get("/ru/ismet-2022/"))

@@ -255,7 +255,7 @@ class RedrawForm(_DrawTexts, PortalForm):
 
 
 class VerifyForm(PortalForm):
-    """Rule 8: the five conditions are re-checked by the portal; staff add their own checks."""
+    """Rule 8: the campaign's conditions are re-checked by the portal; staff add their own checks."""
 
     manual_ok = SelectField(
         _l("Outcome of the manual checks"),

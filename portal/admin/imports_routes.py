@@ -22,10 +22,10 @@ from portal.admin.helpers import the_campaign
 from portal.campaign import eligibility
 from portal.campaign.eligibility import MonthFrozen
 from portal.campaign.imports import (
-    COLUMNS,
     AlreadyImported,
     Problem,
     fingerprint,
+    layout_of,
     start_import,
 )
 from portal.campaign.periods import find_period, local_today
@@ -88,7 +88,7 @@ def participants_import():
         form=form,
         frozen=[describe_frozen(refusal) for refusal in frozen.values() if refusal],
         confirm_replace=confirmations.replace_month(),
-        columns=columns_table(),
+        columns=columns_table(layout_of(campaign)),
     )
 
 
@@ -104,19 +104,20 @@ def _template(content: bytes, mimetype: str, extension: str) -> Response:
 @roles_required(*MARKETING)
 def import_template_csv():
     """The import format's header as a CSV file to fill in."""
-    return _template(write_csv([list(COLUMNS)]), "text/csv", "csv")
+    return _template(write_csv([list(layout_of(the_campaign()).names)]), "text/csv", "csv")
 
 
 @bp.get("/participants/import/template.xlsx")
 @roles_required(*MARKETING)
 def import_template_xlsx():
     """The import format's header as a workbook to fill in, its columns described beside."""
-    columns = columns_table()
+    layout = layout_of(the_campaign())
+    columns = columns_table(layout)
     notes = [
         [_("Column"), _("Meaning"), _("Required"), _("Format"), _("Example")],
         *([c["name"], c["meaning"], c["requirement"], c["format"], c["example"]] for c in columns),
     ]
-    content = write_xlsx(list(COLUMNS), _("Columns"), notes)
+    content = write_xlsx(list(layout.names), _("Columns"), notes)
     return _template(
         content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
     )

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm, ParticipantSearchForm
 from portal.admin.helpers import the_campaign
-from portal.campaign import audit, eligibility
+from portal.campaign import audit, conditions, eligibility
 from portal.campaign.draws import eligible_pool
 from portal.campaign.imports import existing_batch
 from portal.campaign.periods import find_period
@@ -71,7 +71,7 @@ def _participants_page(
         found=found,
         more=more,
         search_limit=SEARCH_LIMIT,
-        conditions=eligibility.CONDITIONS,
+        conditions=conditions.of_campaign(campaign),
         condition_name=condition_name,
         describe_frozen=describe_frozen,
         form=ConfirmForm(),
@@ -103,7 +103,7 @@ def participant(participant_id: int):
 @bp.post("/participants/<period_key>/eligibility")
 @roles_required(*MARKETING)
 def participants_recompute(period_key: str):
-    """Compute the month's eligibility again with the campaign's current thresholds."""
+    """Compute the month's eligibility again with the campaign's current conditions."""
     campaign = the_campaign()
     period = find_period(campaign, period_key) or abort(404)
     if not ConfirmForm().validate_on_submit():
@@ -134,14 +134,17 @@ def participants_export(period_key: str):
     period = find_period(campaign, period_key) or abort(404)
     audit.record("participants.export", period, {"period": period.key}, actor=current_actor())
     db.session.commit()
+    # the month's counts (2022: the receipts) under the campaign's column names
+    counts = [c for c in conditions.of_campaign(campaign) if c.kind == "count-at-least"]
     columns = [
         "account_number",
         "bin_iin",
         "legal_form",
         "company_name",
         "city",
-        "receipts_in_period",
+        *(c.column for c in counts),
     ]
+    figures = [getattr(Activity, c.slot) for c in counts]
 
     def pool():
         # queried as the response streams: the view's own session is closed by then
@@ -152,7 +155,7 @@ def participants_export(period_key: str):
             Activity.legal_form,
             Participant.company_name,
             Participant.city,
-            Activity.receipts_in_period,
+            *figures,
         )
 
     return Response(

@@ -1,30 +1,31 @@
-"""Who may take part in a month's draw (rules 3, 4.1 and 4.2).
+"""Who may take part in a month's draw (rules 3 and 4 of the 2022 campaign).
 
-A participant is eligible for a reporting month when all five conditions hold:
+A participant is eligible for a reporting month when every condition of the campaign
+holds. The conditions are data (``portal.campaign.conditions``, rows of
+``campaign_condition``); the 2022 campaign's five are:
 
 - ``app``: authorised in the Ismet.kz app by the month's end (4.1);
 - ``ekassa``: e-kassa connected at the fiscal data operator within the campaign and
   by the month's end (4.2);
-- ``paid``: at least ``min_paid_months`` months of the service paid (4.2);
-- ``receipts``: at least ``min_receipts`` receipts through the app in the month (4.2);
+- ``paid``: at least one month of the service paid (4.2);
+- ``receipts``: at least five receipts through the app in the month (4.2);
 - ``legal_form``: an individual entrepreneur or a limited liability partnership (3);
   the import takes any legal form as given, and this condition decides.
 
-Each condition is written here twice, side by side: as a SQL expression, which
-computes a month of a million participants in one statement, and as Python, which
-explains one participant's decision. ``tests/test_eligibility.py`` checks on
-generated data that both always agree.
+From the same rows a month is computed by one SQL statement (a million participants)
+and one participant's decision is explained in Python; ``tests/test_conditions.py``
+checks on generated data that both always agree.
 """
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import date
 
 import sqlalchemy as sa
 
-from portal.campaign import audit
+from portal.campaign import audit, conditions
+from portal.campaign.conditions import Check, Condition, Month
 from portal.models import (
     Activity,
     Campaign,
@@ -38,138 +39,35 @@ from portal.models import (
     utcnow,
 )
 
-LEGAL_FORMS = ("IE", "LLP")
-CONDITIONS = ("app", "ekassa", "paid", "receipts", "legal_form")
+# The verdict slots, in the funnel's order (``conditions.SLOTS``): a campaign uses some.
+CONDITIONS = conditions.VERDICTS
+
+__all__ = ["CONDITIONS", "Check", "Condition", "Month"]
 
 
-def legal_form_as_stored(text: str) -> str:
-    """A legal form as the import keeps it: IE and LLP in capitals whatever their case
-    (so the condition knows them), any other form (JSC, ...) as the file gave it."""
+def legal_form_as_stored(text: str, forms: tuple[str, ...]) -> str:
+    """A legal form as the import keeps it: one the campaign's conditions name (IE, LLP)
+    in capitals whatever its case (so the condition knows it), any other form (JSC, ...)
+    as the file gave it."""
     upper = text.upper()
-    return upper if upper in LEGAL_FORMS else text
+    return upper if upper in forms else text
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """What the campaign asks, and the month being judged."""
-
-    campaign_starts_on: date
-    campaign_ends_on: date
-    month_ends_on: date
-    min_receipts: int
-    min_paid_months: int
-
-    @classmethod
-    def of(cls, campaign: Campaign, period: ReportingPeriod) -> Thresholds:
-        return cls(
-            campaign.starts_on,
-            campaign.ends_on,
-            period.ends_on,
-            campaign.min_receipts,
-            campaign.min_paid_months,
-        )
-
-    @property
-    def ekassa_deadline(self) -> date:
-        return min(self.campaign_ends_on, self.month_ends_on)
+def applied(period: ReportingPeriod) -> list[Condition]:
+    """The conditions the month was last computed with (its latest run's record), or the
+    campaign's in force when it has not been computed yet."""
+    return _applied_by(latest_run(period), period.campaign)
 
 
-# --- the conditions, as SQL --------------------------------------------------------
+def _applied_by(run: EligibilityRun | None, campaign: Campaign) -> list[Condition]:
+    if run is not None and run.conditions:
+        return conditions.from_snapshot(run.conditions)
+    return conditions.of_campaign(campaign)
 
 
-def sql_conditions(t: Thresholds, a=None) -> dict[str, sa.ColumnElement[bool]]:
-    """Each condition as a boolean SQL expression over the ``activity`` table, or over the
-    columns ``a`` of another that has its figures under the same names (the import's
-    staged rows, stored with their eligibility at once)."""
-    a = Activity.__table__.c if a is None else a
-    return {
-        "app": sa.and_(a.app_authorized_on.is_not(None), a.app_authorized_on <= t.month_ends_on),
-        "ekassa": sa.and_(
-            a.ekassa_connected_on.is_not(None),
-            a.ekassa_connected_on >= t.campaign_starts_on,
-            a.ekassa_connected_on <= t.ekassa_deadline,
-        ),
-        "paid": a.paid_months >= t.min_paid_months,
-        "receipts": a.receipts_in_period >= t.min_receipts,
-        "legal_form": a.legal_form.in_(LEGAL_FORMS),
-    }
-
-
-def sql_verdicts(t: Thresholds, a=None) -> dict[str, sa.ColumnElement[bool]]:
-    """What ``compute`` stores, as SQL over the same columns as ``sql_conditions``:
-    ``ok_<condition>`` for each condition and ``eligible``, each TRUE or FALSE."""
-    conditions = sql_conditions(t, a)
-    values = {f"ok_{name}": sa.case((expr, True), else_=False) for name, expr in conditions.items()}
-    values["eligible"] = sa.case((sa.and_(*conditions.values()), True), else_=False)
-    return values
-
-
-# --- the conditions, as Python, with their evidence --------------------------------
-
-
-@dataclass(frozen=True)
-class Check:
-    """One condition for one participant: whether it holds, and the facts behind it."""
-
-    condition: str
-    ok: bool
-    reason: str  # a code the pages translate
-    values: dict
-
-
-def explain(activity: Activity, t: Thresholds) -> list[Check]:
-    """The five conditions for one participant and month, with their evidence."""
-    checks = []
-    app = activity.app_authorized_on
-    if app is None:
-        checks.append(Check("app", False, "app-never", {}))
-    else:
-        checks.append(
-            Check(
-                "app",
-                app <= t.month_ends_on,
-                "app-on" if app <= t.month_ends_on else "app-late",
-                {"date": app, "deadline": t.month_ends_on},
-            )
-        )
-    kassa = activity.ekassa_connected_on
-    if kassa is None:
-        checks.append(Check("ekassa", False, "ekassa-never", {}))
-    elif kassa < t.campaign_starts_on:
-        checks.append(
-            Check("ekassa", False, "ekassa-before", {"date": kassa, "start": t.campaign_starts_on})
-        )
-    elif kassa > t.ekassa_deadline:
-        checks.append(
-            Check("ekassa", False, "ekassa-late", {"date": kassa, "deadline": t.ekassa_deadline})
-        )
-    else:
-        checks.append(Check("ekassa", True, "ekassa-on", {"date": kassa}))
-    checks.append(
-        Check(
-            "paid",
-            activity.paid_months >= t.min_paid_months,
-            "paid",
-            {"count": activity.paid_months, "needed": t.min_paid_months},
-        )
-    )
-    checks.append(
-        Check(
-            "receipts",
-            activity.receipts_in_period >= t.min_receipts,
-            "receipts",
-            {"count": activity.receipts_in_period, "needed": t.min_receipts},
-        )
-    )
-    checks.append(
-        Check(
-            "legal_form",
-            activity.legal_form in LEGAL_FORMS,
-            "legal-form",
-            {"form": activity.legal_form},
-        )
-    )
-    return checks
+def explain(activity: Activity, campaign: Campaign, period: ReportingPeriod) -> list[Check]:
+    """The month's conditions (``applied``) for one participant, with their evidence."""
+    return conditions.explain(applied(period), activity, Month.of(campaign, period))
 
 
 # --- a drawn month is frozen ------------------------------------------------------------
@@ -262,17 +160,18 @@ def refuse_if_drawn(
 
 
 def compute(period: ReportingPeriod, computed_by: str = "", stored: bool = False) -> EligibilityRun:
-    """Store the five conditions and the result for every participant of the month (one statement).
+    """Store the campaign's conditions and the result for every participant of the month
+    (one statement), and record the run with the conditions it applied.
 
-    ``stored``: the month's rows hold them already, computed by ``sql_verdicts`` with the
-    campaign's current thresholds in this transaction (an import that stored them with
+    ``stored``: the month's rows hold them already, computed by ``conditions.sql_verdicts``
+    with the campaign's current conditions in this transaction (an import that stored them with
     its rows): only the run is recorded, counted from them.
     Raises ``MonthFrozen`` once the month has been drawn.
     """
     refuse_if_drawn(period)
     campaign = period.campaign
-    thresholds = Thresholds.of(campaign, period)
-    values = sql_verdicts(thresholds)
+    in_force = conditions.of_campaign(campaign)
+    values = conditions.sql_verdicts(in_force, Month.of(campaign, period))
     # Only the rows whose verdicts change are written (none after an import, which
     # stores them with the rows; those of a threshold's change after): a row rewritten
     # is a new version of it in every index on PostgreSQL.
@@ -284,8 +183,9 @@ def compute(period: ReportingPeriod, computed_by: str = "", stored: bool = False
     counted = _count_funnel(period)
     run = EligibilityRun(
         period_id=period.id,
-        min_receipts=thresholds.min_receipts,
-        min_paid_months=thresholds.min_paid_months,
+        min_receipts=conditions.minimum_of(in_force, "receipts_in_period"),
+        min_paid_months=conditions.minimum_of(in_force, "paid_months"),
+        conditions=conditions.snapshot(in_force),
         participants=counted["participants"],
         eligible=counted["eligible"],
         **{f"passed_{name}": counted[name] for name in CONDITIONS},
@@ -399,19 +299,14 @@ def standing(campaign: Campaign, account_number: str, bin_iin: str) -> list[Mont
         a.period_id: a
         for a in db.session.scalars(sa.select(Activity).filter_by(participant_id=participant_id))
     }
-    months = []
+    months: list[MonthStanding] = []
     for period in campaign.periods:
         activity = activities.get(period.id)
         run = latest_run(period)
         if activity is None or run is None or activity.eligible is None:
             months.append(MonthStanding(period, None, None, activity is not None))
             continue
-        thresholds = Thresholds(
-            campaign.starts_on,
-            campaign.ends_on,
-            period.ends_on,
-            run.min_receipts,
-            run.min_paid_months,
-        )
-        months.append(MonthStanding(period, explain(activity, thresholds), activity.eligible, True))
+        month = Month.of(campaign, period)  # explained as the month was computed:
+        checks = conditions.explain(_applied_by(run, campaign), activity, month)
+        months.append(MonthStanding(period, checks, activity.eligible, True))
     return months if matches else None

@@ -18,11 +18,13 @@ from typing import BinaryIO
 
 import sqlalchemy as sa
 
-from portal.campaign import audit, eligibility
+from portal.campaign import audit, conditions, eligibility
+from portal.campaign.conditions import Condition
 from portal.campaign.eligibility import MonthFrozen, legal_form_as_stored, refuse_if_drawn
 from portal.campaign.identity import is_valid_bin_iin
 from portal.models import (
     Activity,
+    Campaign,
     EligibilityRun,
     ImportBatch,
     ImportRow,
@@ -53,7 +55,9 @@ class Column:
     example: str  # a valid cell
 
 
-FORMAT = (
+# The identity columns, the same for every campaign; then each condition's column, as
+# the campaign names it (``Layout``).
+IDENTITY = (
     Column("account_number", "text", VALUE, 32, "7012345678"),
     Column("bin_iin", "bin_iin", VALUE, None, "220540001239"),
     Column("legal_form", "text", VALUE, LEGAL_FORM_LENGTH, "LLP"),
@@ -62,14 +66,67 @@ FORMAT = (
     Column("email", "email", OPTIONAL, 254, "info@example.kz"),
     Column("phone", "text", OPTIONAL, 40, "+7 701 123 45 67"),
     Column("city", "text", OPTIONAL, 100, "Алматы"),
-    Column("app_authorized_on", "date", COLUMN, None, "2022-09-05"),
-    Column("ekassa_connected_on", "date", COLUMN, None, "2022-09-12"),
-    Column("paid_months", "count", VALUE, None, "1"),
-    Column("receipts_in_period", "count", VALUE, None, "12"),
 )
-COLUMNS = tuple(column.name for column in FORMAT)
-REQUIRED = tuple(column.name for column in FORMAT if column.required == VALUE)
-LIMITS = {column.name: column.limit for column in FORMAT if column.limit}
+# The slots a condition's column is read into (``conditions.SLOTS``), in the staged
+# row's order, each with the example of its cell.
+DATE_SLOTS = ("app_authorized_on", "ekassa_connected_on")
+NUMBER_SLOTS = ("paid_months", "receipts_in_period")
+EXAMPLES = {
+    "app_authorized_on": "2022-09-05",
+    "ekassa_connected_on": "2022-09-12",
+    "paid_months": "1",
+    "receipts_in_period": "12",
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A campaign's import format: the identity columns, then its conditions' columns;
+    and which slot each of those is read into (decided once per file, not per row)."""
+
+    columns: tuple[Column, ...]
+    slots: dict[str, str]  # slot -> the campaign's column name, for the slots it uses
+    legal_forms: tuple[str, ...]  # the forms its conditions name, kept in capitals
+    names_of: dict[str, dict] = field(default_factory=dict)  # column -> its condition's names
+
+    @classmethod
+    def of(cls, applied: list[Condition]) -> Layout:
+        slots = {}
+        extra = []
+        for c in applied:
+            if c.slot in DATE_SLOTS:
+                extra.append(Column(c.column, "date", COLUMN, None, EXAMPLES[c.slot]))
+            elif c.slot in NUMBER_SLOTS:
+                extra.append(Column(c.column, "count", VALUE, None, EXAMPLES[c.slot]))
+            else:
+                continue
+            slots[c.slot] = c.column
+        names = {c.column: c.name for c in applied}
+        return cls((*IDENTITY, *extra), slots, conditions.legal_forms(applied), names)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+
+def layout_of(campaign: Campaign) -> Layout:
+    """The campaign's import format."""
+    return Layout.of(conditions.of_campaign(campaign))
+
+
+# The 2022 campaign's format: its conditions' columns are named as their slots.
+STANDARD = Layout(
+    (
+        *IDENTITY,
+        *(Column(s, "date", COLUMN, None, EXAMPLES[s]) for s in DATE_SLOTS),
+        *(Column(s, "count", VALUE, None, EXAMPLES[s]) for s in NUMBER_SLOTS),
+    ),
+    {s: s for s in (*DATE_SLOTS, *NUMBER_SLOTS)},
+    ("IE", "LLP"),
+)
+FORMAT = STANDARD.columns
+COLUMNS = STANDARD.names
+LIMITS = {column.name: column.limit for column in IDENTITY if column.limit}
 MAX_PROBLEMS = 1000
 # A month's file: at most this many rows after the header (the IMPORT_MAX_ROWS setting
 # gives the import its own), and this many columns in its header (12 are read).
@@ -143,9 +200,10 @@ def _count(value: str, row: int, column: str, report: Report) -> int:
 LIMITED = tuple(LIMITS)
 CACHED = 1000
 # The counts most cells hold, as their numbers: a lookup instead of a check and a
-# conversion (any other count is checked and converted as before).
-SMALL_COUNTS = {str(n): n for n in range(CACHED)}
-DATE_COLUMNS = tuple(column.name for column in FORMAT if column.kind == "date")
+# conversion (any other count is checked and converted as before). An empty cell is
+# None: a slot no condition uses (NULL), or a required cell, reported so never stored.
+SMALL_COUNTS = {"": None, **{str(n): n for n in range(CACHED)}}
+IDENTITY_REQUIRED = tuple(column.name for column in IDENTITY if column.required == VALUE)
 
 
 def check_rows(
@@ -154,8 +212,13 @@ def check_rows(
     today: date,
     sink: Callable[[list[tuple]], None],
     progress: Callable[[int], None] | None = None,
+    layout: Layout = STANDARD,
 ) -> Report:
     """Check every row on its own, handing the typed rows to ``sink`` in batches.
+
+    ``layout`` is the campaign's format: its conditions' columns are mapped to their
+    slots once, here; a slot no condition uses is read from the empty cell past the
+    row's end, and staged as NULL.
 
     Checks across rows (an account twice, a BIN/IIN that changed) are made afterwards
     on the staged rows, in SQL (``check_staged``). This loop runs once per row of a
@@ -164,7 +227,13 @@ def check_rows(
     judged once.
     """
     report = Report()
-    missing = [c for c in (*REQUIRED, *DATE_COLUMNS) if c not in header]
+    slot_columns = [layout.slots.get(slot) for slot in (*DATE_SLOTS, *NUMBER_SLOTS)]
+    app_column, ekassa_column, paid_column, receipts_column = (c or "" for c in slot_columns)
+    paid_unused, receipts_unused = not paid_column, not receipts_column
+    required_columns = (*IDENTITY_REQUIRED, paid_column, receipts_column)
+    expected = (*(column.name for column in IDENTITY), *slot_columns)
+    forms_named = layout.legal_forms
+    missing = [c for c in (*IDENTITY_REQUIRED, *filter(None, slot_columns)) if c not in header]
     for column in missing:
         report.add(Problem(0, column, "missing-column"))
     seen: set[str] = set()
@@ -176,7 +245,7 @@ def check_rows(
 
     width = len(header)
     # Each row is padded with one empty cell past the header, where absent columns point.
-    pick = itemgetter(*(header.index(c) if c in header else width for c in COLUMNS))
+    pick = itemgetter(*(header.index(c) if c in header else width for c in expected))
     # Each distinct text of a date or a legal form is judged once (a file has few of
     # them; at most CACHED legal forms are remembered, whatever the file holds).
     date_problems: dict[str, str | None] = {}
@@ -223,10 +292,18 @@ def check_rows(
             receipts,
         ) = pick(cells)
 
-        if not (account and bin_iin and legal_form and company and director and paid and receipts):
+        if not (
+            account
+            and bin_iin
+            and legal_form
+            and company
+            and director
+            and (paid or paid_unused)
+            and (receipts or receipts_unused)
+        ):
             required = (account, bin_iin, legal_form, company, director, paid, receipts)
-            for column, value in zip(REQUIRED, required, strict=True):
-                if not value:
+            for column, value in zip(required_columns, required, strict=True):
+                if column and not value:
                     add(Problem(number, column, "required"))
         if (
             len(account) > account_limit
@@ -252,7 +329,7 @@ def check_rows(
         if legal_form in forms:
             legal_form = forms[legal_form]
         else:
-            stored = legal_form_as_stored(legal_form)  # any form: eligibility decides
+            stored = legal_form_as_stored(legal_form, forms_named)  # any: eligibility decides
             if len(forms) < CACHED:
                 forms[legal_form] = stored
             legal_form = stored
@@ -263,10 +340,10 @@ def check_rows(
         if ekassa_on not in date_problems:
             date_problems[ekassa_on] = _date_problem(ekassa_on, today)
         if date_problems[app_on]:
-            add(Problem(number, "app_authorized_on", date_problems[app_on]))
+            add(Problem(number, app_column, date_problems[app_on]))
             app_on = ""
         if date_problems[ekassa_on]:
-            add(Problem(number, "ekassa_connected_on", date_problems[ekassa_on]))
+            add(Problem(number, ekassa_column, date_problems[ekassa_on]))
             ekassa_on = ""
         if paid in SMALL_COUNTS:
             paid = SMALL_COUNTS[paid]
@@ -274,7 +351,7 @@ def check_rows(
             paid = (
                 int(paid)
                 if paid.isdigit() and paid.isascii()
-                else _count(paid, number, "paid_months", report)
+                else _count(paid, number, paid_column, report)
             )
         if receipts in SMALL_COUNTS:
             receipts = SMALL_COUNTS[receipts]
@@ -282,7 +359,7 @@ def check_rows(
             receipts = (
                 int(receipts)
                 if receipts.isdigit() and receipts.isascii()
-                else _count(receipts, number, "receipts_in_period", report)
+                else _count(receipts, number, receipts_column, report)
             )
         append(
             (
@@ -428,7 +505,7 @@ def import_month(
             # the file as scanned for its fingerprint, when it was (not told by a batch)
             scanned=(facts.lines, facts.quoted) if facts and facts.quoted is not None else None,
         )
-        report = check_rows(header, rows, today, stage, progress)
+        report = check_rows(header, rows, today, stage, progress, layout_of(period.campaign))
     except UnreadableFile as unreadable:
         report = Report()
         report.add(Problem(0, "", unreadable.code, unreadable.detail))
@@ -528,8 +605,15 @@ def _store(period: ReportingPeriod, batch: ImportBatch, with_eligibility: bool) 
     # With their eligibility, as ``eligibility.compute`` would store it, when it is
     # computed next: rewriting a million rows (and each of their indexes) costs more
     # than writing them once with it.
-    thresholds = eligibility.Thresholds.of(period.campaign, period)
-    verdicts = eligibility.sql_verdicts(thresholds, staged) if with_eligibility else {}
+    verdicts = (
+        conditions.sql_verdicts(
+            conditions.of_campaign(period.campaign),
+            conditions.Month.of(period.campaign, period),
+            staged,
+        )
+        if with_eligibility
+        else {}
+    )
     db.session.execute(
         activity.insert().from_select(
             [

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 
 from portal.campaign import audit, workdays
 from portal.campaign.audit import Actor, as_actor
-from portal.campaign.eligibility import Check, Thresholds, explain
+from portal.campaign.conditions import Condition
+from portal.campaign.eligibility import Check, applied, explain
 from portal.campaign.periods import local_today
 from portal.models import (
     Activity,
@@ -176,7 +177,7 @@ def recount_verification_deadlines(changed_day, *, actor: Any = None) -> None:
 
 
 def condition_checks(winner: Winner) -> list[Check]:
-    """Rule 8: the five conditions again, against the month's stored activity."""
+    """Rule 8: the campaign's conditions again, against the month's stored activity."""
     activity = db.session.scalar(
         sa.select(Activity).filter_by(
             period_id=winner.period_id, participant_id=winner.participant_id
@@ -185,7 +186,7 @@ def condition_checks(winner: Winner) -> list[Check]:
     if activity is None:
         return [Check("activity", False, "no-activity", {})]
     period = winner.period
-    return explain(activity, Thresholds.of(period.campaign, period))
+    return explain(activity, period.campaign, period)
 
 
 def verify(
@@ -196,7 +197,7 @@ def verify(
     actor: Any = None,
     now: datetime | None = None,
 ) -> Winner:
-    """Record the verification: the five conditions re-checked, and the staff's manual checks.
+    """Record the verification: the campaign's conditions re-checked, and the staff's manual checks.
 
     A failed condition, or failed manual checks, disqualify the winner with that reason.
     """
@@ -510,6 +511,7 @@ class Standing:
     reason: str = ""  # fell-away: a condition, "manual", "no-response" or rule 12's reason
     redraw_id: int | None = None  # fell-away: the draw that drew the prize again, once held
     delivered_on: date | None = None  # the certificate handed over (rule 13)
+    condition: Condition | None = None  # fell-away for a condition: that condition, for its name
 
     @property
     def standing(self) -> bool:
@@ -521,8 +523,12 @@ def public_standing(winner: Winner) -> Standing:
     """Where ``winner``'s prize stands (``STANDINGS``), the one answer every page gives."""
     if winner.status in ELIMINATED:
         replaced = winner.draw.replaced_by
+        failed = next((c for c in applied(winner.period) if c.code == winner.outcome), None)
         return Standing(
-            "fell-away", reason=winner.outcome, redraw_id=replaced.id if replaced else None
+            "fell-away",
+            reason=winner.outcome,
+            redraw_id=replaced.id if replaced else None,
+            condition=failed,
         )
     delivered_on = winner.delivered_on if winner.status in (W.DELIVERED, W.PUBLISHED) else None
     if winner.published_at is not None:

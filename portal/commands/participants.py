@@ -106,7 +106,7 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
     "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of a refusal."
 )
 def participants_eligibility(period_key: str, lang: str) -> None:
-    """Compute the month's eligibility again with the campaign's current thresholds
+    """Compute the month's eligibility again with the campaign's current conditions
     (refused once the month has been drawn)."""
     try:
         run = eligibility.recompute(_period(period_key), CLI)

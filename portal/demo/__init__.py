@@ -12,12 +12,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from portal.campaign import conditions as campaign_conditions
 from portal.campaign import draws, ledger
 from portal.campaign.audit import Actor
 from portal.campaign.eligibility import latest_run
 from portal.campaign.imports import existing_batch, run_import
 from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, local_today
+from portal.demo.conditions_2022 import standard_2022
 from portal.demo.participants import month_files
 from portal.demo.randomorg_standin import StandIn
 from portal.demo.winners import PATHS, DrawSite, announce
@@ -69,6 +71,9 @@ def load_campaign() -> tuple[Campaign, list[str]]:
         )
         done.append("prize")
     db.session.flush()
+    if not campaign_conditions.of_campaign(campaign):
+        campaign_conditions.replace(campaign, standard_2022())  # rule 4's: 5 receipts, 1 month
+        done.append("eligibility conditions")
 
     version = db.session.scalar(
         sa.select(RulesVersion).filter_by(campaign_id=campaign.id, number=1)

@@ -10,7 +10,7 @@ from portal.models.acts import (
 )
 from portal.models.audit import AuditEntry
 from portal.models.base import db, utcnow
-from portal.models.campaign import Campaign, Prize, ReportingPeriod
+from portal.models.campaign import Campaign, CampaignCondition, Prize, ReportingPeriod
 from portal.models.content import ContentState
 from portal.models.draws import (
     CommissionMember,
@@ -43,6 +43,7 @@ __all__ = [
     "AuditEntry",
     "CalendarDay",
     "Campaign",
+    "CampaignCondition",
     "CommissionMember",
     "ContactAttempt",
     "ContentState",

@@ -32,7 +32,8 @@ class Campaign(Bilingual, db.Model):
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     status: Mapped[str] = mapped_column(sa.String(16), default=PUBLISHED, server_default=PUBLISHED)
-    # Rule 4.2's thresholds; a new rules version may change them.
+    # Rule 4.2's thresholds as the campaign was created with them: since migration 0030
+    # the conditions (``CampaignCondition.parameters``) hold them, and nothing reads these.
     min_receipts: Mapped[int] = mapped_column(default=5, server_default="5")
     min_paid_months: Mapped[int] = mapped_column(default=1, server_default="1")
     # Rule 5's commission: how many members must be present at a draw.
@@ -46,6 +47,11 @@ class Campaign(Bilingual, db.Model):
     )
     prizes: Mapped[list[Prize]] = relationship(
         back_populates="campaign", order_by="Prize.id", cascade="all, delete-orphan"
+    )
+    conditions: Mapped[list[CampaignCondition]] = relationship(
+        back_populates="campaign",
+        order_by="CampaignCondition.position",
+        cascade="all, delete-orphan",
     )
 
     __table_args__ = (
@@ -115,3 +121,50 @@ class Prize(Bilingual, db.Model):
 
     def __repr__(self) -> str:
         return f"<Prize {self.supplier} {self.nominal_kzt}>"
+
+
+class CampaignCondition(db.Model):
+    """One eligibility condition of a campaign (rule 4 of the 2022 one), as data.
+
+    ``kind`` is one the portal knows (``portal.campaign.conditions.KINDS``), applied to
+    the figure stored in ``slot``: a column of ``activity`` (its historical name, the
+    2022 figure it held) with its verdict ``ok_*`` and the funnel's ``passed_*``.
+    ``column`` is the import file's header name for the figure; ``parameters`` a JSON
+    object (``{"min": 5}``, ``{"from": "campaign-start", "to": [...]}``, ``{"forms":
+    [...]}``). The evidence sentences are ``str.format`` texts with named placeholders
+    (``{value}``, ``{threshold}``, ``{from}``, ``{to}``): ``holds`` and ``fails``, and
+    optionally ``missing`` (a date not given) and ``early`` (a date before its window);
+    an empty one falls back to ``fails``.
+    """
+
+    __tablename__ = "campaign_condition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    slot: Mapped[str] = mapped_column(sa.String(32))
+    column: Mapped[str] = mapped_column(sa.String(64))
+    parameters: Mapped[str] = mapped_column(sa.Text, default="{}")
+    name_kk: Mapped[str] = mapped_column(sa.String(300))
+    name_ru: Mapped[str] = mapped_column(sa.String(300))
+    holds_kk: Mapped[str] = mapped_column(sa.String(500))
+    holds_ru: Mapped[str] = mapped_column(sa.String(500))
+    fails_kk: Mapped[str] = mapped_column(sa.String(500))
+    fails_ru: Mapped[str] = mapped_column(sa.String(500))
+    missing_kk: Mapped[str] = mapped_column(sa.String(500), default="")
+    missing_ru: Mapped[str] = mapped_column(sa.String(500), default="")
+    early_kk: Mapped[str] = mapped_column(sa.String(500), default="")
+    early_ru: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="conditions")
+
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "code"),
+        sa.UniqueConstraint("campaign_id", "slot"),
+        sa.UniqueConstraint("campaign_id", "column"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<CampaignCondition {self.code} {self.kind}>"

@@ -92,7 +92,8 @@ class ImportBatch(db.Model):
 class Activity(db.Model):
     """A participant's figures for one reporting month, and its eligibility for the draw.
 
-    The five conditions are stored as computed, with the thresholds of the
+    The campaign's conditions are stored as computed (in the slots their rows name:
+    ``portal.campaign.conditions.SLOTS``, historical 2022 names), with the conditions of the
     eligibility run that computed them; the figures they came from stay beside them,
     so each decision can be explained ("3 of 5 receipts").
     """
@@ -107,8 +108,8 @@ class Activity(db.Model):
     legal_form: Mapped[str] = mapped_column(sa.String(LEGAL_FORM_LENGTH))
     app_authorized_on: Mapped[date | None]
     ekassa_connected_on: Mapped[date | None]
-    paid_months: Mapped[int]
-    receipts_in_period: Mapped[int]
+    paid_months: Mapped[int | None]
+    receipts_in_period: Mapped[int | None]
     ok_app: Mapped[bool | None]
     ok_ekassa: Mapped[bool | None]
     ok_paid: Mapped[bool | None]
@@ -132,14 +133,18 @@ class Activity(db.Model):
 
 
 class EligibilityRun(db.Model):
-    """One computation of a month's eligibility, with the thresholds it applied."""
+    """One computation of a month's eligibility, with the conditions it applied."""
 
     __tablename__ = "eligibility_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"), index=True)
-    min_receipts: Mapped[int]
-    min_paid_months: Mapped[int]
+    # The 2022 thresholds applied (the minimum of the ``receipts_in_period`` and the
+    # ``paid_months`` slots' conditions), None where the campaign has no such condition;
+    # ``conditions`` the whole set applied, as ``conditions.snapshot`` writes it.
+    min_receipts: Mapped[int | None]
+    min_paid_months: Mapped[int | None]
+    conditions: Mapped[str | None] = mapped_column(sa.Text)
     participants: Mapped[int]
     eligible: Mapped[int]
     # How many passed each condition, counted by the run on the data of the import
@@ -180,5 +185,5 @@ class ImportRow(db.Model):
     city: Mapped[str] = mapped_column(sa.String(100))
     app_authorized_on: Mapped[date | None]
     ekassa_connected_on: Mapped[date | None]
-    paid_months: Mapped[int]
-    receipts_in_period: Mapped[int]
+    paid_months: Mapped[int | None]
+    receipts_in_period: Mapped[int | None]

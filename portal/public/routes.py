@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from portal.campaign import catalogue
+from portal.campaign import conditions as conditions_domain
 from portal.campaign import news as news_rules
 from portal.campaign import rules as rules_domain
 from portal.campaign import winners as winner_rules
@@ -127,8 +128,12 @@ def campaign_home():
     """A campaign: period, prize, how to take part, next draw, latest news."""
     campaign = the_campaign()
     today = local_today()
+    applied = conditions_domain.of_campaign(campaign)
     return render_template(
         "public/campaign.html",
+        conditions=applied,
+        rule_4_steps=conditions_domain.is_standard(applied),
+        min_receipts=conditions_domain.minimum_of(applied, "receipts_in_period"),
         months=month_statuses(campaign, today),
         next_period=next_draw_period(campaign, today),
         rules=rules_domain.version_in_force(campaign, today),

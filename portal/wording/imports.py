@@ -1,17 +1,19 @@
 """The import format in the reader's language: each column's meaning, whether it is
-required, the form of its cells (from ``portal.campaign.imports.FORMAT``)."""
+required, the form of its cells (from the campaign's ``portal.campaign.imports.Layout``)."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from portal.campaign.imports import COLUMN, FORMAT, OPTIONAL, VALUE, Column
+from portal.campaign.imports import COLUMN, OPTIONAL, VALUE, Column, Layout
+from portal.models.mixins import current_language
 
 
-def column_meaning(column: Column) -> str:
-    """What the column holds."""
-    return {
+def column_meaning(column: Column, layout: Layout) -> str:
+    """What the column holds: the identity columns and the 2022 campaign's as worded
+    here, any other condition's column by its condition's name."""
+    worded = {
         "account_number": _(
             "The client's personal account number: once per file, with the same BIN/IIN as in earlier months."
         ),
@@ -30,7 +32,11 @@ def column_meaning(column: Column) -> str:
         ),
         "paid_months": _("Months of service paid."),
         "receipts_in_period": _("Receipts issued through the app in the month."),
-    }[column.name]
+    }
+    if column.name in worded:
+        return worded[column.name]
+    named = layout.names_of.get(column.name, {})
+    return named.get(current_language(), column.name)
 
 
 def column_requirement(column: Column) -> str:
@@ -61,16 +67,17 @@ def column_format(column: Column) -> str:
     )
 
 
-def columns_table() -> list[dict[str, str | bool]]:
-    """Every column of the format, in order, worded: for the import page and the templates."""
+def columns_table(layout: Layout) -> list[dict[str, str | bool]]:
+    """Every column of a campaign's format, in order, worded: for the import page and the
+    templates."""
     return [
         {
             "name": column.name,
-            "meaning": column_meaning(column),
+            "meaning": column_meaning(column, layout),
             "requirement": column_requirement(column),
             "required": column.required != OPTIONAL,
             "format": column_format(column),
             "example": column.example,
         }
-        for column in FORMAT
+        for column in layout.columns
     ]

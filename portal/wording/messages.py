@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import current_app
 from flask_babel import force_locale, format_decimal, ngettext, pgettext
 from flask_babel import gettext as _
 
 from portal.campaign import LANGUAGES
+from portal.campaign.conditions import Check, Condition, ConditionsRefused
 from portal.campaign.draws import Check as DrawCheck
 from portal.campaign.draws import DrawRefused, Verdict
-from portal.campaign.eligibility import Check, MonthFrozen
+from portal.campaign.eligibility import MonthFrozen
 from portal.campaign.imports import Problem
 from portal.campaign.links import Links
 from portal.campaign.protocol_signatures import SignatureRefused as ProtocolSignatureRefused
 from portal.campaign.winners import Standing, WinnerRefused
+from portal.models.mixins import current_language
 from portal.services.markup import escape_markdown
 from portal.services.randomorg import ERROR_CODES, RandomOrgError
 from portal.wording.eds import describe_eds_check
@@ -107,51 +110,101 @@ def describe_frozen(refusal: MonthFrozen) -> str:
     )
 
 
-def condition_name(condition: str) -> str:
-    """The name of an eligibility condition."""
+# The 2022 campaign's condition codes: a staff page that names a winner's failed
+# condition without its campaign at hand (the winner's record) names it so.
+NAMES_2022 = ("app", "ekassa", "paid", "receipts", "legal_form")
+
+
+def condition_name(condition: str | Condition, conditions: list[Condition] | None = None) -> str:
+    """The name of an eligibility condition in the reader's language: from the condition
+    itself, or its code looked up among ``conditions``; a 2022 code without them."""
+    if isinstance(condition, str) and conditions:
+        condition = next((c for c in conditions if c.code == condition), condition)
+    if isinstance(condition, Condition):
+        return condition.name.get(current_language()) or condition.code
     return {
         "app": _("Authorised in the Ismet.kz app"),
         "ekassa": _("E-kassa connected during the campaign"),
         "paid": _("Service paid"),
         "receipts": _("Receipts issued through the app"),
         "legal_form": _("Legal form IE or LLP"),
-    }[condition]
+    }.get(condition, condition)
+
+
+def condition_namer(conditions: list[Condition]):
+    """``condition_name`` for the pages of one campaign (its codes to its names)."""
+    return lambda condition: condition_name(condition, conditions)
+
+
+class _Facts(dict):
+    """A sentence's placeholders: one the data has not is left as written."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fact(value) -> str:
+    if isinstance(value, date):
+        return format_day(value)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_fact(v) for v in value)
+    if value is None:
+        return "—"
+    return legal_form_name(str(value))
 
 
 def describe_check(check: Check) -> str:
-    """The evidence of one condition: what the data says, against what is needed."""
-    v = check.values
-    if check.reason == "app-never":
-        return _("No authorisation in the app.")
-    if check.reason == "app-on":
-        return _("Authorised on %(date)s, by the end of the month", date=format_day(v["date"]))
-    if check.reason == "app-late":
-        return _("Authorised on %(date)s, after the end of the month", date=format_day(v["date"]))
-    if check.reason == "ekassa-never":
-        return _("No e-kassa connected.")
-    if check.reason == "ekassa-before":
-        return _("E-kassa connected on %(date)s, before the campaign", date=format_day(v["date"]))
-    if check.reason == "ekassa-late":
-        return _(
-            "E-kassa connected on %(date)s, after the end of the month", date=format_day(v["date"])
-        )
-    if check.reason == "ekassa-on":
-        return _("E-kassa connected on %(date)s, during the campaign", date=format_day(v["date"]))
-    if check.reason == "paid":
-        return ngettext(
-            "%(num)d month paid of %(needed)d needed",
-            "%(num)d months paid of %(needed)d needed",
-            v["count"],
-            needed=v["needed"],
-        )
-    if check.reason == "receipts":
-        return ngettext(
-            "%(num)d receipt of %(needed)d needed",
-            "%(num)d receipts of %(needed)d needed",
-            v["count"],
-            needed=v["needed"],
-        )
-    return _("Legal form: %(form)s", form=legal_form_name(v["form"]))
+    """The evidence of one condition, in the condition's own sentence: what the data says,
+    against what is needed (dates, numbers and legal forms as the reader writes them)."""
+    spec = check.spec
+    if spec is None:  # no condition behind it (a winner with no activity on record)
+        return ""
+    lang = current_language()
+    sentences = {
+        "holds": spec.holds,
+        "fails": spec.fails,
+        "missing": spec.missing,
+        "early": spec.early,
+    }
+    sentence = sentences.get(check.reason, {}).get(lang) or spec.fails.get(lang, "")
+    facts = _Facts({name: _fact(value) for name, value in check.values.items()})
+    try:
+        return sentence.format_map(facts)
+    except (ValueError, IndexError, AttributeError):  # a sentence with a stray brace
+        return sentence
+
+
+def describe_conditions_refusal(refusal: ConditionsRefused) -> str:
+    """Why a campaign's set of eligibility conditions cannot be applied."""
+    messages = {
+        "none": _("A campaign needs at least one eligibility condition."),
+        "kind-unknown": _("The portal knows no condition of the kind %(detail)s."),
+        "slot-unknown": _("There is no place %(detail)s to store a condition's figure."),
+        "slot-kind": _(
+            "The condition %(detail)s is stored in a place meant for another kind of figure."
+        ),
+        "slot-taken": _(
+            "The conditions do not fit: a campaign has at most two date conditions, two number conditions and one legal form condition, each in its own place (%(detail)s takes one already taken)."
+        ),
+        "code": _("The condition code %(detail)s is empty, too long or used twice."),
+        "column": _("The import column %(detail)s is empty, too long or used twice."),
+        "legal-form-column": _(
+            "The legal form condition reads the import column legal_form, not %(detail)s."
+        ),
+        "column-identity": _(
+            "The import column %(detail)s is one of the client's own columns; name the condition's column otherwise."
+        ),
+        "name": _("The condition %(detail)s needs its name in Kazakh and in Russian."),
+        "sentences": _(
+            "The condition %(detail)s needs its sentences for a condition met and not met, in Kazakh and in Russian."
+        ),
+        "parameters": _("The parameters of the condition %(detail)s are not valid for its kind."),
+    }
+    return messages.get(refusal.code, refusal.code) % {"detail": refusal.detail}
 
 
 def legal_form_name(form: str) -> str:
@@ -502,7 +555,7 @@ def winner_status_name(status: str) -> str:
 
 def winner_outcome_name(outcome: str) -> str:
     """Why a winner fell away: the failed condition, silence, or the rule 12 reason."""
-    if outcome in ("app", "ekassa", "paid", "receipts", "legal_form", "activity"):
+    if outcome in (*NAMES_2022, "activity"):
         return _("Condition not met: %(condition)s", condition=condition_name(outcome))
     names = {
         "manual": _("Failed the manual checks"),
@@ -518,10 +571,10 @@ def winner_standing(standing: Standing) -> str:
     self-check and the staff's pages all say it: rules named, nothing personal."""
     if standing.code == "fell-away":
         reason = standing.reason
-        if reason in ("app", "ekassa", "paid", "receipts", "legal_form"):
+        if standing.condition is not None or reason in NAMES_2022:
             why = _(
                 "Disqualified at the check (rule 8): the condition \u201c%(condition)s\u201d is not met.",
-                condition=condition_name(reason),
+                condition=condition_name(standing.condition or reason),
             )
         elif reason == "activity":
             why = _("Disqualified at the check (rule 8): no activity of the month is on record.")
