@@ -94,7 +94,6 @@ def draws():
     now = utcnow()
     months = []
     for period in campaign.periods:
-        prize = draw_rules.month_prize(period)
         months.append(
             {
                 "period": period,
@@ -104,7 +103,7 @@ def draws():
                 # every pool announced for the month, newest first
                 "announcements": draw_rules.announcements_of(period),
                 "refusals": [
-                    describe_refusal(r) for r in draw_rules.refusals(period, prize, None, now)
+                    describe_refusal(r) for r in draw_rules.refusals(period, None, now)
                 ],
                 "late": draw_rules.is_late(period, now),
             }
@@ -126,14 +125,14 @@ def draw_new(period_key: str):
     """Step 1: the members and the place; step 2: the pool's size and digest, then confirm."""
     campaign = the_campaign()
     period = find_period(campaign, period_key) or abort(404)
-    prize = draw_rules.month_prize(period)
+    prizes = draw_rules.prizes_of(period)
     form = DrawForm()
     now = utcnow()
     late = draw_rules.is_late(period, now)
     if not form.is_submitted():
         _start_from_last_draw(form)
-    refusals = draw_rules.refusals(period, prize, None, now)
-    announcement = draw_rules.open_announcement(period, prize)
+    refusals = draw_rules.refusals(period, None, now)
+    announcement = draw_rules.open_announcement(period)
     pool = None
     announced = False  # the pool shown is the one announced: it may be confirmed
     if form.validate_on_submit() and _fallback_allowed(form) and not refusals:
@@ -143,16 +142,16 @@ def draw_new(period_key: str):
         confirming = bool(form.nonce.data) and not announcing
         secret = current_app.config["SECRET_KEY"]
         if announcing:  # the pool shown, published; then shown again to be confirmed
-            pool = draw_rules.prepare(period, prize, secret=secret, nonce=form.nonce.data)
+            pool = draw_rules.prepare(period, secret=secret, nonce=form.nonce.data)
             if _announce(pool, form.pool_sha256.data or None):
-                announcement = draw_rules.open_announcement(period, prize)
+                announcement = draw_rules.open_announcement(period)
                 announced = announcement is not None and pool.sha256 == announcement.pool_sha256
             else:
                 pool = None
         elif confirming:  # the pool shown, kept under its nonce (or built again)
-            pool = draw_rules.prepare(period, prize, secret=secret, nonce=form.nonce.data)
+            pool = draw_rules.prepare(period, secret=secret, nonce=form.nonce.data)
         elif announcement is not None:  # the pool announced, made again from its nonce
-            pool = draw_rules.prepare(period, prize, secret=secret, nonce=announcement.nonce)
+            pool = draw_rules.prepare(period, secret=secret, nonce=announcement.nonce)
             announced = pool.sha256 == announcement.pool_sha256
             if not announced:  # the data changed since: a new pool, to announce again
                 flash(
@@ -165,9 +164,9 @@ def draw_new(period_key: str):
                     ),
                     "error",
                 )
-                pool = draw_rules.show(period, prize, secret=secret)
+                pool = draw_rules.show(period, secret=secret)
         else:  # the pool to show and announce, kept for its confirmation
-            pool = draw_rules.show(period, prize, secret=secret)
+            pool = draw_rules.show(period, secret=secret)
         if confirming:
             try:
                 draw = draw_rules.conduct(
@@ -192,7 +191,7 @@ def draw_new(period_key: str):
             else:
                 flash(_("Draw No. %(id)s is made and its record stored.", id=draw.id), "success")
                 return redirect(url_for("admin.draw", draw_id=draw.id))
-            announcement = draw_rules.open_announcement(period, prize)  # spent, perhaps
+            announcement = draw_rules.open_announcement(period)  # spent, perhaps
         elif pool is not None:
             form.nonce.data = pool.nonce
             form.pool_sha256.data = pool.sha256
@@ -200,7 +199,7 @@ def draw_new(period_key: str):
         "admin/draw_form.html",
         form=form,
         period=period,
-        prize=prize,
+        prizes=prizes,
         pool=pool,
         announcement=announcement,
         announced=announced,
@@ -254,7 +253,7 @@ def draw_announce_redraw(draw_id: int):
         flash(_("The form has expired or is incomplete: show the pool again."), "error")
         return redirect(url_for("admin.draw", draw_id=draw_id))
     pool = draw_rules.prepare(
-        record.period, record.prize, secret=current_app.config["SECRET_KEY"], replaces=record
+        record.period, secret=current_app.config["SECRET_KEY"], replaces=record
     )
     _announce(pool, None)
     return redirect(url_for("admin.draw", draw_id=draw_id))
@@ -339,7 +338,7 @@ def _draw_page(
         chain=draw_rules.chain(record),
         confirm_redraw=confirmations.redraw(record.id),
         announcement=draw_rules.announcement_of(record),
-        redraw_announcement=draw_rules.open_announcement(record.period, record.prize, record)
+        redraw_announcement=draw_rules.open_announcement(record.period, record)
         if redraw_due
         else None,
         announce_form=ConfirmForm(formdata=None),

@@ -153,7 +153,6 @@ def run_command(
     members = draws.parse_commission(commission)
     refusals = draws.refusals(
         period,
-        draws.month_prize(period),
         None,
         utcnow(),
         actor=actor,
@@ -221,11 +220,10 @@ def announce_command(period_key, replaces_id, admin_email, yes, lang) -> None:
         period = find_period(campaign, period_key) if campaign else None
         if period is None:
             raise click.ClickException(f"no reporting month {period_key} in the current campaign")
-    prize = replaces.prize if replaces is not None else draws.month_prize(period)
-    refusals = draws.refusals(period, prize, replaces, utcnow(), actor=actor)
+    refusals = draws.refusals(period, replaces, utcnow(), actor=actor)
     if refusals:
         raise _fail(refusals[0], lang)
-    pool = draws.prepare(period, prize, secret=current_app.config["SECRET_KEY"], replaces=replaces)
+    pool = draws.prepare(period, secret=current_app.config["SECRET_KEY"], replaces=replaces)
     what = f"redraw of draw {replaces.id}" if replaces is not None else period.key
     click.echo(f"pool for {what}: {pool.size} participants, sha256 {pool.sha256}")
     if not yes:

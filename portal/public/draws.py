@@ -104,7 +104,7 @@ def draw(draw_id: int):
         signed_language=signing.SIGNED_LANGUAGE,
         signature_file_name=signing.signature_file_name,
         # the pool of the redraw that is to replace this draw, announced, not drawn yet
-        redraw_announcement=draw_rules.open_announcement(record.period, record.prize, record)
+        redraw_announcement=draw_rules.open_announcement(record.period, record)
         if record.replaced_by is None
         else None,
     )
