@@ -102,9 +102,7 @@ def draws():
                 "attempts": draw_rules.attempts_of(period),
                 # every pool announced for the month, newest first
                 "announcements": draw_rules.announcements_of(period),
-                "refusals": [
-                    describe_refusal(r) for r in draw_rules.refusals(period, None, now)
-                ],
+                "refusals": [describe_refusal(r) for r in draw_rules.refusals(period, None, now)],
                 "late": draw_rules.is_late(period, now),
             }
         )

@@ -1126,7 +1126,9 @@ def reserve(
 def _problems(pool: Pool, request: DrawRequest, expected_sha256: str | None) -> list[DrawRefused]:
     """Why the draw over ``pool`` may not be made as asked (empty when it may)."""
     period, replaces = pool.period, pool.replaces
-    problems = refusals(period, replaces, request.now, actor=request.actor, fallback=request.fallback)
+    problems = refusals(
+        period, replaces, request.now, actor=request.actor, fallback=request.fallback
+    )
     if problems:
         return problems
     if request.fallback and not complete(request.fallback_reason):
@@ -1377,6 +1379,7 @@ def _record(
             lang,
             record_url=links.draw_record(draw.id, lang),
             winners=winners,
+            prizes=plan_prizes(draw),
             local_time=draw.conducted_at.astimezone(CAMPAIGN_TZ),
         )
         db.session.add(
@@ -1391,9 +1394,7 @@ def _record(
     attempt.finished_at = utcnow()
     kept = KeptPool.__table__.c
     db.session.execute(  # the pools shown for this draw: it is made
-        sa.delete(KeptPool.__table__).where(
-            kept.period_id == period.id, _same_draw(replaces)
-        )
+        sa.delete(KeptPool.__table__).where(kept.period_id == period.id, _same_draw(replaces))
     )
     audit.record(
         "draw.redraw" if replaces is not None else "draw.conduct",

@@ -581,9 +581,10 @@ def redraw_of(winner: Winner) -> int | None:
 
 def fell_away(picked: DrawWinner) -> bool:
     """Whether the winner ``picked`` became fell away (rules 8, 9 and 12)."""
-    return db.session.scalar(
-        sa.select(Winner.status).where(Winner.draw_winner_id == picked.id)
-    ) in ELIMINATED
+    return (
+        db.session.scalar(sa.select(Winner.status).where(Winner.draw_winner_id == picked.id))
+        in ELIMINATED
+    )
 
 
 def awaiting_redraw(draw: Draw) -> list[Winner]:
