@@ -1507,6 +1507,7 @@ class Entry:
     position: int
     code: str
     won: winner_rules.Standing | None  # None: not drawn in this draw
+    prize: Prize | None = None  # the prize its number took, when drawn
 
 
 def entries_of(participant: Participant, period: ReportingPeriod) -> list[Entry]:
@@ -1518,7 +1519,7 @@ def entries_of(participant: Participant, period: ReportingPeriod) -> list[Entry]
             continue
         winner = winner_rules.winner_in(draw, participant.id)
         standing = winner_rules.public_standing(winner) if winner is not None else None
-        found.append(Entry(draw, *entry, standing))
+        found.append(Entry(draw, *entry, standing, winner.prize if winner is not None else None))
     return found
 
 

@@ -93,6 +93,7 @@ def draw(draw_id: int):
         verdict=draw_rules.stored_as_verdict(stored),
         verified_at=stored.verified_at,
         winners=draw_rules.winners_of(record),
+        prizes=draw_rules.plan_prizes(record),
         standings=winner_rules.standings_of_draw(record),
         random=json.loads(record.random_json) if record.random_json else None,
         local_time=record.conducted_at.astimezone(CAMPAIGN_TZ),
