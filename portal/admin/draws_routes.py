@@ -266,7 +266,7 @@ def draw(draw_id: int):
     _fill_from(form, record)
     if winner_rules.draw_awaits_redraw(record):
         # the reason is offered in each language; the commission may reword it
-        for lang, text in redraw_reasons(winner_rules.winners_of_draw(record)).items():
+        for lang, text in redraw_reasons(winner_rules.awaiting_redraw(record)).items():
             form[f"reason_{lang}"].data = text
     return _draw_page(record, form)
 

@@ -14,7 +14,7 @@ from portal.campaign.audit import Actor
 from portal.campaign.draws import DrawRefused
 from portal.campaign.periods import current_campaign, find_period
 from portal.campaign.staff import active_account
-from portal.campaign.winners import winners_of_draw
+from portal.campaign.winners import awaiting_redraw
 from portal.models import Draw, db, utcnow
 from portal.services import eds
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
@@ -274,7 +274,7 @@ def redraw_command(
         raise click.ClickException(f"no draw {draw_id}")
     reason = {"kk": reason_kk, "ru": reason_ru}
     if not draws.written(reason):
-        reason = redraw_reasons(winners_of_draw(draw))
+        reason = redraw_reasons(awaiting_redraw(draw))
     try:
         new = draws.redraw(
             draw,
