@@ -15,12 +15,15 @@ import re
 import subprocess
 import sys
 
+import flask_migrate
 import pytest
+import sqlalchemy as sa
 from pypdf import PdfReader
 
 from portal.campaign import draws, winners
-from portal.models import Draw, Prize, db
-from tests.helpers import AFTER_SEPTEMBER, conduct, redraw
+from portal.models import Draw, DrawWinner, Prize, db
+from tests.helpers import AFTER_SEPTEMBER, conduct, make_app, redraw
+from tests.test_draw_texts import _insert, migration_database  # noqa: F401 - a fixture
 from tests.verifier_draws import VERIFY, run_verify
 
 FILES = ("record.json", "pool.csv", "random.json", "signature.base64")
@@ -214,3 +217,59 @@ def test_a_draw_of_the_2022_campaign_stays_one_prize_one_number(september, stand
         {"prize": september.campaign.prizes[0].id, "position": 1, "count": 1}
     ]
     assert draws.record(draw)["winners"][0]["prize"] == 1
+
+
+# --- migration 0030 -------------------------------------------------------------------
+
+
+def test_migration_0030_gives_every_stored_winner_its_draw_s_prize(request, tmp_path):
+    # migration 0010's database of its own: a SQLite file, or a schema in PostgreSQL
+    app = make_app(request.getfixturevalue("migration_database"), tmp_path / "instance")
+    with app.app_context():
+        flask_migrate.upgrade(revision="0028")
+        with db.engine.begin() as connection:
+            _insert(connection, "campaign", id=1, slug="c")
+            _insert(connection, "reporting_period", id=1, campaign_id=1)
+            _insert(connection, "prize", id=1, campaign_id=1)
+            _insert(connection, "participant", id=1, campaign_id=1, account_number="A1")
+            _insert(connection, "participant", id=2, campaign_id=1, account_number="A2")
+            for draw_id, replaces in ((1, None), (2, 1)):
+                _insert(
+                    connection,
+                    "draw",
+                    id=draw_id,
+                    period_id=1,
+                    prize_id=1,
+                    sequence=draw_id - 1,
+                    replaces_id=replaces,
+                    pool_size=2,
+                )
+                _insert(
+                    connection,
+                    "draw_winner",
+                    id=draw_id,
+                    draw_id=draw_id,
+                    rank=1,
+                    position=draw_id,
+                    participant_id=draw_id,
+                )
+        flask_migrate.upgrade()
+        first, second = db.session.get(DrawWinner, 1), db.session.get(DrawWinner, 2)
+        assert (first.prize_id, first.replaces_winner_id) == (1, None)
+        assert (second.prize_id, second.replaces_winner_id) == (1, 1)
+        prize = db.session.get(Prize, 1)
+        assert (prize.position, prize.period_id) == (1, None)
+        draw = db.session.get(Draw, 1)
+        assert draw.prize_plan_json == "" and draws.prize_plan(draw) == [
+            {"prize": 1, "position": 1, "count": 1}
+        ]
+        db.session.rollback()
+        flask_migrate.downgrade(revision="0028")
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("draw_winner")}
+            assert "prize_id" not in columns and "replaces_winner_id" not in columns
+            assert connection.execute(sa.text("SELECT prize_id FROM draw ORDER BY id")).all() == [
+                (1,),
+                (1,),
+            ]
+        flask_migrate.upgrade()
