@@ -613,6 +613,13 @@ def awaiting_redraw(draw: Draw) -> list[Winner]:
     )
 
 
+def last_of_chain(draw: Draw) -> Draw:
+    """The draw that stands for ``draw``'s month: the last redraw of its chain, or it."""
+    while draw.replaced_by is not None:
+        draw = draw.replaced_by
+    return draw
+
+
 def draw_awaits_redraw(draw: Draw) -> bool:
     """Rules 8, 9 and 12: a prize of ``draw``'s chain is to be drawn again (a winner fell
     away, ``awaiting_redraw``), and no redraw has replaced ``draw`` yet."""
