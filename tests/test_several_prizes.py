@@ -14,14 +14,16 @@ import json
 import re
 import subprocess
 import sys
+from datetime import date
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from portal.campaign import draws, winners
-from portal.models import Draw, DrawWinner, Prize, db
+from portal.campaign import acts, draws, winners
+from portal.models import Draw, DrawWinner, Prize, WinnerIdentity, db
+from portal.web.urls import SiteLinks
 from tests.helpers import AFTER_SEPTEMBER, conduct, make_app, redraw
 from tests.test_draw_texts import _insert, migration_database  # noqa: F401 - a fixture
 from tests.verifier_draws import VERIFY, run_verify
@@ -98,6 +100,22 @@ def test_one_draw_gives_every_prize_of_the_period_in_order(
         500_000,
         200_000,
         200_000,
+    ]
+    identity = WinnerIdentity(
+        director_name="Director",
+        document_type="id_card",
+        document_number="012345678",
+        document_issuer="MVD RK",
+        document_date=date(2020, 1, 1),
+    )
+    facts = [
+        acts.act_facts(w, identity, "1", date(2022, 10, 25), SiteLinks())
+        for w in winners.winners_of_draw(draw)
+    ]
+    assert [(f["nominal_kzt"], f["prize_ru"]) for f in facts] == [
+        (500_000, "Сертификат Chocomart на 500 000 тенге"),
+        (200_000, second.name_ru),
+        (200_000, second.name_ru),
     ]
     checks = {c.code: c for c in draws.verify(draw)}
     assert checks["prizes"].ok and checks["prizes"].detail == "1x1 2x2"
