@@ -580,7 +580,7 @@ def redraw_of(winner: Winner) -> int | None:
 
 
 def fell_away(picked: DrawWinner) -> bool:
-    """Whether the winner ``picked`` became fell away (rules 8, 9 and 12)."""
+    """Whether the winner ``picked`` has fallen away (rules 8, 9 and 12)."""
     return (
         db.session.scalar(sa.select(Winner.status).where(Winner.draw_winner_id == picked.id))
         in ELIMINATED

@@ -93,9 +93,9 @@ TEXTS = {
         "ru": "Файл пула: его SHA-256 равен дайджесту пула в записи, число строк как в записи",
     },
     "user-data": {
-        "en": "userData: the signed result names this draw, its month, the pool digest and size",
-        "kk": "userData: қол қойылған нәтиже осы ұтыс ойынын, айын, пул дайджесі мен көлемін атайды",
-        "ru": "userData: подписанный результат называет этот розыгрыш, его месяц, дайджест и размер пула",
+        "en": "userData: the signed result names this draw, its month, the pool digest and size, and the prizes in order",
+        "kk": "userData: қол қойылған нәтиже осы ұтыс ойынын, айын, пул дайджесі мен көлемін және жүлделерді ретімен атайды",
+        "ru": "userData: подписанный результат называет этот розыгрыш, его месяц, дайджест и размер пула, а также призы по порядку",
     },
     "request": {
         "en": "Request: n numbers, min 1, max the pool size, without replacement",
