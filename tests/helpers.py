@@ -300,7 +300,7 @@ def announce(pool, now: datetime | None = None, **kwargs):
     A refusal (the month not ended, drawn already...) is the draw's own, which the draw
     that follows refuses in turn: it is let through, and None returned. A pool announced
     already is left announced."""
-    current = draws.open_announcement(pool.period, pool.prize, pool.replaces)
+    current = draws.open_announcement(pool.period, pool.replaces)
     if current is not None and current.pool_sha256 == pool.sha256:
         return current
     when = _standin_clock((now or utcnow()) - ANNOUNCED_BEFORE)

@@ -57,10 +57,6 @@ from tests.helpers import (
 LANGS = ("kk", "ru")
 
 
-def month_prize(period):
-    return draws.month_prize(period)
-
-
 def utc_text(moment) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -182,7 +182,7 @@ def test_a_reservation_left_by_a_dead_process_lapses(september, standin):
         conduct(september)
     assert refused.value.code == "draw-in-progress"
     assert refused.value.details["by"] == "crashed"
-    refusals = draws.refusals(september, draws.month_prize(september), None, AFTER_SEPTEMBER)
+    refusals = draws.refusals(september, None, AFTER_SEPTEMBER)
     assert [r.code for r in refusals] == ["draw-in-progress"]
     # while the draw is under way the month's data stays as its pool was made from
     with pytest.raises(eligibility.MonthFrozen) as frozen:

@@ -109,6 +109,7 @@ def test_a_draw_stores_its_whole_record_and_verifies(september, standin):
         "period": "2022-09",
         "pool_sha256": draw.pool_sha256,
         "pool_size": 10,
+        "prizes": [[1, 1]],  # the prize at position 1, once
     }
     assert (random["n"], random["min"], random["max"], random["replacement"]) == (1, 1, 10, False)
     assert draw.response_text == standin.responses[-1]

@@ -154,30 +154,40 @@ def test_due_soon_is_one_rule_for_the_months_and_the_deadlines(ctx, demo):
 # --- 4. "the prize awaits a redraw" in one place --------------------------------------
 
 
-def test_a_prize_awaits_a_redraw_only_when_every_winner_of_its_draw_fell_away(september):
+def test_a_prize_awaits_a_redraw_as_soon_as_its_winner_fell_away(september):
     september.campaign.prizes[0].count_per_period = 2
     draw = draw_on(september)
     first, second = winners.winners_of_draw(draw)
-    winners.verify(first, manual_ok=False, manual_note="closed", now=at(10, 24))
     today = date(2022, 10, 24)
-    # one of two winners fell away: the other stands, there is no redraw to hold
     assert not winners.awaits_redraw(first) and not winners.draw_awaits_redraw(draw)
-    assert "redraw" not in {i.kind for i in deadlines.pending(september.campaign, today)}
-    assert state(september, today) == "being-verified"
-    refused = draws.refusals(september, draw.prize, draw, at(10, 24))
+    refused = draws.refusals(september, draw, at(10, 24))
     assert [r.code for r in refused] == ["winner-standing"]
-    winners.verify(second, manual_ok=False, manual_note="closed too", now=at(10, 24))
-    assert winners.awaits_redraw(first) and winners.awaits_redraw(second)
+    # one of two winners fell away: its prize alone is drawn again, the other stands
+    winners.verify(first, manual_ok=False, manual_note="closed", now=at(10, 24))
+    assert winners.awaits_redraw(first) and not winners.awaits_redraw(second)
     assert winners.draw_awaits_redraw(draw)
     kinds = [i.kind for i in deadlines.pending(september.campaign, today)]
-    assert kinds.count("redraw") == 2
+    assert kinds.count("redraw") == 1
     assert state(september, today) == "awaiting-redraw"
-    assert draws.refusals(september, draw.prize, draw, at(10, 24)) == []
-    redraw(draw, "both fell away", actor=admin_actor(), fallback_reason="t", now=at(10, 25))
-    assert not winners.awaits_redraw(first) and not winners.draw_awaits_redraw(draw)
-    assert [r.code for r in draws.refusals(september, draw.prize, draw, at(10, 25))] == [
-        "already-replaced"
+    assert draws.refusals(september, draw, at(10, 24)) == []
+    again = redraw(
+        draw, "the first fell away", actor=admin_actor(), fallback_reason="t", now=at(10, 25)
+    )
+    assert [(w.replaces_winner_id, w.prize_id) for w in again.winners] == [
+        (first.draw_winner_id, first.prize_id)
     ]
+    assert not winners.awaits_redraw(first) and not winners.draw_awaits_redraw(draw)
+    assert [r.code for r in draws.refusals(september, draw, at(10, 25))] == ["already-replaced"]
+    # the second falls away later: the chain's last draw redraws it
+    winners.verify(second, manual_ok=False, manual_note="closed too", now=at(10, 25))
+    assert winners.draw_awaits_redraw(again) and not winners.draw_awaits_redraw(draw)
+    third = redraw(
+        again, "the second fell away", actor=admin_actor(), fallback_reason="t", now=at(10, 26)
+    )
+    assert [w.replaces_winner_id for w in third.winners] == [second.draw_winner_id]
+    assert {w.participant_id for w in third.winners}.isdisjoint(
+        {first.participant_id, second.participant_id, again.winners[0].participant_id}
+    )
 
 
 def test_the_staff_pages_offer_the_redraw_by_the_same_rule(app, drawn, client, auth):
@@ -223,12 +233,9 @@ def test_conduct_itself_refuses_the_fallback_but_to_an_active_administrator(
         )
     assert refused.value.code == "fallback-admin-only"
     assert count(Draw) == 0
-    assert draws.refusals(september, september.campaign.prizes[0], None, at(10, 21)) == []
+    assert draws.refusals(september, None, at(10, 21)) == []
     assert [
-        r.code
-        for r in draws.refusals(
-            september, september.campaign.prizes[0], None, at(10, 21), actor=actor, fallback=True
-        )
+        r.code for r in draws.refusals(september, None, at(10, 21), actor=actor, fallback=True)
     ] == ["fallback-admin-only"]
 
 

@@ -40,6 +40,7 @@ ALL_HOLD_OTHER_KEY = {
     "signature": "ok",
     "key": "other",
     "winners": "ok",
+    "prizes": "ok",
     "ledger": "ok",
 }
 # a REAL random.org result: signed by random.org, but for no pool of the portal
@@ -51,6 +52,7 @@ REAL_OUTCOMES = {
     "signature": "ok",
     "key": "ok",
     "winners": "ok",
+    "prizes": "ok",
     "ledger": "n/a",
 }
 
@@ -319,3 +321,33 @@ def test_the_ledger_step_for_a_keys_first_answer_and_another_api_keys_answer(tmp
     status, outcomes, output = run_verify("--key", key, second)
     assert (status, outcomes["ledger"]) == (1, "failed")
     assert "another API key" in output
+
+
+def test_a_draw_signed_before_several_prizes_a_month_still_verifies(tmp_path):
+    """A draw of the 2022 kind: its userData names no prizes (signed before issue 19) and
+    its record one prize; a record saved before prizes were listed has no prize step."""
+    key = tmp_path / "standin.pem"
+    with StandIn() as standin:
+        key.write_text(standin.public_key_pem)
+        folder, _, answer = standin_draw(tmp_path / "draw", standin, T0)
+    assert "prizes" not in answer["random"]["userData"]
+    status, outcomes, output = run_verify("--key", key, folder)
+    assert status == 0 and outcomes["prizes"] == "ok" and outcomes["user-data"] == "ok", output
+
+    def unlisted(record):
+        del record["prizes"]
+        for winner in record["winners"]:
+            del winner["prize"]
+
+    rewrite_record(folder, unlisted)
+    status, outcomes, output = run_verify("--key", key, folder)
+    assert status == 0 and outcomes["prizes"] == "n/a", output
+    assert "the record lists no prizes" in output
+
+    # but a record of several prizes must have them signed: the old userData fails it
+    def several(record):
+        record["prizes"] = [{"position": 1, "count": 1}, {"position": 2, "count": 1}]
+
+    rewrite_record(folder, several)
+    status, outcomes, output = run_verify("--key", key, folder)
+    assert status == 1 and outcomes["user-data"] == "failed", output

@@ -80,8 +80,11 @@ def record_for(
         "random": random,
         "signature": signature,
         "positions": random["data"],
+        # one prize, as a draw signed before several prizes a month (its userData names
+        # none) lists it: every number to the prize at position 1
+        "prizes": [{"position": 1, "count": len(random["data"])}],
         "winners": [
-            {"rank": rank, "position": p, "account_masked": masked(p)}
+            {"rank": rank, "position": p, "account_masked": masked(p), "prize": 1}
             for rank, p in enumerate(random["data"], 1)
         ],
     }

@@ -94,7 +94,6 @@ def draws():
     now = utcnow()
     months = []
     for period in campaign.periods:
-        prize = draw_rules.month_prize(period)
         months.append(
             {
                 "period": period,
@@ -103,9 +102,7 @@ def draws():
                 "attempts": draw_rules.attempts_of(period),
                 # every pool announced for the month, newest first
                 "announcements": draw_rules.announcements_of(period),
-                "refusals": [
-                    describe_refusal(r) for r in draw_rules.refusals(period, prize, None, now)
-                ],
+                "refusals": [describe_refusal(r) for r in draw_rules.refusals(period, None, now)],
                 "late": draw_rules.is_late(period, now),
             }
         )
@@ -126,14 +123,14 @@ def draw_new(period_key: str):
     """Step 1: the members and the place; step 2: the pool's size and digest, then confirm."""
     campaign = the_campaign()
     period = find_period(campaign, period_key) or abort(404)
-    prize = draw_rules.month_prize(period)
+    prizes = draw_rules.prizes_of(period)
     form = DrawForm()
     now = utcnow()
     late = draw_rules.is_late(period, now)
     if not form.is_submitted():
         _start_from_last_draw(form)
-    refusals = draw_rules.refusals(period, prize, None, now)
-    announcement = draw_rules.open_announcement(period, prize)
+    refusals = draw_rules.refusals(period, None, now)
+    announcement = draw_rules.open_announcement(period)
     pool = None
     announced = False  # the pool shown is the one announced: it may be confirmed
     if form.validate_on_submit() and _fallback_allowed(form) and not refusals:
@@ -143,16 +140,16 @@ def draw_new(period_key: str):
         confirming = bool(form.nonce.data) and not announcing
         secret = current_app.config["SECRET_KEY"]
         if announcing:  # the pool shown, published; then shown again to be confirmed
-            pool = draw_rules.prepare(period, prize, secret=secret, nonce=form.nonce.data)
+            pool = draw_rules.prepare(period, secret=secret, nonce=form.nonce.data)
             if _announce(pool, form.pool_sha256.data or None):
-                announcement = draw_rules.open_announcement(period, prize)
+                announcement = draw_rules.open_announcement(period)
                 announced = announcement is not None and pool.sha256 == announcement.pool_sha256
             else:
                 pool = None
         elif confirming:  # the pool shown, kept under its nonce (or built again)
-            pool = draw_rules.prepare(period, prize, secret=secret, nonce=form.nonce.data)
+            pool = draw_rules.prepare(period, secret=secret, nonce=form.nonce.data)
         elif announcement is not None:  # the pool announced, made again from its nonce
-            pool = draw_rules.prepare(period, prize, secret=secret, nonce=announcement.nonce)
+            pool = draw_rules.prepare(period, secret=secret, nonce=announcement.nonce)
             announced = pool.sha256 == announcement.pool_sha256
             if not announced:  # the data changed since: a new pool, to announce again
                 flash(
@@ -165,9 +162,9 @@ def draw_new(period_key: str):
                     ),
                     "error",
                 )
-                pool = draw_rules.show(period, prize, secret=secret)
+                pool = draw_rules.show(period, secret=secret)
         else:  # the pool to show and announce, kept for its confirmation
-            pool = draw_rules.show(period, prize, secret=secret)
+            pool = draw_rules.show(period, secret=secret)
         if confirming:
             try:
                 draw = draw_rules.conduct(
@@ -192,7 +189,7 @@ def draw_new(period_key: str):
             else:
                 flash(_("Draw No. %(id)s is made and its record stored.", id=draw.id), "success")
                 return redirect(url_for("admin.draw", draw_id=draw.id))
-            announcement = draw_rules.open_announcement(period, prize)  # spent, perhaps
+            announcement = draw_rules.open_announcement(period)  # spent, perhaps
         elif pool is not None:
             form.nonce.data = pool.nonce
             form.pool_sha256.data = pool.sha256
@@ -200,7 +197,7 @@ def draw_new(period_key: str):
         "admin/draw_form.html",
         form=form,
         period=period,
-        prize=prize,
+        prizes=prizes,
         pool=pool,
         announcement=announcement,
         announced=announced,
@@ -254,7 +251,7 @@ def draw_announce_redraw(draw_id: int):
         flash(_("The form has expired or is incomplete: show the pool again."), "error")
         return redirect(url_for("admin.draw", draw_id=draw_id))
     pool = draw_rules.prepare(
-        record.period, record.prize, secret=current_app.config["SECRET_KEY"], replaces=record
+        record.period, secret=current_app.config["SECRET_KEY"], replaces=record
     )
     _announce(pool, None)
     return redirect(url_for("admin.draw", draw_id=draw_id))
@@ -269,7 +266,7 @@ def draw(draw_id: int):
     _fill_from(form, record)
     if winner_rules.draw_awaits_redraw(record):
         # the reason is offered in each language; the commission may reword it
-        for lang, text in redraw_reasons(winner_rules.winners_of_draw(record)).items():
+        for lang, text in redraw_reasons(winner_rules.awaiting_redraw(record)).items():
             form[f"reason_{lang}"].data = text
     return _draw_page(record, form)
 
@@ -339,7 +336,7 @@ def _draw_page(
         chain=draw_rules.chain(record),
         confirm_redraw=confirmations.redraw(record.id),
         announcement=draw_rules.announcement_of(record),
-        redraw_announcement=draw_rules.open_announcement(record.period, record.prize, record)
+        redraw_announcement=draw_rules.open_announcement(record.period, record)
         if redraw_due
         else None,
         announce_form=ConfirmForm(formdata=None),

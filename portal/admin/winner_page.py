@@ -86,6 +86,7 @@ def winner_page(record: Winner, forms: dict[str, Any], status: int = 200):
         may=lambda status: winner_rules.may(record, status),
         publishable=record.status in winner_rules.VERIFIED_STANDING and record.published_at is None,
         awaits_redraw=winner_rules.awaits_redraw(record),
+        redraw_from=winner_rules.last_of_chain(record.draw).id,
         standing=winner_rules.public_standing(record),
         **act_context(record),
         **forms,

@@ -38,11 +38,15 @@ class Deadline:
     winner: Winner | None
     state: str  # "overdue", "today", "soon", "later"
     days_left: int
+    # the draw whose page holds what is to be done: a redraw is made from its chain's last
+    draw_id: int | None = None
 
 
-def _item(kind: str, key: str, due: date, period, winner, today: date) -> Deadline:
+def _item(
+    kind: str, key: str, due: date, period, winner, today: date, draw_id: int | None = None
+) -> Deadline:
     state, days_left = urgency(due, today)
-    return Deadline(key, kind, due, period, winner, state, days_left)
+    return Deadline(key, kind, due, period, winner, state, days_left, draw_id)
 
 
 def pending(campaign: Campaign, today: date, *, include_later: bool = False) -> list[Deadline]:
@@ -78,7 +82,8 @@ def _winner_items(winner: Winner, today: date) -> list[Deadline]:
         )
     if winner_rules.awaits_redraw(winner):
         fell_on = local_today(winner.events[-1].at) if winner.events else today
-        items.append(_item("redraw", f"redraw:{winner.id}", fell_on, period, winner, today))
+        last = winner_rules.last_of_chain(winner.draw).id
+        items.append(_item("redraw", f"redraw:{winner.id}", fell_on, period, winner, today, last))
     return items
 
 

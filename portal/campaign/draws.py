@@ -7,8 +7,14 @@
    of the account number under a key made for that draw and never published. Its
    SHA-256 is the pool digest.
 3. One signed request to random.org for ``n`` distinct numbers in 1..pool size, whose
-   ``userData`` names the draw, the month, the pool digest and the pool size.
+   ``userData`` names the draw, the month, the pool digest and the pool size, and the
+   prizes the numbers go to (``prize_plan``).
 4. Number ``i`` is position ``data[i]`` of the pool file.
+5. The numbers go to the prizes in the order the rules publish them (``prizes_of``): the
+   first ``count`` numbers to the prize at position 1, the next to position 2, and so on
+   (``n`` is the sum of the counts, at most the pool size). A redraw draws as many
+   numbers as winners fell away, and gives them, in rank order, to those winners' prizes
+   (``redraw_slots``: by prize position, then the order they were drawn in).
 
 Before it is drawn, the pool is announced (``announce``: its size and SHA-256 published
 with the time); the draw is made only over the pool announced, once its waiting time
@@ -153,7 +159,6 @@ class Pool:
     """A pool and its file, as the commission sees it before confirming."""
 
     period: ReportingPeriod
-    prize: Prize
     replaces: Draw | None
     nonce: str
     entry_key: bytes
@@ -260,7 +265,6 @@ def by_code_point(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
 
 def prepare(
     period: ReportingPeriod,
-    prize: Prize | None = None,
     *,
     secret: str | bytes,
     replaces: Draw | None = None,
@@ -274,11 +278,10 @@ def prepare(
     is built again (the same bytes, unless the month's data changed meanwhile).
     """
     if replaces is not None:
-        period, prize = replaces.period, replaces.prize
-    prize = prize or month_prize(period)
+        period = replaces.period
     inputs = pool_inputs(period, replaces)  # before the pool is read: a change since shows
     if nonce:
-        kept = _kept_pool(period, prize, replaces, nonce, entry_key(secret, nonce), inputs)
+        kept = _kept_pool(period, replaces, nonce, entry_key(secret, nonce), inputs)
         if kept is not None:
             return kept
     nonce = nonce or secrets.token_hex(16)
@@ -294,7 +297,6 @@ def prepare(
     content = pool_file(key, accounts())
     return Pool(
         period=period,
-        prize=prize,
         replaces=replaces,
         nonce=nonce,
         entry_key=key,
@@ -307,7 +309,6 @@ def prepare(
 
 def show(
     period: ReportingPeriod,
-    prize: Prize | None = None,
     *,
     secret: str | bytes,
     replaces: Draw | None = None,
@@ -316,12 +317,12 @@ def show(
     """The pool the confirmation screen shows (its size and digest), built with a new
     nonce and kept (``KeptPool``) so that its confirmation (``prepare`` with that nonce)
     takes it back instead of building it again; commits."""
-    pool = prepare(period, prize, secret=secret, replaces=replaces)
+    pool = prepare(period, secret=secret, replaces=replaces)
     now = now or utcnow()
     table = KeptPool.__table__.c
     newest = (
         sa.select(table.nonce)
-        .where(table.period_id == pool.period.id, *_same_draw(pool.prize, pool.replaces))
+        .where(table.period_id == pool.period.id, _same_draw(pool.replaces))
         .order_by(table.kept_at.desc(), table.nonce)
         .offset(KEPT_POOLS_A_DRAW - 1)
     )
@@ -344,7 +345,6 @@ def show(
         {
             "nonce": pool.nonce,
             "period_id": pool.period.id,
-            "prize_id": pool.prize.id,
             "replaces_id": getattr(pool.replaces, "id", None),
             "inputs": pool.inputs,
             "key_sha256": hashlib.sha256(pool.entry_key).hexdigest(),
@@ -372,16 +372,15 @@ def pool_inputs(period: ReportingPeriod, replaces: Draw | None) -> str:
     return f"run:{getattr(run, 'id', None)}:import:{current_batch_id(period)}"
 
 
-def _same_draw(prize: Prize, replaces: Draw | None) -> tuple[sa.ColumnElement[bool], ...]:
+def _same_draw(replaces: Draw | None) -> sa.ColumnElement[bool]:
     table = KeptPool.__table__.c
     if replaces is None:
-        return table.prize_id == prize.id, table.replaces_id.is_(None)
-    return table.prize_id == prize.id, table.replaces_id == replaces.id
+        return table.replaces_id.is_(None)
+    return table.replaces_id == replaces.id
 
 
 def _kept_pool(
     period: ReportingPeriod,
-    prize: Prize,
     replaces: Draw | None,
     nonce: str,
     key: bytes,
@@ -395,7 +394,7 @@ def _kept_pool(
         sa.select(table.sha256, table.size).where(
             *this,
             table.period_id == period.id,
-            *_same_draw(prize, replaces),
+            _same_draw(replaces),
             table.inputs == inputs,
             table.key_sha256 == hashlib.sha256(key).hexdigest(),
         )
@@ -410,7 +409,6 @@ def _kept_pool(
         return None
     return Pool(
         period=period,
-        prize=prize,
         replaces=replaces,
         nonce=nonce,
         entry_key=key,
@@ -437,9 +435,81 @@ def _ids_from_bytes(data: bytes) -> array:
     return ids
 
 
-def month_prize(period: ReportingPeriod) -> Prize:
-    """The prize drawn each month (rule 6: one Chocomart certificate a month)."""
-    return period.campaign.prizes[0]
+# --- the prizes a draw gives --------------------------------------------------------
+
+
+def prizes_of(period: ReportingPeriod) -> list[Prize]:
+    """The prizes of ``period``, in the order the rules publish them (``Prize.position``):
+    its campaign's prizes for every period and those for this period alone."""
+    return list(
+        db.session.scalars(
+            sa.select(Prize)
+            .where(
+                Prize.campaign_id == period.campaign_id,
+                sa.or_(Prize.period_id.is_(None), Prize.period_id == period.id),
+            )
+            .order_by(Prize.position, Prize.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A number's prize: the ``n``-th number of a draw goes to its ``n``-th slot; a
+    redraw's slot names the winner who fell away (``replaces``, a ``DrawWinner`` id)."""
+
+    prize_id: int
+    position: int
+    replaces: int | None = None
+
+
+def month_slots(period: ReportingPeriod) -> list[Slot]:
+    """The slots of ``period``'s draw: each prize ``count_per_period`` times, in order."""
+    return [
+        Slot(prize.id, prize.position)
+        for prize in prizes_of(period)
+        for _ in range(prize.count_per_period)
+    ]
+
+
+def redraw_slots(replaces: Draw) -> list[Slot]:
+    """The slots of the redraw of ``replaces``: the prize of each winner of its chain
+    who fell away and whose prize no draw has given again (rules 8, 9 and 12), by prize
+    position, then in the order they were drawn (``winners.awaiting_redraw``)."""
+    return [
+        Slot(w.prize_id, w.prize.position, w.draw_winner_id)
+        for w in winner_rules.awaiting_redraw(replaces)
+    ]
+
+
+def slots_for(period: ReportingPeriod, replaces: Draw | None) -> list[Slot]:
+    return month_slots(period) if replaces is None else redraw_slots(replaces)
+
+
+def plan_of(slots: Sequence[Slot]) -> list[dict[str, int]]:
+    """Slots as the draw keeps and random.org signs them: ``{"prize", "position",
+    "count"}`` a run of the same prize, in order."""
+    plan: list[dict[str, int]] = []
+    for slot in slots:
+        if plan and plan[-1]["prize"] == slot.prize_id:
+            plan[-1]["count"] += 1
+        else:
+            plan.append({"prize": slot.prize_id, "position": slot.position, "count": 1})
+    return plan
+
+
+def prize_plan(draw: Draw) -> list[dict[str, int]]:
+    """What ``draw``'s numbers went to, in order (``plan_of``); a draw made before
+    issue 19 gave all its numbers to its one prize."""
+    if draw.prize_plan_json:
+        return json.loads(draw.prize_plan_json)
+    prize = draw.prize
+    return [{"prize": prize.id, "position": prize.position, "count": draw.prizes_drawn}]
+
+
+def expected_prizes(plan: Sequence[Mapping[str, int]], n: int) -> list[int]:
+    """The prize (its id) each of the first ``n`` numbers takes under ``plan``."""
+    return [item["prize"] for item in plan for _ in range(item["count"])][:n]
 
 
 # --- announcing the pool -------------------------------------------------------------
@@ -455,34 +525,30 @@ NewsTexts = Callable[[PoolAnnouncement], Mapping[str, Mapping[str, str]]]
 ANSWERED_ERRORS = ("malformed", "bad-signature")
 
 
-def _announcements(period: ReportingPeriod, prize: Prize, replaces: Draw | None) -> sa.Select:
-    query = sa.select(PoolAnnouncement).where(
-        PoolAnnouncement.period_id == period.id, PoolAnnouncement.prize_id == prize.id
-    )
+def _announcements(period: ReportingPeriod, replaces: Draw | None) -> sa.Select:
+    query = sa.select(PoolAnnouncement).where(PoolAnnouncement.period_id == period.id)
     if replaces is None:
         return query.where(PoolAnnouncement.replaces_id.is_(None))
     return query.where(PoolAnnouncement.replaces_id == replaces.id)
 
 
 def open_announcement(
-    period: ReportingPeriod, prize: Prize, replaces: Draw | None = None
+    period: ReportingPeriod, replaces: Draw | None = None
 ) -> PoolAnnouncement | None:
     """The announcement that stands for the month's draw (or the redraw of ``replaces``):
     the pool that draw may be made over, or None."""
     return db.session.scalar(
-        _announcements(period, prize, replaces)
+        _announcements(period, replaces)
         .where(PoolAnnouncement.state == PoolAnnouncement.ANNOUNCED)
         .order_by(PoolAnnouncement.id.desc())
     )
 
 
 def latest_announcement(
-    period: ReportingPeriod, prize: Prize, replaces: Draw | None = None
+    period: ReportingPeriod, replaces: Draw | None = None
 ) -> PoolAnnouncement | None:
     """The newest announcement for that draw, whatever became of it, or None."""
-    return db.session.scalar(
-        _announcements(period, prize, replaces).order_by(PoolAnnouncement.id.desc())
-    )
+    return db.session.scalar(_announcements(period, replaces).order_by(PoolAnnouncement.id.desc()))
 
 
 def announcements_of(period: ReportingPeriod) -> list[PoolAnnouncement]:
@@ -543,20 +609,20 @@ def announce(
         raise ValueError("the waiting time cannot be negative")
     actor = audit.as_actor(actor, actor_label)
     now = now or utcnow()
-    period, prize, replaces = pool.period, pool.prize, pool.replaces
+    period, replaces = pool.period, pool.replaces
     try:
         _lock_month(period)
         if replaces is not None:
             db.session.refresh(replaces)
         expire_stale(period, actor)
-        problems = refusals(period, prize, replaces, now, actor=actor)
+        problems = refusals(period, replaces, now, actor=actor)
         if problems:
             raise problems[0]
         if expected_sha256 is not None and expected_sha256 != pool.sha256:
             raise DrawRefused("pool-changed")
         if pool.size == 0:
             raise DrawRefused("empty-pool", month=period.key)
-        current = open_announcement(period, prize, replaces)
+        current = open_announcement(period, replaces)
         if current is not None and current.pool_sha256 == pool.sha256:
             raise DrawRefused(
                 "already-announced", since=current.announced_at, until=current.not_before
@@ -566,7 +632,6 @@ def announce(
             current.finished_at = now
         announcement = PoolAnnouncement(
             period_id=period.id,
-            prize_id=prize.id,
             replaces_id=getattr(replaces, "id", None),
             nonce=pool.nonce,
             pool_sha256=pool.sha256,
@@ -617,7 +682,6 @@ def announce(
 
 def announced_pool(
     period: ReportingPeriod,
-    prize: Prize | None = None,
     *,
     secret: str | bytes,
     replaces: Draw | None = None,
@@ -626,11 +690,10 @@ def announced_pool(
     (the same bytes unless the month's data changed since: ``conduct`` then refuses it);
     a new pool when none stands (``conduct`` refuses it too: it is not announced)."""
     if replaces is not None:
-        period, prize = replaces.period, replaces.prize
-    prize = prize or month_prize(period)
-    current = open_announcement(period, prize, replaces)
+        period = replaces.period
+    current = open_announcement(period, replaces)
     nonce = current.nonce if current is not None else None
-    return prepare(period, prize, secret=secret, replaces=replaces, nonce=nonce)
+    return prepare(period, secret=secret, replaces=replaces, nonce=nonce)
 
 
 def announcement_refusal(
@@ -640,10 +703,10 @@ def announcement_refusal(
     be made under it at ``now`` (None when it may): no announcement stands (never
     made, or spent by an answered attempt), the pool is not the one announced (its
     digest), or the waiting time has not passed."""
-    period, prize, replaces = pool.period, pool.prize, pool.replaces
-    current = open_announcement(period, prize, replaces)
+    period, replaces = pool.period, pool.replaces
+    current = open_announcement(period, replaces)
     if current is None:
-        latest = latest_announcement(period, prize, replaces)
+        latest = latest_announcement(period, replaces)
         if latest is not None and latest.state == PoolAnnouncement.SPENT:
             return None, DrawRefused("announcement-spent", month=period.key)
         return None, DrawRefused("not-announced", month=period.key)
@@ -674,7 +737,6 @@ def _spend(announcement_id: int | None, attempt_id: int, now: datetime) -> bool:
 
 def refusals(
     period: ReportingPeriod,
-    prize: Prize,
     replaces: Draw | None,
     now: datetime,
     *,
@@ -692,16 +754,18 @@ def refusals(
             problems.append(DrawRefused("month-not-ended", month=period.key))
         if latest_run(period) is None:
             problems.append(DrawRefused("no-eligibility", month=period.key))
-        if current_draw(period, prize) is not None:
+        if current_draw(period) is not None:
             problems.append(DrawRefused("already-drawn", month=period.key))
+        if not prizes_of(period):
+            problems.append(DrawRefused("no-prizes", month=period.key))
     elif replaces.replaced_by is not None:
         problems.append(DrawRefused("already-replaced", draw=replaces.id))
     elif not winner_rules.draw_awaits_redraw(replaces):
-        # rules 8, 9 and 12: a prize is drawn again only when its winner has fallen away
+        # rules 8, 9 and 12: a prize is drawn again only when a winner has fallen away
         problems.append(DrawRefused("winner-standing", draw=replaces.id))
     if not problems:
         sequence = 0 if replaces is None else replaces.sequence + 1
-        under_way = pending_attempt(period, prize, sequence)
+        under_way = pending_attempt(period, sequence)
         if under_way is not None:
             problems.append(
                 DrawRefused(
@@ -716,13 +780,12 @@ def refusals(
 
 
 def pending_attempt(
-    period: ReportingPeriod, prize: Prize, sequence: int, now: datetime | None = None
+    period: ReportingPeriod, sequence: int, now: datetime | None = None
 ) -> DrawAttempt | None:
     """The attempt that holds this place of the month's chain now (pending, not expired)."""
     return db.session.scalar(
         sa.select(DrawAttempt).where(
             DrawAttempt.period_id == period.id,
-            DrawAttempt.prize_id == prize.id,
             DrawAttempt.sequence == sequence,
             DrawAttempt.state == DrawAttempt.PENDING,
             DrawAttempt.expires_at > (now or utcnow()),
@@ -977,6 +1040,7 @@ class Reservation:
     period_key: str
     late: bool
     prizes_drawn: int
+    slots: tuple[Slot, ...] = ()  # what each number goes to (``slots_for``), in order
     announcement_id: int | None = None  # the pool's announcement the draw is made under
 
 
@@ -1016,7 +1080,7 @@ def reserve(
 
     Raises ``DrawRefused`` (nothing stored) when it may not be made now.
     """
-    period, prize, replaces = pool.period, pool.prize, pool.replaces
+    period, replaces = pool.period, pool.replaces
     _lock_month(period)
     if replaces is not None:
         db.session.refresh(replaces)  # what it was before the lock may have changed
@@ -1028,10 +1092,10 @@ def reserve(
     if refusal is not None:
         raise refusal
     late = replaces is None and is_late(period, request.now)
+    slots = slots_for(period, replaces)  # under the month's lock: as the draw will give them
     started = utcnow()
     attempt = DrawAttempt(
         period_id=period.id,
-        prize_id=prize.id,
         sequence=0 if replaces is None else replaces.sequence + 1,
         replaces_id=getattr(replaces, "id", None),
         draw_id=_next_draw_id(),
@@ -1051,7 +1115,8 @@ def reserve(
         draw_id=attempt.draw_id,
         period_key=period.key,
         late=late,
-        prizes_drawn=min(prize.count_per_period, pool.size),
+        prizes_drawn=min(len(slots), pool.size),
+        slots=tuple(slots),
         announcement_id=announcement.id,
     )
     db.session.commit()
@@ -1060,9 +1125,9 @@ def reserve(
 
 def _problems(pool: Pool, request: DrawRequest, expected_sha256: str | None) -> list[DrawRefused]:
     """Why the draw over ``pool`` may not be made as asked (empty when it may)."""
-    period, prize, replaces = pool.period, pool.prize, pool.replaces
+    period, replaces = pool.period, pool.replaces
     problems = refusals(
-        period, prize, replaces, request.now, actor=request.actor, fallback=request.fallback
+        period, replaces, request.now, actor=request.actor, fallback=request.fallback
     )
     if problems:
         return problems
@@ -1089,13 +1154,33 @@ def _problems(pool: Pool, request: DrawRequest, expected_sha256: str | None) -> 
 
 
 def _user_data(pool: Pool, reservation: Reservation) -> dict:
-    """What random.org signs with the numbers: the draw, the month, the pool."""
+    """What random.org signs with the numbers: the draw, the month, the pool, and the
+    prizes the numbers go to (``signed_prizes``)."""
+    return user_data(
+        reservation.draw_id,
+        reservation.period_key,
+        pool.sha256,
+        pool.size,
+        plan_of(reservation.slots),
+    )
+
+
+def user_data(
+    draw_id: int, period_key: str, sha256: str, size: int, plan: Sequence[Mapping[str, int]]
+) -> dict:
+    """A draw's ``userData``; ``plan`` (``plan_of``) signed as ``[[position, count], ...]``."""
     return {
-        "draw": reservation.draw_id,
-        "period": reservation.period_key,
-        "pool_sha256": pool.sha256,
-        "pool_size": pool.size,
+        "draw": draw_id,
+        "period": period_key,
+        "pool_sha256": sha256,
+        "pool_size": size,
+        "prizes": signed_prizes(plan),
     }
+
+
+def signed_prizes(plan: Sequence[Mapping[str, int]]) -> list[list[int]]:
+    """The prizes as ``userData`` names them: ``[position, count]`` a run, in order."""
+    return [[item["position"], item["count"]] for item in plan]
 
 
 def _numbers(
@@ -1175,7 +1260,7 @@ def _record(
     progress: Callable[[str], None],
 ) -> Draw:
     """Step 3: the whole draw, in the transaction the caller commits; the attempt ``done``."""
-    period, prize, replaces = pool.period, pool.prize, pool.replaces
+    period, replaces = pool.period, pool.replaces
     _lock_month(period)
     attempt = db.session.get(DrawAttempt, reservation.attempt_id, populate_existing=True)
     if attempt is None or attempt.state != DrawAttempt.PENDING or attempt.expires_at <= utcnow():
@@ -1194,7 +1279,6 @@ def _record(
     draw = Draw(
         id=reservation.draw_id,
         period_id=period.id,
-        prize_id=prize.id,
         sequence=attempt.sequence,
         replaces_id=getattr(replaces, "id", None),
         reason_kk=reason["kk"],
@@ -1222,6 +1306,7 @@ def _record(
         pool_sha256=pool.sha256,
         entry_key=pool.entry_key,
         prizes_drawn=reservation.prizes_drawn,
+        prize_plan_json=json.dumps(plan_of(reservation.slots)),
     )
     if result is not None:
         draw.request_json = json.dumps(
@@ -1260,13 +1345,17 @@ def _record(
         ("draw_id", "position", "participant_id"),
         ((draw_id, position, pid) for position, pid in enumerate(pool.participant_ids, start=1)),
     )
-    for rank, position in enumerate(numbers, start=1):
+    for rank, (position, slot) in enumerate(
+        zip(numbers, reservation.slots[: len(numbers)], strict=True), start=1
+    ):
         db.session.add(
             DrawWinner(
                 draw=draw,
                 rank=rank,
                 position=position,
                 participant_id=pool.participant_ids[position - 1],
+                prize_id=slot.prize_id,
+                replaces_winner_id=slot.replaces,
             )
         )
     db.session.flush()
@@ -1290,6 +1379,7 @@ def _record(
             lang,
             record_url=links.draw_record(draw.id, lang),
             winners=winners,
+            prizes=plan_prizes(draw),
             local_time=draw.conducted_at.astimezone(CAMPAIGN_TZ),
         )
         db.session.add(
@@ -1304,9 +1394,7 @@ def _record(
     attempt.finished_at = utcnow()
     kept = KeptPool.__table__.c
     db.session.execute(  # the pools shown for this draw: it is made
-        sa.delete(KeptPool.__table__).where(
-            kept.period_id == period.id, *_same_draw(prize, replaces)
-        )
+        sa.delete(KeptPool.__table__).where(kept.period_id == period.id, _same_draw(replaces))
     )
     audit.record(
         "draw.redraw" if replaces is not None else "draw.conduct",
@@ -1353,7 +1441,7 @@ def redraw(
     The draw replaced stays exactly as it was; the new one names it and the reason (in
     each language). ``secret``, ``links`` and ``client`` are ``prepare``'s and ``conduct``'s.
     """
-    pool = announced_pool(draw.period, draw.prize, secret=secret, replaces=draw)
+    pool = announced_pool(draw.period, secret=secret, replaces=draw)
     return conduct(
         pool,
         commission=commission if commission is not None else draw.commission,
@@ -1376,11 +1464,9 @@ def draw_texts(draw: Draw, name: str) -> dict[str, str]:
     return {lang: draw.tr(name, lang) for lang in LANGUAGES}
 
 
-def current_draw(period: ReportingPeriod, prize: Prize | None = None) -> Draw | None:
+def current_draw(period: ReportingPeriod) -> Draw | None:
     """The month's draw that stands (the last of its chain), or None before the draw."""
     query = sa.select(Draw).filter_by(period_id=period.id)
-    if prize is not None:
-        query = query.filter_by(prize_id=prize.id)
     return db.session.scalar(query.order_by(Draw.sequence.desc(), Draw.id.desc()))
 
 
@@ -1421,6 +1507,7 @@ class Entry:
     position: int
     code: str
     won: winner_rules.Standing | None  # None: not drawn in this draw
+    prize: Prize | None = None  # the prize its number took, when drawn
 
 
 def entries_of(participant: Participant, period: ReportingPeriod) -> list[Entry]:
@@ -1432,7 +1519,7 @@ def entries_of(participant: Participant, period: ReportingPeriod) -> list[Entry]
             continue
         winner = winner_rules.winner_in(draw, participant.id)
         standing = winner_rules.public_standing(winner) if winner is not None else None
-        found.append(Entry(draw, *entry, standing))
+        found.append(Entry(draw, *entry, standing, winner.prize if winner is not None else None))
     return found
 
 
@@ -1442,13 +1529,11 @@ def record(draw: Draw) -> dict:
         "draw": draw.id,
         "campaign": draw.period.campaign.slug,
         "period": draw.period.key,
-        "prize": {
-            "supplier": draw.prize.supplier,
-            "name_kk": draw.prize.name_kk,
-            "name_ru": draw.prize.name_ru,
-            "nominal_kzt": draw.prize.nominal_kzt,
-            "vat_included": draw.prize.vat_included,
-        },
+        # what the numbers go to, in order: the first ``count`` to the first prize, ...
+        "prizes": [
+            {"position": item["position"], "count": item["count"], **_prize_json(prize)}
+            for item, prize in plan_prizes(draw)
+        ],
         "conducted_at": draw.conducted_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "source": draw.source,
         **_texts_of(draw, "fallback_reason"),
@@ -1473,6 +1558,7 @@ def record(draw: Draw) -> dict:
                 "rank": w.rank,
                 "position": w.position,
                 "account_masked": mask_account(p.account_number),
+                "prize": w.prize.position,
             }
             for w, p in winners_of(draw)
         ],
@@ -1483,6 +1569,21 @@ def record(draw: Draw) -> dict:
         # the CMS files, never the certificates' IIN
         "signatures": protocol_signatures.record_entries(draw),
     }
+
+
+def _prize_json(prize: Prize) -> dict:
+    return {
+        "supplier": prize.supplier,
+        "name_kk": prize.name_kk,
+        "name_ru": prize.name_ru,
+        "nominal_kzt": prize.nominal_kzt,
+        "vat_included": prize.vat_included,
+    }
+
+
+def plan_prizes(draw: Draw) -> list[tuple[dict[str, int], Prize]]:
+    """``prize_plan(draw)``, each item with its prize: what the protocol and the record list."""
+    return [(item, db.session.get(Prize, item["prize"])) for item in prize_plan(draw)]
 
 
 def _utc_text(moment: datetime | None) -> str | None:
@@ -1517,6 +1618,7 @@ def verify(draw: Draw, eds_settings: dict | None = None) -> list[Check]:
     trust anchors; None: the production ones), as at their acceptance; those on paper are
     listed, not checked (``protocol_signatures.checks``)."""
     checks: list[Check] = []
+    plan = prize_plan(draw)
     pool = pool_chunks(draw)  # the file alone, read once: a pool may be a million lines
     digest, lines = "", -1
     if pool is not None:  # hashed and counted a chunk at a time, never whole in memory
@@ -1533,18 +1635,10 @@ def verify(draw: Draw, eds_settings: dict | None = None) -> list[Check]:
     else:
         random = json.loads(draw.random_json or "{}")
         user = random.get("userData") or {}
-        checks.append(
-            Check(
-                "user-data",
-                user
-                == {
-                    "draw": draw.id,
-                    "period": draw.period.key,
-                    "pool_sha256": digest,
-                    "pool_size": draw.pool_size,
-                },
-            )
-        )
+        signed = user_data(draw.id, draw.period.key, digest, draw.pool_size, plan)
+        if not draw.prize_plan_json:  # a draw made before issue 19 signed no prizes
+            del signed["prizes"]
+        checks.append(Check("user-data", user == signed))
         checks.append(
             Check(
                 "request",
@@ -1572,6 +1666,7 @@ def verify(draw: Draw, eds_settings: dict | None = None) -> list[Check]:
             and all(_entry_matches(draw, w) for w in draw.winners),
         )
     )
+    checks.append(prizes_check(draw, plan))
     for lang in LANGUAGES:
         stored = draw_file(draw, protocol_name(lang))
         ok = stored is not None and hashlib.sha256(stored.content).hexdigest() == stored.sha256
@@ -1579,6 +1674,27 @@ def verify(draw: Draw, eds_settings: dict | None = None) -> list[Check]:
     for code, ok, detail in protocol_signatures.checks(draw, eds_settings):
         checks.append(Check(code, ok, detail))
     return checks
+
+
+def prizes_check(draw: Draw, plan: list[dict[str, int]]) -> Check:
+    """The numbers went to the prizes in order (module docstring, 5): each winner's prize
+    is its slot's under the draw's plan, and the plan is what the draw was to give: the
+    period's prizes in their published order, or, for a redraw, the prizes of the
+    winners it replaces, each fallen away (rules 8, 9 and 12)."""
+    winners = draw.winners
+    taken = [w.prize_id for w in winners]
+    ok = taken == expected_prizes(plan, len(winners)) and len(winners) == draw.prizes_drawn
+    if draw.replaces_id is None:
+        due = plan_of(month_slots(draw.period)) if draw.prize_plan_json else plan
+    else:
+        replaced = [db.session.get(DrawWinner, w.replaces_winner_id) for w in winners]
+        ok = ok and all(
+            r is not None and r.prize_id == w.prize_id and winner_rules.fell_away(r)
+            for r, w in zip(replaced, winners, strict=True)
+        )
+        due = plan
+    ok = ok and [(i["prize"], i["count"]) for i in plan] == [(i["prize"], i["count"]) for i in due]
+    return Check("prizes", ok, " ".join(f"{i['position']}x{i['count']}" for i in plan))
 
 
 def ledger_check(draw: Draw, random: dict) -> Check:

@@ -58,7 +58,8 @@ def month_status(period: ReportingPeriod, today: date) -> MonthStatus:
     if published:
         state = "published"
     elif draw is not None:
-        standings = winner_rules.standings_of_draw(draw).values()
+        # every winner of the month's chain that stands, whichever draw took it
+        standings = [winner_rules.public_standing(w) for w in winner_rules.standing(period)]
         if winner_rules.draw_awaits_redraw(draw):
             state = "awaiting-redraw"
         elif any(s.code == "being-verified" for s in standings):

@@ -29,6 +29,8 @@ from portal.models import (
     Announcement,
     ContactAttempt,
     Draw,
+    DrawWinner,
+    Prize,
     ReportingPeriod,
     Winner,
     WinnerCheck,
@@ -146,7 +148,7 @@ def start(draw: Draw, now: datetime) -> list[Winner]:
             draw_winner=picked,
             draw_id=draw.id,
             period_id=draw.period_id,
-            prize_id=draw.prize_id,
+            prize_id=picked.prize_id,
             participant_id=picked.participant_id,
             status=W.DRAWN,
             drawn_on=drawn_on,
@@ -522,12 +524,11 @@ class Standing:
 def public_standing(winner: Winner) -> Standing:
     """Where ``winner``'s prize stands (``STANDINGS``), the one answer every page gives."""
     if winner.status in ELIMINATED:
-        replaced = winner.draw.replaced_by
         failed = next((c for c in applied(winner.period) if c.code == winner.outcome), None)
         return Standing(
             "fell-away",
             reason=winner.outcome,
-            redraw_id=replaced.id if replaced else None,
+            redraw_id=redraw_of(winner),
             condition=failed,
         )
     delivered_on = winner.delivered_on if winner.status in (W.DELIVERED, W.PUBLISHED) else None
@@ -578,16 +579,64 @@ def published(period: ReportingPeriod) -> list[Winner]:
     return [w for w in standing(period) if w.published_at is not None]
 
 
+def redraw_of(winner: Winner) -> int | None:
+    """The draw that drew ``winner``'s prize again, once held (its ``DrawWinner`` names
+    the winner it replaces), or None."""
+    return db.session.scalar(
+        sa.select(DrawWinner.draw_id).where(DrawWinner.replaces_winner_id == winner.draw_winner_id)
+    )
+
+
+def fell_away(picked: DrawWinner) -> bool:
+    """Whether the winner ``picked`` has fallen away (rules 8, 9 and 12)."""
+    return (
+        db.session.scalar(sa.select(Winner.status).where(Winner.draw_winner_id == picked.id))
+        in ELIMINATED
+    )
+
+
+def awaiting_redraw(draw: Draw) -> list[Winner]:
+    """Rules 8, 9 and 12: the winners of ``draw``'s chain (it and the draws it replaces)
+    who fell away and whose prize no draw of the chain has drawn again, in the order a
+    redraw gives them numbers: by their prize's position, then as they were drawn."""
+    ids, earlier = [draw.id], draw.replaces
+    while earlier is not None:
+        ids.append(earlier.id)
+        earlier = earlier.replaces
+    replaced = sa.select(DrawWinner.replaces_winner_id).where(
+        DrawWinner.draw_id.in_(ids), DrawWinner.replaces_winner_id.is_not(None)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Winner)
+            .join(DrawWinner, DrawWinner.id == Winner.draw_winner_id)
+            .join(Prize, Prize.id == Winner.prize_id)
+            .where(
+                Winner.draw_id.in_(ids),
+                Winner.status.in_(ELIMINATED),
+                Winner.draw_winner_id.not_in(replaced),
+            )
+            .order_by(Prize.position, Prize.id, Winner.draw_id, DrawWinner.rank)
+        )
+    )
+
+
+def last_of_chain(draw: Draw) -> Draw:
+    """The draw that stands for ``draw``'s month: the last redraw of its chain, or it."""
+    while draw.replaced_by is not None:
+        draw = draw.replaced_by
+    return draw
+
+
 def draw_awaits_redraw(draw: Draw) -> bool:
-    """Rules 8, 9 and 12: the prize of ``draw`` is to be drawn again: every winner it
-    picked has fallen away, and no redraw has replaced it yet."""
-    picked = winners_of_draw(draw)
-    return draw.replaced_by is None and bool(picked) and all(w.status in ELIMINATED for w in picked)
+    """Rules 8, 9 and 12: a prize of ``draw``'s chain is to be drawn again (a winner fell
+    away, ``awaiting_redraw``), and no redraw has replaced ``draw`` yet."""
+    return draw.replaced_by is None and bool(awaiting_redraw(draw))
 
 
 def awaits_redraw(winner: Winner) -> bool:
     """Whether ``winner`` fell away and its prize is still to be drawn again."""
-    return winner.status in ELIMINATED and draw_awaits_redraw(winner.draw)
+    return winner.status in ELIMINATED and redraw_of(winner) is None
 
 
 # Winners' photos are kept under this prefix of the storage: ``Winner.photo_path``

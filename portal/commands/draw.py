@@ -14,7 +14,7 @@ from portal.campaign.audit import Actor
 from portal.campaign.draws import DrawRefused
 from portal.campaign.periods import current_campaign, find_period
 from portal.campaign.staff import active_account
-from portal.campaign.winners import winners_of_draw
+from portal.campaign.winners import awaiting_redraw
 from portal.models import Draw, db, utcnow
 from portal.services import eds
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
@@ -153,7 +153,6 @@ def run_command(
     members = draws.parse_commission(commission)
     refusals = draws.refusals(
         period,
-        draws.month_prize(period),
         None,
         utcnow(),
         actor=actor,
@@ -221,11 +220,10 @@ def announce_command(period_key, replaces_id, admin_email, yes, lang) -> None:
         period = find_period(campaign, period_key) if campaign else None
         if period is None:
             raise click.ClickException(f"no reporting month {period_key} in the current campaign")
-    prize = replaces.prize if replaces is not None else draws.month_prize(period)
-    refusals = draws.refusals(period, prize, replaces, utcnow(), actor=actor)
+    refusals = draws.refusals(period, replaces, utcnow(), actor=actor)
     if refusals:
         raise _fail(refusals[0], lang)
-    pool = draws.prepare(period, prize, secret=current_app.config["SECRET_KEY"], replaces=replaces)
+    pool = draws.prepare(period, secret=current_app.config["SECRET_KEY"], replaces=replaces)
     what = f"redraw of draw {replaces.id}" if replaces is not None else period.key
     click.echo(f"pool for {what}: {pool.size} participants, sha256 {pool.sha256}")
     if not yes:
@@ -276,7 +274,7 @@ def redraw_command(
         raise click.ClickException(f"no draw {draw_id}")
     reason = {"kk": reason_kk, "ru": reason_ru}
     if not draws.written(reason):
-        reason = redraw_reasons(winners_of_draw(draw))
+        reason = redraw_reasons(awaiting_redraw(draw))
     try:
         new = draws.redraw(
             draw,

@@ -86,7 +86,7 @@ def announce(pool, when: datetime):
 
 def _redraw(draw, site: DrawSite, when: datetime):
     site.standin.clock = lambda: when
-    announce(draws.prepare(draw.period, draw.prize, secret=site.secret, replaces=draw), when)
+    announce(draws.prepare(draw.period, secret=site.secret, replaces=draw), when)
     reason = redraw_reasons([_only_winner(draw)])
     return draws.redraw(
         draw,

@@ -45,8 +45,11 @@ class Campaign(Bilingual, db.Model):
         order_by="(ReportingPeriod.year, ReportingPeriod.month)",
         cascade="all, delete-orphan",
     )
+    # every prize of every period, in the order the rules publish them
     prizes: Mapped[list[Prize]] = relationship(
-        back_populates="campaign", order_by="Prize.id", cascade="all, delete-orphan"
+        back_populates="campaign",
+        order_by="(Prize.position, Prize.id)",
+        cascade="all, delete-orphan",
     )
     conditions: Mapped[list[CampaignCondition]] = relationship(
         back_populates="campaign",
@@ -99,7 +102,13 @@ class ReportingPeriod(db.Model):
 
 
 class Prize(Bilingual, db.Model):
-    """A prize given in each reporting month of a campaign."""
+    """A prize given ``count_per_period`` times in each reporting period of a campaign
+    (``period_id`` None), or in one period only (``period_id`` set).
+
+    ``position`` is its place in the order the rules publish (1, 2, ...): a period's
+    draw gives its first numbers to the prize at position 1, the next to position 2, and
+    so on (``portal.campaign.draws.prizes_of``, docs/DESIGN.md "The draw").
+    """
 
     __tablename__ = "prize"
 
@@ -111,12 +120,18 @@ class Prize(Bilingual, db.Model):
     nominal_kzt: Mapped[int]
     vat_included: Mapped[bool] = mapped_column(default=True)
     count_per_period: Mapped[int] = mapped_column(default=1)
+    position: Mapped[int] = mapped_column(default=1, server_default="1")
+    period_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("reporting_period.id", ondelete="CASCADE")
+    )
 
     campaign: Mapped[Campaign] = relationship(back_populates="prizes")
+    period: Mapped[ReportingPeriod | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint("nominal_kzt > 0", name="nominal_positive"),
         sa.CheckConstraint("count_per_period > 0", name="count_positive"),
+        sa.CheckConstraint("position > 0", name="position_positive"),
     )
 
     def __repr__(self) -> str:

@@ -41,7 +41,12 @@ class CommissionMember(Bilingual):
 
 
 class Draw(Bilingual, db.Model):
-    """One draw of a prize for a month: its pool, its randomness, its winners.
+    """One draw of a period's prizes: its pool, its randomness, its winners.
+
+    One draw a period draws every prize of the period in one signed call (``prize_plan``:
+    the prizes in the order the numbers are assigned, with their counts); a redraw draws
+    the prizes of the winners who fell away. ``prize_id`` is the one prize of a draw made
+    before several prizes a period (issue 19), None since.
 
     What the commission writes is kept in each language (``tr("place")``, ``tr("reason")``,
     ``tr("late_reason")``, ``tr("fallback_reason")``, each member's ``tr("position")``):
@@ -55,7 +60,7 @@ class Draw(Bilingual, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"), index=True)
-    prize_id: Mapped[int] = mapped_column(sa.ForeignKey("prize.id"))
+    prize_id: Mapped[int | None] = mapped_column(sa.ForeignKey("prize.id"))
     # 0 for the month's draw, 1 for the redraw that replaces it, and so on: one draw
     # per place in the chain, which is what refuses a second draw made at the same moment.
     sequence: Mapped[int] = mapped_column(default=0)
@@ -87,6 +92,10 @@ class Draw(Bilingual, db.Model):
     # be told its own entry code.
     entry_key: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
     prizes_drawn: Mapped[int] = mapped_column(default=1)
+    # [{"prize": id, "position": n, "count": c}, ...]: what the draw's numbers are assigned
+    # to, in order (``campaign.draws.prize_plan``); "" for a draw made before issue 19,
+    # whose numbers all went to ``prize_id``
+    prize_plan_json: Mapped[str] = mapped_column("prize_plan", sa.Text, default="")
 
     # random.org's answer, byte for byte (empty for a local draw).
     request_json: Mapped[str] = mapped_column(sa.Text, default="")  # the API key blanked out
@@ -99,7 +108,7 @@ class Draw(Bilingual, db.Model):
     numbers_json: Mapped[str] = mapped_column("numbers", sa.Text, default="[]")
 
     period: Mapped[ReportingPeriod] = relationship()
-    prize: Mapped[Prize] = relationship()
+    prize: Mapped[Prize | None] = relationship()
     replaces: Mapped[Draw | None] = relationship(
         remote_side=[id], foreign_keys=[replaces_id], back_populates="replaced_by"
     )
@@ -111,7 +120,7 @@ class Draw(Bilingual, db.Model):
     )
 
     __table_args__ = (
-        sa.UniqueConstraint("period_id", "prize_id", "sequence"),
+        sa.UniqueConstraint("period_id", "sequence"),
         sa.CheckConstraint("pool_size >= 0", name="pool_size_not_negative"),
     )
 
@@ -144,7 +153,9 @@ class DrawEntry(db.Model):
 
 
 class DrawWinner(db.Model):
-    """A participant a draw picked: ``rank`` 1 for its first number, and so on."""
+    """A participant a draw picked: ``rank`` 1 for its first number, and so on; ``prize_id``
+    the prize that number took (docs/DESIGN.md "The draw"), ``replaces_winner_id`` (a
+    redraw's) the winner who fell away and whose prize it drew again."""
 
     __tablename__ = "draw_winner"
 
@@ -153,9 +164,14 @@ class DrawWinner(db.Model):
     rank: Mapped[int]
     position: Mapped[int]
     participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id"), index=True)
+    prize_id: Mapped[int] = mapped_column(sa.ForeignKey("prize.id"))
+    replaces_winner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("draw_winner.id"), unique=True
+    )
 
     draw: Mapped[Draw] = relationship(back_populates="winners")
     participant: Mapped[Participant] = relationship()
+    prize: Mapped[Prize] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("draw_id", "rank"),)
 
@@ -281,7 +297,8 @@ class KeptPool(db.Model):
     period_id: Mapped[int] = mapped_column(
         sa.ForeignKey("reporting_period.id", ondelete="CASCADE"), index=True
     )
-    prize_id: Mapped[int] = mapped_column(sa.ForeignKey("prize.id", ondelete="CASCADE"))
+    # the prize of a pool kept before a draw drew a period's every prize (issue 19)
+    prize_id: Mapped[int | None] = mapped_column(sa.ForeignKey("prize.id", ondelete="CASCADE"))
     replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw.id", ondelete="CASCADE"))
     inputs: Mapped[str] = mapped_column(sa.String(200))
     key_sha256: Mapped[str] = mapped_column(sa.String(64))
@@ -318,7 +335,8 @@ class DrawAttempt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"), index=True)
-    prize_id: Mapped[int] = mapped_column(sa.ForeignKey("prize.id"))
+    # the prize of an attempt made before a draw drew a period's every prize (issue 19)
+    prize_id: Mapped[int | None] = mapped_column(sa.ForeignKey("prize.id"))
     sequence: Mapped[int]
     replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw.id"))
     # the draw's id if it is made: not a foreign key, as a failed attempt has no draw
@@ -345,7 +363,6 @@ class DrawAttempt(db.Model):
         sa.Index(
             "uq_draw_attempt_pending_place",
             "period_id",
-            "prize_id",
             "sequence",
             unique=True,
             sqlite_where=sa.text("state = 'pending'"),
@@ -379,7 +396,8 @@ class PoolAnnouncement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_period.id"), index=True)
-    prize_id: Mapped[int] = mapped_column(sa.ForeignKey("prize.id"))
+    # the prize of a pool announced before a draw drew a period's every prize (issue 19)
+    prize_id: Mapped[int | None] = mapped_column(sa.ForeignKey("prize.id"))
     # the draw a redraw's pool replaces; None for the month's draw
     replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draw.id"))
     # the pool's nonce: its entry key, so its bytes, are made again from it (never published)
@@ -400,7 +418,6 @@ class PoolAnnouncement(db.Model):
     news_id: Mapped[int | None] = mapped_column(sa.ForeignKey("announcement.id"))
 
     period: Mapped[ReportingPeriod] = relationship()
-    prize: Mapped[Prize] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(

@@ -100,6 +100,7 @@ def draw(draw_id: int):
         verdict=draw_rules.stored_as_verdict(stored),
         verified_at=stored.verified_at,
         winners=draw_rules.winners_of(record),
+        prizes=draw_rules.plan_prizes(record),
         standings=winner_rules.standings_of_draw(record),
         random=json.loads(record.random_json) if record.random_json else None,
         local_time=record.conducted_at.astimezone(CAMPAIGN_TZ),
@@ -111,7 +112,7 @@ def draw(draw_id: int):
         signed_language=signing.SIGNED_LANGUAGE,
         signature_file_name=signing.signature_file_name,
         # the pool of the redraw that is to replace this draw, announced, not drawn yet
-        redraw_announcement=draw_rules.open_announcement(record.period, record.prize, record)
+        redraw_announcement=draw_rules.open_announcement(record.period, record)
         if record.replaced_by is None
         else None,
     )

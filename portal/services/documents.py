@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from qrcode.constants import ERROR_CORRECT_M
 
-from portal.models import Draw, DrawWinner, Participant, ReportingPeriod, Winner
+from portal.models import Draw, DrawWinner, Participant, Prize, ReportingPeriod, Winner
 from portal.services.pdf import png_data_uri, render_pdf
 
 
@@ -43,9 +43,11 @@ def protocol_pdf(
     *,
     record_url: str,
     winners: Sequence[tuple[DrawWinner, Participant]],
+    prizes: Sequence[tuple[Mapping[str, int], Prize]],
     local_time: datetime,
 ) -> bytes:
-    """The commission's protocol of ``draw`` in ``lang``, pointing to its public record."""
+    """The commission's protocol of ``draw`` in ``lang``, pointing to its public record;
+    ``prizes`` what the numbers go to, in order (``campaign.draws.plan_prizes``)."""
     with force_locale(lang):
         html = render_template(
             "pdf/protocol.html",
@@ -53,6 +55,7 @@ def protocol_pdf(
             lang=lang,
             local_time=local_time,
             winners=winners,
+            prizes=prizes,
             record_url=record_url,
             qr=verification_qr(record_url),
         )

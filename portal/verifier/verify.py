@@ -18,14 +18,20 @@ Each step is printed with its outcome; the exit status is 0 only when every step
 
 1. pool: the SHA-256 of pool.csv is the record's pool digest, and the file has the
    record's number of entries;
-2. userData: the signed result names this draw, its month, the pool digest and size;
+2. userData: the signed result names this draw, its month, the pool digest and size,
+   and the prizes (``[[position, count], ...]``, the record's ``prizes`` in order; a draw
+   made before several prizes a month signed none, and had one prize);
 3. request: n numbers (as many as the record's positions), min 1, max the pool size,
    without replacement, base 10;
 4. signature: RSA PKCS#1 v1.5 with SHA-512 over random.json's exact bytes;
 5. key: whose key it is (random.org's, or another one, named by its SPKI SHA-256);
 6. winners: random.org's numbers are the record's positions, and the line of each
    winner's position in pool.csv holds that winner's masked account;
-7. ledger: the draw's own answer was completed after the pool's announcement
+7. prizes: the numbers go to the record's prizes in their order: the first ``count``
+   numbers to the first prize, the next to the second, and so on; each winner's
+   ``prize`` (the prize's position) is its number's (a record without ``prizes``, saved
+   before they were listed, is not applicable);
+8. ledger: the draw's own answer was completed after the pool's announcement
    (``pool.announced_at``: its numbers were not known when the pool was published), and
    the signed random.org answer just before the draw's (``previous_answer``),
    by the same API key, serial number one less, signed by the same key, was completed
@@ -75,7 +81,7 @@ rFho8l+sZ+dCq/iuVYLTkGUCAwEAAQ==
 RANDOM_ORG_KEY_SHA256 = "aaf4b5b58167ce015ed8badb7ad060813642eb695f25fa668339b0760d048ba3"
 
 FILES = ("record.json", "pool.csv", "random.json", "signature.base64")
-STEPS = ("pool", "user-data", "request", "signature", "key", "winners", "ledger")
+STEPS = ("pool", "user-data", "request", "signature", "key", "winners", "prizes", "ledger")
 OK, FAILED, NOT_APPLICABLE, OTHER_KEY = "ok", "failed", "not-applicable", "other-key"
 TIMEOUT = 60  # seconds, for each file fetched
 
@@ -87,9 +93,9 @@ TEXTS = {
         "ru": "Файл пула: его SHA-256 равен дайджесту пула в записи, число строк как в записи",
     },
     "user-data": {
-        "en": "userData: the signed result names this draw, its month, the pool digest and size",
-        "kk": "userData: қол қойылған нәтиже осы ұтыс ойынын, айын, пул дайджесі мен көлемін атайды",
-        "ru": "userData: подписанный результат называет этот розыгрыш, его месяц, дайджест и размер пула",
+        "en": "userData: the signed result names this draw, its month, the pool digest and size, and the prizes in order",
+        "kk": "userData: қол қойылған нәтиже осы ұтыс ойынын, айын, пул дайджесі мен көлемін және жүлделерді ретімен атайды",
+        "ru": "userData: подписанный результат называет этот розыгрыш, его месяц, дайджест и размер пула, а также призы по порядку",
     },
     "request": {
         "en": "Request: n numbers, min 1, max the pool size, without replacement",
@@ -110,6 +116,16 @@ TEXTS = {
         "en": "Winners: the numbers are the record's positions, each winner on its line of pool.csv",
         "kk": "Жеңімпаздар: сандар жазбадағы позициялар, әр жеңімпаз pool.csv файлының өз жолында",
         "ru": "Победители: числа равны позициям записи, каждый победитель на своей строке pool.csv",
+    },
+    "prizes": {
+        "en": "Prizes: the numbers go to the prizes in the record's order, the first numbers to the first prize, as many as it counts",
+        "kk": "Жүлделер: сандар жүлделерге жазбадағы ретпен беріледі, алғашқы сандар бірінші жүлдеге, оның санынша",
+        "ru": "Призы: числа достаются призам в порядке записи, первые числа первому призу, сколько его штук",
+    },
+    "no-prizes": {
+        "en": "the record lists no prizes: a record saved before prizes were listed",
+        "kk": "жазбада жүлделер тізімі жоқ: жүлделер тізілмей тұрған кезде сақталған жазба",
+        "ru": "в записи нет списка призов: запись сохранена до того, как призы стали перечислять",
     },
     "ledger": {
         "en": "Ledger: no other random.org answer between the pool's announcement and the draw",
@@ -369,6 +385,14 @@ def check_pool(draw: Draw, key, say) -> tuple[str, str]:
     )
 
 
+def record_prizes(draw: Draw) -> list | None:
+    """The record's ``prizes`` as ``[[position, count], ...]``, or None when it lists none."""
+    prizes = draw.record.get("prizes")
+    if not isinstance(prizes, list):
+        return None
+    return [[p.get("position"), p.get("count")] if isinstance(p, dict) else p for p in prizes]
+
+
 def check_user_data(draw: Draw, key, say) -> tuple[str, str]:
     user = draw.random.get("userData")
     want = {
@@ -377,6 +401,10 @@ def check_user_data(draw: Draw, key, say) -> tuple[str, str]:
         "pool_sha256": draw.pool.get("sha256"),
         "pool_size": draw.pool.get("size"),
     }
+    prizes = record_prizes(draw)
+    # several prizes: their order is signed (one prize: signed, or not before issue 19)
+    if (isinstance(user, dict) and "prizes" in user) or (prizes is not None and len(prizes) > 1):
+        want["prizes"] = prizes
     ok = isinstance(user, dict) and json.dumps(user, sort_keys=True) == json.dumps(
         want, sort_keys=True
     )
@@ -437,6 +465,26 @@ def check_winners(draw: Draw, key, say) -> tuple[str, str]:
     return OK if ok else FAILED, f"data {json.dumps(data)}; " + "; ".join(found)
 
 
+def check_prizes(draw: Draw, key, say) -> tuple[str, str]:
+    prizes = record_prizes(draw)
+    if prizes is None:
+        return NOT_APPLICABLE, say("no-prizes")
+    slots = []
+    for position, count in prizes:
+        if not isinstance(position, int) or not isinstance(count, int) or count < 1:
+            return FAILED, f"prizes {json.dumps(prizes)}"
+        slots.extend([position] * count)
+    winners = draw.record.get("winners") if isinstance(draw.record.get("winners"), list) else []
+    taken = [w.get("prize") if isinstance(w, dict) else None for w in winners]
+    size = draw.pool.get("size")
+    n = min(len(slots), size) if isinstance(size, int) else len(slots)
+    ok = bool(taken) and len(taken) == n and taken == slots[: len(taken)]
+    found = "; ".join(
+        f"{w.get('position')} -> {taken[i]}" for i, w in enumerate(winners) if isinstance(w, dict)
+    )
+    return OK if ok else FAILED, f"prizes {json.dumps(prizes)}; {found}"
+
+
 def check_ledger(draw: Draw, key, say) -> tuple[str, str]:
     if "announced_at" not in draw.pool or draw.pool.get("announced_at") is None:
         return NOT_APPLICABLE, say("no-announcement")
@@ -487,6 +535,7 @@ CHECKS = {
     "signature": check_signature,
     "key": check_key,
     "winners": check_winners,
+    "prizes": check_prizes,
     "ledger": check_ledger,
 }
 

@@ -259,6 +259,9 @@ def describe_refusal(refusal: DrawRefused) -> str:
             "The prize of %(month)s has already been drawn; a new draw can only be a redraw.",
             month=d.get("month"),
         ),
+        "no-prizes": lambda: _(
+            "The campaign's rules set no prize for %(month)s.", month=d.get("month")
+        ),
         "already-replaced": lambda: _(
             "Draw %(draw)s has already been replaced by a redraw.", draw=d.get("draw")
         ),
@@ -388,6 +391,9 @@ def describe_draw_check(check: DrawCheck) -> tuple[str, str]:
         "signature": _("The signature verifies (RSA, SHA-512)"),
         "random-org-key": _("The signing key is random.org's"),
         "winners": _("The winners are the pool positions of the numbers drawn"),
+        "prizes": _(
+            "Each number took its prize in the published order: the first numbers the first prize, as many as it counts, and so on"
+        ),
         "protocol": _("The protocol is the one stored at the draw"),
         "local-fallback": _("Randomness from random.org"),
         "ledger": _(

@@ -49,7 +49,7 @@ from tests.verifier_draws import (
 
 pytestmark = pytest.mark.browser
 
-STEPS = ("pool", "user-data", "request", "signature", "key", "winners", "ledger")
+STEPS = ("pool", "user-data", "request", "signature", "key", "winners", "prizes", "ledger")
 # a draw of the stand-in, its pool announced before it (the key's previous answer
 # before the announcement)
 ALL_HOLD_OTHER_KEY = {
@@ -59,6 +59,7 @@ ALL_HOLD_OTHER_KEY = {
     "signature": "ok",
     "key": "other-key",
     "winners": "ok",
+    "prizes": "ok",
     "ledger": "ok",
 }
 # a REAL random.org result: signed by random.org, for no pool of the portal (userData
@@ -70,6 +71,7 @@ REAL_OUTCOMES = {
     "signature": "ok",
     "key": "ok",
     "winners": "ok",
+    "prizes": "ok",
     "ledger": "not-applicable",
 }
 T0 = datetime(2022, 10, 10, 4, 0, tzinfo=UTC)
@@ -126,6 +128,20 @@ def drawn(app, demo, standin) -> Drawn:
         campaign = db.session.get(Campaign, demo)
         db.session.scalar(sa.select(Prize).filter_by(campaign_id=demo)).count_per_period = 5
         september, october = find_period(campaign, "2022-09"), find_period(campaign, "2022-10")
+        # September has a second prize, twice: its draw gives 5 numbers to the first
+        # prize and the next 2 to the second (issue 19)
+        db.session.add(
+            Prize(
+                campaign_id=demo,
+                period_id=september.id,
+                position=2,
+                supplier="Chocomart",
+                name_kk="100 000 теңгелік Chocomart сертификаты",
+                name_ru="Сертификат Chocomart на 100 000 тенге",
+                nominal_kzt=100_000,
+                count_per_period=2,
+            )
+        )
         _import_ten(september, date(2022, 10, 5))
         _import_ten(october, date(2022, 11, 5))
         earlier = ask(standin, 1, 5, None, T0)  # serial 1 of the key
@@ -420,3 +436,29 @@ def test_the_ledger_step_in_the_browser(other_app, drawn, browser, monkeypatch):
             serial=2,
         ) in _detail(box, "ledger")
         assert _foreign_words(browser, box, "ru") == []
+
+
+def test_the_prizes_step_in_the_browser(other_app, drawn, browser, monkeypatch):
+    """The stand-in's September draw gives 5 numbers to prize 1 and 2 to prize 2: the
+    browser checks each winner's prize against that order, and a record whose winners
+    take the prizes in another order fails."""
+    with live(other_app) as site:
+        page = f"{site.url}/kk/draws/{drawn.standin}"
+        box = _open(browser, page)
+        outcomes, _ = _run(browser, box)
+        assert outcomes["prizes"] == "ok" and outcomes["user-data"] == "ok"
+        assert "[[1,5],[2,2]]" in _detail(box, "prizes")
+
+        made = draws.record
+
+        def swapped(draw):
+            found = made(draw)
+            if draw.id == drawn.standin:
+                found["winners"][0]["prize"], found["winners"][-1]["prize"] = 2, 1
+            return found
+
+        monkeypatch.setattr(draws, "record", swapped)
+        box = _open(browser, page)
+        outcomes, verdict = _run(browser, box)
+        assert outcomes["prizes"] == "failed" and verdict == "broken"
+        assert _foreign_words(browser, box, "kk") == []

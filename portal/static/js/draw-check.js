@@ -1,10 +1,10 @@
 // "Check this draw here": the record page's own check of its draw, made by the reader's
 // browser with its Web Crypto API, from the draw's public files (docs/DESIGN.md, "The draw",
 // 6). The same steps as verify.py: the pool digest, userData, the request, the signature,
-// the key, the winners' positions, the ledger. The texts are the page's (data-text-*), in
-// its language; "{name}" in them is filled in here. What is code among the page's words
-// (a field of the record, a file name, a digest, a time as random.org writes it, the raw
-// values a step found) is shown in <code> elements, never as words of the language.
+// the key, the winners' positions, the winners' prizes, the ledger. The texts are the
+// page's (data-text-*), in its language; "{name}" in them is filled in here. What is code
+// among the page's words (a field of the record, a file name, a digest, a time as
+// random.org writes it, the raw values a step found) is shown in <code> elements, never as words of the language.
 //
 // When the page says data-prefetch="yes" (a pool file of at most about 5 MB) the files are
 // fetched as soon as the page is loaded and kept in memory, so that the check works with
@@ -187,9 +187,16 @@
     results.pool = [digest === pool.sha256 && entries === pool.size ? "ok" : "failed",
       codeElement("pool.csv " + digest + ", " + entries + "; record.json " + pool.sha256 + ", " + pool.size)];
 
-    // 2. the signed userData names this draw and this pool
+    // 2. the signed userData names this draw, this pool and the prizes in order (a draw
+    // signed before several prizes a month names none, and has one prize)
     var want = { draw: record.draw, period: record.period, pool_sha256: pool.sha256, pool_size: pool.size };
     var user = random.userData;
+    var prizes = Array.isArray(record.prizes) ? record.prizes.map(function (p) {
+      return p && typeof p === "object" ? [p.position, p.count] : p;
+    }) : null;
+    if ((user && typeof user === "object" && "prizes" in user) || (prizes && prizes.length > 1)) {
+      want.prizes = prizes;
+    }
     results["user-data"] = [user && typeof user === "object" && sortedJson(user) === sortedJson(want) ? "ok" : "failed",
       codeElement("userData " + JSON.stringify(user === undefined ? null : user))];
 
@@ -230,9 +237,33 @@
     });
     results.winners = [winnersOk ? "ok" : "failed", codeElement("data " + JSON.stringify(random.data) + "; " + found.join("; "))];
 
-    // 7. the ledger: the answer before the draw's came before the pool's announcement
+    // 7. the prizes: the first numbers to the first prize, as many as it counts, and so on
+    results.prizes = prizeCheck(prizes, winners, pool.size);
+
+    // 8. the ledger: the answer before the draw's came before the pool's announcement
     results.ledger = await ledger(record, random, pool, key);
     return results;
+  }
+
+  function prizeCheck(prizes, winners, size) {
+    if (prizes === null) {
+      return ["not-applicable", say("no-prizes", { field: code("prizes") })];
+    }
+    var slots = [], valid = true;
+    prizes.forEach(function (item) {
+      var position = Array.isArray(item) ? item[0] : null, count = Array.isArray(item) ? item[1] : null;
+      if (!Number.isInteger(position) || !Number.isInteger(count) || count < 1) { valid = false; return; }
+      for (var i = 0; i < count; i++) { slots.push(position); }
+    });
+    var taken = winners.map(function (winner) { return winner && winner.prize; });
+    var n = Number.isInteger(size) ? Math.min(slots.length, size) : slots.length;
+    var ok = valid && taken.length > 0 && taken.length === n && taken.every(function (prize, i) {
+      return prize === slots[i];
+    });
+    var found = winners.map(function (winner, i) {
+      return (winner && winner.position) + " -> " + taken[i];
+    });
+    return [ok ? "ok" : "failed", codeElement("prizes " + JSON.stringify(prizes) + "; " + found.join("; "))];
   }
 
   async function ledger(record, random, pool, key) {
