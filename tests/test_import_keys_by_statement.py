@@ -169,6 +169,14 @@ def test_staged_rows_must_name_an_import_that_exists(figure):
     with pytest.raises(psycopg.errors.ForeignKeyViolation):  # the driver's: COPY is its own
         _stage(figure.batch_id + 1000, 2)
     db.session.rollback()
+    # one statement, a good row and a bad one: refused whole, as the key refused it
+    _violates_a_key(
+        "INSERT INTO import_row (batch_id, row_number, account_number, bin_iin, legal_form,"
+        " company_name, director_name, email, phone, city, paid_months, receipts_in_period)"
+        " SELECT b, 2, 'a', '000000000000', 'IE', 'A', 'B', '', '', '', 1, 5"
+        " FROM (VALUES (:good), (:bad)) AS batches (b)",
+        {"good": figure.batch_id, "bad": figure.batch_id + 1000},
+    )
     assert count(ImportRow) == 0  # the whole COPY refused
     _stage(figure.batch_id, 2)
     assert count(ImportRow) == 2
@@ -219,6 +227,21 @@ def test_a_campaign_with_participants_is_kept(figure):
     campaign_id = db.session.get(Participant, figure.participant_id).campaign_id
     _violates_a_key("DELETE FROM campaign WHERE id = :c", {"c": campaign_id})
     _violates_a_key("UPDATE campaign SET id = id + 1000 WHERE id = :c", {"c": campaign_id})
+    # a campaign no participant refers to may change its id, as the key let it
+    db.session.execute(
+        sa.text(
+            "INSERT INTO campaign (id, slug, title_kk, title_ru, organizer_kk, organizer_ru,"
+            " territory_kk, territory_ru, starts_on, ends_on, created_at, min_receipts,"
+            " min_paid_months, commission_min_members)"
+            " SELECT 999, 'empty', title_kk, title_ru, organizer_kk, organizer_ru,"
+            " territory_kk, territory_ru, starts_on, ends_on, created_at, min_receipts,"
+            " min_paid_months, commission_min_members FROM campaign WHERE id = :c"
+        ),
+        {"c": campaign_id},
+    )
+    db.session.execute(sa.text("UPDATE campaign SET id = 1999 WHERE id = 999"))
+    db.session.execute(sa.text("DELETE FROM campaign WHERE id = 1999"))
+    db.session.rollback()
 
 
 def test_the_migration_gives_the_keys_back_and_takes_them_again(september):
