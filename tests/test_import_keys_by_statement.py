@@ -59,11 +59,11 @@ def _passes(statement, params) -> None:
     db.session.rollback()
 
 
-def _outsider(figure) -> int:
+def _outsider(figure, account: str = "outsider") -> int:
     """A participant of the figure's campaign with no figures yet: its id."""
     outsider = Participant(
         campaign_id=db.session.get(Participant, figure.participant_id).campaign_id,
-        account_number="outsider",
+        account_number=account,
         bin_iin="000000000000",
         legal_form="IE",
         company_name="Outsider",
@@ -261,3 +261,39 @@ def test_the_migration_gives_the_keys_back_and_takes_them_again(september):
     assert db.session.scalar(statement, names) == 0
     assert db.session.scalar(sa.text(triggers)) == 4 * len(KEYS)
     assert count(Activity) == 12
+
+
+def _sqlstate(connection, statement, params) -> str | None:
+    """Run ``statement`` on ``connection`` in a savepoint: the SQLSTATE it failed with, or None."""
+    try:
+        with connection.begin_nested():
+            connection.execute(sa.text(statement), params)
+    except sa.exc.DBAPIError as error:
+        return error.orig.sqlstate
+    return None
+
+
+def test_a_delete_waits_for_the_rows_being_written_and_they_for_it(figure):
+    """What the per-row keys' locks guaranteed between two transactions: a participant's
+    delete waits for figures being written for it, then sees them; figures written
+    after a delete wait for it, then find the participant gone."""
+    someone = _outsider(figure)
+    figure_for = {"m": figure.period_id, "b": figure.batch_id, "p": someone}
+    wait = "SET LOCAL lock_timeout = '300ms'"
+    with db.engine.connect() as writer, db.engine.connect() as remover:
+        writer.execute(sa.text(NEW_FIGURE), figure_for)  # not committed yet
+        remover.execute(sa.text(wait))
+        delete = "DELETE FROM participant WHERE id = :p"
+        assert _sqlstate(remover, delete, {"p": someone}) == "55P03"  # waits for the writer
+        writer.commit()
+        assert _sqlstate(remover, delete, {"p": someone}) == "23503"  # then sees its figure
+        remover.rollback()
+
+        other = _outsider(figure, "another")
+        remover.execute(sa.text(delete), {"p": other})  # not committed yet
+        writer.execute(sa.text(wait))
+        figure_for["p"] = other
+        assert _sqlstate(writer, NEW_FIGURE, figure_for) == "55P03"  # waits for the delete
+        remover.commit()
+        assert _sqlstate(writer, NEW_FIGURE, figure_for) == "23503"  # then finds it gone
+        writer.rollback()
