@@ -534,12 +534,17 @@ def import_month(
 def check_staged(batch: ImportBatch, campaign_id: int, report: Report) -> None:
     """The checks across rows: an account twice in the file, a BIN/IIN unlike earlier months'."""
     staged = ImportRow.__table__.c
+    # The accounts seen more than once, grouped once (PostgreSQL: MATERIALIZED). As a
+    # subquery, PostgreSQL 15 planned a parallel join in which each of its three
+    # processes grouped all the staged rows again: 2.6-3.0 s at 1,000,000 rows under
+    # load, 1.1-1.5 s this way; and with nothing repeated, the join reads nothing more.
     first = (
         sa.select(staged.account_number, sa.func.min(staged.row_number).label("first_row"))
         .where(staged.batch_id == batch.id)
         .group_by(staged.account_number)
         .having(sa.func.count() > 1)
-        .subquery()
+        .cte("repeated")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     repeated = db.session.execute(
         sa.select(staged.row_number, first.c.first_row)
