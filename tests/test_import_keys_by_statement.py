@@ -1,4 +1,4 @@
-"""The import's tables keep their keys on PostgreSQL, checked by statement (migration 0031).
+"""The import's tables keep their keys on PostgreSQL, checked by statement (migration 0032).
 
 PostgreSQL checked the keys of ``participant`` (its campaign), ``activity`` (its
 participant; its import of its month) and ``import_row`` (its import, deleted with it)
@@ -27,14 +27,14 @@ from tests.helpers import TODAY, count, csv_bytes, row
 
 pytestmark = pytest.mark.usefixtures("postgresql_only")
 
-MIGRATION = importlib.import_module("migrations.versions.0031_import_keys_by_statement")
+MIGRATION = importlib.import_module("migrations.versions.0032_import_keys_by_statement")
 KEYS = MIGRATION.KEYS
 
 
 @pytest.fixture
 def postgresql_only(ctx):
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("the keys are checked by statement on PostgreSQL only (migration 0031)")
+        pytest.skip("the keys are checked by statement on PostgreSQL only (migration 0032)")
 
 
 @pytest.fixture
@@ -245,7 +245,7 @@ def test_a_campaign_with_participants_is_kept(figure):
 
 
 def test_the_migration_gives_the_keys_back_and_takes_them_again(september):
-    """Down to the revision before 0031 (with a month's figures in the database) the
+    """Down to the revision before 0032 (with a month's figures in the database) the
     keys are constraints again, and nothing of the triggers is left; up, triggers again."""
     declared = "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conname IN :names"
     triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'fk_%_on_%'"

@@ -291,3 +291,5 @@ def test_migration_0031_gives_every_stored_winner_its_draw_s_prize(request, tmp_
                 (1,),
             ]
         flask_migrate.upgrade()
+        db.session.remove()
+        db.engine.dispose()  # its own engine: no connection left for the collector

@@ -12,7 +12,7 @@ FTS5_SHADOWS = ("data", "idx", "config", "content", "docsize")
 MADE_BY_MIGRATIONS_ALONE = {NAME_TRIGRAMS, *(f"{NAME_TRIGRAMS}_{s}" for s in FTS5_SHADOWS)}
 # The foreign keys PostgreSQL checks once per statement, by triggers, instead of by a
 # trigger call per row: a draw's entries (migration 0024) and what an import writes
-# (migration 0031, its ``KEYS``). The models declare them (SQLite keeps them as
+# (migration 0032, its ``KEYS``). The models declare them (SQLite keeps them as
 # declared); the comparison of the models with a database leaves them out.
 KEYS_CHECKED_BY_STATEMENT = {
     "fk_draw_entry_draw_id_draw",
@@ -39,5 +39,5 @@ def include_name(name, type_, parent_names) -> bool:
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Compare every object but the foreign keys of ``KEYS_CHECKED_BY_STATEMENT`` (on
-    PostgreSQL triggers check them, migrations 0024 and 0031)."""
+    PostgreSQL triggers check them, migrations 0024 and 0032)."""
     return not (type_ == "foreign_key_constraint" and name in KEYS_CHECKED_BY_STATEMENT)

@@ -120,7 +120,7 @@ class Activity(db.Model):
     participant: Mapped[Participant] = relationship()
 
     # Every index and key here is kept up to date for each of a month's million rows an
-    # import writes (the keys checked once per statement on PostgreSQL, migration 0031:
+    # import writes (the keys checked once per statement on PostgreSQL, migration 0032:
     # ``models.migration.KEYS_CHECKED_BY_STATEMENT``): only those read are kept. The
     # month's rows are found by the unique key (the month first), a client's months by
     # ``participant_id``; nothing looks rows up by their import or their verdict (0021

@@ -22,16 +22,16 @@ per row and key, each looking up and locking the row referred to: about 8 s of t
 SQLite keeps the keys as declared (the portal leaves its enforcement, ``PRAGMA
 foreign_keys``, off, as it always has).
 
-Revision ID: 0031
-Revises: 0028
+Revision ID: 0032
+Revises: 0031
 Create Date: 2026-11-26 13:40:00.000000
 
 """
 
 from alembic import op
 
-revision = "0031"
-down_revision = "0028"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
