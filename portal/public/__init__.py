@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-bp = Blueprint("public", __name__, url_prefix="/<lang>")
+bp = Blueprint("public", __name__, url_prefix="/<lang:lang>")
 site_bp = Blueprint("site", __name__)
 
 # The views register themselves on the blueprints above.

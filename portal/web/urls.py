@@ -18,8 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
-from werkzeug.routing import IntegerConverter, Map, MapAdapter
+from werkzeug.routing import BaseConverter, IntegerConverter, Map, MapAdapter
 
+from portal.campaign import LANGUAGES
 from portal.campaign.subscriptions import MailLinks
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,14 @@ class DatabaseIdConverter(IntegerConverter):
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=1, max=DATABASE_ID_MAX)
+
+
+class LanguageConverter(BaseConverter):
+    """``<lang:lang>``: one of the site's languages. Any other first segment matches no
+    public route, so ``/admin/logout`` is never taken for a page ``logout`` of a language
+    ``admin`` (a GET there is the staff route's 405, not a public 404)."""
+
+    regex = "|".join(LANGUAGES)
 
 
 def database_int(value: str | None) -> int | None:
