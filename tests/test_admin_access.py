@@ -72,6 +72,15 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "admin.users"): {ADMIN},
     ("GET", "admin.user_new"): {ADMIN},
     ("POST", "admin.user_new"): {ADMIN},
+    # campaign set-up (site-wide)
+    ("GET", "admin.campaigns"): {ADMIN},
+    ("GET", "admin.campaign_new"): {ADMIN},
+    ("POST", "admin.campaign_new"): {ADMIN},
+    ("GET", "admin.campaign_edit"): {ADMIN},
+    ("POST", "admin.campaign_edit"): {ADMIN},
+    ("GET", "admin.campaign_copy"): {ADMIN},
+    ("POST", "admin.campaign_copy"): {ADMIN},
+    ("POST", "admin.campaign_publish"): {ADMIN},
     ("GET", "admin.user_edit"): {ADMIN},
     ("POST", "admin.user_edit"): {ADMIN},
     # the audit trail: every staff member's actions and addresses
@@ -255,6 +264,7 @@ def world(access_app):
         db.session.commit()
         return {
             "number": 2,
+            "slug": campaign.slug,
             # their own account: an admin cannot demote or deactivate itself, so the
             # sweep's bare POSTs change nothing there
             "user_id": db.session.scalar(sa.select(StaffUser.id).filter_by(role="admin")),
