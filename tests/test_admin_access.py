@@ -96,6 +96,7 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "admin.rules_edit"): DOERS,
     ("POST", "admin.rules_publish"): DOERS,
     ("POST", "admin.rules_discard"): DOERS,
+    ("POST", "admin.rules_setup_changes"): DOERS,
     ("GET", "admin.announcements"): READERS,
     ("GET", "admin.announcement_new"): DOERS,
     ("POST", "admin.announcement_new"): DOERS,
