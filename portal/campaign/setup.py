@@ -230,7 +230,7 @@ def check_prizes(specs: list[PrizeSpec], periods: list[ReportingPeriod]) -> None
             raise SetupRefused("prize-number", label)
         if spec.period is not None and spec.period not in keys:
             raise SetupRefused("prize-period", spec.period)
-    for key in keys:
+    for key in (p.key for p in periods):
         positions = [s.position for s in specs if s.period in (None, key)]
         twice = sorted({p for p in positions if positions.count(p) > 1})
         if twice:
