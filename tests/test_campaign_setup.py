@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
 
@@ -22,7 +23,8 @@ from portal.models import (
     RulesVersion,
     db,
 )
-from tests.helpers import bin_iin, count, draw_on, page_text, translated
+from tests.helpers import bin_iin, count, draw_on, make_app, page_text, translated
+from tests.test_draw_texts import _insert, migration_database  # noqa: F401 - a fixture
 
 RULES_KK = "# Көктем акциясы\n\n1. Акцияны ұйымдастырушы – «Исмет» ЖШС.\n\n2. Акция 2027 жылғы 1 наурыздан 31 мамырға дейін өткізіледі."
 RULES_RU = "# Весенняя акция\n\n1. Организатор акции – ТОО «Исмет».\n\n2. Акция проводится с 1 марта по 31 мая 2027 года."
@@ -372,3 +374,25 @@ def test_a_rules_version_changes_conditions_and_prizes_of_the_months_not_drawn(
         assert [(p.supplier, p.nominal_kzt) for p in draws.prizes_of(period)] == [("Kaspi", 300000)]
     assert conditions.minimum_of(conditions.of_campaign(campaign), "receipts_in_period") == 10
     assert [c.code for c in conditions.of_campaign(campaign)] == [c.code for c in standard_2022()]
+
+
+def test_migration_0034_gives_the_campaigns_made_before_the_20th_and_no_requisites(
+    request, tmp_path
+):
+    app = make_app(request.getfixturevalue("migration_database"), tmp_path / "instance")
+    with app.app_context():
+        flask_migrate.upgrade(revision="0031")
+        with db.engine.begin() as connection:
+            _insert(connection, "campaign", id=1, slug="c")
+        flask_migrate.upgrade()
+        campaign = db.session.get(Campaign, 1)
+        assert campaign.draw_deadline_day == 20
+        assert all(getattr(campaign, name) is None for name in setup.REQUISITES)
+        db.session.rollback()
+        flask_migrate.downgrade(revision="0031")
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("campaign")}
+            assert "draw_deadline_day" not in columns and "organizer_bin" not in columns
+            prize = {c["name"] for c in sa.inspect(connection).get_columns("prize")}
+            assert "withdrawn_from" not in prize
+        flask_migrate.upgrade()
