@@ -26,27 +26,22 @@ def _field_name(name: str) -> str:
     return names.get(name, name)
 
 
-def _language(code: str) -> str:
-    return {"kk": _("Kazakh"), "ru": _("Russian")}.get(code, code)
-
-
 def describe_setup_refusal(refusal: SetupRefused | ConditionsRefused) -> str:
     """Why a campaign's set-up, or one piece of it, is refused."""
     if isinstance(refusal, ConditionsRefused):
         return describe_conditions_refusal(refusal)
     detail = refusal.detail
     if refusal.code == "field":
-        return _("Fill in %(field)s.", field=_field_name(detail))
+        return _("Fill in this field: %(field)s.", field=_field_name(detail))
     if refusal.code == "published-field":
         return _(
-            "A published campaign keeps %(field)s: it is in its rules and its addresses.",
+            "A published campaign keeps this field, which its rules and addresses name: %(field)s.",
             field=_field_name(detail),
         )
     if refusal.code == "rules":
-        return _(
-            "Version 1 of the rules in %(language)s is missing or has no valid clauses.",
-            language=_language(detail),
-        )
+        if detail == "kk":
+            return _("Version 1 of the rules in Kazakh is missing or has no valid clauses.")
+        return _("Version 1 of the rules in Russian is missing or has no valid clauses.")
     if refusal.code == "conditions":
         return _(
             "The eligibility conditions: %(why)s",
