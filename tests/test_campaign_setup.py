@@ -128,6 +128,9 @@ def test_create_edit_and_publish_through_the_screens(app, client, auth):
     assert bin_iin(123456789) in page and "г. Алматы, пр. Абая, 1" in page
     listing = page_text(client.get("/admin/campaigns"))
     assert "spring-2027" in listing
+    trail = page_text(client.get("/admin/audit"))
+    for action in ("Campaign draft created", "Campaign published"):
+        assert translated("ru", action) in trail
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])

@@ -181,16 +181,24 @@ def _fill_parts(campaign: Campaign, form: CampaignForm) -> None:
 
 
 def _save_parts(campaign: Campaign, form: CampaignForm) -> None:
-    """A draft's prizes, conditions and rules as the form gives them (empty: not yet)."""
+    """A draft's prizes, conditions and rules as the form gives them, each set (and
+    audited) when it differs from what the draft has."""
     actor = current_actor()
     prizes = setup.parse_prize_lines(form.prize_lines.data or "")
-    if prizes or campaign.prizes:
+    if prizes != setup.prize_specs(campaign):
         setup.set_prizes(campaign, prizes, actor=actor)
     chosen = setup.parse_conditions(form.condition_list.data or "[]")
-    if chosen or conditions.of_campaign(campaign):
+    if [c.as_dict() for c in chosen] != [c.as_dict() for c in conditions.of_campaign(campaign)]:
         setup.set_conditions(campaign, chosen, actor=actor)
-    if (form.rules_kk.data or "").strip() or (form.rules_ru.data or "").strip():
-        setup.set_rules(campaign, form.rules_kk.data or "", form.rules_ru.data or "", actor=actor)
+    body_kk, body_ru = form.rules_kk.data or "", form.rules_ru.data or ""
+    version = setup.first_rules(campaign)
+    written = (version.body_kk, version.body_ru, version.effective_on) if version else None
+    if (body_kk.strip() or body_ru.strip() or version) and written != (
+        body_kk,
+        body_ru,
+        campaign.starts_on,
+    ):
+        setup.set_rules(campaign, body_kk, body_ru, actor=actor)
 
 
 def _refuse_part_changes(campaign: Campaign, form: CampaignForm) -> None:
