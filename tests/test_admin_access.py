@@ -265,7 +265,7 @@ def world(access_app):
         db.session.commit()
         return {
             "number": 2,
-            "slug": campaign.slug,
+            "campaign_slug": campaign.slug,
             # their own account: an admin cannot demote or deactivate itself, so the
             # sweep's bare POSTs change nothing there
             "user_id": db.session.scalar(sa.select(StaffUser.id).filter_by(role="admin")),

@@ -5,6 +5,7 @@ rule 16's path for a published campaign's conditions and prizes."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 
 import flask_migrate
@@ -24,7 +25,7 @@ from portal.models import (
     db,
 )
 from tests.helpers import bin_iin, count, draw_on, make_app, page_text, translated
-from tests.test_draw_texts import _insert, migration_database  # noqa: F401 - a fixture
+from tests.test_draw_texts import _insert
 
 RULES_KK = "# Көктем акциясы\n\n1. Акцияны ұйымдастырушы – «Исмет» ЖШС.\n\n2. Акция 2027 жылғы 1 наурыздан 31 мамырға дейін өткізіледі."
 RULES_RU = "# Весенняя акция\n\n1. Организатор акции – ТОО «Исмет».\n\n2. Акция проводится с 1 марта по 31 мая 2027 года."
@@ -373,10 +374,29 @@ def test_a_rules_version_changes_conditions_and_prizes_of_the_months_not_drawn(
     assert [c.code for c in conditions.of_campaign(campaign)] == [c.code for c in standard_2022()]
 
 
+@pytest.fixture
+def migration_database(tmp_path):
+    """A database of its own to migrate up and down: a SQLite file, or a schema of its own
+    in the tests' PostgreSQL database; its connections closed after."""
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS migration_0034 CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA migration_0034"))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3Dmigration_0034"
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA migration_0034 CASCADE"))
+    engine.dispose()
+
+
 def test_migration_0034_gives_the_campaigns_made_before_the_20th_and_no_requisites(
-    request, tmp_path
+    migration_database, tmp_path
 ):
-    app = make_app(request.getfixturevalue("migration_database"), tmp_path / "instance")
+    app = make_app(migration_database, tmp_path / "instance")
     with app.app_context():
         flask_migrate.upgrade(revision="0031")
         with db.engine.begin() as connection:
@@ -393,3 +413,5 @@ def test_migration_0034_gives_the_campaigns_made_before_the_20th_and_no_requisit
             prize = {c["name"] for c in sa.inspect(connection).get_columns("prize")}
             assert "withdrawn_from" not in prize
         flask_migrate.upgrade()
+        db.session.remove()
+        db.engine.dispose()

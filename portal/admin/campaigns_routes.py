@@ -26,6 +26,8 @@ FIELDS = (
 )
 
 
+# The set-up's URL variable is ``campaign_slug``, not ``slug``: the staff pages of one
+# campaign (/admin/<slug>/..., engineer E) take ``slug`` from every URL that has one.
 def the_setup_campaign(slug: str) -> Campaign:
     return db.session.scalar(sa.select(Campaign).filter_by(slug=slug)) or abort(404)
 
@@ -63,18 +65,18 @@ def campaign_new():
             return render_template("admin/campaign_form.html", form=form, campaign=None), 400
         db.session.commit()
         flash(_("Draft campaign %(slug)s saved.", slug=campaign.slug), "success")
-        return redirect(url_for("admin.campaign_edit", slug=campaign.slug))
+        return redirect(url_for("admin.campaign_edit", campaign_slug=campaign.slug))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/campaign_form.html", form=form, campaign=None), status
 
 
-@bp.get("/campaigns/<slug>/edit")
-@bp.post("/campaigns/<slug>/edit")
+@bp.get("/campaigns/<campaign_slug>/edit")
+@bp.post("/campaigns/<campaign_slug>/edit")
 @roles_required(*ADMIN)
-def campaign_edit(slug: str):
+def campaign_edit(campaign_slug: str):
     """Edit a campaign: a draft entirely; a published one its titles and requisites only
     (its conditions and prizes through a new rules version, rule 16)."""
-    campaign = the_setup_campaign(slug)
+    campaign = the_setup_campaign(campaign_slug)
     form = CampaignForm(obj=campaign)
     if not form.is_submitted():
         _fill_parts(campaign, form)
@@ -88,10 +90,10 @@ def campaign_edit(slug: str):
         except (setup.SetupRefused, conditions.ConditionsRefused) as refused:
             db.session.rollback()
             flash(describe_setup_refusal(refused), "error")
-            return _edit_page(the_setup_campaign(slug), form, 400)
+            return _edit_page(the_setup_campaign(campaign_slug), form, 400)
         db.session.commit()
         flash(_("Campaign %(slug)s saved.", slug=campaign.slug), "success")
-        return redirect(url_for("admin.campaign_edit", slug=campaign.slug))
+        return redirect(url_for("admin.campaign_edit", campaign_slug=campaign.slug))
     return _edit_page(campaign, form, 400 if form.is_submitted() else 200)
 
 
@@ -107,12 +109,12 @@ def _edit_page(campaign: Campaign, form: CampaignForm, status: int):
     ), status
 
 
-@bp.get("/campaigns/<slug>/copy")
-@bp.post("/campaigns/<slug>/copy")
+@bp.get("/campaigns/<campaign_slug>/copy")
+@bp.post("/campaigns/<campaign_slug>/copy")
 @roles_required(*ADMIN)
-def campaign_copy(slug: str):
+def campaign_copy(campaign_slug: str):
     """A new draft from this campaign, with a new slug and dates."""
-    source = the_setup_campaign(slug)
+    source = the_setup_campaign(campaign_slug)
     form = CampaignCopyForm()
     if form.validate_on_submit():
         try:
@@ -126,23 +128,23 @@ def campaign_copy(slug: str):
         except (setup.SetupRefused, conditions.ConditionsRefused) as refused:
             db.session.rollback()
             flash(describe_setup_refusal(refused), "error")
-            source = the_setup_campaign(slug)
+            source = the_setup_campaign(campaign_slug)
             return render_template("admin/campaign_copy.html", form=form, source=source), 400
         db.session.commit()
         flash(
             _("Draft %(slug)s made from %(source)s.", slug=campaign.slug, source=source.slug),
             "success",
         )
-        return redirect(url_for("admin.campaign_edit", slug=campaign.slug))
+        return redirect(url_for("admin.campaign_edit", campaign_slug=campaign.slug))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/campaign_copy.html", form=form, source=source), status
 
 
-@bp.post("/campaigns/<slug>/publish")
+@bp.post("/campaigns/<campaign_slug>/publish")
 @roles_required(*ADMIN)
-def campaign_publish(slug: str):
+def campaign_publish(campaign_slug: str):
     """Publish a draft, or say every piece it lacks."""
-    campaign = the_setup_campaign(slug)
+    campaign = the_setup_campaign(campaign_slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -156,11 +158,11 @@ def campaign_publish(slug: str):
             ),
             "error",
         )
-        return redirect(url_for("admin.campaign_edit", slug=slug))
+        return redirect(url_for("admin.campaign_edit", campaign_slug=campaign_slug))
     except setup.SetupRefused as refused:
         db.session.rollback()
         flash(describe_setup_refusal(refused), "error")
-        return redirect(url_for("admin.campaign_edit", slug=slug))
+        return redirect(url_for("admin.campaign_edit", campaign_slug=campaign_slug))
     db.session.commit()
     flash(_("Campaign %(slug)s is published.", slug=campaign.slug), "success")
     return redirect(url_for("admin.campaigns"))
