@@ -24,6 +24,7 @@ from portal.models import (
     RulesVersion,
     db,
 )
+from portal.services.organizer import organizer
 from tests.helpers import bin_iin, count, draw_on, make_app, page_text, translated
 from tests.test_draw_texts import _insert
 
@@ -415,3 +416,26 @@ def test_migration_0034_gives_the_campaigns_made_before_the_20th_and_no_requisit
         flask_migrate.upgrade()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_campaigns_requisites_and_the_settings_for_what_it_leaves_empty(app, ctx, demo):
+    app.config.update(
+        ORGANIZER_NAME_RU="ТОО «Настройки»",
+        ORGANIZER_BIN="111111111111",
+        ORGANIZER_HOTLINE="+7 700 000 00 00",
+        ORGANIZER_ADDRESS_RU="г. Астана",
+    )
+    campaign = db.session.get(Campaign, demo)
+    # without requisites of its own: the settings, as before
+    assert organizer("ru", campaign) == organizer("ru")
+    assert organizer("ru", campaign).name == "ТОО «Настройки»"
+    campaign.organizer_address_ru = "г. Алматы, пр. Абая, 1"
+    assert organizer("ru", campaign).address == "г. Алматы, пр. Абая, 1"
+    assert organizer("ru", campaign).name == "ТОО «Настройки»"  # no BIN of its own
+    campaign.organizer_bin = bin_iin(555)
+    own = organizer("ru", campaign)
+    assert (own.bin, own.name, own.hotline) == (
+        bin_iin(555),
+        campaign.organizer_ru,
+        "+7 700 000 00 00",
+    )
