@@ -453,9 +453,11 @@ def _check_version_changes(
         if not prizes:
             raise SetupRefused("prizes-empty")
         keys = {p.key for p in remaining}
+        every = {p.key for p in campaign.periods}
         for spec in prizes:
             if spec.period is not None and spec.period not in keys:
-                raise SetupRefused("prize-period-drawn", spec.period)
+                code = "prize-period-drawn" if spec.period in every else "prize-period"
+                raise SetupRefused(code, spec.period)
         check_prizes(prizes, remaining)
     return remaining
 
