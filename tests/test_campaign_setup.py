@@ -332,6 +332,11 @@ def test_a_rules_version_changes_conditions_and_prizes_of_the_months_not_drawn(
         },
     )
     assert refused.status_code == 400
+    message = (
+        "The month %(detail)s is drawn or comes before a drawn one: its prizes stay as they were."
+    )
+    lang = "kk" if '<html lang="kk">' in page_text(refused) else "ru"
+    assert translated(lang, message) % {"detail": "2022-09"} in page_text(refused)
     db.session.expire_all()
     assert db.session.get(RulesVersion, version.id).setup_changes is None
     saved = client.post(
