@@ -125,6 +125,8 @@ def test_create_edit_and_publish_through_the_screens(app, client, auth):
         actions = db.session.scalars(sa.select(AuditEntry.action)).all()
         for action in ("campaign.create", "campaign.update", "campaign.publish"):
             assert action in actions
+        # the edit sent the same conditions back: set once, on the record once
+        assert actions.count("campaign.conditions") == 1
     # its public pages carry its own requisites
     page = page_text(client.get("/ru/spring-2027/"))
     assert bin_iin(123456789) in page and "г. Алматы, пр. Абая, 1" in page

@@ -190,7 +190,7 @@ def _save_parts(campaign: Campaign, form: CampaignForm) -> None:
     if prizes != setup.prize_specs(campaign):
         setup.set_prizes(campaign, prizes, actor=actor)
     chosen = setup.parse_conditions(form.condition_list.data or "[]")
-    if [c.as_dict() for c in chosen] != [c.as_dict() for c in conditions.of_campaign(campaign)]:
+    if not setup.same_conditions(chosen, conditions.of_campaign(campaign)):
         setup.set_conditions(campaign, chosen, actor=actor)
     body_kk, body_ru = form.rules_kk.data or "", form.rules_ru.data or ""
     version = setup.first_rules(campaign)
@@ -207,7 +207,7 @@ def _refuse_part_changes(campaign: Campaign, form: CampaignForm) -> None:
     """A published campaign's prizes and conditions, sent back changed, are refused."""
     prizes = setup.parse_prize_lines(form.prize_lines.data or "")
     chosen = setup.parse_conditions(form.condition_list.data or "[]")
-    if prizes != setup.prize_specs(campaign) or [c.as_dict() for c in chosen] != [
-        c.as_dict() for c in conditions.of_campaign(campaign)
-    ]:
+    if prizes != setup.prize_specs(campaign) or not setup.same_conditions(
+        chosen, conditions.of_campaign(campaign)
+    ):
         raise setup.SetupRefused("published")

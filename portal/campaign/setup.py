@@ -284,6 +284,19 @@ def set_conditions(
     )
 
 
+def same_conditions(one: list[conditions.Condition], other: list[conditions.Condition]) -> bool:
+    """Whether two sets are the same conditions (an empty optional sentence and one not
+    given alike)."""
+
+    def plain(c: conditions.Condition) -> dict:
+        d = c.as_dict()
+        for text in ("missing", "early"):
+            d[text] = {lang: v for lang, v in (d[text] or {}).items() if v}
+        return d
+
+    return [plain(c) for c in one] == [plain(c) for c in other]
+
+
 def first_rules(campaign: Campaign) -> RulesVersion | None:
     """Version 1 of the campaign's rules, if it was written."""
     return db.session.scalar(sa.select(RulesVersion).filter_by(campaign_id=campaign.id, number=1))
