@@ -72,6 +72,15 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "admin.users"): {ADMIN},
     ("GET", "admin.user_new"): {ADMIN},
     ("POST", "admin.user_new"): {ADMIN},
+    # campaign set-up (site-wide)
+    ("GET", "admin.campaigns"): {ADMIN},
+    ("GET", "admin.campaign_new"): {ADMIN},
+    ("POST", "admin.campaign_new"): {ADMIN},
+    ("GET", "admin.campaign_edit"): {ADMIN},
+    ("POST", "admin.campaign_edit"): {ADMIN},
+    ("GET", "admin.campaign_copy"): {ADMIN},
+    ("POST", "admin.campaign_copy"): {ADMIN},
+    ("POST", "admin.campaign_publish"): {ADMIN},
     ("GET", "admin.user_edit"): {ADMIN},
     ("POST", "admin.user_edit"): {ADMIN},
     # the audit trail: every staff member's actions and addresses
@@ -87,6 +96,7 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "admin.rules_edit"): DOERS,
     ("POST", "admin.rules_publish"): DOERS,
     ("POST", "admin.rules_discard"): DOERS,
+    ("POST", "admin.rules_setup_changes"): DOERS,
     ("GET", "admin.announcements"): READERS,
     ("GET", "admin.announcement_new"): DOERS,
     ("POST", "admin.announcement_new"): DOERS,
@@ -255,6 +265,7 @@ def world(access_app):
         db.session.commit()
         return {
             "number": 2,
+            "campaign_slug": campaign.slug,
             # their own account: an admin cannot demote or deactivate itself, so the
             # sweep's bare POSTs change nothing there
             "user_id": db.session.scalar(sa.select(StaffUser.id).filter_by(role="admin")),

@@ -10,6 +10,7 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -17,7 +18,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from portal.campaign.periods import local_today
 from portal.campaign.rules import RULES_MAX_BYTES, rules_problems
@@ -346,3 +354,87 @@ class EgovSignatureForm(PortalForm):
     """A QR code for a commission member to sign the protocol with eGov Mobile."""
 
     member = SelectField(_l("Commission member"), coerce=int, validators=[DataRequired()])
+
+
+# --- a campaign's set-up (portal/campaign/setup.py) ----------------------------------------
+
+PRIZES_HINT = _l(
+    "One prize a line: position | month YYYY-MM, or * for every month | supplier | name in "
+    "Kazakh | name in Russian | nominal value, KZT | count a month | VAT included: yes or no."
+)
+CONDITIONS_HINT = _l(
+    "A JSON list, one object a condition: code, kind, slot, column, params, and name, holds, "
+    "fails (optionally missing, early) each with kk and ru. Copy a campaign to start from "
+    "its conditions."
+)
+
+
+class CampaignCopyForm(PortalForm):
+    slug = StringField(_l("Address name (slug)"), validators=[DataRequired(), Length(max=64)])
+    starts_on = DateField(_l("First day"), validators=[DataRequired()])
+    ends_on = DateField(_l("Last day"), validators=[DataRequired()])
+    submit = SubmitField(_l("Make a copy"))
+
+
+class CampaignForm(CampaignCopyForm):
+    title_kk = StringField(_l("Title in Kazakh"), validators=[DataRequired(), Length(max=300)])
+    title_ru = StringField(_l("Title in Russian"), validators=[DataRequired(), Length(max=300)])
+    organizer_kk = StringField(
+        _l("Organizer in Kazakh"), validators=[DataRequired(), Length(max=300)]
+    )
+    organizer_ru = StringField(
+        _l("Organizer in Russian"), validators=[DataRequired(), Length(max=300)]
+    )
+    territory_kk = StringField(
+        _l("Territory in Kazakh"), validators=[DataRequired(), Length(max=300)]
+    )
+    territory_ru = StringField(
+        _l("Territory in Russian"), validators=[DataRequired(), Length(max=300)]
+    )
+    draw_deadline_day = IntegerField(
+        _l("Draws due by this day of the next month"),
+        default=20,
+        validators=[DataRequired(), NumberRange(min=1, max=28)],
+    )
+    commission_min_members = IntegerField(
+        _l("Commission members present at a draw, at least"),
+        default=3,
+        validators=[DataRequired(), NumberRange(min=1, max=20)],
+    )
+    organizer_bin = StringField(_l("Organizer's BIN"), validators=[Optional(), Length(max=12)])
+    organizer_address_kk = StringField(
+        _l("Address in Kazakh"), validators=[Optional(), Length(max=500)]
+    )
+    organizer_address_ru = StringField(
+        _l("Address in Russian"), validators=[Optional(), Length(max=500)]
+    )
+    organizer_hotline = StringField(_l("Hotline"), validators=[Optional(), Length(max=100)])
+    organizer_email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200)])
+    organizer_signatory_kk = StringField(
+        _l("Signatory in Kazakh"), validators=[Optional(), Length(max=300)]
+    )
+    organizer_signatory_ru = StringField(
+        _l("Signatory in Russian"), validators=[Optional(), Length(max=300)]
+    )
+    organizer_position_kk = StringField(
+        _l("Signatory's position in Kazakh"), validators=[Optional(), Length(max=300)]
+    )
+    organizer_position_ru = StringField(
+        _l("Signatory's position in Russian"), validators=[Optional(), Length(max=300)]
+    )
+    prize_lines = TextAreaField(_l("Prizes"), description=PRIZES_HINT, validators=[Optional()])
+    condition_list = TextAreaField(
+        _l("Eligibility conditions"), description=CONDITIONS_HINT, validators=[Optional()]
+    )
+    rules_kk = TextAreaField(_l("Rules, version 1, in Kazakh (Markdown)"), validators=[Optional()])
+    rules_ru = TextAreaField(_l("Rules, version 1, in Russian (Markdown)"), validators=[Optional()])
+    submit = SubmitField(_l("Save"))
+
+
+class RulesSetupChangesForm(PortalForm):
+    conditions = TextAreaField(
+        _l("Conditions' parameters this version changes"), validators=[Optional()]
+    )
+    change_prizes = BooleanField(_l("This version changes the prizes"))
+    prizes = TextAreaField(_l("The prizes of the months not drawn yet"), validators=[Optional()])
+    submit = SubmitField(_l("Save the changes"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from flask import (
     abort,
@@ -16,9 +18,15 @@ from flask import (
 from flask_babel import gettext as _
 
 from portal.admin import bp
-from portal.admin.forms import AnnouncementForm, ConfirmForm, RulesDraftForm, describe_rules_problem
+from portal.admin.forms import (
+    AnnouncementForm,
+    ConfirmForm,
+    RulesDraftForm,
+    RulesSetupChangesForm,
+    describe_rules_problem,
+)
 from portal.admin.helpers import the_campaign
-from portal.campaign import audit, subscriptions
+from portal.campaign import audit, conditions, setup, subscriptions
 from portal.campaign import news as news_domain
 from portal.campaign import rules as rules_domain
 from portal.campaign.periods import local_today
@@ -30,6 +38,7 @@ from portal.web.i18n import LANGUAGE_NAMES
 from portal.web.urls import subscription_links
 from portal.wording import confirmations
 from portal.wording.messages import rules_change_titles
+from portal.wording.setup import describe_setup_refusal
 
 
 def the_version(campaign: Campaign, number: int) -> RulesVersion:
@@ -87,7 +96,12 @@ def rules_show(number: int):
         for lang in ("kk", "ru")
     }
     return render_template(
-        "admin/rules_show.html", version=version, previous=previous, diffs=diffs, form=ConfirmForm()
+        "admin/rules_show.html",
+        version=version,
+        previous=previous,
+        diffs=diffs,
+        changes=setup.version_changes(version),
+        form=ConfirmForm(),
     )
 
 
@@ -120,12 +134,20 @@ def _save_draft(version: RulesVersion, form: RulesDraftForm) -> None:
     )
 
 
-def _edit_page(version: RulesVersion, form: RulesDraftForm, status: int = 200):
-    """The editor, with the questions its buttons ask (how many subscribers are mailed)."""
+def _edit_page(
+    version: RulesVersion,
+    form: RulesDraftForm,
+    status: int = 200,
+    changes_form: RulesSetupChangesForm | None = None,
+):
+    """The editor, with the questions its buttons ask (how many subscribers are mailed),
+    and the changes to the conditions and prizes the version brings (rule 16)."""
     return render_template(
         "admin/rules_edit.html",
         form=form,
         version=version,
+        changes_form=changes_form or _changes_form(version),
+        changes=setup.version_changes(version),
         confirm=ConfirmForm(),
         confirm_publish=confirmations.publish_rules(
             version.number, subscriptions.audience(tuple(current_app.config["LANGUAGES"]))
@@ -171,6 +193,7 @@ def rules_publish(number: int):
     elif not ConfirmForm().validate_on_submit():
         abort(400)
     try:
+        setup.apply_version_changes(version, actor=current_actor())
         queued = rules_domain.publish_and_announce(
             version,
             rules_change_titles(version.number),
@@ -179,6 +202,16 @@ def rules_publish(number: int):
             now=utcnow(),
             today=local_today(),
         )
+    except (setup.SetupRefused, conditions.ConditionsRefused) as refused:
+        db.session.rollback()
+        flash(
+            _(
+                "The version cannot be published: %(reason)s",
+                reason=describe_setup_refusal(refused),
+            ),
+            "error",
+        )
+        return redirect(url_for("admin.rules_edit", number=number))
     except rules_domain.RulesChangeRefused as refused:
         db.session.rollback()
         reasons = {
@@ -212,6 +245,55 @@ def rules_publish(number: int):
         "success",
     )
     return redirect(url_for("admin.rules_show", number=number))
+
+
+def _changes_form(version: RulesVersion) -> RulesSetupChangesForm:
+    """The version's changes to the conditions and prizes, as its form shows them."""
+    changes = setup.version_changes(version)
+    form = RulesSetupChangesForm(formdata=None)
+    form.conditions.data = (
+        json.dumps(changes["conditions"], ensure_ascii=False, indent=2)
+        if changes["conditions"]
+        else ""
+    )
+    form.change_prizes.data = changes["prizes"] is not None
+    prizes = changes["prizes"]
+    if prizes is None:
+        prizes = [p for p in setup.prize_specs(version.campaign) if p.period is None]
+    form.prizes.data = setup.prize_lines(prizes)
+    return form
+
+
+@bp.post("/rules/<id:number>/setup-changes")
+@roles_required(*MARKETING)
+def rules_setup_changes(number: int):
+    """Record on a draft the conditions' parameters and the prizes it changes (rule 16):
+    applied when it is published, to the months not drawn yet."""
+    campaign = the_campaign()
+    version = the_version(campaign, number)
+    form = RulesSetupChangesForm()
+    if version.published:
+        flash(_("A published version cannot be changed. Start a new version instead."), "error")
+        return redirect(url_for("admin.rules_show", number=number))
+    if form.validate_on_submit():
+        try:
+            setup.set_version_changes(
+                version,
+                setup.parse_condition_changes(form.conditions.data or ""),
+                setup.parse_prize_lines(form.prizes.data or "")
+                if form.change_prizes.data
+                else None,
+                actor=current_actor(),
+            )
+        except (setup.SetupRefused, conditions.ConditionsRefused) as refused:
+            db.session.rollback()
+            flash(describe_setup_refusal(refused), "error")
+            version = the_version(the_campaign(), number)
+            return _edit_page(version, RulesDraftForm(obj=version, formdata=None), 400, form)
+        db.session.commit()
+        flash(_("The changes of version %(number)s saved.", number=number), "success")
+        return redirect(url_for("admin.rules_edit", number=number))
+    return _edit_page(version, RulesDraftForm(obj=version, formdata=None), 400, form)
 
 
 @bp.post("/rules/<id:number>/discard")

@@ -440,13 +440,23 @@ def _ids_from_bytes(data: bytes) -> array:
 
 def prizes_of(period: ReportingPeriod) -> list[Prize]:
     """The prizes of ``period``, in the order the rules publish them (``Prize.position``):
-    its campaign's prizes for every period and those for this period alone."""
+    its campaign's prizes for every period (unless a rules version withdrew them from
+    this period on, ``Prize.withdrawn_from``) and those for this period alone."""
     return list(
         db.session.scalars(
             sa.select(Prize)
             .where(
                 Prize.campaign_id == period.campaign_id,
-                sa.or_(Prize.period_id.is_(None), Prize.period_id == period.id),
+                sa.or_(
+                    sa.and_(
+                        Prize.period_id.is_(None),
+                        sa.or_(
+                            Prize.withdrawn_from.is_(None),
+                            Prize.withdrawn_from > period.starts_on,
+                        ),
+                    ),
+                    Prize.period_id == period.id,
+                ),
             )
             .order_by(Prize.position, Prize.id)
         )

@@ -12,7 +12,8 @@ from portal.models import Campaign, ReportingPeriod, db
 
 CAMPAIGN_TZ = ZoneInfo("Asia/Almaty")
 
-# Rule 5: the draw of a month is held no later than the 20th of the following month.
+# Rule 5: the draw of a month is held no later than the 20th of the following month
+# (the 2022 campaign's day; each campaign keeps its own, ``Campaign.draw_deadline_day``).
 DRAW_DEADLINE_DAY = 20
 
 # A deadline is "soon" within this many days (docs/DESIGN.md, "Deadlines").
@@ -35,11 +36,11 @@ def urgency(due: date, today: date) -> tuple[str, int]:
     return ("soon" if days_left <= SOON_DAYS else "later"), days_left
 
 
-def draw_deadline(year: int, month: int) -> date:
-    """The last day on which the draw for ``year-month`` may be held."""
+def draw_deadline(year: int, month: int, day: int = DRAW_DEADLINE_DAY) -> date:
+    """The last day on which the draw for ``year-month`` may be held: ``day`` of the next month."""
     if month == 12:
-        return date(year + 1, 1, DRAW_DEADLINE_DAY)
-    return date(year, month + 1, DRAW_DEADLINE_DAY)
+        return date(year + 1, 1, day)
+    return date(year, month + 1, day)
 
 
 def months_between(starts_on: date, ends_on: date) -> list[tuple[int, int]]:
@@ -69,10 +70,13 @@ def parse_period_key(key: str) -> tuple[int, int]:
 def ensure_periods(campaign: Campaign) -> list[ReportingPeriod]:
     """Create the campaign's missing reporting months, each with its draw deadline."""
     have = {(p.year, p.month) for p in campaign.periods}
+    day = campaign.draw_deadline_day or DRAW_DEADLINE_DAY
     for year, month in months_between(campaign.starts_on, campaign.ends_on):
         if (year, month) not in have:
             campaign.periods.append(
-                ReportingPeriod(year=year, month=month, draw_deadline=draw_deadline(year, month))
+                ReportingPeriod(
+                    year=year, month=month, draw_deadline=draw_deadline(year, month, day)
+                )
             )
     return campaign.periods
 

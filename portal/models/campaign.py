@@ -38,6 +38,19 @@ class Campaign(Bilingual, db.Model):
     min_paid_months: Mapped[int] = mapped_column(default=1, server_default="1")
     # Rule 5's commission: how many members must be present at a draw.
     commission_min_members: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Rule 5: a month's draw is due by this day of the next month (``periods.draw_deadline``).
+    draw_deadline_day: Mapped[int] = mapped_column(default=20, server_default="20")
+    # The organizer's requisites for this campaign's pages, protocols and acts; one left
+    # empty is the site's ``ORGANIZER_*`` setting (``portal.services.organizer``).
+    organizer_bin: Mapped[str | None] = mapped_column(sa.String(12))
+    organizer_address_kk: Mapped[str | None] = mapped_column(sa.String(500))
+    organizer_address_ru: Mapped[str | None] = mapped_column(sa.String(500))
+    organizer_hotline: Mapped[str | None] = mapped_column(sa.String(100))
+    organizer_email: Mapped[str | None] = mapped_column(sa.String(200))
+    organizer_signatory_kk: Mapped[str | None] = mapped_column(sa.String(300))
+    organizer_signatory_ru: Mapped[str | None] = mapped_column(sa.String(300))
+    organizer_position_kk: Mapped[str | None] = mapped_column(sa.String(300))
+    organizer_position_ru: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     periods: Mapped[list[ReportingPeriod]] = relationship(
@@ -60,6 +73,7 @@ class Campaign(Bilingual, db.Model):
     __table_args__ = (
         sa.CheckConstraint("starts_on <= ends_on", name="dates_in_order"),
         sa.CheckConstraint("status IN ('draft', 'published')", name="status_known"),
+        sa.CheckConstraint("draw_deadline_day BETWEEN 1 AND 28", name="draw_deadline_day_valid"),
     )
 
     def __repr__(self) -> str:
@@ -124,6 +138,9 @@ class Prize(Bilingual, db.Model):
     period_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("reporting_period.id", ondelete="CASCADE")
     )
+    # An every-period prize a rules version replaced (rule 16): not given in the periods
+    # from this date on, which have their own prize rows instead; the drawn ones keep it.
+    withdrawn_from: Mapped[date | None]
 
     campaign: Mapped[Campaign] = relationship(back_populates="prizes")
     period: Mapped[ReportingPeriod | None] = relationship()

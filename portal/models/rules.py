@@ -32,6 +32,10 @@ class RulesVersion(Bilingual, db.Model):
     effective_on: Mapped[date]
     published: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the version changes in the campaign's set-up (rule 16), applied when it is
+    # published: JSON ``{"conditions": {code: {param: value}}, "prizes": [prize, ...]}``
+    # (``portal.campaign.setup.apply_version_changes``); None when it changes neither.
+    setup_changes: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     campaign: Mapped[Campaign] = relationship()

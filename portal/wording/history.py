@@ -125,6 +125,15 @@ def audit_action_name(action: str) -> str:
         "winner.file_uploaded": _("Winner's file uploaded"),
         "calendar.add": _("Day added to the working-day calendar"),
         "calendar.remove": _("Day removed from the working-day calendar"),
+        "campaign.create": _("Campaign draft created"),
+        "campaign.update": _("Campaign's data changed"),
+        "campaign.prizes": _("Campaign's prizes set"),
+        "campaign.conditions": _("Campaign's eligibility conditions set"),
+        "campaign.rules": _("Campaign's rules version 1 saved"),
+        "campaign.copy": _("Campaign copied"),
+        "campaign.publish": _("Campaign published"),
+        "rules.setup_changes": _("Rules draft's changes to conditions and prizes saved"),
+        "conditions.parameters": _("Eligibility conditions' parameters changed"),
     }
     return names.get(action, action)
 
@@ -135,6 +144,7 @@ def audit_object_name(object_type: str, object_id: str) -> str:
         return "—"
     names = {
         "StaffUser": _("staff account No. %(id)s"),
+        "Campaign": _("campaign No. %(id)s"),
         "Draw": _("draw No. %(id)s"),
         "DrawAttempt": _("draw attempt No. %(id)s"),
         "PoolAnnouncement": _("pool announcement No. %(id)s"),
