@@ -392,21 +392,21 @@ def migration_database(tmp_path):
         return
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS migration_0034 CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA migration_0034"))
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS migration_0033 CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA migration_0033"))
     separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3Dmigration_0034"
+    yield f"{url}{separator}options=-csearch_path%3Dmigration_0033"
     with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA migration_0034 CASCADE"))
+        connection.execute(sa.text("DROP SCHEMA migration_0033 CASCADE"))
     engine.dispose()
 
 
-def test_migration_0034_gives_the_campaigns_made_before_the_20th_and_no_requisites(
+def test_migration_0033_gives_the_campaigns_made_before_the_20th_and_no_requisites(
     migration_database, tmp_path
 ):
     app = make_app(migration_database, tmp_path / "instance")
     with app.app_context():
-        flask_migrate.upgrade(revision="0031")
+        flask_migrate.upgrade(revision="0032")
         with db.engine.begin() as connection:
             _insert(connection, "campaign", id=1, slug="c")
         flask_migrate.upgrade()
@@ -414,7 +414,7 @@ def test_migration_0034_gives_the_campaigns_made_before_the_20th_and_no_requisit
         assert campaign.draw_deadline_day == 20
         assert all(getattr(campaign, name) is None for name in setup.REQUISITES)
         db.session.rollback()
-        flask_migrate.downgrade(revision="0031")
+        flask_migrate.downgrade(revision="0032")
         with db.engine.connect() as connection:
             columns = {c["name"] for c in sa.inspect(connection).get_columns("campaign")}
             assert "draw_deadline_day" not in columns and "organizer_bin" not in columns

@@ -449,7 +449,7 @@ def test_migration_0030_gives_each_campaign_its_thresholds_as_conditions(
                 )
             )
         flask_migrate.upgrade(revision="0030")
-        # not read through the model: later migrations add campaign columns (0034)
+        # not read through the model: later migrations add campaign columns (0033)
         campaign = Campaign(id=1)
         applied = conditions.of_campaign(campaign)
         assert [c.code for c in applied] == ["app", "ekassa", "paid", "receipts", "legal_form"]

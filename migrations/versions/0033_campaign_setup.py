@@ -6,8 +6,8 @@ for what a campaign leaves empty), the day of the next month a period's draw is 
 (rule 16, applied when it is published) and the first period an every-period prize is no
 longer given in, once such a version replaced it for the periods not yet drawn.
 
-Revision ID: 0034
-Revises: 0031
+Revision ID: 0033
+Revises: 0032
 Create Date: 2026-11-26 14:10:00
 
 """
@@ -15,8 +15,8 @@ Create Date: 2026-11-26 14:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0034"
-down_revision = "0031"
+revision = "0033"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
