@@ -153,6 +153,8 @@ def condition_sentence(condition: Condition, campaign) -> str:
             )
         end = format_day(campaign_dates.end(ends))
         return _("%(name)s: from %(start)s to %(end)s.", name=name, start=start, end=end)
+    if re.search(rf"(?<!\d){condition.minimum}(?!\d)", name):
+        return f"{name.rstrip('.')}."  # its name states its threshold already
     minimum = format_decimal(condition.minimum)
     if condition.kind == "count-at-least":
         return _("%(name)s: at least %(num)s in the reporting month.", name=name, num=minimum)
