@@ -4,6 +4,7 @@ verify.py), its public pages in both languages; the 2022 campaign's results unch
 
 from __future__ import annotations
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -17,6 +18,7 @@ from portal.demo.randomorg_standin import StandIn
 from portal.models import Announcement, Campaign, Draw, RulesVersion, Winner, db
 from portal.wording.messages import winner_outcome_name
 from tests.helpers import make_staff, page_text, serving, sign_in_client, translated
+from tests.languages import VisibleText, offending_words, pdf_text, shown_names
 from tests.test_verify_py import ALL_HOLD_OTHER_KEY
 from tests.verifier_draws import run_verify
 
@@ -198,3 +200,54 @@ def test_a_fallen_winner_of_the_second_campaign_is_named_by_its_condition(app, c
     assert any(name in page for name in names.values())
     assert translated("kk", "Legal form IE or LLP") not in page
     assert translated("ru", "Legal form IE or LLP") not in page
+
+
+def _paths_2023(campaign_id: int, lang: str) -> list[str]:
+    campaign = db.session.get(Campaign, campaign_id)
+    draw_ids = [d.id for p in campaign.periods for d in _month_draws(p)]
+    news = db.session.scalars(sa.select(Announcement.id).filter_by(campaign_id=campaign_id))
+    return [
+        f"/{lang}/",
+        *(
+            f"/{lang}/ismet-2023/{page}"
+            for page in ("", "rules", "rules/v1", "rules/history", "winners", "draws", "news")
+        ),
+        *(f"/{lang}/ismet-2023/winners/{p.key}" for p in campaign.periods),
+        *(f"/{lang}/draws/{d}" for d in draw_ids),
+        *(f"/{lang}/ismet-2023/news/{n}" for n in news),
+        f"/{lang}/ismet-2023/rules/v1.pdf",
+        *(f"/{lang}/draws/{d}/protocol.pdf" for d in draw_ids),
+    ]
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_second_campaign_reads_in_one_language(app, client, demo_both, lang):
+    """Its pages, rules and protocols, and its winners' staff pages, as
+    tests/test_languages.py checks the 2022 campaign's: no word of the other language."""
+    names = shown_names(app)
+    with app.app_context():
+        paths = _paths_2023(demo_both[SLUG], lang)
+        winner_ids = db.session.scalars(
+            sa.select(Winner.id).join(Winner.period).filter_by(campaign_id=demo_both[SLUG])
+        ).all()
+        make_staff(f"admin-{lang}@ismet.kz", "admin", language=lang)
+    offences = {}
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        if path.endswith(".pdf"):
+            text = pdf_text(response.data)
+        else:
+            text = VisibleText.of(response.get_data(as_text=True), lang)
+        if words := offending_words(text, lang, names):
+            offences[path] = words
+    sign_in_client(client, f"admin-{lang}@ismet.kz")
+    for winner_id in winner_ids:
+        path = f"/admin/winners/{winner_id}"
+        response = client.get(path)
+        assert response.status_code == 200, path
+        text = VisibleText.of(response.get_data(as_text=True), lang)
+        # the demo's staff notes are Kazakh text, shown as written
+        if words := offending_words(text, lang, names, letters=False):
+            offences[path] = words
+    assert not offences, "\n".join(f"{where}: {' '.join(w)}" for where, w in offences.items())
