@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from portal.campaign import LANGUAGES
 from portal.campaign.conditions import Check, Condition, ConditionsRefused, Month, of_campaign
 from portal.campaign.draws import Check as DrawCheck
-from portal.campaign.draws import DrawRefused, Verdict
+from portal.campaign.draws import DrawRefused, Verdict, month_slots
 from portal.campaign.eligibility import MonthFrozen
 from portal.campaign.imports import Problem
 from portal.campaign.links import Links
@@ -838,10 +838,19 @@ def winner_announcement(winner, links: Links) -> tuple[dict[str, str], dict[str,
     """
     titles, bodies = {}, {}
     participant, period, prize = winner.participant, winner.period, winner.prize
+    several = len(month_slots(period)) > 1  # a month of several prizes: titled by each
     for lang in current_app.config["LANGUAGES"]:
         with force_locale(lang):
             month = format_month(period.year, period.month, lang, in_text=True)
-            titles[lang] = _("The winner of %(month)s", month=month)
+            titles[lang] = (
+                _(
+                    "The winner of %(month)s: a prize of %(amount)s",
+                    month=month,
+                    amount=format_money(prize.nominal_kzt, lang),
+                )
+                if several
+                else _("The winner of %(month)s", month=month)
+            )
             sentences = [
                 _winner_named(participant, month),
                 _(
