@@ -127,6 +127,11 @@ def test_the_public_pages_of_the_second_campaign_answer_in_both_languages(app, c
             sa.select(Announcement.id).filter_by(campaign_id=campaign.id)
         ).all()
         assert len(news) >= 1 + 2 + 6  # the launch, two pools announced, six winners
+        titles = db.session.scalars(
+            sa.select(Announcement.title_ru).filter_by(campaign_id=campaign.id)
+        ).all()
+        assert "Победитель розыгрыша за март 2023 г.: приз 500\u00a0000\u00a0₸" in titles
+        assert titles.count("Победитель розыгрыша за апрель 2023 г.: приз 100\u00a0000\u00a0₸") == 2
         names = {c.code: c.name for c in of_campaign(campaign)}
         prize_name = {"kk": campaign.prizes[0].name_kk, "ru": campaign.prizes[0].name_ru}
     for lang in ("kk", "ru"):
