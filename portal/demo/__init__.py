@@ -20,6 +20,7 @@ from portal.campaign.eligibility import latest_run
 from portal.campaign.imports import existing_batch, layout_of, run_import
 from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, local_today
+from portal.demo.campaign_2023 import SLUG as SLUG_2023
 from portal.demo.campaign_2023 import load_campaign_2023
 from portal.demo.conditions_2022 import standard_2022
 from portal.demo.participants import month_files, month_files_2023
@@ -32,7 +33,7 @@ RULES_DIR = Path(__file__).resolve().parent / "rules"
 CAMPAIGN_SLUG = "ismet-2022"
 DEMO = Actor(label="demo")
 # What ``flask demo`` loads, in order; the tests' ``demo`` fixture loads the first alone.
-CAMPAIGNS = (CAMPAIGN_SLUG, "ismet-2023")
+CAMPAIGNS = (CAMPAIGN_SLUG, SLUG_2023)
 
 
 def rules_text(number: int, lang: str) -> str:
@@ -146,7 +147,7 @@ def load_participants(campaign: Campaign) -> list[str]:
 
 
 def _month_files(campaign: Campaign) -> dict[str, bytes]:
-    if campaign.slug == "ismet-2023":
+    if campaign.slug == SLUG_2023:
         return month_files_2023(layout_of(campaign).names)
     return month_files()
 
@@ -156,7 +157,7 @@ def load(
 ) -> list[tuple[Campaign, list[str]]]:
     """``flask demo``: each campaign of ``slugs`` with its participants, draws and
     winners; returns each campaign with what was added to it."""
-    loaders = {CAMPAIGN_SLUG: load_campaign, "ismet-2023": load_campaign_2023}
+    loaders = {CAMPAIGN_SLUG: load_campaign, SLUG_2023: load_campaign_2023}
     out = []
     for slug in slugs:
         campaign, done = loaders[slug]()
