@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from portal.campaign import acts, eligibility, winners
 from portal.campaign.imports import import_month
 from portal.campaign.periods import find_period
-from portal.demo import load_campaign
+from portal.demo import CAMPAIGNS, load, load_campaign
 from portal.demo.randomorg_standin import StandIn
 from portal.models import Campaign, StaffUser, db
 from portal.services.storage import LocalStorage, S3Storage
@@ -179,6 +179,17 @@ def demo(app):
     with app.app_context():
         campaign, _ = load_campaign()
         return campaign.id
+
+
+@pytest.fixture
+def demo_both(app):
+    """``flask demo`` whole: the 2022 campaign and the spring 2023 one, each with its
+    participants, draws and winners; returns each campaign's id by its slug. (``demo``
+    loads the 2022 campaign alone, as most tests want it.)"""
+
+    with app.app_context():
+        loaded = load(CAMPAIGNS, secret=app.config["SECRET_KEY"], links=SiteLinks())
+        return {campaign.slug: campaign.id for campaign, _ in loaded}
 
 
 class AuthActions:

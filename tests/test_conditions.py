@@ -505,7 +505,10 @@ def test_the_pages_of_another_campaign_read_its_conditions(app, client, auth, de
     assert "Не менее 10 чеков" in checked and "Чеков: 9 из 10" in checked
     assert "Только ИП" in checked and "Авторизация в приложении" not in checked
     home = page_text(client.get("/ru/ismet-2023/"))
-    assert "<li>Не менее 10 чеков</li>" in home and "<li>Только ИП</li>" in home
+    # how to take part: each condition as a sentence (a name stating its threshold alone)
+    assert "<li>E-касса 2023: начиная с 15 января 2023 г. и не позднее" in home
+    assert "<li>Не менее 10 чеков.</li>" in home
+    assert "<li>Организационно-правовая форма: ИП.</li>" in home
     auth.login()
     staff = page_text(client.get("/admin/participants"))
     assert "Не менее 10 чеков" in staff and "Допущены: выполнены все условия" in staff

@@ -25,6 +25,7 @@ from portal.admin.forms import (
 )
 from portal.campaign import acts
 from portal.campaign import winners as winner_rules
+from portal.campaign.conditions import of_campaign
 from portal.campaign.periods import local_today
 from portal.models import ContactAttempt, Winner
 from portal.web.forms import IdentityForm
@@ -83,6 +84,7 @@ def winner_page(record: Winner, forms: dict[str, Any], status: int = 200):
         winner=record,
         checks=winner_rules.condition_checks(record) if record.status == Winner.DRAWN else None,
         today=local_today(),
+        winner_conditions=of_campaign(record.period.campaign),
         may=lambda status: winner_rules.may(record, status),
         publishable=record.status in winner_rules.VERIFIED_STANDING and record.published_at is None,
         awaits_redraw=winner_rules.awaits_redraw(record),

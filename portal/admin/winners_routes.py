@@ -25,7 +25,7 @@ from portal.wording import confirmations
 from portal.wording.messages import (
     describe_winner_refusal,
     winner_announcement,
-    winner_outcome_name,
+    winner_outcome,
 )
 from portal.wording.uploads import describe_upload_refusal
 
@@ -98,7 +98,7 @@ def winner_verify(winner_id: int):
         if record.status == Winner.DISQUALIFIED:
             return _(
                 "The winner is disqualified: %(reason)s. The commission is offered a redraw.",
-                reason=winner_outcome_name(record.outcome),
+                reason=winner_outcome(record),
             )
         return _("The winner is verified.")
 

@@ -1,4 +1,5 @@
-"""The demo: the 2022 Ismet.kz campaign from its official rules.
+"""The demo: the 2022 Ismet.kz campaign from its official rules, and beside it an
+invented spring 2023 campaign (``portal.demo.campaign_2023``).
 
 Loading is idempotent: what exists already (matched by its natural key) is left as
 it is, what is missing is added. Later parts of the demo (synthetic participants,
@@ -16,11 +17,13 @@ from portal.campaign import conditions as campaign_conditions
 from portal.campaign import draws, ledger
 from portal.campaign.audit import Actor
 from portal.campaign.eligibility import latest_run
-from portal.campaign.imports import existing_batch, run_import
+from portal.campaign.imports import existing_batch, layout_of, run_import
 from portal.campaign.links import Links
 from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, local_today
+from portal.demo.campaign_2023 import SLUG as SLUG_2023
+from portal.demo.campaign_2023 import load_campaign_2023
 from portal.demo.conditions_2022 import standard_2022
-from portal.demo.participants import month_files
+from portal.demo.participants import month_files, month_files_2023
 from portal.demo.randomorg_standin import StandIn
 from portal.demo.winners import PATHS, DrawSite, announce
 from portal.models import Announcement, Campaign, Prize, RulesVersion, db
@@ -29,6 +32,8 @@ from portal.services.randomorg import RandomOrgClient
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CAMPAIGN_SLUG = "ismet-2022"
 DEMO = Actor(label="demo")
+# What ``flask demo`` loads, in order; the tests' ``demo`` fixture loads the first alone.
+CAMPAIGNS = (CAMPAIGN_SLUG, SLUG_2023)
 
 
 def rules_text(number: int, lang: str) -> str:
@@ -124,7 +129,7 @@ def load_participants(campaign: Campaign) -> list[str]:
     for period in campaign.periods:
         if existing_batch(period) is not None:
             continue
-        files = files or month_files()
+        files = files or _month_files(campaign)
         data = files.get(period.key)
         if data is None:
             continue
@@ -139,6 +144,27 @@ def load_participants(campaign: Campaign) -> list[str]:
         batch, run = outcome.batch, outcome.run
         done.append(f"{period.key}: {batch.rows} participants, {run.eligible} eligible")
     return done
+
+
+def _month_files(campaign: Campaign) -> dict[str, bytes]:
+    if campaign.slug == SLUG_2023:
+        return month_files_2023(layout_of(campaign).names)
+    return month_files()
+
+
+def load(
+    slugs: tuple[str, ...] = CAMPAIGNS, *, secret: str | bytes, links: Links
+) -> list[tuple[Campaign, list[str]]]:
+    """``flask demo``: each campaign of ``slugs`` with its participants, draws and
+    winners; returns each campaign with what was added to it."""
+    loaders = {CAMPAIGN_SLUG: load_campaign, SLUG_2023: load_campaign_2023}
+    out = []
+    for slug in slugs:
+        campaign, done = loaders[slug]()
+        done += load_participants(campaign)
+        done += load_draws(campaign, secret=secret, links=links)
+        out.append((campaign, done))
+    return out
 
 
 # The demo's commission: invented people, as all the demo's data; each position in
@@ -160,7 +186,11 @@ DRAW_MOMENTS = {
     "2022-09": datetime(2022, 10, 10, 11, 0, tzinfo=CAMPAIGN_TZ),  # Monday
     "2022-10": datetime(2022, 11, 10, 11, 0, tzinfo=CAMPAIGN_TZ),  # Thursday
     "2022-11": datetime(2022, 12, 9, 11, 0, tzinfo=CAMPAIGN_TZ),  # Friday
+    "2023-03": datetime(2023, 4, 10, 11, 0, tzinfo=CAMPAIGN_TZ),  # Monday
+    "2023-04": datetime(2023, 5, 10, 11, 0, tzinfo=CAMPAIGN_TZ),  # Wednesday
 }
+# Months the demo imports and leaves undrawn: staff see a month waiting for its draw.
+NOT_DRAWN = {"2023-05"}
 DEMO_PLACE = {"kk": "Алматы қ., Абай даңғылы, 100", "ru": "г. Алматы, пр. Абая, 100"}
 # Stored only for a month drawn after its deadline (one not in DRAW_MOMENTS is drawn now).
 DEMO_LATE_REASON = {
@@ -183,7 +213,9 @@ def load_draws(campaign: Campaign, *, secret: str | bytes, links: Links) -> list
     due = [
         period
         for period in campaign.periods
-        if draws.current_draw(period) is None and eligibility_computed(period)
+        if period.key not in NOT_DRAWN
+        and draws.current_draw(period) is None
+        and eligibility_computed(period)
     ]
     if not due:
         return []

@@ -157,3 +157,59 @@ def month_files() -> dict[str, bytes]:
             )
         files[key] = out.getvalue().encode("utf-8")
     return files
+
+
+# The spring 2023 campaign's clients: others than 2022's (a seed of their own), read with
+# that campaign's import format (its conditions' columns only: app date and receipts).
+SEED_2023 = 2023
+PARTICIPANTS_2023 = 2000
+MONTHS_2023 = (
+    ("2023-03", date(2023, 3, 31)),
+    ("2023-04", date(2023, 4, 30)),
+    ("2023-05", date(2023, 5, 31)),
+)
+
+
+def _client_2023(rng: random.Random, n: int) -> dict:
+    surname, given = rng.choice(SURNAMES), rng.choice(GIVEN)
+    app = _day(rng, date(2021, 6, 1), date(2023, 5, 31)) if rng.random() < 0.95 else None
+    return {
+        "account_number": f"31{n:08d}",
+        "bin_iin": _bin_iin(rng),
+        "legal_form": "IE" if rng.random() < 0.7 else "LLP",
+        "company_name": f"{rng.choice(TRADES)} {surname}",
+        "director_name": f"{surname} {given}",
+        "email": f"client23-{n}@example.kz",
+        "phone": f"+7702{rng.randrange(10**7):07d}",
+        "city": rng.choice(CITIES),
+        "app": app,
+        "activity": rng.choice([1.0, 4.0, 8.0, 15.0, 30.0]),
+    }
+
+
+def month_files_2023(columns: tuple[str, ...]) -> dict[str, bytes]:
+    """The demo's CSV file for each of March, April and May 2023, with ``columns`` (the
+    campaign's import format: identity, ``app_authorized_on``, ``receipts_in_period``)."""
+    rng = random.Random(SEED_2023)
+    clients = [_client_2023(rng, n) for n in range(1, PARTICIPANTS_2023 + 1)]
+    files = {}
+    for number, (key, month_end) in enumerate(MONTHS_2023):
+        if number:
+            joined = len(clients)
+            more = PARTICIPANTS_2023 // 8
+            clients += [_client_2023(rng, n) for n in range(joined + 1, joined + 1 + more)]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for client in clients:
+            app = client["app"]
+            cells = {
+                **client,
+                "app_authorized_on": app.isoformat()
+                if app and app <= month_end + timedelta(days=40)
+                else "",
+                "receipts_in_period": int(rng.expovariate(1 / client["activity"])),
+            }
+            writer.writerow([cells[column] for column in columns])
+        files[key] = out.getvalue().encode("utf-8")
+    return files

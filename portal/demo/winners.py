@@ -6,8 +6,10 @@
   winner is verified, handed the certificate at a sales office and published.
 - November: the winner is verified but never answers; after ten days it is marked as
   not responding, and the redraw's winner is verified, answers and is published.
+- Spring 2023 (three winners a month): March's all take September's path; April's are
+  verified, in touch and published; May is not drawn.
 
-Every step is taken through ``portal.campaign.winners`` at a 2022 moment, so the
+Every step is taken through ``portal.campaign.winners`` at a moment of its campaign, so the
 history, the audit trail and the deadlines read as the campaign would have run.
 All names and notes are invented; the photo is drawn here, of nobody.
 """
@@ -106,8 +108,10 @@ def _photo(winner: Winner, when: datetime) -> None:
     pen.rounded_rectangle(
         (200, 180, 1000, 620), radius=28, fill=(255, 255, 255), outline=(0, 102, 204), width=8
     )
-    pen.text((260, 240), "Chocomart", fill=(0, 102, 204), font_size=72)
-    pen.text((260, 380), "200 000 KZT", fill=(30, 30, 30), font_size=96)
+    prize = winner.prize
+    amount = f"{prize.nominal_kzt:,}".replace(",", " ")
+    pen.text((260, 240), prize.supplier, fill=(0, 102, 204), font_size=72)
+    pen.text((260, 380), f"{amount} KZT", fill=(30, 30, 30), font_size=96)
     pen.text((260, 530), f"Ismet.kz  {winner.period.key}", fill=(90, 90, 90), font_size=40)
     raw = io.BytesIO()
     image.save(raw, "PNG")
@@ -199,8 +203,7 @@ def september(draw, site: DrawSite) -> list[str]:
     winner = _only_winner(draw)  # drawn Monday 10 October 2022
     # the commission signed the printed protocol that day, in ink: kept as such (an EDS
     # signature needs a member's own NCA key; staff add one from the draw's page)
-    for member_index in range(1, len(draw.commission) + 1):
-        protocol_signatures.mark_paper(draw, member_index, actor=DEMO, now=at(2022, 10, 10, 12))
+    _paper_protocol(draw, at(2022, 10, 10, 12))
     _verify(winner, at(2022, 10, 11))
     _to_delivery(
         winner,
@@ -270,4 +273,53 @@ def november(draw, site: DrawSite) -> list[str]:
     return ["2022-11: first winner silent for 10 days, redraw, second winner published"]
 
 
-PATHS = {"2022-09": september, "2022-10": october, "2022-11": november}
+def _paper_protocol(draw, when: datetime) -> None:
+    """The commission signed the printed protocol in ink on the day of the draw."""
+    for member_index in range(1, len(draw.commission) + 1):
+        protocol_signatures.mark_paper(draw, member_index, actor=DEMO, now=when)
+
+
+def march_2023(draw, site: DrawSite) -> list[str]:
+    """Spring 2023, March (drawn Monday 10 April 2023): the three winners verified, in
+    touch, their acts signed, published, their certificates sent electronically."""
+    _paper_protocol(draw, at(2023, 4, 10, 12))
+    for n, winner in enumerate(winners.winners_of_draw(draw)):
+        _verify(winner, at(2023, 4, 11, 10 + n))
+        _to_delivery(
+            winner,
+            contact_on=date(2023, 4, 11),
+            steps=[at(2023, 4, 12, 10 + n), at(2023, 4, 14), at(2023, 4, 14, 15), at(2023, 4, 18)],
+            method=Winner.ELECTRONIC,
+            links=site.links,
+        )
+    db.session.commit()
+    return ["2023-03: three winners verified, delivered electronically, published with photo"]
+
+
+def april_2023(draw, site: DrawSite) -> list[str]:
+    """April 2023 (drawn Wednesday 10 May 2023): the three winners verified, in touch
+    and published, as November 2022's last winner."""
+    _paper_protocol(draw, at(2023, 5, 10, 12))
+    for n, winner in enumerate(winners.winners_of_draw(draw)):
+        _verify(winner, at(2023, 5, 11, 10 + n))
+        winners.record_contact(
+            winner,
+            on=date(2023, 5, 11),
+            channel="phone",
+            answered=True,
+            note="Директор қоңырауға жауап берді.",
+            actor=DEMO,
+            now=at(2023, 5, 11, 15 + n),
+        )
+        _publish(winner, at(2023, 5, 12), site.links)
+    db.session.commit()
+    return ["2023-04: three winners verified, in touch and published"]
+
+
+PATHS = {
+    "2022-09": september,
+    "2022-10": october,
+    "2022-11": november,
+    "2023-03": march_2023,
+    "2023-04": april_2023,
+}

@@ -10,9 +10,9 @@ from flask_babel import force_locale, format_decimal, ngettext, pgettext
 from flask_babel import gettext as _
 
 from portal.campaign import LANGUAGES
-from portal.campaign.conditions import Check, Condition, ConditionsRefused
+from portal.campaign.conditions import Check, Condition, ConditionsRefused, Month, of_campaign
 from portal.campaign.draws import Check as DrawCheck
-from portal.campaign.draws import DrawRefused, Verdict
+from portal.campaign.draws import DrawRefused, Verdict, month_slots
 from portal.campaign.eligibility import MonthFrozen
 from portal.campaign.imports import Problem
 from portal.campaign.links import Links
@@ -129,6 +129,47 @@ def condition_name(condition: str | Condition, conditions: list[Condition] | Non
         "receipts": _("Receipts issued through the app"),
         "legal_form": _("Legal form IE or LLP"),
     }.get(condition, condition)
+
+
+def condition_sentence(condition: Condition, campaign) -> str:
+    """What ``condition`` asks of a participant, as the campaign page's "how to take
+    part" states it: its name, then its threshold or deadline, in one sentence."""
+    name = condition.name.get(current_language()) or condition.code
+    params = condition.params
+    if condition.kind == "legal-form-in":
+        forms = ", ".join(legal_form_name(form) for form in params["forms"])
+        return _("Legal form: %(forms)s.", forms=forms)
+    if condition.kind == "date-by-period-end":
+        return _("%(name)s: no later than the last day of the reporting month.", name=name)
+    if condition.kind == "date-within":
+        campaign_dates = Month(campaign.starts_on, campaign.ends_on, campaign.ends_on)
+        start = format_day(campaign_dates.end(params["from"]))
+        ends = params["to"] if isinstance(params["to"], list) else [params["to"]]
+        if "period-end" in ends:
+            return _(
+                "%(name)s: from %(start)s, no later than the last day of the reporting month.",
+                name=name,
+                start=start,
+            )
+        end = format_day(campaign_dates.end(ends))
+        return _("%(name)s: from %(start)s to %(end)s.", name=name, start=start, end=end)
+    if re.search(rf"(?<!\d){condition.minimum}(?!\d)", name):
+        return f"{name.rstrip('.')}."  # its name states its threshold already
+    minimum = format_decimal(condition.minimum)
+    if condition.kind == "count-at-least":
+        return _("%(name)s: at least %(num)s in the reporting month.", name=name, num=minimum)
+    return _("%(name)s: at least %(num)s.", name=name, num=minimum)
+
+
+def prize_of_month(prize) -> str:
+    """A prize and how many of it a month gives: "Сертификат Chocomart номиналом
+    100 000 ₸ — 2 шт.", as the campaign list and the campaign page show it."""
+    return _(
+        "%(name)s worth %(value)s — %(num)s pcs.",
+        name=prize.tr("name"),
+        value=format_money(prize.nominal_kzt),
+        num=prize.count_per_period,
+    )
 
 
 def condition_namer(conditions: list[Condition]):
@@ -559,10 +600,11 @@ def winner_status_name(status: str) -> str:
     return names.get(status, status)
 
 
-def winner_outcome_name(outcome: str) -> str:
-    """Why a winner fell away: the failed condition, silence, or the rule 12 reason."""
-    if outcome in (*NAMES_2022, "activity"):
-        return _("Condition not met: %(condition)s", condition=condition_name(outcome))
+def winner_outcome_name(outcome: str, conditions: list[Condition] | None = None) -> str:
+    """Why a winner fell away: the failed condition (by its name among ``conditions``,
+    the winner's campaign's), silence, or the rule 12 reason."""
+    if any(c.code == outcome for c in conditions or ()) or outcome in (*NAMES_2022, "activity"):
+        return _("Condition not met: %(condition)s", condition=condition_name(outcome, conditions))
     names = {
         "manual": _("Failed the manual checks"),
         "no-response": _("Did not get in touch within 10 days of the draw (rule 9)"),
@@ -570,6 +612,11 @@ def winner_outcome_name(outcome: str) -> str:
         "refused-to-sign": _("Refused to sign the act (rule 12)"),
     }
     return names.get(outcome, outcome)
+
+
+def winner_outcome(winner) -> str:
+    """Why ``winner`` fell away, a failed condition named as its campaign names it."""
+    return winner_outcome_name(winner.outcome, of_campaign(winner.period.campaign))
 
 
 def winner_standing(standing: Standing) -> str:
@@ -791,10 +838,19 @@ def winner_announcement(winner, links: Links) -> tuple[dict[str, str], dict[str,
     """
     titles, bodies = {}, {}
     participant, period, prize = winner.participant, winner.period, winner.prize
+    several = len(month_slots(period)) > 1  # a month of several prizes: titled by each
     for lang in current_app.config["LANGUAGES"]:
         with force_locale(lang):
             month = format_month(period.year, period.month, lang, in_text=True)
-            titles[lang] = _("The winner of %(month)s", month=month)
+            titles[lang] = (
+                _(
+                    "The winner of %(month)s: a prize of %(amount)s",
+                    month=month,
+                    amount=format_money(prize.nominal_kzt, lang),
+                )
+                if several
+                else _("The winner of %(month)s", month=month)
+            )
             sentences = [
                 _winner_named(participant, month),
                 _(
