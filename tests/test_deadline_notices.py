@@ -55,7 +55,8 @@ def test_each_deadline_is_mailed_once_with_its_link(drawn, smtpd):
     once = catalogue.gettext("This notice is sent once for each deadline.")
     for item, mail in zip(items, mails, strict=True):
         links = StaffLinks()
-        link = links.winner_admin(item.winner.id) if item.winner else links.draws_admin()
+        slug = item.period.campaign.slug
+        link = links.winner_admin(slug, item.winner.id) if item.winner else links.draws_admin(slug)
         text, _signature = mail.body_text.split("\n\n-- \n")  # the organizer's signature
         paragraphs = text.split("\n\n")
         assert paragraphs[2:] == [link, once]

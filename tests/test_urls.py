@@ -79,13 +79,15 @@ def test_the_site_links_are_the_campaigns(app):
     links: Links = SiteLinks()
     with app.app_context():
         assert links.draw_record(5, "ru") == "https://ismet.kz/ru/draws/5"
-        assert links.winner_admin(9) == "https://ismet.kz/admin/winners/9"
-        assert links.draws_admin() == "https://ismet.kz/admin/draws"
+        assert links.winner_admin("ismet-2022", 9) == "https://ismet.kz/admin/ismet-2022/winners/9"
+        assert links.draws_admin("ismet-2022") == "https://ismet.kz/admin/ismet-2022/draws"
     app.config["PUBLIC_BASE_URL"] = "https://ismet.kz/promo"
     with app.app_context():
         assert links.draw_record(5, "kk") == "https://ismet.kz/promo/kk/draws/5"
-        assert links.winner_admin(9) == "https://ismet.kz/promo/admin/winners/9"
-        assert links.draws_admin() == "https://ismet.kz/promo/admin/draws"
+        assert links.winner_admin("ismet-2022", 9) == (
+            "https://ismet.kz/promo/admin/ismet-2022/winners/9"
+        )
+        assert links.draws_admin("ismet-2022") == "https://ismet.kz/promo/admin/ismet-2022/draws"
 
 
 def test_pages_name_their_other_languages_at_the_public_base_url(app, client, demo):

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from portal.admin import bp
 from portal.admin.forms import AnnouncementForm, ConfirmForm, RulesDraftForm, describe_rules_problem
-from portal.admin.helpers import the_campaign
+from portal.admin.helpers import campaign_page, the_campaign
 from portal.campaign import audit, subscriptions
 from portal.campaign import news as news_domain
 from portal.campaign import rules as rules_domain
@@ -41,7 +41,7 @@ def the_version(campaign: Campaign, number: int) -> RulesVersion:
 # --- rules ---------------------------------------------------------------------------
 
 
-@bp.get("/rules")
+@campaign_page("/rules")
 @roles_required(*READ_MARKETING)
 def rules_versions():
     """Every version of the rules, the draft first."""
@@ -57,7 +57,7 @@ def rules_versions():
     )
 
 
-@bp.post("/rules/new")
+@campaign_page("/rules/new", methods=("POST",))
 @roles_required(*MARKETING)
 def rules_new():
     """Start a draft from the version in force (or open the draft being written)."""
@@ -70,7 +70,7 @@ def rules_new():
     return redirect(url_for("admin.rules_edit", number=draft.number))
 
 
-@bp.get("/rules/<id:number>")
+@campaign_page("/rules/<id:number>")
 @roles_required(*READ_MARKETING)
 def rules_show(number: int):
     """One version, with what it changes against the one before it."""
@@ -91,8 +91,8 @@ def rules_show(number: int):
     )
 
 
-@bp.get("/rules/<id:number>/edit")
-@bp.post("/rules/<id:number>/edit")
+@campaign_page("/rules/<id:number>/edit")
+@campaign_page("/rules/<id:number>/edit", methods=("POST",))
 @roles_required(*MARKETING)
 def rules_edit(number: int):
     """Edit a draft: both languages side by side, with a live preview."""
@@ -150,7 +150,7 @@ def rules_preview():
     )
 
 
-@bp.post("/rules/<id:number>/publish")
+@campaign_page("/rules/<id:number>/publish", methods=("POST",))
 @roles_required(*MARKETING)
 def rules_publish(number: int):
     """Publish a draft, announce it on the news page and feed, and queue the e-mails.
@@ -214,7 +214,7 @@ def rules_publish(number: int):
     return redirect(url_for("admin.rules_show", number=number))
 
 
-@bp.post("/rules/<id:number>/discard")
+@campaign_page("/rules/<id:number>/discard", methods=("POST",))
 @roles_required(*MARKETING)
 def rules_discard(number: int):
     """Throw away a draft (a published version cannot be)."""
@@ -232,7 +232,7 @@ def rules_discard(number: int):
 # --- announcements -----------------------------------------------------------------
 
 
-@bp.get("/news")
+@campaign_page("/news")
 @roles_required(*READ_MARKETING)
 def announcements():
     """Every announcement, drafts included."""
@@ -255,8 +255,8 @@ def _publish_question() -> str:
     )
 
 
-@bp.get("/news/new")
-@bp.post("/news/new")
+@campaign_page("/news/new")
+@campaign_page("/news/new", methods=("POST",))
 @roles_required(*MARKETING)
 def announcement_new():
     """Write an announcement by hand (saved as a draft)."""
@@ -276,8 +276,8 @@ def announcement_new():
     return render_template("admin/news_form.html", form=form, item=None)
 
 
-@bp.get("/news/<id:item_id>")
-@bp.post("/news/<id:item_id>")
+@campaign_page("/news/<id:item_id>")
+@campaign_page("/news/<id:item_id>", methods=("POST",))
 @roles_required(*MARKETING)
 def announcement_edit(item_id: int):
     """Edit a draft announcement."""
@@ -303,7 +303,7 @@ def announcement_edit(item_id: int):
     )
 
 
-@bp.post("/news/<id:item_id>/publish")
+@campaign_page("/news/<id:item_id>/publish", methods=("POST",))
 @roles_required(*MARKETING)
 def announcement_publish(item_id: int):
     """Publish a draft announcement and queue it to the subscribers."""

@@ -104,6 +104,7 @@ def register(app: Flask) -> None:
         condition_name=messages.condition_name,
         describe_check=messages.describe_check,
         winner_status_name=messages.winner_status_name,
+        campaign_status_name=messages.campaign_status_name,
         winner_standing=messages.winner_standing,
         winner_outcome_name=messages.winner_outcome_name,
         contact_channel_name=messages.contact_channel_name,

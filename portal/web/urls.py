@@ -96,11 +96,11 @@ class SiteLinks:
     def draw_record(self, draw_id: int, lang: str) -> str:
         return absolute_url("public.draw", lang=lang, draw_id=draw_id)
 
-    def winner_admin(self, winner_id: int) -> str:
-        return absolute_url("admin.winner", winner_id=winner_id)
+    def winner_admin(self, campaign_slug: str, winner_id: int) -> str:
+        return absolute_url("admin.winner", slug=campaign_slug, winner_id=winner_id)
 
-    def draws_admin(self) -> str:
-        return absolute_url("admin.draws")
+    def draws_admin(self, campaign_slug: str) -> str:
+        return absolute_url("admin.draws", slug=campaign_slug)
 
     def subscription_confirm(self, lang: str, token: str) -> str:
         return absolute_url("public.subscribe_confirm", lang=lang, token=token)
