@@ -322,12 +322,12 @@ def announce_in_admin(client, period_key: str, form: dict) -> str:
     """The commission's first step in the staff pages, signed in: the draw form (``form``,
     with its CSRF token) shows the pool, whose "Announce this pool" is pressed; the page
     that showed the pool (the page that answers shows the pool announced, to confirm)."""
-    shown = client.post(f"/admin/draws/new/{period_key}", data=form)
+    shown = client.post(f"/admin/ismet-2022/draws/new/{period_key}", data=form)
     html = shown.get_data(as_text=True)
     nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', html).group(1)
     digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', html).group(1)
     announced = client.post(
-        f"/admin/draws/new/{period_key}",
+        f"/admin/ismet-2022/draws/new/{period_key}",
         data={**form, "nonce": nonce, "pool_sha256": digest, "announce": "1"},
     )
     assert announced.status_code == 200

@@ -20,11 +20,11 @@ CLI = Actor(label="cli")
 class StaffLinks:
     """The staff pages' addresses, as a site would give them."""
 
-    def winner_admin(self, winner_id: int) -> str:
-        return f"https://promo.example/admin.winner/{winner_id}"
+    def winner_admin(self, campaign_slug: str, winner_id: int) -> str:
+        return f"https://promo.example/admin.winner/{campaign_slug}/{winner_id}"
 
-    def draws_admin(self) -> str:
-        return "https://promo.example/admin.draws/"
+    def draws_admin(self, campaign_slug: str) -> str:
+        return f"https://promo.example/admin.draws/{campaign_slug}/"
 
     def draw_record(self, draw_id: int, lang: str) -> str:
         return f"https://promo.example/{lang}/draws/{draw_id}"

@@ -70,10 +70,10 @@ def test_winners_files_go_to_the_bucket_and_come_back_to_staff(app, issued, clie
     assert sent.status_code == 302
     # staff add the organizer's director's card
     auth.login("marketing")
-    staff_page = client.get(f"/admin/winners/{winner_id}").get_data(as_text=True)
+    staff_page = client.get(f"/admin/ismet-2022/winners/{winner_id}").get_data(as_text=True)
     organizer_card = png()
     upload = client.post(
-        f"/admin/winners/{winner_id}/files",
+        f"/admin/ismet-2022/winners/{winner_id}/files",
         data={"csrf_token": csrf_from(staff_page), "file": (io.BytesIO(organizer_card), "c.png")},
         content_type="multipart/form-data",
     )
@@ -85,7 +85,7 @@ def test_winners_files_go_to_the_bucket_and_come_back_to_staff(app, issued, clie
     assert instance_files(app) == []
     # back to staff, and to the winner, byte for byte
     for record, original in zip(records, (issued.pdf, card, organizer_card), strict=True):
-        download = client.get(f"/admin/winner-files/{record.id}")
+        download = client.get(f"/admin/ismet-2022/winner-files/{record.id}")
         assert download.status_code == 200 and download.data == original
     assert client.get(f"/ru/winner/{token}/files/{records[1].id}").data == card
     # an object changed in the bucket behind the portal's back is refused
@@ -110,7 +110,7 @@ def test_a_photo_goes_to_the_bucket_and_is_served_from_it(app, drawn, client, au
     public = client.get(f"/ru/ismet-2022/winners/2022-09/photo/{winner.id}")
     assert public.status_code == 200 and public.data == stored
     auth.login("marketing")
-    assert client.get(f"/admin/winners/{winner.id}/photo").data == stored
+    assert client.get(f"/admin/ismet-2022/winners/{winner.id}/photo").data == stored
     # a replacement whose transaction fails leaves no object behind in the bucket
     with (
         patch.object(db.session, "commit", side_effect=RuntimeError("database gone")),
@@ -148,12 +148,12 @@ def test_a_lock_out_made_through_one_app_server_holds_on_another(app, other_app)
     # the same address, the right password, through the other server: still locked out
     second_client = second.test_client()
     sign_in_client(second_client, "admin@ismet.kz", PASSWORD)
-    assert second_client.get("/admin/").status_code == 302
+    assert second_client.get("/admin/ismet-2022/").status_code == 302
     # another address is not locked out, on either server
     elsewhere = second.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.20"
     sign_in_client(elsewhere, "admin@ismet.kz", PASSWORD)
-    assert elsewhere.get("/admin/").status_code == 200
+    assert elsewhere.get("/admin/ismet-2022/").status_code == 200
 
 
 def test_the_self_check_limit_counts_the_requests_to_every_app_server(app, other_app, demo):
@@ -173,12 +173,12 @@ def test_a_staff_session_opened_on_one_app_server_goes_on_on_another(app, other_
         make_staff("admin@ismet.kz", "admin")
     first_client = app.test_client()
     sign_in_client(first_client, "admin@ismet.kz", PASSWORD)
-    assert first_client.get("/admin/").status_code == 200
+    assert first_client.get("/admin/ismet-2022/").status_code == 200
     cookie = first_client.get_cookie("session")
     second_client = second.test_client()
     second_client.set_cookie(cookie.key, cookie.value, domain=cookie.domain or "localhost")
-    assert second_client.get("/admin/").status_code == 200
+    assert second_client.get("/admin/ismet-2022/").status_code == 200
     # signing out on the second ends the session on the first too
-    token = csrf_from(second_client.get("/admin/").get_data(as_text=True))
+    token = csrf_from(second_client.get("/admin/ismet-2022/").get_data(as_text=True))
     second_client.post("/admin/logout", data={"csrf_token": token})
-    assert first_client.get("/admin/").status_code == 302
+    assert first_client.get("/admin/ismet-2022/").status_code == 302

@@ -15,7 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from portal.admin import bp
@@ -36,7 +45,7 @@ def campaign_page(rule: str, methods: tuple[str, ...] = ("GET",)) -> Callable:
     after the view as before, and its old address ``/admin<rule>`` as a redirect."""
 
     def decorator(view: Callable) -> Callable:
-        bp.add_url_rule(f"/<slug>{rule}", view_func=view, methods=list(methods))
+        bp.add_url_rule(f"/<campaign:slug>{rule}", view_func=view, methods=list(methods))
         if rule not in _old_rules:
             _old_rules.add(rule)
             bp.add_url_rule(
@@ -93,7 +102,7 @@ def worked_on() -> Campaign | None:
     if g.get("campaign") is not None:
         return g.campaign
     if "worked_on" not in g:
-        remembered = session.get(WORKED_ON)
+        remembered = session.get(WORKED_ON) if has_request_context() else None
         g.worked_on = (_campaign(remembered) if remembered else None) or current_campaign()
     return g.worked_on
 

@@ -159,7 +159,7 @@ def urlpath(url: str | None) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-@bp.get("/<slug>/")
+@bp.get("/<campaign:slug>/")
 @bp.get("/")
 @roles_required(*EVERY_ROLE)
 def dashboard():

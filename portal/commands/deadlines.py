@@ -67,8 +67,11 @@ def _print(items, day: date) -> None:
     click.echo(_("Due on %(day)s:", day=format_day(day)))
     if not items:
         click.echo(_("Nothing is due or overdue."))
+    several = len({item.period.campaign_id for item in items}) > 1
     for item in items:  # the due date first as YYYY-MM-DD, for scripts to sort and read
+        # several campaigns: each line names its campaign by slug, as the dashboard does
+        where = f"{item.period.campaign.slug}: " if several else ""
         click.echo(
             f"{item.due.isoformat()}  {deadline_state_name(item.state):<12} "
-            f"{item.period.campaign.slug}: {deadline_text(item)}"
+            f"{where}{deadline_text(item)}"
         )

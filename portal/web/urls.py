@@ -14,12 +14,14 @@ up. Only with that setting emptied too is the path written alone.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
-from werkzeug.routing import IntegerConverter, Map, MapAdapter
+from werkzeug.routing import BaseConverter, IntegerConverter, Map, MapAdapter
 
+from portal.campaign.catalogue import RESERVED_SLUGS, SLUG_PATTERN
 from portal.campaign.subscriptions import MailLinks
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,19 @@ class DatabaseIdConverter(IntegerConverter):
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=1, max=DATABASE_ID_MAX)
+
+
+class CampaignSlugConverter(BaseConverter):
+    """``<campaign:slug>``: a segment a campaign's slug may be (``catalogue.slug_allowed``):
+    never one of the reserved segments, so ``/admin/logout`` stays the sign-out's address
+    (a GET there: 405) and is not read as the dashboard of a campaign named "logout"."""
+
+    regex = (
+        "(?!(?:"
+        + "|".join(re.escape(slug) for slug in sorted(RESERVED_SLUGS))
+        + r")\Z)"
+        + SLUG_PATTERN.pattern
+    )
 
 
 def database_int(value: str | None) -> int | None:
