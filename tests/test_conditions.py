@@ -506,10 +506,10 @@ def test_the_pages_of_another_campaign_read_its_conditions(app, client, auth, de
     home = page_text(client.get("/ru/ismet-2023/"))
     assert "<li>Не менее 10 чеков</li>" in home and "<li>Только ИП</li>" in home
     auth.login()
-    staff = page_text(client.get("/admin/ismet-2022/participants"))
+    staff = page_text(client.get("/admin/ismet-2023/participants"))
     assert "Не менее 10 чеков" in staff and "Допущены: выполнены все условия" in staff
     assert "Авторизация в приложении" not in staff
-    exported = client.get("/admin/ismet-2022/participants/2023-02/eligible.csv").get_data(
+    exported = client.get("/admin/ismet-2023/participants/2023-02/eligible.csv").get_data(
         as_text=True
     )
     lines = exported.splitlines()

@@ -37,7 +37,7 @@ from portal.web.access import roles_required
 # the session key of the campaign the staff member worked on last
 WORKED_ON = "admin_campaign"
 OLD_PREFIX = "old_"
-_old_rules: set[str] = set()  # one redirect per old address, whatever methods it had
+_old_rules: set[tuple[str, str]] = set()  # (old address, method): one redirect each
 
 
 def campaign_page(rule: str, methods: tuple[str, ...] = ("GET",)) -> Callable:
@@ -46,13 +46,11 @@ def campaign_page(rule: str, methods: tuple[str, ...] = ("GET",)) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         bp.add_url_rule(f"/<campaign:slug>{rule}", view_func=view, methods=list(methods))
-        if rule not in _old_rules:
-            _old_rules.add(rule)
+        new = [m for m in methods if (rule, m) not in _old_rules]
+        if new:
+            _old_rules.update((rule, m) for m in new)
             bp.add_url_rule(
-                rule,
-                endpoint=OLD_PREFIX + view.__name__,
-                view_func=_old_address,
-                methods=["GET", "POST"],
+                rule, endpoint=OLD_PREFIX + view.__name__, view_func=_old_address, methods=new
             )
         return view
 

@@ -114,6 +114,6 @@ def test_a_next_with_control_characters_is_not_followed(app, client, target):
     except Exception as error:
         pytest.fail(f"signing in with next={target} raised {error!r}")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/admin/ismet-2022/"
+    assert response.headers["Location"] == "/admin/"
     assert "Set-Cookie" not in response.headers or "evil" not in response.headers["Set-Cookie"]
     assert "X-Injected" not in response.headers

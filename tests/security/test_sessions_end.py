@@ -23,11 +23,11 @@ def sent_to_sign_in(response) -> bool:
 
 def test_a_cookie_kept_from_before_sign_out_opens_nothing(app, client, auth):
     auth.login("marketing")
-    assert client.get("/admin/ismet-2022/").status_code == 200
+    assert client.get("/admin/").status_code == 200
     kept = client.get_cookie("session").value
     auth.logout()
     client.set_cookie("session", kept)  # the old cookie, replayed
-    assert sent_to_sign_in(client.get("/admin/ismet-2022/"))
+    assert sent_to_sign_in(client.get("/admin/"))
     with app.app_context():
         record = db.session.scalar(sa.select(StaffSession))
         assert record.ended_why == "sign-out" and record.ended_at is not None
@@ -60,7 +60,7 @@ def test_an_admin_changing_an_account_ends_its_sessions(app, auth, change, why):
     auth.create("marketing")
     for browser in browsers:
         sign_in_client(browser, "marketing@ismet.kz")
-        assert browser.get("/admin/ismet-2022/").status_code == 200
+        assert browser.get("/admin/").status_code == 200
     auth.login("admin")
     with app.app_context():
         account = db.session.scalar(sa.select(StaffUser).filter_by(email="marketing@ismet.kz"))
@@ -68,7 +68,7 @@ def test_an_admin_changing_an_account_ends_its_sessions(app, auth, change, why):
     form["csrf_token"] = auth.token(f"/admin/users/{account.id}")
     assert auth.client.post(f"/admin/users/{account.id}", data=form).status_code == 302
     for browser in browsers:
-        assert sent_to_sign_in(browser.get("/admin/ismet-2022/"))
+        assert sent_to_sign_in(browser.get("/admin/"))
     assert auth.client.get("/admin/users").status_code == 200  # the admin's own goes on
     with app.app_context():
         ended = db.session.scalars(
@@ -87,7 +87,7 @@ def test_an_admin_changing_a_name_ends_no_session(app, auth):
         form = account_form(account, name="Another Name")
     form["csrf_token"] = auth.token(f"/admin/users/{account.id}")
     assert auth.client.post(f"/admin/users/{account.id}", data=form).status_code == 302
-    assert browser.get("/admin/ismet-2022/").status_code == 200
+    assert browser.get("/admin/").status_code == 200
 
 
 def age_session(app, idle: timedelta, age: timedelta) -> None:
@@ -113,11 +113,11 @@ def test_a_session_ends_after_30_minutes_idle_and_12_hours_in_any_case(
 ):
     auth.login("commission")
     age_session(app, idle, age)
-    response = client.get("/admin/ismet-2022/")
+    response = client.get("/admin/")
     assert (response.status_code == 200) is open_
     if not open_:
         assert sent_to_sign_in(response)
-        assert sent_to_sign_in(client.get("/admin/ismet-2022/"))  # and stays ended
+        assert sent_to_sign_in(client.get("/admin/"))  # and stays ended
         with app.app_context():
             why = db.session.scalar(sa.select(StaffSession.ended_why))
             assert why == ("idle" if idle > timedelta(minutes=30) else "expired")
@@ -127,6 +127,6 @@ def test_the_session_limits_are_settings(app, client, auth):
     app.config.update(SESSION_IDLE_MINUTES=5, SESSION_MAX_HOURS=1)
     auth.login("commission")
     age_session(app, timedelta(minutes=6), timedelta(minutes=6))
-    assert sent_to_sign_in(client.get("/admin/ismet-2022/"))
+    assert sent_to_sign_in(client.get("/admin/"))
     assert auth.login("commission", create=False).status_code == 302  # a new sign-in works
-    assert client.get("/admin/ismet-2022/").status_code == 200
+    assert client.get("/admin/").status_code == 200
