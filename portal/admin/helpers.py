@@ -81,7 +81,8 @@ def check_campaign():
     campaign = g.campaign
     if campaign is None or owners.owners(g.campaign_ids) - {campaign.id}:
         abort(404)
-    session[WORKED_ON] = campaign.slug
+    if session.get(WORKED_ON) != campaign.slug:  # written only when it changes
+        session[WORKED_ON] = campaign.slug
 
 
 @bp.url_defaults
