@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from portal.campaign import catalogue, eligibility
+from portal.campaign import catalogue, deadlines, eligibility
 from portal.campaign.imports import import_month
 from portal.campaign.periods import PeriodNotFound, current_campaign, find_period, resolve_period
 from portal.models import Activity, Campaign, Participant, ReportingPeriod, Winner, db
@@ -270,3 +270,17 @@ def test_the_dashboard_lists_what_is_due_in_every_published_campaign(
     assert 'href="/admin/spring-bonus/draws"' in client.get("/admin/spring-bonus/").get_data(
         as_text=True
     )
+
+
+def test_the_deadlines_command_covers_every_published_campaign(app, runner, two_springs):
+    every = runner.invoke(args=["deadlines", "--today", "2023-04-25", "--lang", "ru"])
+    assert every.exit_code == 0, every.output
+    lines = [line for line in every.output.splitlines() if re.match(r"\d{4}-\d\d-\d\d  ", line)]
+    assert any("ismet-2023: " in line for line in lines), lines
+    assert any("ismet-2022: " in line for line in lines), lines  # its draws never held here
+    assert not any("spring-bonus" in line for line in lines)  # a draft is no one's deadline yet
+    draft = runner.invoke(args=["deadlines", "--today", "2023-04-25", "--campaign", "spring-bonus"])
+    assert draft.exit_code == 0 and "2023-04-20" in draft.output, draft.output
+    with app.app_context():
+        keys = {item.key for item in deadlines.pending_every(date(2023, 4, 25))}
+        assert "draw:ismet-2023:2023-03" in keys and "draw:ismet-2022:2022-09" in keys
