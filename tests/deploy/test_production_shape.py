@@ -171,9 +171,8 @@ def test_request_sizes_are_bounded_by_nginx_outside_the_import(stack):
 def test_a_staff_member_imports_a_month_through_the_proxy(stack):
     staff = stack.session()
     signed_in = sign_in(staff, stack, stack.staff["marketing"])
-    assert signed_in.status_code == 302 and signed_in.headers["Location"].endswith(
-        "/admin/ismet-2022/"
-    )
+    assert signed_in.status_code == 302
+    assert re.search(r"/admin/[a-z0-9-]+/$", signed_in.headers["Location"])
     dashboard = staff.get(f"{stack.url}/admin/ismet-2022/", timeout=30)
     assert dashboard.status_code == 200 and dashboard.headers["Cache-Control"] == "no-store"
 
@@ -268,9 +267,8 @@ def test_a_client_locked_out_does_not_lock_out_another(stack):
     # from another client the same account signs in
     colleague = stack.session(source="127.0.0.1")
     signed_in = sign_in(colleague, stack, email)
-    assert signed_in.status_code == 302 and signed_in.headers["Location"].endswith(
-        "/admin/ismet-2022/"
-    )
+    assert signed_in.status_code == 302
+    assert re.search(r"/admin/[a-z0-9-]+/$", signed_in.headers["Location"])
 
     engine = sa.create_engine(stack.database_url)
     with engine.connect() as connection:
