@@ -6,7 +6,7 @@ Fills a database migrated as in production (a fresh SQLite file, or the PostgreS
 database named by ``--database-url``, whose public schema is emptied first: give it
 one you can spare) with N participants of September 2022 and their month's figures,
 signs a staff member in through the form, then times the search page
-(``POST /admin/participants``, the app through Flask's test client) for an exact
+(``POST /admin/<slug>/participants``, the app through Flask's test client) for an exact
 account number, an exact BIN/IIN, a part of one company's name, and a part that many
 names share (the page's limit). Each time is the median of R requests. The floor is
 the same row fetched by its index with a bare SQL query on the database's own driver
@@ -244,7 +244,7 @@ def main() -> None:
                 },
             )
             assert signed.status_code == 302, "not signed in"
-            csrf = token("/admin/participants")
+            csrf = token("/admin/ismet-2022/participants")
             n = args.rows // 2 + 7
             target = name(n)
             queries = {
@@ -258,17 +258,17 @@ def main() -> None:
 
                 def search(query=query, expected=expected):
                     response = client.post(
-                        "/admin/participants", data={"q": query, "csrf_token": csrf}
+                        "/admin/ismet-2022/participants", data={"q": query, "csrf_token": csrf}
                     )
                     assert response.status_code == 200
                     shown = response.get_data(as_text=True).count(
-                        '<li><a href="/admin/participants/'
+                        '<li><a href="/admin/ismet-2022/participants/'
                     )
                     assert shown == expected or (expected is None and shown == 50), (query, shown)
 
                 page_ms[key] = median_ms(search, args.repeat)
             page_ms["no search"] = median_ms(
-                lambda: client.get("/admin/participants"), max(args.repeat // 4, 3)
+                lambda: client.get("/admin/ismet-2022/participants"), max(args.repeat // 4, 3)
             )
             floor_ms = floors(engine, campaign_id, n, args.repeat)
 

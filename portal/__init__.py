@@ -23,7 +23,7 @@ from portal.public import site_bp
 from portal.services import jobs, storage
 from portal.services.eds import anchors as eds_anchors
 from portal.web import access, health, http, i18n, limits, logs, metrics, pagecache, templating
-from portal.web.urls import DatabaseIdConverter, LanguageConverter
+from portal.web.urls import CampaignSlugConverter, DatabaseIdConverter, LanguageConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The instance's files (database, secret key, uploads) are the portal's account's alone.
@@ -227,6 +227,7 @@ def register_blueprints(app: Flask) -> None:
     # before the routes that use it: an id too large for its column is a 404, not a 500
     app.url_map.converters["id"] = DatabaseIdConverter
     app.url_map.converters["lang"] = LanguageConverter
+    app.url_map.converters["campaign"] = CampaignSlugConverter
     app.register_blueprint(site_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(admin_bp)

@@ -226,8 +226,9 @@ class AuthActions:
         return self.client.post("/admin/logout", data={"csrf_token": self.token()})
 
     def token(self, url: str = "/admin/") -> str:
-        """The CSRF token of the first form on ``url``."""
-        return csrf_from(self.client.get(url).get_data(as_text=True))
+        """The CSRF token of the first form on ``url`` (after its redirects: ``/admin/``
+        goes to the dashboard of the campaign there is, if any)."""
+        return csrf_from(self.client.get(url, follow_redirects=True).get_data(as_text=True))
 
 
 @pytest.fixture

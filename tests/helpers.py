@@ -8,6 +8,7 @@ Plain functions, classes and constants: no tests and no fixtures (the fixtures a
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import io
@@ -40,18 +41,21 @@ from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.campaign import acts, draws, eligibility, rules, winners
+from portal.campaign import conditions as campaign_conditions
 from portal.campaign.audit import Actor
 from portal.campaign.identity import with_control_digit
-from portal.campaign.imports import COLUMNS, import_month
-from portal.campaign.periods import CAMPAIGN_TZ, find_period
+from portal.campaign.imports import COLUMNS, Layout, import_month
+from portal.campaign.periods import CAMPAIGN_TZ, ensure_periods, find_period
 from portal.commands.translate import TRANSLATIONS
 from portal.demo import load_campaign, load_draws, load_participants
+from portal.demo.conditions_2022 import standard_2022
 from portal.models import (
     Activity,
     Announcement,
     CalendarDay,
     Campaign,
     Participant,
+    Prize,
     RulesVersion,
     StaffUser,
     Subscriber,
@@ -322,12 +326,12 @@ def announce_in_admin(client, period_key: str, form: dict) -> str:
     """The commission's first step in the staff pages, signed in: the draw form (``form``,
     with its CSRF token) shows the pool, whose "Announce this pool" is pressed; the page
     that showed the pool (the page that answers shows the pool announced, to confirm)."""
-    shown = client.post(f"/admin/draws/new/{period_key}", data=form)
+    shown = client.post(f"/admin/ismet-2022/draws/new/{period_key}", data=form)
     html = shown.get_data(as_text=True)
     nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', html).group(1)
     digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', html).group(1)
     announced = client.post(
-        f"/admin/draws/new/{period_key}",
+        f"/admin/ismet-2022/draws/new/{period_key}",
         data={**form, "nonce": nonce, "pool_sha256": digest, "announce": "1"},
     )
     assert announced.status_code == 200
@@ -894,3 +898,119 @@ def bucket_keys(endpoint: str, bucket: str) -> list[str]:
     """Every object's name in the bucket, as S3 lists them."""
     pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=bucket)
     return sorted(item["Key"] for page in pages for item in page.get("Contents", ()))
+
+
+# --- a second campaign: spring 2023 ---------------------------------------------------
+
+RULES_2023 = {
+    "kk": (
+        "# Ismet.kz қосымшасының 2023 жылғы көктемгі акциясының ережелері\n\n"
+        "## 1. Жалпы ережелер\n\n"
+        "1.1. Акция 2023 жылғы 1 наурыздан 31 мамырға дейін Қазақстан Республикасының "
+        "барлық аумағында өткізіледі.\n\n"
+        "## 2. Қатысу шарттары\n\n"
+        "2.1. Акцияға Ismet.kz қосымшасында есепті айдың соңына дейін авторизациядан "
+        "өткен, сол айда қосымша арқылы кемінде 10 чек шығарған жеке кәсіпкерлер "
+        "қатысады.\n\n"
+        "## 3. Жүлде қоры\n\n"
+        "3.1. Ай сайын үш жүлде ойнатылады: 500 000 теңгелік бір сертификат және "
+        "100 000 теңгелік екі сертификат.\n"
+    ),
+    "ru": (
+        "# Правила весенней акции приложения Ismet.kz 2023 года\n\n"
+        "## 1. Общие положения\n\n"
+        "1.1. Акция проводится с 1 марта по 31 мая 2023 года на всей территории "
+        "Республики Казахстан.\n\n"
+        "## 2. Условия участия\n\n"
+        "2.1. В акции участвуют индивидуальные предприниматели, авторизованные в "
+        "приложении Ismet.kz до окончания отчётного месяца и сформировавшие через "
+        "приложение не менее 10 чеков в этом месяце.\n\n"
+        "## 3. Призовой фонд\n\n"
+        "3.1. Ежемесячно разыгрываются три приза: один сертификат на 500 000 тенге и "
+        "два сертификата на 100 000 тенге.\n"
+    ),
+}
+
+
+def conditions_2023() -> list:
+    """The spring 2023 campaign's conditions: the app as in 2022, at least 10 receipts
+    in the month, individual entrepreneurs only."""
+    kept = {c.code: c for c in standard_2022(min_receipts=10)}
+    legal_form = dataclasses.replace(
+        kept["legal_form"],
+        params={"forms": ["IE"]},
+        name={"kk": "Ұйымдық-құқықтық нысаны ЖК", "ru": "Организационно-правовая форма ИП"},
+    )
+    return [kept["app"], kept["receipts"], legal_form]
+
+
+def make_campaign_2023(
+    slug: str = "ismet-2023", status: str = "published", rules_published: bool = True
+) -> Campaign:
+    """A second campaign (inside an app context, committed): spring 2023, 1 March to 31
+    May, three prizes a month (1 x 500,000 KZT, 2 x 100,000 KZT), its own conditions,
+    and rules v1 in force from its first day (published unless told otherwise)."""
+    campaign = Campaign(
+        slug=slug,
+        title_kk="Ismet.kz қосымшасының 2023 жылғы көктемгі акциясы",
+        title_ru="Весенняя акция приложения Ismet.kz 2023 года",
+        organizer_kk="«Қазақтелеком» АҚ филиалы – Корпоративтік бизнес жөніндегі дивизион",
+        organizer_ru="Филиал АО «Казахтелеком» – Дивизион по корпоративному бизнесу",
+        territory_kk="Қазақстан Республикасының барлық аумағы",
+        territory_ru="Вся территория Республики Казахстан",
+        starts_on=date(2023, 3, 1),
+        ends_on=date(2023, 5, 31),
+        status=status,
+    )
+    db.session.add(campaign)
+    ensure_periods(campaign)
+    campaign.prizes.extend(
+        [
+            Prize(
+                supplier="Chocomart",
+                name_kk="Chocomart сертификаты, 500 000 теңге",
+                name_ru="Сертификат Chocomart на 500 000 тенге",
+                nominal_kzt=500_000,
+                count_per_period=1,
+                position=1,
+            ),
+            Prize(
+                supplier="Chocomart",
+                name_kk="Chocomart сертификаты, 100 000 теңге",
+                name_ru="Сертификат Chocomart на 100 000 тенге",
+                nominal_kzt=100_000,
+                count_per_period=2,
+                position=2,
+            ),
+        ]
+    )
+    db.session.flush()
+    campaign_conditions.replace(campaign, conditions_2023())
+    db.session.add(
+        RulesVersion(
+            campaign=campaign,
+            number=1,
+            body_kk=RULES_2023["kk"],
+            body_ru=RULES_2023["ru"],
+            summary_kk="Акция ережелерінің бастапқы редакциясы.",
+            summary_ru="Первоначальная редакция правил акции.",
+            effective_on=date(2023, 3, 1),
+            published=rules_published,
+            published_at=datetime(2023, 3, 1, tzinfo=CAMPAIGN_TZ) if rules_published else None,
+        )
+    )
+    db.session.commit()
+    return campaign
+
+
+def row_2023(n: int, **overrides) -> dict[str, str]:
+    """Client ``n``'s row of a spring 2023 month: an individual entrepreneur with 12
+    receipts, eligible unless ``overrides`` say otherwise."""
+    values = row(n, legal_form="IE", app_authorized_on="2023-02-01", receipts_in_period="12")
+    values.update(overrides)
+    return values
+
+
+def csv_2023(rows: list[dict[str, str]]) -> bytes:
+    """A spring 2023 month's file, in the campaign's own format (its conditions' columns)."""
+    return csv_bytes(rows, columns=Layout.of(conditions_2023()).names)

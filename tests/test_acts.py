@@ -302,9 +302,9 @@ def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth)
         == 302
     )
     auth.login("marketing")
-    staff_page = client.get(f"/admin/winners/{winner_id}").get_data(as_text=True)
+    staff_page = client.get(f"/admin/ismet-2022/winners/{winner_id}").get_data(as_text=True)
     upload = client.post(
-        f"/admin/winners/{winner_id}/files",
+        f"/admin/ismet-2022/winners/{winner_id}/files",
         data={"csrf_token": csrf_from(staff_page), "file": (io.BytesIO(png()), "card.png")},
         content_type="multipart/form-data",
     )
@@ -313,14 +313,15 @@ def test_manual_signing_is_checked_mailed_and_decided(app, issued, client, auth)
         sa.select(ManualSubmission).filter_by(status=ManualSubmission.SUBMITTED)
     )
     accept = client.post(
-        f"/admin/submissions/{second.id}/accept", data={"csrf_token": csrf_from(staff_page)}
+        f"/admin/ismet-2022/submissions/{second.id}/accept",
+        data={"csrf_token": csrf_from(staff_page)},
     )
     assert accept.status_code == 302
     db.session.expire_all()
     assert db.session.get(Winner, winner_id).status == W.ACT_SIGNED
     # the scans reach staff with the right, and the winner, and nobody else
     scan = db.session.scalar(sa.select(WinnerFile).filter_by(kind="director_id"))
-    assert client.get(f"/admin/winner-files/{scan.id}").data == png()
+    assert client.get(f"/admin/ismet-2022/winner-files/{scan.id}").data == png()
     auth.logout()
-    assert client.get(f"/admin/winner-files/{scan.id}").status_code == 302  # sign-in
+    assert client.get(f"/admin/ismet-2022/winner-files/{scan.id}").status_code == 302  # sign-in
     assert client.get(f"/ru/winner/{token}/files/{scan.id}").status_code == 200

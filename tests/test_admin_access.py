@@ -171,6 +171,8 @@ def admin_routes() -> list[tuple[str, str, str, tuple[str, ...] | None]]:
         for rule in app.url_map.iter_rules():
             if not rule.endpoint.startswith("admin.") or rule.endpoint in NOT_ROLE_CHECKED:
                 continue
+            if rule.endpoint.startswith("admin.old_"):
+                continue  # the old addresses' redirects: tests/test_staff_campaigns.py
             allowed = getattr(app.view_functions[rule.endpoint], "allowed_roles", None)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 routes.append((rule.endpoint, method, rule.rule, allowed))
@@ -264,6 +266,7 @@ def world(access_app):
         )
         db.session.commit()
         return {
+            "slug": campaign.slug,
             "number": 2,
             "campaign_slug": campaign.slug,
             # their own account: an admin cannot demote or deactivate itself, so the
@@ -362,7 +365,7 @@ def test_admin_url(access_app, world, personal_numbers, endpoint, method, rule, 
     if method == "GET":
         response = client.get(path)
     else:
-        page = "/admin/login" if role == "anonymous" else "/admin/"
+        page = "/admin/login" if role == "anonymous" else "/admin/ismet-2022/"
         token = csrf_from(client.get(page).get_data(as_text=True))
         response = client.post(path, data={"csrf_token": token}, headers={"X-CSRFToken": token})
     body = response.get_data()
@@ -375,6 +378,8 @@ def test_admin_url(access_app, world, personal_numbers, endpoint, method, rule, 
         assert response.status_code == 302
         assert "/admin/login" in response.headers["Location"]
     elif role in allowed:
-        assert response.status_code in ({200} if method == "GET" else {200, 302, 400, 404})
+        # ``/admin/`` goes to the dashboard of the campaign worked on
+        ok_get = {302} if rule == "/admin/" else {200}
+        assert response.status_code in (ok_get if method == "GET" else {200, 302, 400, 404})
     else:
         assert response.status_code == 403

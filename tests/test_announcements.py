@@ -316,7 +316,7 @@ def test_the_month_s_pages_show_the_announcement_then_both_times(app, client, se
 
 
 def draw_form(client) -> dict:
-    page = client.get("/admin/draws/new/2022-09").get_data(as_text=True)
+    page = client.get("/admin/ismet-2022/draws/new/2022-09").get_data(as_text=True)
     return {
         "csrf_token": csrf_from(page),
         "commission": COMMISSION_TEXT.replace("; ", "\n"),
@@ -338,12 +338,14 @@ def test_the_staff_announce_then_wait_then_draw(app, client, auth, september_id)
         assert announcement.announced_by == "commission@ismet.kz"
         assert announcement.not_before - announcement.announced_at == timedelta(minutes=60)
         sha256 = announcement.pool_sha256
-    page = client.post("/admin/draws/new/2022-09", data=form).get_data(as_text=True)
+    page = client.post("/admin/ismet-2022/draws/new/2022-09", data=form).get_data(as_text=True)
     digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', page)[1]
     nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', page)[1]
     assert digest == sha256 and 'id="announcement-wait"' in page and 'name="confirm"' in page
     confirm = {**form, "nonce": nonce, "pool_sha256": digest, "confirm": "1"}
-    refused = client.post("/admin/draws/new/2022-09", data=confirm).get_data(as_text=True)
+    refused = client.post("/admin/ismet-2022/draws/new/2022-09", data=confirm).get_data(
+        as_text=True
+    )
     assert 'id="announcement-wait"' in refused and 'name="confirm"' in refused  # still there
     with app.app_context():
         assert count(Draw) == 0
@@ -352,7 +354,7 @@ def test_the_staff_announce_then_wait_then_draw(app, client, auth, september_id)
         announcement.announced_at -= timedelta(minutes=60)
         announcement.not_before -= timedelta(minutes=60)
         db.session.commit()
-    confirmed = client.post("/admin/draws/new/2022-09", data=confirm)
+    confirmed = client.post("/admin/ismet-2022/draws/new/2022-09", data=confirm)
     assert confirmed.status_code == 302
     with app.app_context():
         assert count(Draw) == 1
@@ -361,18 +363,18 @@ def test_the_staff_announce_then_wait_then_draw(app, client, auth, september_id)
     staff_page = client.get(confirmed.headers["Location"]).get_data(as_text=True)
     times = re.search(r'<p id="draw-times">(.*?)</p>', staff_page, re.S)[1]
     assert utc_text(announced_at) in times and utc_text(drawn_at) in times
-    listing = client.get("/admin/draws").get_data(as_text=True)
+    listing = client.get("/admin/ismet-2022/draws").get_data(as_text=True)
     assert sha256 in listing and 'data-state="drawn"' in listing
 
 
 def test_announcing_needs_the_form_s_csrf_token(app, client, auth, september_id):
     auth.login("commission")
     form = draw_form(client)
-    shown = client.post("/admin/draws/new/2022-09", data=form).get_data(as_text=True)
+    shown = client.post("/admin/ismet-2022/draws/new/2022-09", data=form).get_data(as_text=True)
     nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown)[1]
     forged = {**form, "csrf_token": "forged", "nonce": nonce, "announce": "1"}
-    assert client.post("/admin/draws/new/2022-09", data=forged).status_code in (200, 400)
-    redraw_forged = client.post("/admin/draws/1/announce-redraw", data={})
+    assert client.post("/admin/ismet-2022/draws/new/2022-09", data=forged).status_code in (200, 400)
+    redraw_forged = client.post("/admin/ismet-2022/draws/1/announce-redraw", data={})
     assert redraw_forged.status_code in (302, 400, 404)
     with app.app_context():
         assert count(PoolAnnouncement) == 0

@@ -314,18 +314,21 @@ def test_a_rules_version_changes_conditions_and_prizes_of_the_months_not_drawn(
     db.session.commit()
     auth.login("admin")
     assert (
-        client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")}).status_code
+        client.post(
+            "/admin/ismet-2022/rules/new",
+            data={"csrf_token": auth.token("/admin/ismet-2022/rules")},
+        ).status_code
         == 302
     )
     version = db.session.scalar(sa.select(RulesVersion).filter_by(number=2))
     version.summary_kk, version.summary_ru = "Чектер 10.", "Чеков 10."
     version.effective_on = local_today()
     db.session.commit()
-    token = auth.token("/admin/rules/2/edit")
+    token = auth.token("/admin/ismet-2022/rules/2/edit")
     new_prizes = "1 | * | Kaspi | Kaspi сертификаты | Сертификат Kaspi | 300000 | 1 | yes"
     # a prize for the drawn month is refused
     refused = client.post(
-        "/admin/rules/2/setup-changes",
+        "/admin/ismet-2022/rules/2/setup-changes",
         data={
             "csrf_token": token,
             "conditions": "",
@@ -342,7 +345,7 @@ def test_a_rules_version_changes_conditions_and_prizes_of_the_months_not_drawn(
     db.session.expire_all()
     assert db.session.get(RulesVersion, version.id).setup_changes is None
     saved = client.post(
-        "/admin/rules/2/setup-changes",
+        "/admin/ismet-2022/rules/2/setup-changes",
         data={
             "csrf_token": token,
             "conditions": '{"receipts": {"min": 10}}',
@@ -351,7 +354,7 @@ def test_a_rules_version_changes_conditions_and_prizes_of_the_months_not_drawn(
         },
     )
     assert saved.status_code == 302
-    published = client.post("/admin/rules/2/publish", data={"csrf_token": token})
+    published = client.post("/admin/ismet-2022/rules/2/publish", data={"csrf_token": token})
     assert published.status_code == 302
     db.session.expire_all()
     assert db.session.get(RulesVersion, version.id).published

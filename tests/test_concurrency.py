@@ -170,7 +170,9 @@ def sign_in(session: requests.Session, base: str, email: str, client: int) -> No
 
 def draw_form(session: requests.Session, base: str, client: int) -> dict[str, str]:
     """The commission's form, shown the pool: what confirming the draw posts."""
-    page = session.get(f"{base}/admin/draws/new/2022-09", headers=address(client, 0), timeout=60)
+    page = session.get(
+        f"{base}/admin/ismet-2022/draws/new/2022-09", headers=address(client, 0), timeout=60
+    )
     form = {
         "csrf_token": csrf_from(page.text),
         "commission": COMMISSION_LINES,
@@ -180,13 +182,16 @@ def draw_form(session: requests.Session, base: str, client: int) -> dict[str, st
         "late_reason_ru": "Проведен с опозданием в тесте.",
     }
     shown = session.post(
-        f"{base}/admin/draws/new/2022-09", data=form, headers=address(client, 0), timeout=60
+        f"{base}/admin/ismet-2022/draws/new/2022-09",
+        data=form,
+        headers=address(client, 0),
+        timeout=60,
     )
     if 'name="announce"' in shown.text:  # the first step: the pool announced
         nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown.text)[1]
         digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', shown.text)[1]
         shown = session.post(
-            f"{base}/admin/draws/new/2022-09",
+            f"{base}/admin/ismet-2022/draws/new/2022-09",
             data={**form, "nonce": nonce, "pool_sha256": digest, "announce": "1"},
             headers=address(client, 0),
             timeout=60,
@@ -295,7 +300,9 @@ def load(base: str, data: dict, tally: Tally, done: threading.Event, start: thre
         headers = address(client_of(session), 0)
         tally.add(
             "staff-view",
-            session.get(f"{base}/admin/participants/{participant}", headers=headers, timeout=60),
+            session.get(
+                f"{base}/admin/ismet-2022/participants/{participant}", headers=headers, timeout=60
+            ),
         )
         page = tally.add(
             "staff-audit", session.get(f"{base}/admin/audit", headers=headers, timeout=60)
@@ -309,7 +316,10 @@ def load(base: str, data: dict, tally: Tally, done: threading.Event, start: thre
                 timeout=60,
             ),
         )
-        tally.add("staff-draws", session.get(f"{base}/admin/draws", headers=headers, timeout=60))
+        tally.add(
+            "staff-draws",
+            session.get(f"{base}/admin/ismet-2022/draws", headers=headers, timeout=60),
+        )
 
     sessions: dict[int, int] = {}
 
@@ -383,7 +393,7 @@ def test_twenty_clients_while_a_draw_waits_ten_seconds_for_random_org(app, demo,
             answers[name] = tally.add(
                 "draw",
                 session.post(
-                    f"{base}/admin/draws/new/2022-09",
+                    f"{base}/admin/ismet-2022/draws/new/2022-09",
                     data=form,
                     headers=address(200 if name == "first" else 201, 0),
                     allow_redirects=False,

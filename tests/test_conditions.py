@@ -510,10 +510,12 @@ def test_the_pages_of_another_campaign_read_its_conditions(app, client, auth, de
     assert "<li>Не менее 10 чеков.</li>" in home
     assert "<li>Организационно-правовая форма: ИП.</li>" in home
     auth.login()
-    staff = page_text(client.get("/admin/participants"))
+    staff = page_text(client.get("/admin/ismet-2023/participants"))
     assert "Не менее 10 чеков" in staff and "Допущены: выполнены все условия" in staff
     assert "Авторизация в приложении" not in staff
-    exported = client.get("/admin/participants/2023-02/eligible.csv").get_data(as_text=True)
+    exported = client.get("/admin/ismet-2023/participants/2023-02/eligible.csv").get_data(
+        as_text=True
+    )
     lines = exported.splitlines()
     assert lines[0] == "account_number,bin_iin,legal_form,company_name,city,receipts_count"
     assert [line.split(",")[0] for line in lines[1:]] == ["ACC0000001"]

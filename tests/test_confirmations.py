@@ -101,17 +101,21 @@ def test_publishing_an_announcement_asks_naming_the_subscribers(app, client, aut
     auth.create("marketing", language=lang)
     auth.login("marketing", create=False)
     expected = translated(lang, "Publish this announcement? %(mailing)s", mailing=mailing(lang))
-    action = f"/admin/news/{item_id}/publish"
-    assert question(client.get(f"/admin/news/{item_id}").get_data(as_text=True), action) == expected
-    assert question(client.get("/admin/news").get_data(as_text=True), action) == expected
+    action = f"/admin/ismet-2022/news/{item_id}/publish"
+    assert (
+        question(client.get(f"/admin/ismet-2022/news/{item_id}").get_data(as_text=True), action)
+        == expected
+    )
+    assert question(client.get("/admin/ismet-2022/news").get_data(as_text=True), action) == expected
 
 
 def test_nobody_to_mail_is_said_too(app, client, auth, demo):
     auth.login("marketing")
-    html = client.get("/admin/rules").get_data(as_text=True)
-    client.post("/admin/rules/new", data={"csrf_token": csrf_from(html)})
+    html = client.get("/admin/ismet-2022/rules").get_data(as_text=True)
+    client.post("/admin/ismet-2022/rules/new", data={"csrf_token": csrf_from(html)})
     asked = question(
-        client.get("/admin/rules/2/edit").get_data(as_text=True), "/admin/rules/2/publish"
+        client.get("/admin/ismet-2022/rules/2/edit").get_data(as_text=True),
+        "/admin/ismet-2022/rules/2/publish",
     )
     assert translated("ru", "No one is subscribed yet: no e-mail is sent.") in asked
 
@@ -120,22 +124,24 @@ def test_the_rules_editor_asks_before_publishing_and_discarding(app, client, aut
     with app.app_context():
         add_subscribers()
     auth.login("marketing")
-    client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
-    html = client.get("/admin/rules/2/edit").get_data(as_text=True)
-    assert question(html, "/admin/rules/2/publish") == translated(
+    client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
+    html = client.get("/admin/ismet-2022/rules/2/edit").get_data(as_text=True)
+    assert question(html, "/admin/ismet-2022/rules/2/publish") == translated(
         "ru",
         "Save and publish version %(number)s as it is on the screen? It cannot be changed afterwards; the change is announced on the news page. %(mailing)s",
         number=2,
         mailing=mailing("ru"),
     )
-    assert question(html, "/admin/rules/2/discard") == translated(
+    assert question(html, "/admin/ismet-2022/rules/2/discard") == translated(
         "ru", "Discard the draft of version %(number)s? Its text is deleted for good.", number=2
     )
     # the publish button belongs to the editor's form: it sends what is on the screen
     form = html[
         html.index('id="rules-form"') : html.index("</form>", html.index('id="rules-form"'))
     ]
-    assert 'formaction="/admin/rules/2/publish"' in form
+    assert 'formaction="/admin/ismet-2022/rules/2/publish"' in form
 
 
 def draft(auth, **overrides) -> dict:
@@ -145,17 +151,21 @@ def draft(auth, **overrides) -> dict:
         "summary_kk": "2-тармақ өзгертілді.",
         "summary_ru": "Изменен пункт 2.",
         "effective_on": local_today().isoformat(),
-        "csrf_token": auth.token("/admin/rules/2/edit"),
+        "csrf_token": auth.token("/admin/ismet-2022/rules/2/edit"),
     }
     return data | overrides
 
 
 def test_publish_in_the_editor_publishes_the_text_on_the_screen(app, client, auth, demo):
     auth.login("marketing")
-    client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
+    client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
     # the draft as saved: the text of version 1
-    response = client.post("/admin/rules/2/publish", data=draft(auth))
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/rules/2"
+    response = client.post("/admin/ismet-2022/rules/2/publish", data=draft(auth))
+    assert (
+        response.status_code == 302 and response.headers["Location"] == "/admin/ismet-2022/rules/2"
+    )
     with app.app_context():
         version = db.session.scalar(sa.select(RulesVersion).filter_by(number=2))
         assert version.published
@@ -169,8 +179,10 @@ def test_publish_with_errors_on_the_screen_publishes_nothing_and_keeps_the_edits
     app, client, auth, demo
 ):
     auth.login("marketing")
-    client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
-    response = client.post("/admin/rules/2/publish", data=draft(auth, summary_ru=""))
+    client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
+    response = client.post("/admin/ismet-2022/rules/2/publish", data=draft(auth, summary_ru=""))
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'id="error-summary"' in html and 'href="#summary_ru"' in html
@@ -185,8 +197,8 @@ def test_every_irreversible_step_on_a_winner_asks_first(app, issued, client, aut
     winner = issued.winner
     winner_id, company = winner.id, winner.participant.company_name
     auth.login("marketing")
-    html = client.get(f"/admin/winners/{winner_id}").get_data(as_text=True)
-    base = f"/admin/winners/{winner_id}"
+    html = client.get(f"/admin/ismet-2022/winners/{winner_id}").get_data(as_text=True)
+    base = f"/admin/ismet-2022/winners/{winner_id}"
     for step in ("link", "act", "forfeit", "publish"):
         assert question(html, f"{base}/{step}"), step
     assert company in question(html, f"{base}/publish")
@@ -213,15 +225,15 @@ def test_the_other_pages_ask_before_what_cannot_be_undone(app, client, auth, dem
         "Send what is due now? %(num)d e-mails are waiting in the outbox.",
         1,
     )
-    for page in ("/admin/", "/admin/mail"):
+    for page in ("/admin/ismet-2022/", "/admin/mail"):
         assert question(client.get(page).get_data(as_text=True), "/admin/mail/send") == waiting
-    imports = client.get("/admin/participants/import").get_data(as_text=True)
+    imports = client.get("/admin/ismet-2022/participants/import").get_data(as_text=True)
     assert 'data-confirm-if="replace"' in imports
 
 
 def test_the_draw_asks_naming_the_month_and_the_pool(app, september, client, auth):
     auth.login("commission")
-    page = client.get("/admin/draws/new/2022-09").get_data(as_text=True)
+    page = client.get("/admin/ismet-2022/draws/new/2022-09").get_data(as_text=True)
     form = {
         "csrf_token": csrf_from(page),
         "commission": "A B, басшы | руководитель\nC D, заңгер | юрист\nE F, менеджер | менеджер",
@@ -234,6 +246,6 @@ def test_the_draw_asks_naming_the_month_and_the_pool(app, september, client, aut
     to_announce = announce_in_admin(client, "2022-09", form)
     asked = html_lib.unescape(re.search(r'<form[^>]*data-confirm="([^"]*)"', to_announce).group(1))
     assert re.search(r"(^|\s)10\s", asked) and "random.org" not in asked
-    shown = client.post("/admin/draws/new/2022-09", data=form).get_data(as_text=True)
+    shown = client.post("/admin/ismet-2022/draws/new/2022-09", data=form).get_data(as_text=True)
     asked = html_lib.unescape(re.search(r'<form[^>]*data-confirm="([^"]*)"', shown).group(1))
     assert "random.org" in asked and " 10 " in asked  # ten eligible in the pool

@@ -20,11 +20,11 @@ CLI = Actor(label="cli")
 class StaffLinks:
     """The staff pages' addresses, as a site would give them."""
 
-    def winner_admin(self, winner_id: int) -> str:
-        return f"https://promo.example/admin.winner/{winner_id}"
+    def winner_admin(self, campaign_slug: str, winner_id: int) -> str:
+        return f"https://promo.example/admin.winner/{campaign_slug}/{winner_id}"
 
-    def draws_admin(self) -> str:
-        return "https://promo.example/admin.draws/"
+    def draws_admin(self, campaign_slug: str) -> str:
+        return f"https://promo.example/admin.draws/{campaign_slug}/"
 
     def draw_record(self, draw_id: int, lang: str) -> str:
         return f"https://promo.example/{lang}/draws/{draw_id}"
@@ -55,7 +55,8 @@ def test_each_deadline_is_mailed_once_with_its_link(drawn, smtpd):
     once = catalogue.gettext("This notice is sent once for each deadline.")
     for item, mail in zip(items, mails, strict=True):
         links = StaffLinks()
-        link = links.winner_admin(item.winner.id) if item.winner else links.draws_admin()
+        slug = item.period.campaign.slug
+        link = links.winner_admin(slug, item.winner.id) if item.winner else links.draws_admin(slug)
         text, _signature = mail.body_text.split("\n\n-- \n")  # the organizer's signature
         paragraphs = text.split("\n\n")
         assert paragraphs[2:] == [link, once]

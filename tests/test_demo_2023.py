@@ -200,7 +200,7 @@ def test_a_fallen_winner_of_the_second_campaign_is_named_by_its_condition(app, c
             applied = of_campaign(db.session.get(Campaign, demo_both[SLUG]))
         assert "ИП или ТОО" not in winner_outcome_name("legal_form", applied)
     sign_in_client(client, "admin@ismet.kz")
-    page = page_text(client.get(f"/admin/winners/{winner_id}"))
+    page = page_text(client.get(f"/admin/{SLUG}/winners/{winner_id}"))
     names = next(c.name for c in applied if c.code == "legal_form")
     assert any(name in page for name in names.values())
     assert translated("kk", "Legal form IE or LLP") not in page
@@ -248,7 +248,7 @@ def test_the_second_campaign_reads_in_one_language(app, client, demo_both, lang)
             offences[path] = words
     sign_in_client(client, f"admin-{lang}@ismet.kz")
     for winner_id in winner_ids:
-        path = f"/admin/winners/{winner_id}"
+        path = f"/admin/{SLUG}/winners/{winner_id}"
         response = client.get(path)
         assert response.status_code == 200, path
         text = VisibleText.of(response.get_data(as_text=True), lang)

@@ -121,7 +121,7 @@ def test_the_manual_signing_notice_in_the_language_given(ctx):
             period=ReportingPeriod(year=2022, month=9),
             scans=2,
             reason="The director's EDS expired.",
-            url="https://ismet.kz/admin/winners/1",
+            url="https://ismet.kz/admin/ismet-2022/winners/1",
         )
         assert subject == translated(lang, "Manual signing of act %(number)s", number="2022-09/1-1")
         text, _signature = body.split("\n\n-- \n")  # the organizer's signature follows
@@ -136,7 +136,7 @@ def test_the_manual_signing_notice_in_the_language_given(ctx):
             ),
             "The director's EDS expired.",
             translated(lang, "Check the scans and accept or return the submission:"),
-            "https://ismet.kz/admin/winners/1",
+            "https://ismet.kz/admin/ismet-2022/winners/1",
         ]
 
 
@@ -169,7 +169,7 @@ def test_the_manager_is_notified_once_in_its_language_with_the_staff_link(app, i
         "kk", "Manual signing of act %(number)s", number=issued.number
     )
     text, _signature = mail.body_text.split("\n\n-- \n")  # the organizer's signature follows
-    assert text.endswith(f"\n\nhttps://ismet.kz/admin/winners/{issued.winner_id}")
+    assert text.endswith(f"\n\nhttps://ismet.kz/admin/ismet-2022/winners/{issued.winner_id}")
     assert "The director's EDS expired." in mail.body_text
 
 
@@ -188,4 +188,6 @@ def test_deadline_notices_link_the_staff_pages_at_the_public_base_url(app, drawn
     result = runner.invoke(args=["deadlines", "--today", "2022-10-28", "--notify"])
     assert result.exit_code == 0, result.output
     bodies = db.session.scalars(sa.select(OutboxMessage.body_text)).all()
-    assert bodies and all(f"https://ismet.kz/admin/winners/{drawn.id}" in body for body in bodies)
+    assert bodies and all(
+        f"https://ismet.kz/admin/ismet-2022/winners/{drawn.id}" in body for body in bodies
+    )

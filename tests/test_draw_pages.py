@@ -39,7 +39,7 @@ COMMISSION_LINES = "\n".join(f"{m.name}, {m.position_kk} | {m.position_ru}" for 
 def draw_in_browserless_admin(auth, client, role="commission"):
     """The commission's steps: the pool shown and announced, then shown again and confirmed."""
     auth.login(role)
-    page = client.get("/admin/draws/new/2022-09")
+    page = client.get("/admin/ismet-2022/draws/new/2022-09")
     form = {
         "csrf_token": csrf_from(page.get_data(as_text=True)),
         "commission": COMMISSION_LINES,
@@ -49,12 +49,12 @@ def draw_in_browserless_admin(auth, client, role="commission"):
         "late_reason_ru": "Проведен с опозданием в тесте: месяц давно прошел.",
     }
     announce_in_admin(client, "2022-09", form)
-    shown = client.post("/admin/draws/new/2022-09", data=form)
+    shown = client.post("/admin/ismet-2022/draws/new/2022-09", data=form)
     html = shown.get_data(as_text=True)
     digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', html).group(1)
     nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', html).group(1)
     confirmed = client.post(
-        "/admin/draws/new/2022-09",
+        "/admin/ismet-2022/draws/new/2022-09",
         data={**form, "nonce": nonce, "pool_sha256": digest, "confirm": "1"},
     )
     return html, digest, confirmed
@@ -71,16 +71,18 @@ def test_the_commission_sees_the_pool_then_draws(app, client, auth, demo, standi
             draw.pool_sha256 == digest and draw.late and draw.conducted_by == "commission@ismet.kz"
         )
         draw_id = draw.id
-    assert confirmed.headers["Location"].endswith(f"/admin/draws/{draw_id}")
-    assert client.get(f"/admin/draws/{draw_id}").status_code == 200
+    assert confirmed.headers["Location"].endswith(f"/admin/ismet-2022/draws/{draw_id}")
+    assert client.get(f"/admin/ismet-2022/draws/{draw_id}").status_code == 200
 
 
 def test_only_the_commission_and_admins_draw(app, client, auth, demo, standin):
     load_september(app, demo)
     auth.login("marketing")
-    page = client.get("/admin/draws")
-    assert page.status_code == 200 and "/admin/draws/new/2022-09" not in page.get_data(as_text=True)
-    assert client.get("/admin/draws/new/2022-09").status_code == 403
+    page = client.get("/admin/ismet-2022/draws")
+    assert page.status_code == 200 and "/admin/ismet-2022/draws/new/2022-09" not in page.get_data(
+        as_text=True
+    )
+    assert client.get("/admin/ismet-2022/draws/new/2022-09").status_code == 403
     with app.app_context():
         assert count(Draw) == 0
 
@@ -88,9 +90,9 @@ def test_only_the_commission_and_admins_draw(app, client, auth, demo, standin):
 def test_a_commission_member_cannot_choose_the_fallback(app, client, auth, demo, standin):
     load_september(app, demo)
     auth.login("commission")
-    page = client.get("/admin/draws/new/2022-09")
+    page = client.get("/admin/ismet-2022/draws/new/2022-09")
     response = client.post(
-        "/admin/draws/new/2022-09",
+        "/admin/ismet-2022/draws/new/2022-09",
         data={
             "csrf_token": csrf_from(page.get_data(as_text=True)),
             "commission": COMMISSION_LINES,

@@ -171,7 +171,7 @@ def test_the_commission_is_written_name_then_both_positions():
 def test_the_admin_form_takes_each_text_in_both_languages(app, client, auth, demo, standin):
     load_september(app, demo)
     auth.login("admin")
-    page = client.get("/admin/draws/new/2022-09")
+    page = client.get("/admin/ismet-2022/draws/new/2022-09")
     html = page.get_data(as_text=True)
     for lang, default in (("kk", "Алматы қ."), ("ru", "г. Алматы")):  # the place to start from
         assert re.search(f'id="place_{lang}"[^>]*value="{default}"', html)
@@ -186,18 +186,18 @@ def test_the_admin_form_takes_each_text_in_both_languages(app, client, auth, dem
         "fallback_reason_kk": FALLBACK["kk"],
         "fallback_reason_ru": "",
     }
-    refused = page_text(client.post("/admin/draws/new/2022-09", data=form))
+    refused = page_text(client.post("/admin/ismet-2022/draws/new/2022-09", data=form))
     assert translated("ru", "Give the reason for drawing without random.org.") in refused
     assert 'id="pool-digest"' not in refused
     announce_in_admin(client, "2022-09", {**form, "fallback_reason_ru": FALLBACK["ru"]})
     shown = client.post(
-        "/admin/draws/new/2022-09", data={**form, "fallback_reason_ru": FALLBACK["ru"]}
+        "/admin/ismet-2022/draws/new/2022-09", data={**form, "fallback_reason_ru": FALLBACK["ru"]}
     ).get_data(as_text=True)
     digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', shown).group(1)
     nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown).group(1)
     assert COMMISSION[0].position_ru in page_text_of(shown)  # the admin reads Russian
     confirmed = client.post(
-        "/admin/draws/new/2022-09",
+        "/admin/ismet-2022/draws/new/2022-09",
         data={
             **form,
             "fallback_reason_ru": FALLBACK["ru"],
@@ -214,7 +214,7 @@ def test_the_admin_form_takes_each_text_in_both_languages(app, client, auth, dem
         assert draws.draw_texts(draw, "fallback_reason") == FALLBACK
         assert draw.commission == COMMISSION
         draw_id = draw.id
-    again = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+    again = client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(as_text=True)
     assert "Укажите причину" not in again  # nothing refused on the page of a standing draw
 
 

@@ -471,7 +471,7 @@ def test_the_proven_time_is_stored_and_shown_to_the_winner_and_staff(app, issued
         shown,
     ), re.findall(r'<span id="signature-time">[^<]*</span>', shown)
     auth.login("marketing")
-    staff = client.get(f"/admin/winners/{winner_id}").get_data(as_text=True)
+    staff = client.get(f"/admin/ismet-2022/winners/{winner_id}").get_data(as_text=True)
     assert re.search(r"(Время подписания, подтверждённое|ҚР ҰКО уақыт белгісімен)", staff)
 
 

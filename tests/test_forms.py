@@ -175,9 +175,9 @@ def test_staff_identity_sent_incomplete_is_the_page_again_with_what_was_typed(
     winner_id = verified(drawn).id
     db.session.commit()
     auth.login("marketing")
-    page = client.get(f"/admin/winners/{winner_id}").get_data(as_text=True)
+    page = client.get(f"/admin/ismet-2022/winners/{winner_id}").get_data(as_text=True)
     response = client.post(
-        f"/admin/winners/{winner_id}/identity",
+        f"/admin/ismet-2022/winners/{winner_id}/identity",
         data={
             "csrf_token": csrf_from(page),
             "director_name": "Aidar Petrov",
@@ -202,9 +202,9 @@ def test_staff_identity_sent_incomplete_is_the_page_again_with_what_was_typed(
             {"email": "not-an-address", "role": "auditor", "language": "kk"},
             ["email"],
         ),
-        ("/admin/news/new", {"title_kk": "Тақырып"}, ["title_ru", "body_kk", "body_ru"]),
+        ("/admin/ismet-2022/news/new", {"title_kk": "Тақырып"}, ["title_ru", "body_kk", "body_ru"]),
         ("/admin/calendar", {"working": "off"}, ["day", "note"]),
-        ("/admin/participants/import", {"period": "2022-09"}, ["file"]),
+        ("/admin/ismet-2022/participants/import", {"period": "2022-09"}, ["file"]),
     ],
 )
 def test_staff_forms_sent_with_errors_show_the_summary(
@@ -226,10 +226,10 @@ def test_staff_forms_sent_with_errors_show_the_summary(
 
 def test_the_draw_form_sent_without_a_place_keeps_the_members(app, september, client, auth):
     auth.login("commission")
-    page = client.get("/admin/draws/new/2022-09").get_data(as_text=True)
+    page = client.get("/admin/ismet-2022/draws/new/2022-09").get_data(as_text=True)
     members = "Aigul Sarsenova, head of marketing | head\nErlan Zhumabayev, заңгер | юрист"
     response = client.post(
-        "/admin/draws/new/2022-09",
+        "/admin/ismet-2022/draws/new/2022-09",
         data={
             "csrf_token": csrf_from(page),
             "commission": members,
@@ -296,7 +296,7 @@ def test_every_time_element_has_a_datetime_html_reads(app, client, auth, drawn, 
     item = db.session.scalar(sa.select(Announcement.id).order_by(Announcement.id.desc()))
     pages = [client.get(p) for p in ("/ru/", "/ru/ismet-2022/news", f"/ru/ismet-2022/news/{item}")]
     auth.login("marketing")
-    pages.append(client.get(f"/admin/winners/{winner_id}"))
+    pages.append(client.get(f"/admin/ismet-2022/winners/{winner_id}"))
     seen = 0
     for response in pages:
         html = response.get_data(as_text=True)
@@ -312,6 +312,6 @@ def test_a_page_of_many_forms_gives_each_field_its_own_id(app, issued, client, a
     """The winner's staff page holds a dozen forms; ids were repeated (csrf_token, note, on)."""
     winner_id = issued.winner_id
     auth.login("marketing")
-    html = client.get(f"/admin/winners/{winner_id}").get_data(as_text=True)
+    html = client.get(f"/admin/ismet-2022/winners/{winner_id}").get_data(as_text=True)
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert ids and len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

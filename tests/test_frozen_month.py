@@ -133,10 +133,10 @@ def test_the_command_line_refuses_to_replace_or_recompute_a_drawn_month(
 
 def upload(client, auth, content: bytes, period: str = "2022-09"):
     return client.post(
-        "/admin/participants/import",
+        "/admin/ismet-2022/participants/import",
         data={
             "period": period,
-            "csrf_token": auth.token("/admin/participants/import"),
+            "csrf_token": auth.token("/admin/ismet-2022/participants/import"),
             "file": (io.BytesIO(content), "five.csv"),
             "replace": "y",
         },
@@ -150,11 +150,11 @@ def test_the_import_form_refuses_a_drawn_month_and_does_not_offer_it(app, client
     before = untouched(app)
     auth.create("marketing", language=lang)
     auth.login("marketing", create=False)
-    form = client.get("/admin/participants/import").get_data(as_text=True)
+    form = client.get("/admin/ismet-2022/participants/import").get_data(as_text=True)
     assert '<option disabled value="2022-09">' in form
     assert '<option selected value="2022-10">' in form  # the first month still open
     assert frozen_sentence(app, lang, draw_id) in page_text(
-        client.get("/admin/participants/import")
+        client.get("/admin/ismet-2022/participants/import")
     )
 
     response = upload(client, auth, FIVE_ROWS)
@@ -172,14 +172,20 @@ def test_the_participants_page_does_not_offer_to_compute_a_drawn_month_again(
     before = untouched(app)
     auth.create("marketing", language=lang)
     auth.login("marketing", create=False)
-    page = client.get("/admin/participants").get_data(as_text=True)
-    assert "/admin/participants/2022-09/eligibility" not in page
-    assert frozen_sentence(app, lang, draw_id) in page_text(client.get("/admin/participants"))
+    page = client.get("/admin/ismet-2022/participants").get_data(as_text=True)
+    assert "/admin/ismet-2022/participants/2022-09/eligibility" not in page
+    assert frozen_sentence(app, lang, draw_id) in page_text(
+        client.get("/admin/ismet-2022/participants")
+    )
 
-    token = auth.token("/admin/participants/import")
-    response = client.post("/admin/participants/2022-09/eligibility", data={"csrf_token": token})
+    token = auth.token("/admin/ismet-2022/participants/import")
+    response = client.post(
+        "/admin/ismet-2022/participants/2022-09/eligibility", data={"csrf_token": token}
+    )
     assert response.status_code == 302
-    assert frozen_sentence(app, lang, draw_id) in page_text(client.get("/admin/participants"))
+    assert frozen_sentence(app, lang, draw_id) in page_text(
+        client.get("/admin/ismet-2022/participants")
+    )
     assert untouched(app) == before
     assert refusals(app) == [
         ("participants.eligibility_refused", {"period": "2022-09", "draw": draw_id})
@@ -210,7 +216,7 @@ def test_an_upload_drawn_before_it_runs_is_refused_and_says_why(app, client, aut
         ("participants.import_refused", {"period": "2022-09", "draw": draw_id, "batch": batch_id})
     ]
     auth.login("marketing")  # Russian
-    page = page_text(client.get(f"/admin/participants/imports/{batch_id}"))
+    page = page_text(client.get(f"/admin/ismet-2022/participants/imports/{batch_id}"))
     assert (
         translated(
             "ru",

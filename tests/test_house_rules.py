@@ -114,12 +114,12 @@ def test_the_dashboard_shows_the_demo_months_as_drawn(app, client, auth, demo):
         assert all(m.draw is not None and m.days_left < -1000 for m in statuses)
         assert deadlines.pending(campaign, today) == []
     auth.login("marketing")  # the account reads Russian
-    page = page_text(client.get("/admin/"))
+    page = page_text(client.get("/admin/ismet-2022/"))
     assert translated("ru", "draw overdue") not in page
     assert page.count(translated("ru", "winner published")) == 3
     assert translated("ru", "Nothing is due or overdue.") in page
     for draw_id in (1, 3, 5):  # each month links its standing draw (the redraws in Oct, Nov)
-        assert f'href="/admin/draws/{draw_id}"' in page
+        assert f'href="/admin/ismet-2022/draws/{draw_id}"' in page
 
 
 def test_the_dashboard_labels_every_state(app):
@@ -194,16 +194,20 @@ def test_the_staff_pages_offer_the_redraw_by_the_same_rule(app, drawn, client, a
     draw_id, winner_id = drawn.draw_id, drawn.id
     db.session.commit()
     auth.login("commission")
-    assert 'id="redraw-heading"' not in client.get(f"/admin/draws/{draw_id}").get_data(True)
+    assert 'id="redraw-heading"' not in client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(
+        True
+    )
     winners.verify(drawn, manual_ok=False, manual_note="closed", now=at(10, 24))
     db.session.commit()
-    assert 'id="redraw-heading"' in client.get(f"/admin/draws/{draw_id}").get_data(True)
-    redraw_link = f"/admin/draws/{draw_id}#redraw-heading"
-    assert redraw_link in client.get("/admin/").get_data(True)  # the commission's "what is due"
-    assert client.get(f"/admin/winners/{winner_id}").status_code == 403  # personal data
+    assert 'id="redraw-heading"' in client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(True)
+    redraw_link = f"/admin/ismet-2022/draws/{draw_id}#redraw-heading"
+    assert redraw_link in client.get("/admin/ismet-2022/").get_data(
+        True
+    )  # the commission's "what is due"
+    assert client.get(f"/admin/ismet-2022/winners/{winner_id}").status_code == 403  # personal data
     auth.logout()
     auth.login("marketing")
-    assert redraw_link in client.get(f"/admin/winners/{winner_id}").get_data(True)
+    assert redraw_link in client.get(f"/admin/ismet-2022/winners/{winner_id}").get_data(True)
 
 
 # --- 5. the local fallback is an administrator's, in campaign ------------------------
@@ -391,6 +395,6 @@ def test_the_eligible_csv_is_in_the_order_of_the_draw(app, client, auth, demo):
         listed = [a for (a,) in draws.eligible_pool(september, Participant.account_number)]
     assert in_pool == listed == sorted(accounts)  # Python's order: by code point
     auth.login("marketing")
-    response = client.get("/admin/participants/2022-09/eligible.csv")
+    response = client.get("/admin/ismet-2022/participants/2022-09/eligible.csv")
     exported = [r["account_number"] for r in csv.DictReader(io.StringIO(response.get_data(True)))]
     assert exported == in_pool

@@ -31,10 +31,12 @@ def delimited(rows: list[dict[str, str]], delimiter: str) -> bytes:
 def upload(client, auth, content: bytes, name: str):
     data = {
         "period": "2022-09",
-        "csrf_token": auth.token("/admin/participants/import"),
+        "csrf_token": auth.token("/admin/ismet-2022/participants/import"),
         "file": (io.BytesIO(content), name),
     }
-    return client.post("/admin/participants/import", data=data, content_type="multipart/form-data")
+    return client.post(
+        "/admin/ismet-2022/participants/import", data=data, content_type="multipart/form-data"
+    )
 
 
 def finished(app, response) -> ImportBatch:
@@ -92,7 +94,7 @@ def catalogue(lang: str) -> Translations:
 def test_the_import_page_lists_every_column_in_the_staff_language(client, auth, demo, lang):
     email = auth.create("marketing", email=f"marketing-{lang}@ismet.kz", language=lang)
     auth.login("marketing", email=email, create=False)
-    text = page_text(client.get("/admin/participants/import"))
+    text = page_text(client.get("/admin/ismet-2022/participants/import"))
     words = catalogue(lang)
     for column in FORMAT:
         assert f"<code>{column.name}</code>" in text
@@ -108,13 +110,13 @@ def test_the_import_page_lists_every_column_in_the_staff_language(client, auth, 
         )
         assert sentence % {"num": limit} in text
     assert "Text, at most" not in text  # nothing left in English
-    assert 'href="/admin/participants/import/template.csv"' in text
-    assert 'href="/admin/participants/import/template.xlsx"' in text
+    assert 'href="/admin/ismet-2022/participants/import/template.csv"' in text
+    assert 'href="/admin/ismet-2022/participants/import/template.xlsx"' in text
 
 
 def test_the_csv_template_filled_with_one_row_imports_cleanly(app, client, auth, demo):
     auth.login("marketing")
-    response = client.get("/admin/participants/import/template.csv")
+    response = client.get("/admin/ismet-2022/participants/import/template.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     template = response.data.decode("utf-8-sig")
@@ -128,7 +130,7 @@ def test_the_csv_template_filled_with_one_row_imports_cleanly(app, client, auth,
 
 def test_the_xlsx_template_filled_with_one_row_imports_cleanly(app, client, auth, demo):
     auth.login("marketing")  # the account's language is Russian
-    response = client.get("/admin/participants/import/template.xlsx")
+    response = client.get("/admin/ismet-2022/participants/import/template.xlsx")
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     workbook = load_workbook(io.BytesIO(response.data))
@@ -149,8 +151,8 @@ def test_the_xlsx_template_filled_with_one_row_imports_cleanly(app, client, auth
 
 def test_the_templates_are_for_the_staff_who_import(client, auth, demo):
     auth.login("commission")
-    assert client.get("/admin/participants/import/template.csv").status_code == 403
-    assert client.get("/admin/participants/import/template.xlsx").status_code == 403
+    assert client.get("/admin/ismet-2022/participants/import/template.csv").status_code == 403
+    assert client.get("/admin/ismet-2022/participants/import/template.xlsx").status_code == 403
 
 
 # --- a failed import ------------------------------------------------------------------
@@ -163,8 +165,8 @@ def test_a_failed_import_shows_its_failure_not_a_full_bar(app, client, auth, dem
     bad = csv_bytes([row(1), row(2, bin_iin="123456789012")])
     batch = finished(app, upload(client, auth, bad, "bad.csv"))
     assert batch.status == "failed"
-    state = client.get(f"/admin/participants/imports/{batch.id}.json").json
+    state = client.get(f"/admin/ismet-2022/participants/imports/{batch.id}.json").json
     assert state["status"] == "failed" and state["percent"] != 100
-    page = page_text(client.get(f"/admin/participants/imports/{batch.id}"))
+    page = page_text(client.get(f"/admin/ismet-2022/participants/imports/{batch.id}"))
     assert "<progress" not in page
     assert translated(lang, "The import failed: nothing was imported.") in page

@@ -19,12 +19,14 @@ from tests.helpers import PASSWORD, csrf_from, csv_bytes, make_staff, row, servi
 def upload(client, auth, content: bytes, name: str = "sep.csv", replace: bool = False):
     data = {
         "period": "2022-09",
-        "csrf_token": auth.token("/admin/participants/import"),
+        "csrf_token": auth.token("/admin/ismet-2022/participants/import"),
         "file": (io.BytesIO(content), name),
     }
     if replace:
         data["replace"] = "y"
-    return client.post("/admin/participants/import", data=data, content_type="multipart/form-data")
+    return client.post(
+        "/admin/ismet-2022/participants/import", data=data, content_type="multipart/form-data"
+    )
 
 
 def wait_for(app, batch_id: int) -> ImportBatch:
@@ -49,9 +51,9 @@ def test_upload_runs_as_a_job_and_the_page_follows_it(app, client, auth, demo):
     response = upload(client, auth, csv_bytes([row(n) for n in range(1, 40)]))
     batch = wait_for(app, batch_id_of(response))
     assert batch.status == "done" and batch.rows == 39
-    page = client.get(f"/admin/participants/imports/{batch.id}").get_data(as_text=True)
+    page = client.get(f"/admin/ismet-2022/participants/imports/{batch.id}").get_data(as_text=True)
     assert 'data-status="done"' in page
-    assert client.get(f"/admin/participants/imports/{batch.id}.json").json == {
+    assert client.get(f"/admin/ismet-2022/participants/imports/{batch.id}.json").json == {
         "status": "done",
         "progress": 39,
         "rows": 39,
@@ -74,7 +76,7 @@ def test_a_bad_file_lists_its_problems_in_the_staff_language_and_stores_nothing(
     response = upload(client, auth, csv_bytes([row(1), row(2, bin_iin="123456789012")]))
     batch = wait_for(app, batch_id_of(response))
     assert batch.status == "failed"
-    page = client.get(f"/admin/participants/imports/{batch.id}").get_data(as_text=True)
+    page = client.get(f"/admin/ismet-2022/participants/imports/{batch.id}").get_data(as_text=True)
     assert "Строка 3: bin_iin не состоит из 12 цифр с верной контрольной цифрой." in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 0
@@ -113,10 +115,10 @@ def _served_upload(base: str, content: bytes, name: str = "big.csv") -> requests
             "csrf_token": csrf_from(login.text),
         },
     )
-    form = session.get(f"{base}/admin/participants/import")
+    form = session.get(f"{base}/admin/ismet-2022/participants/import")
     assert form.status_code == 200, form.status_code
     return session.post(
-        f"{base}/admin/participants/import",
+        f"{base}/admin/ismet-2022/participants/import",
         data={"period": "2022-09", "csrf_token": csrf_from(form.text)},
         files={"file": (name, content, "text/csv")},
         allow_redirects=False,

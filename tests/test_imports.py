@@ -309,27 +309,27 @@ def test_staff_see_the_funnel_search_a_participant_and_export_the_pool(app, clie
         eligibility.compute(september)
         db.session.commit()
     auth.login("auditor")
-    page = client.get("/admin/participants").get_data(as_text=True)
+    page = client.get("/admin/ismet-2022/participants").get_data(as_text=True)
     assert 'data-share="66.7"' in page  # 2 of 3 have enough receipts
     found = client.post(  # by POST: the account number stays out of every address and log
-        "/admin/participants",
-        data={"q": "ACC0000002", "csrf_token": auth.token("/admin/participants")},
+        "/admin/ismet-2022/participants",
+        data={"q": "ACC0000002", "csrf_token": auth.token("/admin/ismet-2022/participants")},
     ).get_data(as_text=True)
-    link = re.search(r'href="(/admin/participants/\d+)"', found).group(1)
+    link = re.search(r'href="(/admin/ismet-2022/participants/\d+)"', found).group(1)
     detail = client.get(link).get_data(as_text=True)
     assert "Company 2" in detail and 'class="not-ok"' in detail
     # the auditor reads, changes nothing and exports no list of people
-    assert client.get("/admin/participants/2022-09/eligible.csv").status_code == 403
+    assert client.get("/admin/ismet-2022/participants/2022-09/eligible.csv").status_code == 403
     assert (
         client.post(
-            "/admin/participants/2022-09/eligibility",
-            data={"csrf_token": auth.token("/admin/participants")},
+            "/admin/ismet-2022/participants/2022-09/eligibility",
+            data={"csrf_token": auth.token("/admin/ismet-2022/participants")},
         ).status_code
         == 403
     )
     auth.logout()
     auth.login("marketing")
-    with client.get("/admin/participants/2022-09/eligible.csv") as response:
+    with client.get("/admin/ismet-2022/participants/2022-09/eligible.csv") as response:
         lines = response.get_data(as_text=True).splitlines()
     assert lines[0].startswith("account_number,bin_iin")
     assert [line.split(",")[0] for line in lines[1:]] == ["ACC0000001", "ACC0000003"]

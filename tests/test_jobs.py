@@ -122,7 +122,7 @@ def signed_in(app):
 def upload(client, content: bytes, name: str = "sep.csv"):
     """The import form sent as a browser sends it (the body encoded here, in memory: the
     test client would spool a large one to a file it leaves open)."""
-    token = csrf_from(client.get("/admin/participants/import").get_data(as_text=True))
+    token = csrf_from(client.get("/admin/ismet-2022/participants/import").get_data(as_text=True))
     boundary, body = encode_multipart(
         {
             "period": "2022-09",
@@ -131,7 +131,7 @@ def upload(client, content: bytes, name: str = "sep.csv"):
         }
     )
     return client.post(
-        "/admin/participants/import",
+        "/admin/ismet-2022/participants/import",
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
@@ -193,11 +193,11 @@ def test_an_import_killed_with_its_worker_fails_visibly_within_a_minute_of_the_r
         assert entry is not None and entry.object_id == str(batch_id)
     assert '"interrupted"' in batch.problems
     # the page says why, in the staff member's language (Russian), and so does the trail
-    page = client.get(f"/admin/participants/imports/{batch_id}").get_data(as_text=True)
+    page = client.get(f"/admin/ismet-2022/participants/imports/{batch_id}").get_data(as_text=True)
     assert 'data-status="failed"' in page
     assert "Прервано: обработчик заданий остановился до окончания импорта" in page
     client.post("/admin/language", data={"language": "kk", "csrf_token": csrf_from(page)})
-    page = client.get(f"/admin/participants/imports/{batch_id}").get_data(as_text=True)
+    page = client.get(f"/admin/ismet-2022/participants/imports/{batch_id}").get_data(as_text=True)
     assert "Үзілді: импорт аяқталмай тұрып тапсырмаларды орындаушы процесс тоқтап қалды" in page
 
     # the restarted worker imports the next upload to its end

@@ -104,15 +104,15 @@ def staff_pages(app, client, lang: str) -> dict[str, str]:
         winners = list(db.session.scalars(sa.select(Winner.id)))
         draws = list(db.session.scalars(sa.select(Draw.id)))
     sign_in_client(client, f"admin-{lang}@ismet.kz")
-    client.get("/admin/participants/1")  # an action the audit trail records
+    client.get("/admin/ismet-2022/participants/1")  # an action the audit trail records
     paths = [
-        "/admin/",
+        "/admin/ismet-2022/",
         "/admin/calendar",
         "/admin/audit",
-        "/admin/winners",
-        "/admin/draws",
-        *(f"/admin/winners/{w}" for w in winners),
-        *(f"/admin/draws/{d}" for d in draws),
+        "/admin/ismet-2022/winners",
+        "/admin/ismet-2022/draws",
+        *(f"/admin/ismet-2022/winners/{w}" for w in winners),
+        *(f"/admin/ismet-2022/draws/{d}" for d in draws),
     ]
     pages = {}
     for path in paths:

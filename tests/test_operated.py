@@ -143,9 +143,9 @@ def test_a_whole_journey_logs_json_lines_with_request_ids_and_no_secret(other_ap
         make_staff("admin@ismet.kz", "admin")
     assert sign_in_client(client, "admin@ismet.kz").status_code == 302
     rows = [row(n) for n in range(1, 13)]
-    page = client.get("/admin/participants/import")
+    page = client.get("/admin/ismet-2022/participants/import")
     uploaded = client.post(
-        "/admin/participants/import",
+        "/admin/ismet-2022/participants/import",
         data={
             "period": "2022-09",
             "csrf_token": csrf_from(page.get_data(as_text=True)),
@@ -165,7 +165,9 @@ def test_a_whole_journey_logs_json_lines_with_request_ids_and_no_secret(other_ap
             RANDOM_ORG_PUBLIC_KEY=standin.public_key_pem,
         )
         form = {
-            "csrf_token": csrf_from(client.get("/admin/draws/new/2022-09").get_data(as_text=True)),
+            "csrf_token": csrf_from(
+                client.get("/admin/ismet-2022/draws/new/2022-09").get_data(as_text=True)
+            ),
             "commission": "\n".join(
                 f"{m.name}, {m.position_kk} | {m.position_ru}" for m in COMMISSION
             ),
@@ -175,11 +177,11 @@ def test_a_whole_journey_logs_json_lines_with_request_ids_and_no_secret(other_ap
             "late_reason_ru": "Проведен с опозданием в тесте.",
         }
         announce_in_admin(client, "2022-09", form)  # the commission's first step
-        shown = client.post("/admin/draws/new/2022-09", data=form).get_data(as_text=True)
+        shown = client.post("/admin/ismet-2022/draws/new/2022-09", data=form).get_data(as_text=True)
         digest = re.search(r'id="pool-digest">([0-9a-f]{64})<', shown).group(1)
         nonce = re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', shown).group(1)
         drawn = client.post(
-            "/admin/draws/new/2022-09",
+            "/admin/ismet-2022/draws/new/2022-09",
             data={**form, "nonce": nonce, "pool_sha256": digest, "confirm": "1"},
         )
         assert drawn.status_code == 302, drawn.get_data(as_text=True)[:300]

@@ -26,7 +26,9 @@ def found_names(response) -> list[str] | None:
     section = re.search(r'<section aria-labelledby="found-heading">(.*?)</section>', response, re.S)
     if section is None:
         return None
-    return re.findall(r'<li><a href="/admin/participants/\d+">([^<]*)</a>', section.group(1))
+    return re.findall(
+        r'<li><a href="/admin/ismet-2022/participants/\d+">([^<]*)</a>', section.group(1)
+    )
 
 
 @pytest.fixture
@@ -49,8 +51,8 @@ def test_staff_find_by_exact_key_then_by_part_of_the_name(client, auth, searchab
 
     def search(query: str) -> str:
         response = client.post(
-            "/admin/participants",
-            data={"q": query, "csrf_token": auth.token("/admin/participants")},
+            "/admin/ismet-2022/participants",
+            data={"q": query, "csrf_token": auth.token("/admin/ismet-2022/participants")},
         )
         assert response.status_code == 200
         return response.get_data(as_text=True)
@@ -296,8 +298,8 @@ def test_nothing_typed_breaks_the_search_page(client, auth, searchable):
     assert auth.login(email=email, create=False).status_code == 302
     for query in [*QUERIES, "\x00", "abc\x00def", "\u0301\u0301\u0301", "🙂🙂🙂", "x" * 300]:
         response = client.post(
-            "/admin/participants",
-            data={"q": query, "csrf_token": auth.token("/admin/participants")},
+            "/admin/ismet-2022/participants",
+            data={"q": query, "csrf_token": auth.token("/admin/ismet-2022/participants")},
         )
         assert response.status_code == 200, query
         assert found_names(response.get_data(as_text=True)) is not None, query

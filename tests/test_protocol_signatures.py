@@ -85,10 +85,10 @@ def commission_in(auth, lang: str) -> None:
 
 def upload(client, draw_id: int, member: int, cms: bytes, lang: str = "ru"):
     """Staff send a member's CMS file from the draw's page (in ``lang``)."""
-    page = client.get(f"/admin/draws/{draw_id}", headers={"Accept-Language": lang})
+    page = client.get(f"/admin/ismet-2022/draws/{draw_id}", headers={"Accept-Language": lang})
     assert page.status_code == 200
     return client.post(
-        f"/admin/draws/{draw_id}/signatures",
+        f"/admin/ismet-2022/draws/{draw_id}/signatures",
         data={
             "csrf_token": csrf_from(page.get_data(as_text=True)),
             "member": str(member),
@@ -100,9 +100,9 @@ def upload(client, draw_id: int, member: int, cms: bytes, lang: str = "ru"):
 
 
 def mark_paper(client, draw_id: int, member: int):
-    page = client.get(f"/admin/draws/{draw_id}")
+    page = client.get(f"/admin/ismet-2022/draws/{draw_id}")
     return client.post(
-        f"/admin/draws/{draw_id}/signatures/paper",
+        f"/admin/ismet-2022/draws/{draw_id}/signatures/paper",
         data={"csrf_token": csrf_from(page.get_data(as_text=True)), "member": str(member)},
     )
 
@@ -136,7 +136,7 @@ def test_a_member_signs_the_kazakh_protocol_with_a_cms_file(app, client, auth, p
     cms = pki.sign(protocol(app, draw_id), pki.sarsenova)
     response = upload(client, draw_id, 1, cms, lang)
     assert response.status_code == 302, page_text(response)
-    assert response.headers["Location"].endswith(f"/admin/draws/{draw_id}#signatures")
+    assert response.headers["Location"].endswith(f"/admin/ismet-2022/draws/{draw_id}#signatures")
 
     with app.app_context():
         (kept,) = db.session.scalars(sa.select(ProtocolSignature)).all()
@@ -160,7 +160,7 @@ def test_a_member_signs_the_kazakh_protocol_with_a_cms_file(app, client, auth, p
         checks = {c.code: c for c in draws.stored_checks(row)}
         assert checks["protocol-signature"].ok and row.code == "verified-other-key"
 
-    page = client.get(f"/admin/draws/{draw_id}", headers={"Accept-Language": lang})
+    page = client.get(f"/admin/ismet-2022/draws/{draw_id}", headers={"Accept-Language": lang})
     text = page.get_data(as_text=True)
     assert "SARSENOVA AIGUL" in text
     assert translated(lang, "Commission signatures") in text
@@ -305,10 +305,10 @@ def test_a_member_signs_once_and_paper_is_kept_as_paper(app, client, auth, pki, 
 def test_only_the_commission_signs(app, client, auth, pki, draw_id):
     auth.login("marketing")
     cms = pki.sign(protocol(app, draw_id), pki.sarsenova)
-    page = client.get(f"/admin/draws/{draw_id}")
+    page = client.get(f"/admin/ismet-2022/draws/{draw_id}")
     assert page.status_code == 200 and 'id="signature-form"' not in page.get_data(as_text=True)
     response = client.post(
-        f"/admin/draws/{draw_id}/signatures",
+        f"/admin/ismet-2022/draws/{draw_id}/signatures",
         data={
             "csrf_token": csrf_from(page.get_data(as_text=True)),
             "member": "1",
@@ -387,20 +387,20 @@ QR_TEXT = re.compile(r'data-qr-text="([^"]+)"')
 
 def open_qr(client, draw_id: int, member: int) -> str:
     """Staff show a member's QR code on the draw's page; its text (what the phone reads)."""
-    page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+    page = client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(as_text=True)
     response = client.post(
-        f"/admin/draws/{draw_id}/signatures/egov",
+        f"/admin/ismet-2022/draws/{draw_id}/signatures/egov",
         data={"csrf_token": csrf_from(page), "member": str(member)},
     )
     assert response.status_code == 302 and response.location.endswith("#egov-qr")
-    page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+    page = client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(as_text=True)
     return html.unescape(QR_TEXT.search(page).group(1))
 
 
 def session_status(client, draw_id: int) -> dict:
     with client.application.app_context():
         session_id = db.session.scalar(sa.select(sa.func.max(SigningSession.id)))
-    return client.get(f"/admin/draws/{draw_id}/egov/{session_id}").get_json()
+    return client.get(f"/admin/ismet-2022/draws/{draw_id}/egov/{session_id}").get_json()
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -476,12 +476,12 @@ def test_the_same_through_sigex(app, client, auth, pki, draw_id):
     with SigexStandIn() as sigex:
         app.config.update(EDS_QR_PROVIDER="sigex", SIGEX_URL=sigex.url, SIGEX_WAIT_SECONDS=20)
         commission_in(auth, "kk")
-        page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+        page = client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(as_text=True)
         posted: dict = {}
 
         def start() -> None:  # the job waits for SIGEX in the request (JOBS_IMMEDIATE)
             posted["answer"] = client.post(
-                f"/admin/draws/{draw_id}/signatures/egov",
+                f"/admin/ismet-2022/draws/{draw_id}/signatures/egov",
                 data={"csrf_token": csrf_from(page), "member": "1"},
             )
 

@@ -28,7 +28,7 @@ HOSTILE = (
 
 
 def draft_form(auth, number: int, token_page: str | None = None, **overrides) -> dict:
-    token = auth.token(token_page or f"/admin/rules/{number}/edit")
+    token = auth.token(token_page or f"/admin/ismet-2022/rules/{number}/edit")
     form = {
         "body_kk": "1. Бірінші тармақ.\n\n2. Екінші тармақ, жаңа.",
         "body_ru": "1. Первый пункт.\n\n2. Второй пункт, новый.",
@@ -52,14 +52,19 @@ def test_marketing_drafts_publishes_and_announces_version_2(app, client, auth, d
         )
         db.session.commit()
     auth.login("marketing")
-    response = client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
-    assert response.headers["Location"] == "/admin/rules/2/edit"
-    page = client.get("/admin/rules/2/edit").get_data(as_text=True)
+    response = client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
+    assert response.headers["Location"] == "/admin/ismet-2022/rules/2/edit"
+    page = client.get("/admin/ismet-2022/rules/2/edit").get_data(as_text=True)
     assert "Chocomart" in page  # the draft starts from the version in force
 
-    assert client.post("/admin/rules/2/edit", data=draft_form(auth, 2)).status_code == 302
+    assert (
+        client.post("/admin/ismet-2022/rules/2/edit", data=draft_form(auth, 2)).status_code == 302
+    )
     response = client.post(
-        "/admin/rules/2/publish", data={"csrf_token": auth.token("/admin/rules/2/edit")}
+        "/admin/ismet-2022/rules/2/publish",
+        data={"csrf_token": auth.token("/admin/ismet-2022/rules/2/edit")},
     )
     assert response.status_code == 302
 
@@ -97,8 +102,8 @@ def test_marketing_drafts_publishes_and_announces_version_2(app, client, auth, d
 
     # a published version is never edited again
     response = client.post(
-        "/admin/rules/2/edit",
-        data=draft_form(auth, 2, token_page="/admin/rules/2", body_ru="1. Другое."),
+        "/admin/ismet-2022/rules/2/edit",
+        data=draft_form(auth, 2, token_page="/admin/ismet-2022/rules/2", body_ru="1. Другое."),
     )
     assert response.status_code == 302
     with app.app_context():
@@ -110,10 +115,12 @@ def test_marketing_drafts_publishes_and_announces_version_2(app, client, auth, d
 
 def test_a_draft_needs_clauses_summaries_and_a_date_not_in_the_past(app, client, auth, demo):
     auth.login("marketing")
-    client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
+    client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
     yesterday = (local_today() - timedelta(days=1)).isoformat()
     page = client.post(
-        "/admin/rules/2/edit",
+        "/admin/ismet-2022/rules/2/edit",
         data=draft_form(auth, 2, effective_on=yesterday, body_kk="no clauses here", summary_ru=""),
     )
     assert page.status_code == 200
@@ -128,8 +135,10 @@ def test_a_draft_needs_clauses_summaries_and_a_date_not_in_the_past(app, client,
 
 def test_preview_and_public_page_render_hostile_markdown_inert(app, client, auth, demo):
     auth.login("marketing")
-    client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
-    token = auth.token("/admin/rules/2/edit")
+    client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
+    token = auth.token("/admin/ismet-2022/rules/2/edit")
     preview = client.post(
         "/admin/rules/preview", json={"body": HOSTILE}, headers={"X-CSRFToken": token}
     )
@@ -137,8 +146,13 @@ def test_preview_and_public_page_render_hostile_markdown_inert(app, client, auth
     assert (
         client.post("/admin/rules/preview", json={"body": HOSTILE}).status_code == 400
     )  # no CSRF token
-    client.post("/admin/rules/2/edit", data=draft_form(auth, 2, body_kk=HOSTILE, body_ru=HOSTILE))
-    client.post("/admin/rules/2/publish", data={"csrf_token": auth.token("/admin/rules/2/edit")})
+    client.post(
+        "/admin/ismet-2022/rules/2/edit", data=draft_form(auth, 2, body_kk=HOSTILE, body_ru=HOSTILE)
+    )
+    client.post(
+        "/admin/ismet-2022/rules/2/publish",
+        data={"csrf_token": auth.token("/admin/ismet-2022/rules/2/edit")},
+    )
     public = client.get("/kk/ismet-2022/rules/v2").get_data(as_text=True)
     for html in (preview.json["html"], public):
         article = html[html.index('<article class="rules') :]
@@ -151,10 +165,13 @@ def test_preview_and_public_page_render_hostile_markdown_inert(app, client, auth
 
 def test_discarding_a_draft_and_the_auditor_cannot(app, client, auth, demo):
     auth.login("marketing")
-    client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
+    client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
     assert (
         client.post(
-            "/admin/rules/2/discard", data={"csrf_token": auth.token("/admin/rules/2/edit")}
+            "/admin/ismet-2022/rules/2/discard",
+            data={"csrf_token": auth.token("/admin/ismet-2022/rules/2/edit")},
         ).status_code
         == 302
     )
@@ -163,10 +180,13 @@ def test_discarding_a_draft_and_the_auditor_cannot(app, client, auth, demo):
     auth.logout()
     auth.login("auditor")
     assert (
-        client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")}).status_code
+        client.post(
+            "/admin/ismet-2022/rules/new",
+            data={"csrf_token": auth.token("/admin/ismet-2022/rules")},
+        ).status_code
         == 403
     )
-    assert client.get("/admin/rules").status_code == 200
+    assert client.get("/admin/ismet-2022/rules").status_code == 200
 
 
 def test_subscribers_mailboxes_get_the_change_in_their_language(app, client, auth, demo, runner):
@@ -187,9 +207,14 @@ def test_subscribers_mailboxes_get_the_change_in_their_language(app, client, aut
         )
         db.session.commit()
     auth.login("marketing")
-    client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
-    client.post("/admin/rules/2/edit", data=draft_form(auth, 2))
-    client.post("/admin/rules/2/publish", data={"csrf_token": auth.token("/admin/rules/2/edit")})
+    client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
+    client.post("/admin/ismet-2022/rules/2/edit", data=draft_form(auth, 2))
+    client.post(
+        "/admin/ismet-2022/rules/2/publish",
+        data={"csrf_token": auth.token("/admin/ismet-2022/rules/2/edit")},
+    )
     with smtp_server(app) as mailbox:
         result = runner.invoke(args=["mail", "send"])
         assert result.exit_code == 0, result.output
@@ -222,9 +247,9 @@ def test_a_notice_written_by_hand_is_published_with_the_real_form(app, client, a
         "title_ru": "Объявление",
         "body_kk": "Мәтін **маңызды**.",
         "body_ru": "Текст **важный**.",
-        "csrf_token": auth.token("/admin/news/new"),
+        "csrf_token": auth.token("/admin/ismet-2022/news/new"),
     }
-    response = client.post("/admin/news/new", data=form)
+    response = client.post("/admin/ismet-2022/news/new", data=form)
     assert response.status_code == 302
     item_url = response.headers["Location"]
     assert "Объявление" not in client.get("/ru/ismet-2022/news").get_data(
@@ -233,7 +258,7 @@ def test_a_notice_written_by_hand_is_published_with_the_real_form(app, client, a
     item_id = int(item_url.rstrip("/").rsplit("/", 1)[1])
     assert (
         client.post(
-            f"/admin/news/{item_id}/publish", data={"csrf_token": auth.token(item_url)}
+            f"/admin/ismet-2022/news/{item_id}/publish", data={"csrf_token": auth.token(item_url)}
         ).status_code
         == 302
     )
@@ -241,7 +266,8 @@ def test_a_notice_written_by_hand_is_published_with_the_real_form(app, client, a
     assert "Объявление" in page and "<strong>важный</strong>" in page
     assert (
         client.post(
-            f"/admin/news/{item_id}/publish", data={"csrf_token": auth.token("/admin/news")}
+            f"/admin/ismet-2022/news/{item_id}/publish",
+            data={"csrf_token": auth.token("/admin/ismet-2022/news")},
         ).status_code
         == 400
     )

@@ -70,10 +70,10 @@ def test_winners_files_go_to_the_bucket_and_come_back_to_staff(app, issued, clie
     assert sent.status_code == 302
     # staff add the organizer's director's card
     auth.login("marketing")
-    staff_page = client.get(f"/admin/winners/{winner_id}").get_data(as_text=True)
+    staff_page = client.get(f"/admin/ismet-2022/winners/{winner_id}").get_data(as_text=True)
     organizer_card = png()
     upload = client.post(
-        f"/admin/winners/{winner_id}/files",
+        f"/admin/ismet-2022/winners/{winner_id}/files",
         data={"csrf_token": csrf_from(staff_page), "file": (io.BytesIO(organizer_card), "c.png")},
         content_type="multipart/form-data",
     )
@@ -85,7 +85,7 @@ def test_winners_files_go_to_the_bucket_and_come_back_to_staff(app, issued, clie
     assert instance_files(app) == []
     # back to staff, and to the winner, byte for byte
     for record, original in zip(records, (issued.pdf, card, organizer_card), strict=True):
-        download = client.get(f"/admin/winner-files/{record.id}")
+        download = client.get(f"/admin/ismet-2022/winner-files/{record.id}")
         assert download.status_code == 200 and download.data == original
     assert client.get(f"/ru/winner/{token}/files/{records[1].id}").data == card
     # an object changed in the bucket behind the portal's back is refused
@@ -110,7 +110,7 @@ def test_a_photo_goes_to_the_bucket_and_is_served_from_it(app, drawn, client, au
     public = client.get(f"/ru/ismet-2022/winners/2022-09/photo/{winner.id}")
     assert public.status_code == 200 and public.data == stored
     auth.login("marketing")
-    assert client.get(f"/admin/winners/{winner.id}/photo").data == stored
+    assert client.get(f"/admin/ismet-2022/winners/{winner.id}/photo").data == stored
     # a replacement whose transaction fails leaves no object behind in the bucket
     with (
         patch.object(db.session, "commit", side_effect=RuntimeError("database gone")),

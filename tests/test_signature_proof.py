@@ -75,10 +75,10 @@ def test_ocsp_down_the_crl_decides_and_its_facts_are_stored_and_shown(
     assert stored.report["signer"]["revocation"]["number"] == 42
 
     auth.login("marketing")
-    response = client.get(f"/admin/winners/{issued.winner_id}")
+    response = client.get(f"/admin/ismet-2022/winners/{issued.winner_id}")
     assert response.status_code == 200
     assert facts["sha256"] in response.get_data(as_text=True)
-    check = client.get(f"/admin/act-signatures/{stored.id}").get_data(as_text=True)
+    check = client.get(f"/admin/ismet-2022/act-signatures/{stored.id}").get_data(as_text=True)
     assert "flash success" in check and facts["sha256"] in check
     result = runner.invoke(args=["eds", "verify", "--stored", str(stored.id)])
     assert result.exit_code == 0, result.output
@@ -135,7 +135,7 @@ def test_a_certificate_expired_since_still_verifies_as_at_acceptance(
     assert runner.invoke(args=["eds", "verify"]).exit_code == 2
 
     auth.login("marketing")
-    page = client.get(f"/admin/act-signatures/{stored.id}").get_data(as_text=True)
+    page = client.get(f"/admin/ismet-2022/act-signatures/{stored.id}").get_data(as_text=True)
     assert "flash success" in page
 
     # the stored OCSP answer altered: the re-verification says so

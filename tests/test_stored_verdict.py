@@ -141,12 +141,14 @@ def test_the_public_record_shows_the_stored_verdict_without_reading_the_pool(
     # staff verify again on demand: the change is found, said loudly and put on record
     auth.create("auditor", language=lang)
     auth.login("auditor", create=False)
-    staff_page = client.get(f"/admin/draws/{draw_id}")
+    staff_page = client.get(f"/admin/ismet-2022/draws/{draw_id}")
     assert verdict_on(staff_page.get_data(as_text=True)) == "verified-other-key"
-    assert client.post(f"/admin/draws/{draw_id}/verify").status_code == 400  # no CSRF token
+    assert (
+        client.post(f"/admin/ismet-2022/draws/{draw_id}/verify").status_code == 400
+    )  # no CSRF token
     assert kept(app, draw_id)[0] == "verified-other-key"
     token = csrf_from(staff_page.get_data(as_text=True))
-    answer = client.post(f"/admin/draws/{draw_id}/verify", data={"csrf_token": token})
+    answer = client.post(f"/admin/ismet-2022/draws/{draw_id}/verify", data={"csrf_token": token})
     assert answer.status_code == 302
     shown = client.get(answer.headers["Location"])
     with app.test_request_context(f"/{lang}/"):
@@ -174,9 +176,11 @@ def test_verifying_again_an_unchanged_draw_keeps_its_verdict_with_a_new_time(
     draw_id, _ = draw_september(app, demo)
     code, verified_at, _ = kept(app, draw_id)
     auth.login("commission")  # Russian
-    token = csrf_from(client.get(f"/admin/draws/{draw_id}").get_data(as_text=True))
+    token = csrf_from(client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(as_text=True))
     answer = client.post(
-        f"/admin/draws/{draw_id}/verify", data={"csrf_token": token}, follow_redirects=True
+        f"/admin/ismet-2022/draws/{draw_id}/verify",
+        data={"csrf_token": token},
+        follow_redirects=True,
     )
     assert translated("ru", "Verified again: the verdict is unchanged.") in page_text(answer)
     again = kept(app, draw_id)

@@ -241,9 +241,11 @@ def mailing(organizer, drawn, client, auth, smtpd):
     db.session.commit()
     # the winner's private link, issued by staff
     auth.login("marketing")
-    token = auth.token(f"/admin/winners/{winner_id}")
+    token = auth.token(f"/admin/ismet-2022/winners/{winner_id}")
     assert (
-        client.post(f"/admin/winners/{winner_id}/link", data={"csrf_token": token}).status_code
+        client.post(
+            f"/admin/ismet-2022/winners/{winner_id}/link", data={"csrf_token": token}
+        ).status_code
         == 302
     )
     # a deadline notice to the manager (Russian)

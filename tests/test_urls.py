@@ -14,7 +14,10 @@ def test_outside_a_request_without_a_base_the_default_base(app, caplog):
     assert app.config["DEFAULT_BASE_URL"] == "https://ismet.kz"
     with app.app_context():
         assert absolute_url("public.draw", lang="kk", draw_id=7) == "https://ismet.kz/kk/draws/7"
-        assert absolute_url("admin.winner", winner_id=3) == "https://ismet.kz/admin/winners/3"
+        assert (
+            absolute_url("admin.winner", slug="ismet-2022", winner_id=3)
+            == "https://ismet.kz/admin/ismet-2022/winners/3"
+        )
     app.config["DEFAULT_BASE_URL"] = "https://promo.example.kz/x"
     with app.app_context():
         assert absolute_url("site.root") == "https://promo.example.kz/x/"
@@ -25,7 +28,10 @@ def test_without_any_base_outside_a_request_the_path_alone(app):
     app.config["DEFAULT_BASE_URL"] = None
     with app.app_context():
         assert absolute_url("public.draw", lang="kk", draw_id=7) == "/kk/draws/7"
-        assert absolute_url("admin.winner", winner_id=3) == "/admin/winners/3"
+        assert (
+            absolute_url("admin.winner", slug="ismet-2022", winner_id=3)
+            == "/admin/ismet-2022/winners/3"
+        )
         assert absolute_url("site.root") == "/"
 
 
@@ -40,7 +46,10 @@ def test_in_a_request_without_a_base_the_request_host(app):
 def test_outside_a_request_server_name_gives_the_host(app):
     app.config.update(SERVER_NAME="portal.test", PREFERRED_URL_SCHEME="https")
     with app.app_context():
-        assert absolute_url("admin.draws") == "https://portal.test/admin/draws"
+        assert (
+            absolute_url("admin.draws", slug="ismet-2022")
+            == "https://portal.test/admin/ismet-2022/draws"
+        )
 
 
 @pytest.mark.parametrize("base", ["https://ismet.kz", "https://ismet.kz/"])
@@ -51,7 +60,10 @@ def test_the_public_base_url_outside_and_inside_a_request(app, base):
         assert absolute_url("site.root") == "https://ismet.kz/"
     # a request on another host (a proxy's, a test client's) does not change it
     with app.test_request_context("/kk/", base_url="http://10.0.0.5:8000"):
-        assert absolute_url("admin.winner", winner_id=3) == "https://ismet.kz/admin/winners/3"
+        assert (
+            absolute_url("admin.winner", slug="ismet-2022", winner_id=3)
+            == "https://ismet.kz/admin/ismet-2022/winners/3"
+        )
         assert (
             absolute_url("public.news", lang="kk", slug="ismet-2022")
             == "https://ismet.kz/kk/ismet-2022/news"
@@ -66,7 +78,10 @@ def test_a_public_base_url_with_a_path_prefix(app):
         )
         assert absolute_url("site.root") == "http://example.kz:8443/promo/"
     with app.test_request_context("/ru/"):
-        assert absolute_url("admin.draws") == "http://example.kz:8443/promo/admin/draws"
+        assert (
+            absolute_url("admin.draws", slug="ismet-2022")
+            == "http://example.kz:8443/promo/admin/ismet-2022/draws"
+        )
 
 
 def test_a_public_base_url_must_be_absolute(app):
@@ -79,13 +94,15 @@ def test_the_site_links_are_the_campaigns(app):
     links: Links = SiteLinks()
     with app.app_context():
         assert links.draw_record(5, "ru") == "https://ismet.kz/ru/draws/5"
-        assert links.winner_admin(9) == "https://ismet.kz/admin/winners/9"
-        assert links.draws_admin() == "https://ismet.kz/admin/draws"
+        assert links.winner_admin("ismet-2022", 9) == "https://ismet.kz/admin/ismet-2022/winners/9"
+        assert links.draws_admin("ismet-2022") == "https://ismet.kz/admin/ismet-2022/draws"
     app.config["PUBLIC_BASE_URL"] = "https://ismet.kz/promo"
     with app.app_context():
         assert links.draw_record(5, "kk") == "https://ismet.kz/promo/kk/draws/5"
-        assert links.winner_admin(9) == "https://ismet.kz/promo/admin/winners/9"
-        assert links.draws_admin() == "https://ismet.kz/promo/admin/draws"
+        assert links.winner_admin("ismet-2022", 9) == (
+            "https://ismet.kz/promo/admin/ismet-2022/winners/9"
+        )
+        assert links.draws_admin("ismet-2022") == "https://ismet.kz/promo/admin/ismet-2022/draws"
 
 
 def test_pages_name_their_other_languages_at_the_public_base_url(app, client, demo):

@@ -70,14 +70,16 @@ def test_a_standin_draw_has_the_same_verdict_for_staff_and_public(
     public, public_code = verdict_on(client.get(f"/{lang}/draws/{draw_id}").get_data(as_text=True))
     auth.create("commission", language=lang)
     auth.login("commission", create=False)
-    staff_html = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+    staff_html = client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(as_text=True)
     staff, staff_code = verdict_on(staff_html)
     assert public == staff == sentence
     assert public_code == staff_code == "verified-other-key"
     # not the green "verifies" of a draw random.org signed
     assert translated(lang, RANDOM_ORG) not in page_text(client.get(f"/{lang}/draws/{draw_id}"))
     assert 'class="flash success verdict-text"' not in staff_html
-    assert translated(lang, RANDOM_ORG) not in page_text(client.get(f"/admin/draws/{draw_id}"))
+    assert translated(lang, RANDOM_ORG) not in page_text(
+        client.get(f"/admin/ismet-2022/draws/{draw_id}")
+    )
 
 
 def test_flask_draw_verify_gives_the_same_verdict(app, runner, demo, standin):
@@ -109,7 +111,7 @@ def test_a_local_draw_is_not_verifiable_for_staff_and_public(app, client, auth, 
     )
     public, code = verdict_on(client.get(f"/ru/draws/{draw_id}").get_data(as_text=True))
     auth.login("auditor")  # Russian
-    staff, _ = verdict_on(client.get(f"/admin/draws/{draw_id}").get_data(as_text=True))
+    staff, _ = verdict_on(client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(as_text=True))
     assert public == staff == sentence and code == "local-fallback"
     result = runner.invoke(args=["draw", "verify", str(draw_id), "--lang", "ru"])
     assert result.exit_code == 1 and sentence in result.output

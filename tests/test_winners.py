@@ -375,7 +375,7 @@ def test_deadlines_command_and_dashboard_agree_and_notify_once(app, drawn, runne
     assert {m.rcpt_tos[0] for m in smtpd.received} == {"manager@ismet.kz"}
     # the dashboard lists exactly what the command prints, today
     auth.login("marketing")
-    page = client_page(app, auth, "/admin/")
+    page = client_page(app, auth, "/admin/ismet-2022/")
     lang = re.search(r'<html lang="(\w+)"', page).group(1)
     now = runner.invoke(args=["deadlines", "--lang", lang])
     printed = [
@@ -431,17 +431,22 @@ def test_staff_take_the_steps_and_upload_the_photo(app, drawn, client, auth):
     auth.login("marketing")
 
     def post(path, data, **kw):
-        token = csrf_from(client.get(f"/admin/winners/{winner_id}").get_data(as_text=True))
+        token = csrf_from(
+            client.get(f"/admin/ismet-2022/winners/{winner_id}").get_data(as_text=True)
+        )
         return client.post(path, data={"csrf_token": token, **data}, **kw)
 
-    refused = post(f"/admin/winners/{winner_id}/verify", {"manual_ok": "yes", "manual_note": ""})
+    refused = post(
+        f"/admin/ismet-2022/winners/{winner_id}/verify", {"manual_ok": "yes", "manual_note": ""}
+    )
     assert refused.status_code == 400
     done = post(
-        f"/admin/winners/{winner_id}/verify", {"manual_ok": "yes", "manual_note": "register ok"}
+        f"/admin/ismet-2022/winners/{winner_id}/verify",
+        {"manual_ok": "yes", "manual_note": "register ok"},
     )
     assert done.status_code == 302
     answered = post(
-        f"/admin/winners/{winner_id}/contact",
+        f"/admin/ismet-2022/winners/{winner_id}/contact",
         {"on": "2022-10-24", "channel": "phone", "answered": "y", "note": ""},
     )
     assert answered.status_code == 302
@@ -453,15 +458,15 @@ def test_staff_take_the_steps_and_upload_the_photo(app, drawn, client, auth):
     db.session.commit()
     assert (
         post(
-            f"/admin/winners/{winner_id}/deliver",
+            f"/admin/ismet-2022/winners/{winner_id}/deliver",
             {"method": "electronic", "on": "2022-10-28", "note": "code sent"},
         ).status_code
         == 302
     )
-    assert post(f"/admin/winners/{winner_id}/publish", {}).status_code == 302
+    assert post(f"/admin/ismet-2022/winners/{winner_id}/publish", {}).status_code == 302
     # a renamed executable is refused by its content and nothing is stored
     fake = post(
-        f"/admin/winners/{winner_id}/photo",
+        f"/admin/ismet-2022/winners/{winner_id}/photo",
         {"photo": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 200), "photo.jpg")},
         content_type="multipart/form-data",
     )
@@ -469,7 +474,7 @@ def test_staff_take_the_steps_and_upload_the_photo(app, drawn, client, auth):
     db.session.expire_all()
     assert db.session.get(Winner, winner_id).photo_path == ""
     good = post(
-        f"/admin/winners/{winner_id}/photo",
+        f"/admin/ismet-2022/winners/{winner_id}/photo",
         {"photo": (io.BytesIO(png((3000, 2000), exif_gps=True, fmt="JPEG")), "me.jpg")},
         content_type="multipart/form-data",
     )
@@ -491,15 +496,15 @@ def test_the_redraw_is_offered_with_the_reason_filled_in(app, drawn, client, aut
     draw_id = drawn.draw_id
     db.session.commit()
     auth.login("commission")
-    page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+    page = client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(as_text=True)
     assert 'id="redraw-heading"' in page and "company closed" not in page
     # the redraw's form comes once its pool is announced (the commission's first step)
     assert 'id="reason_kk"' not in page
     announced = client.post(
-        f"/admin/draws/{draw_id}/announce-redraw", data={"csrf_token": csrf_from(page)}
+        f"/admin/ismet-2022/draws/{draw_id}/announce-redraw", data={"csrf_token": csrf_from(page)}
     )
     assert announced.status_code == 302
-    page = client.get(f"/admin/draws/{draw_id}").get_data(as_text=True)
+    page = client.get(f"/admin/ismet-2022/draws/{draw_id}").get_data(as_text=True)
     assert "pool-announcement" in page
     for lang in ("kk", "ru"):  # in each language, for the record and the protocol of each
         offered = re.search(f'<textarea[^>]*id="reason_{lang}"[^>]*>\\s*([^<]*)<', page).group(1)

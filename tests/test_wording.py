@@ -55,7 +55,7 @@ def test_the_thresholds_of_an_eligibility_run_agree_with_their_numbers(app, clie
         eligibility.compute(september)
         db.session.commit()
     auth.login("marketing")  # reads Russian
-    page = page_text(client.get("/admin/participants"))
+    page = page_text(client.get("/admin/ismet-2022/participants"))
     assert "пороги: не менее 5 чеков, не менее 1 оплаченного месяца" in page
     assert "1 оплаченных месяцев" not in page
 

@@ -7,8 +7,8 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.admin import bp
 from portal.admin.forms import NoteForm
+from portal.admin.helpers import campaign_page
 from portal.admin.winner_page import page_forms, winner_page
 from portal.campaign import acts, signature_proof
 from portal.campaign.staff import MARKETING, PERSONAL_DATA
@@ -38,7 +38,7 @@ def _done(winner_id: int, action, success: str):
     return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
 
 
-@bp.post("/winners/<id:winner_id>/link")
+@campaign_page("/winners/<id:winner_id>/link", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_link(winner_id: int):
     """A new private link (earlier ones revoked), shown once here and mailed to the winner."""
@@ -66,7 +66,7 @@ def winner_link(winner_id: int):
     return redirect(url_for("admin.winner", winner_id=winner_id))
 
 
-@bp.post("/winners/<id:winner_id>/link/revoke")
+@campaign_page("/winners/<id:winner_id>/link/revoke", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_link_revoke(winner_id: int):
     record = _winner(winner_id)
@@ -79,7 +79,7 @@ def winner_link_revoke(winner_id: int):
     )
 
 
-@bp.post("/winners/<id:winner_id>/identity")
+@campaign_page("/winners/<id:winner_id>/identity", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_identity_staff(winner_id: int):
     """The director and the identity document, entered by staff; with errors the page
@@ -100,7 +100,7 @@ def winner_identity_staff(winner_id: int):
     return winner_page(_winner(winner_id), forms, 400)
 
 
-@bp.post("/winners/<id:winner_id>/act")
+@campaign_page("/winners/<id:winner_id>/act", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_issue_act(winner_id: int):
     """Issue the act, or a corrected act with a new number (the old one is kept)."""
@@ -120,7 +120,7 @@ def winner_issue_act(winner_id: int):
     )
 
 
-@bp.get("/acts/<id:act_id>.pdf")
+@campaign_page("/acts/<id:act_id>.pdf")
 @roles_required(*PERSONAL_DATA)
 def act_pdf(act_id: int):
     act = db.session.get(Act, act_id) or abort(404)
@@ -129,7 +129,7 @@ def act_pdf(act_id: int):
     return act_response(act)
 
 
-@bp.get("/act-signatures/<id:signature_id>")
+@campaign_page("/act-signatures/<id:signature_id>")
 @roles_required(*PERSONAL_DATA)
 def act_signature_check(signature_id: int):
     """An accepted EDS signature re-verified as at its acceptance: its time, its stored
@@ -144,7 +144,7 @@ def act_signature_check(signature_id: int):
     )
 
 
-@bp.get("/winner-files/<id:file_id>")
+@campaign_page("/winner-files/<id:file_id>")
 @roles_required(*PERSONAL_DATA)
 def winner_file_staff(file_id: int):
     record = db.session.get(WinnerFile, file_id) or abort(404)
@@ -154,7 +154,7 @@ def winner_file_staff(file_id: int):
     return response
 
 
-@bp.post("/winners/<id:winner_id>/files")
+@campaign_page("/winners/<id:winner_id>/files", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_staff_file(winner_id: int):
     """The organizer's director's identity card (rule 11)."""
@@ -182,7 +182,7 @@ def winner_staff_file(winner_id: int):
     return redirect(url_for("admin.winner", winner_id=winner_id) + "#act-heading")
 
 
-@bp.post("/submissions/<id:submission_id>/accept")
+@campaign_page("/submissions/<id:submission_id>/accept", methods=("POST",))
 @roles_required(*MARKETING)
 def submission_accept(submission_id: int):
     submission = db.session.get(ManualSubmission, submission_id) or abort(404)
@@ -195,7 +195,7 @@ def submission_accept(submission_id: int):
     )
 
 
-@bp.post("/submissions/<id:submission_id>/return")
+@campaign_page("/submissions/<id:submission_id>/return", methods=("POST",))
 @roles_required(*MARKETING)
 def submission_return(submission_id: int):
     submission = db.session.get(ManualSubmission, submission_id) or abort(404)

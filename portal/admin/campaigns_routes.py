@@ -33,9 +33,7 @@ def the_setup_campaign(slug: str) -> Campaign:
 
 
 def dashboard_url(campaign: Campaign) -> str:
-    """The campaign's staff dashboard. Engineer E's per-campaign staff URLs (issue 19,
-    round 2) give ``admin.dashboard`` a ``slug``; before they are merged, the endpoint has
-    none and ``url_for`` puts it in the query string. The merger checks this one place."""
+    """The campaign's staff dashboard, ``/admin/<slug>/``."""
     return url_for("admin.dashboard", slug=campaign.slug)
 
 

@@ -20,7 +20,6 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from portal.admin import bp
 from portal.admin.forms import (
     ConfirmForm,
     DrawForm,
@@ -29,7 +28,7 @@ from portal.admin.forms import (
     ProtocolSignatureForm,
     RedrawForm,
 )
-from portal.admin.helpers import the_campaign
+from portal.admin.helpers import campaign_page, the_campaign
 from portal.campaign import LANGUAGES, egov_signing
 from portal.campaign import draws as draw_rules
 from portal.campaign import protocol_signatures as signing
@@ -86,7 +85,7 @@ def _fill_from(form, draw: Draw) -> None:
         form[f"place_{lang}"].data = text
 
 
-@bp.get("/draws")
+@campaign_page("/draws")
 @roles_required(*EVERY_ROLE)
 def draws():
     """Every month with its draws and what stands in the way of the next one."""
@@ -117,7 +116,7 @@ def _fallback_allowed(form) -> bool:
     return not refusals
 
 
-@bp.route("/draws/new/<period_key>", methods=["GET", "POST"])
+@campaign_page("/draws/new/<period_key>", methods=("GET", "POST"))
 @roles_required(*COMMISSION)
 def draw_new(period_key: str):
     """Step 1: the members and the place; step 2: the pool's size and digest, then confirm."""
@@ -241,7 +240,7 @@ def _announce(pool: draw_rules.Pool, expected_sha256: str | None) -> bool:
     return True
 
 
-@bp.post("/draws/<id:draw_id>/announce-redraw")
+@campaign_page("/draws/<id:draw_id>/announce-redraw", methods=("POST",))
 @roles_required(*COMMISSION)
 def draw_announce_redraw(draw_id: int):
     """Publish the pool of the redraw of ``draw_id`` (its pool minus the excluded)."""
@@ -257,7 +256,7 @@ def draw_announce_redraw(draw_id: int):
     return redirect(url_for("admin.draw", draw_id=draw_id))
 
 
-@bp.get("/draws/<id:draw_id>")
+@campaign_page("/draws/<id:draw_id>")
 @roles_required(*EVERY_ROLE)
 def draw(draw_id: int):
     """A draw as the staff see it, with the redraw form while it stands."""
@@ -348,7 +347,7 @@ def _draw_page(
     )
 
 
-@bp.post("/draws/<id:draw_id>/verify")
+@campaign_page("/draws/<id:draw_id>/verify", methods=("POST",))
 @roles_required(*EVERY_ROLE)
 def draw_verify(draw_id: int):
     """Verify the draw again from its stored files, keep the new verdict, on the record."""
@@ -364,7 +363,7 @@ def draw_verify(draw_id: int):
     return redirect(url_for("admin.draw", draw_id=draw_id) + "#verification")
 
 
-@bp.post("/draws/<id:draw_id>/redraw")
+@campaign_page("/draws/<id:draw_id>/redraw", methods=("POST",))
 @roles_required(*COMMISSION)
 def draw_redraw(draw_id: int):
     """Draw again over the pool minus the excluded; the draw replaced stays as it was."""
@@ -438,7 +437,7 @@ def _after_signature(record: Draw, member: str):
     return redirect(url_for("admin.draw", draw_id=record.id) + "#signatures")
 
 
-@bp.post("/draws/<id:draw_id>/signatures")
+@campaign_page("/draws/<id:draw_id>/signatures", methods=("POST",))
 @roles_required(*COMMISSION)
 @body_limit(MAX_SIGNATURE_REQUEST)
 def draw_signature(draw_id: int):
@@ -471,7 +470,7 @@ def draw_signature(draw_id: int):
     return _after_signature(record, signature.member_name)
 
 
-@bp.post("/draws/<id:draw_id>/signatures/paper")
+@campaign_page("/draws/<id:draw_id>/signatures/paper", methods=("POST",))
 @roles_required(*COMMISSION)
 def draw_signature_paper(draw_id: int):
     """A member signed the printed protocol: marked so, nothing to check online."""
@@ -515,7 +514,7 @@ def protocol_session_state(session: SigningSession) -> dict:
     }
 
 
-@bp.post("/draws/<id:draw_id>/signatures/egov")
+@campaign_page("/draws/<id:draw_id>/signatures/egov", methods=("POST",))
 @roles_required(*COMMISSION)
 def draw_signature_egov(draw_id: int):
     """A QR code for a member to sign the Kazakh protocol with eGov Mobile on the phone."""
@@ -549,7 +548,7 @@ def draw_signature_egov(draw_id: int):
     return redirect(url_for("admin.draw", draw_id=draw_id, _anchor="egov-qr"))
 
 
-@bp.get("/draws/<id:draw_id>/egov/<id:session_id>")
+@campaign_page("/draws/<id:draw_id>/egov/<id:session_id>")
 @roles_required(*EVERY_ROLE)
 def draw_egov_status(draw_id: int, session_id: int):
     """Where a member's QR session stands, in the staff's language (JSON; never cached)."""

@@ -16,9 +16,8 @@ from flask import (
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from portal.admin import bp
 from portal.admin.forms import ImportForm
-from portal.admin.helpers import the_campaign
+from portal.admin.helpers import campaign_page, the_campaign
 from portal.campaign import eligibility
 from portal.campaign.eligibility import MonthFrozen
 from portal.campaign.imports import (
@@ -41,7 +40,7 @@ from portal.wording.imports import columns_table
 from portal.wording.messages import describe_frozen, describe_problem
 
 
-@bp.route("/participants/import", methods=["GET", "POST"])
+@campaign_page("/participants/import", methods=("GET", "POST"))
 @body_limit("IMPORT_MAX_BYTES")
 @roles_required(*MARKETING)
 def participants_import():
@@ -100,14 +99,14 @@ def _template(content: bytes, mimetype: str, extension: str) -> Response:
     )
 
 
-@bp.get("/participants/import/template.csv")
+@campaign_page("/participants/import/template.csv")
 @roles_required(*MARKETING)
 def import_template_csv():
     """The import format's header as a CSV file to fill in."""
     return _template(write_csv([list(layout_of(the_campaign()).names)]), "text/csv", "csv")
 
 
-@bp.get("/participants/import/template.xlsx")
+@campaign_page("/participants/import/template.xlsx")
 @roles_required(*MARKETING)
 def import_template_xlsx():
     """The import format's header as a workbook to fill in, its columns described beside."""
@@ -139,7 +138,7 @@ def _status(batch: ImportBatch) -> dict:
     }
 
 
-@bp.get("/participants/imports/<id:batch_id>")
+@campaign_page("/participants/imports/<id:batch_id>")
 @roles_required(*READ_MARKETING)
 def import_status(batch_id: int):
     """How far an import is; its problems, translated, when it failed."""
@@ -150,7 +149,7 @@ def import_status(batch_id: int):
     )
 
 
-@bp.get("/participants/imports/<id:batch_id>.json")
+@campaign_page("/participants/imports/<id:batch_id>.json")
 @roles_required(*READ_MARKETING)
 def import_status_json(batch_id: int):
     """The import's state, for the page that follows it."""

@@ -13,9 +13,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from portal.admin import bp
 from portal.admin.forms import ConfirmForm, ParticipantSearchForm
-from portal.admin.helpers import the_campaign
+from portal.admin.helpers import campaign_page, the_campaign
 from portal.campaign import audit, conditions, eligibility
 from portal.campaign.draws import eligible_pool
 from portal.campaign.imports import existing_batch
@@ -28,14 +27,14 @@ from portal.web.access import current_actor, roles_required
 from portal.wording.messages import condition_name, describe_check, describe_frozen
 
 
-@bp.get("/participants")
+@campaign_page("/participants")
 @roles_required(*EVERY_ROLE)
 def participants():
     """Each month's funnel (how many pass each condition), and the search form."""
     return _participants_page(ParticipantSearchForm(formdata=None))
 
 
-@bp.post("/participants")
+@campaign_page("/participants", methods=("POST",))
 @roles_required(*PERSONAL_DATA)
 def participants_search():
     """The search, by POST (never in an address that logs keep), on the same page."""
@@ -78,7 +77,7 @@ def _participants_page(
     ), status
 
 
-@bp.get("/participants/<id:participant_id>")
+@campaign_page("/participants/<id:participant_id>")
 @roles_required(*PERSONAL_DATA)
 def participant(participant_id: int):
     """One participant: its details and, for each month, the reason for each decision."""
@@ -100,7 +99,7 @@ def participant(participant_id: int):
     )
 
 
-@bp.post("/participants/<period_key>/eligibility")
+@campaign_page("/participants/<period_key>/eligibility", methods=("POST",))
 @roles_required(*MARKETING)
 def participants_recompute(period_key: str):
     """Compute the month's eligibility again with the campaign's current conditions."""
@@ -126,7 +125,7 @@ def participants_recompute(period_key: str):
     return redirect(url_for("admin.participants"))
 
 
-@bp.get("/participants/<period_key>/eligible.csv")
+@campaign_page("/participants/<period_key>/eligible.csv")
 @roles_required(*MARKETING)
 def participants_export(period_key: str):
     """The month's eligible pool as CSV, in the order of the draw (accounts by code point)."""

@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -30,9 +31,10 @@ from portal.admin.forms import (
     UserForm,
     role_names,
 )
+from portal.admin.helpers import every_campaign, the_campaign, worked_on
 from portal.campaign import audit, deadlines
 from portal.campaign.months import month_statuses
-from portal.campaign.periods import CAMPAIGN_TZ, current_campaign, local_today
+from portal.campaign.periods import CAMPAIGN_TZ, local_today
 from portal.campaign.staff import (
     ADMIN,
     AUDIT,
@@ -157,14 +159,25 @@ def urlpath(url: str | None) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+@bp.get("/<campaign:slug>/")
 @bp.get("/")
 @roles_required(*EVERY_ROLE)
 def dashboard():
-    """The campaign at a glance: months, deadlines, what is due and what is overdue."""
-    campaign = current_campaign()
+    """The campaign at a glance: its months; what is due and overdue in every published
+    campaign (and in this one, a draft too). ``/admin/`` goes to the campaign worked on;
+    with no campaign at all it shows the site-wide part alone (mail, the settings)."""
+    if "campaign_slug" not in g:
+        campaign = worked_on()
+        if campaign is not None:
+            return redirect(url_for("admin.dashboard", slug=campaign.slug))
+        return _dashboard(None)
+    return _dashboard(the_campaign())
+
+
+def _dashboard(campaign):
     today = local_today()
     months = month_statuses(campaign, today) if campaign else []
-    due = deadlines.pending(campaign, today) if campaign else []
+    due = deadlines.pending_every(today, also=campaign)
     waiting = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(OutboxMessage)
@@ -175,6 +188,7 @@ def dashboard():
         campaign=campaign,
         months=months,
         deadlines=due,
+        several=len({item.period.campaign_id for item in due}) > 1,
         today=today,
         mail_waiting=waiting,
         form=ConfirmForm(),
@@ -401,8 +415,13 @@ def audit_verify():
 
 @bp.context_processor
 def staff_context():
-
-    return {"role_names": role_names()}
+    """The roles' names; the campaign the page works on and every campaign, for the
+    header's switcher (signed-in staff only: the sign-in page names none)."""
+    context = {"role_names": role_names()}
+    if current_user.is_authenticated:
+        context["staff_campaign"] = worked_on()
+        context["staff_campaigns"] = every_campaign()
+    return context
 
 
 @bp.app_template_filter("dict_without")

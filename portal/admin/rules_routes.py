@@ -25,7 +25,7 @@ from portal.admin.forms import (
     RulesSetupChangesForm,
     describe_rules_problem,
 )
-from portal.admin.helpers import the_campaign
+from portal.admin.helpers import campaign_page, the_campaign
 from portal.campaign import audit, conditions, setup, subscriptions
 from portal.campaign import news as news_domain
 from portal.campaign import rules as rules_domain
@@ -50,7 +50,7 @@ def the_version(campaign: Campaign, number: int) -> RulesVersion:
 # --- rules ---------------------------------------------------------------------------
 
 
-@bp.get("/rules")
+@campaign_page("/rules")
 @roles_required(*READ_MARKETING)
 def rules_versions():
     """Every version of the rules, the draft first."""
@@ -66,7 +66,7 @@ def rules_versions():
     )
 
 
-@bp.post("/rules/new")
+@campaign_page("/rules/new", methods=("POST",))
 @roles_required(*MARKETING)
 def rules_new():
     """Start a draft from the version in force (or open the draft being written)."""
@@ -79,7 +79,7 @@ def rules_new():
     return redirect(url_for("admin.rules_edit", number=draft.number))
 
 
-@bp.get("/rules/<id:number>")
+@campaign_page("/rules/<id:number>")
 @roles_required(*READ_MARKETING)
 def rules_show(number: int):
     """One version, with what it changes against the one before it."""
@@ -105,8 +105,8 @@ def rules_show(number: int):
     )
 
 
-@bp.get("/rules/<id:number>/edit")
-@bp.post("/rules/<id:number>/edit")
+@campaign_page("/rules/<id:number>/edit")
+@campaign_page("/rules/<id:number>/edit", methods=("POST",))
 @roles_required(*MARKETING)
 def rules_edit(number: int):
     """Edit a draft: both languages side by side, with a live preview."""
@@ -172,7 +172,7 @@ def rules_preview():
     )
 
 
-@bp.post("/rules/<id:number>/publish")
+@campaign_page("/rules/<id:number>/publish", methods=("POST",))
 @roles_required(*MARKETING)
 def rules_publish(number: int):
     """Publish a draft, announce it on the news page and feed, and queue the e-mails.
@@ -264,7 +264,7 @@ def _changes_form(version: RulesVersion) -> RulesSetupChangesForm:
     return form
 
 
-@bp.post("/rules/<id:number>/setup-changes")
+@campaign_page("/rules/<id:number>/setup-changes", methods=("POST",))
 @roles_required(*MARKETING)
 def rules_setup_changes(number: int):
     """Record on a draft the conditions' parameters and the prizes it changes (rule 16):
@@ -296,7 +296,7 @@ def rules_setup_changes(number: int):
     return _edit_page(version, RulesDraftForm(obj=version, formdata=None), 400, form)
 
 
-@bp.post("/rules/<id:number>/discard")
+@campaign_page("/rules/<id:number>/discard", methods=("POST",))
 @roles_required(*MARKETING)
 def rules_discard(number: int):
     """Throw away a draft (a published version cannot be)."""
@@ -314,7 +314,7 @@ def rules_discard(number: int):
 # --- announcements -----------------------------------------------------------------
 
 
-@bp.get("/news")
+@campaign_page("/news")
 @roles_required(*READ_MARKETING)
 def announcements():
     """Every announcement, drafts included."""
@@ -337,8 +337,8 @@ def _publish_question() -> str:
     )
 
 
-@bp.get("/news/new")
-@bp.post("/news/new")
+@campaign_page("/news/new")
+@campaign_page("/news/new", methods=("POST",))
 @roles_required(*MARKETING)
 def announcement_new():
     """Write an announcement by hand (saved as a draft)."""
@@ -358,8 +358,8 @@ def announcement_new():
     return render_template("admin/news_form.html", form=form, item=None)
 
 
-@bp.get("/news/<id:item_id>")
-@bp.post("/news/<id:item_id>")
+@campaign_page("/news/<id:item_id>")
+@campaign_page("/news/<id:item_id>", methods=("POST",))
 @roles_required(*MARKETING)
 def announcement_edit(item_id: int):
     """Edit a draft announcement."""
@@ -385,7 +385,7 @@ def announcement_edit(item_id: int):
     )
 
 
-@bp.post("/news/<id:item_id>/publish")
+@campaign_page("/news/<id:item_id>/publish", methods=("POST",))
 @roles_required(*MARKETING)
 def announcement_publish(item_id: int):
     """Publish a draft announcement and queue it to the subscribers."""

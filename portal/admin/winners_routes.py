@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import CalendarDayForm, ConfirmForm
-from portal.admin.helpers import the_campaign
+from portal.admin.helpers import campaign_page, the_campaign
 from portal.admin.winner_page import page_forms, winner_page
 from portal.campaign import audit, workdays
 from portal.campaign import winners as winner_rules
@@ -34,7 +34,7 @@ def _winner(winner_id: int) -> Winner:
     return db.session.get(Winner, winner_id) or abort(404)
 
 
-@bp.get("/winners")
+@campaign_page("/winners")
 @roles_required(*EVERY_ROLE)
 def winners():
     """Every winner of the campaign by month, with its step and its next deadline."""
@@ -46,7 +46,7 @@ def winners():
     )
 
 
-@bp.get("/winners/<id:winner_id>")
+@campaign_page("/winners/<id:winner_id>")
 @roles_required(*PERSONAL_DATA)
 def winner(winner_id: int):
     """One winner: where it stands, what is due, its whole history, and the next steps."""
@@ -85,7 +85,7 @@ def _step(winner_id: int, form_name: str, act):
     return redirect(url_for("admin.winner", winner_id=winner_id))
 
 
-@bp.post("/winners/<id:winner_id>/verify")
+@campaign_page("/winners/<id:winner_id>/verify", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_verify(winner_id: int):
     def act(record, form):
@@ -105,7 +105,7 @@ def winner_verify(winner_id: int):
     return _step(winner_id, "verify_form", act)
 
 
-@bp.post("/winners/<id:winner_id>/contact")
+@campaign_page("/winners/<id:winner_id>/contact", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_contact(winner_id: int):
     def act(record, form):
@@ -122,7 +122,7 @@ def winner_contact(winner_id: int):
     return _step(winner_id, "contact_form", act)
 
 
-@bp.post("/winners/<id:winner_id>/no-response")
+@campaign_page("/winners/<id:winner_id>/no-response", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_no_response(winner_id: int):
     def act(record, form):
@@ -132,7 +132,7 @@ def winner_no_response(winner_id: int):
     return _step(winner_id, "no_response_form", act)
 
 
-@bp.post("/winners/<id:winner_id>/forfeit")
+@campaign_page("/winners/<id:winner_id>/forfeit", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_forfeit(winner_id: int):
     def act(record, form):
@@ -142,7 +142,7 @@ def winner_forfeit(winner_id: int):
     return _step(winner_id, "forfeit_form", act)
 
 
-@bp.post("/winners/<id:winner_id>/deliver")
+@campaign_page("/winners/<id:winner_id>/deliver", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_deliver(winner_id: int):
     def act(record, form):
@@ -160,7 +160,7 @@ def winner_deliver(winner_id: int):
     return _step(winner_id, "delivery_form", act)
 
 
-@bp.post("/winners/<id:winner_id>/publish")
+@campaign_page("/winners/<id:winner_id>/publish", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_publish(winner_id: int):
     def act(record, form):
@@ -171,7 +171,7 @@ def winner_publish(winner_id: int):
     return _step(winner_id, "confirm_form", act)
 
 
-@bp.post("/winners/<id:winner_id>/photo")
+@campaign_page("/winners/<id:winner_id>/photo", methods=("POST",))
 @roles_required(*MARKETING)
 def winner_photo(winner_id: int):
     """The photo with the certificate: checked by content here, then resized and stripped
@@ -190,7 +190,7 @@ def winner_photo(winner_id: int):
     return _step(winner_id, "photo_form", act)
 
 
-@bp.get("/winners/<id:winner_id>/photo")
+@campaign_page("/winners/<id:winner_id>/photo")
 @roles_required(*PERSONAL_DATA)
 def winner_photo_file(winner_id: int):
     record = _winner(winner_id)

@@ -596,6 +596,6 @@ def notify_manager(
         period=winner.period,
         scans=len(submission.files),
         reason=submission.reason,
-        url=links.winner_admin(winner.id),
+        url=links.winner_admin(winner.period.campaign.slug, winner.id),
     )
     enqueue("manual-signing", to, lang, subject, body, dedupe_key=f"manual-signing:{submission.id}")

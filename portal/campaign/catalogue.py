@@ -22,9 +22,14 @@ from portal.models import Campaign, db
 
 # What a campaign's slug may be: the second segment of its public addresses.
 SLUG_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-# The second segments the public site uses for itself: never a campaign's slug.
+# The second segments the public site uses for itself, and the first segments of the
+# staff area's site-wide pages and of its campaign pages' old addresses (``/admin/users``,
+# ``/admin/draws``: docs/DESIGN.md, "URL map"): never a campaign's slug.
 RESERVED_SLUGS = frozenset(
     {"rules", "winners", "winner", "draws", "news", "check", "subscribe", "unsubscribe"}
+    | {"campaigns", "users", "audit", "audit.csv", "mail", "calendar", "login", "logout"}
+    | {"language", "participants", "acts", "act-signatures", "winner-files", "submissions"}
+    | {"jobs", "outbox", "static"}
 )
 
 

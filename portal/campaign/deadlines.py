@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+import sqlalchemy as sa
+
 from portal.campaign import audit, mailings
 from portal.campaign import winners as winner_rules
 from portal.campaign.links import Links
@@ -55,11 +57,34 @@ def pending(campaign: Campaign, today: date, *, include_later: bool = False) -> 
     for period in campaign.periods:
         if month_status(period, today).draw_due:
             items.append(
-                _item("draw", f"draw:{period.key}", period.draw_deadline, period, None, today)
+                _item(
+                    "draw",
+                    f"draw:{campaign.slug}:{period.key}",
+                    period.draw_deadline,
+                    period,
+                    None,
+                    today,
+                )
             )
         for winner in winner_rules.winners_of_period(period):
             items.extend(_winner_items(winner, today))
     items = [i for i in items if include_later or i.state != "later"]
+    return sorted(items, key=lambda i: (ORDER[i.state], i.due, i.key))
+
+
+def pending_every(
+    today: date, *, also: Campaign | None = None, include_later: bool = False
+) -> list[Deadline]:
+    """What is due in every published campaign (and in ``also``, a draft say), in one
+    list ordered as ``pending`` orders one campaign's."""
+    campaigns = list(
+        db.session.scalars(
+            sa.select(Campaign).filter_by(status=Campaign.PUBLISHED).order_by(Campaign.id)
+        )
+    )
+    if also is not None and also not in campaigns:
+        campaigns.append(also)
+    items = [i for c in campaigns for i in pending(c, today, include_later=include_later)]
     return sorted(items, key=lambda i: (ORDER[i.state], i.due, i.key))
 
 
@@ -111,7 +136,8 @@ def notify(
     to, lang = manager
     queued = 0
     for item in items:
-        link = links.winner_admin(item.winner.id) if item.winner else links.draws_admin()
+        slug = item.period.campaign.slug
+        link = links.winner_admin(slug, item.winner.id) if item.winner else links.draws_admin(slug)
         message = render_message("mail/deadline.txt", lang, item=item, link=link)
         queued += (
             enqueue("deadline", to, lang, message.subject, message.body, notice_key(item))

@@ -16,12 +16,12 @@ class Links(Protocol):
         """The public record of a draw, in ``lang``: where anyone checks it."""
         ...
 
-    def winner_admin(self, winner_id: int) -> str:
-        """A winner's page in the staff area."""
+    def winner_admin(self, campaign_slug: str, winner_id: int) -> str:
+        """A winner's page in the staff area, under its campaign's address."""
         ...
 
-    def draws_admin(self) -> str:
-        """The draws' page in the staff area."""
+    def draws_admin(self, campaign_slug: str) -> str:
+        """A campaign's draws page in the staff area."""
         ...
 
     def subscription_confirm(self, lang: str, token: str) -> str:

@@ -123,3 +123,52 @@ def next_draw_period(campaign: Campaign, today: date | None = None) -> Reporting
         if period.draw_deadline >= today:
             return period
     return None
+
+
+class PeriodNotFound(LookupError):
+    """A reporting month a command or a job named cannot be told: ``reason`` is
+    ``bad-key``, ``no-campaign`` (no campaign with that slug), ``no-period`` (no campaign,
+    or not the named one, has that month) or ``ambiguous`` (several have it: ``slugs``)."""
+
+    def __init__(self, reason: str, key: str, slug: str | None = None, slugs=()) -> None:
+        self.reason, self.key, self.slug, self.slugs = reason, key, slug, tuple(slugs)
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        if self.reason == "bad-key":
+            return f"not a month in the form YYYY-MM: {self.key}"
+        if self.reason == "no-campaign":
+            return f"no campaign with the slug {self.slug}"
+        if self.reason == "ambiguous":
+            return (
+                f"the reporting month {self.key} belongs to several campaigns "
+                f"({', '.join(self.slugs)}): say which with --campaign SLUG"
+            )
+        where = f"the campaign {self.slug}" if self.slug else "any campaign"
+        return f"no reporting month {self.key} in {where}"
+
+
+def resolve_period(key: str, slug: str | None = None) -> ReportingPeriod:
+    """The reporting month ``key`` (``YYYY-MM``) of the campaign ``slug``; without a slug,
+    of the one campaign that has that month (drafts included). ``PeriodNotFound`` when
+    the key is malformed, the campaign unknown, no campaign has the month, or several do."""
+    try:
+        year, month = parse_period_key(key)
+    except ValueError:
+        raise PeriodNotFound("bad-key", key, slug) from None
+    query = (
+        sa.select(ReportingPeriod)
+        .join(Campaign, Campaign.id == ReportingPeriod.campaign_id)
+        .filter(ReportingPeriod.year == year, ReportingPeriod.month == month)
+        .order_by(Campaign.id)
+    )
+    if slug:
+        if db.session.scalar(sa.select(Campaign.id).filter_by(slug=slug)) is None:
+            raise PeriodNotFound("no-campaign", key, slug)
+        query = query.filter(Campaign.slug == slug)
+    found = db.session.scalars(query).all()
+    if not found:
+        raise PeriodNotFound("no-period", key, slug)
+    if len(found) > 1:
+        raise PeriodNotFound("ambiguous", key, slugs=[p.campaign.slug for p in found])
+    return found[0]

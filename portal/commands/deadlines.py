@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
@@ -12,8 +13,9 @@ from flask_babel import gettext as _
 
 from portal.campaign import deadlines
 from portal.campaign.audit import Actor
-from portal.campaign.periods import current_campaign, local_today
+from portal.campaign.periods import local_today
 from portal.campaign.staff import marketing_manager
+from portal.models import Campaign, db
 from portal.web.urls import SiteLinks
 from portal.wording.formats import format_day
 from portal.wording.messages import deadline_state_name, deadline_text
@@ -26,17 +28,28 @@ from portal.wording.messages import deadline_state_name, deadline_text
     default=None,
     help="Count from this day instead of today in Kazakhstan (YYYY-MM-DD).",
 )
+@click.option(
+    "--campaign",
+    "slug",
+    default=None,
+    help="Only this campaign (its slug); without it, every published campaign.",
+)
 @click.option("--notify", is_flag=True, help="Mail the marketing manager each item not mailed yet.")
 @click.option("--lang", type=click.Choice(["kk", "ru"]), default=None, help="Language of the list.")
 @with_appcontext
-def deadlines_command(today: datetime | None, notify: bool, lang: str | None) -> None:
-    """List what is due today, soon and overdue: draws, verifications, contacts, redraws."""
-
-    campaign = current_campaign()
-    if campaign is None:
-        raise click.ClickException("no campaign: load one with `flask --app wsgi demo`")
+def deadlines_command(
+    today: datetime | None, slug: str | None, notify: bool, lang: str | None
+) -> None:
+    """List what is due today, soon and overdue in every published campaign (or in the
+    one ``--campaign`` names): draws, verifications, contacts, redraws."""
     day = today.date() if today else local_today()
-    items = deadlines.pending(campaign, day)
+    if slug:
+        campaign = db.session.scalar(sa.select(Campaign).filter_by(slug=slug))
+        if campaign is None:
+            raise click.ClickException(f"no campaign with the slug {slug}")
+        items = deadlines.pending(campaign, day)
+    else:
+        items = deadlines.pending_every(day)
     with force_locale(lang or current_app.config["LANGUAGES"][0]):
         _print(items, day)
     if notify:
@@ -54,7 +67,11 @@ def _print(items, day: date) -> None:
     click.echo(_("Due on %(day)s:", day=format_day(day)))
     if not items:
         click.echo(_("Nothing is due or overdue."))
+    several = len({item.period.campaign_id for item in items}) > 1
     for item in items:  # the due date first as YYYY-MM-DD, for scripts to sort and read
+        # several campaigns: each line names its campaign by slug, as the dashboard does
+        where = f"{item.period.campaign.slug}: " if several else ""
         click.echo(
-            f"{item.due.isoformat()}  {deadline_state_name(item.state):<12} {deadline_text(item)}"
+            f"{item.due.isoformat()}  {deadline_state_name(item.state):<12} "
+            f"{where}{deadline_text(item)}"
         )

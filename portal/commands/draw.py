@@ -12,9 +12,9 @@ from flask_babel import force_locale
 from portal.campaign import draws, ledger
 from portal.campaign.audit import Actor
 from portal.campaign.draws import DrawRefused
-from portal.campaign.periods import current_campaign, find_period
 from portal.campaign.staff import active_account
 from portal.campaign.winners import awaiting_redraw
+from portal.commands.periods import CAMPAIGN_OPTION, period_of
 from portal.models import Draw, db, utcnow
 from portal.services import eds
 from portal.services.randomorg import RandomOrgClient, RandomOrgError
@@ -107,6 +107,7 @@ def _report(draw, lang: str) -> None:
 
 @draw_cli.command("run")
 @click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
+@CAMPAIGN_OPTION
 @click.option(
     "--commission",
     required=True,
@@ -129,6 +130,7 @@ def _report(draw, lang: str) -> None:
 @with_appcontext
 def run_command(
     period_key,
+    campaign_slug,
     commission,
     place_kk,
     place_ru,
@@ -146,10 +148,7 @@ def run_command(
 
     fallback_reason = {"kk": fallback_reason_kk, "ru": fallback_reason_ru}
     actor = _actor(admin_email, fallback_reason)
-    campaign = current_campaign()
-    period = find_period(campaign, period_key) if campaign else None
-    if period is None:
-        raise click.ClickException(f"no reporting month {period_key} in the current campaign")
+    period = period_of(period_key, campaign_slug)
     members = draws.parse_commission(commission)
     refusals = draws.refusals(
         period,
@@ -187,6 +186,7 @@ def run_command(
 
 @draw_cli.command("announce")
 @click.option("--period", "period_key", default="", help="The reporting month, YYYY-MM.")
+@CAMPAIGN_OPTION
 @click.option(
     "--replaces",
     "replaces_id",
@@ -198,7 +198,7 @@ def run_command(
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation after showing the pool.")
 @LANG_OPTION
 @with_appcontext
-def announce_command(period_key, replaces_id, admin_email, yes, lang) -> None:
+def announce_command(period_key, campaign_slug, replaces_id, admin_email, yes, lang) -> None:
     """The commission's first step: publish the pool of a month's draw (or of a redraw)
     with its size, SHA-256 and the time, on the month's pages, the news and the feed.
 
@@ -216,10 +216,7 @@ def announce_command(period_key, replaces_id, admin_email, yes, lang) -> None:
     else:
         if not period_key:
             raise click.UsageError("give --period YYYY-MM, or --replaces DRAW_ID for a redraw")
-        campaign = current_campaign()
-        period = find_period(campaign, period_key) if campaign else None
-        if period is None:
-            raise click.ClickException(f"no reporting month {period_key} in the current campaign")
+        period = period_of(period_key, campaign_slug)
     refusals = draws.refusals(period, replaces, utcnow(), actor=actor)
     if refusals:
         raise _fail(refusals[0], lang)

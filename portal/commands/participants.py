@@ -14,7 +14,8 @@ from portal.campaign import eligibility
 from portal.campaign.audit import Actor
 from portal.campaign.eligibility import MonthFrozen
 from portal.campaign.imports import AlreadyImported, fingerprint, run_import
-from portal.campaign.periods import current_campaign, find_period, local_today
+from portal.campaign.periods import local_today
+from portal.commands.periods import CAMPAIGN_OPTION, period_of
 from portal.models import db
 from portal.wording.messages import describe_frozen
 from portal.wording.messages import describe_problem as describe
@@ -29,24 +30,19 @@ def _frozen(refusal: MonthFrozen, lang: str) -> click.ClickException:
         return click.ClickException(describe_frozen(refusal))
 
 
-def _period(key: str):
-    campaign = current_campaign()
-    period = find_period(campaign, key) if campaign else None
-    if period is None:
-        raise click.ClickException(f"no reporting month {key} in the current campaign")
-    return period
-
-
 @participants.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
+@CAMPAIGN_OPTION
 @click.option("--replace", is_flag=True, help="Replace the data the month already has.")
 @click.option(
     "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of the problem report."
 )
-def participants_import(file: str, period_key: str, replace: bool, lang: str) -> None:
+def participants_import(
+    file: str, period_key: str, campaign_slug: str | None, replace: bool, lang: str
+) -> None:
     """Import one month of activity data (CSV or XLSX), all or nothing, then compute eligibility."""
-    period = _period(period_key)
+    period = period_of(period_key, campaign_slug)
     path = Path(file)
     with (
         path.open("rb") as stream,  # read as a stream, never whole
@@ -102,14 +98,15 @@ def participants_import(file: str, period_key: str, replace: bool, lang: str) ->
 
 @participants.command("eligibility")
 @click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
+@CAMPAIGN_OPTION
 @click.option(
     "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of a refusal."
 )
-def participants_eligibility(period_key: str, lang: str) -> None:
+def participants_eligibility(period_key: str, campaign_slug: str | None, lang: str) -> None:
     """Compute the month's eligibility again with the campaign's current conditions
     (refused once the month has been drawn)."""
     try:
-        run = eligibility.recompute(_period(period_key), CLI)
+        run = eligibility.recompute(period_of(period_key, campaign_slug), CLI)
     except MonthFrozen as refusal:
         db.session.commit()  # the refusal stays on the record
         raise _frozen(refusal, lang) from None

@@ -8,7 +8,7 @@ from flask import current_app
 
 from portal.campaign import deadlines
 from portal.campaign.audit import Actor
-from portal.campaign.periods import current_campaign, local_today
+from portal.campaign.periods import local_today
 from portal.campaign.staff import marketing_manager
 from portal.jobs.schedule import daily_in_almaty
 from portal.services import jobs
@@ -20,16 +20,15 @@ NOTICE_HOUR = 9  # 09:00 in Almaty: the working day's start, the day's deadlines
 
 
 def notify_deadlines() -> int | None:
-    """Mail the marketing manager each due item not mailed before; how many were queued
-    (None: nothing to do, no campaign or no ``MARKETING_MANAGER_EMAIL``)."""
-    campaign = current_campaign()
+    """Mail the marketing manager each item due in any published campaign and not mailed
+    before; how many were queued (None: no ``MARKETING_MANAGER_EMAIL``, nothing to do)."""
     manager = marketing_manager(
         current_app.config.get("MARKETING_MANAGER_EMAIL"), current_app.config["LANGUAGES"][0]
     )
-    if campaign is None or manager is None:
-        log.info("deadline notices: no campaign or no MARKETING_MANAGER_EMAIL, nothing mailed")
+    if manager is None:
+        log.info("deadline notices: no MARKETING_MANAGER_EMAIL, nothing mailed")
         return None
-    items = deadlines.pending(campaign, local_today())
+    items = deadlines.pending_every(local_today())
     return deadlines.notify(items, manager, actor=Actor(label="jobs"), links=SiteLinks())
 
 

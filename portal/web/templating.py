@@ -106,6 +106,7 @@ def register(app: Flask) -> None:
         prize_of_month=messages.prize_of_month,
         describe_check=messages.describe_check,
         winner_status_name=messages.winner_status_name,
+        campaign_status_name=messages.campaign_status_name,
         winner_standing=messages.winner_standing,
         winner_outcome_name=messages.winner_outcome_name,
         winner_outcome=messages.winner_outcome,

@@ -14,6 +14,7 @@ up. Only with that setting emptied too is the path written alone.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from flask import current_app, has_request_context, url_for
 from werkzeug.routing import BaseConverter, IntegerConverter, Map, MapAdapter
 
 from portal.campaign import LANGUAGES
+from portal.campaign.catalogue import RESERVED_SLUGS, SLUG_PATTERN
 from portal.campaign.subscriptions import MailLinks
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,19 @@ class LanguageConverter(BaseConverter):
     ``admin`` (a GET there is the staff route's 405, not a public 404)."""
 
     regex = "|".join(LANGUAGES)
+
+
+class CampaignSlugConverter(BaseConverter):
+    """``<campaign:slug>``: a segment a campaign's slug may be (``catalogue.slug_allowed``):
+    never one of the reserved segments, so ``/admin/logout`` stays the sign-out's address
+    (a GET there: 405) and is not read as the dashboard of a campaign named "logout"."""
+
+    regex = (
+        "(?!(?:"
+        + "|".join(re.escape(slug) for slug in sorted(RESERVED_SLUGS))
+        + r")\Z)"
+        + SLUG_PATTERN.pattern
+    )
 
 
 def database_int(value: str | None) -> int | None:
@@ -105,11 +120,11 @@ class SiteLinks:
     def draw_record(self, draw_id: int, lang: str) -> str:
         return absolute_url("public.draw", lang=lang, draw_id=draw_id)
 
-    def winner_admin(self, winner_id: int) -> str:
-        return absolute_url("admin.winner", winner_id=winner_id)
+    def winner_admin(self, campaign_slug: str, winner_id: int) -> str:
+        return absolute_url("admin.winner", slug=campaign_slug, winner_id=winner_id)
 
-    def draws_admin(self) -> str:
-        return absolute_url("admin.draws")
+    def draws_admin(self, campaign_slug: str) -> str:
+        return absolute_url("admin.draws", slug=campaign_slug)
 
     def subscription_confirm(self, lang: str, token: str) -> str:
         return absolute_url("public.subscribe_confirm", lang=lang, token=token)

@@ -580,6 +580,18 @@ def describe_changed_verdict(previous: Verdict, draw_id: int) -> str:
     )
 
 
+# --- campaigns ----------------------------------------------------------------------
+
+
+def campaign_status_name(status: str) -> str:
+    """Whether a campaign is on the public site yet, as staff read it."""
+    names = {
+        "draft": pgettext("campaign status", "Draft"),
+        "published": pgettext("campaign status", "Published"),
+    }
+    return names.get(status, status)
+
+
 # --- winners ------------------------------------------------------------------------
 
 

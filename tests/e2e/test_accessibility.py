@@ -152,21 +152,21 @@ PUBLIC_PAGES = {
 
 STAFF_PAGES = {
     "login": "/admin/login",
-    "dashboard": "/admin/",
-    "participants": "/admin/participants",
-    "participant": "/admin/participants/{participant}",
-    "import": "/admin/participants/import",
-    "draws": "/admin/draws",
-    "draw": "/admin/draws/3",
-    "draw-replaced": "/admin/draws/2",
-    "winners": "/admin/winners",
-    "winner": "/admin/winners/{winner}",
-    "winner-published": "/admin/winners/1",
-    "rules": "/admin/rules",
-    "rules-version": "/admin/rules/2",
-    "rules-edit": "/admin/rules/{draft}/edit",
-    "news": "/admin/news",
-    "news-edit": "/admin/news/{notice}",
+    "dashboard": "/admin/ismet-2022/",
+    "participants": "/admin/ismet-2022/participants",
+    "participant": "/admin/ismet-2022/participants/{participant}",
+    "import": "/admin/ismet-2022/participants/import",
+    "draws": "/admin/ismet-2022/draws",
+    "draw": "/admin/ismet-2022/draws/3",
+    "draw-replaced": "/admin/ismet-2022/draws/2",
+    "winners": "/admin/ismet-2022/winners",
+    "winner": "/admin/ismet-2022/winners/{winner}",
+    "winner-published": "/admin/ismet-2022/winners/1",
+    "rules": "/admin/ismet-2022/rules",
+    "rules-version": "/admin/ismet-2022/rules/2",
+    "rules-edit": "/admin/ismet-2022/rules/{draft}/edit",
+    "news": "/admin/ismet-2022/news",
+    "news-edit": "/admin/ismet-2022/news/{notice}",
     "mail": "/admin/mail",
     "audit": "/admin/audit",
     "calendar": "/admin/calendar",
@@ -220,7 +220,7 @@ def signed_in(shared_browser, site):
         shared_browser.find_element(By.NAME, "email").send_keys(f"admin-{lang}@ismet.kz")
         shared_browser.find_element(By.NAME, "password").send_keys(PASSWORD)
         submit(shared_browser, "main form")
-        WebDriverWait(shared_browser, 10).until(EC.url_matches(r".*/admin/$"))
+        WebDriverWait(shared_browser, 10).until(EC.url_matches(r".*/admin/[a-z0-9-]+/$"))
         state["lang"] = lang
 
     return sign_in

@@ -40,7 +40,9 @@ def test_a_winner_signs_its_act_and_staff_see_it(auth, act_to_sign, live_server,
 
     # staff see the act signed, and by whom
     auth.create("marketing", language="ru")
-    sign_in(browser, live_server, wait, "marketing@ismet.kz", f"/admin/winners/{winner_id}")
+    sign_in(
+        browser, live_server, wait, "marketing@ismet.kz", f"/admin/ismet-2022/winners/{winner_id}"
+    )
     page = browser.find_element(By.ID, "act-heading").find_element(By.XPATH, "..").text
     assert "PETROV AIDAR" in page and format(pki.head.cert.serial_number, "x") in page
     assert "status-act_signed" in browser.find_element(By.ID, "winner-status").get_attribute(

@@ -69,7 +69,7 @@ def open_signing(browser, app, live_server: str, lang: str, draw_id: int) -> Web
     wait = WebDriverWait(browser, 20)
     with app.app_context():
         make_staff("commission@ismet.kz", "commission", language=lang)
-    sign_in(browser, live_server, wait, "commission@ismet.kz", f"/admin/draws/{draw_id}")
+    sign_in(browser, live_server, wait, "commission@ismet.kz", f"/admin/ismet-2022/draws/{draw_id}")
     return wait
 
 

@@ -58,7 +58,7 @@ def test_publishing_an_announcement_asks_and_dismissing_it_publishes_nothing(
         item_id = item.id
     auth.create("marketing", language="ru")
     wait = WebDriverWait(browser, 10)
-    sign_in(browser, live_server, wait, "marketing@ismet.kz", f"/admin/news/{item_id}")
+    sign_in(browser, live_server, wait, "marketing@ismet.kz", f"/admin/ismet-2022/news/{item_id}")
 
     click(browser, browser.find_element(By.ID, "publish-announcement"))
     asked = answer_confirmation(browser, accept=False)
@@ -73,14 +73,14 @@ def test_publishing_an_announcement_asks_and_dismissing_it_publishes_nothing(
     assert asked == translated("ru", "Publish this announcement? %(mailing)s", mailing=mailing)
     assert "3" in asked
     # dismissed: still on the draft, nothing published, nothing mailed
-    assert browser.current_url.endswith(f"/admin/news/{item_id}")
+    assert browser.current_url.endswith(f"/admin/ismet-2022/news/{item_id}")
     with app.app_context():
         assert db.session.get(Announcement, item_id).published_at is None
         assert count(OutboxMessage) == 0
 
     click(browser, browser.find_element(By.ID, "publish-announcement"))
     answer_confirmation(browser, accept=True)
-    wait.until(EC.url_matches(r".*/admin/news$"))
+    wait.until(EC.url_matches(r".*/admin/ismet-2022/news$"))
     with app.app_context():
         assert db.session.get(Announcement, item_id).published_at is not None
         mailed = db.session.scalars(sa.select(OutboxMessage.to_email)).all()
@@ -88,13 +88,13 @@ def test_publishing_an_announcement_asks_and_dismissing_it_publishes_nothing(
 
 
 def open_new_draft(browser, live_server, wait) -> None:
-    sign_in(browser, live_server, wait, "marketing@ismet.kz", "/admin/rules")
+    sign_in(browser, live_server, wait, "marketing@ismet.kz", "/admin/ismet-2022/rules")
     button = browser.find_element(
         By.XPATH,
         f"//button[normalize-space()='{translated('kk', 'New version from the rules in force')}']",
     )
     click(browser, button)
-    wait.until(EC.url_contains("/admin/rules/2/edit"))
+    wait.until(EC.url_contains("/admin/ismet-2022/rules/2/edit"))
 
 
 def type_into(browser, element_id: str, text: str) -> None:
@@ -122,7 +122,7 @@ def test_publish_in_the_rules_editor_publishes_the_edited_text(
     click(browser, browser.find_element(By.ID, "publish-rules"))
     asked = answer_confirmation(browser, accept=True)
     assert translated("kk", "No one is subscribed yet: no e-mail is sent.") in asked
-    wait.until(EC.url_matches(r".*/admin/rules/2$"))
+    wait.until(EC.url_matches(r".*/admin/ismet-2022/rules/2$"))
     with app.app_context():
         version = db.session.scalar(sa.select(RulesVersion).filter_by(number=2))
         assert version.published and "не менее 4 чеков" in version.body_ru

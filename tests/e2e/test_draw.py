@@ -25,12 +25,12 @@ def test_commission_draws_and_a_visitor_verifies(
     auth.create("commission", language="ru")
     wait = WebDriverWait(browser, 15)
 
-    browser.get(live_server + "/admin/draws/new/2022-09")
+    browser.get(live_server + "/admin/ismet-2022/draws/new/2022-09")
     wait.until(EC.url_contains("/admin/login"))
     browser.find_element(By.NAME, "email").send_keys("commission@ismet.kz")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit].button").click()
-    wait.until(EC.url_contains("/admin/draws/new/2022-09"))
+    wait.until(EC.url_contains("/admin/ismet-2022/draws/new/2022-09"))
 
     commission = browser.find_element(By.ID, "commission")
     commission.clear()
@@ -59,7 +59,7 @@ def test_commission_draws_and_a_visitor_verifies(
     click(browser, browser.find_element(By.CSS_SELECTOR, "button[name=confirm]"))
     question = answer_confirmation(browser)  # it names the pool drawn from
     assert "random.org" in question and f" {size} " in question
-    wait.until(EC.url_matches(r".*/admin/draws/\d+$"))
+    wait.until(EC.url_matches(r".*/admin/ismet-2022/draws/\d+$"))
     draw_id = int(browser.current_url.rsplit("/", 1)[1])
     assert browser.find_element(By.CSS_SELECTOR, ".flash.success")
 

@@ -96,7 +96,7 @@ def test_a_winner_signs_its_act_through_ncalayer(
     assert proven != PROVEN % {"moment": format_moment(gen_time, lang)}
     assert browser.find_element(By.ID, "signature-time").text == proven
     auth.create("marketing", language=lang)
-    path = f"/admin/winners/{act_to_sign.winner_id}"
+    path = f"/admin/ismet-2022/winners/{act_to_sign.winner_id}"
     sign_in(browser, live_server, WebDriverWait(browser, 20), "marketing@ismet.kz", path)
     acts_list = browser.find_element(By.ID, "act-heading").find_element(By.XPATH, "..").text
     assert proven in acts_list

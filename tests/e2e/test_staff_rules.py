@@ -19,18 +19,18 @@ def test_marketing_publishes_version_2_and_a_visitor_sees_notice_and_diff(
     auth.create("marketing", language="ru")
     wait = WebDriverWait(browser, 10)
 
-    browser.get(live_server + "/admin/rules")
+    browser.get(live_server + "/admin/ismet-2022/rules")
     wait.until(EC.url_contains("/admin/login"))
     browser.find_element(By.NAME, "email").send_keys("marketing@ismet.kz")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit].button").click()
-    wait.until(EC.url_matches(r".*/admin/rules$"))
+    wait.until(EC.url_matches(r".*/admin/ismet-2022/rules$"))
 
     browser.find_element(
         By.XPATH,
         f"//button[normalize-space()='{translated('ru', 'New version from the rules in force')}']",
     ).click()
-    wait.until(EC.url_contains("/admin/rules/2/edit"))
+    wait.until(EC.url_contains("/admin/ismet-2022/rules/2/edit"))
 
     # the live preview shows the text as typed
     body_ru = browser.find_element(By.ID, "body_ru")
@@ -65,7 +65,7 @@ def test_marketing_publishes_version_2_and_a_visitor_sees_notice_and_diff(
         ),
     )
     wait.until(EC.alert_is_present()).accept()
-    wait.until(EC.url_matches(r".*/admin/rules/2$"))
+    wait.until(EC.url_matches(r".*/admin/ismet-2022/rules/2$"))
 
     # a visitor
     browser.delete_all_cookies()

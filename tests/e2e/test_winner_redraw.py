@@ -73,7 +73,9 @@ def test_disqualification_redraw_and_a_new_published_winner(
     wait = WebDriverWait(browser, 15)
 
     # marketing: the manual check fails
-    sign_in(browser, live_server, wait, "marketing@ismet.kz", f"/admin/winners/{first_id}")
+    sign_in(
+        browser, live_server, wait, "marketing@ismet.kz", f"/admin/ismet-2022/winners/{first_id}"
+    )
     verify_in_browser(browser, wait, False, "The state register shows the company closed.")
     assert (
         browser.find_element(By.ID, "winner-status")
@@ -82,7 +84,7 @@ def test_disqualification_redraw_and_a_new_published_winner(
     )
 
     # the commission finds the redraw offered, the reason filled in, and redraws
-    sign_in(browser, live_server, wait, "commission@ismet.kz", f"/admin/draws/{draw_id}")
+    sign_in(browser, live_server, wait, "commission@ismet.kz", f"/admin/ismet-2022/draws/{draw_id}")
     # its first step: the redraw's pool announced (published)
     click(browser, browser.find_element(By.CSS_SELECTOR, "button[name=announce]"))
     answer_confirmation(browser)
@@ -104,7 +106,9 @@ def test_disqualification_redraw_and_a_new_published_winner(
     assert second_company != first_company
 
     # marketing: the new winner passes and is published
-    sign_in(browser, live_server, wait, "marketing@ismet.kz", f"/admin/winners/{second_id}")
+    sign_in(
+        browser, live_server, wait, "marketing@ismet.kz", f"/admin/ismet-2022/winners/{second_id}"
+    )
     verify_in_browser(browser, wait, True, "Register and account checked.")
     submit_and_see_success(
         browser, wait, browser.find_element(By.CSS_SELECTOR, "#publish-heading ~ form button")

@@ -76,29 +76,33 @@ def test_a_second_request_for_the_same_diff_reads_it_and_does_not_compute_it(app
 
 def test_publishing_a_version_compares_it_at_once_with_every_earlier_one(app, client, auth, demo):
     auth.login("marketing")
-    client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
+    client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
     form = {
         "body_kk": "1. Бірінші тармақ.\n\n2. Екінші тармақ, жаңа.",
         "body_ru": "1. Первый пункт.\n\n2. Второй пункт, новый.",
         "summary_kk": "2-тармақ өзгертілді.",
         "summary_ru": "Изменен пункт 2.",
         "effective_on": local_today().isoformat(),
-        "csrf_token": auth.token("/admin/rules/2/edit"),
+        "csrf_token": auth.token("/admin/ismet-2022/rules/2/edit"),
     }
-    assert client.post("/admin/rules/2/publish", data=form).status_code == 302
+    assert client.post("/admin/ismet-2022/rules/2/publish", data=form).status_code == 302
     with app.app_context():
         kept = sorted((o, n, lang) for o, n, lang, _ in kept_rows())
         v1, v2 = (db.session.scalar(sa.select(RulesVersion.id).filter_by(number=n)) for n in (1, 2))
         assert kept == [(v1, v2, "kk"), (v1, v2, "ru")]
         mark_kept("ru")
     assert MARKER in client.get("/ru/ismet-2022/rules/diff").get_data(as_text=True)  # none computed
-    assert MARKER in client.get("/admin/rules/2").get_data(as_text=True)  # staff's too
+    assert MARKER in client.get("/admin/ismet-2022/rules/2").get_data(as_text=True)  # staff's too
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 def test_a_version_over_the_size_bound_is_refused_at_save(app, client, auth, demo, lang):
     auth.login("marketing")  # the account's language is Russian
-    client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
+    client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
     clause = "1. " + "Ұтыс ойыны " * 20 + "\n\n"
     huge = clause * (rules.RULES_MAX_BYTES // len(clause.encode()) + 1)
     assert len(huge.encode()) > rules.RULES_MAX_BYTES
@@ -109,9 +113,9 @@ def test_a_version_over_the_size_bound_is_refused_at_save(app, client, auth, dem
         "summary_kk": "Өзгерді.",
         "summary_ru": "Изменено.",
         "effective_on": local_today().isoformat(),
-        "csrf_token": auth.token("/admin/rules/2/edit"),
+        "csrf_token": auth.token("/admin/ismet-2022/rules/2/edit"),
     }
-    page = client.post("/admin/rules/2/edit", data=form)
+    page = client.post("/admin/ismet-2022/rules/2/edit", data=form)
     assert page.status_code == 200  # the editor again, with the error
     sentence = translated(
         "ru",
@@ -120,7 +124,7 @@ def test_a_version_over_the_size_bound_is_refused_at_save(app, client, auth, dem
         size=-(-len(huge.encode()) // 1024),
     )
     assert sentence in page.get_data(as_text=True)
-    refused = client.post("/admin/rules/2/publish", data=form)
+    refused = client.post("/admin/ismet-2022/rules/2/publish", data=form)
     assert refused.status_code == 400 and sentence in refused.get_data(as_text=True)
     with app.app_context():
         draft = db.session.scalar(sa.select(RulesVersion).filter_by(number=2))
@@ -140,8 +144,10 @@ def test_a_draft_over_the_bound_is_refused_on_publication_however_it_was_saved(c
 
 def test_the_editors_preview_says_a_text_is_too_large_without_rendering_it(client, auth, demo):
     auth.login("marketing")
-    client.post("/admin/rules/new", data={"csrf_token": auth.token("/admin/rules")})
-    token = csrf_from(client.get("/admin/rules/2/edit").get_data(as_text=True))
+    client.post(
+        "/admin/ismet-2022/rules/new", data={"csrf_token": auth.token("/admin/ismet-2022/rules")}
+    )
+    token = csrf_from(client.get("/admin/ismet-2022/rules/2/edit").get_data(as_text=True))
     body = "1. " + "x" * rules.RULES_MAX_BYTES
     preview = client.post(
         "/admin/rules/preview", json={"body": body}, headers={"X-CSRFToken": token}

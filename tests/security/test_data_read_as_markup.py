@@ -49,8 +49,10 @@ def test_a_winners_city_and_company_are_shown_as_text_never_as_markup(app, clien
         db.session.commit()
         winner_id = winner.id
     auth.login("marketing")
-    token = csrf_from(client.get(f"/admin/winners/{winner_id}").get_data(as_text=True))
-    published = client.post(f"/admin/winners/{winner_id}/publish", data={"csrf_token": token})
+    token = csrf_from(client.get(f"/admin/ismet-2022/winners/{winner_id}").get_data(as_text=True))
+    published = client.post(
+        f"/admin/ismet-2022/winners/{winner_id}/publish", data={"csrf_token": token}
+    )
     assert published.status_code == 302
     with app.app_context():
         announcement = db.session.get(

@@ -34,38 +34,45 @@ def test_the_commission_sees_draws_and_standing_with_accounts_masked(app, drawn,
     readable = pages(
         client,
         [
-            "/admin/",
-            "/admin/draws",
-            f"/admin/draws/{drawn.draw_id}",
-            "/admin/winners",
-            "/admin/participants",
+            "/admin/ismet-2022/",
+            "/admin/ismet-2022/draws",
+            f"/admin/ismet-2022/draws/{drawn.draw_id}",
+            "/admin/ismet-2022/winners",
+            "/admin/ismet-2022/participants",
         ],
     )
     for path, (status, text) in readable.items():
         assert status == 200, path
         assert {n for n in numbers if n in text} == set(), path
-        assert "/admin/audit" not in text and "/admin/participants/" + str(winner.id) not in text
-    draw_page = readable[f"/admin/draws/{drawn.draw_id}"][1]
+        assert (
+            "/admin/audit" not in text
+            and "/admin/ismet-2022/participants/" + str(winner.id) not in text
+        )
+    draw_page = readable[f"/admin/ismet-2022/draws/{drawn.draw_id}"][1]
     assert winner.account_masked in draw_page  # the winner's account, masked
     assert 'class="standing"' in draw_page  # and where its prize stands
-    assert not re.search(r'href="/admin/winners/\d+"', readable["/admin/winners"][1])
+    assert not re.search(
+        r'href="/admin/ismet-2022/winners/\d+"', readable["/admin/ismet-2022/winners"][1]
+    )
     closed = pages(
         client,
         [
-            f"/admin/participants/{winner.id}",
-            f"/admin/winners/{drawn.id}",
-            "/admin/participants/2022-09/eligible.csv",
+            f"/admin/ismet-2022/participants/{winner.id}",
+            f"/admin/ismet-2022/winners/{drawn.id}",
+            "/admin/ismet-2022/participants/2022-09/eligible.csv",
             "/admin/audit",
             "/admin/audit.csv",
             "/admin/calendar",
             "/admin/mail",
-            "/admin/rules",
-            "/admin/news",
+            "/admin/ismet-2022/rules",
+            "/admin/ismet-2022/news",
         ],
     )
     assert {path: status for path, (status, _) in closed.items() if status != 403} == {}
-    token = auth.token("/admin/")
-    search = client.post("/admin/participants", data={"q": winner.bin_iin, "csrf_token": token})
+    token = auth.token("/admin/ismet-2022/")
+    search = client.post(
+        "/admin/ismet-2022/participants", data={"q": winner.bin_iin, "csrf_token": token}
+    )
     assert search.status_code == 403
 
 
@@ -75,29 +82,41 @@ def test_the_auditor_reads_records_but_exports_no_list_of_people(app, drawn, cli
     answers = pages(
         client,
         [
-            f"/admin/participants/{winner.id}",
-            f"/admin/winners/{drawn.id}",
+            f"/admin/ismet-2022/participants/{winner.id}",
+            f"/admin/ismet-2022/winners/{drawn.id}",
             "/admin/audit",
             "/admin/audit.csv",
-            "/admin/participants/2022-09/eligible.csv",
+            "/admin/ismet-2022/participants/2022-09/eligible.csv",
             "/admin/users",
         ],
     )
     assert {path: status for path, (status, _) in answers.items()} == {
-        f"/admin/participants/{winner.id}": 200,
-        f"/admin/winners/{drawn.id}": 200,
+        f"/admin/ismet-2022/participants/{winner.id}": 200,
+        f"/admin/ismet-2022/winners/{drawn.id}": 200,
         "/admin/audit": 200,
         "/admin/audit.csv": 200,
-        "/admin/participants/2022-09/eligible.csv": 403,
+        "/admin/ismet-2022/participants/2022-09/eligible.csv": 403,
         "/admin/users": 403,
     }
-    assert winner.bin_iin in answers[f"/admin/participants/{winner.id}"][1]
-    assert "eligible.csv" not in pages(client, ["/admin/participants"])["/admin/participants"][1]
+    assert winner.bin_iin in answers[f"/admin/ismet-2022/participants/{winner.id}"][1]
+    assert (
+        "eligible.csv"
+        not in pages(client, ["/admin/ismet-2022/participants"])["/admin/ismet-2022/participants"][
+            1
+        ]
+    )
 
 
 def test_marketing_works_with_people_but_not_with_the_audit_trail(app, drawn, client, auth):
     auth.login("marketing")
-    answers = pages(client, ["/admin/participants/2022-09/eligible.csv", "/admin/audit", "/admin/"])
-    assert answers["/admin/participants/2022-09/eligible.csv"][0] == 200
+    answers = pages(
+        client,
+        [
+            "/admin/ismet-2022/participants/2022-09/eligible.csv",
+            "/admin/audit",
+            "/admin/ismet-2022/",
+        ],
+    )
+    assert answers["/admin/ismet-2022/participants/2022-09/eligible.csv"][0] == 200
     assert answers["/admin/audit"][0] == 403
-    assert 'href="/admin/audit"' not in answers["/admin/"][1]  # nor offered in the menu
+    assert 'href="/admin/audit"' not in answers["/admin/ismet-2022/"][1]  # nor offered in the menu

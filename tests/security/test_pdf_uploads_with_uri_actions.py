@@ -186,12 +186,12 @@ def test_a_views_own_body_limit_holds_before_the_csrf_check_reads_the_form(app, 
     # the view, after the CSRF check had already refused the body as too large).
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, IMPORT_MAX_BYTES=1024 * 1024)
     auth.login("marketing")
-    token = csrf_from(client.get("/admin/participants/import").get_data(as_text=True))
+    token = csrf_from(client.get("/admin/ismet-2022/participants/import").get_data(as_text=True))
     padding = b"\n" * (200 * 1024)  # blank lines: larger than MAX_CONTENT_LENGTH
     data = {"csrf_token": token, "period": "2022-09", "submit": "1"}
     data["file"] = (io.BytesIO(b"account_number\n" + padding), "month.csv")
     response = client.post(
-        "/admin/participants/import", data=data, content_type="multipart/form-data"
+        "/admin/ismet-2022/participants/import", data=data, content_type="multipart/form-data"
     )
     assert response.status_code == 302  # read, and its import started
     status = response.headers["Location"] + ".json"

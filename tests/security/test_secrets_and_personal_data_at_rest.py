@@ -56,9 +56,11 @@ def test_a_sent_e_mail_keeps_no_token(app, drawn, client, auth, smtpd):
     subscriptions.queue_announcement(item, subscription_links())
     db.session.commit()
     auth.login("marketing")  # the winner's private link
-    token = auth.token(f"/admin/winners/{winner_id}")
+    token = auth.token(f"/admin/ismet-2022/winners/{winner_id}")
     assert (
-        client.post(f"/admin/winners/{winner_id}/link", data={"csrf_token": token}).status_code
+        client.post(
+            f"/admin/ismet-2022/winners/{winner_id}/link", data={"csrf_token": token}
+        ).status_code
         == 302
     )
 
@@ -113,16 +115,16 @@ def test_the_staff_search_stays_out_of_the_log(app, september, caplog):
             },
             timeout=10,
         )
-        page = browser.get(f"{url}/admin/participants", timeout=10).text
+        page = browser.get(f"{url}/admin/ismet-2022/participants", timeout=10).text
         for query in (bin_iin, account):
             found = browser.post(
-                f"{url}/admin/participants",
+                f"{url}/admin/ismet-2022/participants",
                 data={"q": query, "csrf_token": csrf_from(page)},
                 timeout=10,
             )
             assert found.status_code == 200 and participant.company_name in found.text
     lines = [record.getMessage() for record in caplog.records]
-    assert any("POST /admin/participants HTTP" in line for line in lines), lines
+    assert any("POST /admin/ismet-2022/participants HTTP" in line for line in lines), lines
     assert bin_iin not in caplog.text and account not in caplog.text
 
 

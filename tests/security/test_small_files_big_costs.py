@@ -292,14 +292,14 @@ def test_an_import_over_a_limit_is_refused_in_the_staff_language_and_stores_noth
 ):
     app.config["IMPORT_MAX_ROWS"] = 5
     auth.login("marketing")  # the account's language is Russian
-    token = csrf_from(client.get("/admin/participants/import").get_data(as_text=True))
+    token = csrf_from(client.get("/admin/ismet-2022/participants/import").get_data(as_text=True))
     data = {
         "csrf_token": token,
         "period": "2022-09",
         "file": (io.BytesIO(csv_bytes([row(n) for n in range(1, 8)])), "month.csv"),
     }
     response = client.post(
-        "/admin/participants/import", data=data, content_type="multipart/form-data"
+        "/admin/ismet-2022/participants/import", data=data, content_type="multipart/form-data"
     )
     assert response.status_code == 302
     status = response.headers["Location"]

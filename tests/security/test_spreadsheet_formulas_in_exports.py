@@ -103,7 +103,7 @@ def test_eligible_csv_quotes_formulas_in_imported_accounts_names_and_cities(
     with app.app_context():
         formula_month(demo)
     auth.login("marketing")  # the auditor exports no list of people (least privilege)
-    with client.get("/admin/participants/2022-09/eligible.csv") as response:
+    with client.get("/admin/ismet-2022/participants/2022-09/eligible.csv") as response:
         rows = cells(response.get_data(as_text=True))
     assert rows[0] == [
         "account_number",
@@ -136,9 +136,9 @@ def test_the_import_templates_write_formulas_as_text(client, auth, demo):
     assert workbook.worksheets[1]["A1"].value == "=HYPERLINK(1)"  # kept as the text it is
     # ... and the templates themselves.
     auth.login("marketing")
-    template = client.get("/admin/participants/import/template.csv").data.decode("utf-8")
+    template = client.get("/admin/ismet-2022/participants/import/template.csv").data.decode("utf-8")
     assert cells(template) == [list(COLUMNS)]
-    response = client.get("/admin/participants/import/template.xlsx")
+    response = client.get("/admin/ismet-2022/participants/import/template.xlsx")
     for sheet in load_workbook(io.BytesIO(response.data)).worksheets:
         assert all(c.data_type == "s" for r in sheet.iter_rows() for c in r if c.value)
 
