@@ -359,8 +359,9 @@ class EgovSignatureForm(PortalForm):
 # --- a campaign's set-up (portal/campaign/setup.py) ----------------------------------------
 
 PRIZES_HINT = _l(
-    "One prize a line: position | month YYYY-MM, or * for every month | supplier | name in "
-    "Kazakh | name in Russian | nominal value, KZT | count a month | VAT included: yes or no."
+    "One prize a line: position | period (YYYY-MM, or YYYY-MM-DD: a custom period's first "
+    "day), or * for every period | supplier | name in Kazakh | name in Russian | nominal "
+    "value, KZT | count a period | VAT included: yes or no."
 )
 PERIODS_HINT = _l(
     "For custom periods, one a line: first day | last day | name in Kazakh | name in Russian "

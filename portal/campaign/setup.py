@@ -86,7 +86,8 @@ class PeriodSpec:
 
 @dataclass(frozen=True)
 class PrizeSpec:
-    """One prize as staff set it: ``period`` is a month ``YYYY-MM``, or None for every one."""
+    """One prize as staff set it: ``period`` is a period's key (``YYYY-MM``, or
+    ``YYYY-MM-DD`` for a custom one), or None for every one."""
 
     position: int
     supplier: str
