@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
 
@@ -17,8 +18,9 @@ from portal.campaign.periods import CAMPAIGN_TZ, PeriodNotFound, find_period, re
 from portal.demo.conditions_2022 import standard_2022
 from portal.models import Activity, AuditEntry, Campaign, ReportingPeriod, db
 from portal.wording.formats import format_period
-from tests.helpers import conduct, count, csv_bytes, page_text, row, translated
+from tests.helpers import conduct, count, csv_bytes, make_app, page_text, row, translated
 from tests.test_campaign_setup import RULES_KK, RULES_RU, campaign_form, post
+from tests.test_draw_texts import _insert, migration_database  # noqa: F401 - a fixture
 
 LINES = (
     "2023-03-01 | 2023-03-15 | Наурыздың бірінші жартысы | Первая половина марта\n"
@@ -255,3 +257,42 @@ def test_a_monthly_period_reads_and_is_found_as_before(app, ctx, demo):
     assert september.whole_month and not campaign.custom_periods
     assert format_period(september, "ru") == "Сентябрь 2022 г."
     assert format_period(september, "kk", in_text=True) == "2022 жылғы қыркүйек"
+
+
+def test_migration_0034_gives_every_month_its_days_and_key(request, tmp_path):
+    app = make_app(request.getfixturevalue("migration_database"), tmp_path / "instance")
+    with app.app_context():
+        flask_migrate.upgrade(revision="0033")
+        with db.engine.begin() as connection:
+            _insert(connection, "campaign", id=1, slug="c")
+            _insert(connection, "reporting_period", id=1, campaign_id=1, year=2024, month=2)
+        flask_migrate.upgrade()
+        period = db.session.get(ReportingPeriod, 1)
+        assert (period.key, period.first_day, period.last_day, period.label_kk) == (
+            "2024-02",
+            date(2024, 2, 1),
+            date(2024, 2, 29),
+            None,
+        )
+        assert db.session.get(Campaign, 1).custom_periods is False
+        db.session.rollback()
+        with db.engine.begin() as connection, pytest.raises(sa.exc.IntegrityError):
+            # one key a campaign
+            _insert(
+                connection,
+                "reporting_period",
+                id=2,
+                campaign_id=1,
+                year=2024,
+                month=2,
+                key="2024-02",
+                first_day=date(2024, 2, 1),
+                last_day=date(2024, 2, 29),
+            )
+        flask_migrate.downgrade(revision="0033")
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("reporting_period")}
+            assert not columns & {"key", "first_day", "last_day", "label_kk", "label_ru"}
+        flask_migrate.upgrade()
+        db.session.remove()
+        db.engine.dispose()
