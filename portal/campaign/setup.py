@@ -2,8 +2,8 @@
 set-up").
 
 A campaign starts as a draft: its fields and the organizer's requisites, its reporting
-months (made from its dates, each due by ``draw_deadline_day`` of the next month, rule
-5), its prizes, its eligibility conditions (``portal.campaign.conditions``) and version 1
+periods (the calendar months of its dates, or the custom ones staff list, ``PeriodSpec``;
+each due by ``draw_deadline_day`` of the month after it ends, rule 5), its prizes, its eligibility conditions (``portal.campaign.conditions``) and version 1
 of its rules in Kazakh and Russian. A draft is edited freely, or copied from an earlier
 campaign; it is published once nothing is missing (``missing``), and from then on its
 conditions' parameters and its prizes change only through a new rules version (rule 16),
