@@ -167,12 +167,20 @@ def campaign_publish(campaign_slug: str):
 
 
 def _values(form: CampaignForm) -> dict:
+    """The campaign's fields from the form; ``periods`` None for calendar months, else
+    the custom periods its lines give (``SetupRefused`` for a line that is not one)."""
     values = {name: getattr(form, name).data for name in FIELDS}
     values["slug"] = (values["slug"] or "").strip()
+    custom = form.period_kind.data == "custom"
+    values["periods"] = setup.parse_period_lines(form.period_lines.data or "") if custom else None
     return values
 
 
 def _fill_parts(campaign: Campaign, form: CampaignForm) -> None:
+    form.period_kind.data = "custom" if campaign.custom_periods else "monthly"
+    form.period_lines.data = (
+        setup.period_lines(setup.period_specs(campaign)) if campaign.custom_periods else ""
+    )
     form.prize_lines.data = setup.prize_lines(setup.prize_specs(campaign))
     form.condition_list.data = setup.conditions_text(conditions.of_campaign(campaign))
     version = setup.first_rules(campaign)

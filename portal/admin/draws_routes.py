@@ -46,7 +46,7 @@ from portal.web.egov import api1_url, qr_view, session_description
 from portal.web.limits import body_limit
 from portal.web.urls import SiteLinks
 from portal.wording import confirmations
-from portal.wording.formats import format_moment, format_month
+from portal.wording.formats import format_moment, format_period
 from portal.wording.messages import (
     describe_attempt,
     describe_changed_verdict,
@@ -208,7 +208,7 @@ def draw_new(period_key: str):
         minimum=campaign.commission_min_members,
         fallback_offered=draw_rules.may_draw_locally(current_actor()),
         confirm_draw=confirmations.conduct_draw(
-            format_month(period.year, period.month), pool.size, bool(form.use_fallback.data)
+            format_period(period), pool.size, bool(form.use_fallback.data)
         )
         if pool
         else "",

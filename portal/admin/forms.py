@@ -359,8 +359,14 @@ class EgovSignatureForm(PortalForm):
 # --- a campaign's set-up (portal/campaign/setup.py) ----------------------------------------
 
 PRIZES_HINT = _l(
-    "One prize a line: position | month YYYY-MM, or * for every month | supplier | name in "
-    "Kazakh | name in Russian | nominal value, KZT | count a month | VAT included: yes or no."
+    "One prize a line: position | period (YYYY-MM, or YYYY-MM-DD: a custom period's first "
+    "day), or * for every period | supplier | name in Kazakh | name in Russian | nominal "
+    "value, KZT | count a period | VAT included: yes or no."
+)
+PERIODS_HINT = _l(
+    "For custom periods, one a line: first day | last day | name in Kazakh | name in Russian "
+    "(the days as YYYY-MM-DD, in order, without overlaps, within the campaign's dates; the "
+    "names optional: without them a period is named by its days)."
 )
 CONDITIONS_HINT = _l(
     "A JSON list, one object a condition: code, kind, slot, column, params, and name, holds, "
@@ -400,6 +406,17 @@ class CampaignForm(CampaignCopyForm):
         _l("Commission members present at a draw, at least"),
         default=3,
         validators=[DataRequired(), NumberRange(min=1, max=20)],
+    )
+    period_kind = SelectField(
+        _l("Reporting periods"),
+        choices=[
+            SelectChoice("monthly", _l("Calendar months of the campaign's dates")),
+            SelectChoice("custom", _l("Custom periods, listed below")),
+        ],
+        default="monthly",
+    )
+    period_lines = TextAreaField(
+        _l("Custom periods"), description=PERIODS_HINT, validators=[Optional()]
     )
     organizer_bin = StringField(_l("Organizer's BIN"), validators=[Optional(), Length(max=12)])
     organizer_address_kk = StringField(

@@ -30,7 +30,7 @@ from portal.campaign.periods import local_today
 from portal.models import ContactAttempt, Winner
 from portal.web.forms import IdentityForm
 from portal.wording import confirmations
-from portal.wording.formats import format_month
+from portal.wording.formats import format_period
 from portal.wording.messages import contact_channel_name, delivery_method_name, winner_outcome_name
 
 # each form of the page: its class and the prefix of its fields' ids
@@ -119,7 +119,7 @@ def act_context(record: Winner) -> dict:
             "deliver": confirmations.record_delivery(),
             "publish": confirmations.publish_winner(
                 record.participant.company_name,
-                format_month(record.period.year, record.period.month),
+                format_period(record.period),
             ),
             "photo": confirmations.publish_photo(),
         },

@@ -533,8 +533,7 @@ def mail_link(winner: Winner, urls: dict[str, str], token: str) -> None:
             lang,
             company=winner.participant.company_name,
             prize=winner.prize.tr("name", lang),
-            year=winner.period.year,
-            month=winner.period.month,
+            period=winner.period,
             url=url,
         )
         for lang, url in urls.items()

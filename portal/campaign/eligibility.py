@@ -101,8 +101,7 @@ def frozen(period: ReportingPeriod) -> MonthFrozen | None:
     return MonthFrozen(
         "month-drawn",
         month=period.key,
-        year=period.year,
-        month_number=period.month,
+        period=period,
         draw=draw.id,
         drawn_at=draw.conducted_at,
     )
@@ -126,8 +125,7 @@ def _drawing(period: ReportingPeriod) -> MonthFrozen | None:
     return MonthFrozen(
         "month-drawing",
         month=period.key,
-        year=period.year,
-        month_number=period.month,
+        period=period,
         draw=attempt.draw_id,
         drawn_at=attempt.started_at,
     )

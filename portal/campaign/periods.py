@@ -1,5 +1,5 @@
-"""Reporting months, the date by which each month's draw is due (rules 1, 5), and how
-near a due date is on a given day."""
+"""Reporting periods (calendar months, or custom runs of days), the date by which each
+period's draw is due (rules 1, 5), and how near a due date is on a given day."""
 
 from __future__ import annotations
 
@@ -43,6 +43,12 @@ def draw_deadline(year: int, month: int, day: int = DRAW_DEADLINE_DAY) -> date:
     return date(year, month + 1, day)
 
 
+def period_deadline(last_day: date, day: int = DRAW_DEADLINE_DAY) -> date:
+    """The draw deadline of any period, a month or custom, ending on ``last_day``: ``day``
+    of the month after the one its last day falls in (rule 5)."""
+    return draw_deadline(last_day.year, last_day.month, day)
+
+
 def months_between(starts_on: date, ends_on: date) -> list[tuple[int, int]]:
     """Every ``(year, month)`` that a campaign running from ``starts_on`` to ``ends_on`` touches."""
     months = []
@@ -67,8 +73,25 @@ def parse_period_key(key: str) -> tuple[int, int]:
     return year, month
 
 
+def valid_period_key(key: str) -> bool:
+    """``key`` has a period key's form: a month ``YYYY-MM`` or a first day ``YYYY-MM-DD``."""
+    if len(key) == 10:
+        try:
+            return date.fromisoformat(key).isoformat() == key
+        except ValueError:
+            return False
+    try:
+        parse_period_key(key)
+    except ValueError:
+        return False
+    return True
+
+
 def ensure_periods(campaign: Campaign) -> list[ReportingPeriod]:
-    """Create the campaign's missing reporting months, each with its draw deadline."""
+    """Create the missing reporting months of a campaign of months, each with its draw
+    deadline (a campaign of custom periods has those staff listed, nothing more)."""
+    if campaign.custom_periods:
+        return campaign.periods
     have = {(p.year, p.month) for p in campaign.periods}
     day = campaign.draw_deadline_day or DRAW_DEADLINE_DAY
     for year, month in months_between(campaign.starts_on, campaign.ends_on):
@@ -106,14 +129,10 @@ def campaign_state(campaign: Campaign, today: date) -> str:
 
 
 def find_period(campaign: Campaign, key: str) -> ReportingPeriod | None:
-    """The campaign's reporting month ``YYYY-MM``, or None."""
-    try:
-        year, month = parse_period_key(key)
-    except ValueError:
+    """The campaign's reporting period ``key`` (``YYYY-MM`` or ``YYYY-MM-DD``), or None."""
+    if not valid_period_key(key):
         return None
-    return db.session.scalar(
-        sa.select(ReportingPeriod).filter_by(campaign_id=campaign.id, year=year, month=month)
-    )
+    return db.session.scalar(sa.select(ReportingPeriod).filter_by(campaign_id=campaign.id, key=key))
 
 
 def next_draw_period(campaign: Campaign, today: date | None = None) -> ReportingPeriod | None:
@@ -136,7 +155,7 @@ class PeriodNotFound(LookupError):
 
     def message(self) -> str:
         if self.reason == "bad-key":
-            return f"not a month in the form YYYY-MM: {self.key}"
+            return f"not a period in the form YYYY-MM or YYYY-MM-DD: {self.key}"
         if self.reason == "no-campaign":
             return f"no campaign with the slug {self.slug}"
         if self.reason == "ambiguous":
@@ -149,17 +168,15 @@ class PeriodNotFound(LookupError):
 
 
 def resolve_period(key: str, slug: str | None = None) -> ReportingPeriod:
-    """The reporting month ``key`` (``YYYY-MM``) of the campaign ``slug``; without a slug,
+    """The reporting period ``key`` (``YYYY-MM`` or ``YYYY-MM-DD``) of the campaign ``slug``; without a slug,
     of the one campaign that has that month (drafts included). ``PeriodNotFound`` when
     the key is malformed, the campaign unknown, no campaign has the month, or several do."""
-    try:
-        year, month = parse_period_key(key)
-    except ValueError:
-        raise PeriodNotFound("bad-key", key, slug) from None
+    if not valid_period_key(key):
+        raise PeriodNotFound("bad-key", key, slug)
     query = (
         sa.select(ReportingPeriod)
         .join(Campaign, Campaign.id == ReportingPeriod.campaign_id)
-        .filter(ReportingPeriod.year == year, ReportingPeriod.month == month)
+        .filter(ReportingPeriod.key == key)
         .order_by(Campaign.id)
     )
     if slug:

@@ -2,8 +2,8 @@
 set-up").
 
 A campaign starts as a draft: its fields and the organizer's requisites, its reporting
-months (made from its dates, each due by ``draw_deadline_day`` of the next month, rule
-5), its prizes, its eligibility conditions (``portal.campaign.conditions``) and version 1
+periods (the calendar months of its dates, or the custom ones staff list, ``PeriodSpec``;
+each due by ``draw_deadline_day`` of the month after it ends, rule 5), its prizes, its eligibility conditions (``portal.campaign.conditions``) and version 1
 of its rules in Kazakh and Russian. A draft is edited freely, or copied from an earlier
 campaign; it is published once nothing is missing (``missing``), and from then on its
 conditions' parameters and its prizes change only through a new rules version (rule 16),
@@ -15,9 +15,10 @@ Every refusal is a ``SetupRefused`` with a ``code`` (and a ``detail``: which one
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -25,8 +26,9 @@ import sqlalchemy as sa
 from portal.campaign import audit, catalogue, conditions
 from portal.campaign import rules as rules_domain
 from portal.campaign.identity import is_valid_bin_iin
-from portal.campaign.periods import draw_deadline, ensure_periods
+from portal.campaign.periods import DRAW_DEADLINE_DAY, ensure_periods, period_deadline
 from portal.models import Campaign, Draw, Prize, ReportingPeriod, RulesVersion, db
+from portal.models.campaign import period_key
 
 # The campaign's own fields, as the set-up screen edits them.
 TEXT_FIELDS = (
@@ -50,6 +52,7 @@ REQUISITES = (
     "organizer_position_ru",
 )
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A month has a 28th: the latest day a draw deadline may name in every month.
 LATEST_DEADLINE_DAY = 28
 
@@ -71,8 +74,20 @@ class PublishRefused(ValueError):
 
 
 @dataclass(frozen=True)
+class PeriodSpec:
+    """One custom reporting period as staff set it: its first and last day, and its name
+    in each language (None: its days, ``portal.wording.formats.format_period``)."""
+
+    first_day: date
+    last_day: date
+    label_kk: str | None = None
+    label_ru: str | None = None
+
+
+@dataclass(frozen=True)
 class PrizeSpec:
-    """One prize as staff set it: ``period`` is a month ``YYYY-MM``, or None for every one."""
+    """One prize as staff set it: ``period`` is a period's key (``YYYY-MM``, or
+    ``YYYY-MM-DD`` for a custom one), or None for every one."""
 
     position: int
     supplier: str
@@ -136,6 +151,8 @@ def _check_fields(values: dict, campaign: Campaign | None) -> None:
     problems = requisite_problems(values)
     if problems:
         raise problems[0]
+    if values.get("periods") is not None:
+        check_periods(values["periods"], values["starts_on"], values["ends_on"])
 
 
 def _assign(campaign: Campaign, values: dict) -> dict:
@@ -166,6 +183,9 @@ def create(values: dict, *, actor: audit.Actor) -> Campaign:
     campaign = Campaign(status=Campaign.DRAFT)
     _assign(campaign, values)
     db.session.add(campaign)
+    if values.get("periods") is not None:
+        campaign.custom_periods = True
+        _set_custom_periods(campaign, values["periods"])
     ensure_periods(campaign)
     db.session.flush()
     audit.record("campaign.create", campaign, {"slug": campaign.slug}, actor=actor)
@@ -176,38 +196,120 @@ def update(campaign: Campaign, values: dict, *, actor: audit.Actor) -> dict:
     """Change a campaign's fields (the caller commits). A draft's months follow its dates;
     a published campaign keeps its slug, dates and deadline day."""
     _check_fields(values, campaign)
+    specs = values.get("periods")
     if campaign.status == Campaign.PUBLISHED:
         for name in ("slug", "starts_on", "ends_on", "draw_deadline_day"):
             if values[name] != getattr(campaign, name):
                 raise SetupRefused("published-field", name)
+        if "periods" in values and specs != (
+            period_specs(campaign) if campaign.custom_periods else None
+        ):
+            raise SetupRefused("published-field", "periods")
     changes = _assign(campaign, values)
     if campaign.status == Campaign.DRAFT:
-        _remake_periods(campaign)
+        if "periods" in values:
+            before = period_specs(campaign) if campaign.custom_periods else None
+            if before != specs:
+                changes["periods"] = {
+                    "from": period_lines(before) if before is not None else "monthly",
+                    "to": period_lines(specs) if specs is not None else "monthly",
+                }
+            campaign.custom_periods = specs is not None
+        _remake_periods(campaign, specs)
     if changes:
         audit.record("campaign.update", campaign, changes, actor=actor)
     db.session.flush()
     return changes
 
 
-def _remake_periods(campaign: Campaign) -> None:
-    """A draft's months for its dates: those outside go (with their own prizes), the
-    missing ones come, each due by the campaign's day."""
-    inside = (
-        (campaign.starts_on.year, campaign.starts_on.month),
-        (
-            campaign.ends_on.year,
-            campaign.ends_on.month,
-        ),
-    )
+def _remake_periods(campaign: Campaign, specs: list[PeriodSpec] | None = None) -> None:
+    """A draft's periods: a campaign of months has the months of its dates (those outside
+    go, with their own prizes; the missing ones come); a campaign of custom periods has
+    ``specs`` (or keeps its own when None). Each is due by the campaign's day."""
+    if campaign.custom_periods:
+        if specs is not None:
+            _set_custom_periods(campaign, specs)
+    else:
+        inside = (
+            (campaign.starts_on.year, campaign.starts_on.month),
+            (campaign.ends_on.year, campaign.ends_on.month),
+        )
+        for period in list(campaign.periods):
+            if not period.whole_month or not inside[0] <= (period.year, period.month) <= inside[1]:
+                _drop_period(campaign, period)
+            else:
+                period.label_kk = period.label_ru = None
+        db.session.flush()
+        db.session.expire(campaign, ["prizes"])
+        ensure_periods(campaign)
+    for period in campaign.periods:
+        period.draw_deadline = period_deadline(period.ends_on, campaign.draw_deadline_day)
+
+
+def _drop_period(campaign: Campaign, period: ReportingPeriod) -> None:
+    if period.id is not None:
+        db.session.execute(sa.delete(Prize).where(Prize.period_id == period.id))
+    campaign.periods.remove(period)
+
+
+# --- custom periods -------------------------------------------------------------------------
+
+
+def check_periods(specs: list[PeriodSpec], starts_on: date, ends_on: date) -> None:
+    """Refuse custom periods that are none (``periods-none``), end before they start
+    (``period-days``), fall outside the campaign's dates (``period-outside``), are not
+    in order (``period-order``) or overlap the one before (``period-overlap``); the detail
+    is the period's line number. Gaps between periods are allowed."""
+    if not specs:
+        raise SetupRefused("periods-none")
+    for number, spec in enumerate(specs, start=1):
+        if spec.first_day > spec.last_day:
+            raise SetupRefused("period-days", str(number))
+        if spec.first_day < starts_on or spec.last_day > ends_on:
+            raise SetupRefused("period-outside", str(number))
+        if number > 1:
+            before = specs[number - 2]
+            if spec.first_day < before.first_day:
+                raise SetupRefused("period-order", str(number))
+            if spec.first_day <= before.last_day:
+                raise SetupRefused("period-overlap", str(number))
+
+
+def period_specs(campaign: Campaign) -> list[PeriodSpec]:
+    """The campaign's periods as the set-up screen gives them."""
+    return [PeriodSpec(p.first_day, p.last_day, p.label_kk, p.label_ru) for p in campaign.periods]
+
+
+def _set_custom_periods(campaign: Campaign, specs: list[PeriodSpec]) -> None:
+    """The draft's periods become ``specs`` (checked): a period of the same key keeps its
+    row (and its prizes) with the new last day and names; the others go and come."""
+    wanted = {period_key(s.first_day, s.last_day): s for s in specs}
     for period in list(campaign.periods):
-        if not inside[0] <= (period.year, period.month) <= inside[1]:
-            db.session.execute(sa.delete(Prize).where(Prize.period_id == period.id))
-            campaign.periods.remove(period)
+        if period.key not in wanted:
+            _drop_period(campaign, period)
     db.session.flush()
     db.session.expire(campaign, ["prizes"])
-    ensure_periods(campaign)
-    for period in campaign.periods:
-        period.draw_deadline = draw_deadline(period.year, period.month, campaign.draw_deadline_day)
+    have = {p.key: p for p in campaign.periods}
+    day = campaign.draw_deadline_day or DRAW_DEADLINE_DAY
+    for key, spec in wanted.items():
+        period = have.get(key)
+        if period is None:
+            campaign.periods.append(
+                ReportingPeriod(
+                    first_day=spec.first_day,
+                    last_day=spec.last_day,
+                    label_kk=spec.label_kk,
+                    label_ru=spec.label_ru,
+                    draw_deadline=period_deadline(spec.last_day, day),
+                )
+            )
+            continue
+        period.first_day, period.last_day = spec.first_day, spec.last_day
+        period.year, period.month = spec.last_day.year, spec.last_day.month
+        period.label_kk, period.label_ru = spec.label_kk, spec.label_ru
+        period.draw_deadline = period_deadline(spec.last_day, day)
+    db.session.flush()
+    db.session.expire(campaign, ["periods"])
 
 
 def _refuse_unless_draft(campaign: Campaign) -> None:
@@ -361,14 +463,19 @@ def copy(
     source: Campaign, slug: str, starts_on: date, ends_on: date, *, actor: audit.Actor
 ) -> Campaign:
     """A draft made from ``source``: its fields, requisites, prizes, conditions and rules
-    text as they stand, with a new slug and dates and its months made again. A prize of
-    one month goes to the copy's month at the same place, if it has one. No participant,
-    draw or winner comes along."""
+    text as they stand, with a new slug and dates and its months made again; custom
+    periods move by as many months as the start does (``shifted_periods``), those that
+    then fall outside the new dates left out. A prize of one period goes to the copy's
+    period at the same place, if it has one. No participant, draw or winner comes along."""
     values = {
         name: getattr(source, name)
         for name in (*TEXT_FIELDS, *REQUISITES, "draw_deadline_day", "commission_min_members")
     }
     values.update(slug=slug, starts_on=starts_on, ends_on=ends_on)
+    if source.custom_periods:
+        values["periods"] = shifted_periods(
+            period_specs(source), source.starts_on, starts_on, ends_on
+        )
     campaign = create(values, actor=actor)
     places = {p.key: i for i, p in enumerate(source.periods)}
     specs = []
@@ -388,6 +495,30 @@ def copy(
         set_rules(campaign, text.body_kk, text.body_ru, actor=actor)
     audit.record("campaign.copy", campaign, {"from": source.slug}, actor=actor)
     return campaign
+
+
+def shifted_periods(
+    specs: list[PeriodSpec], old_start: date, starts_on: date, ends_on: date
+) -> list[PeriodSpec]:
+    """Custom periods moved by as many calendar months as a campaign's start moves from
+    ``old_start`` to ``starts_on`` (a period ending on a month's last day still does),
+    keeping those inside ``starts_on``..``ends_on``; their names stay as they were."""
+    months = (starts_on.year - old_start.year) * 12 + starts_on.month - old_start.month
+    moved = [
+        replace(
+            s, first_day=_add_months(s.first_day, months), last_day=_add_months(s.last_day, months)
+        )
+        for s in specs
+    ]
+    return [s for s in moved if starts_on <= s.first_day and s.last_day <= ends_on]
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    was_last = day.day == calendar.monthrange(day.year, day.month)[1]
+    return date(year, month + 1, last if was_last else min(day.day, last))
 
 
 def _latest_rules(campaign: Campaign) -> RulesVersion | None:
@@ -540,6 +671,46 @@ def prize_lines(specs: list[PrizeSpec]) -> str:
         )
         for s in specs
     )
+
+
+def period_lines(specs: list[PeriodSpec]) -> str:
+    """Custom periods as the screen shows them, one a line:
+    ``first day | last day | label kk | label ru`` (the days as YYYY-MM-DD)."""
+    return "\n".join(
+        " | ".join(
+            (s.first_day.isoformat(), s.last_day.isoformat(), s.label_kk or "", s.label_ru or "")
+        ).rstrip(" |")
+        for s in specs
+    )
+
+
+def parse_period_lines(text: str) -> list[PeriodSpec]:
+    """Custom periods from the screen's lines (``period_lines``; the names optional);
+    ``SetupRefused("period-line", n)`` for a line that is not one."""
+    specs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [" ".join(part.split()) for part in line.split("|")]
+        parts += [""] * (4 - len(parts))
+        try:
+            if (
+                len(parts) != 4
+                or not all(DAY.fullmatch(part) for part in parts[:2])
+                or any(len(label) > 200 for label in parts[2:])
+            ):
+                raise ValueError
+            specs.append(
+                PeriodSpec(
+                    date.fromisoformat(parts[0]),
+                    date.fromisoformat(parts[1]),
+                    parts[2] or None,
+                    parts[3] or None,
+                )
+            )
+        except ValueError:
+            raise SetupRefused("period-line", str(number)) from None
+    return specs
 
 
 def parse_prize_lines(text: str) -> list[PrizeSpec]:

@@ -106,7 +106,12 @@ def _report(draw, lang: str) -> None:
 
 
 @draw_cli.command("run")
-@click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
+@click.option(
+    "--period",
+    "period_key",
+    required=True,
+    help="The reporting period: YYYY-MM, or YYYY-MM-DD (a custom period's first day).",
+)
 @CAMPAIGN_OPTION
 @click.option(
     "--commission",
@@ -185,7 +190,12 @@ def run_command(
 
 
 @draw_cli.command("announce")
-@click.option("--period", "period_key", default="", help="The reporting month, YYYY-MM.")
+@click.option(
+    "--period",
+    "period_key",
+    default="",
+    help="The reporting period: YYYY-MM, or YYYY-MM-DD (a custom period's first day).",
+)
 @CAMPAIGN_OPTION
 @click.option(
     "--replaces",

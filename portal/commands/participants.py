@@ -32,7 +32,12 @@ def _frozen(refusal: MonthFrozen, lang: str) -> click.ClickException:
 
 @participants.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
+@click.option(
+    "--period",
+    "period_key",
+    required=True,
+    help="The reporting period: YYYY-MM, or YYYY-MM-DD (a custom period's first day).",
+)
 @CAMPAIGN_OPTION
 @click.option("--replace", is_flag=True, help="Replace the data the month already has.")
 @click.option(
@@ -97,7 +102,12 @@ def participants_import(
 
 
 @participants.command("eligibility")
-@click.option("--period", "period_key", required=True, help="The reporting month, YYYY-MM.")
+@click.option(
+    "--period",
+    "period_key",
+    required=True,
+    help="The reporting period: YYYY-MM, or YYYY-MM-DD (a custom period's first day).",
+)
 @CAMPAIGN_OPTION
 @click.option(
     "--lang", default="kk", type=click.Choice(["kk", "ru"]), help="Language of a refusal."

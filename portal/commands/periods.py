@@ -1,5 +1,5 @@
-"""How the commands name a reporting month: ``--period YYYY-MM``, with ``--campaign SLUG``
-when two campaigns share the month (docs/DESIGN.md, "Commands")."""
+"""How the commands name a reporting period: ``--period YYYY-MM`` (``YYYY-MM-DD``, its
+first day, for a custom one), with ``--campaign SLUG`` when two campaigns share the key (docs/DESIGN.md, "Commands")."""
 
 from __future__ import annotations
 

@@ -40,6 +40,9 @@ class Campaign(Bilingual, db.Model):
     commission_min_members: Mapped[int] = mapped_column(default=3, server_default="3")
     # Rule 5: a month's draw is due by this day of the next month (``periods.draw_deadline``).
     draw_deadline_day: Mapped[int] = mapped_column(default=20, server_default="20")
+    # Its reporting periods are the calendar months of its dates (False) or the runs of
+    # days staff listed (True; ``portal.campaign.setup.PeriodSpec``).
+    custom_periods: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The organizer's requisites for this campaign's pages, protocols and acts; one left
     # empty is the site's ``ORGANIZER_*`` setting (``portal.services.organizer``).
     organizer_bin: Mapped[str | None] = mapped_column(sa.String(12))
@@ -55,7 +58,7 @@ class Campaign(Bilingual, db.Model):
 
     periods: Mapped[list[ReportingPeriod]] = relationship(
         back_populates="campaign",
-        order_by="(ReportingPeriod.year, ReportingPeriod.month)",
+        order_by="ReportingPeriod.first_day",
         cascade="all, delete-orphan",
     )
     # every prize of every period, in the order the rules publish them
@@ -81,7 +84,10 @@ class Campaign(Bilingual, db.Model):
 
 
 class ReportingPeriod(db.Model):
-    """One reporting month of a campaign, with the date its draw is due by."""
+    """One reporting period of a campaign, with the date its draw is due by: a calendar
+    month (key ``YYYY-MM``) or a custom run of days (key ``YYYY-MM-DD`` of its first day),
+    whose ``year``/``month`` are those of its last day (docs/DESIGN.md, "Reporting periods").
+    """
 
     __tablename__ = "reporting_period"
 
@@ -89,30 +95,63 @@ class ReportingPeriod(db.Model):
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
     year: Mapped[int]
     month: Mapped[int]
+    key: Mapped[str] = mapped_column(sa.String(10))
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    # the period's name as the pages give it; None: the month's name, or its days
+    label_kk: Mapped[str | None] = mapped_column(sa.String(200))
+    label_ru: Mapped[str | None] = mapped_column(sa.String(200))
     draw_deadline: Mapped[date]
 
     campaign: Mapped[Campaign] = relationship(back_populates="periods")
 
     __table_args__ = (
-        sa.UniqueConstraint("campaign_id", "year", "month"),
+        sa.UniqueConstraint("campaign_id", "key"),
         sa.CheckConstraint("month BETWEEN 1 AND 12", name="month_valid"),
+        sa.CheckConstraint("first_day <= last_day", name="days_in_order"),
     )
 
-    @property
-    def key(self) -> str:
-        """The month as ``YYYY-MM``, as it appears in URLs and commands."""
-        return f"{self.year:04d}-{self.month:02d}"
+    def __init__(self, **kwargs) -> None:
+        """A month from ``year`` and ``month``, or a custom period from ``first_day`` and
+        ``last_day``: what is not given (days, year and month, key) follows from the rest."""
+        year, month = kwargs.get("year"), kwargs.get("month")
+        if year is not None and month is not None:
+            kwargs.setdefault("first_day", date(year, month, 1))
+            kwargs.setdefault("last_day", date(year, month, calendar.monthrange(year, month)[1]))
+        last = kwargs["last_day"]
+        kwargs.setdefault("year", last.year)
+        kwargs.setdefault("month", last.month)
+        kwargs.setdefault("key", period_key(kwargs["first_day"], last))
+        super().__init__(**kwargs)
 
     @property
     def starts_on(self) -> date:
-        return date(self.year, self.month, 1)
+        return self.first_day
 
     @property
     def ends_on(self) -> date:
-        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        return self.last_day
+
+    @property
+    def whole_month(self) -> bool:
+        """The period is one calendar month (as every period was before custom ones)."""
+        return len(self.key) == 7
+
+    def label(self, lang: str) -> str | None:
+        """The name staff gave the period in ``lang``, or None."""
+        return getattr(self, f"label_{lang}", None) or None
 
     def __repr__(self) -> str:
         return f"<ReportingPeriod {self.key}>"
+
+
+def period_key(first_day: date, last_day: date) -> str:
+    """``YYYY-MM`` for a period that is one calendar month, else ``YYYY-MM-DD`` of its
+    first day (two periods of one campaign never start on the same day)."""
+    month_end = calendar.monthrange(first_day.year, first_day.month)[1]
+    if first_day.day == 1 and last_day == first_day.replace(day=month_end):
+        return f"{first_day.year:04d}-{first_day.month:02d}"
+    return first_day.isoformat()
 
 
 class Prize(Bilingual, db.Model):

@@ -89,6 +89,7 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         format_month=formats.format_month,
+        format_period=formats.format_period,
         format_span=formats.format_span,
         other_languages=i18n.other_languages,
         page_url=i18n.page_url,

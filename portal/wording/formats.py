@@ -58,6 +58,26 @@ def format_month(year: int, month: int, lang: str | None = None, *, in_text: boo
     return text if in_text else text[:1].upper() + text[1:]
 
 
+def format_period(period, lang: str | None = None, *, in_text: bool = False) -> str:
+    """A reporting period as people read it: a calendar month as ``format_month``; a custom
+    period by the name staff gave it in ``lang``, else by its days, ``2023 жылғы 1–15
+    наурыз`` / ``1–15 марта 2023 г.`` (``format_span`` when it spans months)."""
+    lang = lang or current_language()
+    label = period.label(lang)
+    if label:
+        return label
+    if period.whole_month:
+        return format_month(period.year, period.month, lang, in_text=in_text)
+    first, last = period.starts_on, period.ends_on
+    if first == last:
+        return format_day(first, lang)
+    if (first.year, first.month) != (last.year, last.month):
+        return format_span(first, last, lang)
+    if lang == "kk":
+        return f"{first.year} жылғы {first.day}–{format_date(last, 'd MMMM', locale=lang)}"
+    return f"{first.day}–{format_day(last, lang)}"
+
+
 def format_money(amount: int | float | str, lang: str | None = None) -> str:
     """An amount in tenge as ``200 000 ₸``, or with tiyn when it has them (``21 428,57 ₸``)."""
     lang = lang or current_language()

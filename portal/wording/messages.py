@@ -16,13 +16,20 @@ from portal.campaign.draws import DrawRefused, Verdict, month_slots
 from portal.campaign.eligibility import MonthFrozen
 from portal.campaign.imports import Problem
 from portal.campaign.links import Links
+from portal.campaign.periods import PeriodNotFound, resolve_period, valid_period_key
 from portal.campaign.protocol_signatures import SignatureRefused as ProtocolSignatureRefused
 from portal.campaign.winners import Standing, WinnerRefused
 from portal.models.mixins import current_language
 from portal.services.markup import escape_markdown
 from portal.services.randomorg import ERROR_CODES, RandomOrgError
 from portal.wording.eds import describe_eds_check
-from portal.wording.formats import format_day, format_moment, format_money, format_month
+from portal.wording.formats import (
+    format_day,
+    format_moment,
+    format_money,
+    format_month,
+    format_period,
+)
 from portal.wording.uploads import describe_upload_refusal
 
 # Problems whose detail is a limit, a number to write as the reader writes numbers.
@@ -98,13 +105,13 @@ def describe_frozen(refusal: MonthFrozen) -> str:
     if refusal.code == "month-drawing":
         return _(
             "A draw of %(month)s is under way since %(time)s (draw No. %(draw)s): its data cannot be imported, replaced or computed again meanwhile.",
-            month=format_month(d["year"], d["month_number"]),
+            month=format_period(d["period"]),
             time=format_moment(d["drawn_at"]),
             draw=d["draw"],
         )
     return _(
         "%(month)s was drawn on %(date)s (draw No. %(draw)s): its data can no longer be imported, replaced or computed again.",
-        month=format_month(d["year"], d["month_number"]),
+        month=format_period(d["period"]),
         date=format_day(d["drawn_at"]),
         draw=d["draw"],
     )
@@ -277,11 +284,18 @@ def company_title(name: str, form: str) -> str:
 
 
 def month_of_key(key: str | None) -> str:
-    """A reporting month's key (``2022-09``) as a sentence says it: ``сентябрь 2022 г.``."""
+    """A reporting period's key as a sentence says it: a month (``2022-09``) as
+    ``сентябрь 2022 г.``; a custom period (``2023-03-01``) by ``format_period`` (by its
+    first day when several campaigns have a period of that key)."""
     if not key:
         return ""
-    year, month = key.split("-")
-    return format_month(int(year), int(month), in_text=True)
+    if len(key) == 7:
+        year, month = key.split("-")
+        return format_month(int(year), int(month), in_text=True)
+    try:
+        return format_period(resolve_period(key), in_text=True)
+    except PeriodNotFound:
+        return format_day(date.fromisoformat(key)) if valid_period_key(key) else key
 
 
 def describe_refusal(refusal: DrawRefused) -> str:
@@ -767,7 +781,7 @@ def describe_winner_refusal(refusal: WinnerRefused) -> str:
 
 def deadline_text(item) -> str:
     """One line of what is due: what, for whom, by when."""
-    month = format_month(item.period.year, item.period.month, in_text=True)
+    month = format_period(item.period, in_text=True)
     participant = item.winner.participant if item.winner else None
     company = company_title(participant.company_name, participant.legal_form) if participant else ""
     texts = {
@@ -853,7 +867,7 @@ def winner_announcement(winner, links: Links) -> tuple[dict[str, str], dict[str,
     several = len(month_slots(period)) > 1  # a month of several prizes: titled by each
     for lang in current_app.config["LANGUAGES"]:
         with force_locale(lang):
-            month = format_month(period.year, period.month, lang, in_text=True)
+            month = format_period(period, lang, in_text=True)
             titles[lang] = (
                 _(
                     "The winner of %(month)s: a prize of %(amount)s",
@@ -978,7 +992,7 @@ def pool_announcement_news(announcement) -> dict[str, dict[str, str]]:
     worded: dict[str, dict[str, str]] = {"title": {}, "body": {}}
     for lang in current_app.config["LANGUAGES"]:
         with force_locale(lang):
-            month = format_month(period.year, period.month, lang, in_text=True)
+            month = format_period(period, lang, in_text=True)
             if announcement.replaces_id is None:
                 title = _("The pool of the draw of %(month)s is announced", month=month)
             else:

@@ -22,6 +22,7 @@ def _field_name(name: str) -> str:
         "starts_on": _("the first day"),
         "ends_on": _("the last day"),
         "draw_deadline_day": _("the day the draws are due by"),
+        "periods": _("the reporting periods"),
     }
     return names.get(name, name)
 
@@ -76,6 +77,17 @@ def describe_setup_refusal(refusal: SetupRefused | ConditionsRefused) -> str:
             "Line %(detail)s of the prizes is not: position | month or * | supplier | name in "
             "Kazakh | name in Russian | nominal value | count | VAT included (yes or no)."
         ),
+        "period-line": _(
+            "Line %(detail)s of the reporting periods is not: first day | last day | name in "
+            "Kazakh | name in Russian (the days as YYYY-MM-DD, the names optional)."
+        ),
+        "periods-none": _("Custom reporting periods need at least one line."),
+        "period-days": _("Reporting period %(detail)s ends before it starts."),
+        "period-outside": _("Reporting period %(detail)s falls outside the campaign's dates."),
+        "period-order": _(
+            "Reporting period %(detail)s starts before the one above it: list them in order."
+        ),
+        "period-overlap": _("Reporting period %(detail)s overlaps the one above it."),
         "conditions-json": _("The conditions are not a valid list: %(detail)s."),
         "periods": _("The campaign has no reporting month: check its dates."),
         "prizes": _("The month %(detail)s has no prize."),
