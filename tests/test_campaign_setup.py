@@ -276,6 +276,98 @@ def test_each_refusal_changes_nothing_and_says_why(
     assert after == before
 
 
+EKASSA = {
+    "code": "ekassa",
+    "kind": "date-within",
+    "slot": "ekassa_connected_on",
+    "column": "ekassa_on",
+    "params": {"from": "2027-02-15", "to": ["campaign-end", "period-end"]},
+    "name": {"kk": "E-касса қосылған", "ru": "E-касса подключена"},
+    "holds": {"kk": "Қосылған күні: {value}", "ru": "Подключена {value}"},
+    "fails": {
+        "kk": "Қосылған күні: {value}, мерзімнен кейін",
+        "ru": "Подключена {value}, позже срока",
+    },
+    "early": {"kk": "Қосылған күні: {value}, {from} бұрын", "ru": "Подключена {value}, до {from}"},
+}
+
+
+def test_a_campaign_is_set_up_through_the_rows_of_fields_alone(app, client, auth):
+    """Two conditions and three prizes typed into the rows, each parameter in its own
+    field; the edit page shows them back as rows, and a ticked "remove" takes one away."""
+    auth.login("admin")
+    page = page_text(client.get("/admin/campaigns/new"))
+    for row in ("prizes-0", "prizes-2", "conditions-0", "conditions-2"):
+        assert f'id="{row}"' in page  # blank rows to fill
+    april = setup.PrizeSpec(3, "Kaspi", "Kaspi сертификаты", "Сертификат Kaspi", 50000, 5, False)
+    prizes = [*PRIZES, replace(april, period="2027-04")]
+    form = campaign_form(prizes=prizes, chosen=[RECEIPTS, EKASSA])
+    assert "prize_lines" not in form and "condition_list" not in form
+    assert form["conditions-1-from_end"] == "date"
+    assert post(client, auth, "/admin/campaigns/new", form).status_code == 302
+    with app.app_context():
+        campaign = the("spring-2027")
+        assert setup.prize_specs(campaign) == prizes
+        chosen = conditions.of_campaign(campaign)
+        assert [(c.code, c.kind, c.column) for c in chosen] == [
+            ("receipts", "count-at-least", "receipts_in_period"),
+            ("ekassa", "date-within", "ekassa_on"),
+        ]
+        assert chosen[0].params == {"min": 10}
+        assert chosen[1].params == EKASSA["params"]
+        assert chosen[1].early == EKASSA["early"]
+        assert setup.missing(campaign) == []
+    page = page_text(client.get("/admin/campaigns/spring-2027/edit"))
+    assert 'name="conditions-1-from_date" type="date" value="2027-02-15"' in page
+    assert '<option selected value="campaign-end+period-end">' in page
+    assert '<option selected value="2027-04">' in page
+    assert 'id="prizes-5"' in page and 'id="prizes-6"' not in page  # three blank rows
+    # the April prize removed, the threshold changed: nothing else
+    changed = {**form, "prizes-2-remove": "y", "conditions-0-threshold": "12"}
+    assert post(client, auth, "/admin/campaigns/spring-2027/edit", changed).status_code == 302
+    with app.app_context():
+        campaign = the("spring-2027")
+        assert setup.prize_specs(campaign) == PRIZES
+        assert [c.params for c in conditions.of_campaign(campaign)] == [
+            {"min": 12},
+            EKASSA["params"],
+        ]
+        actions = db.session.scalars(sa.select(AuditEntry.action)).all()
+        assert actions.count("campaign.prizes") == 2
+        assert actions.count("campaign.conditions") == 2
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_a_bad_parameter_is_refused_in_its_row_with_nothing_changed(app, client, auth, lang):
+    auth.create("admin", f"{lang}@ismet.kz", language=lang)
+    auth.login("admin", f"{lang}@ismet.kz", create=False)
+    form = campaign_form(chosen=[EKASSA, RECEIPTS])
+    assert post(client, auth, "/admin/campaigns/new", form).status_code == 302
+    with app.app_context():
+        before = (
+            [c.as_dict() for c in conditions.of_campaign(the("spring-2027"))],
+            count(AuditEntry),
+        )
+    message = translated(
+        lang, "The parameters of the condition %(detail)s are not valid for its kind."
+    )
+    for bad in ({"conditions-1-threshold": "-3"}, {"conditions-0-from_date": ""}):
+        response = post(client, auth, "/admin/campaigns/spring-2027/edit", {**form, **bad})
+        assert response.status_code == 400
+        page = page_text(response)
+        row = "conditions-1" if "conditions-1-threshold" in bad else "conditions-0"
+        code = "receipts" if row == "conditions-1" else "ekassa"
+        start = page.index(f'id="{row}"')
+        fieldset = page[start : page.index("</fieldset>", start)]
+        assert f"{message % {'detail': code}}</p>" in fieldset
+        with app.app_context():
+            after = (
+                [c.as_dict() for c in conditions.of_campaign(the("spring-2027"))],
+                count(AuditEntry),
+            )
+        assert after == before
+
+
 def test_a_taken_slug_is_refused_and_an_edit_changes_nothing(app, client, auth, demo):
     auth.login("admin")
     assert post(client, auth, "/admin/campaigns/new", campaign_form()).status_code == 302
