@@ -26,7 +26,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
 from portal.campaign import conditions
 from portal.campaign.setup import PrizeSpec
@@ -39,6 +39,9 @@ EVERY_PERIOD = "*"
 FIXED = "date"
 EARLIER = "campaign-end+period-end"
 EARLIER_ENDS = ["campaign-end", "period-end"]
+# A number a database column holds (a larger one would fail the write, not be refused);
+# no lower bound: a negative one is the domain's refusal.
+LARGEST = NumberRange(max=2**31 - 1)
 
 
 def kind_choices() -> list[SelectChoice]:
@@ -77,7 +80,7 @@ class ParametersRow(Form):
     """A condition's parameters, each as its own field (those of its kind are read)."""
 
     code = HiddenField()
-    threshold = IntegerField(_l("Threshold, at least"), validators=[Optional()])
+    threshold = IntegerField(_l("Threshold, at least"), validators=[Optional(), LARGEST])
     from_end = SelectField(
         _l("Window from"), choices=end_choices, default=FIXED, validate_choice=False
     )
@@ -111,7 +114,7 @@ class ConditionRow(ParametersRow):
 
 class PrizeRow(Form):
     remove = BooleanField(_l("Remove this prize"))
-    position = IntegerField(_l("Position"), validators=[Optional()])
+    position = IntegerField(_l("Position"), validators=[Optional(), LARGEST])
     period = SelectField(
         _l("Period"),
         choices=lambda: period_choices([]),  # the campaign's: ``set_period_choices``
@@ -121,8 +124,8 @@ class PrizeRow(Form):
     supplier = StringField(_l("Supplier"), validators=[Optional(), Length(max=300)])
     name_kk = StringField(_l("Name in Kazakh"), validators=[Optional(), Length(max=300)])
     name_ru = StringField(_l("Name in Russian"), validators=[Optional(), Length(max=300)])
-    nominal_kzt = IntegerField(_l("Nominal value, KZT"), validators=[Optional()])
-    count = IntegerField(_l("Count a period"), default=1, validators=[Optional()])
+    nominal_kzt = IntegerField(_l("Nominal value, KZT"), validators=[Optional(), LARGEST])
+    count = IntegerField(_l("Count a period"), default=1, validators=[Optional(), LARGEST])
     vat_included = BooleanField(_l("VAT included"), default=True)
 
 
