@@ -4,8 +4,8 @@ rule 16's path for a published campaign's conditions and prizes."""
 
 from __future__ import annotations
 
-import json
 import os
+from dataclasses import replace
 from datetime import date
 
 import flask_migrate
@@ -30,10 +30,10 @@ from tests.test_draw_texts import _insert
 
 RULES_KK = "# Көктем акциясы\n\n1. Акцияны ұйымдастырушы – «Исмет» ЖШС.\n\n2. Акция 2027 жылғы 1 наурыздан 31 мамырға дейін өткізіледі."
 RULES_RU = "# Весенняя акция\n\n1. Организатор акции – ТОО «Исмет».\n\n2. Акция проводится с 1 марта по 31 мая 2027 года."
-PRIZES = (
-    "1 | * | Chocomart | Chocomart сертификаты | Сертификат Chocomart | 500000 | 1 | yes\n"
-    "2 | * | Chocomart | Chocomart сертификаты | Сертификат Chocomart | 100000 | 2 | yes"
-)
+PRIZES = [
+    setup.PrizeSpec(1, "Chocomart", "Chocomart сертификаты", "Сертификат Chocomart", 500000, 1),
+    setup.PrizeSpec(2, "Chocomart", "Chocomart сертификаты", "Сертификат Chocomart", 100000, 2),
+]
 RECEIPTS = {
     "code": "receipts",
     "kind": "count-at-least",
@@ -49,7 +49,86 @@ RECEIPTS = {
 }
 
 
-def campaign_form(**changes) -> dict:
+def prize_fields(specs: list[setup.PrizeSpec], blank: int = 1) -> dict:
+    """The prizes as the set-up's rows post them, one row a prize, then ``blank`` rows left
+    empty (a browser sends them too; an unticked box is not sent)."""
+    fields = {}
+    for index, s in enumerate(specs):
+        row = f"prizes-{index}-"
+        fields.update(
+            {
+                row + "position": str(s.position),
+                row + "period": s.period or "*",
+                row + "supplier": s.supplier,
+                row + "name_kk": s.name_kk,
+                row + "name_ru": s.name_ru,
+                row + "nominal_kzt": str(s.nominal_kzt),
+                row + "count": str(s.count),
+            }
+        )
+        if s.vat_included:
+            fields[row + "vat_included"] = "y"
+    for index in range(len(specs), len(specs) + blank):
+        row = f"prizes-{index}-"
+        for name in ("position", "supplier", "name_kk", "name_ru", "nominal_kzt"):
+            fields[row + name] = ""
+        fields.update({row + "period": "*", row + "count": "1", row + "vat_included": "y"})
+    return fields
+
+
+def window_end(end) -> tuple[str, str]:
+    """A date-within window's end as its select and its date field."""
+    if isinstance(end, list):
+        assert sorted(end) == ["campaign-end", "period-end"]
+        return "campaign-end+period-end", ""
+    if end in conditions.ENDS:
+        return end, ""
+    return "date", end
+
+
+def params_fields(row: str, kind: str, params: dict) -> dict:
+    """A condition's parameters as its row's own fields."""
+    fields = {}
+    if "min" in params:
+        fields[row + "threshold"] = str(params["min"])
+    if kind == "date-within":
+        fields[row + "from_end"], fields[row + "from_date"] = window_end(params["from"])
+        fields[row + "to_end"], fields[row + "to_date"] = window_end(params["to"])
+    if "forms" in params:
+        fields[row + "forms"] = ", ".join(params["forms"])
+    return fields
+
+
+def parameter_rows(chosen: list, changes: dict) -> dict:
+    """A rules version's rows of parameters: one a condition in force, prefilled, with
+    ``changes`` (``{code: {"min": 10}}``) typed in."""
+    fields = {}
+    for index, c in enumerate(chosen):
+        row = f"parameters-{index}-"
+        fields[row + "code"] = c.code
+        fields.update(params_fields(row, c.kind, {**c.params, **changes.get(c.code, {})}))
+    return fields
+
+
+def condition_fields(chosen: list[dict], blank: int = 1) -> dict:
+    """The conditions (``Condition.as_dict``) as the set-up's rows post them, each parameter
+    in its own field, then ``blank`` rows left empty."""
+    fields = {}
+    for index, c in enumerate(chosen):
+        row = f"conditions-{index}-"
+        fields.update({row + k: c[k] for k in ("code", "kind", "slot", "column")})
+        for text in ("name", "holds", "fails", "missing", "early"):
+            for lang in ("kk", "ru"):
+                fields[row + f"{text}_{lang}"] = (c.get(text) or {}).get(lang, "")
+        fields.update(params_fields(row, c["kind"], c["params"]))
+    for index in range(len(chosen), len(chosen) + blank):
+        row = f"conditions-{index}-"
+        for name in ("code", "kind", "slot", "column", "name_kk", "name_ru", "threshold"):
+            fields[row + name] = ""
+    return fields
+
+
+def campaign_form(prizes=PRIZES, chosen=(RECEIPTS,), **changes) -> dict:
     form = {
         "slug": "spring-2027",
         "title_kk": "Көктем акциясы",
@@ -67,8 +146,8 @@ def campaign_form(**changes) -> dict:
         "organizer_address_ru": "г. Алматы, пр. Абая, 1",
         "organizer_hotline": "+7 727 000 00 00",
         "organizer_email": "promo@ismet.kz",
-        "prize_lines": PRIZES,
-        "condition_list": json.dumps([RECEIPTS], ensure_ascii=False),
+        **prize_fields(prizes),
+        **condition_fields(list(chosen)),
         "rules_kk": RULES_KK,
         "rules_ru": RULES_RU,
     }
@@ -141,7 +220,7 @@ def test_create_edit_and_publish_through_the_screens(app, client, auth):
 def test_publish_refused_names_every_missing_piece(app, client, auth, lang):
     auth.create("admin", f"{lang}@ismet.kz", language=lang)
     auth.login("admin", f"{lang}@ismet.kz", create=False)
-    bare = campaign_form(prize_lines="", condition_list="", rules_kk="", rules_ru="")
+    bare = campaign_form(prizes=[], chosen=[], rules_kk="", rules_ru="")
     assert post(client, auth, "/admin/campaigns/new", bare).status_code == 302
     response = post(client, auth, "/admin/campaigns/spring-2027/publish", {}, follow_redirects=True)
     page = page_text(response)
@@ -167,12 +246,12 @@ REFUSALS = [
         "123456789012",
     ),
     (
-        {"prize_lines": PRIZES.replace("2 | * |", "1 | * |")},
+        {"prizes-1-position": "1"},
         "Two prizes share position %(detail)s in one month.",
         "1 (2027-03)",
     ),
     (
-        {"condition_list": json.dumps([RECEIPTS, {**RECEIPTS, "code": "receipts2"}])},
+        {"chosen": [RECEIPTS, {**RECEIPTS, "code": "receipts2"}]},
         "The conditions do not fit: a campaign has at most two date conditions, two number conditions and one legal form condition, each in its own place (%(detail)s takes one already taken).",
         "receipts2",
     ),
@@ -195,6 +274,104 @@ def test_each_refusal_changes_nothing_and_says_why(
     with app.app_context():
         after = count(Campaign), count(Prize), count(CampaignCondition), count(AuditEntry)
     assert after == before
+
+
+EKASSA = {
+    "code": "ekassa",
+    "kind": "date-within",
+    "slot": "ekassa_connected_on",
+    "column": "ekassa_on",
+    "params": {"from": "2027-02-15", "to": ["campaign-end", "period-end"]},
+    "name": {"kk": "E-касса қосылған", "ru": "E-касса подключена"},
+    "holds": {"kk": "Қосылған күні: {value}", "ru": "Подключена {value}"},
+    "fails": {
+        "kk": "Қосылған күні: {value}, мерзімнен кейін",
+        "ru": "Подключена {value}, позже срока",
+    },
+    "early": {"kk": "Қосылған күні: {value}, {from} бұрын", "ru": "Подключена {value}, до {from}"},
+}
+
+
+def test_a_campaign_is_set_up_through_the_rows_of_fields_alone(app, client, auth):
+    """Two conditions and three prizes typed into the rows, each parameter in its own
+    field; the edit page shows them back as rows, and a ticked "remove" takes one away."""
+    auth.login("admin")
+    page = page_text(client.get("/admin/campaigns/new"))
+    for row in ("prizes-0", "prizes-2", "conditions-0", "conditions-2"):
+        assert f'id="{row}"' in page  # blank rows to fill
+    april = setup.PrizeSpec(3, "Kaspi", "Kaspi сертификаты", "Сертификат Kaspi", 50000, 5, False)
+    prizes = [*PRIZES, replace(april, period="2027-04")]
+    form = campaign_form(prizes=prizes, chosen=[RECEIPTS, EKASSA])
+    assert form["conditions-1-from_end"] == "date"
+    assert post(client, auth, "/admin/campaigns/new", form).status_code == 302
+    with app.app_context():
+        campaign = the("spring-2027")
+        assert setup.prize_specs(campaign) == prizes
+        chosen = conditions.of_campaign(campaign)
+        assert [(c.code, c.kind, c.column) for c in chosen] == [
+            ("receipts", "count-at-least", "receipts_in_period"),
+            ("ekassa", "date-within", "ekassa_on"),
+        ]
+        assert chosen[0].params == {"min": 10}
+        assert chosen[1].params == EKASSA["params"]
+        assert chosen[1].early == EKASSA["early"]
+        assert setup.missing(campaign) == []
+    page = page_text(client.get("/admin/campaigns/spring-2027/edit"))
+    assert 'name="conditions-1-from_date" type="date" value="2027-02-15"' in page
+    assert '<option selected value="campaign-end+period-end">' in page
+    assert '<option selected value="2027-04">' in page
+    assert 'id="prizes-5"' in page and 'id="prizes-6"' not in page  # three blank rows
+    # the April prize removed, the threshold changed: nothing else
+    changed = {**form, "prizes-2-remove": "y", "conditions-0-threshold": "12"}
+    assert post(client, auth, "/admin/campaigns/spring-2027/edit", changed).status_code == 302
+    with app.app_context():
+        campaign = the("spring-2027")
+        assert setup.prize_specs(campaign) == PRIZES
+        assert [c.params for c in conditions.of_campaign(campaign)] == [
+            {"min": 12},
+            EKASSA["params"],
+        ]
+        actions = db.session.scalars(sa.select(AuditEntry.action)).all()
+        assert actions.count("campaign.prizes") == 2
+        assert actions.count("campaign.conditions") == 2
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_a_bad_parameter_is_refused_in_its_row_with_nothing_changed(app, client, auth, lang):
+    auth.create("admin", f"{lang}@ismet.kz", language=lang)
+    auth.login("admin", f"{lang}@ismet.kz", create=False)
+    form = campaign_form(chosen=[EKASSA, RECEIPTS])
+    assert post(client, auth, "/admin/campaigns/new", form).status_code == 302
+    with app.app_context():
+        before = (
+            [c.as_dict() for c in conditions.of_campaign(the("spring-2027"))],
+            count(AuditEntry),
+        )
+    message = translated(
+        lang, "The parameters of the condition %(detail)s are not valid for its kind."
+    )
+    for bad in ({"conditions-1-threshold": "-3"}, {"conditions-0-from_date": ""}):
+        response = post(client, auth, "/admin/campaigns/spring-2027/edit", {**form, **bad})
+        assert response.status_code == 400
+        page = page_text(response)
+        row = "conditions-1" if "conditions-1-threshold" in bad else "conditions-0"
+        code = "receipts" if row == "conditions-1" else "ekassa"
+        start = page.index(f'id="{row}"')
+        fieldset = page[start : page.index("</fieldset>", start)]
+        assert f"{message % {'detail': code}}</p>" in fieldset
+        with app.app_context():
+            after = (
+                [c.as_dict() for c in conditions.of_campaign(the("spring-2027"))],
+                count(AuditEntry),
+            )
+        assert after == before
+    # a number that is none, or too large for its column: the form's own error, no 500
+    for bad in ({"prizes-0-nominal_kzt": "много"}, {"prizes-0-nominal_kzt": "9" * 20}):
+        response = post(client, auth, "/admin/campaigns/spring-2027/edit", {**form, **bad})
+        assert response.status_code == 400
+        assert 'href="#prizes-0-nominal_kzt"' in page_text(response)  # in the error summary
+        with app.app_context():
+            assert setup.prize_specs(the("spring-2027")) == PRIZES
 
 
 def test_a_taken_slug_is_refused_and_an_edit_changes_nothing(app, client, auth, demo):
@@ -261,8 +438,7 @@ def test_a_published_campaigns_conditions_and_prizes_are_not_edited_directly(
             name: getattr(source, name) or ""
             for name in ("slug", *setup.TEXT_FIELDS, *setup.REQUISITES)
         }
-        prizes = setup.prize_lines(setup.prize_specs(source))
-        chosen = setup.conditions_text(conditions.of_campaign(source))
+        prizes = setup.prize_specs(source)
         before = [c.as_dict() for c in conditions.of_campaign(source)]
     form = {
         **values,
@@ -270,14 +446,18 @@ def test_a_published_campaigns_conditions_and_prizes_are_not_edited_directly(
         "ends_on": "2022-11-30",
         "draw_deadline_day": "20",
         "commission_min_members": "3",
-        "prize_lines": prizes,
-        "condition_list": chosen,
+        **prize_fields(prizes),
+        **condition_fields(before),
     }
     # the same prizes and conditions: its titles may change
     assert post(client, auth, "/admin/campaigns/ismet-2022/edit", form).status_code == 302
-    changed = chosen.replace('"min": 5', '"min": 10')
+    receipts = [c["code"] for c in before].index("receipts")
+    assert form[f"conditions-{receipts}-threshold"] == "5"
     response = post(
-        client, auth, "/admin/campaigns/ismet-2022/edit", {**form, "condition_list": changed}
+        client,
+        auth,
+        "/admin/campaigns/ismet-2022/edit",
+        {**form, f"conditions-{receipts}-threshold": "10"},
     )
     assert response.status_code == 400
     assert translated(
@@ -288,13 +468,13 @@ def test_a_published_campaigns_conditions_and_prizes_are_not_edited_directly(
         client,
         auth,
         "/admin/campaigns/ismet-2022/edit",
-        {**form, "prize_lines": prizes.replace("200000", "300000")},
+        {**form, "prizes-0-nominal_kzt": str(prizes[0].nominal_kzt + 100000)},
     )
     assert response.status_code == 400
     with app.app_context():
         source = db.session.get(Campaign, demo)
         assert [c.as_dict() for c in conditions.of_campaign(source)] == before
-        assert setup.prize_lines(setup.prize_specs(source)) == prizes
+        assert setup.prize_specs(source) == prizes
 
 
 def test_a_rules_version_changes_conditions_and_prizes_of_the_months_not_drawn(
@@ -325,15 +505,16 @@ def test_a_rules_version_changes_conditions_and_prizes_of_the_months_not_drawn(
     version.effective_on = local_today()
     db.session.commit()
     token = auth.token("/admin/ismet-2022/rules/2/edit")
-    new_prizes = "1 | * | Kaspi | Kaspi сертификаты | Сертификат Kaspi | 300000 | 1 | yes"
+    new_prizes = [setup.PrizeSpec(1, "Kaspi", "Kaspi сертификаты", "Сертификат Kaspi", 300000)]
+    in_force = conditions.of_campaign(campaign)
     # a prize for the drawn month is refused
     refused = client.post(
         "/admin/ismet-2022/rules/2/setup-changes",
         data={
             "csrf_token": token,
-            "conditions": "",
+            **parameter_rows(in_force, {}),
             "change_prizes": "y",
-            "prizes": new_prizes.replace("| * |", "| 2022-09 |"),
+            **prize_fields([replace(new_prizes[0], period="2022-09")]),
         },
     )
     assert refused.status_code == 400
@@ -348,9 +529,9 @@ def test_a_rules_version_changes_conditions_and_prizes_of_the_months_not_drawn(
         "/admin/ismet-2022/rules/2/setup-changes",
         data={
             "csrf_token": token,
-            "conditions": '{"receipts": {"min": 10}}',
+            **parameter_rows(in_force, {"receipts": {"min": 10}}),
             "change_prizes": "y",
-            "prizes": new_prizes,
+            **prize_fields(new_prizes),
         },
     )
     assert saved.status_code == 302

@@ -38,7 +38,7 @@ def march_form(**changes) -> dict:
         "draw_deadline_day": "20",
         "period_kind": "custom",
         "period_lines": LINES,
-        "condition_list": setup.conditions_text(CONDITIONS),
+        "chosen": [c.as_dict() for c in CONDITIONS],
         "rules_kk": RULES_KK,
         "rules_ru": RULES_RU,
     }

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from portal.admin import bp
+from portal.admin import bp, setup_rows
 from portal.admin.forms import CampaignCopyForm, CampaignForm, ConfirmForm
 from portal.campaign import conditions, setup
 from portal.campaign.staff import ADMIN
@@ -53,19 +53,41 @@ def campaigns():
 def campaign_new():
     """A new draft: its fields, requisites, prizes, conditions and rules version 1."""
     form = CampaignForm()
+    if not form.is_submitted():
+        setup_rows.fill_prizes(form.prizes, [], [])
+        setup_rows.fill_conditions(form.conditions, [])
     if form.validate_on_submit():
         try:
             campaign = setup.create(_values(form), actor=current_actor())
             _save_parts(campaign, form)
         except (setup.SetupRefused, conditions.ConditionsRefused) as refused:
             db.session.rollback()
-            flash(describe_setup_refusal(refused), "error")
-            return render_template("admin/campaign_form.html", form=form, campaign=None), 400
+            return _new_page(form, 400, refused)
         db.session.commit()
         flash(_("Draft campaign %(slug)s saved.", slug=campaign.slug), "success")
         return redirect(url_for("admin.campaign_edit", campaign_slug=campaign.slug))
-    status = 400 if form.is_submitted() else 200
-    return render_template("admin/campaign_form.html", form=form, campaign=None), status
+    return _new_page(form, 400 if form.is_submitted() else 200)
+
+
+def _new_page(form: CampaignForm, status: int, refused=None):
+    setup_rows.set_period_choices(form.prizes, [])
+    return render_template(
+        "admin/campaign_form.html", form=form, campaign=None, **_refusal(form, refused)
+    ), status
+
+
+def _refusal(form: CampaignForm, refused) -> dict:
+    """A refusal, flashed, and shown in the prize's or condition's row it is about."""
+    if refused is None:
+        return {}
+    message = describe_setup_refusal(refused)
+    flash(message, "error")
+    if isinstance(refused, conditions.ConditionsRefused):
+        return {
+            "refused": message,
+            "condition_row": setup_rows.condition_row_of(form.conditions, refused),
+        }
+    return {"refused": message, "prize_row": setup_rows.prize_row_of(form.prizes, refused)}
 
 
 @bp.get("/campaigns/<campaign_slug>/edit")
@@ -75,7 +97,7 @@ def campaign_edit(campaign_slug: str):
     """Edit a campaign: a draft entirely; a published one its titles and requisites only
     (its conditions and prizes through a new rules version, rule 16)."""
     campaign = the_setup_campaign(campaign_slug)
-    form = CampaignForm(obj=campaign)
+    form = CampaignForm(obj=campaign, prizes=[], conditions=[])
     if not form.is_submitted():
         _fill_parts(campaign, form)
     if form.validate_on_submit():
@@ -87,16 +109,16 @@ def campaign_edit(campaign_slug: str):
                 _refuse_part_changes(campaign, form)
         except (setup.SetupRefused, conditions.ConditionsRefused) as refused:
             db.session.rollback()
-            flash(describe_setup_refusal(refused), "error")
-            return _edit_page(the_setup_campaign(campaign_slug), form, 400)
+            return _edit_page(the_setup_campaign(campaign_slug), form, 400, refused)
         db.session.commit()
         flash(_("Campaign %(slug)s saved.", slug=campaign.slug), "success")
         return redirect(url_for("admin.campaign_edit", campaign_slug=campaign.slug))
     return _edit_page(campaign, form, 400 if form.is_submitted() else 200)
 
 
-def _edit_page(campaign: Campaign, form: CampaignForm, status: int):
+def _edit_page(campaign: Campaign, form: CampaignForm, status: int, refused=None):
     missing = setup.missing(campaign) if campaign.status == Campaign.DRAFT else []
+    setup_rows.set_period_choices(form.prizes, campaign.periods)
     return render_template(
         "admin/campaign_form.html",
         form=form,
@@ -104,6 +126,7 @@ def _edit_page(campaign: Campaign, form: CampaignForm, status: int):
         missing=[describe_setup_refusal(m) for m in missing],
         confirm=ConfirmForm(),
         dashboard_url=dashboard_url,
+        **_refusal(form, refused),
     ), status
 
 
@@ -181,8 +204,8 @@ def _fill_parts(campaign: Campaign, form: CampaignForm) -> None:
     form.period_lines.data = (
         setup.period_lines(setup.period_specs(campaign)) if campaign.custom_periods else ""
     )
-    form.prize_lines.data = setup.prize_lines(setup.prize_specs(campaign))
-    form.condition_list.data = setup.conditions_text(conditions.of_campaign(campaign))
+    setup_rows.fill_prizes(form.prizes, setup.prize_specs(campaign), campaign.periods)
+    setup_rows.fill_conditions(form.conditions, conditions.of_campaign(campaign))
     version = setup.first_rules(campaign)
     form.rules_kk.data = version.body_kk if version else ""
     form.rules_ru.data = version.body_ru if version else ""
@@ -192,11 +215,12 @@ def _save_parts(campaign: Campaign, form: CampaignForm) -> None:
     """A draft's prizes, conditions and rules as the form gives them, each set (and
     audited) when it differs from what the draft has."""
     actor = current_actor()
-    prizes = setup.parse_prize_lines(form.prize_lines.data or "")
+    prizes = setup_rows.prize_specs(form.prizes)
     if prizes != setup.prize_specs(campaign):
         setup.set_prizes(campaign, prizes, actor=actor)
-    chosen = setup.parse_conditions(form.condition_list.data or "[]")
-    if not setup.same_conditions(chosen, conditions.of_campaign(campaign)):
+    chosen = setup_rows.condition_list(form.conditions)
+    current = setup_rows.as_rows_give(conditions.of_campaign(campaign))
+    if not setup.same_conditions(chosen, current):
         setup.set_conditions(campaign, chosen, actor=actor)
     body_kk, body_ru = form.rules_kk.data or "", form.rules_ru.data or ""
     version = setup.first_rules(campaign)
@@ -211,9 +235,8 @@ def _save_parts(campaign: Campaign, form: CampaignForm) -> None:
 
 def _refuse_part_changes(campaign: Campaign, form: CampaignForm) -> None:
     """A published campaign's prizes and conditions, sent back changed, are refused."""
-    prizes = setup.parse_prize_lines(form.prize_lines.data or "")
-    chosen = setup.parse_conditions(form.condition_list.data or "[]")
-    if prizes != setup.prize_specs(campaign) or not setup.same_conditions(
-        chosen, conditions.of_campaign(campaign)
-    ):
+    prizes = setup_rows.prize_specs(form.prizes)
+    chosen = setup_rows.condition_list(form.conditions)
+    current = setup_rows.as_rows_give(conditions.of_campaign(campaign))
+    if prizes != setup.prize_specs(campaign) or not setup.same_conditions(chosen, current):
         raise setup.SetupRefused("published")

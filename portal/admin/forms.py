@@ -9,6 +9,8 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    FieldList,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -27,6 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.admin.setup_rows import ConditionRow, ParametersRow, PrizeRow
 from portal.campaign.periods import local_today
 from portal.campaign.rules import RULES_MAX_BYTES, rules_problems
 from portal.campaign.staff import password_problems
@@ -358,20 +361,10 @@ class EgovSignatureForm(PortalForm):
 
 # --- a campaign's set-up (portal/campaign/setup.py) ----------------------------------------
 
-PRIZES_HINT = _l(
-    "One prize a line: position | period (YYYY-MM, or YYYY-MM-DD: a custom period's first "
-    "day), or * for every period | supplier | name in Kazakh | name in Russian | nominal "
-    "value, KZT | count a period | VAT included: yes or no."
-)
 PERIODS_HINT = _l(
     "For custom periods, one a line: first day | last day | name in Kazakh | name in Russian "
     "(the days as YYYY-MM-DD, in order, without overlaps, within the campaign's dates; the "
     "names optional: without them a period is named by its days)."
-)
-CONDITIONS_HINT = _l(
-    "A JSON list, one object a condition: code, kind, slot, column, params, and name, holds, "
-    "fails (optionally missing, early) each with kk and ru. Copy a campaign to start from "
-    "its conditions."
 )
 
 
@@ -439,19 +432,17 @@ class CampaignForm(CampaignCopyForm):
     organizer_position_ru = StringField(
         _l("Signatory's position in Russian"), validators=[Optional(), Length(max=300)]
     )
-    prize_lines = TextAreaField(_l("Prizes"), description=PRIZES_HINT, validators=[Optional()])
-    condition_list = TextAreaField(
-        _l("Eligibility conditions"), description=CONDITIONS_HINT, validators=[Optional()]
-    )
+    # one row a prize and a condition (portal/admin/setup_rows.py), blank ones to add
+    prizes = FieldList(FormField(PrizeRow))
+    conditions = FieldList(FormField(ConditionRow))
     rules_kk = TextAreaField(_l("Rules, version 1, in Kazakh (Markdown)"), validators=[Optional()])
     rules_ru = TextAreaField(_l("Rules, version 1, in Russian (Markdown)"), validators=[Optional()])
     submit = SubmitField(_l("Save"))
 
 
 class RulesSetupChangesForm(PortalForm):
-    conditions = TextAreaField(
-        _l("Conditions' parameters this version changes"), validators=[Optional()]
-    )
+    # one row a condition in force, its parameters prefilled
+    parameters = FieldList(FormField(ParametersRow))
     change_prizes = BooleanField(_l("This version changes the prizes"))
-    prizes = TextAreaField(_l("The prizes of the months not drawn yet"), validators=[Optional()])
+    prizes = FieldList(FormField(PrizeRow))
     submit = SubmitField(_l("Save the changes"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 from flask import (
     abort,
@@ -17,7 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from portal.admin import bp
+from portal.admin import bp, setup_rows
 from portal.admin.forms import (
     AnnouncementForm,
     ConfirmForm,
@@ -33,6 +31,7 @@ from portal.campaign.periods import local_today
 from portal.campaign.staff import MARKETING, READ_MARKETING
 from portal.jobs import mail as mail_jobs
 from portal.models import Announcement, Campaign, OutboxMessage, RulesVersion, db, utcnow
+from portal.models.mixins import current_language
 from portal.web.access import current_actor, roles_required
 from portal.web.i18n import LANGUAGE_NAMES
 from portal.web.urls import subscription_links
@@ -139,6 +138,7 @@ def _edit_page(
     form: RulesDraftForm,
     status: int = 200,
     changes_form: RulesSetupChangesForm | None = None,
+    changes_refused: str = "",
 ):
     """The editor, with the questions its buttons ask (how many subscribers are mailed),
     and the changes to the conditions and prizes the version brings (rule 16)."""
@@ -148,6 +148,9 @@ def _edit_page(
         version=version,
         changes_form=changes_form or _changes_form(version),
         changes=setup.version_changes(version),
+        changes_refused=changes_refused,
+        conditions_in_force={c.code: c for c in conditions.of_campaign(version.campaign)},
+        language=current_language(),
         confirm=ConfirmForm(),
         confirm_publish=confirmations.publish_rules(
             version.number, subscriptions.audience(tuple(current_app.config["LANGUAGES"]))
@@ -248,19 +251,20 @@ def rules_publish(number: int):
 
 
 def _changes_form(version: RulesVersion) -> RulesSetupChangesForm:
-    """The version's changes to the conditions and prizes, as its form shows them."""
+    """The version's changes to the conditions and prizes, as its form shows them: each
+    condition's parameters (as the version changes them, or as they are) and the prizes
+    (the version's, or the every-period ones in force) as rows."""
+    campaign = version.campaign
     changes = setup.version_changes(version)
     form = RulesSetupChangesForm(formdata=None)
-    form.conditions.data = (
-        json.dumps(changes["conditions"], ensure_ascii=False, indent=2)
-        if changes["conditions"]
-        else ""
+    setup_rows.fill_parameters(
+        form.parameters, conditions.of_campaign(campaign), changes["conditions"]
     )
     form.change_prizes.data = changes["prizes"] is not None
     prizes = changes["prizes"]
     if prizes is None:
-        prizes = [p for p in setup.prize_specs(version.campaign) if p.period is None]
-    form.prizes.data = setup.prize_lines(prizes)
+        prizes = [p for p in setup.prize_specs(campaign) if p.period is None]
+    setup_rows.fill_prizes(form.prizes, prizes, campaign.periods)
     return form
 
 
@@ -279,20 +283,23 @@ def rules_setup_changes(number: int):
         try:
             setup.set_version_changes(
                 version,
-                setup.parse_condition_changes(form.conditions.data or ""),
-                setup.parse_prize_lines(form.prizes.data or "")
-                if form.change_prizes.data
-                else None,
+                setup_rows.parameter_changes(form.parameters, conditions.of_campaign(campaign)),
+                setup_rows.prize_specs(form.prizes) if form.change_prizes.data else None,
                 actor=current_actor(),
             )
         except (setup.SetupRefused, conditions.ConditionsRefused) as refused:
             db.session.rollback()
-            flash(describe_setup_refusal(refused), "error")
+            message = describe_setup_refusal(refused)
+            flash(message, "error")
             version = the_version(the_campaign(), number)
-            return _edit_page(version, RulesDraftForm(obj=version, formdata=None), 400, form)
+            setup_rows.set_period_choices(form.prizes, version.campaign.periods)
+            return _edit_page(
+                version, RulesDraftForm(obj=version, formdata=None), 400, form, message
+            )
         db.session.commit()
         flash(_("The changes of version %(number)s saved.", number=number), "success")
         return redirect(url_for("admin.rules_edit", number=number))
+    setup_rows.set_period_choices(form.prizes, campaign.periods)
     return _edit_page(version, RulesDraftForm(obj=version, formdata=None), 400, form)
 
 

@@ -648,29 +648,7 @@ def apply_version_changes(version: RulesVersion, *, actor: audit.Actor) -> None:
         )
 
 
-# --- the set-up screen's text forms ------------------------------------------------------------
-
-YES, NO = ("yes", "иә", "да", "1", "true"), ("no", "жоқ", "нет", "0", "false")
-
-
-def prize_lines(specs: list[PrizeSpec]) -> str:
-    """Prizes as the screen shows them, one a line:
-    ``position | month or * | supplier | name kk | name ru | nominal | count | yes/no``."""
-    return "\n".join(
-        " | ".join(
-            (
-                str(s.position),
-                s.period or "*",
-                s.supplier,
-                s.name_kk,
-                s.name_ru,
-                str(s.nominal_kzt),
-                str(s.count),
-                "yes" if s.vat_included else "no",
-            )
-        )
-        for s in specs
-    )
+# --- the set-up screen's custom periods, as lines ------------------------------------------
 
 
 def period_lines(specs: list[PeriodSpec]) -> str:
@@ -711,65 +689,3 @@ def parse_period_lines(text: str) -> list[PeriodSpec]:
         except ValueError:
             raise SetupRefused("period-line", str(number)) from None
     return specs
-
-
-def parse_prize_lines(text: str) -> list[PrizeSpec]:
-    """The prizes from the screen's lines (``prize_lines``); ``SetupRefused("prize-line",
-    n)`` for a line that is not one."""
-    specs = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [part.strip() for part in line.split("|")]
-        try:
-            if len(parts) != 8 or parts[7].lower() not in YES + NO:
-                raise ValueError
-            specs.append(
-                PrizeSpec(
-                    position=int(parts[0]),
-                    period=None if parts[1] in ("*", "") else parts[1],
-                    supplier=parts[2],
-                    name_kk=parts[3],
-                    name_ru=parts[4],
-                    nominal_kzt=int(parts[5].replace(" ", "")),
-                    count=int(parts[6]),
-                    vat_included=parts[7].lower() in YES,
-                )
-            )
-        except ValueError:
-            raise SetupRefused("prize-line", str(number)) from None
-    return specs
-
-
-def conditions_text(chosen: list[conditions.Condition]) -> str:
-    """Conditions as the screen shows them: a JSON list of ``Condition.as_dict``."""
-    return json.dumps([c.as_dict() for c in chosen], ensure_ascii=False, indent=2)
-
-
-def parse_conditions(text: str) -> list[conditions.Condition]:
-    """The conditions from the screen's JSON list; ``SetupRefused("conditions-json")``
-    for text that is not one (``check_fit`` judges the rest)."""
-    try:
-        items = json.loads(text or "[]")
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise ValueError("a list of objects is expected")
-        for item in items:
-            if not all(isinstance(item.get(k), str) for k in ("code", "kind", "slot", "column")):
-                raise ValueError("code, kind, slot and column are texts")
-            texts = ("name", "holds", "fails", "missing", "early")
-            if not all(isinstance(item.get(k, {}), dict) for k in (*texts, "params")):
-                raise ValueError("params, name, holds, fails, missing and early are objects")
-        return [conditions.Condition.from_dict(item) for item in items]
-    except (ValueError, TypeError) as error:
-        raise SetupRefused("conditions-json", str(error)[:200]) from None
-
-
-def parse_condition_changes(text: str) -> dict[str, dict]:
-    """A version's changes to the conditions' parameters: a JSON object ``{code: {...}}``."""
-    try:
-        changes = json.loads(text or "{}")
-        if not isinstance(changes, dict) or not all(isinstance(v, dict) for v in changes.values()):
-            raise ValueError("an object of objects is expected")
-    except ValueError as error:
-        raise SetupRefused("conditions-json", str(error)[:200]) from None
-    return changes

@@ -66,16 +66,24 @@ def field_target(field: Field) -> str:
 def problems(form: FlaskForm) -> list[Problem]:
     """Every error of ``form``, field by field in the order shown, then the form's own."""
     found = []
-    for field in form:
+    for field in _fields(form):
         for message in field.errors or ():
-            if isinstance(message, dict | list | tuple):
-                continue  # a nested form's errors: none of the portal's forms has one
             hidden = field.type in HIDDEN_TYPES
             found.append(
                 Problem("" if hidden else field_target(field), str(field.label.text), str(message))
             )
     found += [Problem("", "", str(message)) for message in getattr(form, "form_errors", ())]
     return found
+
+
+def _fields(form):
+    """The form's fields in order, those of its rows (``FieldList`` of ``FormField``, the
+    campaign set-up's prizes and conditions) each in its place."""
+    for field in form:
+        if field.type in ("FieldList", "FormField"):
+            yield from _fields(field)
+        else:
+            yield field
 
 
 def chosen_file(field: Field) -> str:

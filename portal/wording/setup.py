@@ -73,10 +73,6 @@ def describe_setup_refusal(refusal: SetupRefused | ConditionsRefused) -> str:
         ),
         "prize-period": _("The campaign has no month %(detail)s."),
         "prize-position": _("Two prizes share position %(detail)s in one month."),
-        "prize-line": _(
-            "Line %(detail)s of the prizes is not: position | month or * | supplier | name in "
-            "Kazakh | name in Russian | nominal value | count | VAT included (yes or no)."
-        ),
         "period-line": _(
             "Line %(detail)s of the reporting periods is not: first day | last day | name in "
             "Kazakh | name in Russian (the days as YYYY-MM-DD, the names optional)."
@@ -88,7 +84,6 @@ def describe_setup_refusal(refusal: SetupRefused | ConditionsRefused) -> str:
             "Reporting period %(detail)s starts before the one above it: list them in order."
         ),
         "period-overlap": _("Reporting period %(detail)s overlaps the one above it."),
-        "conditions-json": _("The conditions are not a valid list: %(detail)s."),
         "periods": _("The campaign has no reporting month: check its dates."),
         "prizes": _("The month %(detail)s has no prize."),
         "all-drawn": _("Every month of the campaign is drawn: no change can apply any more."),
