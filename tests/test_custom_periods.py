@@ -163,6 +163,19 @@ def test_a_custom_period_is_imported_judged_at_its_own_end_drawn_and_named(
         table = page_text(client.get(f"/{lang}/march-2023/winners"))
         assert translated(lang, "Reporting period") in table
         assert translated(lang, "Reporting month") not in table
+        record = page_text(client.get(f"/{lang}/draws/{draw_id}"))
+        assert translated(lang, "Prizes of the period") in record
+        assert translated(lang, "Prizes of the month") not in record
+        home = page_text(client.get(f"/{lang}/march-2023/"))
+        assert (
+            translated(
+                lang,
+                "In every reporting period these prizes are drawn among the small-business"
+                " clients of the Ismet.kz app:",
+            )
+            in home
+            or draws.prize_count(second) == 1
+        )
     assert [r.code for r in already] == ["already-drawn"]
     with app.test_request_context("/ru/"):
         said = describe_refusal(already[0])
