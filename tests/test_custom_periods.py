@@ -18,6 +18,7 @@ from portal.campaign.periods import CAMPAIGN_TZ, PeriodNotFound, find_period, re
 from portal.demo.conditions_2022 import standard_2022
 from portal.models import Activity, AuditEntry, Campaign, ReportingPeriod, db
 from portal.wording.formats import format_period
+from portal.wording.messages import describe_refusal
 from tests.helpers import conduct, count, csv_bytes, make_app, page_text, row, translated
 from tests.test_campaign_setup import RULES_KK, RULES_RU, campaign_form, post
 from tests.test_draw_texts import _insert, migration_database  # noqa: F401 - a fixture
@@ -143,6 +144,43 @@ def test_a_custom_period_is_imported_judged_at_its_own_end_drawn_and_named(
     assert "16–31 марта 2023 г." in second_page
     assert "2023 жылғы 16–31 наурыз" in page_text(client.get("/kk/march-2023/winners/2023-03-16"))
     assert client.get("/ru/march-2023/winners/2023-03").status_code == 404
+    # the undrawn second half and the winners' table speak of a reporting period, not a month
+    with app.app_context():
+        first, second = db.session.get(Campaign, march).periods
+        several = draws.prize_count(second) > 1
+        already = draws.refusals(first, None, AFTER_MARCH)
+    undrawn = (
+        "The winners of this reporting period will be published here after the draw and the"
+        " check of the winners."
+        if several
+        else "The winner of this reporting period will be published here after the draw and"
+        " the check of the winner."
+    )
+    for lang in ("kk", "ru"):
+        page = page_text(client.get(f"/{lang}/march-2023/winners/2023-03-16"))
+        assert translated(lang, undrawn) in page
+        assert translated(lang, "The winner of this month will be published here") not in page
+        table = page_text(client.get(f"/{lang}/march-2023/winners"))
+        assert translated(lang, "Reporting period") in table
+        assert translated(lang, "Reporting month") not in table
+        record = page_text(client.get(f"/{lang}/draws/{draw_id}"))
+        assert translated(lang, "Prizes of the period") in record
+        assert translated(lang, "Prizes of the month") not in record
+        home = page_text(client.get(f"/{lang}/march-2023/"))
+        assert (
+            translated(
+                lang,
+                "In every reporting period these prizes are drawn among the small-business"
+                " clients of the Ismet.kz app:",
+            )
+            in home
+            or draws.prize_count(second) == 1
+        )
+    assert [r.code for r in already] == ["already-drawn"]
+    with app.test_request_context("/ru/"):
+        said = describe_refusal(already[0])
+    assert said.startswith("Призы за " if several else "Приз за ")
+    assert "Первая половина марта" in said
 
 
 def test_the_staff_draw_page_takes_a_custom_key(app, client, march):

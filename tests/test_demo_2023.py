@@ -4,6 +4,8 @@ verify.py), its public pages in both languages; the 2022 campaign's results unch
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import requests
 import sqlalchemy as sa
@@ -12,11 +14,12 @@ from portal.campaign import draws, winners
 from portal.campaign.conditions import of_campaign
 from portal.campaign.eligibility import latest_run
 from portal.campaign.imports import existing_batch
+from portal.campaign.periods import CAMPAIGN_TZ
 from portal.demo import CAMPAIGN_SLUG
 from portal.demo.campaign_2023 import SLUG
 from portal.demo.randomorg_standin import StandIn
 from portal.models import Announcement, Campaign, Draw, RulesVersion, Winner, db
-from portal.wording.messages import winner_outcome_name
+from portal.wording.messages import describe_refusal, winner_outcome_name
 from tests.helpers import make_staff, page_text, serving, sign_in_client, translated
 from tests.languages import VisibleText, offending_words, pdf_text, shown_names
 from tests.test_verify_py import ALL_HOLD_OTHER_KEY
@@ -256,3 +259,43 @@ def test_the_second_campaign_reads_in_one_language(app, client, demo_both, lang)
         if words := offending_words(text, lang, names, letters=False):
             offences[path] = words
     assert not offences, "\n".join(f"{where}: {' '.join(w)}" for where, w in offences.items())
+
+
+def test_the_sentences_of_a_month_of_three_prizes_speak_of_winners(app, client, demo_both):
+    """Issue 19: May (three prizes, not drawn) awaits its winners, and March's three prizes
+    have been drawn; a month of the one-prize 2022 campaign reads as before."""
+    with app.app_context():
+        campaign = _campaign(demo_both)
+        march, _, may = campaign.periods
+        assert draws.prize_count(may) == 3 and not _month_draws(may)
+        after = datetime(2023, 6, 25, 12, 0, tzinfo=CAMPAIGN_TZ)
+        march_refusals = draws.refusals(march, None, after)
+        first_2022 = db.session.get(Campaign, demo_both[CAMPAIGN_SLUG]).periods[0]
+        assert draws.prize_count(first_2022) == 1
+        refusals_2022 = draws.refusals(first_2022, None, after)
+    plural = (
+        "The winners of this month will be published here after the draw and the check of"
+        " the winners."
+    )
+    singular = (
+        "The winner of this month will be published here after the draw and the check of"
+        " the winner."
+    )
+    for lang, sentence in (
+        ("kk", "Осы айдың жеңімпаздары ұтыс ойыны өткізіліп"),
+        ("ru", "Победители этого месяца будут объявлены здесь"),
+    ):
+        page = page_text(client.get(f"/{lang}/ismet-2023/winners/2023-05"))
+        assert translated(lang, plural) in page and sentence in page
+        assert translated(lang, singular) not in page
+        table = page_text(client.get(f"/{lang}/ismet-2023/winners"))
+        assert translated(lang, "Reporting month") in table
+        assert translated(lang, "Reporting period") not in table
+    assert [r.code for r in march_refusals] == ["already-drawn"]
+    assert [r.code for r in refusals_2022] == ["already-drawn"]
+    with app.test_request_context("/ru/"):
+        assert describe_refusal(march_refusals[0]) == (
+            "Призы за март 2023 г. уже разыграны; новый розыгрыш может быть только повторным."
+        )
+        assert describe_refusal(refusals_2022[0]).startswith("Приз за ")
+        assert "уже разыгран;" in describe_refusal(refusals_2022[0])

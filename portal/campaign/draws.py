@@ -463,6 +463,11 @@ def prizes_of(period: ReportingPeriod) -> list[Prize]:
     )
 
 
+def prize_count(period: ReportingPeriod) -> int:
+    """How many prizes ``period``'s draw gives: every prize ``count_per_period`` times."""
+    return sum(prize.count_per_period for prize in prizes_of(period))
+
+
 @dataclass(frozen=True)
 class Slot:
     """A number's prize: the ``n``-th number of a draw goes to its ``n``-th slot; a
@@ -765,7 +770,9 @@ def refusals(
         if latest_run(period) is None:
             problems.append(DrawRefused("no-eligibility", month=period.key))
         if current_draw(period) is not None:
-            problems.append(DrawRefused("already-drawn", month=period.key))
+            problems.append(
+                DrawRefused("already-drawn", month=period.key, prizes=prize_count(period))
+            )
         if not prizes_of(period):
             problems.append(DrawRefused("no-prizes", month=period.key))
     elif replaces.replaced_by is not None:

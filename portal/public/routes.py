@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from portal.campaign import catalogue
+from portal.campaign import catalogue, draws
 from portal.campaign import conditions as conditions_domain
 from portal.campaign import news as news_rules
 from portal.campaign import rules as rules_domain
@@ -250,7 +250,11 @@ def rules_diff():
 def winners():
     """Every reporting month with its draw and winners."""
     campaign = the_campaign()
-    return render_template("public/winners.html", months=month_statuses(campaign, local_today()))
+    return render_template(
+        "public/winners.html",
+        months=month_statuses(campaign, local_today()),
+        custom=campaign.custom_periods,
+    )
 
 
 @bp.get("/<slug>/winners/<period_key>")
@@ -263,6 +267,8 @@ def winners_month(period_key: str):
         "public/winners_month.html",
         period=period,
         month=month,
+        prizes=draws.prize_count(period),
+        custom=campaign.custom_periods,
         standings={w.id: winner_rules.public_standing(w) for w in month.published},
     )
 

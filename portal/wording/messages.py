@@ -310,9 +310,16 @@ def describe_refusal(refusal: DrawRefused) -> str:
             "Eligibility for %(month)s has not been computed: import the month's data first.",
             month=d.get("month"),
         ),
-        "already-drawn": lambda: _(
-            "The prize of %(month)s has already been drawn; a new draw can only be a redraw.",
-            month=d.get("month"),
+        "already-drawn": lambda: (
+            _(
+                "The prizes of %(month)s have already been drawn; a new draw can only be a redraw.",
+                month=d.get("month"),
+            )
+            if (d.get("prizes") or 1) > 1
+            else _(
+                "The prize of %(month)s has already been drawn; a new draw can only be a redraw.",
+                month=d.get("month"),
+            )
         ),
         "no-prizes": lambda: _(
             "The campaign's rules set no prize for %(month)s.", month=d.get("month")
