@@ -299,3 +299,24 @@ def issued(app, drawn):
         act = acts.issue_act(with_identity(in_touch(drawn)), now=at(10, 25), links=SiteLinks())
     db.session.commit()
     return act
+
+
+@pytest.fixture
+def migration_database(request, tmp_path):
+    """A database of its own for a test that migrates up and down: a SQLite file, or a
+    schema of its own (named after the test's module) in the tests' PostgreSQL database,
+    dropped after with the connections that reached it."""
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    schema = "migration_" + request.module.__name__.rpartition(".")[2].removeprefix("test_")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()

@@ -4,7 +4,6 @@ rule 16's path for a published campaign's conditions and prizes."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import date
 
@@ -564,25 +563,6 @@ def test_a_rules_version_changes_conditions_and_prizes_of_the_months_not_drawn(
         assert [(p.supplier, p.nominal_kzt) for p in draws.prizes_of(period)] == [("Kaspi", 300000)]
     assert conditions.minimum_of(conditions.of_campaign(campaign), "receipts_in_period") == 10
     assert [c.code for c in conditions.of_campaign(campaign)] == [c.code for c in standard_2022()]
-
-
-@pytest.fixture
-def migration_database(tmp_path):
-    """A database of its own to migrate up and down: a SQLite file, or a schema of its own
-    in the tests' PostgreSQL database; its connections closed after."""
-    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS migration_0033 CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA migration_0033"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3Dmigration_0033"
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA migration_0033 CASCADE"))
-    engine.dispose()
 
 
 def test_migration_0033_gives_the_campaigns_made_before_the_20th_and_no_requisites(

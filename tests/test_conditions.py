@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import random
 import re
 from datetime import date
@@ -398,25 +397,6 @@ def test_a_set_that_does_not_fit_the_slots_is_refused_clearly(app, ctx, demo):
 
 
 # --- the migration ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def migration_database(tmp_path):
-    """A database of its own to migrate up and down: a SQLite file, or a schema of its own
-    in the tests' PostgreSQL database."""
-    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS migration_0030 CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA migration_0030"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3Dmigration_0030"
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA migration_0030 CASCADE"))
-    engine.dispose()
 
 
 def test_migration_0030_gives_each_campaign_its_thresholds_as_conditions(

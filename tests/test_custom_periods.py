@@ -21,7 +21,7 @@ from portal.wording.formats import format_period
 from portal.wording.messages import describe_refusal
 from tests.helpers import conduct, count, csv_bytes, make_app, page_text, row, translated
 from tests.test_campaign_setup import RULES_KK, RULES_RU, campaign_form, post
-from tests.test_draw_texts import _insert, migration_database  # noqa: F401 - a fixture
+from tests.test_draw_texts import _insert
 
 LINES = (
     "2023-03-01 | 2023-03-15 | Наурыздың бірінші жартысы | Первая половина марта\n"

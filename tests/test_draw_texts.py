@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from datetime import UTC, date, datetime
 
@@ -309,25 +308,6 @@ def _insert(connection, table_name: str, **values) -> None:
         if not c.nullable and c.server_default is None and c.name not in values
     }
     connection.execute(table.insert().values({**row, **values}))
-
-
-@pytest.fixture
-def migration_database(tmp_path):
-    """A database of its own to migrate up and down: a SQLite file, or a schema of its own
-    in the tests' PostgreSQL database."""
-    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS migration_0010 CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA migration_0010"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3Dmigration_0010"
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA migration_0010 CASCADE"))
-    engine.dispose()
 
 
 def test_migration_0010_keeps_a_stored_draw_s_texts_for_both_languages(

@@ -25,7 +25,7 @@ from portal.campaign import acts, draws, winners
 from portal.models import Draw, DrawWinner, Prize, WinnerIdentity, db
 from portal.web.urls import SiteLinks
 from tests.helpers import AFTER_SEPTEMBER, conduct, make_app, redraw
-from tests.test_draw_texts import _insert, migration_database  # noqa: F401 - a fixture
+from tests.test_draw_texts import _insert
 from tests.verifier_draws import VERIFY, run_verify
 
 FILES = ("record.json", "pool.csv", "random.json", "signature.base64")
