@@ -34,6 +34,7 @@ from aiosmtpd.controller import Controller
 from babel.support import Translations
 from flask import Flask, current_app
 from PIL import Image
+from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -667,12 +668,22 @@ def publish_v2(app, campaign_id: int) -> None:
 # --- the browser (tests/e2e) --------------------------------------------------------
 
 
-def click(browser, element) -> None:
-    """Scroll the element to the middle of the window at once (the CSS scrolls smoothly), then click."""
-    browser.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-    element.click()
+def click(browser, element, attempts: int = 5) -> None:
+    """Scroll the element to the middle of the window at once (the CSS scrolls smoothly), then
+    click. A page still laying itself out (fonts, a script showing a form's fields) can move
+    the element between the two under load: then scroll and click again, a few times, before
+    the click's failure stands (an element that stays covered still fails the test)."""
+    for attempt in range(attempts):
+        browser.execute_script(
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+        )
+        try:
+            element.click()
+            return
+        except ElementClickInterceptedException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.3)
 
 
 def answer_confirmation(browser, accept: bool = True) -> str:
